@@ -1,0 +1,154 @@
+//! Config errors that name the file, line and column, shared by the edge and connector loaders.
+//!
+//! yaml_serde reports where a syntax or type error is; errors found later, while validating, only
+//! know the key path, so [`locate`] finds that key's line in the text.
+
+use std::fmt;
+
+/// A config error a user can act on: where it is, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{}:{}: {}", self.file, l, c, self.message),
+            (Some(l), None) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    /// An error about the whole file (unreadable, empty).
+    pub fn file(file: &str, message: impl Into<String>) -> Self {
+        ConfigError {
+            file: file.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// An error about the key at `path` (e.g. `["ingress", "2", "service"]`), located in `text`.
+    pub fn at(file: &str, text: &str, path: &[&str], message: impl Into<String>) -> Self {
+        let (line, column) = match locate(text, path) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        ConfigError {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// An error yaml_serde reported while parsing.
+    pub fn from_yaml(file: &str, err: &yaml_serde::Error) -> Self {
+        let location = err.location();
+        ConfigError {
+            file: file.into(),
+            line: location.as_ref().map(|l| l.line()),
+            column: location.as_ref().map(|l| l.column()),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// One meaningful line of block YAML: where its sequence dash and its key stand.
+struct Line<'a> {
+    /// Column of `- ` when the line opens a sequence item.
+    item: Option<usize>,
+    /// The key on the line and its column.
+    key: Option<(&'a str, usize)>,
+}
+
+impl Line<'_> {
+    /// The column that decides nesting: the dash of an item, else the key.
+    fn column(&self) -> Option<usize> {
+        self.item.or(self.key.map(|(_, c)| c))
+    }
+}
+
+fn parse_line(raw: &str) -> Line<'_> {
+    let content = raw.trim_start();
+    let mut col = raw.len() - content.len();
+    if content.is_empty() || content.starts_with('#') {
+        return Line { item: None, key: None };
+    }
+    let mut item = None;
+    let mut rest = content;
+    if rest == "-" || rest.starts_with("- ") {
+        item = Some(col);
+        let after = rest.get(1..).unwrap_or("");
+        let trimmed = after.trim_start();
+        col += 1 + after.len() - trimmed.len();
+        rest = trimmed;
+    }
+    let key = rest
+        .split_once(':')
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.contains(' ') && !k.starts_with('"'))
+        .map(|k| (k, col));
+    Line { item, key }
+}
+
+/// Finds the 1-based line and column of a key path in block-style YAML. A numeric path element
+/// selects the n-th item (0-based) of a sequence. Returns `None` when the path is not there.
+pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let lines: Vec<Line> = text.lines().map(parse_line).collect();
+    // The lines still in scope, and the column their parent stands at.
+    let (mut lo, mut hi, mut parent): (usize, usize, Option<usize>) = (0, lines.len(), None);
+    let mut found = None;
+    for element in path {
+        let inside = |c: usize| parent.is_none_or(|p| c > p);
+        let (at, col) = if let Ok(n) = element.parse::<usize>() {
+            let items: Vec<(usize, usize)> = (lo..hi)
+                .filter_map(|i| lines[i].item.filter(|c| inside(*c)).map(|c| (i, c)))
+                .collect();
+            let level = items.first()?.1;
+            *items.iter().filter(|(_, c)| *c == level).nth(n)?
+        } else {
+            let keys: Vec<(usize, &str, usize)> = (lo..hi)
+                .filter_map(|i| lines[i].key.filter(|(_, c)| inside(*c)).map(|(k, c)| (i, k, c)))
+                .collect();
+            let level = keys.first()?.2;
+            let (i, _, c) = *keys.iter().find(|(_, k, c)| *c == level && k == element)?;
+            (i, c)
+        };
+        found = Some((at + 1, col + 1));
+        // The scope of what was found ends at the next line that is not nested deeper.
+        let end = (at + 1..hi)
+            .find(|&i| lines[i].column().is_some_and(|c| c <= col))
+            .unwrap_or(hi);
+        let is_item = lines[at].item == Some(col);
+        lo = if is_item { at } else { at + 1 };
+        hi = end;
+        parent = Some(col);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "tunnel: x\ningress:\n  - hostname: a\n    service: http://a\n  - service: http_status:404\n";
+
+    #[test]
+    fn locates_nested_sequence_keys() {
+        assert_eq!(locate(TEXT, &["tunnel"]), Some((1, 1)));
+        assert_eq!(locate(TEXT, &["ingress", "0", "service"]), Some((4, 5)));
+        assert_eq!(locate(TEXT, &["ingress", "1", "service"]), Some((5, 5)));
+        assert_eq!(locate(TEXT, &["ingress", "1"]), Some((5, 3)));
+        assert_eq!(locate(TEXT, &["nothere"]), None);
+    }
+}

@@ -1,0 +1,26 @@
+//! Control messages the edge sends to the connector over a session.
+//!
+//! The edge is the HTTP/2 client, so a control message is an ordinary HTTP/2 request on the
+//! session carrying the [`crate::headers::CONTROL`] header; the connector answers it itself and
+//! never sends it to an origin.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Control kind: registration, sent once right after the session opens.
+pub const REGISTER: &str = "register";
+/// The path control requests use (informational; the header decides).
+pub const PATH: &str = "/.well-known/tether/control";
+
+/// What the edge tells the connector when a session is registered.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    /// Identifies this session in the edge's logs and `edge tunnel list`.
+    pub session_id: Uuid,
+    /// The edge that holds the session.
+    pub edge_id: String,
+    /// Hostnames the edge routes to this tunnel; the connector warns about ingress rules that no
+    /// route can reach.
+    pub hostnames: Vec<String>,
+}

@@ -1,0 +1,93 @@
+//! The tunnel credentials file: written by `edge tunnel create`, read by `connector run`.
+//!
+//! It holds the tunnel's Ed25519 private key (the edge stores only the public key), where the
+//! connector reaches the edge, and how it verifies the edge's certificate. Keys are PascalCase like
+//! cloudflared's credentials file.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct Credentials {
+    #[serde(rename = "TunnelID")]
+    pub tunnel_id: Uuid,
+    pub tunnel_name: String,
+    /// Base64 of the 32-byte Ed25519 secret key.
+    pub private_key: String,
+    /// `host:port` the connector dials (`wss://Edge/`).
+    pub edge: String,
+    /// TLS server name the edge's tunnel certificate is issued for.
+    pub server_name: String,
+    /// PEM of the edge's tunnel CA, pinned; absent when the edge uses a public certificate.
+    #[serde(rename = "EdgeCA", default, skip_serializing_if = "Option::is_none")]
+    pub edge_ca: Option<String>,
+}
+
+// The private key must never reach a log line.
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("tunnel_id", &self.tunnel_id)
+            .field("tunnel_name", &self.tunnel_name)
+            .field("private_key", &"<redacted>")
+            .field("edge", &self.edge)
+            .field("server_name", &self.server_name)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error("cannot read credentials file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("credentials file {path} is not valid (line {line}, column {column}): {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("credentials file {path}: PrivateKey must be base64 of 32 bytes; recreate the file with `edge tunnel create`")]
+    BadKey { path: String },
+}
+
+impl Credentials {
+    pub fn load(path: &Path) -> Result<Credentials, CredentialsError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| CredentialsError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let creds: Credentials =
+            serde_json::from_str(&text).map_err(|e| CredentialsError::Parse {
+                path: shown.clone(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        creds
+            .signing_key()
+            .map_err(|_| CredentialsError::BadKey { path: shown })?;
+        Ok(creds)
+    }
+
+    pub fn signing_key(&self) -> Result<SigningKey, ()> {
+        let raw = B64.decode(&self.private_key).map_err(|_| ())?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| ())?;
+        Ok(SigningKey::from_bytes(&bytes))
+    }
+
+    pub fn encode_key(key: &SigningKey) -> String {
+        B64.encode(key.to_bytes())
+    }
+}

@@ -1,0 +1,111 @@
+//! Header names used on tunnel streams, and the hop-by-hop headers a proxy must not forward.
+
+use http::header::HeaderName;
+use http::HeaderMap;
+
+/// Set by the edge on every stream: the request id it also echoes to the public client.
+pub const REQUEST_ID: &str = "tether-request-id";
+/// Set by the edge on control requests (value: the control message kind). The edge strips every
+/// `tether-*` header from public requests, so a public client can never forge one.
+pub const CONTROL: &str = "tether-control";
+/// Set by the connector on a response it generated itself because the origin failed; the value
+/// names the cause (see [`OriginFailure`]) so the edge can render an error page that blames the
+/// origin rather than the tunnel.
+pub const ORIGIN_ERROR: &str = "tether-origin-error";
+/// Set by the edge on a WebSocket stream opened for a public HTTP/2 (RFC 8441) client, which sends
+/// no `Sec-WebSocket-Key`: the connector then strips `Sec-WebSocket-Accept` from its answer.
+pub const PREFIX: &str = "tether-";
+
+/// Why the connector could not get a response from the origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginFailure {
+    /// Connection refused, DNS failure, TLS failure or reset before a response.
+    Unreachable,
+    /// The origin did not connect or answer in time.
+    Timeout,
+}
+
+impl OriginFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginFailure::Unreachable => "unreachable",
+            OriginFailure::Timeout => "timeout",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "unreachable" => Some(OriginFailure::Unreachable),
+            "timeout" => Some(OriginFailure::Timeout),
+            _ => None,
+        }
+    }
+}
+
+/// Removes the hop-by-hop headers of RFC 9110 §7.6.1: those named by `Connection`, and the fixed
+/// list every proxy drops ("Proxy-Connection", "Keep-Alive", "TE", "Transfer-Encoding",
+/// "Upgrade"). `Trailer` is end-to-end in RFC 9110 and kept.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "http2-settings",
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// Removes every `tether-*` header: what a public client sends under our names is never trusted.
+pub fn strip_tether(headers: &mut HeaderMap) {
+    let ours: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with(PREFIX))
+        .cloned()
+        .collect();
+    for name in ours {
+        headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_fixed_and_connection_named_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("connection", "close, x-private".parse().unwrap());
+        headers.insert("x-private", "1".parse().unwrap());
+        headers.insert("keep-alive", "timeout=5".parse().unwrap());
+        headers.insert("x-kept", "1".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert!(headers.get("x-private").is_none());
+        assert!(headers.get("keep-alive").is_none());
+        assert!(headers.get("connection").is_none());
+        assert_eq!(headers.get("x-kept").unwrap(), "1");
+    }
+
+    #[test]
+    fn strips_client_supplied_tether_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("tether-control", "register".parse().unwrap());
+        headers.insert("x-kept", "1".parse().unwrap());
+        strip_tether(&mut headers);
+        assert!(headers.get("tether-control").is_none());
+        assert_eq!(headers.len(), 1);
+    }
+}

@@ -1,0 +1,27 @@
+//! The wire protocol spoken between a Tether connector and an edge.
+//!
+//! A map of the crate:
+//! - [`handshake`]: the WebSocket upgrade that opens a tunnel session: the headers, the
+//!   subprotocol (protocol version), and the Ed25519 signature over the TLS exporter value.
+//! - [`credentials`]: the credentials file `edge tunnel create` writes and the connector reads.
+//! - [`wsstream`]: turns a WebSocket into a byte stream for HTTP/2, batching one h2 flush into one
+//!   WebSocket message.
+//! - [`control`]: the control messages the edge sends over a session (registration).
+//! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
+//! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
+//!
+//! The protocol itself is described in `docs/protocol.md`.
+
+pub mod config_error;
+pub mod control;
+pub mod credentials;
+pub mod handshake;
+pub mod headers;
+pub mod trust;
+pub mod wsstream;
+
+/// Installs aws-lc-rs as rustls' process-wide crypto provider. Idempotent; both binaries and the
+/// tests call it before building any TLS configuration.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
