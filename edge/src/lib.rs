@@ -1,0 +1,3 @@
+//! The Tether edge.
+pub mod config;
+pub mod store;

@@ -1,0 +1,374 @@
+//! The embedded [`Store`]: SQLite in WAL mode in the state directory, safe for several processes
+//! on one host (the CLI and edges share it). Each call runs on tokio's blocking pool.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::{Event, Expect, KeyValue, LeaseId, Revision, Store, StoreError};
+
+/// How many change events are kept for watchers that fall behind.
+const EVENTS_KEPT: i64 = 100_000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 0), rev INTEGER NOT NULL);
+INSERT OR IGNORE INTO revision VALUES (0, 0);
+CREATE TABLE IF NOT EXISTS kv (
+    key TEXT PRIMARY KEY, value BLOB NOT NULL, mod_rev INTEGER NOT NULL, lease INTEGER);
+CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease);
+CREATE TABLE IF NOT EXISTS leases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ttl_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL);
+-- value NULL marks a delete.
+CREATE TABLE IF NOT EXISTS events (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, value BLOB, lease INTEGER);
+";
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Advances the global revision inside a write transaction and returns the new value.
+fn next_revision(tx: &rusqlite::Transaction) -> rusqlite::Result<Revision> {
+    tx.query_row("UPDATE revision SET rev = rev + 1 WHERE id = 0 RETURNING rev", [], |r| r.get(0))
+}
+
+fn write_put(
+    tx: &rusqlite::Transaction,
+    key: &str,
+    value: &[u8],
+    lease: Option<LeaseId>,
+) -> rusqlite::Result<Revision> {
+    let rev = next_revision(tx)?;
+    tx.execute(
+        "INSERT INTO kv (key, value, mod_rev, lease) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(key) DO UPDATE SET value = ?2, mod_rev = ?3, lease = ?4",
+        params![key, value, rev, lease],
+    )?;
+    tx.execute(
+        "INSERT INTO events (rev, key, value, lease) VALUES (?1, ?2, ?3, ?4)",
+        params![rev, key, value, lease],
+    )?;
+    Ok(rev)
+}
+
+fn write_delete(tx: &rusqlite::Transaction, key: &str) -> rusqlite::Result<bool> {
+    if tx.execute("DELETE FROM kv WHERE key = ?1", params![key])? == 0 {
+        return Ok(false);
+    }
+    let rev = next_revision(tx)?;
+    tx.execute("INSERT INTO events (rev, key) VALUES (?1, ?2)", params![rev, key])?;
+    Ok(true)
+}
+
+/// Deletes the keys of one lease (with events) and the lease itself.
+fn drop_lease(tx: &rusqlite::Transaction, lease: LeaseId) -> rusqlite::Result<()> {
+    let keys: Vec<String> = tx
+        .prepare("SELECT key FROM kv WHERE lease = ?1")?
+        .query_map(params![lease], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for key in keys {
+        write_delete(tx, &key)?;
+    }
+    tx.execute("DELETE FROM leases WHERE id = ?1", params![lease])?;
+    Ok(())
+}
+
+/// Expires every lease past its deadline. Called in each write and by watchers, so expired keys
+/// disappear (with events) even when nobody writes.
+fn reap(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    let expired: Vec<LeaseId> = tx
+        .prepare("SELECT id FROM leases WHERE expires_ms <= ?1")?
+        .query_map(params![now_ms()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for lease in expired {
+        drop_lease(tx, lease)?;
+    }
+    Ok(())
+}
+
+fn row_to_kv(r: &rusqlite::Row) -> rusqlite::Result<KeyValue> {
+    Ok(KeyValue {
+        key: r.get(0)?,
+        value: r.get(1)?,
+        mod_revision: r.get(2)?,
+        lease: r.get(3)?,
+    })
+}
+
+/// Live keys only: a key whose lease has passed its deadline is already gone for readers, even
+/// before a writer reaps it.
+const LIVE: &str = "(lease IS NULL OR lease IN (SELECT id FROM leases WHERE expires_ms > ?2))";
+
+impl SqliteStore {
+    /// Opens (creating if needed) `DIR/state.db`.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| backend(format!("cannot create state dir {}: {e}", dir.display())))?;
+        let path = dir.join("state.db");
+        let conn = Connection::open(&path)
+            .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| backend("store lock poisoned"))?;
+            f(&mut guard).map_err(backend)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            reap(&tx)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.query_row(
+                &format!("SELECT key, value, mod_rev, lease FROM kv WHERE key = ?1 AND {LIVE}"),
+                params![key, now_ms()],
+                row_to_kv,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn range(&self, prefix: &str) -> Result<(Vec<KeyValue>, Revision), StoreError> {
+        let prefix = prefix.to_string();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let rev: Revision = tx.query_row("SELECT rev FROM revision", [], |r| r.get(0))?;
+            let kvs = tx
+                .prepare(&format!(
+                    "SELECT key, value, mod_rev, lease FROM kv
+                     WHERE substr(key, 1, length(?1)) = ?1 AND {LIVE} ORDER BY key"
+                ))?
+                .query_map(params![prefix, now_ms()], row_to_kv)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((kvs, rev))
+        })
+        .await
+    }
+
+    async fn put(&self, key: &str, value: Vec<u8>, lease: Option<LeaseId>) -> Result<Revision, StoreError> {
+        let key = key.to_string();
+        self.write(move |tx| write_put(tx, &key, &value, lease)).await
+    }
+
+    async fn put_if(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        lease: Option<LeaseId>,
+        expect: Expect,
+    ) -> Result<Result<Revision, Option<KeyValue>>, StoreError> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            let current = tx
+                .query_row(
+                    "SELECT key, value, mod_rev, lease FROM kv WHERE key = ?1",
+                    params![key],
+                    row_to_kv,
+                )
+                .optional()?;
+            let holds = match (&expect, &current) {
+                (Expect::Absent, None) => true,
+                (Expect::ModRevision(rev), Some(kv)) => kv.mod_revision == *rev,
+                _ => false,
+            };
+            if !holds {
+                return Ok(Err(current));
+            }
+            write_put(tx, &key, &value, lease).map(Ok)
+        })
+        .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let key = key.to_string();
+        self.write(move |tx| write_delete(tx, &key)).await
+    }
+
+    async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, StoreError> {
+        let ttl_ms = ttl.as_millis() as i64;
+        self.write(move |tx| {
+            tx.query_row(
+                "INSERT INTO leases (ttl_ms, expires_ms) VALUES (?1, ?2) RETURNING id",
+                params![ttl_ms, now_ms() + ttl_ms],
+                |r| r.get(0),
+            )
+        })
+        .await
+    }
+
+    async fn keep_alive(&self, lease: LeaseId) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE leases SET expires_ms = ?2 + ttl_ms WHERE id = ?1",
+                params![lease, now_ms()],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn revoke(&self, lease: LeaseId) -> Result<(), StoreError> {
+        self.write(move |tx| drop_lease(tx, lease)).await
+    }
+
+    async fn events_since(&self, prefix: &str, after: Revision) -> Result<Vec<Event>, StoreError> {
+        let prefix = prefix.to_string();
+        let rows = self
+            .run(move |c| {
+                let expired: bool = c.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM leases WHERE expires_ms <= ?1)",
+                    params![now_ms()],
+                    |r| r.get(0),
+                )?;
+                let tx = c.transaction_with_behavior(if expired {
+                    TransactionBehavior::Immediate
+                } else {
+                    TransactionBehavior::Deferred
+                })?;
+                if expired {
+                    reap(&tx)?;
+                    // Compaction rides on the same occasional write.
+                    tx.execute(
+                        "DELETE FROM events WHERE rev < (SELECT rev FROM revision) - ?1",
+                        params![EVENTS_KEPT],
+                    )?;
+                }
+                let oldest: Option<Revision> =
+                    tx.query_row("SELECT MIN(rev) FROM events", [], |r| r.get(0))?;
+                let current: Revision = tx.query_row("SELECT rev FROM revision", [], |r| r.get(0))?;
+                let rows = tx
+                    .prepare(
+                        "SELECT rev, key, value, lease FROM events
+                         WHERE rev > ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY rev",
+                    )?
+                    .query_map(params![after, prefix], |r| {
+                        Ok((
+                            r.get::<_, Revision>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<Vec<u8>>>(2)?,
+                            r.get::<_, Option<LeaseId>>(3)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit()?;
+                Ok((rows, oldest, current))
+            })
+            .await?;
+        let (rows, oldest, current) = rows;
+        if after < current && oldest.is_some_and(|o| o > after + 1) {
+            return Err(StoreError::Compacted(after));
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(rev, key, value, lease)| match value {
+                Some(value) => Event::Put(KeyValue { key, value, mod_revision: rev, lease }),
+                None => Event::Delete { key, revision: rev },
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn revisions_increase_and_events_replay_changes() {
+        let (_dir, store) = open();
+        let r1 = store.put("routes/a", b"1".to_vec(), None).await.unwrap();
+        let r2 = store.put("tunnels/x", b"2".to_vec(), None).await.unwrap();
+        assert!(r2 > r1);
+        assert!(store.delete("routes/a").await.unwrap());
+        let events = store.events_since("routes/", 0).await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert!(matches!(&events[0], Event::Put(kv) if kv.key == "routes/a"));
+        assert!(matches!(&events[1], Event::Delete { key, .. } if key == "routes/a"));
+    }
+
+    #[tokio::test]
+    async fn compare_and_set_lets_exactly_one_claim_win() {
+        let (_dir, store) = open();
+        let first = store.put_if("routes/h", b"A".to_vec(), None, Expect::Absent).await.unwrap();
+        let second = store.put_if("routes/h", b"B".to_vec(), None, Expect::Absent).await.unwrap();
+        assert!(first.is_ok());
+        let current = second.unwrap_err().unwrap();
+        assert_eq!(current.value, b"A");
+        let update = store
+            .put_if("routes/h", b"C".to_vec(), None, Expect::ModRevision(current.mod_revision))
+            .await
+            .unwrap();
+        assert!(update.is_ok());
+    }
+
+    #[tokio::test]
+    async fn expired_lease_takes_its_keys_with_it() {
+        let (_dir, store) = open();
+        let kept = store.grant_lease(Duration::from_secs(60)).await.unwrap();
+        store.put("sessions/t/0", b"x".to_vec(), Some(kept)).await.unwrap();
+        // A zero TTL is past its deadline as soon as it is granted: no waiting needed.
+        let lease = store.grant_lease(Duration::ZERO).await.unwrap();
+        store.put("sessions/t/1", b"x".to_vec(), Some(lease)).await.unwrap();
+        let after = store.range("").await.unwrap().1;
+        assert!(store.get("sessions/t/0").await.unwrap().is_some());
+        assert!(store.get("sessions/t/1").await.unwrap().is_none());
+        let events = store.events_since("sessions/", after).await.unwrap();
+        assert!(matches!(&events[..], [Event::Delete { key, .. }] if key == "sessions/t/1"));
+        assert!(!store.keep_alive(lease).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn two_handles_share_one_file() {
+        let (dir, a) = open();
+        let b = SqliteStore::open(dir.path()).unwrap();
+        a.put("tunnels/x", b"1".to_vec(), None).await.unwrap();
+        assert_eq!(b.get("tunnels/x").await.unwrap().unwrap().value, b"1");
+    }
+}
