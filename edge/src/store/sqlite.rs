@@ -29,6 +29,10 @@ pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("lease {0} not found (expired or revoked)")]
+struct LeaseNotFound(LeaseId);
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -51,6 +55,14 @@ fn write_put(
     value: &[u8],
     lease: Option<LeaseId>,
 ) -> rusqlite::Result<Revision> {
+    if let Some(lease) = lease {
+        // As etcd: a key cannot be bound to a lease that has already ended.
+        let live: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM leases WHERE id = ?1)", params![lease], |r| r.get(0))?;
+        if !live {
+            return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(LeaseNotFound(lease))));
+        }
+    }
     let rev = next_revision(tx)?;
     tx.execute(
         "INSERT INTO kv (key, value, mod_rev, lease) VALUES (?1, ?2, ?3, ?4)
@@ -353,15 +365,21 @@ mod tests {
         let (_dir, store) = open();
         let kept = store.grant_lease(Duration::from_secs(60)).await.unwrap();
         store.put("sessions/t/0", b"x".to_vec(), Some(kept)).await.unwrap();
-        // A zero TTL is past its deadline as soon as it is granted: no waiting needed.
-        let lease = store.grant_lease(Duration::ZERO).await.unwrap();
+        let lease = store.grant_lease(Duration::from_secs(60)).await.unwrap();
         store.put("sessions/t/1", b"x".to_vec(), Some(lease)).await.unwrap();
         let after = store.range("").await.unwrap().1;
+        // Move the deadline into the past instead of waiting for it.
+        store
+            .run(move |c| c.execute("UPDATE leases SET expires_ms = 0 WHERE id = ?1", params![lease]))
+            .await
+            .unwrap();
         assert!(store.get("sessions/t/0").await.unwrap().is_some());
         assert!(store.get("sessions/t/1").await.unwrap().is_none());
         let events = store.events_since("sessions/", after).await.unwrap();
         assert!(matches!(&events[..], [Event::Delete { key, .. }] if key == "sessions/t/1"));
         assert!(!store.keep_alive(lease).await.unwrap());
+        let refused = store.put("sessions/t/2", b"x".to_vec(), Some(lease)).await;
+        assert!(refused.unwrap_err().to_string().contains("not found"));
     }
 
     #[tokio::test]
