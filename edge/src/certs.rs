@@ -1,0 +1,166 @@
+//! Choosing the certificate for a TLS handshake by SNI.
+//!
+//! rustls' built-in `ResolvesServerCertUsingSni` matches names exactly, so wildcard certificates
+//! would never be chosen; this resolver asks webpki whether each configured certificate is valid
+//! for the name (which applies RFC 6125 wildcard rules), and with `tls.dev-ca` issues a certificate
+//! from the tunnel CA for a routed hostname that no configured certificate covers.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+use crate::ca::TunnelCa;
+use crate::config::CertificateFiles;
+use crate::hostname::normalize_host;
+use crate::routes::RouteTable;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+}
+
+/// Loads a PEM certificate chain and its private key for rustls.
+pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertError> {
+    let read = |path: &Path, message: String| CertError::Read { path: path.display().to_string(), message };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| read(&files.cert, e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| read(&files.cert, e.to_string()))?;
+    if chain.is_empty() {
+        return Err(read(&files.cert, "no certificate in the file".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
+        .map_err(|e| read(&files.key, format!("unsupported key: {e}")))?;
+    Ok(Arc::new(CertifiedKey::new(chain, signing)))
+}
+
+/// Whether a certificate is valid for `host` by the RFC 6125 rules webpki implements.
+pub fn covers(cert: &CertifiedKey, host: &str) -> bool {
+    let Ok(name) = ServerName::try_from(host) else { return false };
+    let Some(der) = cert.cert.first() else { return false };
+    webpki::EndEntityCert::try_from(der).is_ok_and(|ee| ee.verify_is_valid_for_subject_name(&name).is_ok())
+}
+
+/// Where dev certificates come from, and which names may get one.
+pub struct DevCa {
+    pub ca: Arc<TunnelCa>,
+    pub routes: RouteTable,
+    /// The edge's own hostname also gets a dev certificate.
+    pub public_hostname: Option<String>,
+}
+
+pub struct CertResolver {
+    configured: Vec<Arc<CertifiedKey>>,
+    dev_ca: Option<DevCa>,
+    /// Per-SNI decisions, including issued dev certificates, so each name is resolved once.
+    cache: Mutex<HashMap<String, Option<Arc<CertifiedKey>>>>,
+}
+
+impl std::fmt::Debug for CertResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertResolver").field("configured", &self.configured.len()).finish()
+    }
+}
+
+impl CertResolver {
+    pub fn new(configured: Vec<Arc<CertifiedKey>>, dev_ca: Option<DevCa>) -> Self {
+        CertResolver { configured, dev_ca, cache: Mutex::new(HashMap::new()) }
+    }
+
+    /// The certificate served for a (normalised) SNI name.
+    pub fn for_name(&self, name: &str) -> Option<Arc<CertifiedKey>> {
+        if let Some(hit) = self.cache.lock().ok()?.get(name) {
+            return hit.clone();
+        }
+        let chosen = self.configured.iter().find(|c| covers(c, name)).cloned().or_else(|| self.issue(name));
+        // Names nobody routes are not cached, so the map cannot be grown by scanners; a route
+        // added later is then seen on the next handshake.
+        if chosen.is_some() {
+            self.cache.lock().ok()?.insert(name.to_string(), chosen.clone());
+        }
+        chosen
+    }
+
+    fn issue(&self, name: &str) -> Option<Arc<CertifiedKey>> {
+        let dev = self.dev_ca.as_ref()?;
+        let allowed = dev.routes.lookup(name).is_some() || dev.public_hostname.as_deref() == Some(name);
+        if !allowed {
+            return None;
+        }
+        match dev.ca.issue(&[name.to_string()]) {
+            Ok(cert) => {
+                tracing::info!(hostname = name, "issued a dev-ca certificate");
+                Some(cert)
+            }
+            Err(e) => {
+                tracing::warn!(hostname = name, error = %e, "cannot issue a dev-ca certificate");
+                None
+            }
+        }
+    }
+
+    /// Whether the certificate served for `sni` also covers the request's `host`; when it does
+    /// not, the request is misdirected (RFC 9110 §15.5.20, 421).
+    pub fn served_covers(&self, sni: Option<&str>, host: &str) -> bool {
+        match sni {
+            Some(sni) if sni == host => true,
+            Some(sni) => self.for_name(sni).is_some_and(|c| covers(&c, host)),
+            // No SNI: we served the default certificate.
+            None => self.configured.first().is_some_and(|c| covers(c, host)),
+        }
+    }
+}
+
+impl ResolvesServerCert for CertResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        match hello.server_name() {
+            Some(name) => self.for_name(&normalize_host(name)),
+            None => self.configured.first().cloned(),
+        }
+    }
+}
+
+/// A rustls server configuration offering `alpn` with certificates from `resolver`.
+pub fn server_config(resolver: Arc<dyn ResolvesServerCert>, alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
+    let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_cert_resolver(resolver);
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Arc::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_certificates_cover_one_level_only() {
+        tether_proto::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TunnelCa::load_or_create(dir.path()).unwrap();
+        let wildcard = ca.issue(&["*.example.test".into()]).unwrap();
+        let resolver = CertResolver::new(vec![wildcard], None);
+        assert!(resolver.for_name("app.example.test").is_some());
+        assert!(resolver.for_name("a.b.example.test").is_none());
+        assert!(resolver.served_covers(Some("app.example.test"), "other.example.test"));
+        assert!(!resolver.served_covers(Some("app.example.test"), "app.other.test"));
+    }
+
+    #[test]
+    fn dev_ca_issues_only_for_routed_names() {
+        tether_proto::install_crypto_provider();
+        let dir = tempfile::tempdir().unwrap();
+        let routes = RouteTable::default();
+        routes.set([crate::state::RouteRecord { hostname: "hello.example.test".into(), tunnel_id: uuid::Uuid::new_v4() }]);
+        let ca = Arc::new(TunnelCa::load_or_create(dir.path()).unwrap());
+        let resolver = CertResolver::new(vec![], Some(DevCa { ca, routes, public_hostname: None }));
+        let issued = resolver.for_name("hello.example.test").unwrap();
+        assert!(covers(&issued, "hello.example.test"));
+        assert!(resolver.for_name("unrouted.example.test").is_none());
+    }
+}

@@ -1,0 +1,79 @@
+//! Hostname normalisation and matching, the edge's routing rules:
+//! case is ignored, a port and a trailing dot are ignored, an exact route beats a wildcard, and
+//! `*.example.test` matches a subdomain at any depth (`a.example.test`, `a.b.example.test`) but not
+//! `example.test` itself. (A wildcard *certificate* covers only one level: RFC 6125 §6.4.3.)
+
+/// Normalises a request's Host / `:authority`: lower case, without port or trailing dot.
+pub fn normalize_host(host: &str) -> String {
+    let without_port = if let Some(rest) = host.strip_prefix('[') {
+        // IPv6 literal: keep up to the closing bracket.
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h)
+    };
+    without_port.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Validates and normalises a hostname given to `edge tunnel route dns` (wildcards allowed).
+pub fn normalize_route(host: &str) -> Result<String, String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let body = host.strip_prefix("*.").unwrap_or(&host);
+    if body.is_empty() || body.len() > 253 {
+        return Err("a hostname has 1 to 253 characters".into());
+    }
+    for label in body.split('.') {
+        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
+            return Err(format!("label `{label}` must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"));
+        }
+    }
+    Ok(host)
+}
+
+/// The wildcard route names that could cover `host`, most specific first:
+/// `a.b.example.test` → `*.b.example.test`, `*.example.test`, `*.test`.
+pub fn wildcard_candidates(host: &str) -> impl Iterator<Item = String> + '_ {
+    host.match_indices('.').map(move |(i, _)| format!("*{}", &host[i..]))
+}
+
+/// Whether a certificate name covers `host`: exact, or a one-level wildcard (RFC 6125 §6.4.3).
+pub fn certificate_covers(cert_name: &str, host: &str) -> bool {
+    let cert_name = cert_name.trim_end_matches('.').to_ascii_lowercase();
+    match cert_name.strip_prefix("*.") {
+        Some(suffix) => host.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+        None => cert_name == host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_ignore_case_port_and_trailing_dot() {
+        assert_eq!(normalize_host("App.Example.TEST.:8443"), "app.example.test");
+        assert_eq!(normalize_host("app.example.test"), "app.example.test");
+        assert_eq!(normalize_host("[::1]:80"), "::1");
+    }
+
+    #[test]
+    fn wildcards_are_tried_most_specific_first() {
+        let got: Vec<String> = wildcard_candidates("a.b.example.test").collect();
+        assert_eq!(got, ["*.b.example.test", "*.example.test", "*.test"]);
+    }
+
+    #[test]
+    fn certificate_wildcards_cover_one_level() {
+        assert!(certificate_covers("*.example.test", "a.example.test"));
+        assert!(!certificate_covers("*.example.test", "a.b.example.test"));
+        assert!(!certificate_covers("*.example.test", "example.test"));
+        assert!(certificate_covers("Example.test.", "example.test"));
+    }
+
+    #[test]
+    fn route_names_are_validated() {
+        assert_eq!(normalize_route("*.Example.test.").unwrap(), "*.example.test");
+        assert!(normalize_route("bad host").is_err());
+        assert!(normalize_route("-x.test").is_err());
+    }
+}

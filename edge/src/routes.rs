@@ -1,0 +1,109 @@
+//! The edge's route table: hostname → tunnel, kept current from the store's watch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use uuid::Uuid;
+
+use crate::hostname::wildcard_candidates;
+use crate::state::{decode, RouteRecord, ROUTES};
+use crate::store::{watch, Event, Store};
+
+#[derive(Clone, Default)]
+pub struct RouteTable {
+    routes: Arc<RwLock<HashMap<String, Uuid>>>,
+}
+
+impl RouteTable {
+    /// The tunnel for a normalised host: an exact route first, then the most specific wildcard.
+    pub fn lookup(&self, host: &str) -> Option<Uuid> {
+        let routes = self.routes.read().ok()?;
+        if let Some(id) = routes.get(host) {
+            return Some(*id);
+        }
+        wildcard_candidates(host).find_map(|w| routes.get(&w).copied())
+    }
+
+    /// Hostnames routed to one tunnel (sent to its connector at registration).
+    pub fn hostnames_of(&self, tunnel: Uuid) -> Vec<String> {
+        let Ok(routes) = self.routes.read() else { return Vec::new() };
+        let mut names: Vec<String> = routes.iter().filter(|(_, t)| **t == tunnel).map(|(h, _)| h.clone()).collect();
+        names.sort();
+        names
+    }
+
+    fn apply(&self, event: &Event) {
+        let Ok(mut routes) = self.routes.write() else { return };
+        match event {
+            Event::Put(kv) => {
+                if let Ok(r) = decode::<RouteRecord>(kv) {
+                    routes.insert(r.hostname, r.tunnel_id);
+                }
+            }
+            Event::Delete { key, .. } => {
+                routes.remove(key.trim_start_matches(ROUTES));
+            }
+        }
+    }
+
+    /// Loads every route, then follows the store; on a watch error it reloads from scratch.
+    pub async fn follow(self, store: Arc<dyn Store>, shutdown: tokio_util::sync::CancellationToken) {
+        loop {
+            let (kvs, revision) = match store.range(ROUTES).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read routes; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
+                        _ = shutdown.cancelled() => return,
+                    }
+                }
+            };
+            let fresh: HashMap<String, Uuid> = kvs
+                .iter()
+                .filter_map(|kv| decode::<RouteRecord>(kv).ok())
+                .map(|r| (r.hostname, r.tunnel_id))
+                .collect();
+            if let Ok(mut routes) = self.routes.write() {
+                *routes = fresh;
+            }
+            let mut events = watch(store.clone(), ROUTES.into(), revision);
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Some(Ok(event)) => self.apply(&event),
+                        Some(Err(e)) => { tracing::warn!(error = %e, "route watch failed; reloading"); break; }
+                        None => break,
+                    },
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    /// Replaces the table (tests and start-up).
+    pub fn set(&self, routes: impl IntoIterator<Item = RouteRecord>) {
+        if let Ok(mut table) = self.routes.write() {
+            *table = routes.into_iter().map(|r| (r.hostname, r.tunnel_id)).collect();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_beats_wildcard_and_wildcards_match_any_depth() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let table = RouteTable::default();
+        table.set([
+            RouteRecord { hostname: "*.example.test".into(), tunnel_id: a },
+            RouteRecord { hostname: "api.example.test".into(), tunnel_id: b },
+        ]);
+        assert_eq!(table.lookup("api.example.test"), Some(b));
+        assert_eq!(table.lookup("x.example.test"), Some(a));
+        assert_eq!(table.lookup("x.y.example.test"), Some(a));
+        assert_eq!(table.lookup("example.test"), None);
+    }
+}

@@ -1,0 +1,196 @@
+//! The typed records the edge keeps in the [`Store`], and the operations the CLI and the running
+//! edge perform on them. Key layout:
+//!
+//! | key | value | lease |
+//! |---|---|---|
+//! | `tunnels/{uuid}` | [`TunnelRecord`] | – |
+//! | `tunnel-names/{name}` | the tunnel's uuid (names are unique) | – |
+//! | `routes/http/{hostname}` | [`RouteRecord`] (claimed by compare-and-set) | – |
+//! | `edges/{edge-id}` | [`EdgeRecord`] | the edge's |
+//! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::hostname;
+use crate::store::{Expect, KeyValue, LeaseId, Store, StoreError};
+
+pub const TUNNELS: &str = "tunnels/";
+pub const TUNNEL_NAMES: &str = "tunnel-names/";
+pub const ROUTES: &str = "routes/http/";
+pub const EDGES: &str = "edges/";
+pub const SESSIONS: &str = "sessions/";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TunnelRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// Base64 Ed25519 public key; the private key exists only in the credentials file.
+    pub public_key: String,
+    pub created_at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RouteRecord {
+    /// Lower case, no trailing dot; may start with `*.`.
+    pub hostname: String,
+    pub tunnel_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EdgeRecord {
+    pub id: String,
+    pub tunnel_address: Option<String>,
+    pub addresses: Vec<IpAddr>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub session_id: Uuid,
+    pub tunnel_id: Uuid,
+    pub edge_id: String,
+    pub connector_id: Uuid,
+    pub conn_index: u8,
+    pub version: String,
+    pub connected_at: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a tunnel named `{0}` already exists; pick another name or delete it first")]
+    NameTaken(String),
+    #[error("no tunnel named or with id `{0}`; `edge tunnel list` shows the tunnels")]
+    NoSuchTunnel(String),
+    #[error("{0} is already routed to tunnel {1}; delete that route or tunnel first")]
+    HostnameTaken(String, Uuid),
+    #[error("`{0}` is not a valid hostname: {1}")]
+    BadHostname(String, String),
+    #[error("corrupt record at {0}: {1}")]
+    Corrupt(String, String),
+}
+
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+pub fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, StateError> {
+    serde_json::from_slice(&kv.value).map_err(|e| StateError::Corrupt(kv.key.clone(), e.to_string()))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing these plain records cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// The state operations, over any [`Store`].
+#[derive(Clone)]
+pub struct State {
+    pub store: Arc<dyn Store>,
+}
+
+impl State {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        State { store }
+    }
+
+    /// Creates a tunnel; the name is claimed by compare-and-set so two creates cannot both win.
+    pub async fn create_tunnel(&self, name: &str, public_key: String) -> Result<TunnelRecord, StateError> {
+        let record = TunnelRecord { id: Uuid::new_v4(), name: name.to_string(), public_key, created_at: now_secs() };
+        let claimed = self
+            .store
+            .put_if(&format!("{TUNNEL_NAMES}{name}"), record.id.to_string().into_bytes(), None, Expect::Absent)
+            .await?;
+        if claimed.is_err() {
+            return Err(StateError::NameTaken(name.into()));
+        }
+        self.store.put(&format!("{TUNNELS}{}", record.id), encode(&record), None).await?;
+        Ok(record)
+    }
+
+    pub async fn tunnel(&self, id: Uuid) -> Result<Option<TunnelRecord>, StateError> {
+        match self.store.get(&format!("{TUNNELS}{id}")).await? {
+            Some(kv) => Ok(Some(decode(&kv)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a tunnel by UUID or by name.
+    pub async fn resolve(&self, name_or_id: &str) -> Result<TunnelRecord, StateError> {
+        let id = match name_or_id.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => match self.store.get(&format!("{TUNNEL_NAMES}{name_or_id}")).await? {
+                Some(kv) => String::from_utf8_lossy(&kv.value).parse().ok(),
+                None => None,
+            },
+        };
+        match id {
+            Some(id) => self.tunnel(id).await?.ok_or_else(|| StateError::NoSuchTunnel(name_or_id.into())),
+            None => Err(StateError::NoSuchTunnel(name_or_id.into())),
+        }
+    }
+
+    pub async fn tunnels(&self) -> Result<Vec<TunnelRecord>, StateError> {
+        self.store.range(TUNNELS).await?.0.iter().map(decode).collect()
+    }
+
+    /// Routes `hostname` to a tunnel. Idempotent for the same tunnel; refused for another.
+    pub async fn route(&self, tunnel: &TunnelRecord, hostname: &str) -> Result<RouteRecord, StateError> {
+        let host = hostname::normalize_route(hostname).map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let record = RouteRecord { hostname: host.clone(), tunnel_id: tunnel.id };
+        match self.store.put_if(&format!("{ROUTES}{host}"), encode(&record), None, Expect::Absent).await? {
+            Ok(_) => Ok(record),
+            Err(Some(current)) => {
+                let existing: RouteRecord = decode(&current)?;
+                if existing.tunnel_id == tunnel.id {
+                    Ok(existing)
+                } else {
+                    Err(StateError::HostnameTaken(host, existing.tunnel_id))
+                }
+            }
+            // Deleted between the check and now: try once more would race again; report it.
+            Err(None) => Err(StateError::Store(StoreError::Backend("route changed concurrently; retry".into()))),
+        }
+    }
+
+    pub async fn routes(&self) -> Result<Vec<RouteRecord>, StateError> {
+        self.store.range(ROUTES).await?.0.iter().map(decode).collect()
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<SessionRecord>, StateError> {
+        self.store.range(SESSIONS).await?.0.iter().map(decode).collect()
+    }
+
+    /// Deletes a tunnel, its routes and its name. Live sessions notice through the watch and close.
+    pub async fn delete_tunnel(&self, tunnel: &TunnelRecord) -> Result<(), StateError> {
+        for route in self.routes().await?.into_iter().filter(|r| r.tunnel_id == tunnel.id) {
+            self.store.delete(&format!("{ROUTES}{}", route.hostname)).await?;
+        }
+        self.store.delete(&format!("{TUNNELS}{}", tunnel.id)).await?;
+        self.store.delete(&format!("{TUNNEL_NAMES}{}", tunnel.name)).await?;
+        Ok(())
+    }
+
+    pub async fn announce_edge(&self, edge: &EdgeRecord, lease: LeaseId) -> Result<(), StateError> {
+        self.store.put(&format!("{EDGES}{}", edge.id), encode(edge), Some(lease)).await?;
+        Ok(())
+    }
+
+    pub async fn add_session(&self, session: &SessionRecord, lease: LeaseId) -> Result<(), StateError> {
+        let key = format!("{SESSIONS}{}/{}", session.tunnel_id, session.session_id);
+        self.store.put(&key, encode(session), Some(lease)).await?;
+        Ok(())
+    }
+
+    pub async fn remove_session(&self, tunnel_id: Uuid, session_id: Uuid) -> Result<(), StateError> {
+        self.store.delete(&format!("{SESSIONS}{tunnel_id}/{session_id}")).await?;
+        Ok(())
+    }
+}
