@@ -1,8 +1,30 @@
-//! The Tether edge.
+//! The Tether edge: it owns the public side of every tunnel.
+//!
+//! A map of the crate, in the order a request meets it:
+//! - [`listener`]: accept loops for the public HTTP/HTTPS and tunnel listeners.
+//! - [`certs`]: the certificate for each TLS handshake, by SNI (wildcards, dev CA).
+//! - [`proxy`]: a public request → route → session → stream → response; [`websocket`] for
+//!   upgrades; [`forwarded`] for X-Forwarded-* / Forwarded; [`error_page`] for every response the
+//!   edge gives itself.
+//! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
+//! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication).
+//! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
+//! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
+
+pub mod body;
 pub mod ca;
 pub mod certs;
+pub mod cli;
 pub mod config;
+pub mod error_page;
+pub mod forwarded;
 pub mod hostname;
+pub mod listener;
+pub mod proxy;
 pub mod routes;
+pub mod server;
+pub mod session_accept;
+pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod websocket;

@@ -91,3 +91,10 @@ impl Credentials {
         B64.encode(key.to_bytes())
     }
 }
+
+/// Decodes a base64 Ed25519 public key as stored by the edge.
+pub fn public_key_from_b64(b64: &str) -> Result<ed25519_dalek::VerifyingKey, ()> {
+    let raw = B64.decode(b64).map_err(|_| ())?;
+    let bytes: [u8; 32] = raw.try_into().map_err(|_| ())?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| ())
+}

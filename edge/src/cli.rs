@@ -1,0 +1,141 @@
+//! The `edge` command line: `edge run` and the `edge tunnel …` management commands, all on the
+//! store in the config's state directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ed25519_dalek::SigningKey;
+use tether_proto::credentials::Credentials;
+
+use crate::ca::{write_private, TunnelCa};
+use crate::config::EdgeConfig;
+use crate::state::{decode, EdgeRecord, State, EDGES};
+use crate::store::SqliteStore;
+
+#[derive(Parser, Debug)]
+#[command(name = "edge", version, about = "The Tether edge: public listeners and tunnel sessions")]
+pub struct Cli {
+    /// Path to edge.yml.
+    #[arg(long, global = true, default_value = "edge.yml")]
+    pub config: PathBuf,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the edge.
+    Run,
+    /// Manage tunnels.
+    #[command(subcommand)]
+    Tunnel(TunnelCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TunnelCommand {
+    /// Create a tunnel and write its credentials file.
+    Create {
+        name: String,
+        /// Where to write the credentials (default: ./UUID.json).
+        #[arg(long)]
+        credentials_file: Option<PathBuf>,
+    },
+    /// Route traffic for a hostname to a tunnel.
+    #[command(subcommand)]
+    Route(RouteCommand),
+    /// List tunnels with their routes and live sessions.
+    List,
+    /// Delete a tunnel and its routes; its live sessions are closed.
+    Delete { tunnel: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RouteCommand {
+    /// Route HTTP(S) traffic for HOSTNAME (may be `*.domain`) to TUNNEL (name or UUID).
+    Dns { tunnel: String, hostname: String },
+}
+
+pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyhow::Result<()> {
+    let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
+    match command {
+        TunnelCommand::Create { name, credentials_file } => create(config, &state, &name, credentials_file).await,
+        TunnelCommand::Route(RouteCommand::Dns { tunnel, hostname }) => {
+            let tunnel = state.resolve(&tunnel).await?;
+            let route = state.route(&tunnel, &hostname).await?;
+            println!("Routed {} to tunnel {} ({})", route.hostname, tunnel.name, tunnel.id);
+            Ok(())
+        }
+        TunnelCommand::List => list(&state).await,
+        TunnelCommand::Delete { tunnel } => {
+            let tunnel = state.resolve(&tunnel).await?;
+            state.delete_tunnel(&tunnel).await?;
+            println!("Deleted tunnel {} ({}); its sessions close within seconds", tunnel.name, tunnel.id);
+            Ok(())
+        }
+    }
+}
+
+/// Where connectors dial: `advertise.tunnel`, else the address a running edge announced.
+async fn edge_address(config: &EdgeConfig, state: &State) -> anyhow::Result<String> {
+    if let Some(addr) = &config.advertise_tunnel {
+        return Ok(addr.clone());
+    }
+    let (edges, _) = state.store.range(EDGES).await?;
+    edges
+        .iter()
+        .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
+        .find_map(|e| e.tunnel_address)
+        .ok_or_else(|| anyhow::anyhow!("{}: set advertise.tunnel (HOST:PORT connectors dial), or start the edge first so it announces its tunnel address", config.source.display()))
+}
+
+async fn create(config: &EdgeConfig, state: &State, name: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
+    let edge = edge_address(config, state).await?;
+    let ca = TunnelCa::load_or_create(&config.state_dir)?;
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let public_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key.verifying_key().to_bytes());
+    let tunnel = state.create_tunnel(name, public_key).await?;
+    let credentials = Credentials {
+        tunnel_id: tunnel.id,
+        tunnel_name: tunnel.name.clone(),
+        private_key: Credentials::encode_key(&key),
+        edge,
+        server_name: config.server_name.clone(),
+        edge_ca: Some(ca.pem.clone()),
+    };
+    let path = path.unwrap_or_else(|| PathBuf::from(format!("{}.json", tunnel.id)));
+    write_credentials(&path, &credentials)?;
+    println!("Created tunnel {} with id {}", tunnel.name, tunnel.id);
+    println!("Credentials written to {} (keep it secret: it holds the tunnel's private key)", path.display());
+    Ok(())
+}
+
+fn write_credentials(path: &Path, credentials: &Credentials) -> anyhow::Result<()> {
+    let json = serde_json::to_vec_pretty(credentials)?;
+    write_private(path, &json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+}
+
+async fn list(state: &State) -> anyhow::Result<()> {
+    let tunnels = state.tunnels().await?;
+    let routes = state.routes().await?;
+    let sessions = state.sessions().await?;
+    println!("{:<36}  {:<20}  {:<6}  {:<8}  ROUTES", "ID", "NAME", "CONNS", "EDGES");
+    for t in tunnels {
+        let mine: Vec<_> = sessions.iter().filter(|s| s.tunnel_id == t.id).collect();
+        let mut edges: Vec<&str> = mine.iter().map(|s| s.edge_id.as_str()).collect();
+        edges.sort();
+        edges.dedup();
+        let hosts: Vec<&str> = routes.iter().filter(|r| r.tunnel_id == t.id).map(|r| r.hostname.as_str()).collect();
+        println!("{:<36}  {:<20}  {:<6}  {:<8}  {}", t.id, t.name, mine.len(), edges.join(","), hosts.join(","));
+    }
+    Ok(())
+}

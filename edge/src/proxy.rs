@@ -1,0 +1,206 @@
+//! The path of a public request through the edge: checks, route, session, stream, response.
+//! See `docs/architecture.md` for the whole path.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::uri::{Authority, Scheme};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
+use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR, REQUEST_ID};
+
+use crate::body::{self, EdgeBody};
+use crate::error_page::EdgeError;
+use crate::forwarded::{self, ClientFacts};
+use crate::hostname::normalize_host;
+use crate::server::Edge;
+use crate::sessions::StreamGuard;
+use crate::websocket;
+
+/// What the edge knows about the public connection a request arrived on.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    /// The local port, for redirects.
+    pub local: SocketAddr,
+    pub tls: Option<TlsInfo>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsInfo {
+    /// Normalised SNI name, if the client sent one.
+    pub sni: Option<String>,
+    /// Keying material of this TLS session, for tunnel sessions opened through the public port.
+    pub exporter: [u8; EXPORTER_LEN],
+}
+
+/// A random request id: 16 hex digits, unique enough to find one request in the logs.
+pub fn new_request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// The request's host as sent: `:authority` (HTTP/2) or `Host` (HTTP/1.1).
+fn request_authority(req: &Request<Incoming>) -> Option<Authority> {
+    if let Some(a) = req.uri().authority() {
+        return Some(a.clone());
+    }
+    req.headers().get(header::HOST)?.to_str().ok()?.parse().ok()
+}
+
+pub async fn handle(req: Request<Incoming>, conn: Arc<ConnInfo>, edge: Arc<Edge>) -> Response<EdgeBody> {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let (response, tunnel) = route(req, &conn, &edge, &request_id).await;
+    let response = response.unwrap_or_else(|e| {
+        tracing::debug!(request_id, error = ?e, "edge answered with an error page");
+        e.response(&request_id)
+    });
+    tracing::info!(
+        target: "access", request_id, peer = %conn.peer, %method, path, status = response.status().as_u16(),
+        tunnel = tunnel.map(|t| t.to_string()).unwrap_or_default(), duration_ms = started.elapsed().as_millis() as u64,
+    );
+    response
+}
+
+async fn route(
+    req: Request<Incoming>,
+    conn: &Arc<ConnInfo>,
+    edge: &Arc<Edge>,
+    request_id: &str,
+) -> (Result<Response<EdgeBody>, EdgeError>, Option<uuid::Uuid>) {
+    let Some(authority) = request_authority(&req) else {
+        return (Err(EdgeError::BadRequest("The request has no Host.")), None);
+    };
+    let host = normalize_host(authority.as_str());
+    if let Some(tls) = &conn.tls {
+        if !edge.certs.served_covers(tls.sni.as_deref(), &host) {
+            return (Err(EdgeError::Misdirected), None);
+        }
+        if req.uri().path() == PUBLIC_TUNNEL_PATH && edge.config.public_hostname.as_deref() == Some(host.as_str()) {
+            return (Ok(crate::session_accept::upgrade(req, tls.exporter, edge.clone()).await), None);
+        }
+    } else if edge.config.http_redirect {
+        return (Ok(redirect_to_https(&req, &host, edge)), None);
+    }
+    let Some(tunnel) = edge.routes.lookup(&host) else {
+        return (Err(EdgeError::NoRoute), None);
+    };
+    (forward(req, conn, edge, request_id, authority, &host, tunnel).await, Some(tunnel))
+}
+
+fn redirect_to_https(req: &Request<Incoming>, host: &str, edge: &Edge) -> Response<EdgeBody> {
+    let port = edge.https_port.filter(|p| *p != 443).map(|p| format!(":{p}")).unwrap_or_default();
+    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut response = Response::new(body::empty());
+    // 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
+    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+    if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{port}{path}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// Headers every stream into the tunnel carries, WebSocket or not.
+pub fn prepare_headers(headers: &mut http::HeaderMap, conn: &ConnInfo, edge: &Edge, host: &str, request_id: &str) {
+    strip_hop_by_hop(headers);
+    strip_tether(headers);
+    let facts = ClientFacts { peer: conn.peer.ip(), https: conn.tls.is_some(), host };
+    forwarded::apply(headers, &facts, forwarded::is_trusted(conn.peer.ip(), &edge.config.trusted_proxies));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, v);
+    }
+}
+
+/// The URI of the stream inside the tunnel: always absolute, keeping the public authority.
+pub fn tunnel_uri(authority: &Authority, scheme: Scheme, uri: &Uri) -> Result<Uri, EdgeError> {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    Uri::builder()
+        .scheme(scheme)
+        .authority(authority.clone())
+        .path_and_query(path)
+        .build()
+        .map_err(|_| EdgeError::BadRequest("The request target is not valid."))
+}
+
+async fn forward(
+    req: Request<Incoming>,
+    conn: &Arc<ConnInfo>,
+    edge: &Arc<Edge>,
+    request_id: &str,
+    authority: Authority,
+    host: &str,
+    tunnel: uuid::Uuid,
+) -> Result<Response<EdgeBody>, EdgeError> {
+    if let Some(max) = edge.config.max_request_body {
+        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max) {
+            return Err(EdgeError::BodyTooLarge);
+        }
+    }
+    if let Some(kind) = websocket::kind(&req) {
+        let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+        return websocket::proxy(req, kind, guard, conn, edge, request_id, authority, host).await;
+    }
+    let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+    let scheme = if conn.tls.is_some() { Scheme::HTTPS } else { Scheme::HTTP };
+    let (mut parts, incoming) = req.into_parts();
+    parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
+    parts.version = http::Version::HTTP_2;
+    prepare_headers(&mut parts.headers, conn, edge, host, request_id);
+    parts.headers.remove(header::HOST);
+    let body = match edge.config.max_request_body {
+        Some(max) => body::boxed(Limited::new(incoming, max as usize)),
+        None => body::boxed(incoming),
+    };
+    let response = send(Request::from_parts(parts, body), &guard, edge).await?;
+    Ok(into_public_response(response, guard, request_id))
+}
+
+/// Sends one stream on the session, bounded by `response-header-timeout` (which never limits the
+/// body that follows).
+pub async fn send(
+    req: Request<EdgeBody>,
+    guard: &StreamGuard,
+    edge: &Edge,
+) -> Result<Response<Incoming>, EdgeError> {
+    let mut sender = guard.sender();
+    match tokio::time::timeout(edge.config.response_header_timeout, sender.send_request(req)).await {
+        Err(_) => Err(EdgeError::OriginTimeout),
+        Ok(Err(e)) => {
+            tracing::warn!(session = %guard.session.record.session_id, error = %e, "stream failed on the tunnel session");
+            Err(EdgeError::TunnelFailed)
+        }
+        Ok(Ok(response)) => match response.headers().get(ORIGIN_ERROR).and_then(|v| OriginFailure::parse(v.to_str().ok()?)) {
+            Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
+            Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
+            None => Ok(response),
+        },
+    }
+}
+
+/// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,
+/// request id in, and the stream slot held until the body is done.
+pub fn into_public_response(response: Response<Incoming>, guard: StreamGuard, request_id: &str) -> Response<EdgeBody> {
+    let (mut parts, incoming) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    strip_tether(&mut parts.headers);
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        parts.headers.insert(REQUEST_ID, v);
+    }
+    let body = incoming.map_frame(move |frame| {
+        // Moving the guard into the closure keeps the stream counted until the body is dropped.
+        let _held = &guard;
+        frame
+    });
+    Response::from_parts(parts, body::boxed(body))
+}
+
+/// Whether a method may carry no body at all (used for HEAD handling in tests and logs).
+pub fn is_bodyless(method: &Method) -> bool {
+    method == Method::HEAD
+}

@@ -1,0 +1,237 @@
+//! `edge run`: the caller binds the listeners and owns the shutdown token; [`run`] serves until
+//! the token is cancelled, then drains.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioExecutor;
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::ca::TunnelCa;
+use crate::certs::{self, CertResolver, DevCa};
+use crate::config::{EdgeConfig, Listen};
+use crate::listener::{self, Role};
+use crate::routes::RouteTable;
+use crate::sessions::Sessions;
+use crate::state::{EdgeRecord, State, TUNNELS};
+use crate::store::{watch, Event, LeaseId, SqliteStore, Store};
+
+/// Everything a request or a session needs, shared by all tasks.
+pub struct Edge {
+    pub config: EdgeConfig,
+    pub state: State,
+    pub routes: RouteTable,
+    pub sessions: Sessions,
+    pub certs: Arc<CertResolver>,
+    /// The lease that binds this edge's presence rows; renewed by [`keep_presence`].
+    lease_id: AtomicI64,
+    pub shutdown: CancellationToken,
+    /// Session and WebSocket tasks, awaited during shutdown.
+    pub tracker: TaskTracker,
+    pub https_port: Option<u16>,
+    pub public_http: auto::Builder<TokioExecutor>,
+}
+
+impl Edge {
+    pub fn current_lease(&self) -> LeaseId {
+        self.lease_id.load(Ordering::Relaxed)
+    }
+
+    pub fn max_streams(&self) -> usize {
+        self.config.max_concurrent_streams as usize
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot bind {what} listener on {addr}: {source}")]
+    Bind { what: &'static str, addr: SocketAddr, source: io::Error },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+    #[error(transparent)]
+    Ca(#[from] crate::ca::CaError),
+    #[error(transparent)]
+    Cert(#[from] certs::CertError),
+}
+
+/// The edge's bound sockets. Binding is separate from [`run`] so tests bind port 0 and read the
+/// real addresses.
+pub struct Listeners {
+    pub http: Option<TcpListener>,
+    pub https: Option<TcpListener>,
+    pub tunnel: Option<TcpListener>,
+}
+
+impl Listeners {
+    pub async fn bind(listen: &Listen) -> Result<Listeners, RunError> {
+        async fn one(what: &'static str, addr: Option<SocketAddr>) -> Result<Option<TcpListener>, RunError> {
+            match addr {
+                None => Ok(None),
+                Some(addr) => TcpListener::bind(addr).await.map(Some).map_err(|source| RunError::Bind { what, addr, source }),
+            }
+        }
+        Ok(Listeners {
+            http: one("http", listen.http).await?,
+            https: one("https", listen.https).await?,
+            tunnel: one("tunnel", listen.tunnel).await?,
+        })
+    }
+}
+
+/// How long presence rows outlive a dead edge, and how often they are renewed.
+const LEASE_TTL: Duration = Duration::from_secs(10);
+const LEASE_RENEW: Duration = Duration::from_secs(3);
+
+pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: CancellationToken) -> Result<(), RunError> {
+    tether_proto::install_crypto_provider();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.state_dir)?);
+    let state = State::new(store.clone());
+    let ca = Arc::new(TunnelCa::load_or_create(&config.state_dir)?);
+    let routes = RouteTable::default();
+    routes.set(state.routes().await?);
+    let configured = config.certificates.iter().map(certs::load_pair).collect::<Result<Vec<_>, _>>()?;
+    let dev_ca = config.dev_ca.then(|| DevCa { ca: ca.clone(), routes: routes.clone(), public_hostname: config.public_hostname.clone() });
+    let resolver = Arc::new(CertResolver::new(configured, dev_ca));
+
+    let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+    let tunnel_addr = local(&listeners.tunnel);
+    let lease = store.grant_lease(LEASE_TTL).await?;
+    let record = EdgeRecord {
+        id: config.edge_id.clone(),
+        tunnel_address: config.advertise_tunnel.clone().or(tunnel_addr.map(|a| a.to_string())),
+        addresses: config.addresses.clone(),
+    };
+    state.announce_edge(&record, lease).await?;
+
+    let edge = Arc::new(Edge {
+        public_http: listener::public_builder(&config),
+        https_port: local(&listeners.https).map(|a| a.port()),
+        config,
+        state,
+        routes: routes.clone(),
+        sessions: Sessions::default(),
+        certs: resolver.clone(),
+        lease_id: AtomicI64::new(lease),
+        shutdown: shutdown.clone(),
+        tracker: TaskTracker::new(),
+    });
+
+    let background = TaskTracker::new();
+    background.spawn(routes.follow(store.clone(), shutdown.clone()));
+    background.spawn(close_deleted_tunnels(edge.clone()));
+    background.spawn(keep_presence(edge.clone(), record));
+
+    let public_tls = TlsAcceptor::from(certs::server_config(resolver, &[b"h2", b"http/1.1"]));
+    let tunnel_names = tunnel_certificate_names(&edge.config, tunnel_addr);
+    let tunnel_cert = ca.issue(&tunnel_names)?;
+    let tunnel_tls = TlsAcceptor::from(certs::server_config(Arc::new(SingleCert(tunnel_cert)), &[b"http/1.1"]));
+
+    let mut serving = Vec::new();
+    for (what, listener, tls, role) in [
+        ("http", listeners.http, None, Role::Public),
+        ("https", listeners.https, Some(public_tls), Role::Public),
+        ("tunnel", listeners.tunnel, Some(tunnel_tls), Role::Tunnel),
+    ] {
+        let Some(listener) = listener else { continue };
+        if let Ok(addr) = listener.local_addr() {
+            // Tests and scripts read the bound port from this line.
+            tracing::info!("listening on {what} {addr}");
+        }
+        serving.push(tokio::spawn(listener::serve(listener, tls, role, edge.clone())));
+    }
+    tracing::info!(edge = %edge.config.edge_id, "edge ready");
+    shutdown.cancelled().await;
+    tracing::info!("shutting down");
+    for task in serving {
+        let _ = task.await;
+    }
+    edge.sessions.close_all();
+    edge.tracker.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), edge.tracker.wait()).await;
+    background.close();
+    let _ = store.revoke(edge.lease_id.load(Ordering::Relaxed)).await;
+    Ok(())
+}
+
+/// The names in the tunnel listener's certificate: the advertised server name, plus the
+/// advertised host when it is an IP address or `localhost`.
+fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> Vec<String> {
+    let mut names = vec![config.server_name.clone()];
+    let advertised_host = config.advertise_tunnel.as_deref().and_then(|a| a.rsplit_once(':')).map(|(h, _)| h.trim_matches(['[', ']']).to_string());
+    for host in advertised_host.into_iter().chain(bound.map(|a| a.ip().to_string())) {
+        if !names.contains(&host) {
+            names.push(host);
+        }
+    }
+    names
+}
+
+/// Serves one certificate whatever the SNI (the tunnel listener).
+#[derive(Debug)]
+struct SingleCert(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for SingleCert {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Closes the sessions of tunnels deleted from the store (by `edge tunnel delete`, perhaps in
+/// another process) within one watch interval.
+async fn close_deleted_tunnels(edge: Arc<Edge>) {
+    loop {
+        let from = match edge.state.store.range(TUNNELS).await {
+            Ok((_, rev)) => rev,
+            Err(_) => 0,
+        };
+        let mut events = watch(edge.state.store.clone(), TUNNELS.into(), from);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Ok(Event::Delete { key, .. })) => {
+                        if let Ok(id) = key.trim_start_matches(TUNNELS).parse() {
+                            tracing::info!(tunnel = %id, "tunnel deleted; closing its sessions");
+                            edge.sessions.close_tunnel(id);
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                },
+                _ = edge.shutdown.cancelled() => return,
+            }
+        }
+    }
+}
+
+/// Renews the presence lease; if it was lost (the edge stalled past the TTL), takes a new one and
+/// announces itself again.
+async fn keep_presence(edge: Arc<Edge>, record: EdgeRecord) {
+    let mut tick = tokio::time::interval(LEASE_RENEW);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = edge.shutdown.cancelled() => return,
+        }
+        let lease = edge.lease_id.load(Ordering::Relaxed);
+        match edge.state.store.keep_alive(lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!("presence lease expired; announcing this edge again");
+                if let Ok(new) = edge.state.store.grant_lease(LEASE_TTL).await {
+                    edge.lease_id.store(new, Ordering::Relaxed);
+                    let _ = edge.state.announce_edge(&record, new).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot renew presence lease"),
+        }
+    }
+}

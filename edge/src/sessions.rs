@@ -1,0 +1,124 @@
+//! Live tunnel sessions held by this edge, and the choice of one for a new stream.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+use hyper::client::conn::http2::SendRequest;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::body::EdgeBody;
+use crate::error_page::EdgeError;
+use crate::state::SessionRecord;
+
+/// One authenticated session: an HTTP/2 connection on which the edge is the client.
+pub struct Session {
+    pub record: SessionRecord,
+    /// Cloned per request; hyper multiplexes clones over the one connection.
+    sender: SendRequest<EdgeBody>,
+    /// Streams open on this session now (requests in flight, WebSockets open).
+    active: AtomicUsize,
+    /// Cancelled to close the session (tunnel deleted, edge shutting down).
+    pub closed: CancellationToken,
+}
+
+impl Session {
+    pub fn new(record: SessionRecord, sender: SendRequest<EdgeBody>) -> Arc<Session> {
+        Arc::new(Session { record, sender, active: AtomicUsize::new(0), closed: CancellationToken::new() })
+    }
+
+    pub fn active_streams(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts one stream against its session until dropped; hold it as long as the stream is open.
+pub struct StreamGuard {
+    pub session: Arc<Session>,
+}
+
+impl StreamGuard {
+    pub fn sender(&self) -> SendRequest<EdgeBody> {
+        self.session.sender.clone()
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.session.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Default)]
+pub struct Sessions {
+    by_tunnel: RwLock<HashMap<Uuid, Vec<Arc<Session>>>>,
+}
+
+impl Sessions {
+    pub fn insert(&self, session: Arc<Session>) {
+        if let Ok(mut map) = self.by_tunnel.write() {
+            map.entry(session.record.tunnel_id).or_default().push(session);
+        }
+    }
+
+    pub fn remove(&self, session: &Arc<Session>) {
+        if let Ok(mut map) = self.by_tunnel.write() {
+            if let Some(list) = map.get_mut(&session.record.tunnel_id) {
+                list.retain(|s| !Arc::ptr_eq(s, session));
+                if list.is_empty() {
+                    map.remove(&session.record.tunnel_id);
+                }
+            }
+        }
+    }
+
+    /// Closes every session of a tunnel (it was deleted).
+    pub fn close_tunnel(&self, tunnel: Uuid) {
+        if let Ok(map) = self.by_tunnel.read() {
+            for session in map.get(&tunnel).into_iter().flatten() {
+                session.closed.cancel();
+            }
+        }
+    }
+
+    pub fn close_all(&self) {
+        if let Ok(map) = self.by_tunnel.read() {
+            map.values().flatten().for_each(|s| s.closed.cancel());
+        }
+    }
+
+    /// A stream slot on the live session of `tunnel` with the fewest open streams.
+    /// No session → the tunnel is offline; every session full → busy (never queue silently).
+    pub fn pick(&self, tunnel: Uuid, max_streams: usize) -> Result<StreamGuard, EdgeError> {
+        let map = self.by_tunnel.read().map_err(|_| EdgeError::TunnelFailed)?;
+        let live: Vec<&Arc<Session>> = map
+            .get(&tunnel)
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.closed.is_cancelled() && !s.sender.is_closed())
+            .collect();
+        if live.is_empty() {
+            return Err(EdgeError::TunnelOffline);
+        }
+        let best = live.into_iter().min_by_key(|s| s.active_streams()).ok_or(EdgeError::TunnelOffline)?;
+        // fetch_add then check, so two racing picks cannot both take the last slot.
+        if best.active.fetch_add(1, Ordering::Relaxed) >= max_streams {
+            best.active.fetch_sub(1, Ordering::Relaxed);
+            return Err(EdgeError::TunnelBusy);
+        }
+        Ok(StreamGuard { session: best.clone() })
+    }
+
+    /// Sessions per tunnel, for logs and tests.
+    pub fn count(&self, tunnel: Uuid) -> usize {
+        self.by_tunnel.read().map(|m| m.get(&tunnel).map_or(0, Vec::len)).unwrap_or(0)
+    }
+}
+
+impl Session {
+    /// A sender for control messages, which do not count against the stream limit.
+    pub fn sender_for_control(&self) -> SendRequest<EdgeBody> {
+        self.sender.clone()
+    }
+}

@@ -1,0 +1,124 @@
+//! Public WebSockets through the tunnel.
+//!
+//! HTTP/2 forbids Upgrade, Connection and 101 (RFC 9113 §8.2.2), so inside the tunnel a WebSocket
+//! is an extended CONNECT stream (RFC 8441) with `:protocol websocket` and the handshake headers
+//! the origin needs. The connector answers 200 when the origin answered 101; the edge then answers
+//! the public client 101 (HTTP/1.1) or 200 (HTTP/2, RFC 8441) with the origin's headers, and pipes
+//! bytes without parsing frames.
+
+use std::sync::Arc;
+
+use http::uri::{Authority, Scheme};
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::ext::Protocol;
+use hyper_util::rt::TokioIo;
+
+use crate::body::{self, EdgeBody};
+use crate::error_page::EdgeError;
+use crate::proxy::{into_public_response, prepare_headers, send, tunnel_uri, ConnInfo};
+use crate::server::Edge;
+use crate::sessions::StreamGuard;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// HTTP/1.1 `Upgrade: websocket`.
+    Http1,
+    /// HTTP/2 extended CONNECT (RFC 8441).
+    Http2,
+}
+
+pub fn kind<B>(req: &Request<B>) -> Option<Kind> {
+    if req.method() == Method::CONNECT {
+        let protocol = req.extensions().get::<Protocol>()?;
+        return protocol.as_str().eq_ignore_ascii_case("websocket").then_some(Kind::Http2);
+    }
+    let token_in = |name: header::HeaderName, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    (req.method() == Method::GET && token_in(header::CONNECTION, "upgrade") && token_in(header::UPGRADE, "websocket"))
+        .then_some(Kind::Http1)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn proxy(
+    mut req: Request<Incoming>,
+    kind: Kind,
+    guard: StreamGuard,
+    conn: &Arc<ConnInfo>,
+    edge: &Arc<Edge>,
+    request_id: &str,
+    authority: Authority,
+    host: &str,
+) -> Result<Response<EdgeBody>, EdgeError> {
+    let public_upgrade = hyper::upgrade::on(&mut req);
+    let scheme = if conn.tls.is_some() { Scheme::HTTPS } else { Scheme::HTTP };
+    let mut headers = req.headers().clone();
+    prepare_headers(&mut headers, conn, edge, host, request_id);
+    headers.remove(header::HOST);
+    if kind == Kind::Http2 {
+        // An RFC 8441 client sends no key; the HTTP/1.1 origin needs one, so the edge makes it
+        // and keeps the origin's Accept to itself.
+        let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+        if let Ok(v) = HeaderValue::from_str(&key) {
+            headers.insert(header::SEC_WEBSOCKET_KEY, v);
+        }
+        headers.entry(header::SEC_WEBSOCKET_VERSION).or_insert(HeaderValue::from_static("13"));
+    }
+    let mut inner = Request::new(body::empty());
+    *inner.method_mut() = Method::CONNECT;
+    *inner.uri_mut() = tunnel_uri(&authority, scheme, req.uri())?;
+    *inner.version_mut() = http::Version::HTTP_2;
+    *inner.headers_mut() = headers;
+    inner.extensions_mut().insert(Protocol::from_static("websocket"));
+
+    let mut response = send(inner, &guard, edge).await?;
+    if response.status() != StatusCode::OK {
+        // The origin refused the upgrade: pass its answer on as an ordinary response.
+        return Ok(into_public_response(response, guard, request_id));
+    }
+    let tunnel_upgrade = hyper::upgrade::on(&mut response);
+    let mut public = Response::new(body::empty());
+    if kind == Kind::Http1 {
+        *public.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    }
+    let out = public.headers_mut();
+    for (name, value) in response.headers() {
+        if !name.as_str().starts_with(tether_proto::headers::PREFIX) {
+            out.append(name, value.clone());
+        }
+    }
+    tether_proto::headers::strip_hop_by_hop(out);
+    match kind {
+        Kind::Http1 => {
+            out.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+            out.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        }
+        Kind::Http2 => {
+            out.remove(header::SEC_WEBSOCKET_ACCEPT);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        out.insert(tether_proto::headers::REQUEST_ID, v);
+    }
+    let request_id = request_id.to_string();
+    edge.tracker.spawn(async move {
+        let (public, tunnel) = match tokio::try_join!(public_upgrade, tunnel_upgrade) {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::debug!(request_id, error = %e, "websocket upgrade did not complete");
+                return;
+            }
+        };
+        let (mut public, mut tunnel) = (TokioIo::new(public), TokioIo::new(tunnel));
+        let result = tokio::io::copy_bidirectional(&mut public, &mut tunnel).await;
+        tracing::debug!(request_id, ?result, "websocket closed");
+        drop(guard);
+    });
+    Ok(public)
+}
