@@ -1,0 +1,18 @@
+//! The Tether connector: runs next to private services and opens outbound sessions to the edge.
+//!
+//! A map of the crate:
+//! - [`config`]: tunnel.yml (cloudflared's shape) → [`ingress`] rules with their services.
+//! - [`supervisor`]: keeps a session alive (backoff with full jitter, stop on permanent refusal).
+//! - [`session`]: one session: TLS, signed WebSocket upgrade, HTTP/2 server over it.
+//! - [`proxy`]: one stream → origin (HTTP, WebSocket, built-in services); [`control`] for the
+//!   edge's control messages; [`origin`]: pooled origin clients (TCP, unix, TLS).
+//! - [`cli`]: the commands.
+
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod ingress;
+pub mod origin;
+pub mod proxy;
+pub mod session;
+pub mod supervisor;

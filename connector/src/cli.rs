@@ -1,0 +1,97 @@
+//! The `connector` command line: `connector run`, `connector ingress validate|rule`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use clap::{Parser, Subcommand, ValueEnum};
+use tether_proto::credentials::Credentials;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ConnectorConfig;
+use crate::session::{EdgeTarget, SessionCtx};
+
+#[derive(Parser, Debug)]
+#[command(name = "connector", version, about = "The Tether connector: outbound tunnel sessions to the edge")]
+pub struct Cli {
+    /// Path to tunnel.yml.
+    #[arg(long, global = true, default_value = "tunnel.yml")]
+    pub config: PathBuf,
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the tunnel.
+    Run,
+    /// Check ingress rules.
+    #[command(subcommand)]
+    Ingress(IngressCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IngressCommand {
+    /// Validate the ingress rules of the config.
+    Validate,
+    /// Print the rule that matches URL.
+    Rule { url: String },
+}
+
+pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> anyhow::Result<()> {
+    match command {
+        IngressCommand::Validate => {
+            println!("OK: {} ingress rules in {}", config.ingress.rules.len(), config.source.display());
+            Ok(())
+        }
+        IngressCommand::Rule { url } => {
+            let uri: http::Uri = url.parse().map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
+            let host = uri.host().ok_or_else(|| anyhow::anyhow!("`{url}` has no hostname; write e.g. https://app.example.com/path"))?;
+            let rule = config.ingress.find(host, uri.path());
+            println!("Matched rule #{}", rule.number);
+            if let Some(h) = &rule.hostname {
+                println!("\thostname: {h}");
+            }
+            if let Some(p) = &rule.path {
+                println!("\tpath: {p}");
+            }
+            println!("\tservice: {}", rule.service_text);
+            Ok(())
+        }
+    }
+}
+
+/// `connector run`: read the credentials, then keep the session alive until a signal.
+pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let credentials = Credentials::load(&config.credentials_file)?;
+    if let Some(t) = &config.tunnel {
+        if t != &credentials.tunnel_id.to_string() && t != &credentials.tunnel_name {
+            anyhow::bail!(
+                "{}: tunnel `{t}` does not match the credentials file {} (tunnel {} `{}`)",
+                config.source.display(), config.credentials_file.display(), credentials.tunnel_id, credentials.tunnel_name
+            );
+        }
+    }
+    let key = credentials.signing_key().map_err(|_| anyhow::anyhow!("bad private key in {}", config.credentials_file.display()))?;
+    let tls = tether_proto::trust::session_client_config(credentials.edge_ca.as_deref())?;
+    let edge = config.edge.clone().unwrap_or_else(|| credentials.edge.clone());
+    let target = EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
+    let ctx = Arc::new(SessionCtx {
+        tunnel_id: credentials.tunnel_id,
+        connector_id: uuid::Uuid::new_v4(),
+        index: 0,
+        key,
+        ingress: Arc::new(ArcSwap::from_pointee(config.ingress.clone())),
+        registered: tokio::sync::Notify::new(),
+    });
+    tracing::info!(tunnel = %credentials.tunnel_id, connector = %ctx.connector_id, edge = %target.url, "starting tunnel");
+    crate::supervisor::run(target, ctx, shutdown).await.map_err(|reason| anyhow::anyhow!("the edge refused this tunnel: {reason}"))
+}

@@ -1,0 +1,137 @@
+//! tunnel.yml, in cloudflared's config.yml shape, so a cloudflared user's file runs unchanged apart
+//! from the credentials. Unknown keys are errors naming file, line and column; cloudflared keys
+//! that mean nothing here are accepted with a warning (listed in docs/configuration.md).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tether_proto::config_error::ConfigError;
+
+use crate::ingress::{Ingress, OriginRequest, RawOriginRequest, RawRule};
+
+/// Top-level cloudflared keys with no meaning in Tether (yet): accepted, warned about.
+const IGNORED_TOP_LEVEL: &[&str] = &[
+    "protocol", "loglevel", "logfile", "log-directory", "transport-loglevel", "no-autoupdate",
+    "autoupdate-freq", "edge-ip-version", "edge-bind-address", "region", "tag", "origincert",
+    "post-quantum", "management-diagnostics", "pidfile", "warp-routing", "metrics", "grace-period",
+    "retries", "ha-connections", "url", "hello-world", "no-tls-verify", "proxy-dns", "cred-file",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    tunnel: Option<String>,
+    #[serde(rename = "credentials-file")]
+    credentials_file: Option<String>,
+    /// Overrides the edge address in the credentials: `HOST:PORT`, or a `wss://` URL such as the
+    /// edge's public port and reserved path.
+    edge: Option<String>,
+    #[serde(rename = "originRequest", default)]
+    origin_request: RawOriginRequest,
+    #[serde(default)]
+    ingress: Vec<RawRule>,
+    // cloudflared keys accepted for compatibility; see IGNORED_TOP_LEVEL.
+    protocol: Option<yaml_serde::Value>,
+    loglevel: Option<yaml_serde::Value>,
+    logfile: Option<yaml_serde::Value>,
+    #[serde(rename = "log-directory")]
+    log_directory: Option<yaml_serde::Value>,
+    #[serde(rename = "transport-loglevel")]
+    transport_loglevel: Option<yaml_serde::Value>,
+    #[serde(rename = "no-autoupdate")]
+    no_autoupdate: Option<yaml_serde::Value>,
+    #[serde(rename = "autoupdate-freq")]
+    autoupdate_freq: Option<yaml_serde::Value>,
+    #[serde(rename = "edge-ip-version")]
+    edge_ip_version: Option<yaml_serde::Value>,
+    #[serde(rename = "edge-bind-address")]
+    edge_bind_address: Option<yaml_serde::Value>,
+    region: Option<yaml_serde::Value>,
+    tag: Option<yaml_serde::Value>,
+    origincert: Option<yaml_serde::Value>,
+    #[serde(rename = "post-quantum")]
+    post_quantum: Option<yaml_serde::Value>,
+    #[serde(rename = "management-diagnostics")]
+    management_diagnostics: Option<yaml_serde::Value>,
+    pidfile: Option<yaml_serde::Value>,
+    #[serde(rename = "warp-routing")]
+    warp_routing: Option<yaml_serde::Value>,
+    metrics: Option<yaml_serde::Value>,
+    #[serde(rename = "grace-period")]
+    grace_period: Option<yaml_serde::Value>,
+    retries: Option<yaml_serde::Value>,
+    #[serde(rename = "ha-connections")]
+    ha_connections: Option<yaml_serde::Value>,
+    url: Option<yaml_serde::Value>,
+    #[serde(rename = "hello-world")]
+    hello_world: Option<yaml_serde::Value>,
+    #[serde(rename = "no-tls-verify")]
+    no_tls_verify: Option<yaml_serde::Value>,
+    #[serde(rename = "proxy-dns")]
+    proxy_dns: Option<yaml_serde::Value>,
+    #[serde(rename = "cred-file")]
+    cred_file: Option<yaml_serde::Value>,
+}
+
+impl RawConfig {
+    /// Which ignored cloudflared keys are present (same order as [`IGNORED_TOP_LEVEL`]).
+    fn ignored_present(&self) -> Vec<&'static str> {
+        let present = [
+            self.protocol.is_some(), self.loglevel.is_some(), self.logfile.is_some(), self.log_directory.is_some(),
+            self.transport_loglevel.is_some(), self.no_autoupdate.is_some(), self.autoupdate_freq.is_some(),
+            self.edge_ip_version.is_some(), self.edge_bind_address.is_some(), self.region.is_some(),
+            self.tag.is_some(), self.origincert.is_some(), self.post_quantum.is_some(),
+            self.management_diagnostics.is_some(), self.pidfile.is_some(), self.warp_routing.is_some(),
+            self.metrics.is_some(), self.grace_period.is_some(), self.retries.is_some(),
+            self.ha_connections.is_some(), self.url.is_some(), self.hello_world.is_some(),
+            self.no_tls_verify.is_some(), self.proxy_dns.is_some(), self.cred_file.is_some(),
+        ];
+        IGNORED_TOP_LEVEL.iter().zip(present).filter(|(_, p)| *p).map(|(k, _)| *k).collect()
+    }
+}
+
+/// A validated tunnel.yml.
+#[derive(Debug, Clone)]
+pub struct ConnectorConfig {
+    pub source: PathBuf,
+    /// The `tunnel:` value (name or UUID), checked against the credentials.
+    pub tunnel: Option<String>,
+    pub credentials_file: PathBuf,
+    pub edge: Option<String>,
+    pub ingress: Ingress,
+    /// Messages about accepted-but-ignored keys, logged at start.
+    pub warnings: Vec<String>,
+}
+
+impl ConnectorConfig {
+    pub fn load(path: &Path) -> Result<ConnectorConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::file(&file, format!("cannot read config file: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<ConnectorConfig, ConfigError> {
+        let file = path.display().to_string();
+        let raw: RawConfig = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
+        let mut warnings: Vec<String> = raw
+            .ignored_present()
+            .into_iter()
+            .map(|k| {
+                let at = tether_proto::config_error::locate(text, &[k]).map(|(l, _)| format!(":{l}")).unwrap_or_default();
+                format!("{file}{at}: `{k}` is a cloudflared setting that Tether does not use; it is ignored")
+            })
+            .collect();
+        let Some(credentials) = raw.credentials_file.as_deref() else {
+            return Err(ConfigError::at(&file, text, &["tunnel"], "credentials-file is missing: add `credentials-file: /path/to/UUID.json` (written by `edge tunnel create`)"));
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let credentials_file = {
+            let p = PathBuf::from(credentials);
+            if p.is_absolute() { p } else { base.join(p) }
+        };
+        let defaults = OriginRequest::default().merge(&raw.origin_request, &file, text, &["originRequest"], &mut warnings)?;
+        let ingress = Ingress::build(&raw.ingress, &defaults, &file, text, base, &mut warnings)?;
+        Ok(ConnectorConfig { source: path.to_path_buf(), tunnel: raw.tunnel, credentials_file, edge: raw.edge, ingress, warnings })
+    }
+}

@@ -1,0 +1,75 @@
+//! Control messages from the edge (see `tether_proto::control`).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Incoming;
+use tether_proto::control::{Registration, REGISTER};
+
+use crate::ingress::Ingress;
+use crate::origin::OriginBody;
+use crate::proxy::boxed;
+use crate::session::SessionCtx;
+
+fn status(code: StatusCode) -> Response<OriginBody> {
+    let mut r = Response::new(boxed(Empty::<Bytes>::new()));
+    *r.status_mut() = code;
+    r
+}
+
+pub async fn handle(kind: &str, req: Request<Incoming>, ctx: &Arc<SessionCtx>) -> Response<OriginBody> {
+    if kind != REGISTER {
+        return status(StatusCode::NOT_IMPLEMENTED);
+    }
+    let Ok(body) = Limited::new(req.into_body(), 1 << 20).collect().await else {
+        return status(StatusCode::BAD_REQUEST);
+    };
+    let Ok(registration) = serde_json::from_slice::<Registration>(&body.to_bytes()) else {
+        return status(StatusCode::BAD_REQUEST);
+    };
+    tracing::info!(
+        session = %registration.session_id, edge = %registration.edge_id, index = ctx.index,
+        hostnames = ?registration.hostnames, "tunnel session registered"
+    );
+    for warning in unreachable_rules(&ctx.ingress.load(), &registration.hostnames) {
+        tracing::warn!("{warning}");
+    }
+    ctx.registered.notify_waiters();
+    status(StatusCode::OK)
+}
+
+/// Whether a request for some host of `route` (perhaps a wildcard) could match a rule hostname.
+fn route_reaches(route: &str, rule: &str) -> bool {
+    let matches = |wild: &str, host: &str| wild.strip_prefix('*').is_some_and(|suffix| host.ends_with(suffix) && host.len() > suffix.len());
+    route == rule || matches(rule, route) || matches(route, rule) || (route.starts_with("*.") && rule.starts_with("*.") && (route.ends_with(&rule[1..]) || rule.ends_with(&route[1..])))
+}
+
+/// Warnings for ingress rules whose hostname no route of this tunnel can reach.
+pub fn unreachable_rules(ingress: &Ingress, routed: &[String]) -> Vec<String> {
+    ingress
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let host = rule.hostname.as_deref()?;
+            (!routed.iter().any(|r| route_reaches(r, host))).then(|| {
+                format!("ingress rule #{} (hostname {host}) is unreachable: the edge routes no such hostname to this tunnel; run `edge tunnel route dns TUNNEL {host}`", rule.number)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_reaches;
+
+    #[test]
+    fn routes_reach_rules_through_wildcards_either_way() {
+        assert!(route_reaches("app.example.test", "app.example.test"));
+        assert!(route_reaches("app.example.test", "*.example.test"));
+        assert!(route_reaches("*.example.test", "app.example.test"));
+        assert!(route_reaches("*.example.test", "*.a.example.test"));
+        assert!(!route_reaches("app.example.test", "api.example.test"));
+    }
+}

@@ -1,0 +1,146 @@
+//! One tunnel session: TCP → TLS (edge verified) → signed WebSocket upgrade → HTTP/2 server.
+//!
+//! The connector is the HTTP/2 server and the edge the client, the shape of cloudflared's http2
+//! transport: every public request arrives as a stream the edge opens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use ed25519_dalek::SigningKey;
+use http::{HeaderValue, StatusCode};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls::pki_types::ServerName;
+use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
+use tether_proto::wsstream::{session_ws_config, WsStream};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::ingress::Ingress;
+
+/// h2 settings measured in `shared/TRANSPORT-MEASUREMENTS.md` (see the edge's session_accept).
+const WINDOW: u32 = 16 << 20;
+const MAX_FRAME: u32 = 1 << 20;
+const SEND_BUFFER: usize = 4 << 20;
+const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where and how to reach the edge.
+#[derive(Clone)]
+pub struct EdgeTarget {
+    /// `wss://host:port/path`.
+    pub url: String,
+    /// `host:port` to dial.
+    pub address: String,
+    pub server_name: ServerName<'static>,
+    pub tls: Arc<rustls::ClientConfig>,
+}
+
+impl EdgeTarget {
+    /// From the credentials' address or a `tunnel.yml` `edge:` override (`HOST:PORT` or a
+    /// `wss://` URL, e.g. the edge's public HTTPS port and reserved path).
+    pub fn new(edge: &str, server_name: &str, tls: Arc<rustls::ClientConfig>) -> Result<EdgeTarget, String> {
+        let (url, address, name) = if let Some(rest) = edge.strip_prefix("wss://") {
+            let authority = rest.split('/').next().unwrap_or(rest);
+            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']);
+            let address = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) { authority.to_string() } else { format!("{authority}:443") };
+            (edge.to_string(), address, host.to_string())
+        } else {
+            (format!("wss://{edge}{}", tether_proto::handshake::TUNNEL_PATH), edge.to_string(), server_name.to_string())
+        };
+        let server_name = ServerName::try_from(name.clone()).map_err(|_| format!("`{name}` is not a valid TLS server name"))?;
+        Ok(EdgeTarget { url, address, server_name, tls })
+    }
+}
+
+/// Identity and rules shared by every session of this connector process.
+pub struct SessionCtx {
+    pub tunnel_id: Uuid,
+    pub connector_id: Uuid,
+    pub index: u8,
+    pub key: SigningKey,
+    /// Swapped whole on reload; each stream keeps the snapshot it started with.
+    pub ingress: Arc<ArcSwap<Ingress>>,
+    /// Woken when the edge registers the session.
+    pub registered: tokio::sync::Notify,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Retry with backoff.
+    #[error("{0}")]
+    Transient(String),
+    /// The edge refused us for good (unknown or deleted tunnel, bad key): stop.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Dials the edge and serves the session until it ends or `shutdown` fires.
+pub async fn run(target: &EdgeTarget, ctx: Arc<SessionCtx>, shutdown: CancellationToken) -> Result<(), SessionError> {
+    let transient = |what: &str, e: &dyn std::fmt::Display| SessionError::Transient(format!("{what} {}: {e}", target.address));
+    let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&target.address))
+        .await
+        .map_err(|_| SessionError::Transient(format!("connecting to {} timed out", target.address)))?
+        .map_err(|e| transient("cannot connect to", &e))?;
+    let _ = tcp.set_nodelay(true);
+    let tls = tokio::time::timeout(DIAL_TIMEOUT, TlsConnector::from(target.tls.clone()).connect(target.server_name.clone(), tcp))
+        .await
+        .map_err(|_| SessionError::Transient(format!("TLS handshake with {} timed out", target.address)))?
+        .map_err(|e| transient("TLS handshake failed with", &e))?;
+    let exporter: [u8; EXPORTER_LEN] = tls
+        .get_ref()
+        .1
+        .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
+        .map_err(|e| transient("cannot export keying material with", &e))?;
+
+    let claim = SessionClaim { tunnel_id: ctx.tunnel_id, connector_id: ctx.connector_id, conn_index: ctx.index, version: env!("CARGO_PKG_VERSION").into() };
+    let mut request = target.url.as_str().into_client_request().map_err(|e| SessionError::Permanent(format!("bad edge URL {}: {e}", target.url)))?;
+    claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
+    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(SUBPROTOCOL));
+
+    let ws = match tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config())).await {
+        Ok((ws, _response)) => ws,
+        Err(WsError::Http(response)) => {
+            let status = response.status();
+            let reason = response.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+            let message = format!("edge {} refused the session: {status} {reason}", target.address);
+            return Err(match Refusal::of_response(status, response.headers()) {
+                Refusal::Permanent if status != StatusCode::SERVICE_UNAVAILABLE => SessionError::Permanent(message),
+                _ => SessionError::Transient(message),
+            });
+        }
+        Err(e) => return Err(transient("WebSocket handshake failed with", &e)),
+    };
+
+    let io = TokioIo::new(WsStream::new(ws));
+    let service_ctx = ctx.clone();
+    let service = service_fn(move |req| {
+        let ctx = service_ctx.clone();
+        async move { Ok::<_, std::convert::Infallible>(crate::proxy::handle(req, ctx).await) }
+    });
+    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .enable_connect_protocol()
+        .initial_stream_window_size(WINDOW)
+        .initial_connection_window_size(WINDOW)
+        .max_frame_size(MAX_FRAME)
+        .max_send_buf_size(SEND_BUFFER)
+        .max_concurrent_streams(u32::MAX)
+        .keep_alive_interval(Some(Duration::from_secs(15)))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = &mut connection => result.map_err(|e| transient("session lost with", &e)),
+        _ = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            // In-flight streams may finish; the drain issue bounds this with grace-period.
+            let _ = tokio::time::timeout(Duration::from_secs(30), connection).await;
+            Ok(())
+        }
+    }
+}
