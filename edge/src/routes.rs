@@ -37,11 +37,14 @@ impl RouteTable {
         match event {
             Event::Put(kv) => {
                 if let Ok(r) = decode::<RouteRecord>(kv) {
+                    tracing::info!(hostname = %r.hostname, tunnel = %r.tunnel_id, "route added");
                     routes.insert(r.hostname, r.tunnel_id);
                 }
             }
             Event::Delete { key, .. } => {
-                routes.remove(key.trim_start_matches(ROUTES));
+                let hostname = key.trim_start_matches(ROUTES);
+                tracing::info!(hostname, "route removed");
+                routes.remove(hostname);
             }
         }
     }
