@@ -12,7 +12,11 @@ use crate::config::ConnectorConfig;
 use crate::session::{EdgeTarget, SessionCtx};
 
 #[derive(Parser, Debug)]
-#[command(name = "connector", version, about = "The Tether connector: outbound tunnel sessions to the edge")]
+#[command(
+    name = "connector",
+    version,
+    about = "The Tether connector: outbound tunnel sessions to the edge"
+)]
 pub struct Cli {
     /// Path to tunnel.yml.
     #[arg(long, global = true, default_value = "tunnel.yml")]
@@ -49,12 +53,20 @@ pub enum IngressCommand {
 pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> anyhow::Result<()> {
     match command {
         IngressCommand::Validate => {
-            println!("OK: {} ingress rules in {}", config.ingress.rules.len(), config.source.display());
+            println!(
+                "OK: {} ingress rules in {}",
+                config.ingress.rules.len(),
+                config.source.display()
+            );
             Ok(())
         }
         IngressCommand::Rule { url } => {
-            let uri: http::Uri = url.parse().map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
-            let host = uri.host().ok_or_else(|| anyhow::anyhow!("`{url}` has no hostname; write e.g. https://app.example.com/path"))?;
+            let uri: http::Uri = url
+                .parse()
+                .map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
+            let host = uri.host().ok_or_else(|| {
+                anyhow::anyhow!("`{url}` has no hostname; write e.g. https://app.example.com/path")
+            })?;
             let rule = config.ingress.find(host, uri.path());
             println!("Matched rule #{}", rule.number);
             if let Some(h) = &rule.hostname {
@@ -76,14 +88,23 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         if t != &credentials.tunnel_id.to_string() && t != &credentials.tunnel_name {
             anyhow::bail!(
                 "{}: tunnel `{t}` does not match the credentials file {} (tunnel {} `{}`)",
-                config.source.display(), config.credentials_file.display(), credentials.tunnel_id, credentials.tunnel_name
+                config.source.display(),
+                config.credentials_file.display(),
+                credentials.tunnel_id,
+                credentials.tunnel_name
             );
         }
     }
-    let key = credentials.signing_key().map_err(|_| anyhow::anyhow!("bad private key in {}", config.credentials_file.display()))?;
+    let key = credentials
+        .signing_key()
+        .map_err(|_| anyhow::anyhow!("bad private key in {}", config.credentials_file.display()))?;
     let tls = tether_proto::trust::session_client_config(credentials.edge_ca.as_deref())?;
-    let edge = config.edge.clone().unwrap_or_else(|| credentials.edge.clone());
-    let target = EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
+    let edge = config
+        .edge
+        .clone()
+        .unwrap_or_else(|| credentials.edge.clone());
+    let target =
+        EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
     let ctx = Arc::new(SessionCtx {
         tunnel_id: credentials.tunnel_id,
         connector_id: uuid::Uuid::new_v4(),
@@ -93,5 +114,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         registered: tokio::sync::Notify::new(),
     });
     tracing::info!(tunnel = %credentials.tunnel_id, connector = %ctx.connector_id, edge = %target.url, "starting tunnel");
-    crate::supervisor::run(target, ctx, shutdown).await.map_err(|reason| anyhow::anyhow!("the edge refused this tunnel: {reason}"))
+    crate::supervisor::run(target, ctx, shutdown)
+        .await
+        .map_err(|reason| anyhow::anyhow!("the edge refused this tunnel: {reason}"))
 }

@@ -11,10 +11,31 @@ use crate::ingress::{Ingress, OriginRequest, RawOriginRequest, RawRule};
 
 /// Top-level cloudflared keys with no meaning in Tether (yet): accepted, warned about.
 const IGNORED_TOP_LEVEL: &[&str] = &[
-    "protocol", "loglevel", "logfile", "log-directory", "transport-loglevel", "no-autoupdate",
-    "autoupdate-freq", "edge-ip-version", "edge-bind-address", "region", "tag", "origincert",
-    "post-quantum", "management-diagnostics", "pidfile", "warp-routing", "metrics", "grace-period",
-    "retries", "ha-connections", "url", "hello-world", "no-tls-verify", "proxy-dns", "cred-file",
+    "protocol",
+    "loglevel",
+    "logfile",
+    "log-directory",
+    "transport-loglevel",
+    "no-autoupdate",
+    "autoupdate-freq",
+    "edge-ip-version",
+    "edge-bind-address",
+    "region",
+    "tag",
+    "origincert",
+    "post-quantum",
+    "management-diagnostics",
+    "pidfile",
+    "warp-routing",
+    "metrics",
+    "grace-period",
+    "retries",
+    "ha-connections",
+    "url",
+    "hello-world",
+    "no-tls-verify",
+    "proxy-dns",
+    "cred-file",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -77,16 +98,38 @@ impl RawConfig {
     /// Which ignored cloudflared keys are present (same order as [`IGNORED_TOP_LEVEL`]).
     fn ignored_present(&self) -> Vec<&'static str> {
         let present = [
-            self.protocol.is_some(), self.loglevel.is_some(), self.logfile.is_some(), self.log_directory.is_some(),
-            self.transport_loglevel.is_some(), self.no_autoupdate.is_some(), self.autoupdate_freq.is_some(),
-            self.edge_ip_version.is_some(), self.edge_bind_address.is_some(), self.region.is_some(),
-            self.tag.is_some(), self.origincert.is_some(), self.post_quantum.is_some(),
-            self.management_diagnostics.is_some(), self.pidfile.is_some(), self.warp_routing.is_some(),
-            self.metrics.is_some(), self.grace_period.is_some(), self.retries.is_some(),
-            self.ha_connections.is_some(), self.url.is_some(), self.hello_world.is_some(),
-            self.no_tls_verify.is_some(), self.proxy_dns.is_some(), self.cred_file.is_some(),
+            self.protocol.is_some(),
+            self.loglevel.is_some(),
+            self.logfile.is_some(),
+            self.log_directory.is_some(),
+            self.transport_loglevel.is_some(),
+            self.no_autoupdate.is_some(),
+            self.autoupdate_freq.is_some(),
+            self.edge_ip_version.is_some(),
+            self.edge_bind_address.is_some(),
+            self.region.is_some(),
+            self.tag.is_some(),
+            self.origincert.is_some(),
+            self.post_quantum.is_some(),
+            self.management_diagnostics.is_some(),
+            self.pidfile.is_some(),
+            self.warp_routing.is_some(),
+            self.metrics.is_some(),
+            self.grace_period.is_some(),
+            self.retries.is_some(),
+            self.ha_connections.is_some(),
+            self.url.is_some(),
+            self.hello_world.is_some(),
+            self.no_tls_verify.is_some(),
+            self.proxy_dns.is_some(),
+            self.cred_file.is_some(),
         ];
-        IGNORED_TOP_LEVEL.iter().zip(present).filter(|(_, p)| *p).map(|(k, _)| *k).collect()
+        IGNORED_TOP_LEVEL
+            .iter()
+            .zip(present)
+            .filter(|(_, p)| *p)
+            .map(|(k, _)| *k)
+            .collect()
     }
 }
 
@@ -113,7 +156,8 @@ impl ConnectorConfig {
 
     pub fn parse(path: &Path, text: &str) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        let raw: RawConfig = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
+        let raw: RawConfig =
+            yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
         let mut warnings: Vec<String> = raw
             .ignored_present()
             .into_iter()
@@ -128,10 +172,27 @@ impl ConnectorConfig {
         let base = path.parent().unwrap_or(Path::new("."));
         let credentials_file = {
             let p = PathBuf::from(credentials);
-            if p.is_absolute() { p } else { base.join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                base.join(p)
+            }
         };
-        let defaults = OriginRequest::default().merge(&raw.origin_request, &file, text, &["originRequest"], &mut warnings)?;
+        let defaults = OriginRequest::default().merge(
+            &raw.origin_request,
+            &file,
+            text,
+            &["originRequest"],
+            &mut warnings,
+        )?;
         let ingress = Ingress::build(&raw.ingress, &defaults, &file, text, base, &mut warnings)?;
-        Ok(ConnectorConfig { source: path.to_path_buf(), tunnel: raw.tunnel, credentials_file, edge: raw.edge, ingress, warnings })
+        Ok(ConnectorConfig {
+            source: path.to_path_buf(),
+            tunnel: raw.tunnel,
+            credentials_file,
+            edge: raw.edge,
+            ingress,
+            warnings,
+        })
     }
 }

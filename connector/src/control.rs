@@ -19,7 +19,11 @@ fn status(code: StatusCode) -> Response<OriginBody> {
     r
 }
 
-pub async fn handle(kind: &str, req: Request<Incoming>, ctx: &Arc<SessionCtx>) -> Response<OriginBody> {
+pub async fn handle(
+    kind: &str,
+    req: Request<Incoming>,
+    ctx: &Arc<SessionCtx>,
+) -> Response<OriginBody> {
     if kind != REGISTER {
         return status(StatusCode::NOT_IMPLEMENTED);
     }
@@ -42,8 +46,16 @@ pub async fn handle(kind: &str, req: Request<Incoming>, ctx: &Arc<SessionCtx>) -
 
 /// Whether a request for some host of `route` (perhaps a wildcard) could match a rule hostname.
 fn route_reaches(route: &str, rule: &str) -> bool {
-    let matches = |wild: &str, host: &str| wild.strip_prefix('*').is_some_and(|suffix| host.ends_with(suffix) && host.len() > suffix.len());
-    route == rule || matches(rule, route) || matches(route, rule) || (route.starts_with("*.") && rule.starts_with("*.") && (route.ends_with(&rule[1..]) || rule.ends_with(&route[1..])))
+    let matches = |wild: &str, host: &str| {
+        wild.strip_prefix('*')
+            .is_some_and(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
+    };
+    route == rule
+        || matches(rule, route)
+        || matches(route, rule)
+        || (route.starts_with("*.")
+            && rule.starts_with("*.")
+            && (route.ends_with(&rule[1..]) || rule.ends_with(&route[1..])))
 }
 
 /// Warnings for ingress rules whose hostname no route of this tunnel can reach.

@@ -96,12 +96,20 @@ impl OriginRequest {
         at: &[&str],
         warnings: &mut Vec<String>,
     ) -> Result<OriginRequest, ConfigError> {
-        let duration = |key: &str, value: &Option<String>, current: Duration| -> Result<Duration, ConfigError> {
+        let duration = |key: &str,
+                        value: &Option<String>,
+                        current: Duration|
+         -> Result<Duration, ConfigError> {
             match value {
                 None => Ok(current),
                 Some(v) => humantime::parse_duration(v).map_err(|e| {
                     let path: Vec<&str> = at.iter().copied().chain([key]).collect();
-                    ConfigError::at(file, text, &path, format!("`{v}` is not a duration ({e}); write e.g. 30s or 1m30s"))
+                    ConfigError::at(
+                        file,
+                        text,
+                        &path,
+                        format!("`{v}` is not a duration ({e}); write e.g. 30s or 1m30s"),
+                    )
                 }),
             }
         };
@@ -117,22 +125,46 @@ impl OriginRequest {
         ] {
             if present {
                 let path: Vec<&str> = at.iter().copied().chain([key]).collect();
-                let line = tether_proto::config_error::locate(text, &path).map(|(l, _)| format!(":{l}")).unwrap_or_default();
+                let line = tether_proto::config_error::locate(text, &path)
+                    .map(|(l, _)| format!(":{l}"))
+                    .unwrap_or_default();
                 warnings.push(format!("{file}{line}: originRequest.{key} is a cloudflared setting that Tether does not use; it is ignored"));
             }
         }
         let base = Path::new(file).parent().unwrap_or(Path::new("."));
         Ok(OriginRequest {
-            connect_timeout: duration("connectTimeout", &raw.connect_timeout, self.connect_timeout)?,
+            connect_timeout: duration(
+                "connectTimeout",
+                &raw.connect_timeout,
+                self.connect_timeout,
+            )?,
             tls_timeout: duration("tlsTimeout", &raw.tls_timeout, self.tls_timeout)?,
             tcp_keep_alive: duration("tcpKeepAlive", &raw.tcp_keep_alive, self.tcp_keep_alive)?,
-            keep_alive_connections: raw.keep_alive_connections.unwrap_or(self.keep_alive_connections),
-            keep_alive_timeout: duration("keepAliveTimeout", &raw.keep_alive_timeout, self.keep_alive_timeout)?,
-            http_host_header: raw.http_host_header.clone().or_else(|| self.http_host_header.clone()),
-            origin_server_name: raw.origin_server_name.clone().or_else(|| self.origin_server_name.clone()),
-            ca_pool: raw.ca_pool.as_ref().map(|p| base.join(p)).or_else(|| self.ca_pool.clone()),
+            keep_alive_connections: raw
+                .keep_alive_connections
+                .unwrap_or(self.keep_alive_connections),
+            keep_alive_timeout: duration(
+                "keepAliveTimeout",
+                &raw.keep_alive_timeout,
+                self.keep_alive_timeout,
+            )?,
+            http_host_header: raw
+                .http_host_header
+                .clone()
+                .or_else(|| self.http_host_header.clone()),
+            origin_server_name: raw
+                .origin_server_name
+                .clone()
+                .or_else(|| self.origin_server_name.clone()),
+            ca_pool: raw
+                .ca_pool
+                .as_ref()
+                .map(|p| base.join(p))
+                .or_else(|| self.ca_pool.clone()),
             no_tls_verify: raw.no_tls_verify.unwrap_or(self.no_tls_verify),
-            disable_chunked_encoding: raw.disable_chunked_encoding.unwrap_or(self.disable_chunked_encoding),
+            disable_chunked_encoding: raw
+                .disable_chunked_encoding
+                .unwrap_or(self.disable_chunked_encoding),
             http2_origin: raw.http2_origin.unwrap_or(self.http2_origin),
         })
     }
@@ -187,9 +219,15 @@ pub struct Ingress {
 impl Ingress {
     /// The first matching rule. The last rule is a catch-all, so there always is one.
     pub fn find(&self, host: &str, path: &str) -> &Rule {
-        let host = host.rsplit_once(':').filter(|(_, p)| p.parse::<u16>().is_ok()).map_or(host, |(h, _)| h);
+        let host = host
+            .rsplit_once(':')
+            .filter(|(_, p)| p.parse::<u16>().is_ok())
+            .map_or(host, |(h, _)| h);
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.rules.iter().find(|r| r.matches(&host, path)).unwrap_or_else(|| &self.rules[self.rules.len() - 1])
+        self.rules
+            .iter()
+            .find(|r| r.matches(&host, path))
+            .unwrap_or_else(|| &self.rules[self.rules.len() - 1])
     }
 
     pub fn build(
@@ -207,7 +245,10 @@ impl Ingress {
         for (i, r) in raw.iter().enumerate() {
             let idx = i.to_string();
             let at = |key: &str| ConfigError::at(file, text, &["ingress", &idx, key], "");
-            let err = |key: &str, msg: String| ConfigError { message: msg, ..at(key) };
+            let err = |key: &str, msg: String| ConfigError {
+                message: msg,
+                ..at(key)
+            };
             let number = i + 1;
             let hostname = match r.hostname.as_deref().map(str::trim) {
                 None | Some("") | Some("*") => None,
@@ -224,14 +265,39 @@ impl Ingress {
             };
             let path = match &r.path {
                 None => None,
-                Some(p) => Some(Regex::new(p).map_err(|e| err("path", format!("rule #{number}: path `{p}` is not a valid regular expression: {e}")))?),
+                Some(p) => Some(Regex::new(p).map_err(|e| {
+                    err(
+                        "path",
+                        format!(
+                            "rule #{number}: path `{p}` is not a valid regular expression: {e}"
+                        ),
+                    )
+                })?),
             };
             let Some(service_text) = r.service.clone() else {
-                return Err(ConfigError { message: format!("rule #{number} has no service: add e.g. `service: http://localhost:8080`"), ..ConfigError::at(file, text, &["ingress", &idx], "") });
+                return Err(ConfigError {
+                    message: format!(
+                        "rule #{number} has no service: add e.g. `service: http://localhost:8080`"
+                    ),
+                    ..ConfigError::at(file, text, &["ingress", &idx], "")
+                });
             };
-            let settings = defaults.merge(&r.origin_request, file, text, &["ingress", &idx, "originRequest"], warnings)?;
-            let service = parse_service(&service_text, settings, base).map_err(|m| err("service", format!("rule #{number}: {m}")))?;
-            rules.push(Rule { number, hostname, path, service_text, service });
+            let settings = defaults.merge(
+                &r.origin_request,
+                file,
+                text,
+                &["ingress", &idx, "originRequest"],
+                warnings,
+            )?;
+            let service = parse_service(&service_text, settings, base)
+                .map_err(|m| err("service", format!("rule #{number}: {m}")))?;
+            rules.push(Rule {
+                number,
+                hostname,
+                path,
+                service_text,
+                service,
+            });
         }
         let last = rules.len();
         for rule in &rules {
@@ -253,8 +319,14 @@ fn parse_service(text: &str, settings: OriginRequest, base: &Path) -> Result<Ser
         return Ok(Service::HelloWorld);
     }
     if let Some(code) = text.strip_prefix("http_status:") {
-        let status = code.parse::<u16>().ok().and_then(|c| StatusCode::from_u16(c).ok()).filter(|s| s.as_u16() >= 100);
-        return status.map(Service::Status).ok_or_else(|| format!("`{text}`: http_status needs a status code 100-599"));
+        let status = code
+            .parse::<u16>()
+            .ok()
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .filter(|s| s.as_u16() >= 100);
+        return status
+            .map(Service::Status)
+            .ok_or_else(|| format!("`{text}`: http_status needs a status code 100-599"));
     }
     for (prefix, tls) in [("unix+tls:", true), ("unix:", false)] {
         if let Some(path) = text.strip_prefix(prefix) {
@@ -266,9 +338,13 @@ fn parse_service(text: &str, settings: OriginRequest, base: &Path) -> Result<Ser
         }
     }
     if text.starts_with("http://") || text.starts_with("https://") {
-        let uri: http::Uri = text.parse().map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let uri: http::Uri = text
+            .parse()
+            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
         if uri.path() != "/" && !uri.path().is_empty() {
-            return Err(format!("`{text}`: a service URL cannot have a path; match paths with the rule's `path`"));
+            return Err(format!(
+                "`{text}`: a service URL cannot have a path; match paths with the rule's `path`"
+            ));
         }
         return Origin::http(&uri, settings).map(|o| Service::Origin(Arc::new(o)));
     }
@@ -299,21 +375,30 @@ mod tests {
 
     #[test]
     fn last_rule_must_catch_all_and_the_error_names_it() {
-        let e = parse(&format!("{HEAD}ingress:\n  - hostname: a.test\n    service: hello_world\n")).unwrap_err();
+        let e = parse(&format!(
+            "{HEAD}ingress:\n  - hostname: a.test\n    service: hello_world\n"
+        ))
+        .unwrap_err();
         assert!(e.message.contains("#1"), "{e}");
         assert_eq!(e.line, Some(4));
     }
 
     #[test]
     fn catch_all_before_the_end_is_an_error() {
-        let e = parse(&format!("{HEAD}ingress:\n  - service: hello_world\n  - service: http_status:404\n")).unwrap_err();
+        let e = parse(&format!(
+            "{HEAD}ingress:\n  - service: hello_world\n  - service: http_status:404\n"
+        ))
+        .unwrap_err();
         assert!(e.message.contains("rule #1 matches every request"), "{e}");
     }
 
     #[test]
     fn unknown_keys_are_errors_and_cloudflared_keys_warnings() {
         let e = parse(&format!("{HEAD}ingres:\n  - service: hello_world\n")).unwrap_err();
-        assert_eq!((e.line, e.file.as_str()), (Some(3), "/etc/tether/tunnel.yml"));
+        assert_eq!(
+            (e.line, e.file.as_str()),
+            (Some(3), "/etc/tether/tunnel.yml")
+        );
         let c = parse(&format!("{HEAD}protocol: quic\ningress:\n  - service: hello_world\n    originRequest:\n      noHappyEyeballs: true\n")).unwrap();
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("tunnel.yml:3"), "{:?}", c.warnings);
@@ -323,7 +408,10 @@ mod tests {
     fn bad_service_and_bad_duration_name_the_rule() {
         let e = parse(&format!("{HEAD}ingress:\n  - service: ftp://x\n")).unwrap_err();
         assert!(e.message.contains("rule #1"), "{e}");
-        let e = parse(&format!("{HEAD}originRequest:\n  connectTimeout: soon\ningress:\n  - service: hello_world\n")).unwrap_err();
+        let e = parse(&format!(
+            "{HEAD}originRequest:\n  connectTimeout: soon\ningress:\n  - service: hello_world\n"
+        ))
+        .unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
     }
 }

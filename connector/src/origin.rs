@@ -78,13 +78,30 @@ impl Origin {
     }
 
     pub fn unix(path: PathBuf, tls: bool, settings: OriginRequest) -> Result<Origin, String> {
-        let base = Uri::from_static(if tls { "https://localhost/" } else { "http://localhost/" });
+        let base = Uri::from_static(if tls {
+            "https://localhost/"
+        } else {
+            "http://localhost/"
+        });
         Self::new(base, Target::Unix(path), tls, settings)
     }
 
-    fn new(base: Uri, target: Target, tls: bool, settings: OriginRequest) -> Result<Origin, String> {
-        let tls = if tls { Some(TlsConnector::from(tls_config(&settings)?)) } else { None };
-        let connector = OriginConnector { target, tls, settings: settings.clone() };
+    fn new(
+        base: Uri,
+        target: Target,
+        tls: bool,
+        settings: OriginRequest,
+    ) -> Result<Origin, String> {
+        let tls = if tls {
+            Some(TlsConnector::from(tls_config(&settings)?))
+        } else {
+            None
+        };
+        let connector = OriginConnector {
+            target,
+            tls,
+            settings: settings.clone(),
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
@@ -92,25 +109,38 @@ impl Origin {
             .pool_max_idle_per_host(settings.keep_alive_connections)
             .http2_only(settings.http2_origin)
             .build(connector);
-        Ok(Origin { base, client, settings })
+        Ok(Origin {
+            base,
+            client,
+            settings,
+        })
     }
 }
 
 fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
     let builder = ClientConfig::builder();
     let mut config = if settings.no_tls_verify {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify)).with_no_client_auth()
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify))
+            .with_no_client_auth()
     } else {
         let roots = match &settings.ca_pool {
             Some(path) => {
-                let pem = std::fs::read_to_string(path).map_err(|e| format!("caPool {}: {e}", path.display()))?;
-                tether_proto::trust::root_store(Some(&pem)).map_err(|e| format!("caPool {}: {e}", path.display()))?
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| format!("caPool {}: {e}", path.display()))?;
+                tether_proto::trust::root_store(Some(&pem))
+                    .map_err(|e| format!("caPool {}: {e}", path.display()))?
             }
             None => tether_proto::trust::root_store(None).map_err(|e| e.to_string())?,
         };
         builder.with_root_certificates(roots).with_no_client_auth()
     };
-    config.alpn_protocols = if settings.http2_origin { vec![b"h2".to_vec()] } else { vec![b"http/1.1".to_vec()] };
+    config.alpn_protocols = if settings.http2_origin {
+        vec![b"h2".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(Arc::new(config))
 }
 
@@ -149,7 +179,9 @@ impl ServerCertVerifier for NoVerify {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &algs)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms.supported_schemes()
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -185,11 +217,21 @@ impl tower_service::Service<Uri> for OriginConnector {
 impl OriginConnector {
     async fn connect(self, uri: Uri) -> Result<OriginIo, BoxError> {
         let s = &self.settings;
-        let host = uri.host().unwrap_or("localhost").trim_matches(['[', ']']).to_string();
+        let host = uri
+            .host()
+            .unwrap_or("localhost")
+            .trim_matches(['[', ']'])
+            .to_string();
         let connect = async {
             match &self.target {
                 Target::Tcp => {
-                    let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+                    let port = uri
+                        .port_u16()
+                        .unwrap_or(if uri.scheme_str() == Some("https") {
+                            443
+                        } else {
+                            80
+                        });
                     let tcp = TcpStream::connect((host.as_str(), port)).await?;
                     tcp.set_nodelay(true)?;
                     let keepalive = socket2::TcpKeepalive::new().with_time(s.tcp_keep_alive);
@@ -199,44 +241,72 @@ impl OriginConnector {
                 Target::Unix(path) => Ok(OriginStream::Unix(UnixStream::connect(path).await?)),
             }
         };
-        let stream = tokio::time::timeout(s.connect_timeout, connect).await.map_err(|_| OriginTimeout("connect"))??;
+        let stream = tokio::time::timeout(s.connect_timeout, connect)
+            .await
+            .map_err(|_| OriginTimeout("connect"))??;
         let Some(tls) = &self.tls else {
-            return Ok(OriginIo { inner: TokioIo::new(stream), h2: false });
+            return Ok(OriginIo {
+                inner: TokioIo::new(stream),
+                h2: false,
+            });
         };
         let name = s.origin_server_name.clone().unwrap_or(host);
         let server_name = ServerName::try_from(name)?;
         let handshake = async {
             match stream {
-                OriginStream::Tcp(t) => tls.connect(server_name, t).await.map(|t| OriginStream::TlsTcp(Box::new(t))),
-                OriginStream::Unix(u) => tls.connect(server_name, u).await.map(|u| OriginStream::TlsUnix(Box::new(u))),
+                OriginStream::Tcp(t) => tls
+                    .connect(server_name, t)
+                    .await
+                    .map(|t| OriginStream::TlsTcp(Box::new(t))),
+                OriginStream::Unix(u) => tls
+                    .connect(server_name, u)
+                    .await
+                    .map(|u| OriginStream::TlsUnix(Box::new(u))),
                 other => Ok(other),
             }
         };
-        let stream = tokio::time::timeout(s.tls_timeout, handshake).await.map_err(|_| OriginTimeout("TLS handshake"))??;
+        let stream = tokio::time::timeout(s.tls_timeout, handshake)
+            .await
+            .map_err(|_| OriginTimeout("TLS handshake"))??;
         let h2 = match &stream {
             OriginStream::TlsTcp(t) => t.get_ref().1.alpn_protocol() == Some(b"h2"),
             OriginStream::TlsUnix(t) => t.get_ref().1.alpn_protocol() == Some(b"h2"),
             _ => false,
         };
-        Ok(OriginIo { inner: TokioIo::new(stream), h2 })
+        Ok(OriginIo {
+            inner: TokioIo::new(stream),
+            h2,
+        })
     }
 }
 
 impl Connection for OriginIo {
     fn connected(&self) -> Connected {
         let c = Connected::new();
-        if self.h2 { c.negotiated_h2() } else { c }
+        if self.h2 {
+            c.negotiated_h2()
+        } else {
+            c
+        }
     }
 }
 
 impl hyper::rt::Read for OriginIo {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: hyper::rt::ReadBufCursor<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
     }
 }
 
 impl hyper::rt::Write for OriginIo {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -259,13 +329,21 @@ macro_rules! each_stream {
 }
 
 impl AsyncRead for OriginStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         each_stream!(self, s => Pin::new(s).poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for OriginStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         each_stream!(self, s => Pin::new(s).poll_write(cx, buf))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

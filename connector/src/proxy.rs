@@ -31,14 +31,19 @@ fn text(status: StatusCode, body: String) -> Response<OriginBody> {
     r
 }
 
-fn origin_failed(failure: OriginFailure, request_id: &str, error: &BoxError) -> Response<OriginBody> {
+fn origin_failed(
+    failure: OriginFailure,
+    request_id: &str,
+    error: &BoxError,
+) -> Response<OriginBody> {
     tracing::warn!(request_id, cause = failure.as_str(), error = %error, "origin request failed");
     let status = match failure {
         OriginFailure::Unreachable => StatusCode::BAD_GATEWAY,
         OriginFailure::Timeout => StatusCode::GATEWAY_TIMEOUT,
     };
     let mut r = text(status, format!("origin {}\n", failure.as_str()));
-    r.headers_mut().insert(ORIGIN_ERROR, HeaderValue::from_static(failure.as_str()));
+    r.headers_mut()
+        .insert(ORIGIN_ERROR, HeaderValue::from_static(failure.as_str()));
     r
 }
 
@@ -59,12 +64,23 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<SessionCtx>) -> Response<Or
         let kind = kind.to_str().unwrap_or_default().to_string();
         return crate::control::handle(&kind, req, &ctx).await;
     }
-    let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
     let host = req.uri().host().unwrap_or_default().to_string();
     // The rules in force when the stream started serve it to the end.
     let ingress = ctx.ingress.load_full();
     let rule = ingress.find(&host, req.uri().path());
-    tracing::debug!(request_id, host, path = req.uri().path(), rule = rule.number, "stream");
+    tracing::debug!(
+        request_id,
+        host,
+        path = req.uri().path(),
+        rule = rule.number,
+        "stream"
+    );
     match &rule.service {
         Service::Status(status) => {
             let mut r = Response::new(boxed(Empty::new()));
@@ -83,7 +99,11 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<SessionCtx>) -> Response<Or
 }
 
 fn is_websocket(req: &Request<Incoming>) -> bool {
-    req.method() == Method::CONNECT && req.extensions().get::<Protocol>().is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
+    req.method() == Method::CONNECT
+        && req
+            .extensions()
+            .get::<Protocol>()
+            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
 }
 
 fn hello_world(req: &Request<Incoming>, rule: &Rule) -> Response<OriginBody> {
@@ -94,17 +114,28 @@ fn hello_world(req: &Request<Incoming>, rule: &Rule) -> Response<OriginBody> {
         req.uri()
     );
     for (name, value) in req.headers() {
-        page.push_str(&format!("{name}: {}\n", value.to_str().unwrap_or("<binary>")));
+        page.push_str(&format!(
+            "{name}: {}\n",
+            value.to_str().unwrap_or("<binary>")
+        ));
     }
     let mut r = text(StatusCode::OK, page);
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 /// The origin request's URI and Host: the origin's base, the stream's path, and the public host
 /// unless `httpHostHeader` overrides it.
 fn origin_parts(parts: &mut http::request::Parts, origin: &Origin) -> Result<(), BoxError> {
-    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
     let public_host = parts.uri.authority().map(|a| a.to_string());
     let base = origin.base.clone().into_parts();
     let mut uri = Uri::builder().path_and_query(path);
@@ -121,12 +152,20 @@ fn origin_parts(parts: &mut http::request::Parts, origin: &Origin) -> Result<(),
     Ok(())
 }
 
-async fn forward(req: Request<Incoming>, origin: &Origin, request_id: &str) -> Response<OriginBody> {
+async fn forward(
+    req: Request<Incoming>,
+    origin: &Origin,
+    request_id: &str,
+) -> Response<OriginBody> {
     let (mut parts, body) = req.into_parts();
     if let Err(e) = origin_parts(&mut parts, origin) {
         return origin_failed(OriginFailure::Unreachable, request_id, &e);
     }
-    match origin.client.request(Request::from_parts(parts, boxed(body))).await {
+    match origin
+        .client
+        .request(Request::from_parts(parts, boxed(body)))
+        .await
+    {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
@@ -140,7 +179,11 @@ async fn forward(req: Request<Incoming>, origin: &Origin, request_id: &str) -> R
 }
 
 /// An extended CONNECT stream: the HTTP/1.1 WebSocket handshake with the origin, then bytes.
-async fn websocket(mut req: Request<Incoming>, origin: &Origin, request_id: &str) -> Response<OriginBody> {
+async fn websocket(
+    mut req: Request<Incoming>,
+    origin: &Origin,
+    request_id: &str,
+) -> Response<OriginBody> {
     let stream_upgrade = hyper::upgrade::on(&mut req);
     let (mut parts, _) = req.into_parts();
     parts.method = Method::GET;
@@ -148,9 +191,17 @@ async fn websocket(mut req: Request<Incoming>, origin: &Origin, request_id: &str
     if let Err(e) = origin_parts(&mut parts, origin) {
         return origin_failed(OriginFailure::Unreachable, request_id, &e);
     }
-    parts.headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    parts.headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    let mut response = match origin.client.request(Request::from_parts(parts, boxed(Empty::new()))).await {
+    parts
+        .headers
+        .insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    parts
+        .headers
+        .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    let mut response = match origin
+        .client
+        .request(Request::from_parts(parts, boxed(Empty::new())))
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             let failure = classify(&e);

@@ -43,17 +43,41 @@ pub struct EdgeTarget {
 impl EdgeTarget {
     /// From the credentials' address or a `tunnel.yml` `edge:` override (`HOST:PORT` or a
     /// `wss://` URL, e.g. the edge's public HTTPS port and reserved path).
-    pub fn new(edge: &str, server_name: &str, tls: Arc<rustls::ClientConfig>) -> Result<EdgeTarget, String> {
+    pub fn new(
+        edge: &str,
+        server_name: &str,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<EdgeTarget, String> {
         let (url, address, name) = if let Some(rest) = edge.strip_prefix("wss://") {
             let authority = rest.split('/').next().unwrap_or(rest);
-            let host = authority.rsplit_once(':').map_or(authority, |(h, _)| h).trim_matches(['[', ']']);
-            let address = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) { authority.to_string() } else { format!("{authority}:443") };
+            let host = authority
+                .rsplit_once(':')
+                .map_or(authority, |(h, _)| h)
+                .trim_matches(['[', ']']);
+            let address = if authority
+                .rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            {
+                authority.to_string()
+            } else {
+                format!("{authority}:443")
+            };
             (edge.to_string(), address, host.to_string())
         } else {
-            (format!("wss://{edge}{}", tether_proto::handshake::TUNNEL_PATH), edge.to_string(), server_name.to_string())
+            (
+                format!("wss://{edge}{}", tether_proto::handshake::TUNNEL_PATH),
+                edge.to_string(),
+                server_name.to_string(),
+            )
         };
-        let server_name = ServerName::try_from(name.clone()).map_err(|_| format!("`{name}` is not a valid TLS server name"))?;
-        Ok(EdgeTarget { url, address, server_name, tls })
+        let server_name = ServerName::try_from(name.clone())
+            .map_err(|_| format!("`{name}` is not a valid TLS server name"))?;
+        Ok(EdgeTarget {
+            url,
+            address,
+            server_name,
+            tls,
+        })
     }
 }
 
@@ -80,41 +104,78 @@ pub enum SessionError {
 }
 
 /// Dials the edge and serves the session until it ends or `shutdown` fires.
-pub async fn run(target: &EdgeTarget, ctx: Arc<SessionCtx>, shutdown: CancellationToken) -> Result<(), SessionError> {
-    let transient = |what: &str, e: &dyn std::fmt::Display| SessionError::Transient(format!("{what} {}: {e}", target.address));
+pub async fn run(
+    target: &EdgeTarget,
+    ctx: Arc<SessionCtx>,
+    shutdown: CancellationToken,
+) -> Result<(), SessionError> {
+    let transient = |what: &str, e: &dyn std::fmt::Display| {
+        SessionError::Transient(format!("{what} {}: {e}", target.address))
+    };
     let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&target.address))
         .await
-        .map_err(|_| SessionError::Transient(format!("connecting to {} timed out", target.address)))?
+        .map_err(|_| {
+            SessionError::Transient(format!("connecting to {} timed out", target.address))
+        })?
         .map_err(|e| transient("cannot connect to", &e))?;
     let _ = tcp.set_nodelay(true);
-    let tls = tokio::time::timeout(DIAL_TIMEOUT, TlsConnector::from(target.tls.clone()).connect(target.server_name.clone(), tcp))
-        .await
-        .map_err(|_| SessionError::Transient(format!("TLS handshake with {} timed out", target.address)))?
-        .map_err(|e| transient("TLS handshake failed with", &e))?;
+    let tls = tokio::time::timeout(
+        DIAL_TIMEOUT,
+        TlsConnector::from(target.tls.clone()).connect(target.server_name.clone(), tcp),
+    )
+    .await
+    .map_err(|_| {
+        SessionError::Transient(format!("TLS handshake with {} timed out", target.address))
+    })?
+    .map_err(|e| transient("TLS handshake failed with", &e))?;
     let exporter: [u8; EXPORTER_LEN] = tls
         .get_ref()
         .1
         .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
         .map_err(|e| transient("cannot export keying material with", &e))?;
 
-    let claim = SessionClaim { tunnel_id: ctx.tunnel_id, connector_id: ctx.connector_id, conn_index: ctx.index, version: env!("CARGO_PKG_VERSION").into() };
-    let mut request = target.url.as_str().into_client_request().map_err(|e| SessionError::Permanent(format!("bad edge URL {}: {e}", target.url)))?;
-    claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
-    request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static(SUBPROTOCOL));
-
-    let ws = match tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config())).await {
-        Ok((ws, _response)) => ws,
-        Err(WsError::Http(response)) => {
-            let status = response.status();
-            let reason = response.body().as_ref().map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
-            let message = format!("edge {} refused the session: {status} {reason}", target.address);
-            return Err(match Refusal::of_response(status, response.headers()) {
-                Refusal::Permanent if status != StatusCode::SERVICE_UNAVAILABLE => SessionError::Permanent(message),
-                _ => SessionError::Transient(message),
-            });
-        }
-        Err(e) => return Err(transient("WebSocket handshake failed with", &e)),
+    let claim = SessionClaim {
+        tunnel_id: ctx.tunnel_id,
+        connector_id: ctx.connector_id,
+        conn_index: ctx.index,
+        version: env!("CARGO_PKG_VERSION").into(),
     };
+    let mut request = target
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| SessionError::Permanent(format!("bad edge URL {}: {e}", target.url)))?;
+    claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static(SUBPROTOCOL),
+    );
+
+    let ws =
+        match tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()))
+            .await
+        {
+            Ok((ws, _response)) => ws,
+            Err(WsError::Http(response)) => {
+                let status = response.status();
+                let reason = response
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                    .unwrap_or_default();
+                let message = format!(
+                    "edge {} refused the session: {status} {reason}",
+                    target.address
+                );
+                return Err(match Refusal::of_response(status, response.headers()) {
+                    Refusal::Permanent if status != StatusCode::SERVICE_UNAVAILABLE => {
+                        SessionError::Permanent(message)
+                    }
+                    _ => SessionError::Transient(message),
+                });
+            }
+            Err(e) => return Err(transient("WebSocket handshake failed with", &e)),
+        };
 
     let io = TokioIo::new(WsStream::new(ws));
     let service_ctx = ctx.clone();

@@ -18,18 +18,27 @@ const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 /// Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): a uniform delay in
 /// `[0, min(cap, base * 2^attempt)]`, which spreads reconnecting connectors evenly.
 pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_CAP);
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(BACKOFF_CAP);
     rand::thread_rng().gen_range(Duration::ZERO..=ceiling)
 }
 
 /// Runs one session slot until shutdown, or until the edge refuses us permanently.
-pub async fn run(target: EdgeTarget, ctx: Arc<SessionCtx>, shutdown: CancellationToken) -> Result<(), String> {
+pub async fn run(
+    target: EdgeTarget,
+    ctx: Arc<SessionCtx>,
+    shutdown: CancellationToken,
+) -> Result<(), String> {
     let mut attempt = 0u32;
     loop {
         let started = Instant::now();
         match session::run(&target, ctx.clone(), shutdown.clone()).await {
             Ok(()) if shutdown.is_cancelled() => return Ok(()),
-            Ok(()) => tracing::warn!(index = ctx.index, "session closed by the edge; reconnecting"),
+            Ok(()) => tracing::warn!(
+                index = ctx.index,
+                "session closed by the edge; reconnecting"
+            ),
             Err(SessionError::Permanent(reason)) => return Err(reason),
             Err(SessionError::Transient(reason)) => tracing::warn!(index = ctx.index, "{reason}"),
         }
@@ -38,7 +47,11 @@ pub async fn run(target: EdgeTarget, ctx: Arc<SessionCtx>, shutdown: Cancellatio
         }
         let delay = backoff(attempt);
         attempt = attempt.saturating_add(1);
-        tracing::info!(index = ctx.index, delay_ms = delay.as_millis() as u64, "reconnecting after backoff");
+        tracing::info!(
+            index = ctx.index,
+            delay_ms = delay.as_millis() as u64,
+            "reconnecting after backoff"
+        );
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.cancelled() => return Ok(()),
@@ -53,7 +66,9 @@ mod tests {
     #[test]
     fn backoff_is_bounded_by_the_exponential_ceiling_and_the_cap() {
         for attempt in 0..40 {
-            let ceiling = BACKOFF_BASE.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_CAP);
+            let ceiling = BACKOFF_BASE
+                .saturating_mul(1u32 << attempt.min(16))
+                .min(BACKOFF_CAP);
             for _ in 0..50 {
                 assert!(backoff(attempt) <= ceiling);
             }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-    KeyPair, KeyUsagePurpose,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
 };
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -40,7 +40,11 @@ fn ca_params() -> CertificateParams {
     dn.push(DnType::OrganizationName, "Tether");
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     params.not_before = rcgen::date_time_ymd(2024, 1, 1);
     params.not_after = rcgen::date_time_ymd(2049, 12, 31);
     params.use_authority_key_identifier_extension = false;
@@ -50,27 +54,42 @@ fn ca_params() -> CertificateParams {
 impl TunnelCa {
     /// Loads `DIR/ca.pem` and `DIR/ca-key.pem`, creating them if absent.
     pub fn load_or_create(dir: &Path) -> Result<TunnelCa, CaError> {
-        let io = |message: String| CaError::Io { dir: dir.display().to_string(), message };
+        let io = |message: String| CaError::Io {
+            dir: dir.display().to_string(),
+            message,
+        };
         std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create: {e}")))?;
         let (cert_path, key_path): (PathBuf, PathBuf) = (dir.join(CA_CERT), dir.join(CA_KEY));
         if key_path.exists() {
-            let key_pem = std::fs::read_to_string(&key_path).map_err(|e| io(format!("cannot read {CA_KEY}: {e}")))?;
-            let pem = std::fs::read_to_string(&cert_path).map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
+            let key_pem = std::fs::read_to_string(&key_path)
+                .map_err(|e| io(format!("cannot read {CA_KEY}: {e}")))?;
+            let pem = std::fs::read_to_string(&cert_path)
+                .map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
             let key = KeyPair::from_pem(&key_pem)?;
-            return Ok(TunnelCa { issuer: Issuer::new(ca_params(), key), pem });
+            return Ok(TunnelCa {
+                issuer: Issuer::new(ca_params(), key),
+                pem,
+            });
         }
         let key = KeyPair::generate()?;
         let pem = ca_params().self_signed(&key)?.pem();
-        write_private(&key_path, key.serialize_pem().as_bytes()).map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
+        write_private(&key_path, key.serialize_pem().as_bytes())
+            .map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
         std::fs::write(&cert_path, &pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))?;
-        Ok(TunnelCa { issuer: Issuer::new(ca_params(), key), pem })
+        Ok(TunnelCa {
+            issuer: Issuer::new(ca_params(), key),
+            pem,
+        })
     }
 
     /// Issues a server certificate for `names` (DNS names or IP addresses), ready for rustls.
     pub fn issue(&self, names: &[String]) -> Result<Arc<CertifiedKey>, CaError> {
         let mut params = CertificateParams::new(names.to_vec())?;
         let mut dn = DistinguishedName::new();
-        dn.push(DnType::CommonName, names.first().cloned().unwrap_or_default());
+        dn.push(
+            DnType::CommonName,
+            names.first().cloned().unwrap_or_default(),
+        );
         params.distinguished_name = dn;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];

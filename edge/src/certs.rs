@@ -27,7 +27,10 @@ pub enum CertError {
 
 /// Loads a PEM certificate chain and its private key for rustls.
 pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertError> {
-    let read = |path: &Path, message: String| CertError::Read { path: path.display().to_string(), message };
+    let read = |path: &Path, message: String| CertError::Read {
+        path: path.display().to_string(),
+        message,
+    };
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .map_err(|e| read(&files.cert, e.to_string()))?
         .collect::<Result<_, _>>()
@@ -35,7 +38,8 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
     if chain.is_empty() {
         return Err(read(&files.cert, "no certificate in the file".into()));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
     let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|e| read(&files.key, format!("unsupported key: {e}")))?;
     Ok(Arc::new(CertifiedKey::new(chain, signing)))
@@ -43,9 +47,14 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
 
 /// Whether a certificate is valid for `host` by the RFC 6125 rules webpki implements.
 pub fn covers(cert: &CertifiedKey, host: &str) -> bool {
-    let Ok(name) = ServerName::try_from(host) else { return false };
-    let Some(der) = cert.cert.first() else { return false };
-    webpki::EndEntityCert::try_from(der).is_ok_and(|ee| ee.verify_is_valid_for_subject_name(&name).is_ok())
+    let Ok(name) = ServerName::try_from(host) else {
+        return false;
+    };
+    let Some(der) = cert.cert.first() else {
+        return false;
+    };
+    webpki::EndEntityCert::try_from(der)
+        .is_ok_and(|ee| ee.verify_is_valid_for_subject_name(&name).is_ok())
 }
 
 /// Where dev certificates come from, and which names may get one.
@@ -65,13 +74,19 @@ pub struct CertResolver {
 
 impl std::fmt::Debug for CertResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertResolver").field("configured", &self.configured.len()).finish()
+        f.debug_struct("CertResolver")
+            .field("configured", &self.configured.len())
+            .finish()
     }
 }
 
 impl CertResolver {
     pub fn new(configured: Vec<Arc<CertifiedKey>>, dev_ca: Option<DevCa>) -> Self {
-        CertResolver { configured, dev_ca, cache: Mutex::new(HashMap::new()) }
+        CertResolver {
+            configured,
+            dev_ca,
+            cache: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The certificate served for a (normalised) SNI name.
@@ -79,18 +94,27 @@ impl CertResolver {
         if let Some(hit) = self.cache.lock().ok()?.get(name) {
             return hit.clone();
         }
-        let chosen = self.configured.iter().find(|c| covers(c, name)).cloned().or_else(|| self.issue(name));
+        let chosen = self
+            .configured
+            .iter()
+            .find(|c| covers(c, name))
+            .cloned()
+            .or_else(|| self.issue(name));
         // Names nobody routes are not cached, so the map cannot be grown by scanners; a route
         // added later is then seen on the next handshake.
         if chosen.is_some() {
-            self.cache.lock().ok()?.insert(name.to_string(), chosen.clone());
+            self.cache
+                .lock()
+                .ok()?
+                .insert(name.to_string(), chosen.clone());
         }
         chosen
     }
 
     fn issue(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         let dev = self.dev_ca.as_ref()?;
-        let allowed = dev.routes.lookup(name).is_some() || dev.public_hostname.as_deref() == Some(name);
+        let allowed =
+            dev.routes.lookup(name).is_some() || dev.public_hostname.as_deref() == Some(name);
         if !allowed {
             return None;
         }
@@ -128,8 +152,13 @@ impl ResolvesServerCert for CertResolver {
 }
 
 /// A rustls server configuration offering `alpn` with certificates from `resolver`.
-pub fn server_config(resolver: Arc<dyn ResolvesServerCert>, alpn: &[&[u8]]) -> Arc<rustls::ServerConfig> {
-    let mut config = rustls::ServerConfig::builder().with_no_client_auth().with_cert_resolver(resolver);
+pub fn server_config(
+    resolver: Arc<dyn ResolvesServerCert>,
+    alpn: &[&[u8]],
+) -> Arc<rustls::ServerConfig> {
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Arc::new(config)
 }
@@ -156,9 +185,19 @@ mod tests {
         tether_proto::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let routes = RouteTable::default();
-        routes.set([crate::state::RouteRecord { hostname: "hello.example.test".into(), tunnel_id: uuid::Uuid::new_v4() }]);
+        routes.set([crate::state::RouteRecord {
+            hostname: "hello.example.test".into(),
+            tunnel_id: uuid::Uuid::new_v4(),
+        }]);
         let ca = Arc::new(TunnelCa::load_or_create(dir.path()).unwrap());
-        let resolver = CertResolver::new(vec![], Some(DevCa { ca, routes, public_hostname: None }));
+        let resolver = CertResolver::new(
+            vec![],
+            Some(DevCa {
+                ca,
+                routes,
+                public_hostname: None,
+            }),
+        );
         let issued = resolver.for_name("hello.example.test").unwrap();
         assert!(covers(&issued, "hello.example.test"));
         assert!(resolver.for_name("unrouted.example.test").is_none());

@@ -14,7 +14,11 @@ use crate::state::{decode, EdgeRecord, State, EDGES};
 use crate::store::SqliteStore;
 
 #[derive(Parser, Debug)]
-#[command(name = "edge", version, about = "The Tether edge: public listeners and tunnel sessions")]
+#[command(
+    name = "edge",
+    version,
+    about = "The Tether edge: public listeners and tunnel sessions"
+)]
 pub struct Cli {
     /// Path to edge.yml.
     #[arg(long, global = true, default_value = "edge.yml")]
@@ -68,18 +72,27 @@ pub enum RouteCommand {
 pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyhow::Result<()> {
     let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
     match command {
-        TunnelCommand::Create { name, credentials_file } => create(config, &state, &name, credentials_file).await,
+        TunnelCommand::Create {
+            name,
+            credentials_file,
+        } => create(config, &state, &name, credentials_file).await,
         TunnelCommand::Route(RouteCommand::Dns { tunnel, hostname }) => {
             let tunnel = state.resolve(&tunnel).await?;
             let route = state.route(&tunnel, &hostname).await?;
-            println!("Routed {} to tunnel {} ({})", route.hostname, tunnel.name, tunnel.id);
+            println!(
+                "Routed {} to tunnel {} ({})",
+                route.hostname, tunnel.name, tunnel.id
+            );
             Ok(())
         }
         TunnelCommand::List => list(&state).await,
         TunnelCommand::Delete { tunnel } => {
             let tunnel = state.resolve(&tunnel).await?;
             state.delete_tunnel(&tunnel).await?;
-            println!("Deleted tunnel {} ({}); its sessions close within seconds", tunnel.name, tunnel.id);
+            println!(
+                "Deleted tunnel {} ({}); its sessions close within seconds",
+                tunnel.name, tunnel.id
+            );
             Ok(())
         }
     }
@@ -98,11 +111,19 @@ async fn edge_address(config: &EdgeConfig, state: &State) -> anyhow::Result<Stri
         .ok_or_else(|| anyhow::anyhow!("{}: set advertise.tunnel (HOST:PORT connectors dial), or start the edge first so it announces its tunnel address", config.source.display()))
 }
 
-async fn create(config: &EdgeConfig, state: &State, name: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
+async fn create(
+    config: &EdgeConfig,
+    state: &State,
+    name: &str,
+    path: Option<PathBuf>,
+) -> anyhow::Result<()> {
     let edge = edge_address(config, state).await?;
     let ca = TunnelCa::load_or_create(&config.state_dir)?;
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let public_key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key.verifying_key().to_bytes());
+    let public_key = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        key.verifying_key().to_bytes(),
+    );
     let tunnel = state.create_tunnel(name, public_key).await?;
     let credentials = Credentials {
         tunnel_id: tunnel.id,
@@ -115,7 +136,10 @@ async fn create(config: &EdgeConfig, state: &State, name: &str, path: Option<Pat
     let path = path.unwrap_or_else(|| PathBuf::from(format!("{}.json", tunnel.id)));
     write_credentials(&path, &credentials)?;
     println!("Created tunnel {} with id {}", tunnel.name, tunnel.id);
-    println!("Credentials written to {} (keep it secret: it holds the tunnel's private key)", path.display());
+    println!(
+        "Credentials written to {} (keep it secret: it holds the tunnel's private key)",
+        path.display()
+    );
     Ok(())
 }
 
@@ -128,14 +152,28 @@ async fn list(state: &State) -> anyhow::Result<()> {
     let tunnels = state.tunnels().await?;
     let routes = state.routes().await?;
     let sessions = state.sessions().await?;
-    println!("{:<36}  {:<20}  {:<6}  {:<8}  ROUTES", "ID", "NAME", "CONNS", "EDGES");
+    println!(
+        "{:<36}  {:<20}  {:<6}  {:<8}  ROUTES",
+        "ID", "NAME", "CONNS", "EDGES"
+    );
     for t in tunnels {
         let mine: Vec<_> = sessions.iter().filter(|s| s.tunnel_id == t.id).collect();
         let mut edges: Vec<&str> = mine.iter().map(|s| s.edge_id.as_str()).collect();
         edges.sort();
         edges.dedup();
-        let hosts: Vec<&str> = routes.iter().filter(|r| r.tunnel_id == t.id).map(|r| r.hostname.as_str()).collect();
-        println!("{:<36}  {:<20}  {:<6}  {:<8}  {}", t.id, t.name, mine.len(), edges.join(","), hosts.join(","));
+        let hosts: Vec<&str> = routes
+            .iter()
+            .filter(|r| r.tunnel_id == t.id)
+            .map(|r| r.hostname.as_str())
+            .collect();
+        println!(
+            "{:<36}  {:<20}  {:<6}  {:<8}  {}",
+            t.id,
+            t.name,
+            mine.len(),
+            edges.join(","),
+            hosts.join(",")
+        );
     }
     Ok(())
 }

@@ -128,7 +128,9 @@ impl EdgeConfig {
         let file = path.display().to_string();
         let raw: Raw = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
         let err = |keys: &[&str], msg: String| ConfigError::at(&file, text, keys, msg);
-        let addr = |keys: &[&str], value: &Option<String>| -> Result<Option<SocketAddr>, ConfigError> {
+        let addr = |keys: &[&str],
+                    value: &Option<String>|
+         -> Result<Option<SocketAddr>, ConfigError> {
             value
                 .as_deref()
                 .map(|v| {
@@ -138,11 +140,18 @@ impl EdgeConfig {
                 })
                 .transpose()
         };
-        let duration = |key: &str, value: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
+        let duration = |key: &str,
+                        value: &Option<String>,
+                        default: Duration|
+         -> Result<Duration, ConfigError> {
             match value {
                 None => Ok(default),
-                Some(v) => humantime::parse_duration(v)
-                    .map_err(|e| err(&[key], format!("`{v}` is not a duration ({e}); write e.g. 100s, 5m or 250ms"))),
+                Some(v) => humantime::parse_duration(v).map_err(|e| {
+                    err(
+                        &[key],
+                        format!("`{v}` is not a duration ({e}); write e.g. 100s, 5m or 250ms"),
+                    )
+                }),
             }
         };
         let listen = Listen {
@@ -153,30 +162,52 @@ impl EdgeConfig {
             metrics: addr(&["listen", "metrics"], &raw.listen.metrics)?,
         };
         if listen.http.is_none() && listen.https.is_none() {
-            return Err(err(&["listen"], "no public listener: set listen.http and/or listen.https".into()));
+            return Err(err(
+                &["listen"],
+                "no public listener: set listen.http and/or listen.https".into(),
+            ));
         }
         if raw.http_redirect && listen.https.is_none() {
-            return Err(err(&["http-redirect"], "http-redirect needs an HTTPS listener: set listen.https".into()));
+            return Err(err(
+                &["http-redirect"],
+                "http-redirect needs an HTTPS listener: set listen.https".into(),
+            ));
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let relative = |p: &str| {
             let p = PathBuf::from(p);
-            if p.is_absolute() { p } else { base.join(p) }
+            if p.is_absolute() {
+                p
+            } else {
+                base.join(p)
+            }
         };
         let state_dir = relative(raw.state_dir.as_deref().unwrap_or(".tether/edge"));
         let mut addresses = Vec::new();
         for (i, a) in raw.advertise.addresses.iter().enumerate() {
             let idx = i.to_string();
             addresses.push(a.parse::<IpAddr>().map_err(|_| {
-                err(&["advertise", "addresses", &idx], format!("`{a}` is not an IP address"))
+                err(
+                    &["advertise", "addresses", &idx],
+                    format!("`{a}` is not an IP address"),
+                )
             })?);
         }
         let advertise_tunnel = raw.advertise.tunnel.clone().or_else(|| {
-            listen.tunnel.filter(|a| a.port() != 0).map(|a| a.to_string())
+            listen
+                .tunnel
+                .filter(|a| a.port() != 0)
+                .map(|a| a.to_string())
         });
         if let Some(t) = &advertise_tunnel {
-            if !t.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok()) {
-                return Err(err(&["advertise", "tunnel"], format!("`{t}` is not HOST:PORT")));
+            if !t
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+            {
+                return Err(err(
+                    &["advertise", "tunnel"],
+                    format!("`{t}` is not HOST:PORT"),
+                ));
             }
         }
         let mut trusted_proxies = Vec::new();
@@ -185,20 +216,36 @@ impl EdgeConfig {
             let net = p
                 .parse::<IpNet>()
                 .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| err(&["trusted-proxies", &idx], format!("`{p}` is not an IP or CIDR")))?;
+                .map_err(|_| {
+                    err(
+                        &["trusted-proxies", &idx],
+                        format!("`{p}` is not an IP or CIDR"),
+                    )
+                })?;
             trusted_proxies.push(net);
         }
         let certificates = raw
             .tls
             .certificates
             .iter()
-            .map(|c| CertificateFiles { cert: relative(&c.cert), key: relative(&c.key) })
+            .map(|c| CertificateFiles {
+                cert: relative(&c.cert),
+                key: relative(&c.key),
+            })
             .collect::<Vec<_>>();
         if listen.https.is_some() && certificates.is_empty() && !raw.tls.dev_ca {
             return Err(err(&["tls"], "the HTTPS listener has no certificate: list tls.certificates, or set tls.dev-ca: true for testing".into()));
         }
-        let server_name = raw.advertise.server_name.clone().unwrap_or_else(|| "tunnel.tether.internal".into());
-        let edge_id = raw.edge_id.clone().or(advertise_tunnel.clone()).unwrap_or_else(|| "edge".into());
+        let server_name = raw
+            .advertise
+            .server_name
+            .clone()
+            .unwrap_or_else(|| "tunnel.tether.internal".into());
+        let edge_id = raw
+            .edge_id
+            .clone()
+            .or(advertise_tunnel.clone())
+            .unwrap_or_else(|| "edge".into());
         Ok(EdgeConfig {
             source: path.to_path_buf(),
             state_dir,
@@ -211,8 +258,16 @@ impl EdgeConfig {
             certificates,
             dev_ca: raw.tls.dev_ca,
             http_redirect: raw.http_redirect,
-            response_header_timeout: duration("response-header-timeout", &raw.response_header_timeout, Duration::from_secs(100))?,
-            header_read_timeout: duration("header-read-timeout", &raw.header_read_timeout, Duration::from_secs(30))?,
+            response_header_timeout: duration(
+                "response-header-timeout",
+                &raw.response_header_timeout,
+                Duration::from_secs(100),
+            )?,
+            header_read_timeout: duration(
+                "header-read-timeout",
+                &raw.header_read_timeout,
+                Duration::from_secs(30),
+            )?,
             idle_timeout: duration("idle-timeout", &raw.idle_timeout, Duration::from_secs(300))?,
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),

@@ -45,7 +45,9 @@ impl EdgeError {
             EdgeError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             EdgeError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::NoRoute => StatusCode::NOT_FOUND,
-            EdgeError::TunnelOffline => StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY),
+            EdgeError::TunnelOffline => {
+                StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
             EdgeError::TunnelBusy => StatusCode::SERVICE_UNAVAILABLE,
             EdgeError::TunnelFailed | EdgeError::OriginUnreachable => StatusCode::BAD_GATEWAY,
             EdgeError::OriginTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -54,10 +56,13 @@ impl EdgeError {
 
     pub fn fault(&self) -> Fault {
         match self {
-            EdgeError::BadRequest(_) | EdgeError::Misdirected | EdgeError::BodyTooLarge | EdgeError::NoRoute => {
-                Fault::Request
+            EdgeError::BadRequest(_)
+            | EdgeError::Misdirected
+            | EdgeError::BodyTooLarge
+            | EdgeError::NoRoute => Fault::Request,
+            EdgeError::TunnelOffline | EdgeError::TunnelBusy | EdgeError::TunnelFailed => {
+                Fault::Tunnel
             }
-            EdgeError::TunnelOffline | EdgeError::TunnelBusy | EdgeError::TunnelFailed => Fault::Tunnel,
             EdgeError::OriginUnreachable | EdgeError::OriginTimeout => Fault::Origin,
         }
     }
@@ -92,11 +97,21 @@ impl EdgeError {
             reason = status.canonical_reason().unwrap_or("Error"),
             why = self.explanation(),
         );
-        let mut response = Response::new(Full::new(Bytes::from(page)).map_err(|never| match never {}).boxed_unsync());
+        let mut response = Response::new(
+            Full::new(Bytes::from(page))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
         *response.status_mut() = status;
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
-        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
         if let Ok(v) = request_id.parse() {
             headers.insert(tether_proto::headers::REQUEST_ID, v);
         }

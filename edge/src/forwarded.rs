@@ -33,7 +33,10 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
             _ => ours,
         };
         if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap_or(http::header::VIA), v);
+            headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap_or(http::header::VIA),
+                v,
+            );
         }
     };
     append(headers, "x-forwarded-for", ", ", facts.peer.to_string());
@@ -42,10 +45,16 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
         headers,
         "forwarded",
         ", ",
-        format!("for={};proto={proto};host={host_quoted}", forwarded_node(facts.peer)),
+        format!(
+            "for={};proto={proto};host={host_quoted}",
+            forwarded_node(facts.peer)
+        ),
     );
     if !(trusted && headers.contains_key("x-forwarded-proto")) {
-        headers.insert("x-forwarded-proto", HeaderValue::from_static(if facts.https { "https" } else { "http" }));
+        headers.insert(
+            "x-forwarded-proto",
+            HeaderValue::from_static(if facts.https { "https" } else { "http" }),
+        );
     }
     if !(trusted && headers.contains_key("x-forwarded-host")) {
         if let Ok(v) = HeaderValue::from_str(facts.host) {
@@ -59,7 +68,11 @@ mod tests {
     use super::*;
 
     fn facts() -> ClientFacts<'static> {
-        ClientFacts { peer: "192.0.2.7".parse().unwrap(), https: true, host: "app.example.test" }
+        ClientFacts {
+            peer: "192.0.2.7".parse().unwrap(),
+            https: true,
+            host: "app.example.test",
+        }
     }
 
     #[test]
@@ -71,7 +84,10 @@ mod tests {
         assert_eq!(h["x-forwarded-for"], "192.0.2.7");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-host"], "app.example.test");
-        assert_eq!(h["forwarded"], "for=192.0.2.7;proto=https;host=\"app.example.test\"");
+        assert_eq!(
+            h["forwarded"],
+            "for=192.0.2.7;proto=https;host=\"app.example.test\""
+        );
     }
 
     #[test]
@@ -85,8 +101,15 @@ mod tests {
     #[test]
     fn ipv6_is_quoted_in_forwarded() {
         let mut h = HeaderMap::new();
-        let f = ClientFacts { peer: "2001:db8::1".parse().unwrap(), https: false, host: "h" };
+        let f = ClientFacts {
+            peer: "2001:db8::1".parse().unwrap(),
+            https: false,
+            host: "h",
+        };
         apply(&mut h, &f, false);
-        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=http;host=\"h\"");
+        assert_eq!(
+            h["forwarded"],
+            "for=\"[2001:db8::1]\";proto=http;host=\"h\""
+        );
     }
 }

@@ -9,7 +9,9 @@ pub fn normalize_host(host: &str) -> String {
         // IPv6 literal: keep up to the closing bracket.
         rest.split(']').next().unwrap_or(rest)
     } else {
-        host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h)
+        host.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
     };
     without_port.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -22,8 +24,15 @@ pub fn normalize_route(host: &str) -> Result<String, String> {
         return Err("a hostname has 1 to 253 characters".into());
     }
     for label in body.split('.') {
-        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') || label.ends_with('-') {
+        let ok_chars = label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty()
+            || label.len() > 63
+            || !ok_chars
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
             return Err(format!("label `{label}` must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"));
         }
     }
@@ -33,14 +42,17 @@ pub fn normalize_route(host: &str) -> Result<String, String> {
 /// The wildcard route names that could cover `host`, most specific first:
 /// `a.b.example.test` → `*.b.example.test`, `*.example.test`, `*.test`.
 pub fn wildcard_candidates(host: &str) -> impl Iterator<Item = String> + '_ {
-    host.match_indices('.').map(move |(i, _)| format!("*{}", &host[i..]))
+    host.match_indices('.')
+        .map(move |(i, _)| format!("*{}", &host[i..]))
 }
 
 /// Whether a certificate name covers `host`: exact, or a one-level wildcard (RFC 6125 §6.4.3).
 pub fn certificate_covers(cert_name: &str, host: &str) -> bool {
     let cert_name = cert_name.trim_end_matches('.').to_ascii_lowercase();
     match cert_name.strip_prefix("*.") {
-        Some(suffix) => host.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
         None => cert_name == host,
     }
 }
@@ -72,7 +84,10 @@ mod tests {
 
     #[test]
     fn route_names_are_validated() {
-        assert_eq!(normalize_route("*.Example.test.").unwrap(), "*.example.test");
+        assert_eq!(
+            normalize_route("*.Example.test.").unwrap(),
+            "*.example.test"
+        );
         assert!(normalize_route("bad host").is_err());
         assert!(normalize_route("-x.test").is_err());
     }

@@ -74,7 +74,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
         let local = tcp.local_addr().unwrap_or(peer);
         let (edge, tls, watcher) = (edge.clone(), tls.clone(), graceful.watcher());
         tokio::spawn(async move {
-            let Some((io, info)) = handshake(tcp, tls, peer, local).await else { return };
+            let Some((io, info)) = handshake(tcp, tls, peer, local).await else {
+                return;
+            };
             let info = Arc::new(info);
             let svc_edge = edge.clone();
             let service = service_fn(move |req: Request<Incoming>| {
@@ -90,18 +92,25 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                 Role::Public => edge.public_http.clone(),
                 Role::Tunnel => {
                     let mut b = auto::Builder::new(TokioExecutor::new()).http1_only();
-                    b.http1().timer(TokioTimer::new()).header_read_timeout(TLS_HANDSHAKE_TIMEOUT);
+                    b.http1()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(TLS_HANDSHAKE_TIMEOUT);
                     b
                 }
             };
-            let conn = builder.serve_connection_with_upgrades(io, service).into_owned();
+            let conn = builder
+                .serve_connection_with_upgrades(io, service)
+                .into_owned();
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("connections still open after the grace period; closing them");
     }
 }
@@ -119,7 +128,14 @@ async fn handshake(
     local: SocketAddr,
 ) -> Option<(TokioIo<Io>, ConnInfo)> {
     let Some(acceptor) = tls else {
-        return Some((TokioIo::new(Io::Plain(tcp)), ConnInfo { peer, local, tls: None }));
+        return Some((
+            TokioIo::new(Io::Plain(tcp)),
+            ConnInfo {
+                peer,
+                local,
+                tls: None,
+            },
+        ));
     };
     let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
@@ -134,12 +150,22 @@ async fn handshake(
     };
     let server = stream.get_ref().1;
     let sni = server.server_name().map(normalize_host);
-    let exporter = server.export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None).ok()?;
-    let info = ConnInfo { peer, local, tls: Some(TlsInfo { sni, exporter }) };
+    let exporter = server
+        .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
+        .ok()?;
+    let info = ConnInfo {
+        peer,
+        local,
+        tls: Some(TlsInfo { sni, exporter }),
+    };
     Some((TokioIo::new(Io::Tls(Box::new(stream))), info))
 }
 
-async fn tunnel_endpoint(req: Request<Incoming>, info: &ConnInfo, edge: Arc<Edge>) -> Response<EdgeBody> {
+async fn tunnel_endpoint(
+    req: Request<Incoming>,
+    info: &ConnInfo,
+    edge: Arc<Edge>,
+) -> Response<EdgeBody> {
     match (&info.tls, req.uri().path()) {
         (Some(tls), TUNNEL_PATH) => crate::session_accept::upgrade(req, tls.exporter, edge).await,
         _ => {
@@ -158,7 +184,11 @@ mod io_impl {
     use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
     impl AsyncRead for Io {
-        fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
             match self.get_mut() {
                 Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
                 Io::Tls(s) => Pin::new(s).poll_read(cx, buf),
@@ -167,7 +197,11 @@ mod io_impl {
     }
 
     impl AsyncWrite for Io {
-        fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
             match self.get_mut() {
                 Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
                 Io::Tls(s) => Pin::new(s).poll_write(cx, buf),

@@ -10,7 +10,9 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
-use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR, REQUEST_ID};
+use tether_proto::headers::{
+    strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR, REQUEST_ID,
+};
 
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
@@ -50,7 +52,11 @@ fn request_authority(req: &Request<Incoming>) -> Option<Authority> {
     req.headers().get(header::HOST)?.to_str().ok()?.parse().ok()
 }
 
-pub async fn handle(req: Request<Incoming>, conn: Arc<ConnInfo>, edge: Arc<Edge>) -> Response<EdgeBody> {
+pub async fn handle(
+    req: Request<Incoming>,
+    conn: Arc<ConnInfo>,
+    edge: Arc<Edge>,
+) -> Response<EdgeBody> {
     let started = Instant::now();
     let request_id = new_request_id();
     let method = req.method().clone();
@@ -81,8 +87,13 @@ async fn route(
         if !edge.certs.served_covers(tls.sni.as_deref(), &host) {
             return (Err(EdgeError::Misdirected), None);
         }
-        if req.uri().path() == PUBLIC_TUNNEL_PATH && edge.config.public_hostname.as_deref() == Some(host.as_str()) {
-            return (Ok(crate::session_accept::upgrade(req, tls.exporter, edge.clone()).await), None);
+        if req.uri().path() == PUBLIC_TUNNEL_PATH
+            && edge.config.public_hostname.as_deref() == Some(host.as_str())
+        {
+            return (
+                Ok(crate::session_accept::upgrade(req, tls.exporter, edge.clone()).await),
+                None,
+            );
         }
     } else if edge.config.http_redirect {
         return (Ok(redirect_to_https(&req, &host, edge)), None);
@@ -90,12 +101,23 @@ async fn route(
     let Some(tunnel) = edge.routes.lookup(&host) else {
         return (Err(EdgeError::NoRoute), None);
     };
-    (forward(req, conn, edge, request_id, authority, &host, tunnel).await, Some(tunnel))
+    (
+        forward(req, conn, edge, request_id, authority, tunnel).await,
+        Some(tunnel),
+    )
 }
 
 fn redirect_to_https(req: &Request<Incoming>, host: &str, edge: &Edge) -> Response<EdgeBody> {
-    let port = edge.https_port.filter(|p| *p != 443).map(|p| format!(":{p}")).unwrap_or_default();
-    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let port = edge
+        .https_port
+        .filter(|p| *p != 443)
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     let mut response = Response::new(body::empty());
     // 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
     *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
@@ -105,12 +127,27 @@ fn redirect_to_https(req: &Request<Incoming>, host: &str, edge: &Edge) -> Respon
     response
 }
 
-/// Headers every stream into the tunnel carries, WebSocket or not.
-pub fn prepare_headers(headers: &mut http::HeaderMap, conn: &ConnInfo, edge: &Edge, host: &str, request_id: &str) {
+/// Headers every stream into the tunnel carries, WebSocket or not. `host` is the Host as the
+/// client sent it (RFC 7239 §5.3), port included.
+pub fn prepare_headers(
+    headers: &mut http::HeaderMap,
+    conn: &ConnInfo,
+    edge: &Edge,
+    host: &str,
+    request_id: &str,
+) {
     strip_hop_by_hop(headers);
     strip_tether(headers);
-    let facts = ClientFacts { peer: conn.peer.ip(), https: conn.tls.is_some(), host };
-    forwarded::apply(headers, &facts, forwarded::is_trusted(conn.peer.ip(), &edge.config.trusted_proxies));
+    let facts = ClientFacts {
+        peer: conn.peer.ip(),
+        https: conn.tls.is_some(),
+        host,
+    };
+    forwarded::apply(
+        headers,
+        &facts,
+        forwarded::is_trusted(conn.peer.ip(), &edge.config.trusted_proxies),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, v);
     }
@@ -133,25 +170,37 @@ async fn forward(
     edge: &Arc<Edge>,
     request_id: &str,
     authority: Authority,
-    host: &str,
     tunnel: uuid::Uuid,
 ) -> Result<Response<EdgeBody>, EdgeError> {
     if let Some(max) = edge.config.max_request_body {
-        let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|n| n > max) {
             return Err(EdgeError::BodyTooLarge);
         }
     }
     if let Some(kind) = websocket::kind(&req) {
         let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
-        return websocket::proxy(req, kind, guard, conn, edge, request_id, authority, host).await;
+        return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
     }
     let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
-    let scheme = if conn.tls.is_some() { Scheme::HTTPS } else { Scheme::HTTP };
+    let scheme = if conn.tls.is_some() {
+        Scheme::HTTPS
+    } else {
+        Scheme::HTTP
+    };
     let (mut parts, incoming) = req.into_parts();
     parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
     parts.version = http::Version::HTTP_2;
-    prepare_headers(&mut parts.headers, conn, edge, host, request_id);
+    prepare_headers(
+        &mut parts.headers,
+        conn,
+        edge,
+        authority.as_str(),
+        request_id,
+    );
     parts.headers.remove(header::HOST);
     let body = match edge.config.max_request_body {
         Some(max) => body::boxed(Limited::new(incoming, max as usize)),
@@ -169,13 +218,22 @@ pub async fn send(
     edge: &Edge,
 ) -> Result<Response<Incoming>, EdgeError> {
     let mut sender = guard.sender();
-    match tokio::time::timeout(edge.config.response_header_timeout, sender.send_request(req)).await {
+    match tokio::time::timeout(
+        edge.config.response_header_timeout,
+        sender.send_request(req),
+    )
+    .await
+    {
         Err(_) => Err(EdgeError::OriginTimeout),
         Ok(Err(e)) => {
             tracing::warn!(session = %guard.session.record.session_id, error = %e, "stream failed on the tunnel session");
             Err(EdgeError::TunnelFailed)
         }
-        Ok(Ok(response)) => match response.headers().get(ORIGIN_ERROR).and_then(|v| OriginFailure::parse(v.to_str().ok()?)) {
+        Ok(Ok(response)) => match response
+            .headers()
+            .get(ORIGIN_ERROR)
+            .and_then(|v| OriginFailure::parse(v.to_str().ok()?))
+        {
             Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
             Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
             None => Ok(response),
@@ -185,7 +243,11 @@ pub async fn send(
 
 /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,
 /// request id in, and the stream slot held until the body is done.
-pub fn into_public_response(response: Response<Incoming>, guard: StreamGuard, request_id: &str) -> Response<EdgeBody> {
+pub fn into_public_response(
+    response: Response<Incoming>,
+    guard: StreamGuard,
+    request_id: &str,
+) -> Response<EdgeBody> {
     let (mut parts, incoming) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     strip_tether(&mut parts.headers);

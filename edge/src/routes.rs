@@ -26,14 +26,22 @@ impl RouteTable {
 
     /// Hostnames routed to one tunnel (sent to its connector at registration).
     pub fn hostnames_of(&self, tunnel: Uuid) -> Vec<String> {
-        let Ok(routes) = self.routes.read() else { return Vec::new() };
-        let mut names: Vec<String> = routes.iter().filter(|(_, t)| **t == tunnel).map(|(h, _)| h.clone()).collect();
+        let Ok(routes) = self.routes.read() else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = routes
+            .iter()
+            .filter(|(_, t)| **t == tunnel)
+            .map(|(h, _)| h.clone())
+            .collect();
         names.sort();
         names
     }
 
     fn apply(&self, event: &Event) {
-        let Ok(mut routes) = self.routes.write() else { return };
+        let Ok(mut routes) = self.routes.write() else {
+            return;
+        };
         match event {
             Event::Put(kv) => {
                 if let Ok(r) = decode::<RouteRecord>(kv) {
@@ -50,7 +58,11 @@ impl RouteTable {
     }
 
     /// Loads every route, then follows the store; on a watch error it reloads from scratch.
-    pub async fn follow(self, store: Arc<dyn Store>, shutdown: tokio_util::sync::CancellationToken) {
+    pub async fn follow(
+        self,
+        store: Arc<dyn Store>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
         loop {
             let (kvs, revision) = match store.range(ROUTES).await {
                 Ok(v) => v,
@@ -87,7 +99,10 @@ impl RouteTable {
     /// Replaces the table (tests and start-up).
     pub fn set(&self, routes: impl IntoIterator<Item = RouteRecord>) {
         if let Ok(mut table) = self.routes.write() {
-            *table = routes.into_iter().map(|r| (r.hostname, r.tunnel_id)).collect();
+            *table = routes
+                .into_iter()
+                .map(|r| (r.hostname, r.tunnel_id))
+                .collect();
         }
     }
 }
@@ -101,8 +116,14 @@ mod tests {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let table = RouteTable::default();
         table.set([
-            RouteRecord { hostname: "*.example.test".into(), tunnel_id: a },
-            RouteRecord { hostname: "api.example.test".into(), tunnel_id: b },
+            RouteRecord {
+                hostname: "*.example.test".into(),
+                tunnel_id: a,
+            },
+            RouteRecord {
+                hostname: "api.example.test".into(),
+                tunnel_id: b,
+            },
         ]);
         assert_eq!(table.lookup("api.example.test"), Some(b));
         assert_eq!(table.lookup("x.example.test"), Some(a));

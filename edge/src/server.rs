@@ -52,7 +52,11 @@ impl Edge {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("cannot bind {what} listener on {addr}: {source}")]
-    Bind { what: &'static str, addr: SocketAddr, source: io::Error },
+    Bind {
+        what: &'static str,
+        addr: SocketAddr,
+        source: io::Error,
+    },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
@@ -73,10 +77,16 @@ pub struct Listeners {
 
 impl Listeners {
     pub async fn bind(listen: &Listen) -> Result<Listeners, RunError> {
-        async fn one(what: &'static str, addr: Option<SocketAddr>) -> Result<Option<TcpListener>, RunError> {
+        async fn one(
+            what: &'static str,
+            addr: Option<SocketAddr>,
+        ) -> Result<Option<TcpListener>, RunError> {
             match addr {
                 None => Ok(None),
-                Some(addr) => TcpListener::bind(addr).await.map(Some).map_err(|source| RunError::Bind { what, addr, source }),
+                Some(addr) => TcpListener::bind(addr)
+                    .await
+                    .map(Some)
+                    .map_err(|source| RunError::Bind { what, addr, source }),
             }
         }
         Ok(Listeners {
@@ -91,15 +101,27 @@ impl Listeners {
 const LEASE_TTL: Duration = Duration::from_secs(10);
 const LEASE_RENEW: Duration = Duration::from_secs(3);
 
-pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: CancellationToken) -> Result<(), RunError> {
+pub async fn run(
+    config: EdgeConfig,
+    listeners: Listeners,
+    shutdown: CancellationToken,
+) -> Result<(), RunError> {
     tether_proto::install_crypto_provider();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.state_dir)?);
     let state = State::new(store.clone());
     let ca = Arc::new(TunnelCa::load_or_create(&config.state_dir)?);
     let routes = RouteTable::default();
     routes.set(state.routes().await?);
-    let configured = config.certificates.iter().map(certs::load_pair).collect::<Result<Vec<_>, _>>()?;
-    let dev_ca = config.dev_ca.then(|| DevCa { ca: ca.clone(), routes: routes.clone(), public_hostname: config.public_hostname.clone() });
+    let configured = config
+        .certificates
+        .iter()
+        .map(certs::load_pair)
+        .collect::<Result<Vec<_>, _>>()?;
+    let dev_ca = config.dev_ca.then(|| DevCa {
+        ca: ca.clone(),
+        routes: routes.clone(),
+        public_hostname: config.public_hostname.clone(),
+    });
     let resolver = Arc::new(CertResolver::new(configured, dev_ca));
 
     let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
@@ -107,7 +129,10 @@ pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: Cancellatio
     let lease = store.grant_lease(LEASE_TTL).await?;
     let record = EdgeRecord {
         id: config.edge_id.clone(),
-        tunnel_address: config.advertise_tunnel.clone().or(tunnel_addr.map(|a| a.to_string())),
+        tunnel_address: config
+            .advertise_tunnel
+            .clone()
+            .or(tunnel_addr.map(|a| a.to_string())),
         addresses: config.addresses.clone(),
     };
     state.announce_edge(&record, lease).await?;
@@ -133,7 +158,10 @@ pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: Cancellatio
     let public_tls = TlsAcceptor::from(certs::server_config(resolver, &[b"h2", b"http/1.1"]));
     let tunnel_names = tunnel_certificate_names(&edge.config, tunnel_addr);
     let tunnel_cert = ca.issue(&tunnel_names)?;
-    let tunnel_tls = TlsAcceptor::from(certs::server_config(Arc::new(SingleCert(tunnel_cert)), &[b"http/1.1"]));
+    let tunnel_tls = TlsAcceptor::from(certs::server_config(
+        Arc::new(SingleCert(tunnel_cert)),
+        &[b"http/1.1"],
+    ));
 
     let mut serving = Vec::new();
     for (what, listener, tls, role) in [
@@ -146,7 +174,12 @@ pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: Cancellatio
             // Tests and scripts read the bound port from this line.
             tracing::info!("listening on {what} {addr}");
         }
-        serving.push(tokio::spawn(listener::serve(listener, tls, role, edge.clone())));
+        serving.push(tokio::spawn(listener::serve(
+            listener,
+            tls,
+            role,
+            edge.clone(),
+        )));
     }
     tracing::info!(edge = %edge.config.edge_id, "edge ready");
     shutdown.cancelled().await;
@@ -166,8 +199,15 @@ pub async fn run(config: EdgeConfig, listeners: Listeners, shutdown: Cancellatio
 /// advertised host when it is an IP address or `localhost`.
 fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> Vec<String> {
     let mut names = vec![config.server_name.clone()];
-    let advertised_host = config.advertise_tunnel.as_deref().and_then(|a| a.rsplit_once(':')).map(|(h, _)| h.trim_matches(['[', ']']).to_string());
-    for host in advertised_host.into_iter().chain(bound.map(|a| a.ip().to_string())) {
+    let advertised_host = config
+        .advertise_tunnel
+        .as_deref()
+        .and_then(|a| a.rsplit_once(':'))
+        .map(|(h, _)| h.trim_matches(['[', ']']).to_string());
+    for host in advertised_host
+        .into_iter()
+        .chain(bound.map(|a| a.ip().to_string()))
+    {
         if !names.contains(&host) {
             names.push(host);
         }
@@ -180,7 +220,10 @@ fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> V
 struct SingleCert(Arc<rustls::sign::CertifiedKey>);
 
 impl rustls::server::ResolvesServerCert for SingleCert {
-    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+    fn resolve(
+        &self,
+        _: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
         Some(self.0.clone())
     }
 }

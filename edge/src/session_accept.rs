@@ -33,9 +33,16 @@ pub const MAX_FRAME: u32 = 1 << 20;
 pub const SEND_BUFFER: usize = 4 << 20;
 
 fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
-    let mut response = Response::new(Full::new(Bytes::from(format!("{reason}\n"))).map_err(|n| match n {}).boxed_unsync());
+    let mut response = Response::new(
+        Full::new(Bytes::from(format!("{reason}\n")))
+            .map_err(|n| match n {})
+            .boxed_unsync(),
+    );
     *response.status_mut() = status;
-    response.headers_mut().insert(HDR_REFUSAL, header::HeaderValue::from_static(refusal.as_str()));
+    response.headers_mut().insert(
+        HDR_REFUSAL,
+        header::HeaderValue::from_static(refusal.as_str()),
+    );
     response
 }
 
@@ -48,17 +55,33 @@ fn wants_tether_websocket(req: &Request<Incoming>) -> bool {
             .flat_map(|v| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case(needle))
     };
-    has(header::UPGRADE, "websocket") && has(header::CONNECTION, "upgrade") && has(header::SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL)
+    has(header::UPGRADE, "websocket")
+        && has(header::CONNECTION, "upgrade")
+        && has(header::SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL)
 }
 
 /// Handles an upgrade request for a tunnel session. `exporter` is the TLS session's exported
 /// keying material the connector must have signed.
-pub async fn upgrade(req: Request<Incoming>, exporter: [u8; EXPORTER_LEN], edge: Arc<Edge>) -> Response<EdgeBody> {
+pub async fn upgrade(
+    req: Request<Incoming>,
+    exporter: [u8; EXPORTER_LEN],
+    edge: Arc<Edge>,
+) -> Response<EdgeBody> {
     if !wants_tether_websocket(&req) {
-        return refuse(StatusCode::UPGRADE_REQUIRED, Refusal::Permanent, &format!("this is a Tether tunnel endpoint: open a WebSocket with subprotocol {SUBPROTOCOL}"));
+        return refuse(
+            StatusCode::UPGRADE_REQUIRED,
+            Refusal::Permanent,
+            &format!(
+                "this is a Tether tunnel endpoint: open a WebSocket with subprotocol {SUBPROTOCOL}"
+            ),
+        );
     }
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-        return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, "missing Sec-WebSocket-Key");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            Refusal::Permanent,
+            "missing Sec-WebSocket-Key",
+        );
     };
     let (claim, signature) = match SessionClaim::from_headers(req.headers()) {
         Ok(v) => v,
@@ -67,11 +90,19 @@ pub async fn upgrade(req: Request<Incoming>, exporter: [u8; EXPORTER_LEN], edge:
     let tunnel = match edge.state.tunnel(claim.tunnel_id).await {
         Ok(Some(t)) => t,
         Ok(None) => {
-            return refuse(StatusCode::FORBIDDEN, Refusal::Permanent, &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id))
+            return refuse(
+                StatusCode::FORBIDDEN,
+                Refusal::Permanent,
+                &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot read tunnel from the store");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, Refusal::Transient, "the edge cannot read its store; retry");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::Transient,
+                "the edge cannot read its store; retry",
+            );
         }
     };
     let verified = tether_proto::credentials::public_key_from_b64(&tunnel.public_key)
@@ -79,7 +110,11 @@ pub async fn upgrade(req: Request<Incoming>, exporter: [u8; EXPORTER_LEN], edge:
         .and_then(|key| claim.verify(&key, &exporter, &signature));
     if let Err(e) = verified {
         tracing::warn!(tunnel = %tunnel.id, connector = %claim.connector_id, error = %e, "session refused");
-        return refuse(StatusCode::UNAUTHORIZED, Refusal::Permanent, &format!("authentication failed for tunnel {}: {e}", tunnel.id));
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            Refusal::Permanent,
+            &format!("authentication failed for tunnel {}: {e}", tunnel.id),
+        );
     }
     let record = SessionRecord {
         session_id: Uuid::new_v4(),
@@ -102,9 +137,18 @@ pub async fn upgrade(req: Request<Incoming>, exporter: [u8; EXPORTER_LEN], edge:
     let mut response = Response::new(body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
-    headers.insert(header::CONNECTION, header::HeaderValue::from_static("upgrade"));
-    headers.insert(header::UPGRADE, header::HeaderValue::from_static("websocket"));
-    headers.insert(header::SEC_WEBSOCKET_PROTOCOL, header::HeaderValue::from_static(SUBPROTOCOL));
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("upgrade"),
+    );
+    headers.insert(
+        header::UPGRADE,
+        header::HeaderValue::from_static("websocket"),
+    );
+    headers.insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        header::HeaderValue::from_static(SUBPROTOCOL),
+    );
     if let Ok(accept) = derive_accept_key(key.as_bytes()).parse() {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
     }
@@ -113,7 +157,12 @@ pub async fn upgrade(req: Request<Incoming>, exporter: [u8; EXPORTER_LEN], edge:
 
 /// Drives one session from the 101 until it ends or is closed.
 async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, edge: Arc<Edge>) {
-    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(session_ws_config())).await;
+    let ws = WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(session_ws_config()),
+    )
+    .await;
     let io = TokioIo::new(WsStream::new(ws));
     let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
@@ -161,7 +210,11 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     };
     driver.abort();
     edge.sessions.remove(&session);
-    if let Err(e) = edge.state.remove_session(record.tunnel_id, record.session_id).await {
+    if let Err(e) = edge
+        .state
+        .remove_session(record.tunnel_id, record.session_id)
+        .await
+    {
         tracing::warn!(error = %e, "cannot remove session presence from the store");
     }
     tracing::info!(tunnel = %record.tunnel_id, session = %record.session_id, reason, "tunnel session ended");
@@ -169,13 +222,25 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
 
 /// Sends the registration control message and waits for the connector's answer. Its response also
 /// proves the connector's SETTINGS (extended CONNECT support) have arrived.
-async fn register(session: &Arc<Session>, edge: &Edge, hostnames: Vec<String>) -> Result<(), String> {
-    let registration = Registration { session_id: session.record.session_id, edge_id: edge.config.edge_id.clone(), hostnames };
+async fn register(
+    session: &Arc<Session>,
+    edge: &Edge,
+    hostnames: Vec<String>,
+) -> Result<(), String> {
+    let registration = Registration {
+        session_id: session.record.session_id,
+        edge_id: edge.config.edge_id.clone(),
+        hostnames,
+    };
     let body = serde_json::to_vec(&registration).map_err(|e| e.to_string())?;
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
         .header(CONTROL, REGISTER)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)).map_err(|n| match n {}).boxed_unsync())
+        .body(
+            Full::new(Bytes::from(body))
+                .map_err(|n| match n {})
+                .boxed_unsync(),
+        )
         .map_err(|e| e.to_string())?;
     let mut sender = session.sender_for_control();
     let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))

@@ -25,7 +25,12 @@ pub struct Session {
 
 impl Session {
     pub fn new(record: SessionRecord, sender: SendRequest<EdgeBody>) -> Arc<Session> {
-        Arc::new(Session { record, sender, active: AtomicUsize::new(0), closed: CancellationToken::new() })
+        Arc::new(Session {
+            record,
+            sender,
+            active: AtomicUsize::new(0),
+            closed: CancellationToken::new(),
+        })
     }
 
     pub fn active_streams(&self) -> usize {
@@ -58,7 +63,9 @@ pub struct Sessions {
 impl Sessions {
     pub fn insert(&self, session: Arc<Session>) {
         if let Ok(mut map) = self.by_tunnel.write() {
-            map.entry(session.record.tunnel_id).or_default().push(session);
+            map.entry(session.record.tunnel_id)
+                .or_default()
+                .push(session);
         }
     }
 
@@ -101,18 +108,26 @@ impl Sessions {
         if live.is_empty() {
             return Err(EdgeError::TunnelOffline);
         }
-        let best = live.into_iter().min_by_key(|s| s.active_streams()).ok_or(EdgeError::TunnelOffline)?;
+        let best = live
+            .into_iter()
+            .min_by_key(|s| s.active_streams())
+            .ok_or(EdgeError::TunnelOffline)?;
         // fetch_add then check, so two racing picks cannot both take the last slot.
         if best.active.fetch_add(1, Ordering::Relaxed) >= max_streams {
             best.active.fetch_sub(1, Ordering::Relaxed);
             return Err(EdgeError::TunnelBusy);
         }
-        Ok(StreamGuard { session: best.clone() })
+        Ok(StreamGuard {
+            session: best.clone(),
+        })
     }
 
     /// Sessions per tunnel, for logs and tests.
     pub fn count(&self, tunnel: Uuid) -> usize {
-        self.by_tunnel.read().map(|m| m.get(&tunnel).map_or(0, Vec::len)).unwrap_or(0)
+        self.by_tunnel
+            .read()
+            .map(|m| m.get(&tunnel).map_or(0, Vec::len))
+            .unwrap_or(0)
     }
 }
 

@@ -82,7 +82,8 @@ pub fn now_secs() -> u64 {
 }
 
 pub fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, StateError> {
-    serde_json::from_slice(&kv.value).map_err(|e| StateError::Corrupt(kv.key.clone(), e.to_string()))
+    serde_json::from_slice(&kv.value)
+        .map_err(|e| StateError::Corrupt(kv.key.clone(), e.to_string()))
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -102,16 +103,32 @@ impl State {
     }
 
     /// Creates a tunnel; the name is claimed by compare-and-set so two creates cannot both win.
-    pub async fn create_tunnel(&self, name: &str, public_key: String) -> Result<TunnelRecord, StateError> {
-        let record = TunnelRecord { id: Uuid::new_v4(), name: name.to_string(), public_key, created_at: now_secs() };
+    pub async fn create_tunnel(
+        &self,
+        name: &str,
+        public_key: String,
+    ) -> Result<TunnelRecord, StateError> {
+        let record = TunnelRecord {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            public_key,
+            created_at: now_secs(),
+        };
         let claimed = self
             .store
-            .put_if(&format!("{TUNNEL_NAMES}{name}"), record.id.to_string().into_bytes(), None, Expect::Absent)
+            .put_if(
+                &format!("{TUNNEL_NAMES}{name}"),
+                record.id.to_string().into_bytes(),
+                None,
+                Expect::Absent,
+            )
             .await?;
         if claimed.is_err() {
             return Err(StateError::NameTaken(name.into()));
         }
-        self.store.put(&format!("{TUNNELS}{}", record.id), encode(&record), None).await?;
+        self.store
+            .put(&format!("{TUNNELS}{}", record.id), encode(&record), None)
+            .await?;
         Ok(record)
     }
 
@@ -126,26 +143,56 @@ impl State {
     pub async fn resolve(&self, name_or_id: &str) -> Result<TunnelRecord, StateError> {
         let id = match name_or_id.parse::<Uuid>() {
             Ok(id) => Some(id),
-            Err(_) => match self.store.get(&format!("{TUNNEL_NAMES}{name_or_id}")).await? {
+            Err(_) => match self
+                .store
+                .get(&format!("{TUNNEL_NAMES}{name_or_id}"))
+                .await?
+            {
                 Some(kv) => String::from_utf8_lossy(&kv.value).parse().ok(),
                 None => None,
             },
         };
         match id {
-            Some(id) => self.tunnel(id).await?.ok_or_else(|| StateError::NoSuchTunnel(name_or_id.into())),
+            Some(id) => self
+                .tunnel(id)
+                .await?
+                .ok_or_else(|| StateError::NoSuchTunnel(name_or_id.into())),
             None => Err(StateError::NoSuchTunnel(name_or_id.into())),
         }
     }
 
     pub async fn tunnels(&self) -> Result<Vec<TunnelRecord>, StateError> {
-        self.store.range(TUNNELS).await?.0.iter().map(decode).collect()
+        self.store
+            .range(TUNNELS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Routes `hostname` to a tunnel. Idempotent for the same tunnel; refused for another.
-    pub async fn route(&self, tunnel: &TunnelRecord, hostname: &str) -> Result<RouteRecord, StateError> {
-        let host = hostname::normalize_route(hostname).map_err(|why| StateError::BadHostname(hostname.into(), why))?;
-        let record = RouteRecord { hostname: host.clone(), tunnel_id: tunnel.id };
-        match self.store.put_if(&format!("{ROUTES}{host}"), encode(&record), None, Expect::Absent).await? {
+    pub async fn route(
+        &self,
+        tunnel: &TunnelRecord,
+        hostname: &str,
+    ) -> Result<RouteRecord, StateError> {
+        let host = hostname::normalize_route(hostname)
+            .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let record = RouteRecord {
+            hostname: host.clone(),
+            tunnel_id: tunnel.id,
+        };
+        match self
+            .store
+            .put_if(
+                &format!("{ROUTES}{host}"),
+                encode(&record),
+                None,
+                Expect::Absent,
+            )
+            .await?
+        {
             Ok(_) => Ok(record),
             Err(Some(current)) => {
                 let existing: RouteRecord = decode(&current)?;
@@ -156,41 +203,78 @@ impl State {
                 }
             }
             // Deleted between the check and now: try once more would race again; report it.
-            Err(None) => Err(StateError::Store(StoreError::Backend("route changed concurrently; retry".into()))),
+            Err(None) => Err(StateError::Store(StoreError::Backend(
+                "route changed concurrently; retry".into(),
+            ))),
         }
     }
 
     pub async fn routes(&self) -> Result<Vec<RouteRecord>, StateError> {
-        self.store.range(ROUTES).await?.0.iter().map(decode).collect()
+        self.store
+            .range(ROUTES)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     pub async fn sessions(&self) -> Result<Vec<SessionRecord>, StateError> {
-        self.store.range(SESSIONS).await?.0.iter().map(decode).collect()
+        self.store
+            .range(SESSIONS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Deletes a tunnel, its routes and its name. Live sessions notice through the watch and close.
     pub async fn delete_tunnel(&self, tunnel: &TunnelRecord) -> Result<(), StateError> {
-        for route in self.routes().await?.into_iter().filter(|r| r.tunnel_id == tunnel.id) {
-            self.store.delete(&format!("{ROUTES}{}", route.hostname)).await?;
+        for route in self
+            .routes()
+            .await?
+            .into_iter()
+            .filter(|r| r.tunnel_id == tunnel.id)
+        {
+            self.store
+                .delete(&format!("{ROUTES}{}", route.hostname))
+                .await?;
         }
-        self.store.delete(&format!("{TUNNELS}{}", tunnel.id)).await?;
-        self.store.delete(&format!("{TUNNEL_NAMES}{}", tunnel.name)).await?;
+        self.store
+            .delete(&format!("{TUNNELS}{}", tunnel.id))
+            .await?;
+        self.store
+            .delete(&format!("{TUNNEL_NAMES}{}", tunnel.name))
+            .await?;
         Ok(())
     }
 
     pub async fn announce_edge(&self, edge: &EdgeRecord, lease: LeaseId) -> Result<(), StateError> {
-        self.store.put(&format!("{EDGES}{}", edge.id), encode(edge), Some(lease)).await?;
+        self.store
+            .put(&format!("{EDGES}{}", edge.id), encode(edge), Some(lease))
+            .await?;
         Ok(())
     }
 
-    pub async fn add_session(&self, session: &SessionRecord, lease: LeaseId) -> Result<(), StateError> {
+    pub async fn add_session(
+        &self,
+        session: &SessionRecord,
+        lease: LeaseId,
+    ) -> Result<(), StateError> {
         let key = format!("{SESSIONS}{}/{}", session.tunnel_id, session.session_id);
         self.store.put(&key, encode(session), Some(lease)).await?;
         Ok(())
     }
 
-    pub async fn remove_session(&self, tunnel_id: Uuid, session_id: Uuid) -> Result<(), StateError> {
-        self.store.delete(&format!("{SESSIONS}{tunnel_id}/{session_id}")).await?;
+    pub async fn remove_session(
+        &self,
+        tunnel_id: Uuid,
+        session_id: Uuid,
+    ) -> Result<(), StateError> {
+        self.store
+            .delete(&format!("{SESSIONS}{tunnel_id}/{session_id}"))
+            .await?;
         Ok(())
     }
 }

@@ -31,7 +31,10 @@ pub enum Kind {
 pub fn kind<B>(req: &Request<B>) -> Option<Kind> {
     if req.method() == Method::CONNECT {
         let protocol = req.extensions().get::<Protocol>()?;
-        return protocol.as_str().eq_ignore_ascii_case("websocket").then_some(Kind::Http2);
+        return protocol
+            .as_str()
+            .eq_ignore_ascii_case("websocket")
+            .then_some(Kind::Http2);
     }
     let token_in = |name: header::HeaderName, token: &str| {
         req.headers()
@@ -41,8 +44,10 @@ pub fn kind<B>(req: &Request<B>) -> Option<Kind> {
             .flat_map(|v| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
-    (req.method() == Method::GET && token_in(header::CONNECTION, "upgrade") && token_in(header::UPGRADE, "websocket"))
-        .then_some(Kind::Http1)
+    (req.method() == Method::GET
+        && token_in(header::CONNECTION, "upgrade")
+        && token_in(header::UPGRADE, "websocket"))
+    .then_some(Kind::Http1)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -54,12 +59,15 @@ pub async fn proxy(
     edge: &Arc<Edge>,
     request_id: &str,
     authority: Authority,
-    host: &str,
 ) -> Result<Response<EdgeBody>, EdgeError> {
     let public_upgrade = hyper::upgrade::on(&mut req);
-    let scheme = if conn.tls.is_some() { Scheme::HTTPS } else { Scheme::HTTP };
+    let scheme = if conn.tls.is_some() {
+        Scheme::HTTPS
+    } else {
+        Scheme::HTTP
+    };
     let mut headers = req.headers().clone();
-    prepare_headers(&mut headers, conn, edge, host, request_id);
+    prepare_headers(&mut headers, conn, edge, authority.as_str(), request_id);
     headers.remove(header::HOST);
     if kind == Kind::Http2 {
         // An RFC 8441 client sends no key; the HTTP/1.1 origin needs one, so the edge makes it
@@ -68,14 +76,18 @@ pub async fn proxy(
         if let Ok(v) = HeaderValue::from_str(&key) {
             headers.insert(header::SEC_WEBSOCKET_KEY, v);
         }
-        headers.entry(header::SEC_WEBSOCKET_VERSION).or_insert(HeaderValue::from_static("13"));
+        headers
+            .entry(header::SEC_WEBSOCKET_VERSION)
+            .or_insert(HeaderValue::from_static("13"));
     }
     let mut inner = Request::new(body::empty());
     *inner.method_mut() = Method::CONNECT;
     *inner.uri_mut() = tunnel_uri(&authority, scheme, req.uri())?;
     *inner.version_mut() = http::Version::HTTP_2;
     *inner.headers_mut() = headers;
-    inner.extensions_mut().insert(Protocol::from_static("websocket"));
+    inner
+        .extensions_mut()
+        .insert(Protocol::from_static("websocket"));
 
     let mut response = send(inner, &guard, edge).await?;
     if response.status() != StatusCode::OK {

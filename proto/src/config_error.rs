@@ -82,7 +82,10 @@ fn parse_line(raw: &str) -> Line<'_> {
     let content = raw.trim_start();
     let mut col = raw.len() - content.len();
     if content.is_empty() || content.starts_with('#') {
-        return Line { item: None, key: None };
+        return Line {
+            item: None,
+            key: None,
+        };
     }
     let mut item = None;
     let mut rest = content;
@@ -118,7 +121,12 @@ pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
             *items.iter().filter(|(_, c)| *c == level).nth(n)?
         } else {
             let keys: Vec<(usize, &str, usize)> = (lo..hi)
-                .filter_map(|i| lines[i].key.filter(|(_, c)| inside(*c)).map(|(k, c)| (i, k, c)))
+                .filter_map(|i| {
+                    lines[i]
+                        .key
+                        .filter(|(_, c)| inside(*c))
+                        .map(|(k, c)| (i, k, c))
+                })
                 .collect();
             let level = keys.first()?.2;
             let (i, _, c) = *keys.iter().find(|(_, k, c)| *c == level && k == element)?;

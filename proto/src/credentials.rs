@@ -81,9 +81,9 @@ impl Credentials {
         Ok(creds)
     }
 
-    pub fn signing_key(&self) -> Result<SigningKey, ()> {
-        let raw = B64.decode(&self.private_key).map_err(|_| ())?;
-        let bytes: [u8; 32] = raw.try_into().map_err(|_| ())?;
+    pub fn signing_key(&self) -> Result<SigningKey, BadKey> {
+        let raw = B64.decode(&self.private_key).map_err(|_| BadKey)?;
+        let bytes: [u8; 32] = raw.try_into().map_err(|_| BadKey)?;
         Ok(SigningKey::from_bytes(&bytes))
     }
 
@@ -93,8 +93,13 @@ impl Credentials {
 }
 
 /// Decodes a base64 Ed25519 public key as stored by the edge.
-pub fn public_key_from_b64(b64: &str) -> Result<ed25519_dalek::VerifyingKey, ()> {
-    let raw = B64.decode(b64).map_err(|_| ())?;
-    let bytes: [u8; 32] = raw.try_into().map_err(|_| ())?;
-    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| ())
+pub fn public_key_from_b64(b64: &str) -> Result<ed25519_dalek::VerifyingKey, BadKey> {
+    let raw = B64.decode(b64).map_err(|_| BadKey)?;
+    let bytes: [u8; 32] = raw.try_into().map_err(|_| BadKey)?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| BadKey)
 }
+
+/// A key that is not base64 of 32 bytes (or not a valid Ed25519 point).
+#[derive(Debug, thiserror::Error)]
+#[error("not a base64 Ed25519 key of 32 bytes")]
+pub struct BadKey;

@@ -39,7 +39,9 @@ pub fn root_store(pinned: Option<&str>) -> Result<RootCertStore, TrustError> {
             let found = rustls_native_certs::load_native_certs();
             if found.certs.is_empty() {
                 let why = found.errors.first().map(|e| e.to_string());
-                return Err(TrustError::System(why.unwrap_or_else(|| "none found".into())));
+                return Err(TrustError::System(
+                    why.unwrap_or_else(|| "none found".into()),
+                ));
             }
             roots.add_parsable_certificates(found.certs);
         }

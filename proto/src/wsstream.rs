@@ -128,9 +128,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsStream<S> {
         let this = self.get_mut();
         ready!(this.poll_send_buffered(cx))?;
         match ready!(Pin::new(&mut this.ws).poll_close(cx)) {
-            Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => {
-                Poll::Ready(Ok(()))
-            }
+            Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => Poll::Ready(Ok(())),
             Err(e) => Poll::Ready(Err(to_io(e))),
         }
     }
@@ -160,7 +158,10 @@ mod tests {
         stream.write_all(b"payload").await.unwrap();
         stream.flush().await.unwrap();
         let msg = peer.next().await.unwrap().unwrap();
-        assert_eq!(msg, Message::Binary(Bytes::from_static(b"frame-headerpayload")));
+        assert_eq!(
+            msg,
+            Message::Binary(Bytes::from_static(b"frame-headerpayload"))
+        );
     }
 
     #[tokio::test]
@@ -188,9 +189,13 @@ mod tests {
     async fn reads_span_messages_and_end_on_close() {
         let (mut stream, mut peer) = pair().await;
         use futures_util::SinkExt;
-        peer.send(Message::Binary(Bytes::from_static(b"hello "))).await.unwrap();
+        peer.send(Message::Binary(Bytes::from_static(b"hello ")))
+            .await
+            .unwrap();
         peer.send(Message::Ping(Bytes::new())).await.unwrap();
-        peer.send(Message::Binary(Bytes::from_static(b"world"))).await.unwrap();
+        peer.send(Message::Binary(Bytes::from_static(b"world")))
+            .await
+            .unwrap();
         peer.close(None).await.unwrap();
         let mut got = Vec::new();
         stream.read_to_end(&mut got).await.unwrap();

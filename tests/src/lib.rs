@@ -1,1 +1,18 @@
+//! The end-to-end harness: real `edge` and `connector` processes on 127.0.0.1 with port 0, origins
+//! in-process, real clients. Readiness is read from the processes' log lines; nothing sleeps a
+//! fixed time. Every wait is bounded.
+//!
+//! - [`process`]: spawn a binary, follow its log, wait for a line or its exit.
+//! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`].
+//! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
+//! - [`origin`]: origin servers the tests put behind the tunnel.
 
+pub mod client;
+pub mod origin;
+pub mod process;
+pub mod tunnel;
+
+use std::time::Duration;
+
+/// Generous bound for anything a healthy system does "at once": slack for a loaded CI machine.
+pub const READY: Duration = Duration::from_secs(30);

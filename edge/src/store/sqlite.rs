@@ -46,7 +46,11 @@ fn now_ms() -> i64 {
 
 /// Advances the global revision inside a write transaction and returns the new value.
 fn next_revision(tx: &rusqlite::Transaction) -> rusqlite::Result<Revision> {
-    tx.query_row("UPDATE revision SET rev = rev + 1 WHERE id = 0 RETURNING rev", [], |r| r.get(0))
+    tx.query_row(
+        "UPDATE revision SET rev = rev + 1 WHERE id = 0 RETURNING rev",
+        [],
+        |r| r.get(0),
+    )
 }
 
 fn write_put(
@@ -57,10 +61,15 @@ fn write_put(
 ) -> rusqlite::Result<Revision> {
     if let Some(lease) = lease {
         // As etcd: a key cannot be bound to a lease that has already ended.
-        let live: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM leases WHERE id = ?1)", params![lease], |r| r.get(0))?;
+        let live: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM leases WHERE id = ?1)",
+            params![lease],
+            |r| r.get(0),
+        )?;
         if !live {
-            return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(LeaseNotFound(lease))));
+            return Err(rusqlite::Error::ToSqlConversionFailure(Box::new(
+                LeaseNotFound(lease),
+            )));
         }
     }
     let rev = next_revision(tx)?;
@@ -81,7 +90,10 @@ fn write_delete(tx: &rusqlite::Transaction, key: &str) -> rusqlite::Result<bool>
         return Ok(false);
     }
     let rev = next_revision(tx)?;
-    tx.execute("INSERT INTO events (rev, key) VALUES (?1, ?2)", params![rev, key])?;
+    tx.execute(
+        "INSERT INTO events (rev, key) VALUES (?1, ?2)",
+        params![rev, key],
+    )?;
     Ok(true)
 }
 
@@ -132,11 +144,16 @@ impl SqliteStore {
         let path = dir.join("state.db");
         let conn = Connection::open(&path)
             .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(backend)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(backend)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(backend)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
     }
 
     async fn run<T: Send + 'static>(
@@ -199,9 +216,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn put(&self, key: &str, value: Vec<u8>, lease: Option<LeaseId>) -> Result<Revision, StoreError> {
+    async fn put(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        lease: Option<LeaseId>,
+    ) -> Result<Revision, StoreError> {
         let key = key.to_string();
-        self.write(move |tx| write_put(tx, &key, &value, lease)).await
+        self.write(move |tx| write_put(tx, &key, &value, lease))
+            .await
     }
 
     async fn put_if(
@@ -289,7 +312,8 @@ impl Store for SqliteStore {
                 }
                 let oldest: Option<Revision> =
                     tx.query_row("SELECT MIN(rev) FROM events", [], |r| r.get(0))?;
-                let current: Revision = tx.query_row("SELECT rev FROM revision", [], |r| r.get(0))?;
+                let current: Revision =
+                    tx.query_row("SELECT rev FROM revision", [], |r| r.get(0))?;
                 let rows = tx
                     .prepare(
                         "SELECT rev, key, value, lease FROM events
@@ -315,7 +339,12 @@ impl Store for SqliteStore {
         Ok(rows
             .into_iter()
             .map(|(rev, key, value, lease)| match value {
-                Some(value) => Event::Put(KeyValue { key, value, mod_revision: rev, lease }),
+                Some(value) => Event::Put(KeyValue {
+                    key,
+                    value,
+                    mod_revision: rev,
+                    lease,
+                }),
                 None => Event::Delete { key, revision: rev },
             })
             .collect())
@@ -348,13 +377,24 @@ mod tests {
     #[tokio::test]
     async fn compare_and_set_lets_exactly_one_claim_win() {
         let (_dir, store) = open();
-        let first = store.put_if("routes/h", b"A".to_vec(), None, Expect::Absent).await.unwrap();
-        let second = store.put_if("routes/h", b"B".to_vec(), None, Expect::Absent).await.unwrap();
+        let first = store
+            .put_if("routes/h", b"A".to_vec(), None, Expect::Absent)
+            .await
+            .unwrap();
+        let second = store
+            .put_if("routes/h", b"B".to_vec(), None, Expect::Absent)
+            .await
+            .unwrap();
         assert!(first.is_ok());
         let current = second.unwrap_err().unwrap();
         assert_eq!(current.value, b"A");
         let update = store
-            .put_if("routes/h", b"C".to_vec(), None, Expect::ModRevision(current.mod_revision))
+            .put_if(
+                "routes/h",
+                b"C".to_vec(),
+                None,
+                Expect::ModRevision(current.mod_revision),
+            )
             .await
             .unwrap();
         assert!(update.is_ok());
@@ -364,13 +404,24 @@ mod tests {
     async fn expired_lease_takes_its_keys_with_it() {
         let (_dir, store) = open();
         let kept = store.grant_lease(Duration::from_secs(60)).await.unwrap();
-        store.put("sessions/t/0", b"x".to_vec(), Some(kept)).await.unwrap();
+        store
+            .put("sessions/t/0", b"x".to_vec(), Some(kept))
+            .await
+            .unwrap();
         let lease = store.grant_lease(Duration::from_secs(60)).await.unwrap();
-        store.put("sessions/t/1", b"x".to_vec(), Some(lease)).await.unwrap();
+        store
+            .put("sessions/t/1", b"x".to_vec(), Some(lease))
+            .await
+            .unwrap();
         let after = store.range("").await.unwrap().1;
         // Move the deadline into the past instead of waiting for it.
         store
-            .run(move |c| c.execute("UPDATE leases SET expires_ms = 0 WHERE id = ?1", params![lease]))
+            .run(move |c| {
+                c.execute(
+                    "UPDATE leases SET expires_ms = 0 WHERE id = ?1",
+                    params![lease],
+                )
+            })
             .await
             .unwrap();
         assert!(store.get("sessions/t/0").await.unwrap().is_some());

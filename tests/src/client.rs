@@ -1,0 +1,156 @@
+//! Clients that dial the edge's address but present a chosen hostname (SNI and Host), like
+//! `curl --resolve`. Each request uses a fresh connection so tests can choose HTTP/1.1 or HTTP/2.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+
+pub type Body =
+    http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+pub fn full(data: impl Into<Bytes>) -> Body {
+    Full::new(data.into())
+        .map_err(|n| match n {})
+        .boxed_unsync()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    Http1,
+    Http2,
+}
+
+/// TLS to the edge with its dev CA pinned, negotiating `proto` by ALPN.
+pub fn tls_config(ca_pem: &Path, proto: Proto) -> Arc<rustls::ClientConfig> {
+    tether_proto_install();
+    let pem = std::fs::read(ca_pem).expect("read ca.pem");
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
+        roots.add(cert.expect("pem")).expect("add root");
+    }
+    let mut config = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = match proto {
+        Proto::Http1 => vec![b"http/1.1".to_vec()],
+        Proto::Http2 => vec![b"h2".to_vec()],
+    };
+    Arc::new(config)
+}
+
+fn tether_proto_install() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// An open client connection to the edge.
+pub enum Conn {
+    H1(hyper::client::conn::http1::SendRequest<Body>),
+    H2(hyper::client::conn::http2::SendRequest<Body>),
+}
+
+impl Conn {
+    pub async fn send(&mut self, req: Request<Body>) -> hyper::Result<Response<Incoming>> {
+        match self {
+            Conn::H1(s) => s.send_request(req).await,
+            Conn::H2(s) => s.send_request(req).await,
+        }
+    }
+}
+
+/// Connects to `addr`; with `tls`, as `sni` with the CA pinned. Returns the connection and the
+/// ALPN protocol the server chose.
+pub async fn connect(
+    addr: SocketAddr,
+    tls: Option<(&str, &Path)>,
+    proto: Proto,
+) -> (Conn, Option<Vec<u8>>) {
+    let tcp = TcpStream::connect(addr).await.expect("connect to edge");
+    tcp.set_nodelay(true).expect("nodelay");
+    match tls {
+        None => (handshake(TokioIo::new(tcp), proto).await, None),
+        Some((sni, ca)) => {
+            let connector = tokio_rustls::TlsConnector::from(tls_config(ca, proto));
+            let name = ServerName::try_from(sni.to_string()).expect("server name");
+            let stream = connector
+                .connect(name, tcp)
+                .await
+                .expect("TLS handshake with edge");
+            let alpn = stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
+            (handshake(TokioIo::new(stream), proto).await, alpn)
+        }
+    }
+}
+
+async fn handshake<I>(io: I, proto: Proto) -> Conn
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    match proto {
+        Proto::Http1 => {
+            let (send, conn) = hyper::client::conn::http1::handshake(io)
+                .await
+                .expect("h1 handshake");
+            tokio::spawn(conn.with_upgrades());
+            Conn::H1(send)
+        }
+        Proto::Http2 => {
+            let (send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+                .handshake(io)
+                .await
+                .expect("h2 handshake");
+            tokio::spawn(conn);
+            Conn::H2(send)
+        }
+    }
+}
+
+/// One GET through the edge's HTTPS listener over HTTP/1.1; returns status, headers and body.
+pub async fn get(
+    addr: SocketAddr,
+    host: &str,
+    ca: &Path,
+    path: &str,
+) -> (http::StatusCode, http::HeaderMap, String) {
+    let (mut conn, _) = connect(addr, Some((host, ca)), Proto::Http1).await;
+    let req = Request::get(path)
+        .header("host", host)
+        .body(full(Bytes::new()))
+        .expect("request");
+    let response = conn.send(req).await.expect("response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// One GET through the edge's plain HTTP listener.
+pub async fn get_plain(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+) -> (http::StatusCode, http::HeaderMap, String) {
+    let (mut conn, _) = connect(addr, None, Proto::Http1).await;
+    let req = Request::get(path)
+        .header("host", host)
+        .body(full(Bytes::new()))
+        .expect("request");
+    let response = conn.send(req).await.expect("response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}

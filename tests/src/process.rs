@@ -1,0 +1,179 @@
+//! Child processes whose stderr (the log) is collected so tests can wait for lines.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+/// Paths of the `edge` and `connector` binaries, built once per test process so that
+/// `cargo test --workspace` alone is enough.
+pub struct Binaries {
+    pub edge: PathBuf,
+    pub connector: PathBuf,
+}
+
+pub fn binaries() -> &'static Binaries {
+    static BINS: OnceLock<Binaries> = OnceLock::new();
+    BINS.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root")
+            .to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(&workspace)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "tether-edge",
+                "-p",
+                "tether-connector",
+                "--bins",
+            ])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building edge and connector failed");
+        let target = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| workspace.join("target"));
+        Binaries {
+            edge: target.join("debug/edge"),
+            connector: target.join("debug/connector"),
+        }
+    })
+}
+
+type Log = Arc<(Mutex<Vec<String>>, Condvar)>;
+
+/// A running process; killed when dropped.
+pub struct Proc {
+    pub name: String,
+    child: Child,
+    log: Log,
+}
+
+/// Strips ANSI colour codes so patterns match what a person reads.
+fn plain(line: &str) -> String {
+    static ANSI: OnceLock<Regex> = OnceLock::new();
+    ANSI.get_or_init(|| Regex::new(r"\x1b\[[0-9;]*m").expect("regex"))
+        .replace_all(line, "")
+        .into_owned()
+}
+
+impl Proc {
+    pub fn spawn(name: &str, mut command: Command) -> Proc {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .env("NO_COLOR", "1");
+        if std::env::var_os("RUST_LOG").is_none() {
+            command.env("RUST_LOG", "info");
+        }
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {name}: {e}"));
+        let log: Log = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let (writer, echo) = (log.clone(), std::env::var_os("TETHER_TEST_ECHO").is_some());
+        let tag = name.to_string();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let line = plain(&line);
+                if echo {
+                    eprintln!("[{tag}] {line}");
+                }
+                let (lines, cv) = &*writer;
+                lines.lock().expect("log lock").push(line);
+                cv.notify_all();
+            }
+        });
+        Proc {
+            name: name.into(),
+            child,
+            log,
+        }
+    }
+
+    /// Waits for a log line matching `pattern` after the first `skip` lines; returns it.
+    pub fn wait_for_from(&self, skip: usize, pattern: &str, timeout: Duration) -> String {
+        let re = Regex::new(pattern).expect("pattern");
+        let deadline = Instant::now() + timeout;
+        let (lines, cv) = &*self.log;
+        let mut guard = lines.lock().expect("log lock");
+        loop {
+            if let Some(line) = guard.iter().skip(skip).find(|l| re.is_match(l)) {
+                return line.clone();
+            }
+            let now = Instant::now();
+            assert!(
+                now < deadline,
+                "{}: no log line matching `{pattern}` within {timeout:?}; log:\n{}",
+                self.name,
+                guard.join("\n")
+            );
+            guard = cv.wait_timeout(guard, deadline - now).expect("log lock").0;
+        }
+    }
+
+    pub fn wait_for(&self, pattern: &str, timeout: Duration) -> String {
+        self.wait_for_from(0, pattern, timeout)
+    }
+
+    /// How many log lines there are so far (to wait only for later ones).
+    pub fn log_len(&self) -> usize {
+        self.log.0.lock().expect("log lock").len()
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.0.lock().expect("log lock").join("\n")
+    }
+
+    /// Waits for the process to exit by itself.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {timeout:?}; log:\n{}",
+                self.name,
+                self.log_text()
+            );
+            // Polling a child's exit has no notification in std; 20 ms granularity, bounded above.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Resident set size in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

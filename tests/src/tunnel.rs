@@ -1,0 +1,202 @@
+//! An edge and connectors as a user runs them: config files in a temporary directory, the real
+//! binaries, the real CLI.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::process::{binaries, Proc};
+use crate::READY;
+
+pub struct TestEdge {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub proc: Proc,
+    /// Bound addresses by listener name (`http`, `https`, `tunnel`), read from the log.
+    pub addrs: HashMap<String, SocketAddr>,
+}
+
+/// A created tunnel: its id and credentials file.
+pub struct Tunnel {
+    pub name: String,
+    pub id: String,
+    pub credentials: PathBuf,
+}
+
+impl TestEdge {
+    /// Starts an edge with HTTP, HTTPS (dev CA) and tunnel listeners on port 0, plus `extra` YAML.
+    pub fn start(extra: &str) -> TestEdge {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, extra, "127.0.0.1:0")
+    }
+
+    /// Starts an edge in `dir` (reusing its state) with the tunnel listener on `tunnel`.
+    pub fn start_in(dir: tempfile::TempDir, extra: &str, tunnel: &str) -> TestEdge {
+        let config = dir.path().join("edge.yml");
+        let yaml = format!(
+            "state-dir: state\npublic-hostname: edge.example.test\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\ntls:\n  dev-ca: true\n{extra}"
+        );
+        std::fs::write(&config, yaml).expect("write edge.yml");
+        let mut command = Command::new(&binaries().edge);
+        command
+            .current_dir(dir.path())
+            .args(["run", "--config"])
+            .arg(&config);
+        let proc = Proc::spawn("edge", command);
+        proc.wait_for("edge ready", READY);
+        let re = regex::Regex::new(r"listening on (\w+) (\S+)").expect("regex");
+        let addrs = proc
+            .log_text()
+            .lines()
+            .filter_map(|l| re.captures(l))
+            .filter_map(|c| Some((c[1].to_string(), c[2].parse().ok()?)))
+            .collect();
+        TestEdge {
+            dir,
+            config,
+            proc,
+            addrs,
+        }
+    }
+
+    pub fn addr(&self, listener: &str) -> SocketAddr {
+        self.addrs[listener]
+    }
+
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.path().join("state/ca.pem")
+    }
+
+    /// Runs `edge ARGS --config edge.yml` to completion.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(&binaries().edge)
+            .current_dir(self.dir.path())
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run edge cli")
+    }
+
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "edge {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn create_tunnel(&self, name: &str) -> Tunnel {
+        let credentials = self.dir.path().join(format!("{name}.json"));
+        let out = self.cli_ok(&[
+            "tunnel",
+            "create",
+            name,
+            "--credentials-file",
+            credentials.to_str().expect("utf-8 path"),
+        ]);
+        let id = out
+            .split("with id ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .expect("tunnel id in output")
+            .to_string();
+        Tunnel {
+            name: name.into(),
+            id,
+            credentials,
+        }
+    }
+
+    /// Starts a connector for `tunnel` and waits until this edge has registered its session
+    /// (the connector's own log line comes a moment before the edge can route to it).
+    pub fn connect(&self, tunnel: &Tunnel, body: &str) -> TestConnector {
+        let from = self.proc.log_len();
+        let connector = TestConnector::spawn(self.dir.path(), tunnel, body);
+        self.wait_session(from, tunnel);
+        connector
+    }
+
+    /// Waits for a session of `tunnel` registered after log line `from`.
+    pub fn wait_session(&self, from: usize, tunnel: &Tunnel) {
+        self.proc.wait_for_from(
+            from,
+            &format!("tunnel session registered tunnel={}", tunnel.id),
+            READY,
+        );
+    }
+
+    /// Routes `host` to the tunnel and waits until this edge has loaded the route.
+    pub fn route(&self, tunnel: &Tunnel, host: &str) {
+        let from = self.proc.log_len();
+        self.cli_ok(&["tunnel", "route", "dns", &tunnel.name, host]);
+        self.proc.wait_for_from(
+            from,
+            &format!("route added.*hostname={}", regex::escape(host)),
+            READY,
+        );
+    }
+}
+
+pub struct TestConnector {
+    pub config: PathBuf,
+    pub proc: Proc,
+}
+
+impl TestConnector {
+    /// Starts `connector run` with a tunnel.yml made of the credentials line and `body` (the
+    /// ingress rules and anything else), without waiting for a session.
+    pub fn spawn(dir: &Path, tunnel: &Tunnel, body: &str) -> TestConnector {
+        let config = dir.join(format!(
+            "tunnel-{}-{}.yml",
+            tunnel.name,
+            uuid::Uuid::new_v4()
+        ));
+        let yaml = format!(
+            "tunnel: {}\ncredentials-file: {}\n{body}",
+            tunnel.id,
+            tunnel.credentials.display()
+        );
+        std::fs::write(&config, yaml).expect("write tunnel.yml");
+        let mut command = Command::new(&binaries().connector);
+        command.args(["run", "--config"]).arg(&config);
+        TestConnector {
+            proc: Proc::spawn("connector", command),
+            config,
+        }
+    }
+
+    /// Starts the connector and waits until its session is registered.
+    pub fn start(dir: &Path, tunnel: &Tunnel, body: &str) -> TestConnector {
+        let c = Self::spawn(dir, tunnel, body);
+        c.proc.wait_for("tunnel session registered", READY);
+        c
+    }
+}
+
+/// An edge with one tunnel routed for `host`, and a connector with `ingress` running for it.
+pub struct Setup {
+    pub edge: TestEdge,
+    pub tunnel: Tunnel,
+    pub connector: TestConnector,
+}
+
+impl Setup {
+    pub fn new(edge_extra: &str, hosts: &[&str], ingress: &str) -> Setup {
+        let edge = TestEdge::start(edge_extra);
+        let tunnel = edge.create_tunnel("t1");
+        for host in hosts {
+            edge.route(&tunnel, host);
+        }
+        let connector = edge.connect(&tunnel, ingress);
+        Setup {
+            edge,
+            tunnel,
+            connector,
+        }
+    }
+}
