@@ -11,7 +11,9 @@ use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
-use tether_proto::headers::{strip_hop_by_hop, OriginFailure, CONTROL, ORIGIN_ERROR, REQUEST_ID};
+use tether_proto::headers::{
+    strip_hop_by_hop, OriginFailure, CONTROL, ORIGIN_ERROR, ORIGIN_STATUS, REQUEST_ID,
+};
 
 use crate::ingress::{Rule, Service};
 use crate::origin::{BoxError, Origin, OriginBody, OriginTimeout};
@@ -209,9 +211,15 @@ async fn websocket(
         }
     };
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
-        // The origin refused the upgrade; its answer goes back as is.
+        // The origin refused the upgrade; its answer goes back, under a non-2xx stream status.
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
+        if parts.status.is_success() || parts.status.is_informational() {
+            parts
+                .headers
+                .insert(ORIGIN_STATUS, HeaderValue::from(parts.status.as_u16()));
+            parts.status = StatusCode::BAD_GATEWAY;
+        }
         return Response::from_parts(parts, boxed(body));
     }
     let origin_upgrade = hyper::upgrade::on(&mut response);

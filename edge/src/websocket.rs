@@ -92,6 +92,13 @@ pub async fn proxy(
     let mut response = send(inner, &guard, edge).await?;
     if response.status() != StatusCode::OK {
         // The origin refused the upgrade: pass its answer on as an ordinary response.
+        let real = response
+            .headers()
+            .get(tether_proto::headers::ORIGIN_STATUS)
+            .and_then(|v| StatusCode::from_bytes(v.as_bytes()).ok());
+        if let Some(status) = real {
+            *response.status_mut() = status;
+        }
         return Ok(into_public_response(response, guard, request_id));
     }
     let tunnel_upgrade = hyper::upgrade::on(&mut response);

@@ -12,6 +12,10 @@ pub const CONTROL: &str = "tether-control";
 /// names the cause (see [`OriginFailure`]) so the edge can render an error page that blames the
 /// origin rather than the tunnel.
 pub const ORIGIN_ERROR: &str = "tether-origin-error";
+/// Set by the connector when the origin answered a WebSocket handshake with a success status
+/// other than 101: a 2xx answer to extended CONNECT would mean "tunnel open" (RFC 8441 §5), so
+/// the stream carries 502 and the origin's real status here, which the edge restores.
+pub const ORIGIN_STATUS: &str = "tether-origin-status";
 /// Set by the edge on a WebSocket stream opened for a public HTTP/2 (RFC 8441) client, which sends
 /// no `Sec-WebSocket-Key`: the connector then strips `Sec-WebSocket-Accept` from its answer.
 pub const PREFIX: &str = "tether-";
