@@ -35,7 +35,7 @@ impl TestEdge {
     pub fn start_in(dir: tempfile::TempDir, extra: &str, tunnel: &str) -> TestEdge {
         let config = dir.path().join("edge.yml");
         let yaml = format!(
-            "state-dir: state\npublic-hostname: edge.example.test\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\ntls:\n  dev-ca: true\n{extra}"
+            "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\ntls:\n  dev-ca: true\n{extra}"
         );
         std::fs::write(&config, yaml).expect("write edge.yml");
         let mut command = Command::new(&binaries().edge);
@@ -58,6 +58,20 @@ impl TestEdge {
             proc,
             addrs,
         }
+    }
+
+    /// Kills the edge (as a crash would) and starts a new one on the same state and the same
+    /// tunnel port, so connectors find it where they left it.
+    pub fn restart(self) -> TestEdge {
+        let TestEdge {
+            dir,
+            mut proc,
+            addrs,
+            ..
+        } = self;
+        proc.kill();
+        let tunnel = addrs["tunnel"].to_string();
+        Self::start_in(dir, "", &tunnel)
     }
 
     pub fn addr(&self, listener: &str) -> SocketAddr {

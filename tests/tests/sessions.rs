@@ -1,0 +1,121 @@
+//! Tunnel sessions: authentication without a replayable secret, isolation between tunnels,
+//! deletion, and reconnection.
+
+use http::StatusCode;
+use tests::client::get_plain;
+use tests::tunnel::{TestConnector, TestEdge};
+use tests::READY;
+
+const HELLO: &str = "ingress:\n  - service: hello_world\n";
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_and_the_connector_exits_with_the_reason() {
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("victim");
+    edge.route(&tunnel, "victim.example.test");
+    // Same tunnel id, someone else's key.
+    let mut creds: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tunnel.credentials).unwrap()).unwrap();
+    creds["PrivateKey"] =
+        serde_json::Value::String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
+    std::fs::write(&tunnel.credentials, serde_json::to_vec(&creds).unwrap()).unwrap();
+
+    let mut connector = TestConnector::spawn(edge.dir.path(), &tunnel, HELLO);
+    let status = connector.proc.wait_exit(READY);
+    assert!(!status.success());
+    let log = connector.proc.log_text();
+    assert!(
+        log.contains("401") && log.contains("authentication failed"),
+        "{log}"
+    );
+    edge.proc.wait_for("session refused", READY);
+    let (status, _, _) = get_plain(edge.addr("http"), "victim.example.test", "/").await;
+    assert_eq!(status.as_u16(), 530, "the hostname stays offline");
+}
+
+#[tokio::test]
+async fn a_tunnel_never_receives_another_tunnels_traffic() {
+    let edge = TestEdge::start("");
+    let a = edge.create_tunnel("a");
+    let b = edge.create_tunnel("b");
+    edge.route(&a, "a.example.test");
+    edge.route(&b, "b.example.test");
+    // B's connector claims A's hostname in its ingress: connectors never announce hostnames.
+    let connector_b = edge.connect(&b, "ingress:\n  - hostname: a.example.test\n    service: hello_world\n  - service: hello_world\n");
+    connector_b.proc.wait_for(
+        "ingress rule #1 \\(hostname a.example.test\\) is unreachable",
+        READY,
+    );
+    let (status, _, body) = get_plain(edge.addr("http"), "a.example.test", "/").await;
+    assert_eq!(
+        status.as_u16(),
+        530,
+        "A has no connector, so A is offline: {body}"
+    );
+    let (status, _, _) = get_plain(edge.addr("http"), "b.example.test", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    // And a route to a hostname another tunnel holds is refused.
+    let out = edge.cli(&["tunnel", "route", "dns", "b", "a.example.test"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already routed"));
+}
+
+#[tokio::test]
+async fn deleting_a_tunnel_closes_its_session_and_stops_the_connector() {
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("doomed");
+    edge.route(&tunnel, "doomed.example.test");
+    let mut connector = edge.connect(&tunnel, HELLO);
+    let (status, _, _) = get_plain(edge.addr("http"), "doomed.example.test", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    edge.cli_ok(&["tunnel", "delete", "doomed"]);
+    edge.proc
+        .wait_for(&format!("tunnel session ended tunnel={}", tunnel.id), READY);
+    let status = connector.proc.wait_exit(READY);
+    assert!(!status.success());
+    assert!(
+        connector.proc.log_text().contains("does not exist"),
+        "{}",
+        connector.proc.log_text()
+    );
+    let (status, _, _) = get_plain(edge.addr("http"), "doomed.example.test", "/").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the route went with the tunnel"
+    );
+}
+
+#[tokio::test]
+async fn the_connector_reconnects_after_the_edge_restarts() {
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("sturdy");
+    edge.route(&tunnel, "sturdy.example.test");
+    let connector = edge.connect(&tunnel, HELLO);
+    let edge = edge.restart();
+    edge.wait_session(0, &tunnel);
+    let (status, _, _) = get_plain(edge.addr("http"), "sturdy.example.test", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(connector
+        .proc
+        .log_text()
+        .contains("reconnecting after backoff"));
+}
+
+#[tokio::test]
+async fn connectors_can_dial_the_public_https_port_at_the_reserved_path() {
+    // For sites that allow only outbound 443: the session goes to the edge's public HTTPS
+    // listener, at its own hostname (`public-hostname: localhost` in the test edge).
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("outbound443");
+    edge.route(&tunnel, "via443.example.test");
+    let port = edge.addr("https").port();
+    let body = format!("edge: wss://localhost:{port}/.well-known/tether/tunnel\n{HELLO}");
+    let connector = edge.connect(&tunnel, &body);
+    assert!(connector
+        .proc
+        .log_text()
+        .contains(&format!("edge=wss://localhost:{port}/")));
+    let (status, _, body) = get_plain(edge.addr("http"), "via443.example.test", "/").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
