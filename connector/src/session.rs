@@ -13,6 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
+use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -23,10 +24,6 @@ use uuid::Uuid;
 
 use crate::ingress::Ingress;
 
-/// h2 settings measured in `shared/TRANSPORT-MEASUREMENTS.md` (see the edge's session_accept).
-const WINDOW: u32 = 16 << 20;
-const MAX_FRAME: u32 = 1 << 20;
-const SEND_BUFFER: usize = 4 << 20;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where and how to reach the edge.
@@ -186,10 +183,10 @@ pub async fn run(
     let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
         .enable_connect_protocol()
-        .initial_stream_window_size(WINDOW)
-        .initial_connection_window_size(WINDOW)
-        .max_frame_size(MAX_FRAME)
-        .max_send_buf_size(SEND_BUFFER)
+        .initial_stream_window_size(tuning::STREAM_WINDOW)
+        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
+        .max_frame_size(tuning::MAX_FRAME)
+        .max_send_buf_size(tuning::SEND_BUFFER)
         .max_concurrent_streams(u32::MAX)
         .keep_alive_interval(Some(Duration::from_secs(15)))
         .keep_alive_timeout(Duration::from_secs(10))

@@ -48,9 +48,9 @@ pub fn public_builder(edge_cfg: &crate::config::EdgeConfig) -> auto::Builder<Tok
         .enable_connect_protocol()
         .max_concurrent_streams(1000)
         .max_header_list_size(64 * 1024)
-        .initial_stream_window_size(crate::session_accept::WINDOW)
-        .initial_connection_window_size(crate::session_accept::WINDOW)
-        .max_frame_size(crate::session_accept::MAX_FRAME)
+        .initial_stream_window_size(tether_proto::tuning::STREAM_WINDOW)
+        .initial_connection_window_size(tether_proto::tuning::CONNECTION_WINDOW)
+        .max_frame_size(tether_proto::tuning::MAX_FRAME)
         .keep_alive_interval(Some(Duration::from_secs(30)));
     builder
 }

@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tether_proto::control::{Registration, PATH as CONTROL_PATH, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, HDR_REFUSAL, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
+use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -25,12 +26,6 @@ use crate::body::{self, EdgeBody};
 use crate::server::Edge;
 use crate::sessions::Session;
 use crate::state::{now_secs, SessionRecord};
-
-/// h2 settings measured in `shared/TRANSPORT-MEASUREMENTS.md`: 16 MiB windows and 1 MiB frames
-/// took h2-in-WS-in-TLS from 3.0 to 4.2 Gbit/s, a 4 MiB send buffer to 4.8.
-pub const WINDOW: u32 = 16 << 20;
-pub const MAX_FRAME: u32 = 1 << 20;
-pub const SEND_BUFFER: usize = 4 << 20;
 
 fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
     let mut response = Response::new(
@@ -166,10 +161,10 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     let io = TokioIo::new(WsStream::new(ws));
     let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .timer(TokioTimer::new())
-        .initial_stream_window_size(WINDOW)
-        .initial_connection_window_size(WINDOW)
-        .max_frame_size(MAX_FRAME)
-        .max_send_buf_size(SEND_BUFFER)
+        .initial_stream_window_size(tuning::STREAM_WINDOW)
+        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
+        .max_frame_size(tuning::MAX_FRAME)
+        .max_send_buf_size(tuning::SEND_BUFFER)
         .max_concurrent_reset_streams(1024)
         .keep_alive_interval(Some(Duration::from_secs(15)))
         .keep_alive_timeout(Duration::from_secs(10))

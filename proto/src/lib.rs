@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod handshake;
 pub mod headers;
 pub mod trust;
+pub mod tuning;
 pub mod wsstream;
 
 /// Installs aws-lc-rs as rustls' process-wide crypto provider. Idempotent; both binaries and the

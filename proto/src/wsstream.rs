@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 /// Largest message the adapter sends; one h2 flush rarely exceeds it.
-pub const MAX_MESSAGE: usize = 4 << 20;
+pub const MAX_MESSAGE: usize = 1 << 20;
 
 /// WebSocket settings for a tunnel session on both sides.
 pub fn session_ws_config() -> WebSocketConfig {
