@@ -11,6 +11,7 @@
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
 
+pub mod activity;
 pub mod body;
 pub mod ca;
 pub mod certs;

@@ -10,10 +10,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, TUNNEL_PATH};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
+use tokio_util::task::TaskTracker;
 
 use crate::body::{self, EdgeBody};
 use crate::hostname::normalize_host;
@@ -56,7 +56,7 @@ pub fn public_builder(edge_cfg: &crate::config::EdgeConfig) -> auto::Builder<Tok
 }
 
 pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, edge: Arc<Edge>) {
-    let graceful = GracefulShutdown::new();
+    let connections = TaskTracker::new();
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -72,11 +72,12 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
         };
         let _ = tcp.set_nodelay(true);
         let local = tcp.local_addr().unwrap_or(peer);
-        let (edge, tls, watcher) = (edge.clone(), tls.clone(), graceful.watcher());
-        tokio::spawn(async move {
+        let (edge, tls) = (edge.clone(), tls.clone());
+        connections.spawn(async move {
             let Some((io, info)) = handshake(tcp, tls, peer, local).await else {
                 return;
             };
+            let idle = info.activity.clone();
             let info = Arc::new(info);
             let svc_edge = edge.clone();
             let service = service_fn(move |req: Request<Incoming>| {
@@ -98,16 +99,34 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                     b
                 }
             };
-            let conn = builder
-                .serve_connection_with_upgrades(io, service)
-                .into_owned();
-            if let Err(e) = watcher.watch(conn).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            let conn = builder.serve_connection_with_upgrades(io, service);
+            tokio::pin!(conn);
+            // Shutdown and idleness both end the connection gracefully: in-flight streams finish,
+            // HTTP/2 clients get GOAWAY, HTTP/1.1 connections close after the current response.
+            let mut closing = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!(%peer, error = %e, "connection ended with an error");
+                        }
+                        break;
+                    }
+                    _ = edge.shutdown.cancelled(), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    _ = idle.idle_for(edge.config.idle_timeout), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(GRACE, graceful.shutdown())
+    connections.close();
+    if tokio::time::timeout(GRACE, connections.wait())
         .await
         .is_err()
     {
@@ -134,6 +153,7 @@ async fn handshake(
                 peer,
                 local,
                 tls: None,
+                activity: Default::default(),
             },
         ));
     };
@@ -157,6 +177,7 @@ async fn handshake(
         peer,
         local,
         tls: Some(TlsInfo { sni, exporter }),
+        activity: Default::default(),
     };
     Some((TokioIo::new(Io::Tls(Box::new(stream))), info))
 }

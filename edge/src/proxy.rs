@@ -14,6 +14,7 @@ use tether_proto::headers::{
     strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR, REQUEST_ID,
 };
 
+use crate::activity::Activity;
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
 use crate::forwarded::{self, ClientFacts};
@@ -23,12 +24,14 @@ use crate::sessions::StreamGuard;
 use crate::websocket;
 
 /// What the edge knows about the public connection a request arrived on.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnInfo {
     pub peer: SocketAddr,
     /// The local port, for redirects.
     pub local: SocketAddr,
     pub tls: Option<TlsInfo>,
+    /// Open streams on this connection, for `idle-timeout`.
+    pub activity: Arc<Activity>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +61,7 @@ pub async fn handle(
     edge: Arc<Edge>,
 ) -> Response<EdgeBody> {
     let started = Instant::now();
+    let active = conn.activity.enter();
     let request_id = new_request_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -70,7 +74,13 @@ pub async fn handle(
         target: "access", request_id, peer = %conn.peer, %method, path, status = response.status().as_u16(),
         tunnel = tunnel.map(|t| t.to_string()).unwrap_or_default(), duration_ms = started.elapsed().as_millis() as u64,
     );
-    response
+    // The stream stays open until its body is done.
+    response.map(|body| {
+        body::boxed(body.map_frame(move |frame| {
+            let _held = &active;
+            frame
+        }))
+    })
 }
 
 async fn route(
