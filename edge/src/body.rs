@@ -3,13 +3,19 @@
 
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type EdgeBody = UnsyncBoxBody<Bytes, BoxError>;
 
 pub fn empty() -> EdgeBody {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+pub fn full(data: impl Into<Bytes>) -> EdgeBody {
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Erases a hyper body's type.

@@ -1,11 +1,9 @@
 //! Every response the edge gives on its own behalf, in one place: which status, whose fault, and
 //! the page the public client sees. Each page carries the request id.
 
-use bytes::Bytes;
 use http::{header, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
 
-use crate::body::EdgeBody;
+use crate::body::{self, EdgeBody};
 
 /// Who a failure is attributed to on the page and in the logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +95,7 @@ impl EdgeError {
             reason = status.canonical_reason().unwrap_or("Error"),
             why = self.explanation(),
         );
-        let mut response = Response::new(
-            Full::new(Bytes::from(page))
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        );
+        let mut response = Response::new(body::full(page));
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert(

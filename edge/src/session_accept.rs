@@ -7,14 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tether_proto::control::{Registration, PATH as CONTROL_PATH, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, HDR_REFUSAL, SUBPROTOCOL};
-use tether_proto::headers::CONTROL;
+use tether_proto::headers::{has_token, CONTROL};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -28,11 +26,7 @@ use crate::sessions::Session;
 use crate::state::{now_secs, SessionRecord};
 
 fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from(format!("{reason}\n")))
-            .map_err(|n| match n {})
-            .boxed_unsync(),
-    );
+    let mut response = Response::new(body::full(format!("{reason}\n")));
     *response.status_mut() = status;
     response.headers_mut().insert(
         HDR_REFUSAL,
@@ -42,17 +36,10 @@ fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBo
 }
 
 fn wants_tether_websocket(req: &Request<Incoming>) -> bool {
-    let has = |name, needle: &str| {
-        req.headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(needle))
-    };
-    has(header::UPGRADE, "websocket")
-        && has(header::CONNECTION, "upgrade")
-        && has(header::SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL)
+    let h = req.headers();
+    has_token(h, header::UPGRADE, "websocket")
+        && has_token(h, header::CONNECTION, "upgrade")
+        && has_token(h, header::SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL)
 }
 
 /// Handles an upgrade request for a tunnel session. `exporter` is the TLS session's exported
@@ -231,11 +218,7 @@ async fn register(
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
         .header(CONTROL, REGISTER)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(
-            Full::new(Bytes::from(body))
-                .map_err(|n| match n {})
-                .boxed_unsync(),
-        )
+        .body(body::full(body))
         .map_err(|e| e.to_string())?;
     let mut sender = session.sender_for_control();
     let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))

@@ -13,6 +13,7 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
+use tether_proto::headers::has_token;
 
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
@@ -36,17 +37,10 @@ pub fn kind<B>(req: &Request<B>) -> Option<Kind> {
             .eq_ignore_ascii_case("websocket")
             .then_some(Kind::Http2);
     }
-    let token_in = |name: header::HeaderName, token: &str| {
-        req.headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
-    };
+    let h = req.headers();
     (req.method() == Method::GET
-        && token_in(header::CONNECTION, "upgrade")
-        && token_in(header::UPGRADE, "websocket"))
+        && has_token(h, header::CONNECTION, "upgrade")
+        && has_token(h, header::UPGRADE, "websocket"))
     .then_some(Kind::Http1)
 }
 

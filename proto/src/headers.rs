@@ -73,6 +73,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether a comma-separated header (`Connection`, `Upgrade`, …) lists `token`, ignoring case.
+pub fn has_token(headers: &HeaderMap, name: impl http::header::AsHeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
 /// Removes every `tether-*` header: what a public client sends under our names is never trusted.
 pub fn strip_tether(headers: &mut HeaderMap) {
     let ours: Vec<HeaderName> = headers

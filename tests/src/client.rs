@@ -119,19 +119,7 @@ pub async fn get(
     ca: &Path,
     path: &str,
 ) -> (http::StatusCode, http::HeaderMap, String) {
-    let (mut conn, _) = connect(addr, Some((host, ca)), Proto::Http1).await;
-    let req = Request::get(path)
-        .header("host", host)
-        .body(full(Bytes::new()))
-        .expect("request");
-    let response = conn.send(req).await.expect("response");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("body").to_bytes();
-    (
-        parts.status,
-        parts.headers,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    get_via(addr, host, Some(ca), path).await
 }
 
 /// One GET through the edge's plain HTTP listener.
@@ -140,7 +128,16 @@ pub async fn get_plain(
     host: &str,
     path: &str,
 ) -> (http::StatusCode, http::HeaderMap, String) {
-    let (mut conn, _) = connect(addr, None, Proto::Http1).await;
+    get_via(addr, host, None, path).await
+}
+
+async fn get_via(
+    addr: SocketAddr,
+    host: &str,
+    ca: Option<&Path>,
+    path: &str,
+) -> (http::StatusCode, http::HeaderMap, String) {
+    let (mut conn, _) = connect(addr, ca.map(|ca| (host, ca)), Proto::Http1).await;
     let req = Request::get(path)
         .header("host", host)
         .body(full(Bytes::new()))
