@@ -257,7 +257,9 @@ impl Ingress {
                     if h.contains(':') {
                         return Err(err("hostname", format!("rule #{number}: hostname `{h}` has a port; ingress hostnames never include one")));
                     }
-                    if h[1..].contains('*') || (h.starts_with('*') && !h.starts_with("*.")) {
+                    if h.chars().skip(1).any(|c| c == '*')
+                        || (h.starts_with('*') && !h.starts_with("*."))
+                    {
                         return Err(err("hostname", format!("rule #{number}: `{h}`: a wildcard may only be the whole first label, as in `*.example.com`")));
                     }
                     Some(h)
@@ -402,6 +404,14 @@ mod tests {
         let c = parse(&format!("{HEAD}protocol: quic\ningress:\n  - service: hello_world\n    originRequest:\n      noHappyEyeballs: true\n")).unwrap();
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
         assert!(c.warnings[0].contains("tunnel.yml:3"), "{:?}", c.warnings);
+    }
+
+    #[test]
+    fn odd_hostnames_are_errors_not_panics() {
+        for host in ["é*.test", "a.*.test", "*x.test", "app.test:443"] {
+            let e = parse(&format!("{HEAD}ingress:\n  - hostname: '{host}'\n    service: hello_world\n  - service: http_status:404\n")).unwrap_err();
+            assert!(e.message.contains("rule #1"), "{host}: {e}");
+        }
     }
 
     #[test]

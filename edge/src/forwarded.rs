@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use ipnet::IpNet;
 
 pub struct ClientFacts<'a> {
@@ -27,23 +27,25 @@ fn forwarded_node(ip: IpAddr) -> String {
 
 pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
     let proto = if facts.https { "https" } else { "http" };
-    let append = |headers: &mut HeaderMap, name: &str, sep: &str, ours: String| {
-        let value = match headers.get(name).and_then(|v| v.to_str().ok()) {
+    let append = |headers: &mut HeaderMap, name: HeaderName, sep: &str, ours: String| {
+        let value = match headers.get(&name).and_then(|v| v.to_str().ok()) {
             Some(prev) if trusted && !prev.is_empty() => format!("{prev}{sep}{ours}"),
             _ => ours,
         };
         if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap_or(http::header::VIA),
-                v,
-            );
+            headers.insert(name, v);
         }
     };
-    append(headers, "x-forwarded-for", ", ", facts.peer.to_string());
+    append(
+        headers,
+        HeaderName::from_static("x-forwarded-for"),
+        ", ",
+        facts.peer.to_string(),
+    );
     let host_quoted = format!("\"{}\"", facts.host.replace('"', ""));
     append(
         headers,
-        "forwarded",
+        http::header::FORWARDED,
         ", ",
         format!(
             "for={};proto={proto};host={host_quoted}",
