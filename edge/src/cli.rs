@@ -131,7 +131,8 @@ async fn create(
         private_key: Credentials::encode_key(&key),
         edge,
         server_name: config.server_name.clone(),
-        edge_ca: Some(ca.pem.clone()),
+        // A public certificate is verified against the system roots; otherwise pin our CA.
+        edge_ca: (!config.public_certificate).then(|| ca.pem.clone()),
     };
     let path = path.unwrap_or_else(|| PathBuf::from(format!("{}.json", tunnel.id)));
     write_credentials(&path, &credentials)?;

@@ -49,6 +49,8 @@ struct RawAdvertise {
     server_name: Option<String>,
     #[serde(default)]
     addresses: Vec<String>,
+    #[serde(default)]
+    public_certificate: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +104,9 @@ pub struct EdgeConfig {
     pub advertise_tunnel: Option<String>,
     /// The TLS name in the tunnel listener's certificate.
     pub server_name: String,
+    /// The advertised tunnel endpoint has a certificate from a public CA (e.g. `advertise.tunnel`
+    /// is the public HTTPS port): credentials then pin no CA and connectors use the system roots.
+    pub public_certificate: bool,
     /// Public IPs of this edge (for DNS, later).
     pub addresses: Vec<IpAddr>,
     pub certificates: Vec<CertificateFiles>,
@@ -200,13 +205,13 @@ impl EdgeConfig {
                 .map(|a| a.to_string())
         });
         if let Some(t) = &advertise_tunnel {
-            if !t
+            let host_port = t
                 .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
-            {
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+            if !host_port && !t.starts_with("wss://") {
                 return Err(err(
                     &["advertise", "tunnel"],
-                    format!("`{t}` is not HOST:PORT"),
+                    format!("`{t}` is not HOST:PORT or a wss:// URL (such as wss://edge.example.com/.well-known/tether/tunnel)"),
                 ));
             }
         }
@@ -254,6 +259,7 @@ impl EdgeConfig {
             listen,
             advertise_tunnel,
             server_name,
+            public_certificate: raw.advertise.public_certificate,
             addresses,
             certificates,
             dev_ca: raw.tls.dev_ca,

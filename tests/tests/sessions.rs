@@ -119,3 +119,21 @@ async fn connectors_can_dial_the_public_https_port_at_the_reserved_path() {
     let (status, _, body) = get_plain(edge.addr("http"), "via443.example.test", "/").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn without_a_pinned_ca_the_connector_verifies_against_the_system_roots() {
+    // `advertise.public-certificate: true` means "my endpoint has a public certificate": the
+    // credentials pin nothing. This edge's tunnel certificate is from its private CA, so a
+    // connector that really verifies must refuse it (and keep retrying: it may be fixed).
+    let edge = TestEdge::start("advertise:\n  public-certificate: true\n");
+    let tunnel = edge.create_tunnel("public");
+    let creds: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tunnel.credentials).unwrap()).unwrap();
+    assert!(creds.get("EdgeCA").is_none(), "{creds}");
+    let c = TestConnector::spawn(edge.dir.path(), &tunnel, HELLO);
+    let line = c.proc.wait_for("TLS handshake failed", READY);
+    assert!(
+        line.contains("UnknownIssuer") || line.contains("invalid peer certificate"),
+        "{line}"
+    );
+}
