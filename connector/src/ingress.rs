@@ -254,6 +254,9 @@ impl Ingress {
                 None | Some("") | Some("*") => None,
                 Some(h) => {
                     let h = h.trim_end_matches('.').to_ascii_lowercase();
+                    if !h.is_ascii() {
+                        return Err(err("hostname", format!("rule #{number}: hostname `{h}` is not ASCII; write its punycode form (xn--…)")));
+                    }
                     if h.contains(':') {
                         return Err(err("hostname", format!("rule #{number}: hostname `{h}` has a port; ingress hostnames never include one")));
                     }
@@ -408,7 +411,7 @@ mod tests {
 
     #[test]
     fn odd_hostnames_are_errors_not_panics() {
-        for host in ["é*.test", "a.*.test", "*x.test", "app.test:443"] {
+        for host in ["é*.test", "é.test", "a.*.test", "*x.test", "app.test:443"] {
             let e = parse(&format!("{HEAD}ingress:\n  - hostname: '{host}'\n    service: hello_world\n  - service: http_status:404\n")).unwrap_err();
             assert!(e.message.contains("rule #1"), "{host}: {e}");
         }

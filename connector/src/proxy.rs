@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::{
-    strip_hop_by_hop, OriginFailure, CONTROL, ORIGIN_ERROR, ORIGIN_STATUS, REQUEST_ID,
+    strip_hop_by_hop, strip_tether, OriginFailure, CONTROL, ORIGIN_ERROR, ORIGIN_STATUS, REQUEST_ID,
 };
 
 use crate::ingress::{Rule, Service};
@@ -171,6 +171,8 @@ async fn forward(
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            // Only the connector speaks for the tunnel: an origin cannot fake our signals.
+            strip_tether(&mut parts.headers);
             Response::from_parts(parts, boxed(body))
         }
         Err(e) => {
@@ -214,6 +216,7 @@ async fn websocket(
         // The origin refused the upgrade; its answer goes back, under a non-2xx stream status.
         let (mut parts, body) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
+        strip_tether(&mut parts.headers);
         if parts.status.is_success() || parts.status.is_informational() {
             parts
                 .headers
@@ -225,6 +228,7 @@ async fn websocket(
     let origin_upgrade = hyper::upgrade::on(&mut response);
     let mut headers = response.headers().clone();
     strip_hop_by_hop(&mut headers);
+    strip_tether(&mut headers);
     let request_id = request_id.to_string();
     tokio::spawn(async move {
         match tokio::try_join!(stream_upgrade, origin_upgrade) {

@@ -45,33 +45,19 @@ impl EdgeTarget {
         server_name: &str,
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<EdgeTarget, String> {
-        let (url, address, name) = if let Some(rest) = edge.strip_prefix("wss://") {
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let host = authority
-                .rsplit_once(':')
-                .map_or(authority, |(h, _)| h)
-                .trim_matches(['[', ']']);
-            let address = if authority
-                .rsplit_once(':')
-                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-            {
-                authority.to_string()
-            } else {
-                format!("{authority}:443")
-            };
-            (edge.to_string(), address, host.to_string())
+        let endpoint = tether_proto::endpoint::Endpoint::parse(edge)?;
+        // A URL names the host whose certificate we expect; HOST:PORT is the tunnel listener,
+        // whose certificate carries the credentials' server name.
+        let name = if endpoint.is_url {
+            endpoint.host.clone()
         } else {
-            (
-                format!("wss://{edge}{}", tether_proto::handshake::TUNNEL_PATH),
-                edge.to_string(),
-                server_name.to_string(),
-            )
+            server_name.to_string()
         };
         let server_name = ServerName::try_from(name.clone())
             .map_err(|_| format!("`{name}` is not a valid TLS server name"))?;
         Ok(EdgeTarget {
-            url,
-            address,
+            address: endpoint.address(),
+            url: endpoint.url,
             server_name,
             tls,
         })

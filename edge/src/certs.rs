@@ -65,11 +65,14 @@ pub struct DevCa {
     pub public_hostname: Option<String>,
 }
 
+/// Most dev certificates kept at once.
+const MAX_ISSUED: usize = 1024;
+
 pub struct CertResolver {
     configured: Vec<Arc<CertifiedKey>>,
     dev_ca: Option<DevCa>,
-    /// Per-SNI decisions, including issued dev certificates, so each name is resolved once.
-    cache: Mutex<HashMap<String, Option<Arc<CertifiedKey>>>>,
+    /// Dev certificates issued so far, by name, so each name costs one key generation.
+    issued: Mutex<HashMap<String, Arc<CertifiedKey>>>,
 }
 
 impl std::fmt::Debug for CertResolver {
@@ -85,30 +88,29 @@ impl CertResolver {
         CertResolver {
             configured,
             dev_ca,
-            cache: Mutex::new(HashMap::new()),
+            issued: Mutex::new(HashMap::new()),
         }
     }
 
     /// The certificate served for a (normalised) SNI name.
     pub fn for_name(&self, name: &str) -> Option<Arc<CertifiedKey>> {
-        if let Some(hit) = self.cache.lock().ok()?.get(name) {
-            return hit.clone();
+        // Configured certificates are few: checking each costs microseconds and caches nothing,
+        // so a scanner sending endless names under a wildcard grows no map.
+        if let Some(cert) = self.configured.iter().find(|c| covers(c, name)) {
+            return Some(cert.clone());
         }
-        let chosen = self
-            .configured
-            .iter()
-            .find(|c| covers(c, name))
-            .cloned()
-            .or_else(|| self.issue(name));
-        // Names nobody routes are not cached, so the map cannot be grown by scanners; a route
-        // added later is then seen on the next handshake.
-        if chosen.is_some() {
-            self.cache
-                .lock()
-                .ok()?
-                .insert(name.to_string(), chosen.clone());
+        if let Some(hit) = self.issued.lock().ok()?.get(name) {
+            return Some(hit.clone());
         }
-        chosen
+        let issued = self.issue(name)?;
+        let mut cache = self.issued.lock().ok()?;
+        // Dev certificates are only issued for routed names, but a wildcard route admits any
+        // number of them: keep the cache bounded (dev-ca is for testing, not for the internet).
+        if cache.len() >= MAX_ISSUED {
+            cache.clear();
+        }
+        cache.insert(name.to_string(), issued.clone());
+        Some(issued)
     }
 
     fn issue(&self, name: &str) -> Option<Arc<CertifiedKey>> {

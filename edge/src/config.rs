@@ -198,22 +198,17 @@ impl EdgeConfig {
                 )
             })?);
         }
+        // The default is the tunnel listener's address, unless it cannot be dialled from
+        // elsewhere (port 0, or an unspecified IP such as 0.0.0.0).
         let advertise_tunnel = raw.advertise.tunnel.clone().or_else(|| {
             listen
                 .tunnel
-                .filter(|a| a.port() != 0)
+                .filter(|a| a.port() != 0 && !a.ip().is_unspecified())
                 .map(|a| a.to_string())
         });
         if let Some(t) = &advertise_tunnel {
-            let host_port = t
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
-            if !host_port && !t.starts_with("wss://") {
-                return Err(err(
-                    &["advertise", "tunnel"],
-                    format!("`{t}` is not HOST:PORT or a wss:// URL (such as wss://edge.example.com/.well-known/tether/tunnel)"),
-                ));
-            }
+            tether_proto::endpoint::Endpoint::parse(t)
+                .map_err(|e| err(&["advertise", "tunnel"], e))?;
         }
         let mut trusted_proxies = Vec::new();
         for (i, p) in raw.trusted_proxies.iter().enumerate() {

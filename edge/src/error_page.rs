@@ -19,6 +19,8 @@ pub enum EdgeError {
     BadRequest(&'static str),
     /// The certificate served for the SNI does not cover the Host (RFC 9110 §15.5.20).
     Misdirected,
+    /// A method the edge does not proxy (plain CONNECT).
+    MethodNotAllowed,
     /// `max-request-body` exceeded.
     BodyTooLarge,
     /// No route for the hostname.
@@ -42,6 +44,7 @@ impl EdgeError {
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             EdgeError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            EdgeError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             EdgeError::NoRoute => StatusCode::NOT_FOUND,
             EdgeError::TunnelOffline => {
                 StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY)
@@ -55,6 +58,7 @@ impl EdgeError {
     pub fn fault(&self) -> Fault {
         match self {
             EdgeError::BadRequest(_)
+            | EdgeError::MethodNotAllowed
             | EdgeError::Misdirected
             | EdgeError::BodyTooLarge
             | EdgeError::NoRoute => Fault::Request,
@@ -70,6 +74,7 @@ impl EdgeError {
             EdgeError::BadRequest(why) => why,
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
+            EdgeError::MethodNotAllowed => "This edge is not a forward proxy: CONNECT is only accepted for WebSockets.",
             EdgeError::NoRoute => "No tunnel is routed for this hostname.",
             EdgeError::TunnelOffline => "The tunnel for this hostname has no connector online.",
             EdgeError::TunnelBusy => "Every connection of the tunnel for this hostname is at its stream limit; try again shortly.",

@@ -2,12 +2,13 @@
 //! See `docs/architecture.md` for the whole path.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
 use tether_proto::headers::{
@@ -191,6 +192,10 @@ async fn forward(
             return Err(EdgeError::BodyTooLarge);
         }
     }
+    if req.method() == Method::CONNECT && websocket::kind(&req).is_none() {
+        // A forward-proxy CONNECT: Tether is a reverse proxy.
+        return Err(EdgeError::MethodNotAllowed);
+    }
     if let Some(kind) = websocket::kind(&req) {
         let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
         return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
@@ -212,11 +217,25 @@ async fn forward(
         request_id,
     );
     parts.headers.remove(header::HOST);
+    // hyper reports a failed request body only as a reset stream, so the limit records that it
+    // tripped, to answer 413 rather than blame the tunnel.
+    let over_limit = Arc::new(AtomicBool::new(false));
     let body = match edge.config.max_request_body {
-        Some(max) => body::boxed(Limited::new(incoming, max as usize)),
+        Some(max) => {
+            let tripped = over_limit.clone();
+            body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {
+                if e.is::<LengthLimitError>() {
+                    tripped.store(true, Ordering::Relaxed);
+                }
+                e
+            }))
+        }
         None => body::boxed(incoming),
     };
-    let response = send(Request::from_parts(parts, body), &guard, edge).await?;
+    let response = match send(Request::from_parts(parts, body), &guard, edge).await {
+        Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
+        other => other?,
+    };
     Ok(into_public_response(response, guard, request_id))
 }
 

@@ -1,6 +1,7 @@
 //! `edge run`: the caller binds the listeners and owns the shutdown token; [`run`] serves until
 //! the token is cancelled, then drains.
 
+use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -199,12 +200,12 @@ pub async fn run(
 /// advertised host when it is an IP address or `localhost`.
 fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> Vec<String> {
     let mut names = vec![config.server_name.clone()];
-    let advertised_host = config
+    let advertised = config
         .advertise_tunnel
         .as_deref()
-        .and_then(|a| a.rsplit_once(':'))
-        .map(|(h, _)| h.trim_matches(['[', ']']).to_string());
-    for host in advertised_host
+        .and_then(|a| tether_proto::endpoint::Endpoint::parse(a).ok())
+        .map(|e| e.host);
+    for host in advertised
         .into_iter()
         .chain(bound.map(|a| a.ip().to_string()))
     {
@@ -229,13 +230,28 @@ impl rustls::server::ResolvesServerCert for SingleCert {
 }
 
 /// Closes the sessions of tunnels deleted from the store (by `edge tunnel delete`, perhaps in
-/// another process) within one watch interval.
+/// another process) within one watch interval. Each (re)start of the watch first reconciles: any
+/// live session whose tunnel is gone is closed, so deletes missed while the watch was down (or
+/// compacted away) still take effect.
 async fn close_deleted_tunnels(edge: Arc<Edge>) {
     loop {
-        let from = match edge.state.store.range(TUNNELS).await {
-            Ok((_, rev)) => rev,
-            Err(_) => 0,
+        let (tunnels, from) = match edge.state.store.range(TUNNELS).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read tunnels; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = edge.shutdown.cancelled() => return,
+                }
+            }
         };
+        let existing: HashSet<String> = tunnels.into_iter().map(|kv| kv.key).collect();
+        for id in edge.sessions.tunnel_ids() {
+            if !existing.contains(&format!("{TUNNELS}{id}")) {
+                tracing::info!(tunnel = %id, "tunnel no longer exists; closing its sessions");
+                edge.sessions.close_tunnel(id);
+            }
+        }
         let mut events = watch(edge.state.store.clone(), TUNNELS.into(), from);
         loop {
             tokio::select! {
@@ -272,6 +288,10 @@ async fn keep_presence(edge: Arc<Edge>, record: EdgeRecord) {
                 if let Ok(new) = edge.state.store.grant_lease(LEASE_TTL).await {
                     edge.lease_id.store(new, Ordering::Relaxed);
                     let _ = edge.state.announce_edge(&record, new).await;
+                    // The expired lease took the session rows with it: write them again.
+                    for session in edge.sessions.records() {
+                        let _ = edge.state.add_session(&session, new).await;
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot renew presence lease"),

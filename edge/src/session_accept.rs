@@ -174,6 +174,11 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         return;
     }
     edge.sessions.insert(session.clone());
+    // The tunnel may have been deleted while we registered; the deletion watch would have found
+    // no session to close, so look again now that the session is visible.
+    if let Ok(None) = edge.state.tunnel(record.tunnel_id).await {
+        session.closed.cancel();
+    }
     if let Err(e) = edge.state.add_session(&record, edge.current_lease()).await {
         tracing::warn!(error = %e, "cannot record session presence in the store");
     }

@@ -122,6 +122,22 @@ impl Sessions {
         })
     }
 
+    /// Tunnels with at least one live session here.
+    pub fn tunnel_ids(&self) -> Vec<Uuid> {
+        self.by_tunnel
+            .read()
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The records of every live session (to re-announce them under a new lease).
+    pub fn records(&self) -> Vec<SessionRecord> {
+        self.by_tunnel
+            .read()
+            .map(|m| m.values().flatten().map(|s| s.record.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// Sessions per tunnel, for logs and tests.
     pub fn count(&self, tunnel: Uuid) -> usize {
         self.by_tunnel

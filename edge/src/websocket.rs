@@ -90,7 +90,9 @@ pub async fn proxy(
             .headers()
             .get(tether_proto::headers::ORIGIN_STATUS)
             .and_then(|v| StatusCode::from_bytes(v.as_bytes()).ok());
-        if let Some(status) = real {
+        // An HTTP/2 client would read a 2xx as "WebSocket open" (RFC 8441 §5), so only an
+        // HTTP/1.1 client gets the origin's success status back.
+        if let (Some(status), Kind::Http1) = (real, kind) {
             *response.status_mut() = status;
         }
         return Ok(into_public_response(response, guard, request_id));

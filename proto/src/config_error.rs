@@ -108,14 +108,17 @@ fn parse_line(raw: &str) -> Line<'_> {
 /// selects the n-th item (0-based) of a sequence. Returns `None` when the path is not there.
 pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
     let lines: Vec<Line> = text.lines().map(parse_line).collect();
-    // The lines still in scope, and the column their parent stands at.
+    // The lines still in scope, the column their parent stands at, and whether the parent is a
+    // key (whose sequence items may stand at its own column: YAML's compact block sequence).
     let (mut lo, mut hi, mut parent): (usize, usize, Option<usize>) = (0, lines.len(), None);
+    let mut parent_is_key = false;
     let mut found = None;
     for element in path {
         let inside = |c: usize| parent.is_none_or(|p| c > p);
         let (at, col) = if let Ok(n) = element.parse::<usize>() {
+            let item_inside = |c: usize| inside(c) || (parent_is_key && Some(c) == parent);
             let items: Vec<(usize, usize)> = (lo..hi)
-                .filter_map(|i| lines[i].item.filter(|c| inside(*c)).map(|c| (i, c)))
+                .filter_map(|i| lines[i].item.filter(|c| item_inside(*c)).map(|c| (i, c)))
                 .collect();
             let level = items.first()?.1;
             *items.iter().filter(|(_, c)| *c == level).nth(n)?
@@ -133,14 +136,19 @@ pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
             (i, c)
         };
         found = Some((at + 1, col + 1));
-        // The scope of what was found ends at the next line that is not nested deeper.
-        let end = (at + 1..hi)
-            .find(|&i| lines[i].column().is_some_and(|c| c <= col))
-            .unwrap_or(hi);
         let is_item = lines[at].item == Some(col);
+        // The scope of what was found ends at the next line that is not nested deeper (a key's
+        // compact sequence items, at the key's own column, are nested).
+        let end = (at + 1..hi)
+            .find(|&i| {
+                let compact_item = !is_item && lines[i].item == Some(col);
+                lines[i].column().is_some_and(|c| c <= col) && !compact_item
+            })
+            .unwrap_or(hi);
         lo = if is_item { at } else { at + 1 };
         hi = end;
         parent = Some(col);
+        parent_is_key = !is_item;
     }
     found
 }
@@ -158,5 +166,13 @@ mod tests {
         assert_eq!(locate(TEXT, &["ingress", "1", "service"]), Some((5, 5)));
         assert_eq!(locate(TEXT, &["ingress", "1"]), Some((5, 3)));
         assert_eq!(locate(TEXT, &["nothere"]), None);
+    }
+
+    #[test]
+    fn locates_keys_in_compact_sequences() {
+        let text = "ingress:\n- hostname: a\n  service: x\n- service: y\ntunnel: t\n";
+        assert_eq!(locate(text, &["ingress", "0", "service"]), Some((3, 3)));
+        assert_eq!(locate(text, &["ingress", "1"]), Some((4, 1)));
+        assert_eq!(locate(text, &["tunnel"]), Some((5, 1)));
     }
 }

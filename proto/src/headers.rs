@@ -50,6 +50,8 @@ impl OriginFailure {
 /// list every proxy drops ("Proxy-Connection", "Keep-Alive", "TE", "Transfer-Encoding",
 /// "Upgrade"). `Trailer` is end-to-end in RFC 9110 and kept.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // `TE: trailers` is the one TE value HTTP/2 allows (RFC 9113 §8.2.2), and gRPC needs it.
+    let te_trailers = has_token(headers, http::header::TE, "trailers");
     let named: Vec<HeaderName> = headers
         .get_all(http::header::CONNECTION)
         .iter()
@@ -70,6 +72,9 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         "http2-settings",
     ] {
         headers.remove(name);
+    }
+    if te_trailers {
+        headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
     }
 }
 
@@ -111,6 +116,18 @@ mod tests {
         assert!(headers.get("keep-alive").is_none());
         assert!(headers.get("connection").is_none());
         assert_eq!(headers.get("x-kept").unwrap(), "1");
+    }
+
+    #[test]
+    fn te_trailers_survives_other_te_values_do_not() {
+        let mut headers = HeaderMap::new();
+        headers.insert("te", "trailers, deflate".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers["te"], "trailers");
+        let mut headers = HeaderMap::new();
+        headers.insert("te", "gzip".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert!(headers.get("te").is_none());
     }
 
     #[test]

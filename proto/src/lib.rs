@@ -15,6 +15,7 @@
 pub mod config_error;
 pub mod control;
 pub mod credentials;
+pub mod endpoint;
 pub mod handshake;
 pub mod headers;
 pub mod trust;

@@ -125,3 +125,86 @@ async fn a_tunnel_whose_sessions_are_full_answers_503() {
     let (status, _, body) = get(https, "busy.example.test", &ca, "/").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "released"));
 }
+
+#[tokio::test]
+async fn an_origin_cannot_fake_the_tunnels_signals() {
+    let liar = origin::serve(|_req: Request<Incoming>| async {
+        let mut r = origin::ok("genuine body");
+        r.headers_mut()
+            .insert("tether-origin-error", "timeout".parse().unwrap());
+        r.headers_mut()
+            .insert("tether-origin-status", "204".parse().unwrap());
+        r
+    })
+    .await;
+    let s = Setup::new(
+        "",
+        &["liar.example.test"],
+        &format!("ingress:\n  - service: http://{liar}\n"),
+    );
+    let (status, headers, body) = get(
+        s.edge.addr("https"),
+        "liar.example.test",
+        &s.edge.ca_pem(),
+        "/",
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "genuine body"));
+    assert!(headers.get("tether-origin-error").is_none());
+}
+
+#[tokio::test]
+async fn a_streamed_body_over_the_limit_gets_413_and_plain_connect_405() {
+    use http_body_util::BodyExt;
+    let reader = origin::serve(|req: Request<Incoming>| async move {
+        let n = req
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes().len())
+            .unwrap_or(0);
+        origin::ok(format!("read {n}"))
+    })
+    .await;
+    let s = Setup::new(
+        "max-request-body: 1000\n",
+        &["limit.example.test"],
+        &format!("ingress:\n  - service: http://{reader}\n"),
+    );
+    let http = s.edge.addr("http");
+    // No Content-Length: the edge can only find out while streaming.
+    let chunks = futures_util::stream::iter((0..20).map(|_| {
+        Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(bytes::Bytes::from(vec![
+            b'x';
+            100
+        ])))
+    }));
+    let body = http_body_util::StreamBody::new(chunks)
+        .map_err(|n| match n {})
+        .boxed_unsync();
+    let (mut conn, _) = tests::client::connect(http, None, tests::client::Proto::Http1).await;
+    let req = Request::post("/")
+        .header("host", "limit.example.test")
+        .body(body)
+        .unwrap();
+    let response = conn.send(req).await.unwrap();
+    let status = response.status();
+    let page = String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+        .into_owned();
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{page}\n{}",
+        s.edge.proc.log_text()
+    );
+
+    let (mut conn, _) = tests::client::connect(http, None, tests::client::Proto::Http1).await;
+    let req = Request::connect("limit.example.test:443")
+        .header("host", "limit.example.test:443")
+        .body(tests::client::full(""))
+        .unwrap();
+    assert_eq!(
+        conn.send(req).await.unwrap().status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
