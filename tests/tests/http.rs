@@ -314,3 +314,20 @@ async fn tunnel_list_shows_live_sessions_and_routes() {
     assert_eq!(columns[2], "1", "one live session expected: {row}");
     assert!(row.ends_with("app.example.test"), "{row}");
 }
+
+#[tokio::test]
+async fn http2_origin_speaks_http2_to_the_origin() {
+    let addr = origin::serve(|req: http::Request<hyper::body::Incoming>| async move {
+        origin::ok(format!("origin saw {:?}", req.version()))
+    })
+    .await;
+    let ingress = format!(
+        "ingress:\n  - hostname: h2.example.test\n    service: http://{addr}\n    originRequest:\n      http2Origin: true\n  - service: http://{addr}\n"
+    );
+    let s = Setup::new("", &["h2.example.test", "h1.example.test"], &ingress);
+    let (https, ca) = (s.edge.addr("https"), s.edge.ca_pem());
+    let (_, _, body) = get(https, "h2.example.test", &ca, "/").await;
+    assert_eq!(body, "origin saw HTTP/2.0");
+    let (_, _, body) = get(https, "h1.example.test", &ca, "/").await;
+    assert_eq!(body, "origin saw HTTP/1.1");
+}
