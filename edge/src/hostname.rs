@@ -46,17 +46,6 @@ pub fn wildcard_candidates(host: &str) -> impl Iterator<Item = String> + '_ {
         .map(move |(i, _)| format!("*{}", &host[i..]))
 }
 
-/// Whether a certificate name covers `host`: exact, or a one-level wildcard (RFC 6125 §6.4.3).
-pub fn certificate_covers(cert_name: &str, host: &str) -> bool {
-    let cert_name = cert_name.trim_end_matches('.').to_ascii_lowercase();
-    match cert_name.strip_prefix("*.") {
-        Some(suffix) => host
-            .split_once('.')
-            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
-        None => cert_name == host,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,14 +61,6 @@ mod tests {
     fn wildcards_are_tried_most_specific_first() {
         let got: Vec<String> = wildcard_candidates("a.b.example.test").collect();
         assert_eq!(got, ["*.b.example.test", "*.example.test", "*.test"]);
-    }
-
-    #[test]
-    fn certificate_wildcards_cover_one_level() {
-        assert!(certificate_covers("*.example.test", "a.example.test"));
-        assert!(!certificate_covers("*.example.test", "a.b.example.test"));
-        assert!(!certificate_covers("*.example.test", "example.test"));
-        assert!(certificate_covers("Example.test.", "example.test"));
     }
 
     #[test]

@@ -71,10 +71,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
             _ = edge.shutdown.cancelled() => break,
         };
         let _ = tcp.set_nodelay(true);
-        let local = tcp.local_addr().unwrap_or(peer);
         let (edge, tls) = (edge.clone(), tls.clone());
         connections.spawn(async move {
-            let Some((io, info)) = handshake(tcp, tls, peer, local).await else {
+            let Some((io, info)) = handshake(tcp, tls, peer).await else {
                 return;
             };
             let idle = info.activity.clone();
@@ -144,14 +143,12 @@ async fn handshake(
     tcp: TcpStream,
     tls: Option<TlsAcceptor>,
     peer: SocketAddr,
-    local: SocketAddr,
 ) -> Option<(TokioIo<Io>, ConnInfo)> {
     let Some(acceptor) = tls else {
         return Some((
             TokioIo::new(Io::Plain(tcp)),
             ConnInfo {
                 peer,
-                local,
                 tls: None,
                 activity: Default::default(),
             },
@@ -175,7 +172,6 @@ async fn handshake(
         .ok()?;
     let info = ConnInfo {
         peer,
-        local,
         tls: Some(TlsInfo { sni, exporter }),
         activity: Default::default(),
     };

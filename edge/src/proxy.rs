@@ -28,8 +28,6 @@ use crate::websocket;
 #[derive(Clone)]
 pub struct ConnInfo {
     pub peer: SocketAddr,
-    /// The local port, for redirects.
-    pub local: SocketAddr,
     pub tls: Option<TlsInfo>,
     /// Open streams on this connection, for `idle-timeout`.
     pub activity: Arc<Activity>,
@@ -289,9 +287,4 @@ pub fn into_public_response(
         frame
     });
     Response::from_parts(parts, body::boxed(body))
-}
-
-/// Whether a method may carry no body at all (used for HEAD handling in tests and logs).
-pub fn is_bodyless(method: &Method) -> bool {
-    method == Method::HEAD
 }

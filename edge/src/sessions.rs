@@ -137,14 +137,6 @@ impl Sessions {
             .map(|m| m.values().flatten().map(|s| s.record.clone()).collect())
             .unwrap_or_default()
     }
-
-    /// Sessions per tunnel, for logs and tests.
-    pub fn count(&self, tunnel: Uuid) -> usize {
-        self.by_tunnel
-            .read()
-            .map(|m| m.get(&tunnel).map_or(0, Vec::len))
-            .unwrap_or(0)
-    }
 }
 
 impl Session {
