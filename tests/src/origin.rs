@@ -50,12 +50,7 @@ where
     });
 }
 
-/// The same over TLS with `cert`/`key` (PEM strings).
-pub async fn serve_tls<F, Fut>(cert_pem: &str, key_pem: &str, handler: F) -> SocketAddr
-where
-    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response<Body>> + Send + 'static,
-{
+fn tls_acceptor(cert_pem: &str, key_pem: &str) -> tokio_rustls::TlsAcceptor {
     use rustls::pki_types::pem::PemObject;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert_pem.as_bytes())
@@ -66,7 +61,37 @@ where
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .expect("tls config");
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// TLS on a unix socket at `path` (a `unix+tls:` origin).
+pub async fn serve_tls_unix<F, Fut>(path: &Path, cert_pem: &str, key_pem: &str, handler: F)
+where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let acceptor = tls_acceptor(cert_pem, key_pem);
+    let listener = UnixListener::bind(path).expect("bind unix tls origin");
+    let handler = Arc::new(handler);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (acceptor, handler) = (acceptor.clone(), handler.clone());
+            tokio::spawn(async move {
+                if let Ok(tls) = acceptor.accept(stream).await {
+                    spawn_conn(TokioIo::new(tls), handler);
+                }
+            });
+        }
+    });
+}
+
+/// The same over TLS with `cert`/`key` (PEM strings).
+pub async fn serve_tls<F, Fut>(cert_pem: &str, key_pem: &str, handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let acceptor = tls_acceptor(cert_pem, key_pem);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind tls origin");

@@ -331,3 +331,39 @@ async fn http2_origin_speaks_http2_to_the_origin() {
     let (_, _, body) = get(https, "h1.example.test", &ca, "/").await;
     assert_eq!(body, "origin saw HTTP/1.1");
 }
+
+#[tokio::test]
+async fn unix_tls_socket_origin() {
+    // unix+tls: TLS over a unix socket; the origin's certificate names origin.internal.
+    let cert = rcgen::generate_simple_self_signed(vec!["origin.internal".into()]).unwrap();
+    let (cert_pem, key_pem) = (cert.cert.pem(), cert.signing_key.serialize_pem());
+    let dir = tempfile::tempdir().unwrap();
+    let (socket, pool) = (dir.path().join("tls.sock"), dir.path().join("ca.pem"));
+    std::fs::write(&pool, &cert_pem).unwrap();
+    origin::serve_tls_unix(
+        &socket,
+        &cert_pem,
+        &key_pem,
+        |req: http::Request<hyper::body::Incoming>| async move {
+            origin::ok(format!("unix tls origin {}", req.uri()))
+        },
+    )
+    .await;
+    let ingress = format!(
+        "ingress:\n  - service: unix+tls:{}\n    originRequest:\n      caPool: {}\n      originServerName: origin.internal\n",
+        socket.display(),
+        pool.display()
+    );
+    let s = Setup::new("", &["utls.example.test"], &ingress);
+    let (status, _, body) = get(
+        s.edge.addr("https"),
+        "utls.example.test",
+        &s.edge.ca_pem(),
+        "/q",
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "unix tls origin /q")
+    );
+}
