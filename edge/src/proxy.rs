@@ -60,7 +60,6 @@ pub async fn handle(
     edge: Arc<Edge>,
 ) -> Response<EdgeBody> {
     let started = Instant::now();
-    let active = conn.activity.enter();
     let request_id = new_request_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -73,13 +72,7 @@ pub async fn handle(
         target: "access", request_id, peer = %conn.peer, %method, path, status = response.status().as_u16(),
         tunnel = tunnel.map(|t| t.to_string()).unwrap_or_default(), duration_ms = started.elapsed().as_millis() as u64,
     );
-    // The stream stays open until its body is done.
-    response.map(|body| {
-        body::boxed(body.map_frame(move |frame| {
-            let _held = &active;
-            frame
-        }))
-    })
+    response
 }
 
 async fn route(
@@ -195,10 +188,16 @@ async fn forward(
         return Err(EdgeError::MethodNotAllowed);
     }
     if let Some(kind) = websocket::kind(&req) {
-        let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+        let guard = edge
+            .sessions
+            .pick(tunnel, edge.max_streams())?
+            .counting(conn.activity.enter());
         return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
     }
-    let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+    let guard = edge
+        .sessions
+        .pick(tunnel, edge.max_streams())?
+        .counting(conn.activity.enter());
     let scheme = if conn.tls.is_some() {
         Scheme::HTTPS
     } else {

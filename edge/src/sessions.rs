@@ -8,6 +8,7 @@ use hyper::client::conn::http2::SendRequest;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::activity::Active;
 use crate::body::EdgeBody;
 use crate::error_page::EdgeError;
 use crate::state::SessionRecord;
@@ -38,12 +39,21 @@ impl Session {
     }
 }
 
-/// Counts one stream against its session until dropped; hold it as long as the stream is open.
+/// Counts one stream against its session until dropped; hold it as long as the stream is open
+/// (the response body, or the WebSocket task, owns it).
 pub struct StreamGuard {
     pub session: Arc<Session>,
+    /// Also counts the stream on its public connection, for `idle-timeout`.
+    connection: Option<Active>,
 }
 
 impl StreamGuard {
+    /// Counts the stream on its public connection too, for as long as this guard lives.
+    pub fn counting(mut self, active: Active) -> Self {
+        self.connection = Some(active);
+        self
+    }
+
     pub fn sender(&self) -> SendRequest<EdgeBody> {
         self.session.sender.clone()
     }
@@ -119,6 +129,7 @@ impl Sessions {
         }
         Ok(StreamGuard {
             session: best.clone(),
+            connection: None,
         })
     }
 
