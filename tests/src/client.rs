@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 pub type Body =
     http_body_util::combinators::UnsyncBoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
@@ -77,16 +78,32 @@ pub async fn connect(
     match tls {
         None => (handshake(TokioIo::new(tcp), proto).await, None),
         Some((sni, ca)) => {
-            let connector = tokio_rustls::TlsConnector::from(tls_config(ca, proto));
-            let name = ServerName::try_from(sni.to_string()).expect("server name");
-            let stream = connector
-                .connect(name, tcp)
-                .await
-                .expect("TLS handshake with edge");
+            let stream = tls_over(tcp, sni, ca, proto).await;
             let alpn = stream.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
             (handshake(TokioIo::new(stream), proto).await, alpn)
         }
     }
+}
+
+/// A TLS connection to `addr` presenting `sni`, with the CA pinned and `proto` offered by ALPN,
+/// for clients that speak over it themselves (WebSocket, a hand-driven HTTP/2 connection).
+pub async fn tls_connect(
+    addr: SocketAddr,
+    sni: &str,
+    ca: &Path,
+    proto: Proto,
+) -> TlsStream<TcpStream> {
+    let tcp = TcpStream::connect(addr).await.expect("connect to edge");
+    tcp.set_nodelay(true).expect("nodelay");
+    tls_over(tcp, sni, ca, proto).await
+}
+
+async fn tls_over(tcp: TcpStream, sni: &str, ca: &Path, proto: Proto) -> TlsStream<TcpStream> {
+    let name = ServerName::try_from(sni.to_string()).expect("server name");
+    tokio_rustls::TlsConnector::from(tls_config(ca, proto))
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake with edge")
 }
 
 async fn handshake<I>(io: I, proto: Proto) -> Conn

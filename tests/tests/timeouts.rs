@@ -8,8 +8,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::ServerName;
-use tests::client::{full, tls_config, Proto};
+use tests::client::{full, tls_connect, Proto};
 use tests::origin;
 use tests::tunnel::Setup;
 
@@ -43,13 +42,13 @@ async fn a_quiet_stream_outlives_both_timeouts_and_an_idle_connection_is_closed(
         &format!("ingress:\n  - service: http://{addr}\n"),
     );
 
-    let tcp = tokio::net::TcpStream::connect(s.edge.addr("https"))
-        .await
-        .unwrap();
-    let tls = tokio_rustls::TlsConnector::from(tls_config(&s.edge.ca_pem(), Proto::Http2))
-        .connect(ServerName::try_from("quiet.example.test").unwrap(), tcp)
-        .await
-        .unwrap();
+    let tls = tls_connect(
+        s.edge.addr("https"),
+        "quiet.example.test",
+        &s.edge.ca_pem(),
+        Proto::Http2,
+    )
+    .await;
     let (mut send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
         .handshake(TokioIo::new(tls))
         .await

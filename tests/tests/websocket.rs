@@ -5,8 +5,7 @@ use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::ServerName;
-use tests::client::{connect, tls_config, Proto};
+use tests::client::{connect, tls_connect, Proto};
 use tests::origin;
 use tests::tunnel::Setup;
 use tokio_tungstenite::tungstenite::protocol::Role;
@@ -37,13 +36,13 @@ async fn websocket_over_http1_upgrade() {
         &["ws.example.test"],
         &format!("ingress:\n  - service: http://{addr}\n"),
     );
-    let tcp = tokio::net::TcpStream::connect(s.edge.addr("https"))
-        .await
-        .unwrap();
-    let tls = tokio_rustls::TlsConnector::from(tls_config(&s.edge.ca_pem(), Proto::Http1))
-        .connect(ServerName::try_from("ws.example.test").unwrap(), tcp)
-        .await
-        .unwrap();
+    let tls = tls_connect(
+        s.edge.addr("https"),
+        "ws.example.test",
+        &s.edge.ca_pem(),
+        Proto::Http1,
+    )
+    .await;
     let port = s.edge.addr("https").port();
     let (mut ws, response) =
         tokio_tungstenite::client_async(format!("wss://ws.example.test:{port}/echo"), tls)
