@@ -1,2 +1,18 @@
-//! Tether's authoritative DNS server. Empty until the DNS issue (#3) lands; the crate exists so the
-//! workspace already has its final shape.
+//! Tether's authoritative DNS server, on hickory-server.
+//!
+//! - [`config`]: the `dns:` section of edge.yml.
+//! - [`snapshot`]: every answer, built from the config and the live state ([`snapshot::Input`]).
+//! - [`handler`]: the `ZoneHandler` answering one hosted zone from the current snapshot.
+//! - [`frontend`]: the `RequestHandler` in front of the catalog: transfer ACL, response rate
+//!   limiting ([`rate_limit`]), [`metrics`], EDNS Client Subnet echo.
+//! - [`server`]: [`server::Zones`] (the snapshot being served) and [`server::serve`] (UDP + TCP).
+//!
+//! The edge feeds [`server::Zones::publish`] from its store (`tether_edge::dns_source`).
+
+pub mod config;
+pub mod frontend;
+pub mod handler;
+pub mod metrics;
+pub mod rate_limit;
+pub mod server;
+pub mod snapshot;

@@ -1,0 +1,182 @@
+//! [`Frontend`]: the `RequestHandler` in front of hickory's `Catalog`. hickory has no per-peer
+//! transfer ACL and no response rate limiting, so they live here, with the metrics and the echo
+//! of the EDNS Client Subnet option (RFC 7871 §7.2.1).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
+use hickory_proto::rr::{Record, RecordType};
+use hickory_server::net::runtime::Time;
+use hickory_server::net::xfer::Protocol;
+use hickory_server::net::NetError;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::{Catalog, MessageResponse, MessageResponseBuilder};
+use ipnet::IpNet;
+
+use crate::metrics::{DnsMetrics, RateLimitLabels, ResponseLabels};
+use crate::rate_limit::{ResponseRateLimit, Verdict};
+use crate::snapshot::Snapshot;
+
+pub struct Frontend {
+    pub catalog: Catalog,
+    pub snapshot: Arc<ArcSwap<Snapshot>>,
+    pub transfer_allow: Vec<IpNet>,
+    pub rate_limit: Option<ResponseRateLimit>,
+    pub metrics: Arc<DnsMetrics>,
+}
+
+fn qtype_label(qtype: Option<RecordType>) -> &'static str {
+    match qtype {
+        Some(t) => t.into(),
+        None => "none",
+    }
+}
+
+fn allowed(networks: &[IpNet], ip: IpAddr) -> bool {
+    networks.iter().any(|n| n.contains(&ip))
+}
+
+impl Frontend {
+    async fn refuse<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
+        let response = MessageResponseBuilder::new(&request.queries, None)
+            .error_msg(&request.metadata, ResponseCode::Refused);
+        match handle.send_response(response).await {
+            Ok(info) => info,
+            Err(_) => dropped(request),
+        }
+    }
+
+    async fn slip<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
+        let mut metadata = Metadata::response_from_request(&request.metadata);
+        metadata.truncation = true;
+        let response = MessageResponseBuilder::new(&request.queries, None).build_no_records(metadata);
+        match handle.send_response(response).await {
+            Ok(info) => info,
+            Err(_) => dropped(request),
+        }
+    }
+}
+
+fn dropped(request: &Request) -> ResponseInfo {
+    ResponseInfo::from(Header {
+        metadata: Metadata::response_from_request(&request.metadata),
+        counts: HeaderCounts::default(),
+    })
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Frontend {
+    async fn handle_request<R: ResponseHandler, T: Time>(
+        &self,
+        request: &Request,
+        response_handle: R,
+    ) -> ResponseInfo {
+        let query = request.queries.queries().first();
+        let qtype = query.map(|q| q.query_type());
+        let count = |rcode: &'static str| {
+            self.metrics
+                .queries
+                .get_or_create(&ResponseLabels {
+                    qtype: qtype_label(qtype),
+                    rcode,
+                })
+                .inc();
+        };
+        let src = request.src().ip();
+        if matches!(qtype, Some(RecordType::AXFR | RecordType::IXFR))
+            && !allowed(&self.transfer_allow, src)
+        {
+            tracing::info!(peer = %src, "zone transfer refused (not in dns.transfer-allow)");
+            let info = self.refuse(request, response_handle).await;
+            count(info.response_code.to_str());
+            return info;
+        }
+        if request.protocol() == Protocol::Udp {
+            if let Some(rrl) = &self.rate_limit {
+                match rrl.check(src) {
+                    Verdict::Send => {}
+                    Verdict::Slip => {
+                        self.metrics
+                            .rate_limited
+                            .get_or_create(&RateLimitLabels { action: "slip" })
+                            .inc();
+                        let info = self.slip(request, response_handle).await;
+                        count(info.response_code.to_str());
+                        return info;
+                    }
+                    Verdict::Drop => {
+                        self.metrics
+                            .rate_limited
+                            .get_or_create(&RateLimitLabels { action: "drop" })
+                            .inc();
+                        count("dropped");
+                        return dropped(request);
+                    }
+                }
+            }
+        }
+        let subnet = match request.edns.as_ref().and_then(|e| e.option(EdnsCode::Subnet)) {
+            Some(EdnsOption::Subnet(s)) => {
+                // Scope: the whole source prefix when the answer depends on the asker, else 0
+                // (the answer is good for everyone).
+                let varies = query.is_some_and(|q| {
+                    self.snapshot
+                        .load()
+                        .varies_by_asker(q.name())
+                });
+                let scope = if varies { s.source_prefix() } else { 0 };
+                Some(ClientSubnet::new(s.addr(), s.source_prefix(), scope))
+            }
+            _ => None,
+        };
+        let info = self
+            .catalog
+            .handle_request::<_, T>(
+                request,
+                EchoSubnet {
+                    inner: response_handle,
+                    subnet,
+                },
+            )
+            .await;
+        count(info.response_code.to_str());
+        info
+    }
+}
+
+/// Adds the client-subnet option, with its scope, to the response's OPT record.
+#[derive(Clone)]
+struct EchoSubnet<R> {
+    inner: R,
+    subnet: Option<ClientSubnet>,
+}
+
+#[async_trait::async_trait]
+impl<R: ResponseHandler> ResponseHandler for EchoSubnet<R> {
+    async fn send_response<'a>(
+        &mut self,
+        response: MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, NetError> {
+        let Some(subnet) = self.subnet else {
+            return self.inner.send_response(response).await;
+        };
+        let mut edns: Edns = match response.edns() {
+            Some(e) => e.clone(),
+            None => return self.inner.send_response(response).await,
+        };
+        edns.options_mut().insert(EdnsOption::Subnet(subnet));
+        let mut response = response;
+        response.set_edns(&edns);
+        self.inner.send_response(response).await
+    }
+}

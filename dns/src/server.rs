@@ -1,0 +1,95 @@
+//! Serving: the snapshot handle the store follower publishes into, and the UDP/TCP server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hickory_proto::rr::LowerName;
+use hickory_server::zone_handler::{Catalog, ZoneHandler};
+use hickory_server::Server;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::DnsConfig;
+use crate::frontend::Frontend;
+use crate::handler::TetherZone;
+use crate::metrics::DnsMetrics;
+use crate::rate_limit::ResponseRateLimit;
+use crate::snapshot::{Input, Snapshot};
+
+/// The answers being served now; [`Zones::publish`] swaps in new ones.
+pub struct Zones {
+    pub config: Arc<DnsConfig>,
+    pub current: Arc<ArcSwap<Snapshot>>,
+    pub metrics: Arc<DnsMetrics>,
+}
+
+fn unix_now() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as u32)
+        .unwrap_or(1)
+}
+
+impl Zones {
+    pub fn new(config: DnsConfig, metrics: Arc<DnsMetrics>) -> Self {
+        let snapshot = Snapshot::build(&config, Input::default(), None, unix_now());
+        metrics.serial.set(i64::from(snapshot.serial));
+        Zones {
+            config: Arc::new(config),
+            current: Arc::new(ArcSwap::from_pointee(snapshot)),
+            metrics,
+        }
+    }
+
+    /// Rebuilds the answers from fresh state. Returns whether anything changed.
+    pub fn publish(&self, mut input: Input) -> bool {
+        input.normalize();
+        let previous = self.current.load();
+        if previous.input == input {
+            return false;
+        }
+        let next = Snapshot::build(&self.config, input, Some(&previous), unix_now());
+        tracing::debug!(serial = next.serial, "dns zones rebuilt");
+        self.metrics.serial.set(i64::from(next.serial));
+        self.current.store(Arc::new(next));
+        true
+    }
+}
+
+/// How long a TCP client may stay idle between queries (RFC 7766 §6.2.3 suggests seconds).
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// Serves the zones on `udp` and `tcp` until `shutdown`.
+pub async fn serve(
+    zones: &Zones,
+    udp: UdpSocket,
+    tcp: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), hickory_server::net::NetError> {
+    let mut catalog = Catalog::new();
+    let internal: Arc<[ipnet::IpNet]> = zones.config.internal_networks.clone().into();
+    for zone in &zones.config.zones {
+        let origin = LowerName::new(&zone.origin);
+        let handler: Arc<dyn ZoneHandler> = Arc::new(TetherZone {
+            origin: origin.clone(),
+            snapshot: zones.current.clone(),
+            internal_networks: internal.clone(),
+        });
+        catalog.upsert(origin, vec![handler]);
+    }
+    let frontend = Frontend {
+        catalog,
+        snapshot: zones.current.clone(),
+        transfer_allow: zones.config.transfer_allow.clone(),
+        rate_limit: ResponseRateLimit::new(zones.config.rate_limit),
+        metrics: zones.metrics.clone(),
+    };
+    let mut server = Server::new(frontend);
+    server.register_socket(udp);
+    server.register_listener(tcp, TCP_IDLE, 64 * 1024);
+    tokio::select! {
+        result = server.block_until_done() => result,
+        _ = shutdown.cancelled() => server.shutdown_gracefully().await,
+    }
+}
