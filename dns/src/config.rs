@@ -7,7 +7,8 @@ use std::num::NonZeroU32;
 use std::str::FromStr;
 use std::time::Duration;
 
-use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
+pub use hickory_proto::rr::Name;
+use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -190,7 +191,10 @@ impl DnsConfig {
         let tunnel_zone = match &raw.tunnel_zone {
             Some(t) => name(t, &["tunnel-zone"], locate)?,
             None => zones[0].origin.prepend_label("tunnels").map_err(|e| {
-                locate(&["tunnel-zone"], format!("cannot derive a tunnel zone: {e}"))
+                locate(
+                    &["tunnel-zone"],
+                    format!("cannot derive a tunnel zone: {e}"),
+                )
             })?,
         };
         if !zones.iter().any(|z| z.origin.zone_of(&tunnel_zone)) {
@@ -333,10 +337,7 @@ fn static_record(
                 return Err(locate(at, "only class IN is served".into()));
             }
             if !origin.zone_of(&r.name) {
-                return Err(locate(
-                    at,
-                    format!("{} is outside zone {origin}", r.name),
-                ));
+                return Err(locate(at, format!("{} is outside zone {origin}", r.name)));
             }
             match r.record_type() {
                 RecordType::SOA => {
@@ -399,20 +400,31 @@ mod tests {
             .iter()
             .map(|r| format!("{} {} {}", r.name, r.ttl, r.record_type()))
             .collect();
-        assert!(names.contains(&"www.example.test. 60 A".to_string()), "{names:?}");
-        assert!(names.contains(&"example.test. 3600 MX".to_string()), "{names:?}");
+        assert!(
+            names.contains(&"www.example.test. 60 A".to_string()),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"example.test. 3600 MX".to_string()),
+            "{names:?}"
+        );
     }
 
     #[test]
     fn bad_record_names_its_line() {
-        let e = parse(&format!("{ZONE}    records:\n      - \"www IN A not-an-ip\"\n"))
-            .unwrap_err();
+        let e = parse(&format!(
+            "{ZONE}    records:\n      - \"www IN A not-an-ip\"\n"
+        ))
+        .unwrap_err();
         assert_eq!(e.line, Some(7), "{e}");
     }
 
     #[test]
     fn in_zone_name_server_needs_glue() {
-        let e = parse("zones:\n  - name: example.test\n    name-servers:\n      - name: ns1.example.test\n").unwrap_err();
+        let e = parse(
+            "zones:\n  - name: example.test\n    name-servers:\n      - name: ns1.example.test\n",
+        )
+        .unwrap_err();
         assert!(e.message.contains("glue"), "{e}");
         assert_eq!(e.line, Some(4), "{e}");
     }

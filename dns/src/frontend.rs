@@ -35,6 +35,21 @@ fn qtype_label(qtype: Option<RecordType>) -> &'static str {
     }
 }
 
+/// The mnemonic (RFC 1035, RFC 6891), as dig prints it.
+fn rcode_label(rcode: ResponseCode) -> &'static str {
+    match rcode {
+        ResponseCode::NoError => "NOERROR",
+        ResponseCode::FormErr => "FORMERR",
+        ResponseCode::ServFail => "SERVFAIL",
+        ResponseCode::NXDomain => "NXDOMAIN",
+        ResponseCode::NotImp => "NOTIMP",
+        ResponseCode::Refused => "REFUSED",
+        ResponseCode::NotAuth => "NOTAUTH",
+        ResponseCode::BADVERS => "BADVERS",
+        _ => "OTHER",
+    }
+}
+
 fn allowed(networks: &[IpNet], ip: IpAddr) -> bool {
     networks.iter().any(|n| n.contains(&ip))
 }
@@ -52,7 +67,8 @@ impl Frontend {
     async fn slip<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
         let mut metadata = Metadata::response_from_request(&request.metadata);
         metadata.truncation = true;
-        let response = MessageResponseBuilder::new(&request.queries, None).build_no_records(metadata);
+        let response =
+            MessageResponseBuilder::new(&request.queries, None).build_no_records(metadata);
         match handle.send_response(response).await {
             Ok(info) => info,
             Err(_) => dropped(request),
@@ -91,7 +107,7 @@ impl RequestHandler for Frontend {
         {
             tracing::info!(peer = %src, "zone transfer refused (not in dns.transfer-allow)");
             let info = self.refuse(request, response_handle).await;
-            count(info.response_code.to_str());
+            count(rcode_label(info.response_code));
             return info;
         }
         if request.protocol() == Protocol::Udp {
@@ -104,7 +120,7 @@ impl RequestHandler for Frontend {
                             .get_or_create(&RateLimitLabels { action: "slip" })
                             .inc();
                         let info = self.slip(request, response_handle).await;
-                        count(info.response_code.to_str());
+                        count(rcode_label(info.response_code));
                         return info;
                     }
                     Verdict::Drop => {
@@ -118,15 +134,15 @@ impl RequestHandler for Frontend {
                 }
             }
         }
-        let subnet = match request.edns.as_ref().and_then(|e| e.option(EdnsCode::Subnet)) {
+        let subnet = match request
+            .edns
+            .as_ref()
+            .and_then(|e| e.option(EdnsCode::Subnet))
+        {
             Some(EdnsOption::Subnet(s)) => {
                 // Scope: the whole source prefix when the answer depends on the asker, else 0
                 // (the answer is good for everyone).
-                let varies = query.is_some_and(|q| {
-                    self.snapshot
-                        .load()
-                        .varies_by_asker(q.name())
-                });
+                let varies = query.is_some_and(|q| self.snapshot.load().varies_by_asker(q.name()));
                 let scope = if varies { s.source_prefix() } else { 0 };
                 Some(ClientSubnet::new(s.addr(), s.source_prefix(), scope))
             }
@@ -142,7 +158,7 @@ impl RequestHandler for Frontend {
                 },
             )
             .await;
-        count(info.response_code.to_str());
+        count(rcode_label(info.response_code));
         info
     }
 }

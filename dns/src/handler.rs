@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use hickory_proto::op::Edns;
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{LowerName, RecordType, TSigResponseContext};
 use hickory_server::server::{Request, RequestInfo};
@@ -14,7 +15,6 @@ use hickory_server::zone_handler::{
     AuthLookup, AxfrPolicy, AxfrRecords, LookupControlFlow, LookupError, LookupOptions,
     LookupRecords, ZoneHandler, ZoneTransfer, ZoneType,
 };
-use hickory_proto::op::ResponseCode;
 use ipnet::IpNet;
 
 use crate::snapshot::{Answer, Snapshot};
@@ -87,9 +87,9 @@ impl ZoneHandler for TetherZone {
                 LookupControlFlow::Continue(Ok(AuthLookup::answers(records(answers), None)))
             }
             Answer::NoData => LookupControlFlow::Continue(Err(LookupError::NameExists)),
-            Answer::NxDomain => LookupControlFlow::Continue(Err(LookupError::ResponseCode(
-                ResponseCode::NXDomain,
-            ))),
+            Answer::NxDomain => {
+                LookupControlFlow::Continue(Err(LookupError::ResponseCode(ResponseCode::NXDomain)))
+            }
         }
     }
 
@@ -113,7 +113,10 @@ impl ZoneHandler for TetherZone {
                 return (LookupControlFlow::Skip, None);
             };
             let mut all = vec![soa.clone()];
-            all.extend(sets.iter().flat_map(|s| s.records_without_rrsigs().cloned()));
+            all.extend(
+                sets.iter()
+                    .flat_map(|s| s.records_without_rrsigs().cloned()),
+            );
             all.push(soa);
             return (
                 LookupControlFlow::Continue(Ok(AuthLookup::answers(records(all), None))),
@@ -133,9 +136,9 @@ impl ZoneHandler for TetherZone {
                 (!additionals.is_empty()).then(|| records(additionals)),
             ))),
             Answer::NoData => LookupControlFlow::Continue(Err(LookupError::NameExists)),
-            Answer::NxDomain => LookupControlFlow::Continue(Err(LookupError::ResponseCode(
-                ResponseCode::NXDomain,
-            ))),
+            Answer::NxDomain => {
+                LookupControlFlow::Continue(Err(LookupError::ResponseCode(ResponseCode::NXDomain)))
+            }
         };
         (flow, None)
     }
@@ -149,7 +152,10 @@ impl ZoneHandler for TetherZone {
         _request: &Request,
         lookup_options: LookupOptions,
         _now: u64,
-    ) -> Option<(Result<ZoneTransfer, LookupError>, Option<TSigResponseContext>)> {
+    ) -> Option<(
+        Result<ZoneTransfer, LookupError>,
+        Option<TSigResponseContext>,
+    )> {
         let snapshot = self.snapshot.load();
         let (soa, sets) = snapshot.transfer(&self.origin)?;
         Some((

@@ -45,7 +45,9 @@ impl ResponseRateLimit {
             IpAddr::V4(_) => self.config.ipv4_prefix,
             IpAddr::V6(_) => self.config.ipv6_prefix,
         };
-        IpNet::new(ip, len).map(|n| n.trunc()).unwrap_or(IpNet::from(ip))
+        IpNet::new(ip, len)
+            .map(|n| n.trunc())
+            .unwrap_or(IpNet::from(ip))
     }
 
     pub fn check(&self, src: IpAddr) -> Verdict {
@@ -81,7 +83,9 @@ mod tests {
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let a2: IpAddr = "192.0.2.200".parse().unwrap();
         let b: IpAddr = "198.51.100.1".parse().unwrap();
-        let verdicts: Vec<Verdict> = (0..20).map(|i| rrl.check(if i % 2 == 0 { a } else { a2 })).collect();
+        let verdicts: Vec<Verdict> = (0..20)
+            .map(|i| rrl.check(if i % 2 == 0 { a } else { a2 }))
+            .collect();
         assert_eq!(verdicts.iter().filter(|v| **v == Verdict::Send).count(), 5);
         assert!(verdicts.contains(&Verdict::Slip));
         assert!(verdicts.contains(&Verdict::Drop));

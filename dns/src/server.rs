@@ -93,3 +93,18 @@ pub async fn serve(
         _ = shutdown.cancelled() => server.shutdown_gracefully().await,
     }
 }
+
+/// Binds UDP and TCP on the same address. With port 0 the UDP socket picks the port and TCP takes
+/// the same one, retrying with a new port if another TCP socket already holds it.
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let udp = UdpSocket::bind(addr).await?;
+        match TcpListener::bind(udp.local_addr()?).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if addr.port() == 0 => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port for UDP and TCP")))
+}

@@ -433,7 +433,10 @@ fn zone(config: &ZoneConfig, serial: u32) -> Zone {
         }
     }
     for r in &config.records {
-        nodes.entry(LowerName::new(&r.name)).or_default().add(r.clone());
+        nodes
+            .entry(LowerName::new(&r.name))
+            .or_default()
+            .add(r.clone());
     }
     Zone {
         origin: LowerName::new(&origin),
@@ -505,8 +508,14 @@ mod tests {
                 format!("{ID}.tunnels.example.test. A 127.0.0.7"),
             ]
         );
-        assert_eq!(ask(&s, "tunnels.example.test.", RecordType::A, false), vec!["NoData"]);
-        assert_eq!(ask(&s, "nope.example.test.", RecordType::A, false), vec!["NxDomain"]);
+        assert_eq!(
+            ask(&s, "tunnels.example.test.", RecordType::A, false),
+            vec!["NoData"]
+        );
+        assert_eq!(
+            ask(&s, "nope.example.test.", RecordType::A, false),
+            vec!["NxDomain"]
+        );
     }
 
     #[test]
@@ -526,15 +535,31 @@ mod tests {
             ask(&s, "busy.example.test.", RecordType::A, false),
             vec!["busy.example.test. A 192.0.2.9"]
         );
-        assert_eq!(ask(&s, "busy.example.test.", RecordType::TXT, false).len(), 1);
+        assert_eq!(
+            ask(&s, "busy.example.test.", RecordType::TXT, false).len(),
+            1
+        );
     }
 
     #[test]
     fn wildcard_synthesizes_the_query_name_but_not_below_existing_names() {
-        let s = Snapshot::build(&config(), input(&[("*.apps.example.test", None)]), None, 100);
+        let s = Snapshot::build(
+            &config(),
+            input(&[("*.apps.example.test", None)]),
+            None,
+            100,
+        );
         let a = ask(&s, "x.y.apps.example.test.", RecordType::CNAME, false);
-        assert_eq!(a, vec![format!("x.y.apps.example.test. CNAME {ID}.tunnels.example.test.")]);
-        assert_eq!(ask(&s, "apps.example.test.", RecordType::A, false), vec!["NoData"]);
+        assert_eq!(
+            a,
+            vec![format!(
+                "x.y.apps.example.test. CNAME {ID}.tunnels.example.test."
+            )]
+        );
+        assert_eq!(
+            ask(&s, "apps.example.test.", RecordType::A, false),
+            vec!["NoData"]
+        );
     }
 
     #[test]
@@ -550,7 +575,9 @@ mod tests {
             vec!["app.example.test. A 10.0.0.5"]
         );
         assert_eq!(ask(&s, "app.example.test.", RecordType::A, false).len(), 2);
-        assert!(s.varies_by_asker(&LowerName::new(&Name::from_str("app.example.test.").unwrap())));
+        assert!(s.varies_by_asker(&LowerName::new(
+            &Name::from_str("app.example.test.").unwrap()
+        )));
     }
 
     #[test]
@@ -566,6 +593,9 @@ mod tests {
     #[test]
     fn any_is_answered_with_one_rrset() {
         let s = Snapshot::build(&config(), input(&[]), None, 100);
-        assert_eq!(ask(&s, "busy.example.test.", RecordType::ANY, false).len(), 1);
+        assert_eq!(
+            ask(&s, "busy.example.test.", RecordType::ANY, false).len(),
+            1
+        );
     }
 }

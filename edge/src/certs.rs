@@ -190,6 +190,7 @@ mod tests {
         routes.set([crate::state::RouteRecord {
             hostname: "hello.example.test".into(),
             tunnel_id: uuid::Uuid::new_v4(),
+            direct: None,
         }]);
         let ca = Arc::new(TunnelCa::load_or_create(dir.path()).unwrap());
         let resolver = CertResolver::new(

@@ -36,6 +36,35 @@ pub enum LogFormat {
     Json,
 }
 
+/// Logs to stderr; `RUST_LOG` filters (default `info`, with hickory's per-query chatter off).
+pub fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the edge.
@@ -65,8 +94,19 @@ pub enum TunnelCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum RouteCommand {
-    /// Route HTTP(S) traffic for HOSTNAME (may be `*.domain`) to TUNNEL (name or UUID).
-    Dns { tunnel: String, hostname: String },
+    /// Route HTTP(S) traffic for HOSTNAME (may be `*.domain`) to TUNNEL (name or UUID). In a zone
+    /// this edge's DNS hosts, it also creates `HOSTNAME CNAME UUID.<tunnel-zone>`; otherwise it
+    /// prints the record to create at your DNS provider.
+    Dns {
+        tunnel: String,
+        hostname: String,
+        /// Split horizon: DNS askers in `dns.internal-networks` get this LAN address instead of
+        /// the tunnel.
+        #[arg(long, value_name = "IP")]
+        direct: Option<std::net::IpAddr>,
+    },
+    /// Remove the route for HOSTNAME (and its DNS records).
+    Delete { hostname: String },
 }
 
 pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyhow::Result<()> {
@@ -76,13 +116,30 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             name,
             credentials_file,
         } => create(config, &state, &name, credentials_file).await,
-        TunnelCommand::Route(RouteCommand::Dns { tunnel, hostname }) => {
+        TunnelCommand::Route(RouteCommand::Dns {
+            tunnel,
+            hostname,
+            direct,
+        }) => {
             let tunnel = state.resolve(&tunnel).await?;
-            let route = state.route(&tunnel, &hostname).await?;
+            let route = state.route(&tunnel, &hostname, direct).await?;
             println!(
                 "Routed {} to tunnel {} ({})",
                 route.hostname, tunnel.name, tunnel.id
             );
+            dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
+            Ok(())
+        }
+        TunnelCommand::Route(RouteCommand::Delete { hostname }) => {
+            match state.delete_route(&hostname).await? {
+                Some(route) => println!(
+                    "Deleted the route for {} (tunnel {})",
+                    route.hostname, route.tunnel_id
+                ),
+                None => {
+                    anyhow::bail!("no route for {hostname}; `edge tunnel list` shows the routes")
+                }
+            }
             Ok(())
         }
         TunnelCommand::List => list(&state).await,
@@ -96,6 +153,45 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             Ok(())
         }
     }
+}
+
+/// Says what DNS now answers for `host`, or the exact record to create elsewhere.
+async fn dns_advice(config: &EdgeConfig, state: &State, host: &str, tunnel_id: &str) {
+    let Some(dns) = &config.dns else {
+        let (edges, _) = state.store.range(EDGES).await.unwrap_or_default();
+        let addrs: Vec<String> = edges
+            .iter()
+            .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
+            .flat_map(|e| e.addresses)
+            .map(|a| a.to_string())
+            .collect();
+        if !addrs.is_empty() {
+            println!(
+                "Point {host} at this edge in your DNS (A/AAAA): {}",
+                addrs.join(", ")
+            );
+        }
+        return;
+    };
+    let Some(endpoint) = dns.endpoint(tunnel_id) else {
+        return;
+    };
+    let name = hickory_name(host);
+    match name.as_ref().and_then(|n| dns.zone_of(n)) {
+        Some(zone) => println!(
+            "DNS: {host} now resolves through {endpoint} (zone {} is served by this edge's DNS)",
+            zone.origin
+        ),
+        None => {
+            println!("{host} is in no zone this edge's DNS hosts; create this record at your DNS provider:");
+            println!("  {host}. {} IN CNAME {endpoint}", dns.ttl.max(300));
+        }
+    }
+}
+
+fn hickory_name(host: &str) -> Option<tether_dns::config::Name> {
+    tether_dns::config::Name::from_ascii(format!("{}.", host.trim_start_matches("*.")).as_str())
+        .ok()
 }
 
 /// Where connectors dial: `advertise.tunnel`, else the address a running edge announced.

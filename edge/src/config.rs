@@ -30,6 +30,7 @@ struct Raw {
     max_concurrent_streams: Option<u32>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    dns: Option<tether_dns::config::RawDns>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,9 +76,9 @@ pub struct Listen {
     pub http: Option<SocketAddr>,
     pub https: Option<SocketAddr>,
     pub tunnel: Option<SocketAddr>,
-    /// Reserved for the DNS issue; accepted and not yet served.
+    /// The authoritative DNS server (UDP and TCP on the same port); needs the `dns:` section.
     pub dns: Option<SocketAddr>,
-    /// Reserved for the observability issue; accepted and not yet served.
+    /// Prometheus metrics at `/metrics` (plain HTTP; keep it on a private address).
     pub metrics: Option<SocketAddr>,
 }
 
@@ -119,6 +120,9 @@ pub struct EdgeConfig {
     pub max_concurrent_streams: u32,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
+    /// Hosted zones, served by `listen.dns` or by the standalone `dns run`; also tells
+    /// `edge tunnel route dns` which records it creates itself.
+    pub dns: Option<tether_dns::config::DnsConfig>,
 }
 
 impl EdgeConfig {
@@ -224,6 +228,19 @@ impl EdgeConfig {
                 })?;
             trusted_proxies.push(net);
         }
+        let dns = match &raw.dns {
+            Some(d) => Some(tether_dns::config::DnsConfig::from_raw(d, &|keys, msg| {
+                err(&[&["dns"], keys].concat(), msg)
+            })?),
+            None => None,
+        };
+        if listen.dns.is_some() && dns.is_none() {
+            return Err(err(
+                &["listen", "dns"],
+                "listen.dns needs a `dns:` section naming the zones to serve (see docs/dns.md)"
+                    .into(),
+            ));
+        }
         let certificates = raw
             .tls
             .certificates
@@ -273,6 +290,7 @@ impl EdgeConfig {
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
             trusted_proxies,
+            dns,
         })
     }
 }

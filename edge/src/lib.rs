@@ -9,6 +9,8 @@
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
 //! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication).
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
+//! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
+//!   `/metrics`.
 //! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
 
 pub mod activity;
@@ -17,10 +19,12 @@ pub mod ca;
 pub mod certs;
 pub mod cli;
 pub mod config;
+pub mod dns_source;
 pub mod error_page;
 pub mod forwarded;
 pub mod hostname;
 pub mod listener;
+pub mod metrics;
 pub mod proxy;
 pub mod routes;
 pub mod server;

@@ -2,25 +2,13 @@
 //! hand over to the library.
 
 use clap::Parser;
-use tether_edge::cli::{self, Cli, Command, LogFormat};
+use tether_edge::cli::{self, init_logs, Cli, Command};
 use tether_edge::config::EdgeConfig;
 use tether_edge::server::{self, Listeners};
 use tokio_util::sync::CancellationToken;
 
 /// sysexits.h EX_CONFIG-style exit for a bad configuration (EX_USAGE, 64, as linkerd does).
 const EXIT_CONFIG: i32 = 64;
-
-fn init_logs(format: LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
 
 #[tokio::main]
 async fn main() {
@@ -48,24 +36,9 @@ async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let signal = shutdown.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        cli::wait_for_signal().await;
         signal.cancel();
     });
     server::run(config, listeners, shutdown).await?;
     Ok(())
-}
-
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

@@ -119,10 +119,12 @@ mod tests {
             RouteRecord {
                 hostname: "*.example.test".into(),
                 tunnel_id: a,
+                direct: None,
             },
             RouteRecord {
                 hostname: "api.example.test".into(),
                 tunnel_id: b,
+                direct: None,
             },
         ]);
         assert_eq!(table.lookup("api.example.test"), Some(b));

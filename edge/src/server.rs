@@ -23,6 +23,8 @@ use crate::routes::RouteTable;
 use crate::sessions::Sessions;
 use crate::state::{EdgeRecord, State, TUNNELS};
 use crate::store::{watch, Event, LeaseId, SqliteStore, Store};
+use crate::{dns_source, metrics};
+use tether_dns::server::Zones;
 
 /// Everything a request or a session needs, shared by all tasks.
 pub struct Edge {
@@ -74,6 +76,9 @@ pub struct Listeners {
     pub http: Option<TcpListener>,
     pub https: Option<TcpListener>,
     pub tunnel: Option<TcpListener>,
+    /// UDP and TCP on one port.
+    pub dns: Option<(tokio::net::UdpSocket, TcpListener)>,
+    pub metrics: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -90,10 +95,26 @@ impl Listeners {
                     .map_err(|source| RunError::Bind { what, addr, source }),
             }
         }
+        let dns = match listen.dns {
+            None => None,
+            Some(addr) => {
+                Some(
+                    tether_dns::server::bind(addr)
+                        .await
+                        .map_err(|source| RunError::Bind {
+                            what: "dns",
+                            addr,
+                            source,
+                        })?,
+                )
+            }
+        };
         Ok(Listeners {
             http: one("http", listen.http).await?,
             https: one("https", listen.https).await?,
             tunnel: one("tunnel", listen.tunnel).await?,
+            dns,
+            metrics: one("metrics", listen.metrics).await?,
         })
     }
 }
@@ -152,6 +173,32 @@ pub async fn run(
     });
 
     let background = TaskTracker::new();
+    let mut registry = prometheus_client::registry::Registry::default();
+    if let (Some(dns), Some((udp, tcp))) = (edge.config.dns.clone(), listeners.dns) {
+        let zones = Arc::new(Zones::new(dns, Arc::default()));
+        zones.metrics.register(&mut registry);
+        if let Ok(addr) = udp.local_addr() {
+            // Tests and scripts read the bound port from this line.
+            tracing::info!("listening on dns {addr}");
+        }
+        background.spawn(dns_source::run(
+            edge.state.clone(),
+            zones,
+            udp,
+            tcp,
+            shutdown.clone(),
+        ));
+    }
+    if let Some(listener) = listeners.metrics {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!("listening on metrics {addr}");
+        }
+        background.spawn(metrics::serve(
+            listener,
+            Arc::new(registry),
+            shutdown.clone(),
+        ));
+    }
     background.spawn(routes.follow(store.clone(), shutdown.clone()));
     background.spawn(close_deleted_tunnels(edge.clone()));
     background.spawn(keep_presence(edge.clone(), record));

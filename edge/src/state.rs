@@ -38,6 +38,9 @@ pub struct RouteRecord {
     /// Lower case, no trailing dot; may start with `*.`.
     pub hostname: String,
     pub tunnel_id: Uuid,
+    /// Split horizon: internal DNS askers get this address instead of the tunnel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -171,17 +174,20 @@ impl State {
             .collect()
     }
 
-    /// Routes `hostname` to a tunnel. Idempotent for the same tunnel; refused for another.
+    /// Routes `hostname` to a tunnel. Idempotent for the same tunnel (which may change the
+    /// direct address); refused for another.
     pub async fn route(
         &self,
         tunnel: &TunnelRecord,
         hostname: &str,
+        direct: Option<IpAddr>,
     ) -> Result<RouteRecord, StateError> {
         let host = hostname::normalize_route(hostname)
             .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
         let record = RouteRecord {
             hostname: host.clone(),
             tunnel_id: tunnel.id,
+            direct,
         };
         match self
             .store
@@ -196,10 +202,23 @@ impl State {
             Ok(_) => Ok(record),
             Err(Some(current)) => {
                 let existing: RouteRecord = decode(&current)?;
-                if existing.tunnel_id == tunnel.id {
+                if existing.tunnel_id != tunnel.id {
+                    Err(StateError::HostnameTaken(host, existing.tunnel_id))
+                } else if existing == record {
                     Ok(existing)
                 } else {
-                    Err(StateError::HostnameTaken(host, existing.tunnel_id))
+                    let key = format!("{ROUTES}{host}");
+                    let expect = Expect::ModRevision(current.mod_revision);
+                    match self
+                        .store
+                        .put_if(&key, encode(&record), None, expect)
+                        .await?
+                    {
+                        Ok(_) => Ok(record),
+                        Err(_) => Err(StateError::Store(StoreError::Backend(
+                            "route changed concurrently; retry".into(),
+                        ))),
+                    }
                 }
             }
             // Deleted between the check and now: try once more would race again; report it.
@@ -207,6 +226,18 @@ impl State {
                 "route changed concurrently; retry".into(),
             ))),
         }
+    }
+
+    /// Removes the route for `hostname`; returns it if there was one.
+    pub async fn delete_route(&self, hostname: &str) -> Result<Option<RouteRecord>, StateError> {
+        let host = hostname::normalize_route(hostname)
+            .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let key = format!("{ROUTES}{host}");
+        let Some(kv) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        self.store.delete(&key).await?;
+        Ok(Some(decode(&kv)?))
     }
 
     pub async fn routes(&self) -> Result<Vec<RouteRecord>, StateError> {

@@ -4,10 +4,12 @@
 //!
 //! - [`process`]: spawn a binary, follow its log, wait for a line or its exit.
 //! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`].
+//! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`origin`]: origin servers the tests put behind the tunnel.
 
 pub mod client;
+pub mod dns;
 pub mod origin;
 pub mod process;
 pub mod tunnel;

@@ -13,6 +13,8 @@ use regex::Regex;
 pub struct Binaries {
     pub edge: PathBuf,
     pub connector: PathBuf,
+    /// The standalone DNS server (`dns run`).
+    pub dns: PathBuf,
 }
 
 pub fn binaries() -> &'static Binaries {
@@ -43,6 +45,7 @@ pub fn binaries() -> &'static Binaries {
         Binaries {
             edge: target.join("debug/edge"),
             connector: target.join("debug/connector"),
+            dns: target.join("debug/dns"),
         }
     })
 }
@@ -72,7 +75,7 @@ impl Proc {
             .stderr(Stdio::piped())
             .env("NO_COLOR", "1");
         if std::env::var_os("RUST_LOG").is_none() {
-            command.env("RUST_LOG", "info");
+            command.env("RUST_LOG", "info,hickory_server=warn,hickory_proto=warn");
         }
         let mut child = command
             .spawn()

@@ -33,9 +33,20 @@ impl TestEdge {
 
     /// Starts an edge in `dir` (reusing its state) with the tunnel listener on `tunnel`.
     pub fn start_in(dir: tempfile::TempDir, extra: &str, tunnel: &str) -> TestEdge {
+        Self::start_with(dir, "", extra, tunnel)
+    }
+
+    /// Like [`TestEdge::start_in`], with more listeners (`listen_extra`, indented YAML lines such
+    /// as `  dns: 127.0.0.1:0\n`).
+    pub fn start_with(
+        dir: tempfile::TempDir,
+        listen_extra: &str,
+        extra: &str,
+        tunnel: &str,
+    ) -> TestEdge {
         let config = dir.path().join("edge.yml");
         let yaml = format!(
-            "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\ntls:\n  dev-ca: true\n{extra}"
+            "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\n{listen_extra}tls:\n  dev-ca: true\n{extra}"
         );
         std::fs::write(&config, yaml).expect("write edge.yml");
         let mut command = Command::new(&binaries().edge);
@@ -145,14 +156,21 @@ impl TestEdge {
     }
 
     /// Routes `host` to the tunnel and waits until this edge has loaded the route.
-    pub fn route(&self, tunnel: &Tunnel, host: &str) {
+    pub fn route(&self, tunnel: &Tunnel, host: &str) -> String {
+        self.route_with(tunnel, host, &[])
+    }
+
+    /// [`TestEdge::route`] with more arguments (`--direct IP`); returns what the command printed.
+    pub fn route_with(&self, tunnel: &Tunnel, host: &str, more: &[&str]) -> String {
         let from = self.proc.log_len();
-        self.cli_ok(&["tunnel", "route", "dns", &tunnel.name, host]);
+        let printed =
+            self.cli_ok(&[&["tunnel", "route", "dns", &tunnel.name, host], more].concat());
         self.proc.wait_for_from(
             from,
             &format!("route added.*hostname={}", regex::escape(host)),
             READY,
         );
+        printed
     }
 }
 

@@ -1,0 +1,100 @@
+//! `dns run --config edge.yml`: Tether's authoritative DNS on its own, answering from the same
+//! store (the `state-dir` of edge.yml) as the edges. Listens on `--listen`, else `listen.dns`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tether_dns::server::Zones;
+use tether_edge::cli::{init_logs, wait_for_signal, LogFormat};
+use tether_edge::config::EdgeConfig;
+use tether_edge::state::State;
+use tether_edge::store::SqliteStore;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser, Debug)]
+#[command(name = "dns", version, about = "Tether's authoritative DNS server")]
+struct Cli {
+    /// Path to edge.yml (its `dns:` section and `state-dir`).
+    #[arg(long, global = true, default_value = "edge.yml")]
+    config: PathBuf,
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the zones over UDP and TCP.
+    Run {
+        /// Where to listen (UDP and TCP); default `listen.dns` from the config.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Prometheus `/metrics` address; default none.
+        #[arg(long)]
+        metrics: Option<SocketAddr>,
+    },
+}
+
+const EXIT_CONFIG: i32 = 64;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    let config = match EdgeConfig::load(&cli.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(EXIT_CONFIG);
+        }
+    };
+    let Command::Run { listen, metrics } = cli.command;
+    if let Err(e) = run(config, listen, metrics).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(
+    config: EdgeConfig,
+    listen: Option<SocketAddr>,
+    metrics: Option<SocketAddr>,
+) -> anyhow::Result<()> {
+    let source = config.source.display().to_string();
+    let dns = config.dns.clone().ok_or_else(|| {
+        anyhow::anyhow!("{source}: no `dns:` section; list the zones to serve (see docs/dns.md)")
+    })?;
+    let addr = listen.or(config.listen.dns).ok_or_else(|| {
+        anyhow::anyhow!("{source}: no address to listen on: set listen.dns or pass --listen")
+    })?;
+    let (udp, tcp) = tether_dns::server::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bind dns listener on {addr}: {e}"))?;
+    tracing::info!("listening on dns {}", udp.local_addr()?);
+    let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
+    let zones = Arc::new(Zones::new(dns, Arc::default()));
+    let shutdown = CancellationToken::new();
+    if let Some(addr) = metrics {
+        let mut registry = prometheus_client::registry::Registry::default();
+        zones.metrics.register(&mut registry);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot bind metrics listener on {addr}: {e}"))?;
+        tracing::info!("listening on metrics {}", listener.local_addr()?);
+        tokio::spawn(tether_edge::metrics::serve(
+            listener,
+            Arc::new(registry),
+            shutdown.clone(),
+        ));
+    }
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        signal.cancel();
+    });
+    tether_edge::dns_source::run(state, zones, udp, tcp, shutdown).await;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! An edge serving DNS (`listen.dns`), and the real `dig` and `kdig` pointed at it.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::tunnel::{TestEdge, Tunnel};
+use crate::READY;
+
+/// The `dns:` section the DNS tests use: zone example.test with in-zone name server, static
+/// records (a large TXT set for truncation, a TXT beside which a route must be flattened),
+/// split horizon for 127.0.0.2, transfers for 127.0.0.3, per-address rate limiting.
+pub const DNS_CONFIG: &str = "advertise:
+  addresses: [127.0.0.1]
+dns:
+  tunnel-zone: tunnels.example.test
+  ttl: 30s
+  internal-networks: [127.0.0.2/32]
+  transfer-allow: [127.0.0.3]
+  rate-limit:
+    ipv4-prefix: 32
+  zones:
+    - name: example.test
+      name-servers:
+        - name: ns1.example.test
+          addresses: [127.0.0.1]
+      soa:
+        ttl: 1h
+        minimum: 60s
+      records:
+        - \"busy 300 IN TXT \\\"keep me\\\"\"
+        - \"mail 300 IN A 192.0.2.25\"
+        - \"@ 300 IN MX 10 mail\"
+";
+
+pub struct DnsEdge {
+    pub edge: TestEdge,
+    pub tunnel: Tunnel,
+    pub port: u16,
+}
+
+impl DnsEdge {
+    /// An edge with `DNS_CONFIG` plus `records` (zone-file lines) in the zone, and one tunnel
+    /// `t1` with no session yet.
+    pub fn start(records: &[&str]) -> DnsEdge {
+        let mut config = DNS_CONFIG.to_string();
+        for r in records {
+            config.push_str(&format!("        - \"{}\"\n", r.replace('"', "\\\"")));
+        }
+        Self::start_config(&config)
+    }
+
+    pub fn start_config(config: &str) -> DnsEdge {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let edge = TestEdge::start_with(
+            dir,
+            "  dns: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n",
+            config,
+            "127.0.0.1:0",
+        );
+        let port = edge.addr("dns").port();
+        let tunnel = edge.create_tunnel("t1");
+        DnsEdge { edge, tunnel, port }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("{}.tunnels.example.test.", self.tunnel.id)
+    }
+
+    /// Runs `dig @127.0.0.1 -p PORT ARGS` and returns its output.
+    pub fn dig(&self, args: &[&str]) -> String {
+        dig_at(self.edge.addr("dns"), args)
+    }
+
+    /// Runs `kdig @127.0.0.1 -p PORT ARGS`.
+    pub fn kdig(&self, args: &[&str]) -> String {
+        let out = Command::new("kdig")
+            .args([
+                "@127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "+time=2",
+                "+retry=1",
+            ])
+            .args(args)
+            .output()
+            .expect("run kdig (apt-get install knot-dnsutils)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Asks until the answer section of `dig NAME TYPE` contains `wanted` (the zones follow the
+    /// store within a watch interval); returns the last full output.
+    pub fn wait_answer(&self, name: &str, qtype: &str, wanted: &str) -> String {
+        wait_answer_at(self.edge.addr("dns"), name, qtype, wanted)
+    }
+}
+
+pub fn dig_at(addr: SocketAddr, args: &[&str]) -> String {
+    let out = Command::new("dig")
+        .args([
+            &format!("@{}", addr.ip()),
+            "-p",
+            &addr.port().to_string(),
+            "+time=2",
+            "+tries=2",
+        ])
+        .args(args)
+        .output()
+        .expect("run dig (apt-get install bind9-dnsutils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn wait_answer_at(addr: SocketAddr, name: &str, qtype: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + READY;
+    loop {
+        let out = dig_at(addr, &[name, qtype]);
+        if section(&out, "ANSWER").iter().any(|l| l.contains(wanted)) {
+            return out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} {qtype} never answered `{wanted}`; last answer:\n{out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The records of one section (`ANSWER`, `AUTHORITY`, `ADDITIONAL`) of dig's output, as
+/// whitespace-normalized lines.
+pub fn section(dig: &str, name: &str) -> Vec<String> {
+    let header = format!(";; {name} SECTION:");
+    dig.lines()
+        .skip_while(|l| !l.starts_with(&header))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// The `status:` of dig's header line.
+pub fn status(dig: &str) -> String {
+    dig.split("status: ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .unwrap_or("(no reply)")
+        .to_string()
+}
+
+/// dig's `flags:` of the header (e.g. `qr aa rd`).
+pub fn flags(dig: &str) -> Vec<String> {
+    dig.lines()
+        .find(|l| l.starts_with(";; flags:"))
+        .and_then(|l| l.trim_start_matches(";; flags:").split(';').next())
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
