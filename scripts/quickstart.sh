@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Runs a complete Tether tunnel on loopback: an edge with its dev CA, a tunnel created and routed,
-# and a connector serving the built-in hello_world service. Prints what to try; Ctrl-C stops it.
+# Runs a complete Tether tunnel on loopback: an edge with its dev CA and its authoritative DNS for
+# example.test, a tunnel created and routed, and a connector serving the built-in hello_world
+# service. Prints what to try; Ctrl-C stops it.
 #
-# Ports can be changed with TETHER_HTTP_PORT, TETHER_HTTPS_PORT and TETHER_TUNNEL_PORT.
+# Ports can be changed with TETHER_HTTP_PORT, TETHER_HTTPS_PORT, TETHER_TUNNEL_PORT and
+# TETHER_DNS_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HTTP_PORT=${TETHER_HTTP_PORT:-8080}
 HTTPS_PORT=${TETHER_HTTPS_PORT:-8443}
 TUNNEL_PORT=${TETHER_TUNNEL_PORT:-7844}
+DNS_PORT=${TETHER_DNS_PORT:-8053}
 HOST=hello.example.test
 WORK=.tether/quickstart
 
@@ -24,8 +27,18 @@ listen:
   http: 127.0.0.1:$HTTP_PORT
   https: 127.0.0.1:$HTTPS_PORT
   tunnel: 127.0.0.1:$TUNNEL_PORT
+  dns: 127.0.0.1:$DNS_PORT       # UDP and TCP
 tls:
   dev-ca: true   # issues certificates for routed hostnames from the edge's own CA (state/ca.pem)
+advertise:
+  addresses: [127.0.0.1]         # what DNS answers for this edge
+dns:
+  tunnel-zone: tunnels.example.test
+  zones:
+    - name: example.test
+      name-servers:
+        - name: ns1.example.test
+          addresses: [127.0.0.1]
 YAML
 
 pids=()
@@ -75,6 +88,7 @@ Tether is running on loopback (files and logs in $DIR).
 Try it:
   curl --cacert $DIR/state/ca.pem --resolve $HOST:$HTTPS_PORT:127.0.0.1 https://$HOST:$HTTPS_PORT/
   curl -H 'Host: $HOST' http://127.0.0.1:$HTTP_PORT/
+  dig @127.0.0.1 -p $DNS_PORT $HOST     # CNAME to the tunnel's endpoint, then the edge's address
   $BIN/edge tunnel list --config $DIR/edge.yml
 
 Press Ctrl-C to stop.
@@ -82,6 +96,9 @@ TXT
 if [ "${TETHER_QUICKSTART_CHECK:-}" = 1 ]; then
   # Used by the test suite: prove the printed curl line works, then exit.
   curl -fsS --cacert "$DIR/state/ca.pem" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" "https://$HOST:$HTTPS_PORT/" | head -1
+  if command -v dig >/dev/null; then
+    dig @127.0.0.1 -p "$DNS_PORT" +noall +answer "$HOST" | tee /dev/stderr | grep -qE "IN[[:space:]]+A[[:space:]]+127\.0\.0\.1"
+  fi
   exit 0
 fi
 wait

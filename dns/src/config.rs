@@ -302,6 +302,19 @@ fn zone(z: &RawZone, at: &[&str], locate: Locate) -> Result<ZoneConfig, ConfigEr
         let at_rec = [at, &["records", &idx]].concat();
         records.extend(static_record(line, &origin, soa.ttl, &at_rec, locate)?);
     }
+    for (i, r) in records.iter().enumerate() {
+        let beside = |o: &Record| o.name == r.name && o.record_type() != RecordType::CNAME;
+        if r.record_type() == RecordType::CNAME && records.iter().any(beside) {
+            let idx = i.to_string();
+            return Err(locate(
+                &[at, &["records", &idx]].concat(),
+                format!(
+                    "{} has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)",
+                    r.name
+                ),
+            ));
+        }
+    }
     Ok(ZoneConfig {
         origin,
         name_servers,
@@ -427,6 +440,15 @@ mod tests {
         .unwrap_err();
         assert!(e.message.contains("glue"), "{e}");
         assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn a_cname_must_stand_alone() {
+        let e = parse(&format!(
+            "{ZONE}    records:\n      - \"www CNAME app\"\n      - \"www TXT hi\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("stand alone"), "{e}");
     }
 
     #[test]

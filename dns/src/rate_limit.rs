@@ -60,7 +60,7 @@ impl ResponseRateLimit {
         let n = self.limited.fetch_add(1, Ordering::Relaxed);
         match self.config.slip {
             0 => Verdict::Drop,
-            slip if n % slip == 0 => Verdict::Slip,
+            slip if n.is_multiple_of(slip) => Verdict::Slip,
             _ => Verdict::Drop,
         }
     }

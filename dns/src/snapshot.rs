@@ -170,7 +170,9 @@ impl Snapshot {
             let key = LowerName::new(&host);
             let flatten = key == z.origin || z.nodes.get(&key).is_some_and(|n| !n.sets.is_empty());
             let node = z.nodes.entry(key).or_default();
-            if flatten {
+            if flatten && node.get(RecordType::CNAME).is_some() {
+                tracing::warn!(host = %host, "route not published in DNS: the config has a CNAME at this name");
+            } else if flatten {
                 // Records from config at this name win over the flattened ones of their type.
                 for a in address_records(&host, addrs, config.ttl) {
                     if !occupied.contains(&(LowerName::new(&host), a.record_type())) {
