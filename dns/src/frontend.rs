@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
 use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
-use hickory_proto::rr::{Record, RecordType};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::net::NetError;
@@ -102,6 +102,13 @@ impl RequestHandler for Frontend {
                 .inc();
         };
         let src = request.src().ip();
+        // Only class IN is served (CHAOS `version.bind` and the like are refused, as by NSD
+        // without `hide-version: no`).
+        if query.is_some_and(|q| q.query_class() != DNSClass::IN) {
+            let info = self.refuse(request, response_handle).await;
+            count(rcode_label(info.response_code));
+            return info;
+        }
         if matches!(qtype, Some(RecordType::AXFR | RecordType::IXFR))
             && !allowed(&self.transfer_allow, src)
         {

@@ -26,20 +26,25 @@ pub struct TetherZone {
 }
 
 /// Who is asking, for split horizon: the client subnet a resolver reports (RFC 7871), else the
-/// address the query came from.
-pub fn asker(src: IpAddr, edns: Option<&Edns>) -> IpAddr {
+/// address the query came from. A source prefix of 0 means the resolver keeps the client's
+/// address to itself: the resolver is the asker then.
+pub fn asker(src: IpAddr, edns: Option<&Edns>) -> IpNet {
     match edns.and_then(|e| e.option(EdnsCode::Subnet)) {
-        Some(EdnsOption::Subnet(subnet)) => subnet.addr(),
-        _ => src,
+        Some(EdnsOption::Subnet(subnet)) if subnet.source_prefix() > 0 => {
+            IpNet::new(subnet.addr(), subnet.source_prefix())
+                .map(|n| n.trunc())
+                .unwrap_or_else(|_| IpNet::from(src))
+        }
+        _ => IpNet::from(match src {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
+            v4 => v4,
+        }),
     }
 }
 
-pub fn is_internal(networks: &[IpNet], ip: IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-        v4 => v4,
-    };
-    networks.iter().any(|n| n.contains(&ip))
+/// Internal when an internal network holds the whole asking subnet.
+pub fn is_internal(networks: &[IpNet], asker: IpNet) -> bool {
+    networks.iter().any(|n| n.contains(&asker))
 }
 
 type Flow = LookupControlFlow<AuthLookup>;

@@ -46,6 +46,9 @@ fn names_outside_hosted_zones_are_refused_without_aa() {
     assert_eq!(status(&out), "REFUSED", "{out}");
     assert!(!flags(&out).contains(&"aa".into()), "{out}");
     assert!(section(&out, "ANSWER").is_empty(), "{out}");
+    // Only class IN is served.
+    let chaos = d.dig(&["example.test", "CH", "SOA"]);
+    assert_eq!(status(&chaos), "REFUSED", "{chaos}");
 }
 
 #[test]
@@ -339,6 +342,9 @@ fn split_horizon_by_source_address_and_client_subnet() {
         section(&outside_ecs, "ANSWER")[0].contains("CNAME"),
         "{outside_ecs}"
     );
+    // A subnet only partly inside the internal network is not internal.
+    let wide = d.dig(&["+subnet=127.0.0.0/24", "git.example.test", "A"]);
+    assert!(section(&wide, "ANSWER")[0].contains("CNAME"), "{wide}");
     // Names without a direct address answer everyone alike: scope 0.
     let plain = d.dig(&["+subnet=192.0.2.0/24", "mail.example.test", "A"]);
     assert!(plain.contains("CLIENT-SUBNET: 192.0.2.0/24/0"), "{plain}");
