@@ -3,6 +3,7 @@
 # run, NSD serving the same zone (taken from Tether by AXFR), rate limiting off on both,
 # alternated ROUNDS times. Prints QPS of each and the ratio.
 # Usage: scripts/bench-dns.sh [ROUNDS] [SECONDS]   (default 3 rounds of 10 s; needs dnsperf, nsd, dig)
+# TETHER_PROFILE=FILE records a perf profile of the edge during the first Tether run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -46,6 +47,7 @@ dns:
         - "@ 300 IN MX 10 mail"
 YAML
 "$BIN/edge" run --config edge.yml > edge.log 2>&1 & pids+=($!)
+EDGE_PID=$!
 wait_for edge.log "edge ready"
 # 20 tunnels with 5 routed hostnames each: 100 CNAMEs into 20 endpoint names.
 for t in $(seq 20); do
@@ -105,6 +107,9 @@ qps() { dnsperf -s 127.0.0.1 -p "$1" -d queries.txt -l "$SECS" -c 4 -q 200 2>&1 
 echo "round  tether_qps  nsd_qps  ratio"
 ratios=()
 for r in $(seq "$ROUNDS"); do
+  if [ -n "${TETHER_PROFILE:-}" ] && [ "$r" = 1 ]; then
+    perf record -o "$TETHER_PROFILE" -F 999 -g -p "$EDGE_PID" -- sleep "$SECS" >/dev/null 2>&1 &
+  fi
   t=$(qps "$TETHER_PORT"); n=$(qps "$NSD_PORT")
   ratio=$(python3 -c "print(f'{$t/$n:.3f}')")
   ratios+=("$ratio")

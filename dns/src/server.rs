@@ -60,11 +60,10 @@ impl Zones {
 /// How long a TCP client may stay idle between queries (RFC 7766 §6.2.3 suggests seconds).
 const TCP_IDLE: Duration = Duration::from_secs(10);
 
-/// Serves the zones on `udp` and `tcp` until `shutdown`.
+/// Serves the zones on `sockets` until `shutdown`.
 pub async fn serve(
     zones: &Zones,
-    udp: UdpSocket,
-    tcp: TcpListener,
+    sockets: Sockets,
     shutdown: CancellationToken,
 ) -> Result<(), hickory_server::net::NetError> {
     let mut catalog = Catalog::new();
@@ -86,22 +85,59 @@ pub async fn serve(
         metrics: zones.metrics.clone(),
     };
     let mut server = Server::new(frontend);
-    server.register_socket(udp);
-    server.register_listener(tcp, TCP_IDLE, 64 * 1024);
+    for udp in sockets.udp {
+        server.register_socket(udp);
+    }
+    server.register_listener(sockets.tcp, TCP_IDLE, 64 * 1024);
     tokio::select! {
         result = server.block_until_done() => result,
         _ = shutdown.cancelled() => server.shutdown_gracefully().await,
     }
 }
 
-/// Binds UDP and TCP on the same address. With port 0 the UDP socket picks the port and TCP takes
-/// the same one, retrying with a new port if another TCP socket already holds it.
-pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+/// The bound sockets of one DNS listener: UDP and TCP on one port.
+pub struct Sockets {
+    /// One per core, bound with SO_REUSEPORT: the kernel spreads clients across them, so
+    /// receiving and sending (most of the cost of a UDP answer) run on every core, not one.
+    pub udp: Vec<UdpSocket>,
+    pub tcp: TcpListener,
+}
+
+impl Sockets {
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+fn reuseport_udp(addr: std::net::SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    // Room for bursts while a core is busy (the kernel caps it at net.core.rmem_max).
+    let _ = socket.set_recv_buffer_size(4 << 20);
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// Binds UDP and TCP on the same address. With port 0 the first UDP socket picks the port and the
+/// others take the same one, retrying with a new port if another socket already holds it.
+pub async fn bind(addr: std::net::SocketAddr) -> std::io::Result<Sockets> {
+    let count = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut last = None;
     for _ in 0..16 {
-        let udp = UdpSocket::bind(addr).await?;
-        match TcpListener::bind(udp.local_addr()?).await {
-            Ok(tcp) => return Ok((udp, tcp)),
+        let first = reuseport_udp(addr)?;
+        let bound = first.local_addr()?;
+        let attempt = async {
+            let mut udp = vec![first];
+            for _ in 1..count {
+                udp.push(reuseport_udp(bound)?);
+            }
+            let tcp = TcpListener::bind(bound).await?;
+            Ok::<_, std::io::Error>(Sockets { udp, tcp })
+        };
+        match attempt.await {
+            Ok(sockets) => return Ok(sockets),
             Err(e) if addr.port() == 0 => last = Some(e),
             Err(e) => return Err(e),
         }

@@ -103,19 +103,18 @@ async fn refresh(state: &State, zones: &Zones) {
     }
 }
 
-/// Runs the DNS server on `udp`/`tcp` from the store until `shutdown`: reads the state once
+/// Runs the DNS server on `sockets` from the store until `shutdown`: reads the state once
 /// before answering anything, then follows it. Queries that arrive before the first read wait in
 /// the socket buffers.
 pub async fn run(
     state: State,
     zones: Arc<Zones>,
-    udp: tokio::net::UdpSocket,
-    tcp: tokio::net::TcpListener,
+    sockets: tether_dns::server::Sockets,
     shutdown: CancellationToken,
 ) {
     refresh(&state, &zones).await;
     let following = tokio::spawn(follow(state, zones.clone(), shutdown.clone()));
-    if let Err(e) = tether_dns::server::serve(&zones, udp, tcp, shutdown).await {
+    if let Err(e) = tether_dns::server::serve(&zones, sockets, shutdown).await {
         tracing::error!(error = %e, "dns server stopped");
     }
     following.abort();

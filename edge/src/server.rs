@@ -77,7 +77,7 @@ pub struct Listeners {
     pub https: Option<TcpListener>,
     pub tunnel: Option<TcpListener>,
     /// UDP and TCP on one port.
-    pub dns: Option<(tokio::net::UdpSocket, TcpListener)>,
+    pub dns: Option<tether_dns::server::Sockets>,
     pub metrics: Option<TcpListener>,
 }
 
@@ -174,18 +174,17 @@ pub async fn run(
 
     let background = TaskTracker::new();
     let mut registry = prometheus_client::registry::Registry::default();
-    if let (Some(dns), Some((udp, tcp))) = (edge.config.dns.clone(), listeners.dns) {
+    if let (Some(dns), Some(sockets)) = (edge.config.dns.clone(), listeners.dns) {
         let zones = Arc::new(Zones::new(dns, Arc::default()));
         zones.metrics.register(&mut registry);
-        if let Ok(addr) = udp.local_addr() {
+        if let Ok(addr) = sockets.local_addr() {
             // Tests and scripts read the bound port from this line.
             tracing::info!("listening on dns {addr}");
         }
         background.spawn(dns_source::run(
             edge.state.clone(),
             zones,
-            udp,
-            tcp,
+            sockets,
             shutdown.clone(),
         ));
     }

@@ -70,10 +70,10 @@ async fn run(
     let addr = listen.or(config.listen.dns).ok_or_else(|| {
         anyhow::anyhow!("{source}: no address to listen on: set listen.dns or pass --listen")
     })?;
-    let (udp, tcp) = tether_dns::server::bind(addr)
+    let sockets = tether_dns::server::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot bind dns listener on {addr}: {e}"))?;
-    tracing::info!("listening on dns {}", udp.local_addr()?);
+    tracing::info!("listening on dns {}", sockets.local_addr()?);
     let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
     let zones = Arc::new(Zones::new(dns, Arc::default()));
     let shutdown = CancellationToken::new();
@@ -95,6 +95,6 @@ async fn run(
         wait_for_signal().await;
         signal.cancel();
     });
-    tether_edge::dns_source::run(state, zones, udp, tcp, shutdown).await;
+    tether_edge::dns_source::run(state, zones, sockets, shutdown).await;
     Ok(())
 }
