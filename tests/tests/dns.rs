@@ -5,6 +5,17 @@ use std::time::Duration;
 
 use tests::dns::{flags, section, status, DnsEdge};
 
+/// kdig's header flags (`;; Flags: qr aa rd; QUERY: …`).
+fn kdig_flags(out: &str) -> Vec<String> {
+    out.lines()
+        .find(|l| l.starts_with(";; Flags:"))
+        .and_then(|l| l.trim_start_matches(";; Flags:").split(';').next())
+        .unwrap_or("")
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
 #[test]
 fn route_is_a_cname_answered_with_the_endpoint_address_in_one_query() {
     let d = DnsEdge::start(&[]);
@@ -46,6 +57,9 @@ fn names_outside_hosted_zones_are_refused_without_aa() {
     assert_eq!(status(&out), "REFUSED", "{out}");
     assert!(!flags(&out).contains(&"aa".into()), "{out}");
     assert!(section(&out, "ANSWER").is_empty(), "{out}");
+    let k = d.kdig(&["www.example.com", "A"]);
+    assert!(k.contains("status: REFUSED"), "{k}");
+    assert!(!kdig_flags(&k).contains(&"aa".to_string()), "{k}");
     // Only class IN is served.
     let chaos = d.dig(&["example.test", "CH", "SOA"]);
     assert_eq!(status(&chaos), "REFUSED", "{chaos}");
@@ -73,6 +87,15 @@ fn negative_answers_carry_the_soa_with_the_negative_ttl() {
         "{nodata}"
     );
 
+    let k = d.kdig(&["nope.example.test", "A"]);
+    assert!(k.contains("status: NXDOMAIN"), "{k}");
+    assert!(kdig_flags(&k).contains(&"aa".to_string()), "{k}");
+    assert!(
+        regex::Regex::new(r"example\.test\.\s+60\s+IN\s+SOA")
+            .unwrap()
+            .is_match(&k),
+        "{k}"
+    );
     // The positive SOA keeps its own TTL.
     let positive = d.dig(&["example.test", "SOA"]);
     assert!(
@@ -88,6 +111,8 @@ fn edns_versions_above_zero_get_badvers_and_unknown_options_are_ignored() {
     assert_eq!(status(&bad), "BADVERS", "{bad}");
     assert!(bad.contains("EDNS: version: 0"), "{bad}");
 
+    let k = d.kdig(&["+edns=1", "mail.example.test", "A"]);
+    assert!(k.contains("status: BADVERS"), "{k}");
     let unknown = d.dig(&["+ednsopt=65001:abcd", "mail.example.test", "A"]);
     assert_eq!(status(&unknown), "NOERROR", "{unknown}");
     assert_eq!(
@@ -95,6 +120,11 @@ fn edns_versions_above_zero_get_badvers_and_unknown_options_are_ignored() {
         vec!["mail.example.test. 300 IN A 192.0.2.25"]
     );
     assert!(unknown.contains("EDNS: version: 0"), "{unknown}");
+    let k = d.kdig(&["+ednsopt=65001:abcd", "mail.example.test", "A"]);
+    assert!(
+        k.contains("status: NOERROR") && k.contains("192.0.2.25"),
+        "{k}"
+    );
 }
 
 #[test]
@@ -128,6 +158,12 @@ fn any_is_answered_minimally_and_case_is_preserved() {
         .collect();
     assert_eq!(types.len(), 1, "ANY gets one RRset (RFC 8482): {out}");
 
+    let k = d.kdig(&["example.test", "ANY"]);
+    assert!(k.contains("status: NOERROR"), "{k}");
+    assert!(
+        k.contains("ANSWER: 1;") || k.contains("ANSWER: 1,"),
+        "one RRset: {k}"
+    );
     let mixed = d.dig(&["MaIl.ExAmPlE.tEsT", "A"]);
     assert!(mixed.contains(";MaIl.ExAmPlE.tEsT.\t\tIN\tA"), "{mixed}");
     assert_eq!(
@@ -350,6 +386,16 @@ fn split_horizon_by_source_address_and_client_subnet() {
     assert!(plain.contains("CLIENT-SUBNET: 192.0.2.0/24/0"), "{plain}");
     let k = d.kdig(&["-b", "127.0.0.2", "git.example.test", "A"]);
     assert!(k.contains("A\t10.0.0.5"), "{k}");
+    let k = d.kdig(&["+subnet=127.0.0.2/32", "git.example.test", "A"]);
+    assert!(k.contains("A\t10.0.0.5"), "{k}");
+    let k = d.kdig(&[
+        "-b",
+        "127.0.0.2",
+        "+subnet=192.0.2.0/24",
+        "git.example.test",
+        "A",
+    ]);
+    assert!(k.contains("CNAME") && !k.contains("10.0.0.5"), "{k}");
 }
 
 #[test]
