@@ -49,6 +49,20 @@ pub fn init_logs(format: LogFormat) {
     }
 }
 
+/// sysexits.h EX_CONFIG-style exit for a bad configuration (EX_USAGE, 64, as linkerd does).
+pub const EXIT_CONFIG: i32 = 64;
+
+/// Loads edge.yml, or prints the error (file:line: what and how to fix) and exits with 64.
+pub fn load_config_or_exit(path: &Path) -> EdgeConfig {
+    match EdgeConfig::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(EXIT_CONFIG);
+        }
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};

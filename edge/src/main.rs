@@ -7,20 +7,11 @@ use tether_edge::config::EdgeConfig;
 use tether_edge::server::{self, Listeners};
 use tokio_util::sync::CancellationToken;
 
-/// sysexits.h EX_CONFIG-style exit for a bad configuration (EX_USAGE, 64, as linkerd does).
-const EXIT_CONFIG: i32 = 64;
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     init_logs(cli.log_format);
-    let config = match EdgeConfig::load(&cli.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(EXIT_CONFIG);
-        }
-    };
+    let config = cli::load_config_or_exit(&cli.config);
     let result = match cli.command {
         Command::Run => run(config).await,
         Command::Tunnel(cmd) => cli::tunnel_command(&config, cmd).await,

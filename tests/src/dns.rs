@@ -111,16 +111,20 @@ pub fn dig_at(addr: SocketAddr, args: &[&str]) -> String {
 }
 
 pub fn wait_answer_at(addr: SocketAddr, name: &str, qtype: &str, wanted: &str) -> String {
+    let mut out = String::new();
+    eventually(&format!("{name} {qtype} answering `{wanted}`"), || {
+        out = dig_at(addr, &[name, qtype]);
+        section(&out, "ANSWER").iter().any(|l| l.contains(wanted))
+    });
+    out
+}
+
+/// Asks `done` again (every 50 ms) until it is true; fails the test after [`READY`]. For state
+/// that reaches DNS through the store's watch.
+pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + READY;
-    loop {
-        let out = dig_at(addr, &[name, qtype]);
-        if section(&out, "ANSWER").iter().any(|l| l.contains(wanted)) {
-            return out;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} {qtype} never answered `{wanted}`; last answer:\n{out}"
-        );
+    while !done() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -146,11 +150,11 @@ pub fn status(dig: &str) -> String {
         .to_string()
 }
 
-/// dig's `flags:` of the header (e.g. `qr aa rd`).
+/// The header flags (e.g. `qr aa rd`) in dig's (`;; flags:`) or kdig's (`;; Flags:`) output.
 pub fn flags(dig: &str) -> Vec<String> {
     dig.lines()
-        .find(|l| l.starts_with(";; flags:"))
-        .and_then(|l| l.trim_start_matches(";; flags:").split(';').next())
+        .find_map(|l| l.strip_prefix(";; flags:").or(l.strip_prefix(";; Flags:")))
+        .and_then(|l| l.split(';').next())
         .unwrap_or("")
         .split_whitespace()
         .map(String::from)

@@ -3,18 +3,7 @@
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use tests::dns::{flags, section, status, DnsEdge};
-
-/// kdig's header flags (`;; Flags: qr aa rd; QUERY: …`).
-fn kdig_flags(out: &str) -> Vec<String> {
-    out.lines()
-        .find(|l| l.starts_with(";; Flags:"))
-        .and_then(|l| l.trim_start_matches(";; Flags:").split(';').next())
-        .unwrap_or("")
-        .split_whitespace()
-        .map(String::from)
-        .collect()
-}
+use tests::dns::{eventually, flags, section, status, DnsEdge};
 
 #[test]
 fn route_is_a_cname_answered_with_the_endpoint_address_in_one_query() {
@@ -59,7 +48,7 @@ fn names_outside_hosted_zones_are_refused_without_aa() {
     assert!(section(&out, "ANSWER").is_empty(), "{out}");
     let k = d.kdig(&["www.example.com", "A"]);
     assert!(k.contains("status: REFUSED"), "{k}");
-    assert!(!kdig_flags(&k).contains(&"aa".to_string()), "{k}");
+    assert!(!flags(&k).contains(&"aa".to_string()), "{k}");
     // Only class IN is served.
     let chaos = d.dig(&["example.test", "CH", "SOA"]);
     assert_eq!(status(&chaos), "REFUSED", "{chaos}");
@@ -89,7 +78,7 @@ fn negative_answers_carry_the_soa_with_the_negative_ttl() {
 
     let k = d.kdig(&["nope.example.test", "A"]);
     assert!(k.contains("status: NXDOMAIN"), "{k}");
-    assert!(kdig_flags(&k).contains(&"aa".to_string()), "{k}");
+    assert!(flags(&k).contains(&"aa".to_string()), "{k}");
     assert!(
         regex::Regex::new(r"example\.test\.\s+60\s+IN\s+SOA")
             .unwrap()
@@ -302,28 +291,18 @@ fn route_and_tunnel_changes_appear_without_restart_and_bump_the_serial() {
 
     d.edge
         .cli_ok(&["tunnel", "route", "delete", "later.example.test"]);
-    let deadline = std::time::Instant::now() + tests::READY;
-    while status(&d.dig(&["later.example.test", "A"])) != "NXDOMAIN" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "route delete never reached DNS"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("route delete reaching DNS", || {
+        status(&d.dig(&["later.example.test", "A"])) == "NXDOMAIN"
+    });
     assert!(serial(&d) > after);
 
     d.edge.route(&d.tunnel, "gone.example.test");
     d.wait_answer("gone.example.test", "A", "127.0.0.1");
     d.edge.cli_ok(&["tunnel", "delete", "t1"]);
-    while status(&d.dig(&["gone.example.test", "A"])) != "NXDOMAIN"
-        || status(&d.dig(&[&d.endpoint(), "A"])) != "NXDOMAIN"
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "tunnel delete never reached DNS"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("tunnel delete reaching DNS", || {
+        status(&d.dig(&["gone.example.test", "A"])) == "NXDOMAIN"
+            && status(&d.dig(&[&d.endpoint(), "A"])) == "NXDOMAIN"
+    });
 }
 
 #[test]
@@ -425,18 +404,13 @@ fn endpoint_answers_the_edges_that_hold_the_tunnel() {
     let _connector = d
         .edge
         .connect(&d.tunnel, "ingress:\n  - service: hello_world\n");
-    let deadline = std::time::Instant::now() + tests::READY;
-    loop {
-        let answer = section(&d.dig(&[&d.endpoint(), "A"]), "ANSWER");
-        if answer == vec![format!("{} 30 IN A 127.0.0.1", d.endpoint())] {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "endpoint still {answer:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually(
+        "the endpoint answering only the edge with the session",
+        || {
+            section(&d.dig(&[&d.endpoint(), "A"]), "ANSWER")
+                == vec![format!("{} 30 IN A 127.0.0.1", d.endpoint())]
+        },
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tether_dns::server::Zones;
-use tether_edge::cli::{init_logs, wait_for_signal, LogFormat};
+use tether_edge::cli::{init_logs, load_config_or_exit, wait_for_signal, LogFormat};
 use tether_edge::config::EdgeConfig;
 use tether_edge::state::State;
 use tether_edge::store::SqliteStore;
@@ -38,19 +38,11 @@ enum Command {
     },
 }
 
-const EXIT_CONFIG: i32 = 64;
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
     init_logs(cli.log_format);
-    let config = match EdgeConfig::load(&cli.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(EXIT_CONFIG);
-        }
-    };
+    let config = load_config_or_exit(&cli.config);
     let Command::Run { listen, metrics } = cli.command;
     if let Err(e) = run(config, listen, metrics).await {
         eprintln!("error: {e:#}");
