@@ -56,10 +56,12 @@ for t in $(seq 20); do
     "$BIN/edge" tunnel route dns "t$t" "app$t-$h.example.test" --config edge.yml >/dev/null
   done
 done
+ready=
 for _ in $(seq 100); do
-  [ "$(dig @127.0.0.1 -p "$TETHER_PORT" +short app20-5.example.test A | tail -1)" = 127.0.0.1 ] && break
+  [ "$(dig @127.0.0.1 -p "$TETHER_PORT" +short app20-5.example.test A | tail -1)" = 127.0.0.1 ] && { ready=1; break; }
   sleep 0.1
 done
+[ -n "$ready" ] || { echo "Tether never answered the routes"; cat edge.log; exit 1; }
 
 # The same zone for NSD, from Tether itself.
 dig @127.0.0.1 -p "$TETHER_PORT" +nocmd +nostats +nocomments example.test AXFR | grep -v '^;' | awk 'NF' | sed '$d' > example.test.zone
@@ -85,7 +87,9 @@ zone:
   zonefile: example.test.zone
 CONF
 nsd -d -c nsd.conf > nsd.out 2>&1 & pids+=($!)
-for _ in $(seq 100); do dig @127.0.0.1 -p "$NSD_PORT" +short www.example.test A | grep -q 192.0.2.10 && break; sleep 0.1; done
+ready=
+for _ in $(seq 100); do dig @127.0.0.1 -p "$NSD_PORT" +short www.example.test A | grep -q 192.0.2.10 && { ready=1; break; }; sleep 0.1; done
+[ -n "$ready" ] || { echo "NSD never answered"; cat nsd.out nsd.log; exit 1; }
 
 # Queries: routed hostnames (CNAME + chased A), endpoint names, static names, NXDOMAIN, NS.
 {
@@ -94,13 +98,13 @@ for _ in $(seq 100); do dig @127.0.0.1 -p "$NSD_PORT" +short www.example.test A 
   for i in $(seq 20); do echo "www.example.test A"; echo "mail.example.test A"; echo "nope$i.example.test A"; done
   echo "example.test NS"; echo "example.test MX"
 } > queries.txt
-echo "zone: $(wc -l < example.test.zone) records; $(wc -l < queries.txt) distinct queries"
+echo "zone: $(wc -l < example.test.zone) records; $(wc -l < queries.txt) queries per pass, $(sort -u queries.txt | wc -l) distinct"
 
 # Both answer the same: compare one of each kind.
 for q in "app3-2.example.test A" "nope1.example.test A" "example.test MX"; do
   a=$(dig @127.0.0.1 -p "$TETHER_PORT" +noall +answer +authority $q | sort)
   b=$(dig @127.0.0.1 -p "$NSD_PORT" +noall +answer +authority $q | sort)
-  [ "$a" = "$b" ] || { echo "answers differ for $q:"; echo "$a"; echo "--- nsd:"; echo "$b"; }
+  [ "$a" = "$b" ] || { echo "answers differ for $q:"; echo "$a"; echo "--- nsd:"; echo "$b"; exit 1; }
 done
 
 qps() { dnsperf -s 127.0.0.1 -p "$1" -d queries.txt -l "$SECS" -c 4 -q 200 2>&1 | awk '/Queries per second/ { print $4 }'; }

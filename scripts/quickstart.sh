@@ -97,7 +97,14 @@ if [ "${TETHER_QUICKSTART_CHECK:-}" = 1 ]; then
   # Used by the test suite: prove the printed curl line works, then exit.
   curl -fsS --cacert "$DIR/state/ca.pem" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" "https://$HOST:$HTTPS_PORT/" | head -1
   if command -v dig >/dev/null; then
-    dig @127.0.0.1 -p "$DNS_PORT" +noall +answer "$HOST" | tee /dev/stderr | grep -qE "IN[[:space:]]+A[[:space:]]+127\.0\.0\.1"
+    # The DNS follows the store within a watch interval: ask until the chain is there (30 s at most).
+    for _ in $(seq 300); do
+      answer=$(dig @127.0.0.1 -p "$DNS_PORT" +noall +answer "$HOST")
+      grep -qE "IN[[:space:]]+A[[:space:]]+127\.0\.0\.1" <<<"$answer" && break
+      sleep 0.1
+    done
+    echo "$answer"
+    grep -qE "IN[[:space:]]+A[[:space:]]+127\.0\.0\.1" <<<"$answer"
   fi
   exit 0
 fi

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, ResponseCode};
+use hickory_proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::opt::{ClientSubnet, EdnsCode, EdnsOption};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_server::net::runtime::Time;
@@ -54,25 +54,31 @@ fn allowed(networks: &[IpNet], ip: IpAddr) -> bool {
     networks.iter().any(|n| n.contains(&ip))
 }
 
-impl Frontend {
-    async fn refuse<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
-        let response = MessageResponseBuilder::new(&request.queries, None)
-            .error_msg(&request.metadata, ResponseCode::Refused);
-        match handle.send_response(response).await {
-            Ok(info) => info,
-            Err(_) => dropped(request),
-        }
-    }
+/// The OPT of a response to an EDNS query (RFC 6891 §7: such a response carries one).
+fn response_edns(request: &Request) -> Option<Edns> {
+    request.edns.as_ref().map(|e| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(e.max_payload().max(512));
+        edns
+    })
+}
 
-    async fn slip<R: ResponseHandler>(&self, request: &Request, mut handle: R) -> ResponseInfo {
-        let mut metadata = Metadata::response_from_request(&request.metadata);
-        metadata.truncation = true;
-        let response =
-            MessageResponseBuilder::new(&request.queries, None).build_no_records(metadata);
-        match handle.send_response(response).await {
-            Ok(info) => info,
-            Err(_) => dropped(request),
-        }
+/// Answers with no records: `rcode`, and TC when `truncated` (a rate-limit slip).
+async fn reply<R: ResponseHandler>(
+    request: &Request,
+    mut handle: R,
+    rcode: ResponseCode,
+    truncated: bool,
+) -> ResponseInfo {
+    let edns = response_edns(request);
+    let mut metadata = Metadata::response_from_request(&request.metadata);
+    metadata.response_code = rcode;
+    metadata.truncation = truncated;
+    let response =
+        MessageResponseBuilder::new(&request.queries, edns.as_ref()).build_no_records(metadata);
+    match handle.send_response(response).await {
+        Ok(info) => info,
+        Err(_) => dropped(request),
     }
 }
 
@@ -101,19 +107,27 @@ impl RequestHandler for Frontend {
                 })
                 .inc();
         };
-        let src = request.src().ip();
-        // Only class IN is served (CHAOS `version.bind` and the like are refused, as by NSD
-        // without `hide-version: no`).
-        if query.is_some_and(|q| q.query_class() != DNSClass::IN) {
-            let info = self.refuse(request, response_handle).await;
-            count(rcode_label(info.response_code));
-            return info;
-        }
-        if matches!(qtype, Some(RecordType::AXFR | RecordType::IXFR))
+        // An IPv4 client of a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let src = request.src().ip().to_canonical();
+        // EDNS version errors (BADVERS) come first, from the catalog.
+        let plain = request.edns.as_ref().is_none_or(|e| e.version() == 0);
+        // Only QUERY is served (UPDATE, NOTIFY, STATUS… are not implemented, RFC 2136 §3).
+        let refusal = if plain && request.metadata.op_code != OpCode::Query {
+            Some(ResponseCode::NotImp)
+        // Only class IN (CHAOS `version.bind` and the like are refused, as by NSD by default).
+        } else if plain && query.is_some_and(|q| q.query_class() != DNSClass::IN) {
+            Some(ResponseCode::Refused)
+        } else if plain
+            && matches!(qtype, Some(RecordType::AXFR | RecordType::IXFR))
             && !allowed(&self.transfer_allow, src)
         {
             tracing::info!(peer = %src, "zone transfer refused (not in dns.transfer-allow)");
-            let info = self.refuse(request, response_handle).await;
+            Some(ResponseCode::Refused)
+        } else {
+            None
+        };
+        if let Some(rcode) = refusal {
+            let info = reply(request, response_handle, rcode, false).await;
             count(rcode_label(info.response_code));
             return info;
         }
@@ -126,7 +140,8 @@ impl RequestHandler for Frontend {
                             .rate_limited
                             .get_or_create(&RateLimitLabels { action: "slip" })
                             .inc();
-                        let info = self.slip(request, response_handle).await;
+                        let info =
+                            reply(request, response_handle, ResponseCode::NoError, true).await;
                         count(rcode_label(info.response_code));
                         return info;
                     }

@@ -112,6 +112,12 @@ impl ZoneHandler for TetherZone {
         let qname = info.query.original().name();
         let qtype = info.query.query_type();
         let snapshot = self.snapshot.load();
+        if qtype == RecordType::IXFR && *info.query.name() != self.origin {
+            return (
+                LookupControlFlow::Break(Err(LookupError::ResponseCode(ResponseCode::NotAuth))),
+                None,
+            );
+        }
         if qtype == RecordType::IXFR {
             // RFC 1995 §4: a full zone in AXFR form is a valid answer to IXFR.
             let Some((soa, sets)) = snapshot.transfer(&self.origin) else {
@@ -154,13 +160,18 @@ impl ZoneHandler for TetherZone {
 
     async fn zone_transfer(
         &self,
-        _request: &Request,
+        request: &Request,
         lookup_options: LookupOptions,
         _now: u64,
     ) -> Option<(
         Result<ZoneTransfer, LookupError>,
         Option<TSigResponseContext>,
     )> {
+        // Only the zone itself transfers, not a name inside it (the catalog hands us those too).
+        let asked = request.request_info().ok().map(|i| i.query.name().clone());
+        if asked.as_ref() != Some(&self.origin) {
+            return Some((Err(LookupError::ResponseCode(ResponseCode::NotAuth)), None));
+        }
         let snapshot = self.snapshot.load();
         let (soa, sets) = snapshot.transfer(&self.origin)?;
         Some((

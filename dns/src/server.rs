@@ -1,5 +1,6 @@
 //! Serving: the snapshot handle the store follower publishes into, and the UDP/TCP server.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,34 +23,38 @@ pub struct Zones {
     pub config: Arc<DnsConfig>,
     pub current: Arc<ArcSwap<Snapshot>>,
     pub metrics: Arc<DnsMetrics>,
-}
-
-fn unix_now() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as u32)
-        .unwrap_or(1)
+    /// Whether `current` came from the store yet (not the empty placeholder of [`Zones::new`]).
+    published: AtomicBool,
 }
 
 impl Zones {
     pub fn new(config: DnsConfig, metrics: Arc<DnsMetrics>) -> Self {
-        let snapshot = Snapshot::build(&config, Input::default(), None, unix_now());
-        metrics.serial.set(i64::from(snapshot.serial));
+        let snapshot = Snapshot::build(&config, Input::default(), None, 0);
         Zones {
             config: Arc::new(config),
             current: Arc::new(ArcSwap::from_pointee(snapshot)),
             metrics,
+            published: AtomicBool::new(false),
         }
     }
 
-    /// Rebuilds the answers from fresh state. Returns whether anything changed.
-    pub fn publish(&self, mut input: Input) -> bool {
+    /// Rebuilds the answers from state read at store revision `revision`. Returns whether
+    /// anything changed.
+    pub fn publish(&self, mut input: Input, revision: i64) -> bool {
         input.normalize();
+        let first = !self.published.swap(true, Ordering::AcqRel);
         let previous = self.current.load();
-        if previous.input == input {
+        if !first && previous.input == input {
             return false;
         }
-        let next = Snapshot::build(&self.config, input, Some(&previous), unix_now());
+        // Serial arithmetic (RFC 1982) wraps at 2^32; so does this.
+        let version = revision as u32;
+        let next = Snapshot::build(
+            &self.config,
+            input,
+            (!first).then_some(&**previous),
+            version,
+        );
         tracing::debug!(serial = next.serial, "dns zones rebuilt");
         self.metrics.serial.set(i64::from(next.serial));
         self.current.store(Arc::new(next));

@@ -116,13 +116,20 @@ pub struct Snapshot {
 const MAX_CHAIN: usize = 8;
 
 impl Snapshot {
-    /// Builds the answers for `input`. The SOA serial stays when nothing changed, else becomes
-    /// the current Unix time (at least one more than before), so it grows across restarts too.
-    pub fn build(config: &DnsConfig, input: Input, previous: Option<&Snapshot>, now: u32) -> Self {
+    /// Builds the answers for `input`, read from the store at `version` (its revision). The SOA
+    /// serial stays when nothing changed, else becomes `version` (at least one more than before):
+    /// the store's revision only grows and is shared, so the serial never goes back across
+    /// restarts, and every server reading one store agrees on it.
+    pub fn build(
+        config: &DnsConfig,
+        input: Input,
+        previous: Option<&Snapshot>,
+        version: u32,
+    ) -> Self {
         let serial = match previous {
             Some(p) if p.input == input => p.serial,
-            Some(p) => now.max(p.serial.wrapping_add(1)),
-            None => now,
+            Some(p) => version.max(p.serial.wrapping_add(1)),
+            None => version.max(1),
         };
         let mut zones: Vec<Zone> = config.zones.iter().map(|z| zone(z, serial)).collect();
         let endpoints: HashMap<&str, &[IpAddr]> = input
@@ -172,6 +179,7 @@ impl Snapshot {
             let node = z.nodes.entry(key).or_default();
             if flatten && node.get(RecordType::CNAME).is_some() {
                 tracing::warn!(host = %host, "route not published in DNS: the config has a CNAME at this name");
+                continue;
             } else if flatten {
                 // Records from config at this name win over the flattened ones of their type.
                 for a in address_records(&host, addrs, config.ttl) {
@@ -208,11 +216,27 @@ impl Snapshot {
             .max_by_key(|z| z.origin.num_labels())
     }
 
-    /// Whether the answer for `name` depends on the asker (split horizon).
+    /// Whether the answer for `name` depends on the asker (split horizon), at the name or
+    /// anywhere along its CNAME chain.
     pub fn varies_by_asker(&self, name: &LowerName) -> bool {
-        self.zone(name)
-            .and_then(|z| z.find(name))
-            .is_some_and(|(n, _)| !n.direct.is_empty())
+        let mut name = name.clone();
+        for _ in 0..=MAX_CHAIN {
+            let Some((node, _)) = self.zone(&name).and_then(|z| z.find(&name)) else {
+                return false;
+            };
+            if !node.direct.is_empty() {
+                return true;
+            }
+            match node
+                .get(RecordType::CNAME)
+                .and_then(|s| s.first())
+                .map(|r| &r.data)
+            {
+                Some(RData::CNAME(target)) => name = LowerName::new(&target.0),
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// Answers `qtype` at `qname` (written as the asker wrote it) for an internal or external
@@ -269,7 +293,11 @@ impl Snapshot {
             let key = LowerName::new(target);
             if let Some((node, _)) = self.zone(&key).and_then(|z| z.find(&key)) {
                 for t in [RecordType::A, RecordType::AAAA] {
-                    out.extend(node.get(t).into_iter().flatten().cloned());
+                    out.extend(node.get(t).into_iter().flatten().map(|r| {
+                        let mut r = r.clone();
+                        r.name = target.clone(); // a wildcard's owner is the name asked
+                        r
+                    }));
                 }
             }
         }
@@ -344,7 +372,9 @@ impl Zone {
             answers,
             additionals: Vec::new(),
         };
-        if internal && !node.direct.is_empty() {
+        // Split horizon replaces the addresses only; other records at the name stay.
+        let addresses = matches!(qtype, RecordType::A | RecordType::AAAA | RecordType::ANY);
+        if internal && addresses && !node.direct.is_empty() {
             let direct: Vec<Record> = node
                 .direct
                 .iter()

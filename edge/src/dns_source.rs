@@ -11,11 +11,11 @@ use tether_dns::snapshot::{Input, Route};
 use tokio_util::sync::CancellationToken;
 
 use crate::state::{decode, EdgeRecord, State, StateError, EDGES};
-use crate::store::watch;
+use crate::store::{watch, Revision};
 
-/// Reads the state the answers depend on.
-pub async fn input(state: &State) -> Result<Input, StateError> {
-    let (edge_rows, _) = state.store.range(EDGES).await?;
+/// Reads the state the answers depend on, and the store revision the reading started at.
+pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
+    let (edge_rows, revision) = state.store.range(EDGES).await?;
     let edges: HashMap<String, Vec<IpAddr>> = edge_rows
         .iter()
         .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
@@ -54,7 +54,7 @@ pub async fn input(state: &State) -> Result<Input, StateError> {
             direct: r.direct,
         })
         .collect();
-    Ok(Input { endpoints, routes })
+    Ok((Input { endpoints, routes }, revision))
 }
 
 /// Keeps `zones` current until `shutdown`: a full read, then one rebuild per batch of changes.
@@ -94,8 +94,8 @@ pub async fn follow(state: State, zones: Arc<Zones>, shutdown: CancellationToken
 
 async fn refresh(state: &State, zones: &Zones) {
     match input(state).await {
-        Ok(input) => {
-            if zones.publish(input) {
+        Ok((input, revision)) => {
+            if zones.publish(input, revision) {
                 tracing::info!(serial = zones.current.load().serial, "dns zones updated");
             }
         }

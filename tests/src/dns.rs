@@ -51,10 +51,15 @@ impl DnsEdge {
     }
 
     pub fn start_config(config: &str) -> DnsEdge {
+        Self::start_on("127.0.0.1:0", config)
+    }
+
+    /// An edge whose DNS listens on `listen` (e.g. `"[::]:0"`, dual-stack).
+    pub fn start_on(listen: &str, config: &str) -> DnsEdge {
         let dir = tempfile::tempdir().expect("tempdir");
         let edge = TestEdge::start_with(
             dir,
-            "  dns: 127.0.0.1:0\n  metrics: 127.0.0.1:0\n",
+            &format!("  dns: \"{listen}\"\n  metrics: 127.0.0.1:0\n"),
             config,
             "127.0.0.1:0",
         );
@@ -72,7 +77,7 @@ impl DnsEdge {
         dig_at(self.edge.addr("dns"), args)
     }
 
-    /// Runs `kdig @127.0.0.1 -p PORT ARGS`.
+    /// Runs `kdig @127.0.0.1 -p PORT ARGS` (also for a dual-stack listener).
     pub fn kdig(&self, args: &[&str]) -> String {
         let out = Command::new("kdig")
             .args([
@@ -95,10 +100,16 @@ impl DnsEdge {
     }
 }
 
+/// Runs `dig @ADDR -p PORT ARGS` (127.0.0.1 for an unspecified listener address).
 pub fn dig_at(addr: SocketAddr, args: &[&str]) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
     let out = Command::new("dig")
         .args([
-            &format!("@{}", addr.ip()),
+            &format!("@{ip}"),
             "-p",
             &addr.port().to_string(),
             "+time=2",
@@ -114,18 +125,40 @@ pub fn wait_answer_at(addr: SocketAddr, name: &str, qtype: &str, wanted: &str) -
     let mut out = String::new();
     eventually(&format!("{name} {qtype} answering `{wanted}`"), || {
         out = dig_at(addr, &[name, qtype]);
-        section(&out, "ANSWER").iter().any(|l| l.contains(wanted))
+        if section(&out, "ANSWER").iter().any(|l| l.contains(wanted)) {
+            Ok(())
+        } else {
+            Err(out.clone())
+        }
     });
     out
 }
 
-/// Asks `done` again (every 50 ms) until it is true; fails the test after [`READY`]. For state
-/// that reaches DNS through the store's watch.
-pub fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+/// Runs `check` again (every 50 ms) until it is `Ok`; after [`READY`] fails the test with `what`
+/// and the last `Err` (what was seen instead). For state that reaches DNS through the store's
+/// watch.
+pub fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
     let deadline = Instant::now() + READY;
-    while !done() {
-        assert!(Instant::now() < deadline, "never happened: {what}");
+    loop {
+        let seen = match check() {
+            Ok(()) => return,
+            Err(seen) => seen,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "never happened: {what}; last seen:\n{seen}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// `Ok` when `dig NAME A` has status `wanted`, else the status seen.
+pub fn has_status(d: &DnsEdge, name: &str, wanted: &str) -> Result<(), String> {
+    let seen = status(&d.dig(&[name, "A"]));
+    if seen == wanted {
+        Ok(())
+    } else {
+        Err(format!("{name}: {seen}"))
     }
 }
 

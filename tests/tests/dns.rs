@@ -3,7 +3,7 @@
 use std::net::UdpSocket;
 use std::time::Duration;
 
-use tests::dns::{eventually, flags, section, status, DnsEdge};
+use tests::dns::{eventually, flags, has_status, section, status, DnsEdge};
 
 #[test]
 fn route_is_a_cname_answered_with_the_endpoint_address_in_one_query() {
@@ -167,7 +167,10 @@ fn zone_transfers_only_for_the_acl() {
     let refused = d.dig(&["example.test", "AXFR"]);
     assert!(refused.contains("Transfer failed"), "{refused}");
     let refused_ixfr = d.dig(&["example.test", "IXFR=1"]);
-    assert!(!refused_ixfr.contains("192.0.2.25"), "{refused_ixfr}");
+    assert!(refused_ixfr.contains("Transfer failed"), "{refused_ixfr}");
+    // Only the zone transfers, not a name inside it.
+    let inner = d.dig(&["-b", "127.0.0.3", "mail.example.test", "AXFR"]);
+    assert!(inner.contains("Transfer failed"), "{inner}");
 
     let allowed = d.dig(&["-b", "127.0.0.3", "example.test", "AXFR"]);
     let records: Vec<&str> = allowed
@@ -185,6 +188,18 @@ fn zone_transfers_only_for_the_acl() {
     assert!(allowed.contains("192.0.2.25"), "{allowed}");
     let k = d.kdig(&["-b", "127.0.0.3", "example.test", "AXFR"]);
     assert!(k.contains("192.0.2.25"), "{k}");
+    let ixfr = d.dig(&["-b", "127.0.0.3", "example.test", "IXFR=1"]);
+    assert!(ixfr.contains("192.0.2.25"), "{ixfr}");
+}
+
+#[test]
+fn a_dual_stack_listener_sees_ipv4_clients_as_ipv4() {
+    // On [::], IPv4 clients arrive as ::ffff:a.b.c.d; the IPv4 ACL entry must still match.
+    let d = DnsEdge::start_on("[::]:0", tests::dns::DNS_CONFIG);
+    let allowed = d.dig(&["-b", "127.0.0.3", "example.test", "AXFR"]);
+    assert!(allowed.contains("192.0.2.25"), "{allowed}");
+    let refused = d.dig(&["example.test", "AXFR"]);
+    assert!(refused.contains("Transfer failed"), "{refused}");
 }
 
 #[test]
@@ -292,7 +307,7 @@ fn route_and_tunnel_changes_appear_without_restart_and_bump_the_serial() {
     d.edge
         .cli_ok(&["tunnel", "route", "delete", "later.example.test"]);
     eventually("route delete reaching DNS", || {
-        status(&d.dig(&["later.example.test", "A"])) == "NXDOMAIN"
+        has_status(&d, "later.example.test", "NXDOMAIN")
     });
     assert!(serial(&d) > after);
 
@@ -300,8 +315,8 @@ fn route_and_tunnel_changes_appear_without_restart_and_bump_the_serial() {
     d.wait_answer("gone.example.test", "A", "127.0.0.1");
     d.edge.cli_ok(&["tunnel", "delete", "t1"]);
     eventually("tunnel delete reaching DNS", || {
-        status(&d.dig(&["gone.example.test", "A"])) == "NXDOMAIN"
-            && status(&d.dig(&[&d.endpoint(), "A"])) == "NXDOMAIN"
+        has_status(&d, "gone.example.test", "NXDOMAIN")?;
+        has_status(&d, &d.endpoint(), "NXDOMAIN")
     });
 }
 
@@ -323,7 +338,7 @@ fn routes_outside_hosted_zones_print_the_record_to_create() {
 
 #[test]
 fn split_horizon_by_source_address_and_client_subnet() {
-    let d = DnsEdge::start(&[]);
+    let d = DnsEdge::start(&["alias 300 IN CNAME git"]);
     d.edge
         .route_with(&d.tunnel, "git.example.test", &["--direct", "10.0.0.5"]);
     d.wait_answer("git.example.test", "A", "CNAME");
@@ -360,6 +375,25 @@ fn split_horizon_by_source_address_and_client_subnet() {
     // A subnet only partly inside the internal network is not internal.
     let wide = d.dig(&["+subnet=127.0.0.0/24", "git.example.test", "A"]);
     assert!(section(&wide, "ANSWER")[0].contains("CNAME"), "{wide}");
+    // A name whose CNAME chain reaches a split-horizon name varies too.
+    let alias = d.dig(&["+subnet=192.0.2.0/24", "alias.example.test", "A"]);
+    assert!(alias.contains("CLIENT-SUBNET: 192.0.2.0/24/24"), "{alias}");
+    // Only the addresses are replaced: other records at the name stay for internal askers.
+    d.edge
+        .route_with(&d.tunnel, "busy.example.test", &["--direct", "10.0.0.7"]);
+    d.wait_answer("busy.example.test", "A", "127.0.0.1");
+    let busy = d.dig(&["-b", "127.0.0.2", "busy.example.test", "A"]);
+    assert_eq!(
+        section(&busy, "ANSWER"),
+        vec!["busy.example.test. 30 IN A 10.0.0.7"],
+        "{busy}"
+    );
+    let txt = d.dig(&["-b", "127.0.0.2", "busy.example.test", "TXT"]);
+    assert_eq!(
+        section(&txt, "ANSWER"),
+        vec!["busy.example.test. 300 IN TXT \"keep me\""],
+        "{txt}"
+    );
     // Names without a direct address answer everyone alike: scope 0.
     let plain = d.dig(&["+subnet=192.0.2.0/24", "mail.example.test", "A"]);
     assert!(plain.contains("CLIENT-SUBNET: 192.0.2.0/24/0"), "{plain}");
@@ -407,8 +441,12 @@ fn endpoint_answers_the_edges_that_hold_the_tunnel() {
     eventually(
         "the endpoint answering only the edge with the session",
         || {
-            section(&d.dig(&[&d.endpoint(), "A"]), "ANSWER")
-                == vec![format!("{} 30 IN A 127.0.0.1", d.endpoint())]
+            let answer = section(&d.dig(&[&d.endpoint(), "A"]), "ANSWER");
+            if answer == vec![format!("{} 30 IN A 127.0.0.1", d.endpoint())] {
+                Ok(())
+            } else {
+                Err(format!("{answer:?}"))
+            }
         },
     );
 }
