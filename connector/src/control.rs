@@ -5,8 +5,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper::body::Incoming;
 use tether_proto::control::{Registration, REGISTER};
+use tether_proto::h2body::RecvBody;
 
 use crate::ingress::Ingress;
 use crate::origin::OriginBody;
@@ -21,7 +21,7 @@ fn status(code: StatusCode) -> Response<OriginBody> {
 
 pub async fn handle(
     kind: &str,
-    req: Request<Incoming>,
+    req: Request<RecvBody>,
     ctx: &Arc<SessionCtx>,
 ) -> Response<OriginBody> {
     if kind != REGISTER {

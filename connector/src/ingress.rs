@@ -39,6 +39,10 @@ pub struct RawOriginRequest {
     no_tls_verify: Option<bool>,
     disable_chunked_encoding: Option<bool>,
     http2_origin: Option<bool>,
+    /// `v2`: TCP services send a PROXY protocol v2 header first, so the origin sees the client.
+    proxy_protocol: Option<String>,
+    /// TCP services: close a connection after this long with no bytes either way.
+    tcp_idle_timeout: Option<String>,
     // cloudflared keys without meaning here: accepted with a warning.
     no_happy_eyeballs: Option<yaml_serde::Value>,
     #[serde(rename = "matchSNItoHost")]
@@ -66,6 +70,11 @@ pub struct OriginRequest {
     pub no_tls_verify: bool,
     pub disable_chunked_encoding: bool,
     pub http2_origin: bool,
+    /// TCP services: send a PROXY protocol v2 header to the origin first.
+    pub proxy_protocol: bool,
+    /// TCP services: idle timeout; `None` (the default) never cuts a quiet connection, as SSH
+    /// sessions and database pools expect.
+    pub tcp_idle_timeout: Option<Duration>,
 }
 
 impl Default for OriginRequest {
@@ -82,6 +91,8 @@ impl Default for OriginRequest {
             no_tls_verify: false,
             disable_chunked_encoding: false,
             http2_origin: false,
+            proxy_protocol: false,
+            tcp_idle_timeout: None,
         }
     }
 }
@@ -166,6 +177,29 @@ impl OriginRequest {
                 .disable_chunked_encoding
                 .unwrap_or(self.disable_chunked_encoding),
             http2_origin: raw.http2_origin.unwrap_or(self.http2_origin),
+            proxy_protocol: match raw.proxy_protocol.as_deref() {
+                None => self.proxy_protocol,
+                Some("v2") => true,
+                Some("" | "none" | "off") => false,
+                Some(other) => {
+                    let path: Vec<&str> = at.iter().copied().chain(["proxyProtocol"]).collect();
+                    return Err(ConfigError::at(
+                        file,
+                        text,
+                        &path,
+                        format!("`{other}` is not a PROXY protocol version Tether sends; write `v2` or `none`"),
+                    ));
+                }
+            },
+            tcp_idle_timeout: match &raw.tcp_idle_timeout {
+                None => self.tcp_idle_timeout,
+                Some(_) => Some(duration(
+                    "tcpIdleTimeout",
+                    &raw.tcp_idle_timeout,
+                    Duration::ZERO,
+                )?)
+                .filter(|d| !d.is_zero()),
+            },
         })
     }
 }
@@ -179,6 +213,44 @@ pub enum Service {
     Status(StatusCode),
     /// `hello_world`: a built-in page that shows the request, for trying a tunnel out.
     HelloWorld,
+    /// `tcp://`, `ssh://`, `rdp://`, `smb://`: raw TCP to HOST:PORT.
+    Tcp(Arc<TcpOrigin>),
+}
+
+/// A raw TCP service.
+#[derive(Debug)]
+pub struct TcpOrigin {
+    /// `HOST:PORT`, resolved at each connection (the origin may move).
+    pub address: String,
+    pub settings: OriginRequest,
+}
+
+/// The TCP service schemes and their default ports.
+const TCP_SCHEMES: [(&str, Option<u16>); 4] = [
+    ("tcp", None),
+    ("ssh", Some(22)),
+    ("rdp", Some(3389)),
+    ("smb", Some(445)),
+];
+
+fn parse_tcp(text: &str, scheme: &str, default_port: Option<u16>) -> Result<String, String> {
+    let uri: http::Uri = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    let host = uri
+        .host()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("`{text}` names no host"))?;
+    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+        return Err(format!(
+            "`{text}`: a {scheme}:// service is HOST:PORT only, without a path"
+        ));
+    }
+    let port = uri
+        .port_u16()
+        .or(default_port)
+        .ok_or_else(|| format!("`{text}` needs a port, as in tcp://localhost:6379"))?;
+    Ok(format!("{host}:{port}"))
 }
 
 #[derive(Debug, Clone)]
@@ -342,6 +414,12 @@ fn parse_service(text: &str, settings: OriginRequest, base: &Path) -> Result<Ser
             return Origin::unix(path, tls, settings).map(|o| Service::Origin(Arc::new(o)));
         }
     }
+    for (scheme, default_port) in TCP_SCHEMES {
+        if text.starts_with(&format!("{scheme}://")) {
+            let address = parse_tcp(text, scheme, default_port)?;
+            return Ok(Service::Tcp(Arc::new(TcpOrigin { address, settings })));
+        }
+    }
     if text.starts_with("http://") || text.starts_with("https://") {
         let uri: http::Uri = text
             .parse()
@@ -415,6 +493,31 @@ mod tests {
             let e = parse(&format!("{HEAD}ingress:\n  - hostname: '{host}'\n    service: hello_world\n  - service: http_status:404\n")).unwrap_err();
             assert!(e.message.contains("rule #1"), "{host}: {e}");
         }
+    }
+
+    #[test]
+    fn tcp_services_take_default_ports_and_options() {
+        let c = parse(&format!("{HEAD}ingress:\n  - hostname: ssh.test\n    service: ssh://localhost\n    originRequest:\n      proxyProtocol: v2\n      tcpIdleTimeout: 5m\n  - hostname: db.test\n    service: tcp://127.0.0.1:6379\n  - hostname: rdp.test\n    service: rdp://[::1]\n  - service: http_status:404\n")).unwrap();
+        let tcp = |n: usize| match &c.ingress.rules[n].service {
+            super::Service::Tcp(t) => t.clone(),
+            other => panic!("rule {n}: {other:?}"),
+        };
+        assert_eq!(tcp(0).address, "localhost:22");
+        assert!(tcp(0).settings.proxy_protocol);
+        assert_eq!(
+            tcp(0).settings.tcp_idle_timeout,
+            Some(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(tcp(1).address, "127.0.0.1:6379");
+        assert_eq!(tcp(1).settings.tcp_idle_timeout, None);
+        assert_eq!(tcp(2).address, "[::1]:3389");
+        let e = parse(&format!("{HEAD}ingress:\n  - service: tcp://localhost\n")).unwrap_err();
+        assert!(e.message.contains("needs a port"), "{e}");
+        let e = parse(&format!(
+            "{HEAD}ingress:\n  - service: tcp://h:1\n    originRequest:\n      proxyProtocol: v1\n"
+        ))
+        .unwrap_err();
+        assert_eq!(e.line, Some(6), "{e}");
     }
 
     #[test]

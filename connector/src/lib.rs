@@ -3,9 +3,11 @@
 //! A map of the crate:
 //! - [`config`]: tunnel.yml (cloudflared's shape) → [`ingress`] rules with their services.
 //! - [`supervisor`]: keeps a session alive (backoff with full jitter, stop on permanent refusal).
-//! - [`session`]: one session: TLS, signed WebSocket upgrade, HTTP/2 server over it.
+//! - [`session`]: one session: TLS, signed WebSocket upgrade, HTTP/2 server (the `h2` crate) over it;
+//!   [`stream`] dispatches each stream the edge opens.
 //! - [`proxy`]: one stream → origin (HTTP, WebSocket, built-in services); [`control`] for the
-//!   edge's control messages; [`origin`]: pooled origin clients (TCP, unix, TLS).
+//!   edge's control messages; [`origin`]: pooled origin clients (TCP, unix, TLS); [`tcp`]: raw
+//!   TCP services (`tcp://`, `ssh://`, …) spliced onto CONNECT streams.
 //! - [`cli`]: the commands.
 
 pub mod cli;
@@ -15,4 +17,6 @@ pub mod ingress;
 pub mod origin;
 pub mod proxy;
 pub mod session;
+pub mod stream;
 pub mod supervisor;
+pub mod tcp;

@@ -8,9 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::Incoming;
-use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
+use tether_proto::h2body::RecvBody;
 use tether_proto::headers::{
     strip_hop_by_hop, strip_tether, OriginFailure, CONTROL, ORIGIN_ERROR, ORIGIN_STATUS, REQUEST_ID,
 };
@@ -33,7 +32,7 @@ fn text(status: StatusCode, body: String) -> Response<OriginBody> {
     r
 }
 
-fn origin_failed(
+pub fn origin_failed(
     failure: OriginFailure,
     request_id: &str,
     error: &BoxError,
@@ -61,17 +60,12 @@ fn classify(error: &(dyn std::error::Error + 'static)) -> OriginFailure {
 }
 
 /// Serves one stream the edge opened on this session.
-pub async fn handle(req: Request<Incoming>, ctx: Arc<SessionCtx>) -> Response<OriginBody> {
+pub async fn handle(req: Request<RecvBody>, ctx: Arc<SessionCtx>) -> Response<OriginBody> {
     if let Some(kind) = req.headers().get(CONTROL) {
         let kind = kind.to_str().unwrap_or_default().to_string();
         return crate::control::handle(&kind, req, &ctx).await;
     }
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-")
-        .to_string();
+    let request_id = request_id(req.headers());
     let host = req.uri().host().unwrap_or_default().to_string();
     // The rules in force when the stream started serve it to the end.
     let ingress = ctx.ingress.load_full();
@@ -90,25 +84,15 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<SessionCtx>) -> Response<Or
             r
         }
         Service::HelloWorld => hello_world(&req, rule),
-        Service::Origin(origin) => {
-            if is_websocket(&req) {
-                websocket(req, origin, &request_id).await
-            } else {
-                forward(req, origin, &request_id).await
-            }
-        }
+        Service::Origin(origin) => forward(req, origin, &request_id).await,
+        Service::Tcp(_) => text(
+            StatusCode::BAD_GATEWAY,
+            format!("ingress rule #{} serves raw TCP, not HTTP: reach it with `connector access tcp --hostname {host}` or a public TCP port\n", rule.number),
+        ),
     }
 }
 
-fn is_websocket(req: &Request<Incoming>) -> bool {
-    req.method() == Method::CONNECT
-        && req
-            .extensions()
-            .get::<Protocol>()
-            .is_some_and(|p| p.as_str().eq_ignore_ascii_case("websocket"))
-}
-
-fn hello_world(req: &Request<Incoming>, rule: &Rule) -> Response<OriginBody> {
+fn hello_world(req: &Request<RecvBody>, rule: &Rule) -> Response<OriginBody> {
     let mut page = format!(
         "Hello from Tether!\n\nThis response came from the connector's built-in hello_world service (ingress rule #{}).\n\n{} {}\n",
         rule.number,
@@ -155,7 +139,7 @@ fn origin_parts(parts: &mut http::request::Parts, origin: &Origin) -> Result<(),
 }
 
 async fn forward(
-    req: Request<Incoming>,
+    req: Request<RecvBody>,
     origin: &Origin,
     request_id: &str,
 ) -> Response<OriginBody> {
@@ -182,18 +166,41 @@ async fn forward(
     }
 }
 
-/// An extended CONNECT stream: the HTTP/1.1 WebSocket handshake with the origin, then bytes.
-async fn websocket(
-    mut req: Request<Incoming>,
-    origin: &Origin,
-    request_id: &str,
-) -> Response<OriginBody> {
-    let stream_upgrade = hyper::upgrade::on(&mut req);
-    let (mut parts, _) = req.into_parts();
+/// The origin side of an opened WebSocket: the headers of its 101 and the upgraded connection.
+pub struct OpenedWebSocket {
+    pub headers: http::HeaderMap,
+    pub io: TokioIo<hyper::upgrade::Upgraded>,
+}
+
+/// An extended CONNECT stream (RFC 8441): the HTTP/1.1 WebSocket handshake with the origin. On
+/// success the caller answers 200 and splices the stream onto the origin; otherwise the returned
+/// response goes back as the stream's answer.
+pub async fn websocket(
+    mut parts: http::request::Parts,
+    ctx: &SessionCtx,
+) -> Result<OpenedWebSocket, Response<OriginBody>> {
+    let request_id = request_id(&parts.headers);
+    let host = parts.uri.host().unwrap_or_default().to_string();
+    let ingress = ctx.ingress.load_full();
+    let rule = ingress.find(&host, parts.uri.path());
+    let origin = match &rule.service {
+        Service::Origin(origin) => origin,
+        Service::Status(status) => {
+            let mut r = Response::new(boxed(Empty::new()));
+            *r.status_mut() = *status;
+            return Err(r);
+        }
+        _ => {
+            return Err(text(
+                StatusCode::NOT_IMPLEMENTED,
+                format!("ingress rule #{} cannot serve a WebSocket\n", rule.number),
+            ))
+        }
+    };
     parts.method = Method::GET;
     parts.extensions = http::Extensions::new();
     if let Err(e) = origin_parts(&mut parts, origin) {
-        return origin_failed(OriginFailure::Unreachable, request_id, &e);
+        return Err(origin_failed(OriginFailure::Unreachable, &request_id, &e));
     }
     parts
         .headers
@@ -209,7 +216,11 @@ async fn websocket(
         Ok(r) => r,
         Err(e) => {
             let failure = classify(&e);
-            return origin_failed(failure, request_id, &(Box::new(e) as BoxError));
+            return Err(origin_failed(
+                failure,
+                &request_id,
+                &(Box::new(e) as BoxError),
+            ));
         }
     };
     if response.status() != StatusCode::SWITCHING_PROTOCOLS {
@@ -223,25 +234,29 @@ async fn websocket(
                 .insert(ORIGIN_STATUS, HeaderValue::from(parts.status.as_u16()));
             parts.status = StatusCode::BAD_GATEWAY;
         }
-        return Response::from_parts(parts, boxed(body));
+        return Err(Response::from_parts(parts, boxed(body)));
     }
-    let origin_upgrade = hyper::upgrade::on(&mut response);
     let mut headers = response.headers().clone();
     strip_hop_by_hop(&mut headers);
     strip_tether(&mut headers);
-    let request_id = request_id.to_string();
-    tokio::spawn(async move {
-        match tokio::try_join!(stream_upgrade, origin_upgrade) {
-            Ok((stream, origin)) => {
-                let (mut stream, mut origin) = (TokioIo::new(stream), TokioIo::new(origin));
-                let result = tokio::io::copy_bidirectional(&mut stream, &mut origin).await;
-                tracing::debug!(request_id, ?result, "websocket closed");
-            }
-            Err(e) => tracing::debug!(request_id, error = %e, "websocket upgrade did not complete"),
-        }
-    });
-    // RFC 8441 §5: a 2xx answer to the extended CONNECT means the WebSocket is open.
-    let mut ok = Response::new(boxed(Empty::new()));
-    *ok.headers_mut() = headers;
-    ok
+    match hyper::upgrade::on(&mut response).await {
+        Ok(upgraded) => Ok(OpenedWebSocket {
+            headers,
+            io: TokioIo::new(upgraded),
+        }),
+        Err(e) => Err(origin_failed(
+            OriginFailure::Unreachable,
+            &request_id,
+            &(Box::new(e) as BoxError),
+        )),
+    }
+}
+
+/// The request id the edge put on the stream, for logs on both sides.
+pub fn request_id(headers: &http::HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string()
 }

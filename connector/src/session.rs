@@ -7,15 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use bytes::Bytes;
 use ed25519_dalek::SigningKey;
 use http::{HeaderValue, StatusCode};
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
+use tether_proto::liveness::Liveness;
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -160,31 +161,57 @@ pub async fn run(
             Err(e) => return Err(transient("WebSocket handshake failed with", &e)),
         };
 
-    let io = TokioIo::new(WsStream::new(ws));
-    let service_ctx = ctx.clone();
-    let service = service_fn(move |req| {
-        let ctx = service_ctx.clone();
-        async move { Ok::<_, std::convert::Infallible>(crate::proxy::handle(req, ctx).await) }
-    });
-    let connection = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-        .timer(TokioTimer::new())
+    let mut connection = h2::server::Builder::new()
         .enable_connect_protocol()
-        .initial_stream_window_size(tuning::STREAM_WINDOW)
+        .initial_window_size(tuning::STREAM_WINDOW)
         .initial_connection_window_size(tuning::CONNECTION_WINDOW)
         .max_frame_size(tuning::MAX_FRAME)
-        .max_send_buf_size(tuning::SEND_BUFFER)
+        .max_send_buffer_size(tuning::SEND_BUFFER)
         .max_concurrent_streams(u32::MAX)
-        .keep_alive_interval(Some(Duration::from_secs(15)))
-        .keep_alive_timeout(Duration::from_secs(10))
-        .serve_connection(io, service);
-    tokio::pin!(connection);
-    tokio::select! {
-        result = &mut connection => result.map_err(|e| transient("session lost with", &e)),
-        _ = shutdown.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            // In-flight streams may finish; the drain issue bounds this with grace-period.
-            let _ = tokio::time::timeout(Duration::from_secs(30), connection).await;
-            Ok(())
+        .handshake::<_, Bytes>(WsStream::new(ws))
+        .await
+        .map_err(|e| transient("HTTP/2 handshake failed with", &e))?;
+    let mut liveness = match connection.ping_pong() {
+        Some(ping_pong) => tokio::spawn(Liveness::default().watch(ping_pong)),
+        None => tokio::spawn(std::future::pending()),
+    };
+    let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
+    liveness.abort();
+    result.map_err(|e| transient("session lost with", &e))
+}
+
+/// How long in-flight streams may run on after shutdown (the drain issue makes it `grace-period`).
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Accepts the edge's streams until the session ends. On shutdown the session stops taking new
+/// streams (GOAWAY) and in-flight ones may finish, for at most [`DRAIN`].
+async fn serve(
+    connection: &mut h2::server::Connection<WsStream<TlsStream<TcpStream>>, Bytes>,
+    ctx: &Arc<SessionCtx>,
+    liveness: &mut tokio::task::JoinHandle<String>,
+    shutdown: &CancellationToken,
+) -> Result<(), String> {
+    let drain_deadline = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(drain_deadline);
+    let mut draining = false;
+    loop {
+        let accepted = tokio::select! {
+            accepted = connection.accept() => accepted,
+            reason = &mut *liveness => return Err(reason.unwrap_or_else(|e| e.to_string())),
+            _ = shutdown.cancelled(), if !draining => {
+                draining = true;
+                connection.graceful_shutdown();
+                drain_deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+                continue;
+            }
+            _ = &mut drain_deadline => return Ok(()),
+        };
+        match accepted {
+            Some(Ok((req, respond))) => {
+                tokio::spawn(crate::stream::serve(req, respond, ctx.clone()));
+            }
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Ok(()),
         }
     }
 }

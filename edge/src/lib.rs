@@ -7,7 +7,8 @@
 //!   upgrades; [`forwarded`] for X-Forwarded-* / Forwarded; [`error_page`] for every response the
 //!   edge gives itself.
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
-//! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication).
+//! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication);
+//!   [`tunnel_stream`] opens one stream on a session and waits for its response head.
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
 //!   `/metrics`.
@@ -32,4 +33,5 @@ pub mod session_accept;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod tunnel_stream;
 pub mod websocket;

@@ -6,14 +6,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use h2::RecvStream;
 use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
-use tether_proto::headers::{
-    strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR, REQUEST_ID,
-};
+use tether_proto::headers::{strip_hop_by_hop, strip_tether, REQUEST_ID};
 
 use crate::activity::Activity;
 use crate::body::{self, EdgeBody};
@@ -22,6 +22,7 @@ use crate::forwarded::{self, ClientFacts};
 use crate::hostname::normalize_host;
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
+use crate::tunnel_stream::{self, Outgoing};
 use crate::websocket;
 
 /// What the edge knows about the public connection a request arrived on.
@@ -214,8 +215,8 @@ async fn forward(
         request_id,
     );
     parts.headers.remove(header::HOST);
-    // hyper reports a failed request body only as a reset stream, so the limit records that it
-    // tripped, to answer 413 rather than blame the tunnel.
+    // A failed request body shows only as a reset stream, so the limit records that it tripped,
+    // to answer 413 rather than blame the tunnel.
     let over_limit = Arc::new(AtomicBool::new(false));
     let body = match edge.config.max_request_body {
         Some(max) => {
@@ -229,48 +230,18 @@ async fn forward(
         }
         None => body::boxed(incoming),
     };
-    let response = match send(Request::from_parts(parts, body), &guard, edge).await {
+    let head = Request::from_parts(parts, ());
+    let answer = match tunnel_stream::open(head, Outgoing::Body(body), &guard, edge).await {
         Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
         other => other?,
     };
-    Ok(into_public_response(response, guard, request_id))
-}
-
-/// Sends one stream on the session, bounded by `response-header-timeout` (which never limits the
-/// body that follows).
-pub async fn send(
-    req: Request<EdgeBody>,
-    guard: &StreamGuard,
-    edge: &Edge,
-) -> Result<Response<Incoming>, EdgeError> {
-    let mut sender = guard.sender();
-    match tokio::time::timeout(
-        edge.config.response_header_timeout,
-        sender.send_request(req),
-    )
-    .await
-    {
-        Err(_) => Err(EdgeError::OriginTimeout),
-        Ok(Err(e)) => {
-            tracing::warn!(session = %guard.session.record.session_id, error = %e, "stream failed on the tunnel session");
-            Err(EdgeError::TunnelFailed)
-        }
-        Ok(Ok(response)) => match response
-            .headers()
-            .get(ORIGIN_ERROR)
-            .and_then(|v| OriginFailure::parse(v.to_str().ok()?))
-        {
-            Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
-            Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
-            None => Ok(response),
-        },
-    }
+    Ok(into_public_response(answer.response, guard, request_id))
 }
 
 /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,
 /// request id in, and the stream slot held until the body is done.
 pub fn into_public_response(
-    response: Response<Incoming>,
+    response: Response<RecvStream>,
     guard: StreamGuard,
     request_id: &str,
 ) -> Response<EdgeBody> {
@@ -280,7 +251,7 @@ pub fn into_public_response(
     if let Ok(v) = HeaderValue::from_str(request_id) {
         parts.headers.insert(REQUEST_ID, v);
     }
-    let body = incoming.map_frame(move |frame| {
+    let body = RecvBody::new(incoming).map_frame(move |frame| {
         // Moving the guard into the closure keeps the stream counted until the body is dropped.
         let _held = &guard;
         frame

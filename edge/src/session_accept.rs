@@ -7,12 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tether_proto::control::{Registration, PATH as CONTROL_PATH, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, HDR_REFUSAL, SUBPROTOCOL};
 use tether_proto::headers::{has_token, CONTROL};
+use tether_proto::liveness::Liveness;
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -145,26 +147,22 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         Some(session_ws_config()),
     )
     .await;
-    let io = TokioIo::new(WsStream::new(ws));
-    let handshake = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
-        .timer(TokioTimer::new())
-        .initial_stream_window_size(tuning::STREAM_WINDOW)
+    let handshake = h2::client::Builder::new()
+        .initial_window_size(tuning::STREAM_WINDOW)
         .initial_connection_window_size(tuning::CONNECTION_WINDOW)
         .max_frame_size(tuning::MAX_FRAME)
-        .max_send_buf_size(tuning::SEND_BUFFER)
+        .max_send_buffer_size(tuning::SEND_BUFFER)
         .max_concurrent_reset_streams(1024)
-        .keep_alive_interval(Some(Duration::from_secs(15)))
-        .keep_alive_timeout(Duration::from_secs(10))
-        .keep_alive_while_idle(true)
-        .handshake::<_, EdgeBody>(io)
+        .handshake::<_, Bytes>(WsStream::new(ws))
         .await;
-    let (sender, connection) = match handshake {
+    let (sender, mut connection) = match handshake {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(session = %record.session_id, error = %e, "HTTP/2 handshake on session failed");
             return;
         }
     };
+    let ping_pong = connection.ping_pong();
     let mut driver = tokio::spawn(connection);
     let session = Session::new(record.clone(), sender);
     let hostnames = edge.routes.hostnames_of(record.tunnel_id);
@@ -186,12 +184,19 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
         index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
     );
+    let liveness = async {
+        match ping_pong {
+            Some(ping_pong) => Liveness::default().watch(ping_pong).await,
+            None => std::future::pending().await,
+        }
+    };
     let reason = tokio::select! {
         result = &mut driver => match result {
             Ok(Ok(())) => "connector closed the session".to_string(),
             Ok(Err(e)) => format!("session error: {e}"),
             Err(e) => format!("session task failed: {e}"),
         },
+        reason = liveness => reason,
         _ = session.closed.cancelled() => "closed by the edge".to_string(),
         _ = edge.shutdown.cancelled() => "edge shutting down".to_string(),
     };
@@ -223,10 +228,15 @@ async fn register(
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
         .header(CONTROL, REGISTER)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(body::full(body))
+        .body(())
         .map_err(|e| e.to_string())?;
-    let mut sender = session.sender_for_control();
-    let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))
+    let exchange = async {
+        let mut sender = session.sender_for_control().ready().await?;
+        let (response, mut send) = sender.send_request(req, false)?;
+        send.send_data(Bytes::from(body), true)?;
+        response.await
+    };
+    let response = tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
         .map_err(|_| "no answer within 10 s".to_string())?
         .map_err(|e| e.to_string())?;

@@ -4,20 +4,20 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
-use hyper::client::conn::http2::SendRequest;
+use bytes::Bytes;
+use h2::client::SendRequest;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::activity::Active;
-use crate::body::EdgeBody;
 use crate::error_page::EdgeError;
 use crate::state::SessionRecord;
 
 /// One authenticated session: an HTTP/2 connection on which the edge is the client.
 pub struct Session {
     pub record: SessionRecord,
-    /// Cloned per request; hyper multiplexes clones over the one connection.
-    sender: SendRequest<EdgeBody>,
+    /// Cloned per stream; h2 multiplexes clones over the one connection.
+    sender: SendRequest<Bytes>,
     /// Streams open on this session now (requests in flight, WebSockets open).
     active: AtomicUsize,
     /// Cancelled to close the session (tunnel deleted, edge shutting down).
@@ -25,7 +25,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(record: SessionRecord, sender: SendRequest<EdgeBody>) -> Arc<Session> {
+    pub fn new(record: SessionRecord, sender: SendRequest<Bytes>) -> Arc<Session> {
         Arc::new(Session {
             record,
             sender,
@@ -54,7 +54,7 @@ impl StreamGuard {
         self
     }
 
-    pub fn sender(&self) -> SendRequest<EdgeBody> {
+    pub fn sender(&self) -> SendRequest<Bytes> {
         self.session.sender.clone()
     }
 }
@@ -113,7 +113,7 @@ impl Sessions {
             .get(&tunnel)
             .into_iter()
             .flatten()
-            .filter(|s| !s.closed.is_cancelled() && !s.sender.is_closed())
+            .filter(|s| !s.closed.is_cancelled())
             .collect();
         if live.is_empty() {
             return Err(EdgeError::TunnelOffline);
@@ -152,7 +152,7 @@ impl Sessions {
 
 impl Session {
     /// A sender for control messages, which do not count against the stream limit.
-    pub fn sender_for_control(&self) -> SendRequest<EdgeBody> {
+    pub fn sender_for_control(&self) -> SendRequest<Bytes> {
         self.sender.clone()
     }
 }

@@ -14,12 +14,14 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::has_token;
+use tether_proto::splice::{splice, Pipe};
 
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
-use crate::proxy::{into_public_response, prepare_headers, send, tunnel_uri, ConnInfo};
+use crate::proxy::{into_public_response, prepare_headers, tunnel_uri, ConnInfo};
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
+use crate::tunnel_stream::{self, Answer, Outgoing};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -74,17 +76,23 @@ pub async fn proxy(
             .entry(header::SEC_WEBSOCKET_VERSION)
             .or_insert(HeaderValue::from_static("13"));
     }
-    let mut inner = Request::new(body::empty());
+    let mut inner = Request::new(());
     *inner.method_mut() = Method::CONNECT;
     *inner.uri_mut() = tunnel_uri(&authority, scheme, req.uri())?;
     *inner.version_mut() = http::Version::HTTP_2;
     *inner.headers_mut() = headers;
     inner
         .extensions_mut()
-        .insert(Protocol::from_static("websocket"));
+        .insert(h2::ext::Protocol::from_static("websocket"));
 
-    let mut response = send(inner, &guard, edge).await?;
+    let Answer { mut response, send } =
+        tunnel_stream::open(inner, Outgoing::Pipe, &guard, edge).await?;
+    let Some(mut send) = send else {
+        return Err(EdgeError::TunnelFailed);
+    };
     if response.status() != StatusCode::OK {
+        // Nothing more to send on a refused WebSocket.
+        let _ = send.send_data(bytes::Bytes::new(), true);
         // The origin refused the upgrade: pass its answer on as an ordinary response.
         let real = response
             .headers()
@@ -97,7 +105,6 @@ pub async fn proxy(
         }
         return Ok(into_public_response(response, guard, request_id));
     }
-    let tunnel_upgrade = hyper::upgrade::on(&mut response);
     let mut public = Response::new(body::empty());
     if kind == Kind::Http1 {
         *public.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -122,17 +129,20 @@ pub async fn proxy(
         out.insert(tether_proto::headers::REQUEST_ID, v);
     }
     let request_id = request_id.to_string();
+    let pipe = Pipe {
+        send,
+        recv: response.into_body(),
+    };
     edge.tracker.spawn(async move {
-        let (public, tunnel) = match tokio::try_join!(public_upgrade, tunnel_upgrade) {
-            Ok(pair) => pair,
+        let public = match public_upgrade.await {
+            Ok(public) => public,
             Err(e) => {
                 tracing::debug!(request_id, error = %e, "websocket upgrade did not complete");
                 return;
             }
         };
-        let (mut public, mut tunnel) = (TokioIo::new(public), TokioIo::new(tunnel));
-        let result = tokio::io::copy_bidirectional(&mut public, &mut tunnel).await;
-        tracing::debug!(request_id, ?result, "websocket closed");
+        let spliced = splice(&mut TokioIo::new(public), pipe, None).await;
+        tracing::debug!(request_id, ?spliced, "websocket closed");
         drop(guard);
     });
     Ok(public)

@@ -19,6 +19,11 @@ pub const ORIGIN_STATUS: &str = "tether-origin-status";
 /// Set by the edge on a WebSocket stream opened for a public HTTP/2 (RFC 8441) client, which sends
 /// no `Sec-WebSocket-Key`: the connector then strips `Sec-WebSocket-Accept` from its answer.
 pub const PREFIX: &str = "tether-";
+/// Set by the edge on a TCP stream: the public client's address (`IP:PORT`), for the PROXY
+/// protocol header a rule may ask the connector to send to the origin.
+pub const CLIENT_ADDR: &str = "tether-client-addr";
+/// Set by the edge on a TCP stream: the address the public client connected to.
+pub const SERVER_ADDR: &str = "tether-server-addr";
 
 /// Why the connector could not get a response from the origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,9 @@
 //! - [`credentials`]: the credentials file `edge tunnel create` writes and the connector reads.
 //! - [`wsstream`]: turns a WebSocket into a byte stream for HTTP/2, batching one h2 flush into one
 //!   WebSocket message.
+//! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
+//! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
+//! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
 //! - [`control`]: the control messages the edge sends over a session (registration).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
 //! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
@@ -16,8 +19,11 @@ pub mod config_error;
 pub mod control;
 pub mod credentials;
 pub mod endpoint;
+pub mod h2body;
 pub mod handshake;
 pub mod headers;
+pub mod liveness;
+pub mod splice;
 pub mod trust;
 pub mod tuning;
 pub mod wsstream;

@@ -1,0 +1,164 @@
+//! A TCP stream (plain CONNECT, RFC 9113 §8.5): connect to the rule's `tcp://`-like service,
+//! answer 200, then splice bytes with half-close and aborts carried both ways.
+//!
+//! Failures before the 200 are answered like HTTP origin failures (`tether-origin-error`), so
+//! the edge can log who failed; after it, an origin reset resets the stream with
+//! `CONNECT_ERROR`, and a reset from the edge aborts the origin connection with RST.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::{Response, StatusCode};
+use http_body_util::Empty;
+use ppp::v2::{Builder, Command, Protocol, Version};
+use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
+use tether_proto::splice::{splice, Ended, Pipe};
+use tokio::net::TcpStream;
+
+use crate::ingress::{Service, TcpOrigin};
+use crate::proxy::{boxed, origin_failed, request_id};
+use crate::session::SessionCtx;
+use crate::stream::answer;
+
+pub async fn serve(
+    parts: http::request::Parts,
+    recv: RecvStream,
+    mut respond: SendResponse<Bytes>,
+    ctx: &SessionCtx,
+) {
+    let request_id = request_id(&parts.headers);
+    let host = parts.uri.host().unwrap_or_default().to_string();
+    let ingress = ctx.ingress.load_full();
+    let rule = ingress.find(&host, "/");
+    let origin = match &rule.service {
+        Service::Tcp(origin) => origin.clone(),
+        Service::Status(status) => return answer(respond, status_only(*status)).await,
+        _ => {
+            tracing::warn!(
+                request_id,
+                host,
+                rule = rule.number,
+                "TCP stream for a rule that is not a TCP service"
+            );
+            return answer(respond, status_only(StatusCode::NOT_IMPLEMENTED)).await;
+        }
+    };
+    let mut tcp = match connect(&origin).await {
+        Ok(tcp) => tcp,
+        Err((failure, e)) => return answer(respond, origin_failed(failure, &request_id, &e)).await,
+    };
+    if origin.settings.proxy_protocol {
+        if let Err(e) = send_proxy_header(&mut tcp, &parts.headers).await {
+            let e = e.into();
+            return answer(
+                respond,
+                origin_failed(OriginFailure::Unreachable, &request_id, &e),
+            )
+            .await;
+        }
+    }
+    let send = match respond.send_response(Response::new(()), false) {
+        Ok(send) => send,
+        Err(e) => {
+            return tracing::debug!(request_id, error = %e, "TCP stream gone before it opened")
+        }
+    };
+    let spliced = splice(
+        &mut tcp,
+        Pipe { send, recv },
+        origin.settings.tcp_idle_timeout,
+    )
+    .await;
+    if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {
+        abort(tcp);
+    }
+    tracing::debug!(request_id, host, origin = origin.address, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "TCP stream closed");
+}
+
+fn status_only(status: StatusCode) -> Response<crate::origin::OriginBody> {
+    let mut r = Response::new(boxed(Empty::<Bytes>::new()));
+    *r.status_mut() = status;
+    r
+}
+
+async fn connect(
+    origin: &TcpOrigin,
+) -> Result<TcpStream, (OriginFailure, crate::origin::BoxError)> {
+    let timeout = origin.settings.connect_timeout;
+    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&origin.address)).await {
+        Err(_) => {
+            let e = format!("connecting to {} took over {timeout:?}", origin.address);
+            return Err((OriginFailure::Timeout, e.into()));
+        }
+        Ok(Err(e)) => {
+            let e = format!("cannot connect to {}: {e}", origin.address);
+            return Err((OriginFailure::Unreachable, e.into()));
+        }
+        Ok(Ok(tcp)) => tcp,
+    };
+    let _ = tcp.set_nodelay(true);
+    keepalive(&tcp, origin.settings.tcp_keep_alive);
+    Ok(tcp)
+}
+
+/// TCP keepalive toward the origin, so a connection through a NAT or firewall that forgets idle
+/// flows is noticed (`originRequest.tcpKeepAlive`, 30 s by default).
+fn keepalive(tcp: &TcpStream, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
+}
+
+/// Aborts a connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how the
+/// origin learns the public client's connection was reset rather than closed.
+pub fn abort(tcp: TcpStream) {
+    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+    drop(tcp);
+}
+
+/// The PROXY protocol v2 header (haproxy's proxy-protocol.txt §2.2) with the public client's
+/// address, from the headers the edge set on the stream.
+async fn send_proxy_header(tcp: &mut TcpStream, headers: &http::HeaderMap) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let addr =
+        |name: &str| -> Option<SocketAddr> { headers.get(name)?.to_str().ok()?.parse().ok() };
+    let header = match (addr(CLIENT_ADDR), addr(SERVER_ADDR)) {
+        (Some(client), Some(server)) => {
+            let (client, server) = same_family(client, server);
+            Builder::with_addresses(
+                Version::Two | Command::Proxy,
+                Protocol::Stream,
+                (client, server),
+            )
+            .build()?
+        }
+        // No addresses (should not happen): LOCAL tells the origin to use the connection's own.
+        _ => Builder::with_addresses(
+            Version::Two | Command::Local,
+            Protocol::Unspecified,
+            ppp::v2::Addresses::Unspecified,
+        )
+        .build()?,
+    };
+    tcp.write_all(&header).await
+}
+
+/// PROXY v2 carries both addresses in one family: an IPv4 one beside IPv6 becomes IPv4-mapped.
+fn same_family(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    let v6 = |s: SocketAddr| match s {
+        SocketAddr::V4(v4) => SocketAddr::new(v4.ip().to_ipv6_mapped().into(), v4.port()),
+        v6 => v6,
+    };
+    if a.is_ipv4() == b.is_ipv4() {
+        (a, b)
+    } else {
+        (v6(a), v6(b))
+    }
+}

@@ -1,0 +1,73 @@
+//! Opening one stream on a tunnel session: the request head, the body streamed behind it by its
+//! own task, and the response head, bounded by `response-header-timeout` (which never limits the
+//! body that follows). Origin failures the connector reports become typed errors here.
+
+use bytes::Bytes;
+use h2::{RecvStream, SendStream};
+use http::{Request, Response};
+use http_body::Body as _;
+use tether_proto::h2body::send_body;
+use tether_proto::headers::{OriginFailure, ORIGIN_ERROR};
+
+use crate::body::EdgeBody;
+use crate::error_page::EdgeError;
+use crate::server::Edge;
+use crate::sessions::StreamGuard;
+
+/// What follows the request head.
+pub enum Outgoing {
+    /// A request body, streamed to the end.
+    Body(EdgeBody),
+    /// A byte pipe (WebSocket, TCP): the sending half is handed back with the response.
+    Pipe,
+}
+
+/// The response head and, for [`Outgoing::Pipe`], the stream's sending half.
+pub struct Answer {
+    pub response: Response<RecvStream>,
+    pub send: Option<SendStream<Bytes>>,
+}
+
+pub async fn open(
+    head: Request<()>,
+    outgoing: Outgoing,
+    guard: &StreamGuard,
+    edge: &Edge,
+) -> Result<Answer, EdgeError> {
+    let session = &guard.session.record.session_id;
+    let failed = |e: h2::Error| {
+        tracing::warn!(%session, error = %e, "stream failed on the tunnel session");
+        EdgeError::TunnelFailed
+    };
+    let exchange = async {
+        let mut sender = guard.sender().ready().await.map_err(failed)?;
+        let end_of_stream = matches!(&outgoing, Outgoing::Body(b) if b.is_end_stream());
+        let (response, send) = sender.send_request(head, end_of_stream).map_err(failed)?;
+        let send = match outgoing {
+            Outgoing::Body(body) => {
+                if !end_of_stream {
+                    tokio::spawn(async move {
+                        if let Err(e) = send_body(body, send).await {
+                            tracing::debug!(error = %e, "request body did not reach the tunnel");
+                        }
+                    });
+                }
+                None
+            }
+            Outgoing::Pipe => Some(send),
+        };
+        Ok::<_, EdgeError>((response.await.map_err(failed)?, send))
+    };
+    let (response, send) = tokio::time::timeout(edge.config.response_header_timeout, exchange)
+        .await
+        .map_err(|_| EdgeError::OriginTimeout)??;
+    match response
+        .headers()
+        .get(ORIGIN_ERROR)
+        .and_then(|v| OriginFailure::parse(v.to_str().ok()?))
+    {
+        Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
+        Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
+        None => Ok(Answer { response, send }),
+    }
+}

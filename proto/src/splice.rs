@@ -1,0 +1,310 @@
+//! Byte streams through a tunnel: a TCP connection (or any socket-like I/O) spliced onto an h2
+//! CONNECT stream, and two CONNECT streams relayed into each other.
+//!
+//! The mapping of RFC 9113 §8.5, both ways and each direction on its own:
+//! - EOF (FIN) on the socket ends the h2 stream's sending half (`END_STREAM`); `END_STREAM` from
+//!   the peer shuts the socket's write half. The other direction carries on (half-close).
+//! - A socket error (RST) resets the h2 stream with `CONNECT_ERROR`; a reset from the peer, or a
+//!   session that died, makes the caller abort the socket (see [`Ended::PeerAborted`]).
+//!
+//! Memory per idle stream is what h2 and the socket need: no read buffer is held while the socket
+//! has nothing to read (one is taken for each read and given back when the read would block), so
+//! 10,000 quiet streams cost no buffers. Backpressure is the h2 windows: nothing more is read from
+//! the socket until h2 has capacity for what was read, and credit for received data goes back to
+//! the peer only once the socket has taken it.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use h2::{Reason, RecvStream, SendStream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{Instant, Sleep};
+
+use crate::h2body::poll_send;
+
+/// Largest single read from a socket; one read becomes one or a few h2 DATA frames.
+const READ_CHUNK: usize = 64 << 10;
+/// Reads shorter than this are copied out so the big read buffer is freed at once (SSH
+/// keystrokes would otherwise each pin a whole chunk until sent).
+const COPY_BELOW: usize = 4 << 10;
+
+/// Both halves of one h2 stream used as a byte pipe.
+pub struct Pipe {
+    pub send: SendStream<Bytes>,
+    pub recv: RecvStream,
+}
+
+/// How a spliced stream ended, and the bytes it carried.
+#[derive(Debug)]
+pub struct Spliced {
+    /// Bytes from the socket into the tunnel.
+    pub up: u64,
+    /// Bytes from the tunnel into the socket.
+    pub down: u64,
+    pub ended: Ended,
+}
+
+#[derive(Debug)]
+pub enum Ended {
+    /// Both directions ended with FIN / `END_STREAM`.
+    Closed,
+    /// The socket failed; the h2 stream has been reset with `CONNECT_ERROR`.
+    LocalAborted(io::Error),
+    /// The peer reset the stream or the session failed; the caller must abort the socket (for
+    /// TCP: `SO_LINGER` 0, then drop, which sends RST).
+    PeerAborted(h2::Error),
+    /// Nothing moved either way for the idle timeout; the h2 stream has been reset with
+    /// `CANCEL` and the caller should abort the socket.
+    Idle,
+}
+
+enum Fail {
+    Local(io::Error),
+    Peer(h2::Error),
+}
+
+impl From<Fail> for Ended {
+    fn from(fail: Fail) -> Ended {
+        match fail {
+            Fail::Local(e) => Ended::LocalAborted(e),
+            Fail::Peer(e) => Ended::PeerAborted(e),
+        }
+    }
+}
+
+/// Carries bytes between `io` and `pipe` until both directions have ended or one side fails.
+pub async fn splice<T>(io: &mut T, pipe: Pipe, idle: Option<Duration>) -> Spliced
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut splice = Splice {
+        io,
+        pipe,
+        up: Up::default(),
+        down: Down::default(),
+        idle: idle.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+    };
+    let ended = (&mut splice).await;
+    match &ended {
+        Ended::LocalAborted(_) => splice.pipe.send.send_reset(Reason::CONNECT_ERROR),
+        Ended::Idle => splice.pipe.send.send_reset(Reason::CANCEL),
+        Ended::Closed | Ended::PeerAborted(_) => {}
+    }
+    Spliced {
+        up: splice.up.bytes,
+        down: splice.down.bytes,
+        ended,
+    }
+}
+
+#[derive(Default)]
+struct Up {
+    /// Read from the socket, not yet handed to h2.
+    pending: Bytes,
+    done: bool,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct Down {
+    /// Received from the peer, not yet written to the socket.
+    pending: Bytes,
+    /// Written since the last flush (TLS sockets hold small writes until flushed).
+    unflushed: bool,
+    done: bool,
+    bytes: u64,
+}
+
+struct Splice<'a, T> {
+    io: &'a mut T,
+    pipe: Pipe,
+    up: Up,
+    down: Down,
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
+    /// Socket → h2.
+    fn poll_up(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Fail>> {
+        loop {
+            if !self.up.pending.is_empty() {
+                ready!(poll_send(
+                    &mut self.pipe.send,
+                    &mut self.up.pending,
+                    false,
+                    cx
+                ))
+                .map_err(Fail::Peer)?;
+            }
+            let mut buf = BytesMut::with_capacity(READ_CHUNK);
+            let n = ready!(tokio_util::io::poll_read_buf(
+                Pin::new(&mut *self.io),
+                cx,
+                &mut buf
+            ))
+            .map_err(Fail::Local)?;
+            if n == 0 {
+                self.pipe
+                    .send
+                    .send_data(Bytes::new(), true)
+                    .map_err(Fail::Peer)?;
+                return Poll::Ready(Ok(()));
+            }
+            self.up.bytes += n as u64;
+            self.up.pending = if n < COPY_BELOW {
+                Bytes::copy_from_slice(&buf)
+            } else {
+                buf.freeze()
+            };
+        }
+    }
+
+    /// h2 → socket.
+    fn poll_down(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Fail>> {
+        loop {
+            while !self.down.pending.is_empty() {
+                let n = ready!(Pin::new(&mut *self.io).poll_write(cx, &self.down.pending))
+                    .map_err(Fail::Local)?;
+                if n == 0 {
+                    return Poll::Ready(Err(Fail::Local(io::ErrorKind::WriteZero.into())));
+                }
+                self.down.pending.advance(n);
+                self.down.unflushed = true;
+                // Credit goes back only for bytes the socket took: end-to-end backpressure.
+                let _ = self.pipe.recv.flow_control().release_capacity(n);
+            }
+            match self.pipe.recv.poll_data(cx) {
+                Poll::Pending => {
+                    if self.down.unflushed {
+                        ready!(Pin::new(&mut *self.io).poll_flush(cx)).map_err(Fail::Local)?;
+                        self.down.unflushed = false;
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Ok(data))) => {
+                    self.down.bytes += data.len() as u64;
+                    self.down.pending = data;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(Fail::Peer(e))),
+                Poll::Ready(None) => {
+                    ready!(Pin::new(&mut *self.io).poll_shutdown(cx)).map_err(Fail::Local)?;
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
+    type Output = Ended;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Ended> {
+        let this = &mut **self;
+        let before = (this.up.bytes, this.down.bytes);
+        if !this.up.done {
+            match this.poll_up(cx) {
+                Poll::Ready(Ok(())) => this.up.done = true,
+                Poll::Ready(Err(fail)) => return Poll::Ready(fail.into()),
+                Poll::Pending => {}
+            }
+        }
+        if !this.down.done {
+            match this.poll_down(cx) {
+                Poll::Ready(Ok(())) => this.down.done = true,
+                Poll::Ready(Err(fail)) => return Poll::Ready(fail.into()),
+                Poll::Pending => {}
+            }
+        }
+        if this.up.done && this.down.done {
+            return Poll::Ready(Ended::Closed);
+        }
+        if let Some((timeout, sleep)) = &mut this.idle {
+            if (this.up.bytes, this.down.bytes) != before {
+                sleep.as_mut().reset(Instant::now() + *timeout);
+            }
+            if sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ended::Idle);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// Relays two CONNECT streams into each other (an access client's stream at the edge and the
+/// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
+/// and b → a; a reset on either side resets the other with `CONNECT_ERROR`.
+pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>) {
+    let mut ab = Leg::default();
+    let mut ba = Leg::default();
+    let result = std::future::poll_fn(|cx| {
+        let mut pending = false;
+        if !ab.done {
+            match ab.poll(&mut a.recv, &mut b.send, cx) {
+                Poll::Ready(Ok(())) => ab.done = true,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => pending = true,
+            }
+        }
+        if !ba.done {
+            match ba.poll(&mut b.recv, &mut a.send, cx) {
+                Poll::Ready(Ok(())) => ba.done = true,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => pending = true,
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    })
+    .await;
+    if result.is_err() {
+        a.send.send_reset(Reason::CONNECT_ERROR);
+        b.send.send_reset(Reason::CONNECT_ERROR);
+    }
+    (ab.bytes, ba.bytes, result)
+}
+
+#[derive(Default)]
+struct Leg {
+    pending: Bytes,
+    done: bool,
+    bytes: u64,
+}
+
+impl Leg {
+    fn poll(
+        &mut self,
+        from: &mut RecvStream,
+        to: &mut SendStream<Bytes>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), h2::Error>> {
+        loop {
+            if !self.pending.is_empty() {
+                let before = self.pending.len();
+                let sent = poll_send(to, &mut self.pending, false, cx);
+                // Credit back to the sender for what the other stream took, as it takes it.
+                let _ = from
+                    .flow_control()
+                    .release_capacity(before - self.pending.len());
+                ready!(sent)?;
+            }
+            match ready!(from.poll_data(cx)) {
+                Some(Ok(data)) => {
+                    self.bytes += data.len() as u64;
+                    self.pending = data;
+                }
+                Some(Err(e)) => return Poll::Ready(Err(e)),
+                None => {
+                    to.send_data(Bytes::new(), true)?;
+                    return Poll::Ready(Ok(()));
+                }
+            }
+        }
+    }
+}
