@@ -15,7 +15,7 @@ use http::{Response, StatusCode};
 use http_body_util::Empty;
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::splice::{splice, Ended, Pipe};
+use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
 use tokio::net::TcpStream;
 
 use crate::ingress::{Service, TcpOrigin};
@@ -73,7 +73,7 @@ pub async fn serve(
     )
     .await;
     if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {
-        abort(tcp);
+        abort_tcp(tcp);
     }
     tracing::debug!(request_id, host, origin = origin.address, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "TCP stream closed");
 }
@@ -114,13 +114,6 @@ fn keepalive(tcp: &TcpStream, every: Duration) {
         .with_time(every)
         .with_interval(every);
     let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
-}
-
-/// Aborts a connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how the
-/// origin learns the public client's connection was reset rather than closed.
-pub fn abort(tcp: TcpStream) {
-    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
-    drop(tcp);
 }
 
 /// The PROXY protocol v2 header (haproxy's proxy-protocol.txt §2.2) with the public client's

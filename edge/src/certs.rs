@@ -187,11 +187,10 @@ mod tests {
         tether_proto::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         let routes = RouteTable::default();
-        routes.set([crate::state::RouteRecord {
-            hostname: "hello.example.test".into(),
-            tunnel_id: uuid::Uuid::new_v4(),
-            direct: None,
-        }]);
+        routes.set([crate::state::RouteRecord::new(
+            "hello.example.test".into(),
+            uuid::Uuid::new_v4(),
+        )]);
         let ca = Arc::new(TunnelCa::load_or_create(dir.path()).unwrap());
         let resolver = CertResolver::new(
             vec![],

@@ -119,7 +119,24 @@ pub enum RouteCommand {
         #[arg(long, value_name = "IP")]
         direct: Option<std::net::IpAddr>,
     },
-    /// Remove the route for HOSTNAME (and its DNS records).
+    /// Route raw TCP for HOSTNAME to TUNNEL, whose ingress rule for HOSTNAME is a `tcp://`,
+    /// `ssh://`, `rdp://` or `smb://` service. `connector access tcp --hostname HOSTNAME` reaches
+    /// it through the edge's HTTPS port; with --port, every edge also listens on public TCP port
+    /// N. DNS records as for `route dns`.
+    Tcp {
+        tunnel: String,
+        hostname: String,
+        /// Public TCP port every edge listens on for this hostname.
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// Address to listen on for --port (default: the edge's public listener address).
+        #[arg(long, value_name = "ADDR", requires = "port")]
+        bind: Option<std::net::IpAddr>,
+        /// `connector access tcp` must present an access token (`edge token create`).
+        #[arg(long, conflicts_with = "port")]
+        require_token: bool,
+    },
+    /// Remove the route for HOSTNAME (its DNS records, and its public TCP port).
     Delete { hostname: String },
 }
 
@@ -141,6 +158,43 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
                 "Routed {} to tunnel {} ({})",
                 route.hostname, tunnel.name, tunnel.id
             );
+            dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
+            Ok(())
+        }
+        TunnelCommand::Route(RouteCommand::Tcp {
+            tunnel,
+            hostname,
+            port,
+            bind,
+            require_token,
+        }) => {
+            let tunnel = state.resolve(&tunnel).await?;
+            let port = match port {
+                Some(port) => Some((
+                    check_port(config, &state, &hostname, port, bind).await?,
+                    bind,
+                )),
+                None => None,
+            };
+            let route = state
+                .route_tcp(&tunnel, &hostname, port, require_token)
+                .await?;
+            println!(
+                "Routed TCP for {} to tunnel {} ({})",
+                route.hostname, tunnel.name, tunnel.id
+            );
+            match route.port {
+                Some(port) => {
+                    println!("Every edge listens on TCP port {port} for it within a second.")
+                }
+                None => println!(
+                    "Reach it with: connector access tcp --hostname {} --url 127.0.0.1:PORT",
+                    route.hostname
+                ),
+            }
+            if route.require_token {
+                println!("Access needs a token: `edge token create NAME`, then `connector access tcp --token …`.");
+            }
             dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
             Ok(())
         }
@@ -167,6 +221,36 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             Ok(())
         }
     }
+}
+
+/// Refuses a public port that cannot work: a wildcard hostname (a port carries one name), port 0,
+/// or a port another program on this host already listens on. The store's compare-and-set then
+/// refuses a port another route holds.
+async fn check_port(
+    config: &EdgeConfig,
+    state: &State,
+    hostname: &str,
+    port: u16,
+    bind: Option<std::net::IpAddr>,
+) -> anyhow::Result<u16> {
+    if hostname.starts_with("*.") {
+        anyhow::bail!("a public TCP port carries one hostname, not a wildcard: route a name such as db.example.com");
+    }
+    if port == 0 {
+        anyhow::bail!("--port 0 is not a port clients can dial; pick a fixed port such as 2222");
+    }
+    let ours = state.ports().await?.into_iter().any(|p| p.port == port);
+    if ours {
+        // Held by a route (maybe this one, re-run): the compare-and-set decides.
+        return Ok(port);
+    }
+    let ip = bind
+        .or(config.listen.https.or(config.listen.http).map(|a| a.ip()))
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    if let Err(e) = std::net::TcpListener::bind((ip, port)) {
+        anyhow::bail!("port {port} on {ip} is not free ({e}): another program, or one of the edge's own listeners, uses it; pick another port");
+    }
+    Ok(port)
 }
 
 /// Says what DNS now answers for `host`, or the exact record to create elsewhere.

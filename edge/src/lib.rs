@@ -9,6 +9,7 @@
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
 //! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication);
 //!   [`tunnel_stream`] opens one stream on a session and waits for its response head.
+//! - [`tcp_ports`]: public TCP ports (`route tcp --port`), each connection a CONNECT stream.
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
 //!   `/metrics`.
@@ -33,5 +34,6 @@ pub mod session_accept;
 pub mod sessions;
 pub mod state;
 pub mod store;
+pub mod tcp_ports;
 pub mod tunnel_stream;
 pub mod websocket;

@@ -11,17 +11,22 @@ use crate::store::{watch, Event, Store};
 
 #[derive(Clone, Default)]
 pub struct RouteTable {
-    routes: Arc<RwLock<HashMap<String, Uuid>>>,
+    routes: Arc<RwLock<HashMap<String, RouteRecord>>>,
 }
 
 impl RouteTable {
     /// The tunnel for a normalised host: an exact route first, then the most specific wildcard.
     pub fn lookup(&self, host: &str) -> Option<Uuid> {
+        self.route(host).map(|r| r.tunnel_id)
+    }
+
+    /// The route that serves a normalised host, as [`RouteTable::lookup`] finds it.
+    pub fn route(&self, host: &str) -> Option<RouteRecord> {
         let routes = self.routes.read().ok()?;
-        if let Some(id) = routes.get(host) {
-            return Some(*id);
+        if let Some(route) = routes.get(host) {
+            return Some(route.clone());
         }
-        wildcard_candidates(host).find_map(|w| routes.get(&w).copied())
+        wildcard_candidates(host).find_map(|w| routes.get(&w).cloned())
     }
 
     /// Hostnames routed to one tunnel (sent to its connector at registration).
@@ -31,7 +36,7 @@ impl RouteTable {
         };
         let mut names: Vec<String> = routes
             .iter()
-            .filter(|(_, t)| **t == tunnel)
+            .filter(|(_, r)| r.tunnel_id == tunnel)
             .map(|(h, _)| h.clone())
             .collect();
         names.sort();
@@ -46,7 +51,7 @@ impl RouteTable {
             Event::Put(kv) => {
                 if let Ok(r) = decode::<RouteRecord>(kv) {
                     tracing::info!(hostname = %r.hostname, tunnel = %r.tunnel_id, "route added");
-                    routes.insert(r.hostname, r.tunnel_id);
+                    routes.insert(r.hostname.clone(), r);
                 }
             }
             Event::Delete { key, .. } => {
@@ -74,10 +79,10 @@ impl RouteTable {
                     }
                 }
             };
-            let fresh: HashMap<String, Uuid> = kvs
+            let fresh: HashMap<String, RouteRecord> = kvs
                 .iter()
                 .filter_map(|kv| decode::<RouteRecord>(kv).ok())
-                .map(|r| (r.hostname, r.tunnel_id))
+                .map(|r| (r.hostname.clone(), r))
                 .collect();
             if let Ok(mut routes) = self.routes.write() {
                 *routes = fresh;
@@ -101,7 +106,7 @@ impl RouteTable {
         if let Ok(mut table) = self.routes.write() {
             *table = routes
                 .into_iter()
-                .map(|r| (r.hostname, r.tunnel_id))
+                .map(|r| (r.hostname.clone(), r))
                 .collect();
         }
     }
@@ -116,16 +121,8 @@ mod tests {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let table = RouteTable::default();
         table.set([
-            RouteRecord {
-                hostname: "*.example.test".into(),
-                tunnel_id: a,
-                direct: None,
-            },
-            RouteRecord {
-                hostname: "api.example.test".into(),
-                tunnel_id: b,
-                direct: None,
-            },
+            RouteRecord::new("*.example.test".into(), a),
+            RouteRecord::new("api.example.test".into(), b),
         ]);
         assert_eq!(table.lookup("api.example.test"), Some(b));
         assert_eq!(table.lookup("x.example.test"), Some(a));

@@ -199,6 +199,12 @@ pub async fn run(
         ));
     }
     background.spawn(routes.follow(store.clone(), shutdown.clone()));
+    // Public TCP ports listen where the public HTTP(S) listener does, unless a route says.
+    let tcp_bind = local(&listeners.https)
+        .or(local(&listeners.http))
+        .map(|a| a.ip())
+        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+    background.spawn(crate::tcp_ports::follow(edge.clone(), tcp_bind));
     background.spawn(close_deleted_tunnels(edge.clone()));
     background.spawn(keep_presence(edge.clone(), record));
 

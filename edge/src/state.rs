@@ -6,6 +6,7 @@
 //! | `tunnels/{uuid}` | [`TunnelRecord`] | – |
 //! | `tunnel-names/{name}` | the tunnel's uuid (names are unique) | – |
 //! | `routes/http/{hostname}` | [`RouteRecord`] (claimed by compare-and-set) | – |
+//! | `ports/{port}` | [`PortRecord`]: a public TCP port (claimed by compare-and-set) | – |
 //! | `edges/{edge-id}` | [`EdgeRecord`] | the edge's |
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
 
@@ -21,6 +22,7 @@ use crate::store::{Expect, KeyValue, LeaseId, Store, StoreError};
 pub const TUNNELS: &str = "tunnels/";
 pub const TUNNEL_NAMES: &str = "tunnel-names/";
 pub const ROUTES: &str = "routes/http/";
+pub const PORTS: &str = "ports/";
 pub const EDGES: &str = "edges/";
 pub const SESSIONS: &str = "sessions/";
 
@@ -41,6 +43,36 @@ pub struct RouteRecord {
     /// Split horizon: internal DNS askers get this address instead of the tunnel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct: Option<IpAddr>,
+    /// `route tcp --port`: the public TCP port every edge listens on for this hostname.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `route tcp --require-token`: `connector access tcp` must present a valid access token.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_token: bool,
+}
+
+impl RouteRecord {
+    pub fn new(hostname: String, tunnel_id: Uuid) -> RouteRecord {
+        RouteRecord {
+            hostname,
+            tunnel_id,
+            direct: None,
+            port: None,
+            require_token: false,
+        }
+    }
+}
+
+/// A public TCP port: every edge listens on it and carries each connection to `hostname`'s rule
+/// in the tunnel.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PortRecord {
+    pub port: u16,
+    /// Address to listen on; `None` is the edge's public listener address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<IpAddr>,
+    pub hostname: String,
+    pub tunnel_id: Uuid,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -71,10 +103,18 @@ pub enum StateError {
     NoSuchTunnel(String),
     #[error("{0} is already routed to tunnel {1}; delete that route or tunnel first")]
     HostnameTaken(String, Uuid),
+    #[error("port {0} is already routed to {1} (tunnel {2}); delete that route first (`edge tunnel route delete {1}`) or pick another port")]
+    PortTaken(u16, String, Uuid),
     #[error("`{0}` is not a valid hostname: {1}")]
     BadHostname(String, String),
     #[error("corrupt record at {0}: {1}")]
     Corrupt(String, String),
+}
+
+fn concurrent() -> StateError {
+    StateError::Store(StoreError::Backend(
+        "route changed concurrently; retry".into(),
+    ))
 }
 
 pub fn now_secs() -> u64 {
@@ -174,8 +214,8 @@ impl State {
             .collect()
     }
 
-    /// Routes `hostname` to a tunnel. Idempotent for the same tunnel (which may change the
-    /// direct address); refused for another.
+    /// Routes `hostname` to a tunnel (`route dns`). Idempotent for the same tunnel (which may
+    /// change the direct address); refused for another.
     pub async fn route(
         &self,
         tunnel: &TunnelRecord,
@@ -185,10 +225,102 @@ impl State {
         let host = hostname::normalize_route(hostname)
             .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
         let record = RouteRecord {
-            hostname: host.clone(),
-            tunnel_id: tunnel.id,
             direct,
+            ..RouteRecord::new(host, tunnel.id)
         };
+        let previous = self.put_route(record.clone()).await?;
+        self.release_port(previous.as_ref(), &record).await?;
+        Ok(record)
+    }
+
+    /// Routes `hostname` to a tunnel for TCP (`route tcp`): with `port`, claims that public port
+    /// first, so two routes can never share one.
+    pub async fn route_tcp(
+        &self,
+        tunnel: &TunnelRecord,
+        hostname: &str,
+        port: Option<(u16, Option<IpAddr>)>,
+        require_token: bool,
+    ) -> Result<RouteRecord, StateError> {
+        let host = hostname::normalize_route(hostname)
+            .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let record = RouteRecord {
+            port: port.map(|(p, _)| p),
+            require_token,
+            ..RouteRecord::new(host.clone(), tunnel.id)
+        };
+        if let Some((port, bind)) = port {
+            self.claim_port(PortRecord {
+                port,
+                bind,
+                hostname: host,
+                tunnel_id: tunnel.id,
+            })
+            .await?;
+        }
+        let previous = match self.put_route(record.clone()).await {
+            Ok(previous) => previous,
+            Err(e) => {
+                if let Some((port, _)) = port {
+                    self.store.delete(&format!("{PORTS}{port}")).await?;
+                }
+                return Err(e);
+            }
+        };
+        self.release_port(previous.as_ref(), &record).await?;
+        Ok(record)
+    }
+
+    /// Claims a public port by compare-and-set; the same claim again (perhaps with a new bind
+    /// address) is fine.
+    async fn claim_port(&self, claim: PortRecord) -> Result<(), StateError> {
+        let key = format!("{PORTS}{}", claim.port);
+        let taken = |current: &PortRecord| {
+            StateError::PortTaken(claim.port, current.hostname.clone(), current.tunnel_id)
+        };
+        match self
+            .store
+            .put_if(&key, encode(&claim), None, Expect::Absent)
+            .await?
+        {
+            Ok(_) => Ok(()),
+            Err(Some(kv)) => {
+                let current: PortRecord = decode(&kv)?;
+                if current.hostname != claim.hostname || current.tunnel_id != claim.tunnel_id {
+                    return Err(taken(&current));
+                }
+                let expect = Expect::ModRevision(kv.mod_revision);
+                match self
+                    .store
+                    .put_if(&key, encode(&claim), None, expect)
+                    .await?
+                {
+                    Ok(_) => Ok(()),
+                    Err(_) => Err(concurrent()),
+                }
+            }
+            Err(None) => Err(concurrent()),
+        }
+    }
+
+    /// Frees the port `previous` held when the route no longer uses it.
+    async fn release_port(
+        &self,
+        previous: Option<&RouteRecord>,
+        now: &RouteRecord,
+    ) -> Result<(), StateError> {
+        if let Some(port) = previous
+            .and_then(|p| p.port)
+            .filter(|p| Some(*p) != now.port)
+        {
+            self.store.delete(&format!("{PORTS}{port}")).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a route unless another tunnel holds the hostname; returns the record it replaced.
+    async fn put_route(&self, record: RouteRecord) -> Result<Option<RouteRecord>, StateError> {
+        let host = record.hostname.clone();
         match self
             .store
             .put_if(
@@ -199,13 +331,13 @@ impl State {
             )
             .await?
         {
-            Ok(_) => Ok(record),
+            Ok(_) => Ok(None),
             Err(Some(current)) => {
                 let existing: RouteRecord = decode(&current)?;
-                if existing.tunnel_id != tunnel.id {
+                if existing.tunnel_id != record.tunnel_id {
                     Err(StateError::HostnameTaken(host, existing.tunnel_id))
                 } else if existing == record {
-                    Ok(existing)
+                    Ok(Some(existing))
                 } else {
                     let key = format!("{ROUTES}{host}");
                     let expect = Expect::ModRevision(current.mod_revision);
@@ -214,17 +346,13 @@ impl State {
                         .put_if(&key, encode(&record), None, expect)
                         .await?
                     {
-                        Ok(_) => Ok(record),
-                        Err(_) => Err(StateError::Store(StoreError::Backend(
-                            "route changed concurrently; retry".into(),
-                        ))),
+                        Ok(_) => Ok(Some(existing)),
+                        Err(_) => Err(concurrent()),
                     }
                 }
             }
-            // Deleted between the check and now: try once more would race again; report it.
-            Err(None) => Err(StateError::Store(StoreError::Backend(
-                "route changed concurrently; retry".into(),
-            ))),
+            // Deleted between the check and now: trying once more would race again; report it.
+            Err(None) => Err(concurrent()),
         }
     }
 
@@ -236,8 +364,22 @@ impl State {
         let Some(kv) = self.store.get(&key).await? else {
             return Ok(None);
         };
+        let route: RouteRecord = decode(&kv)?;
         self.store.delete(&key).await?;
-        Ok(Some(decode(&kv)?))
+        if let Some(port) = route.port {
+            self.store.delete(&format!("{PORTS}{port}")).await?;
+        }
+        Ok(Some(route))
+    }
+
+    pub async fn ports(&self) -> Result<Vec<PortRecord>, StateError> {
+        self.store
+            .range(PORTS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     pub async fn routes(&self) -> Result<Vec<RouteRecord>, StateError> {
@@ -268,9 +410,7 @@ impl State {
             .into_iter()
             .filter(|r| r.tunnel_id == tunnel.id)
         {
-            self.store
-                .delete(&format!("{ROUTES}{}", route.hostname))
-                .await?;
+            self.delete_route(&route.hostname).await?;
         }
         self.store
             .delete(&format!("{TUNNELS}{}", tunnel.id))

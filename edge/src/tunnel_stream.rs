@@ -4,10 +4,12 @@
 
 use bytes::Bytes;
 use h2::{RecvStream, SendStream};
-use http::{Request, Response};
+use std::net::SocketAddr;
+
+use http::{Method, Request, Response};
 use http_body::Body as _;
 use tether_proto::h2body::send_body;
-use tether_proto::headers::{OriginFailure, ORIGIN_ERROR};
+use tether_proto::headers::{OriginFailure, CLIENT_ADDR, ORIGIN_ERROR, REQUEST_ID, SERVER_ADDR};
 
 use crate::body::EdgeBody;
 use crate::error_page::EdgeError;
@@ -26,6 +28,26 @@ pub enum Outgoing {
 pub struct Answer {
     pub response: Response<RecvStream>,
     pub send: Option<SendStream<Bytes>>,
+}
+
+/// The head of a TCP stream: a plain CONNECT (RFC 9113 §8.5) to `HOSTNAME:PORT`, whose
+/// hostname picks the connector's ingress rule, with the public client's and the edge's
+/// addresses for PROXY protocol.
+pub fn connect_head(
+    hostname: &str,
+    port: u16,
+    request_id: &str,
+    client: SocketAddr,
+    server: SocketAddr,
+) -> Result<Request<()>, EdgeError> {
+    Request::builder()
+        .method(Method::CONNECT)
+        .uri(format!("{hostname}:{port}"))
+        .header(REQUEST_ID, request_id)
+        .header(CLIENT_ADDR, client.to_string())
+        .header(SERVER_ADDR, server.to_string())
+        .body(())
+        .map_err(|_| EdgeError::BadRequest("The hostname is not valid."))
 }
 
 pub async fn open(

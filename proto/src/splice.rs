@@ -234,6 +234,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
     }
 }
 
+/// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
+/// the far end learns that the connection on the other side of the tunnel was reset, not closed.
+pub fn abort_tcp(tcp: tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+    drop(tcp);
+}
+
 /// Relays two CONNECT streams into each other (an access client's stream at the edge and the
 /// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
 /// and b → a; a reset on either side resets the other with `CONNECT_ERROR`.

@@ -6,12 +6,13 @@
 //! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`].
 //! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
-//! - [`origin`]: origin servers the tests put behind the tunnel.
+//! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod client;
 pub mod dns;
 pub mod origin;
 pub mod process;
+pub mod tcp;
 pub mod tunnel;
 
 use std::time::Duration;

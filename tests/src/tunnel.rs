@@ -174,6 +174,44 @@ impl TestEdge {
     }
 }
 
+impl TestEdge {
+    /// `edge tunnel route tcp TUNNEL HOST --port N` on a free port, waiting until this edge
+    /// listens on it; returns the public address.
+    pub fn route_tcp_port(&self, tunnel: &Tunnel, host: &str) -> SocketAddr {
+        let port = free_port();
+        let from = self.proc.log_len();
+        self.cli_ok(&[
+            "tunnel",
+            "route",
+            "tcp",
+            &tunnel.name,
+            host,
+            "--port",
+            &port.to_string(),
+        ]);
+        let line = self.proc.wait_for_from(
+            from,
+            &format!(
+                r"listening on tcp \S+:{port}\b.*hostname={}",
+                regex::escape(host)
+            ),
+            READY,
+        );
+        let re = regex::Regex::new(r"listening on tcp (\S+)").expect("regex");
+        re.captures(&line)
+            .and_then(|c| c[1].parse().ok())
+            .expect("listening address")
+    }
+}
+
+/// A port free on 127.0.0.1 right now (for programs that cannot listen on port 0 and report it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 pub struct TestConnector {
     pub config: PathBuf,
     pub proc: Proc,

@@ -1,0 +1,184 @@
+//! Public TCP ports (`edge tunnel route tcp … --port N`): every edge listens on each port claimed
+//! in the store and carries each accepted connection through a CONNECT stream to the tunnel's
+//! ingress rule for the route's hostname. Removing the route closes the listener; connections
+//! already carried run on.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use http::StatusCode;
+use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+use crate::proxy::new_request_id;
+use crate::server::Edge;
+use crate::state::{decode, PortRecord, PORTS};
+use crate::store::watch;
+use crate::tunnel_stream::{self, Answer, Outgoing};
+
+/// How often a port that could not be bound is tried again.
+const RETRY_BIND: Duration = Duration::from_secs(5);
+
+/// One open listener: its stop switch and the route it serves (swapped in place when only the
+/// route's hostname or tunnel changed).
+struct Open {
+    bind: IpAddr,
+    route: Arc<ArcSwap<PortRecord>>,
+    stop: CancellationToken,
+}
+
+/// Keeps this edge's TCP listeners equal to the claimed ports until shutdown.
+pub async fn follow(edge: Arc<Edge>, default_bind: IpAddr) {
+    let mut open: HashMap<u16, Open> = HashMap::new();
+    let mut revision = 0;
+    loop {
+        let failed = match edge.state.store.range(PORTS).await {
+            Ok((kvs, rev)) => {
+                revision = rev;
+                let wanted = kvs.iter().filter_map(|kv| decode::<PortRecord>(kv).ok());
+                !reconcile(&edge, &mut open, wanted.collect(), default_bind).await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read TCP ports; retrying");
+                true
+            }
+        };
+        let mut events = watch(edge.state.store.clone(), PORTS.into(), revision);
+        tokio::select! {
+            // Any change (or a watch error) is followed by a full re-read.
+            _ = events.recv() => {}
+            _ = tokio::time::sleep(RETRY_BIND), if failed => {}
+            _ = edge.shutdown.cancelled() => break,
+        }
+    }
+    for (_, listener) in open {
+        listener.stop.cancel();
+    }
+}
+
+/// Opens and closes listeners to match `wanted`; false if some port could not be bound.
+async fn reconcile(
+    edge: &Arc<Edge>,
+    open: &mut HashMap<u16, Open>,
+    wanted: Vec<PortRecord>,
+    default_bind: IpAddr,
+) -> bool {
+    let mut all_bound = true;
+    let wanted: HashMap<u16, PortRecord> = wanted.into_iter().map(|p| (p.port, p)).collect();
+    open.retain(|port, listener| {
+        let keep = wanted
+            .get(port)
+            .is_some_and(|w| w.bind.unwrap_or(default_bind) == listener.bind);
+        if !keep {
+            tracing::info!(port, "public TCP port closed");
+            listener.stop.cancel();
+        }
+        keep
+    });
+    for (port, record) in wanted {
+        if let Some(listener) = open.get(&port) {
+            listener.route.store(Arc::new(record));
+            continue;
+        }
+        let bind = record.bind.unwrap_or(default_bind);
+        let addr = SocketAddr::new(bind, port);
+        match TcpListener::bind(addr).await {
+            Ok(listener) => {
+                // Tests and scripts read this line to know the port is open.
+                tracing::info!(hostname = %record.hostname, "listening on tcp {addr}");
+                let route = Arc::new(ArcSwap::from_pointee(record));
+                let stop = edge.shutdown.child_token();
+                tokio::spawn(accept(edge.clone(), listener, route.clone(), stop.clone()));
+                open.insert(port, Open { bind, route, stop });
+            }
+            Err(e) => {
+                all_bound = false;
+                tracing::error!(
+                    hostname = %record.hostname,
+                    "cannot listen on public TCP port {addr}: {e}; retrying every {}s",
+                    RETRY_BIND.as_secs()
+                );
+            }
+        }
+    }
+    all_bound
+}
+
+async fn accept(
+    edge: Arc<Edge>,
+    listener: TcpListener,
+    route: Arc<ArcSwap<PortRecord>>,
+    stop: CancellationToken,
+) {
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.cancelled() => return,
+        };
+        match accepted {
+            Ok((tcp, peer)) => {
+                edge.tracker
+                    .spawn(carry(edge.clone(), tcp, peer, route.load_full()));
+            }
+            Err(e) => {
+                // Out of file descriptors, most likely: back off instead of spinning.
+                tracing::warn!(error = %e, "accepting a TCP connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One public TCP connection through the tunnel.
+async fn carry(edge: Arc<Edge>, mut tcp: TcpStream, peer: SocketAddr, route: Arc<PortRecord>) {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let _ = tcp.set_nodelay(true);
+    let opened = async {
+        let local = tcp
+            .local_addr()
+            .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));
+        let head =
+            tunnel_stream::connect_head(&route.hostname, route.port, &request_id, peer, local)?;
+        let guard = edge.sessions.pick(route.tunnel_id, edge.max_streams())?;
+        let answer = tunnel_stream::open(head, Outgoing::Pipe, &guard, &edge).await?;
+        Ok::<_, crate::error_page::EdgeError>((answer, guard))
+    };
+    let (pipe, guard) = match opened.await {
+        Ok((
+            Answer {
+                response,
+                send: Some(send),
+            },
+            guard,
+        )) if response.status() == StatusCode::OK => (
+            Pipe {
+                send,
+                recv: response.into_body(),
+            },
+            guard,
+        ),
+        Ok((answer, _)) => {
+            let status = answer.response.status();
+            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, status = status.as_u16(), "TCP connection refused by the connector");
+            return abort_tcp(tcp);
+        }
+        Err(e) => {
+            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, error = ?e, "TCP connection not carried");
+            return abort_tcp(tcp);
+        }
+    };
+    let spliced = splice(&mut tcp, pipe, None).await;
+    drop(guard);
+    tracing::info!(
+        target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port,
+        up = spliced.up, down = spliced.down, ended = ?spliced.ended, duration_ms = started.elapsed().as_millis() as u64,
+    );
+    if let Ended::PeerAborted(_) = spliced.ended {
+        abort_tcp(tcp);
+    }
+}
