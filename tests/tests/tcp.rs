@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 /// An edge, a tunnel whose connector sends `host` to the TCP service `origin`, and the public
 /// port routed to it.
 struct TcpSetup {
-    edge: TestEdge,
+    _edge: TestEdge,
     _connector: TestConnector,
     public: SocketAddr,
 }
@@ -29,7 +29,7 @@ fn tcp_setup(host: &str, service: &str) -> TcpSetup {
     );
     let public = edge.route_tcp_port(&tunnel, host);
     TcpSetup {
-        edge,
+        _edge: edge,
         _connector: connector,
         public,
     }
