@@ -40,6 +40,15 @@ pub enum Command {
     /// Check ingress rules.
     #[command(subcommand)]
     Ingress(IngressCommand),
+    /// Reach a TCP service through the edge from this machine (no tunnel.yml needed).
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccessCommand {
+    /// Carry TCP to HOSTNAME's service: from a local port (--url) or stdin/stdout (ssh ProxyCommand).
+    Tcp(crate::access::AccessTcp),
 }
 
 #[derive(Subcommand, Debug)]

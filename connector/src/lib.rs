@@ -8,8 +8,10 @@
 //! - [`proxy`]: one stream → origin (HTTP, WebSocket, built-in services); [`control`] for the
 //!   edge's control messages; [`origin`]: pooled origin clients (TCP, unix, TLS); [`tcp`]: raw
 //!   TCP services (`tcp://`, `ssh://`, …) spliced onto CONNECT streams.
+//! - [`access`]: `connector access tcp`, the client side of access sessions.
 //! - [`cli`]: the commands.
 
+pub mod access;
 pub mod cli;
 pub mod config;
 pub mod control;

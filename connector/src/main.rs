@@ -25,6 +25,13 @@ async fn main() {
     let cli = Cli::parse();
     init_logs(cli.log_format);
     tether_proto::install_crypto_provider();
+    if let Command::Access(cli::AccessCommand::Tcp(args)) = cli.command {
+        if let Err(e) = tether_connector::access::run(args).await {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let config = match ConnectorConfig::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {
@@ -36,6 +43,7 @@ async fn main() {
         tracing::warn!("{warning}");
     }
     let result = match cli.command {
+        Command::Access(_) => Ok(()),
         Command::Ingress(cmd) => cli::ingress_command(&config, cmd),
         Command::Run => {
             let shutdown = CancellationToken::new();

@@ -20,6 +20,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -65,6 +66,79 @@ impl EdgeTarget {
     }
 }
 
+impl EdgeTarget {
+    fn transient(&self, what: &str, e: &dyn std::fmt::Display) -> SessionError {
+        SessionError::Transient(format!("{what} {}: {e}", self.address))
+    }
+
+    /// TCP, then TLS with the edge's certificate verified, each bounded by [`DIAL_TIMEOUT`].
+    pub async fn connect_tls(&self) -> Result<TlsStream<TcpStream>, SessionError> {
+        let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&self.address))
+            .await
+            .map_err(|_| {
+                SessionError::Transient(format!("connecting to {} timed out", self.address))
+            })?
+            .map_err(|e| self.transient("cannot connect to", &e))?;
+        let _ = tcp.set_nodelay(true);
+        tokio::time::timeout(
+            DIAL_TIMEOUT,
+            TlsConnector::from(self.tls.clone()).connect(self.server_name.clone(), tcp),
+        )
+        .await
+        .map_err(|_| {
+            SessionError::Transient(format!("TLS handshake with {} timed out", self.address))
+        })?
+        .map_err(|e| self.transient("TLS handshake failed with", &e))
+    }
+
+    /// The WebSocket upgrade request for this target's URL with `subprotocol`.
+    pub fn request(&self, subprotocol: &'static str) -> Result<http::Request<()>, SessionError> {
+        let mut request = self
+            .url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| SessionError::Permanent(format!("bad edge URL {}: {e}", self.url)))?;
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            HeaderValue::from_static(subprotocol),
+        );
+        Ok(request)
+    }
+
+    /// Sends the upgrade; a refusal carries the edge's status and one-line reason, permanent or
+    /// transient as the edge said.
+    pub async fn upgrade(
+        &self,
+        tls: TlsStream<TcpStream>,
+        request: http::Request<()>,
+    ) -> Result<WebSocketStream<TlsStream<TcpStream>>, SessionError> {
+        match tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()))
+            .await
+        {
+            Ok((ws, _response)) => Ok(ws),
+            Err(WsError::Http(response)) => {
+                let status = response.status();
+                let reason = response
+                    .body()
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).trim().to_string())
+                    .unwrap_or_default();
+                let message = format!(
+                    "edge {} refused the session: {status} {reason}",
+                    self.address
+                );
+                Err(match Refusal::of_response(status, response.headers()) {
+                    Refusal::Permanent if status != StatusCode::SERVICE_UNAVAILABLE => {
+                        SessionError::Permanent(message)
+                    }
+                    _ => SessionError::Transient(message),
+                })
+            }
+            Err(e) => Err(self.transient("WebSocket handshake failed with", &e)),
+        }
+    }
+}
+
 /// Identity and rules shared by every session of this connector process.
 pub struct SessionCtx {
     pub tunnel_id: Uuid,
@@ -93,73 +167,21 @@ pub async fn run(
     ctx: Arc<SessionCtx>,
     shutdown: CancellationToken,
 ) -> Result<(), SessionError> {
-    let transient = |what: &str, e: &dyn std::fmt::Display| {
-        SessionError::Transient(format!("{what} {}: {e}", target.address))
-    };
-    let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&target.address))
-        .await
-        .map_err(|_| {
-            SessionError::Transient(format!("connecting to {} timed out", target.address))
-        })?
-        .map_err(|e| transient("cannot connect to", &e))?;
-    let _ = tcp.set_nodelay(true);
-    let tls = tokio::time::timeout(
-        DIAL_TIMEOUT,
-        TlsConnector::from(target.tls.clone()).connect(target.server_name.clone(), tcp),
-    )
-    .await
-    .map_err(|_| {
-        SessionError::Transient(format!("TLS handshake with {} timed out", target.address))
-    })?
-    .map_err(|e| transient("TLS handshake failed with", &e))?;
+    let tls = target.connect_tls().await?;
     let exporter: [u8; EXPORTER_LEN] = tls
         .get_ref()
         .1
         .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
-        .map_err(|e| transient("cannot export keying material with", &e))?;
-
+        .map_err(|e| target.transient("cannot export keying material with", &e))?;
     let claim = SessionClaim {
         tunnel_id: ctx.tunnel_id,
         connector_id: ctx.connector_id,
         conn_index: ctx.index,
         version: env!("CARGO_PKG_VERSION").into(),
     };
-    let mut request = target
-        .url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| SessionError::Permanent(format!("bad edge URL {}: {e}", target.url)))?;
+    let mut request = target.request(SUBPROTOCOL)?;
     claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static(SUBPROTOCOL),
-    );
-
-    let ws =
-        match tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()))
-            .await
-        {
-            Ok((ws, _response)) => ws,
-            Err(WsError::Http(response)) => {
-                let status = response.status();
-                let reason = response
-                    .body()
-                    .as_ref()
-                    .map(|b| String::from_utf8_lossy(b).trim().to_string())
-                    .unwrap_or_default();
-                let message = format!(
-                    "edge {} refused the session: {status} {reason}",
-                    target.address
-                );
-                return Err(match Refusal::of_response(status, response.headers()) {
-                    Refusal::Permanent if status != StatusCode::SERVICE_UNAVAILABLE => {
-                        SessionError::Permanent(message)
-                    }
-                    _ => SessionError::Transient(message),
-                });
-            }
-            Err(e) => return Err(transient("WebSocket handshake failed with", &e)),
-        };
+    let ws = target.upgrade(tls, request).await?;
 
     let mut connection = h2::server::Builder::new()
         .enable_connect_protocol()
@@ -170,14 +192,14 @@ pub async fn run(
         .max_concurrent_streams(u32::MAX)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await
-        .map_err(|e| transient("HTTP/2 handshake failed with", &e))?;
+        .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
     let mut liveness = match connection.ping_pong() {
         Some(ping_pong) => tokio::spawn(Liveness::default().watch(ping_pong)),
         None => tokio::spawn(std::future::pending()),
     };
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
     liveness.abort();
-    result.map_err(|e| transient("session lost with", &e))
+    result.map_err(|e| target.transient("session lost with", &e))
 }
 
 /// How long in-flight streams may run on after shutdown (the drain issue makes it `grace-period`).

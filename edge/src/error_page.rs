@@ -69,7 +69,7 @@ impl EdgeError {
         }
     }
 
-    fn explanation(&self) -> &'static str {
+    pub fn explanation(&self) -> &'static str {
         match self {
             EdgeError::BadRequest(why) => why,
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",

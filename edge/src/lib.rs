@@ -9,12 +9,14 @@
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
 //! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication);
 //!   [`tunnel_stream`] opens one stream on a session and waits for its response head.
-//! - [`tcp_ports`]: public TCP ports (`route tcp --port`), each connection a CONNECT stream.
+//! - [`tcp_ports`]: public TCP ports (`route tcp --port`), each connection a CONNECT stream;
+//!   [`access`]: `connector access tcp` sessions on the HTTPS port; [`tokens`]: their tokens.
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
 //!   `/metrics`.
 //! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
 
+pub mod access;
 pub mod activity;
 pub mod body;
 pub mod ca;
@@ -35,5 +37,6 @@ pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod tcp_ports;
+pub mod tokens;
 pub mod tunnel_stream;
 pub mod websocket;

@@ -15,6 +15,7 @@ async fn main() {
     let result = match cli.command {
         Command::Run => run(config).await,
         Command::Tunnel(cmd) => cli::tunnel_command(&config, cmd).await,
+        Command::Token(cmd) => cli::token_command(&config, cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

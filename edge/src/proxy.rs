@@ -86,6 +86,9 @@ async fn route(
         return (Err(EdgeError::BadRequest("The request has no Host.")), None);
     };
     let host = normalize_host(authority.as_str());
+    if crate::access::wants_access(&req) {
+        return (Ok(crate::access::upgrade(req, conn, edge.clone())), None);
+    }
     if let Some(tls) = &conn.tls {
         if !edge.certs.served_covers(tls.sni.as_deref(), &host) {
             return (Err(EdgeError::Misdirected), None);

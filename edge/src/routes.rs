@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::hostname::wildcard_candidates;
 use crate::state::{decode, RouteRecord, ROUTES};
-use crate::store::{watch, Event, Store};
+use crate::store::{mirror, Event, Mirrored, Store};
 
 #[derive(Clone, Default)]
 pub struct RouteTable {
@@ -68,37 +68,11 @@ impl RouteTable {
         store: Arc<dyn Store>,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
-        loop {
-            let (kvs, revision) = match store.range(ROUTES).await {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read routes; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
-                        _ = shutdown.cancelled() => return,
-                    }
-                }
-            };
-            let fresh: HashMap<String, RouteRecord> = kvs
-                .iter()
-                .filter_map(|kv| decode::<RouteRecord>(kv).ok())
-                .map(|r| (r.hostname.clone(), r))
-                .collect();
-            if let Ok(mut routes) = self.routes.write() {
-                *routes = fresh;
-            }
-            let mut events = watch(store.clone(), ROUTES.into(), revision);
-            loop {
-                tokio::select! {
-                    event = events.recv() => match event {
-                        Some(Ok(event)) => self.apply(&event),
-                        Some(Err(e)) => { tracing::warn!(error = %e, "route watch failed; reloading"); break; }
-                        None => break,
-                    },
-                    _ = shutdown.cancelled() => return,
-                }
-            }
-        }
+        mirror(store, ROUTES, shutdown, |m| match m {
+            Mirrored::Reset(kvs) => self.set(kvs.iter().filter_map(|kv| decode(kv).ok())),
+            Mirrored::Change(event) => self.apply(event),
+        })
+        .await
     }
 
     /// Replaces the table (tests and start-up).

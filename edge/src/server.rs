@@ -23,6 +23,7 @@ use crate::routes::RouteTable;
 use crate::sessions::Sessions;
 use crate::state::{EdgeRecord, State, TUNNELS};
 use crate::store::{watch, Event, LeaseId, SqliteStore, Store};
+use crate::tokens::TokenTable;
 use crate::{dns_source, metrics};
 use tether_dns::server::Zones;
 
@@ -31,6 +32,8 @@ pub struct Edge {
     pub config: EdgeConfig,
     pub state: State,
     pub routes: RouteTable,
+    /// Access tokens for `connector access tcp`, mirrored from the store.
+    pub tokens: TokenTable,
     pub sessions: Sessions,
     pub certs: Arc<CertResolver>,
     /// The lease that binds this edge's presence rows; renewed by [`keep_presence`].
@@ -165,6 +168,7 @@ pub async fn run(
         config,
         state,
         routes: routes.clone(),
+        tokens: TokenTable::default(),
         sessions: Sessions::default(),
         certs: resolver.clone(),
         lease_id: AtomicI64::new(lease),
@@ -199,6 +203,7 @@ pub async fn run(
         ));
     }
     background.spawn(routes.follow(store.clone(), shutdown.clone()));
+    background.spawn(edge.tokens.clone().follow(store.clone(), shutdown.clone()));
     // Public TCP ports listen where the public HTTP(S) listener does, unless a route says.
     let tcp_bind = local(&listeners.https)
         .or(local(&listeners.http))

@@ -7,6 +7,7 @@
 //! | `tunnel-names/{name}` | the tunnel's uuid (names are unique) | – |
 //! | `routes/http/{hostname}` | [`RouteRecord`] (claimed by compare-and-set) | – |
 //! | `ports/{port}` | [`PortRecord`]: a public TCP port (claimed by compare-and-set) | – |
+//! | `tokens/{uuid}` | [`TokenRecord`]: an access token for `connector access tcp` | – |
 //! | `edges/{edge-id}` | [`EdgeRecord`] | the edge's |
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
 
@@ -23,6 +24,7 @@ pub const TUNNELS: &str = "tunnels/";
 pub const TUNNEL_NAMES: &str = "tunnel-names/";
 pub const ROUTES: &str = "routes/http/";
 pub const PORTS: &str = "ports/";
+pub const TOKENS: &str = "tokens/";
 pub const EDGES: &str = "edges/";
 pub const SESSIONS: &str = "sessions/";
 
@@ -75,6 +77,33 @@ pub struct PortRecord {
     pub tunnel_id: Uuid,
 }
 
+/// An access token. The secret itself is shown once, by `edge token create`; only its SHA-256
+/// is stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub name: String,
+    /// Hex SHA-256 of the secret part of the token.
+    pub secret_sha256: String,
+    pub created_at: u64,
+}
+
+/// The prefix of every access token, so a leaked one is recognisable (secret scanners).
+pub const TOKEN_PREFIX: &str = "tta_";
+
+impl TokenRecord {
+    /// Splits `tta_<id>.<secret>` into the token's id and the SHA-256 of its secret.
+    pub fn parse(token: &str) -> Option<(Uuid, String)> {
+        let (id, secret) = token.trim().strip_prefix(TOKEN_PREFIX)?.split_once('.')?;
+        Some((id.parse().ok()?, sha256_hex(secret)))
+    }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct EdgeRecord {
     pub id: String,
@@ -105,6 +134,10 @@ pub enum StateError {
     HostnameTaken(String, Uuid),
     #[error("port {0} is already routed to {1} (tunnel {2}); delete that route first (`edge tunnel route delete {1}`) or pick another port")]
     PortTaken(u16, String, Uuid),
+    #[error("no access token with id or name `{0}`; `edge token list` shows them")]
+    NoSuchToken(String),
+    #[error("several access tokens are named `{0}`; revoke by id (`edge token list` shows ids)")]
+    AmbiguousToken(String),
     #[error("`{0}` is not a valid hostname: {1}")]
     BadHostname(String, String),
     #[error("corrupt record at {0}: {1}")]
@@ -419,6 +452,52 @@ impl State {
             .delete(&format!("{TUNNEL_NAMES}{}", tunnel.name))
             .await?;
         Ok(())
+    }
+
+    /// Creates an access token; returns its record and the token text, which exists nowhere else.
+    pub async fn create_token(&self, name: &str) -> Result<(TokenRecord, String), StateError> {
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let record = TokenRecord {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            secret_sha256: sha256_hex(&secret),
+            created_at: now_secs(),
+        };
+        self.store
+            .put(&format!("{TOKENS}{}", record.id), encode(&record), None)
+            .await?;
+        let token = format!("{TOKEN_PREFIX}{}.{secret}", record.id.simple());
+        Ok((record, token))
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StateError> {
+        self.store
+            .range(TOKENS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Revokes the token with this id, or the one token with this name.
+    pub async fn revoke_token(&self, id_or_name: &str) -> Result<TokenRecord, StateError> {
+        let tokens = self.tokens().await?;
+        let matching: Vec<&TokenRecord> = tokens
+            .iter()
+            .filter(|t| {
+                t.id.to_string() == id_or_name
+                    || t.id.simple().to_string() == id_or_name
+                    || t.name == id_or_name
+            })
+            .collect();
+        let token = match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => return Err(StateError::NoSuchToken(id_or_name.into())),
+            _ => return Err(StateError::AmbiguousToken(id_or_name.into())),
+        };
+        self.store.delete(&format!("{TOKENS}{}", token.id)).await?;
+        Ok(token)
     }
 
     pub async fn announce_edge(&self, edge: &EdgeRecord, lease: LeaseId) -> Result<(), StateError> {

@@ -18,6 +18,11 @@ pub const TUNNEL_PATH: &str = "/";
 /// Reserved path on the public HTTPS listener for connectors that may only dial out on 443.
 pub const PUBLIC_TUNNEL_PATH: &str = "/.well-known/tether/tunnel";
 /// Label for TLS keying-material export (RFC 5705 / RFC 8446 §7.5).
+/// The reserved path of `connector access tcp` sessions on the edge's public HTTPS port.
+pub const ACCESS_PATH: &str = "/.well-known/tether/access";
+/// The subprotocol (and protocol version) of access sessions, where the access client is the
+/// HTTP/2 client and opens one CONNECT stream per TCP connection.
+pub const ACCESS_SUBPROTOCOL: &str = "tether-access.v1";
 pub const EXPORTER_LABEL: &[u8] = b"EXPORTER-Tether-Session-v1";
 /// Length of the exported value that is signed.
 pub const EXPORTER_LEN: usize = 32;

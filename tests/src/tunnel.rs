@@ -162,9 +162,14 @@ impl TestEdge {
 
     /// [`TestEdge::route`] with more arguments (`--direct IP`); returns what the command printed.
     pub fn route_with(&self, tunnel: &Tunnel, host: &str, more: &[&str]) -> String {
+        self.route_as("dns", tunnel, host, more)
+    }
+
+    /// `edge tunnel route KIND TUNNEL HOST MORE…` (`dns` or `tcp`), waiting until this edge has
+    /// loaded the route; returns what the command printed.
+    pub fn route_as(&self, kind: &str, tunnel: &Tunnel, host: &str, more: &[&str]) -> String {
         let from = self.proc.log_len();
-        let printed =
-            self.cli_ok(&[&["tunnel", "route", "dns", &tunnel.name, host], more].concat());
+        let printed = self.cli_ok(&[&["tunnel", "route", kind, &tunnel.name, host], more].concat());
         self.proc.wait_for_from(
             from,
             &format!("route added.*hostname={}", regex::escape(host)),
@@ -201,6 +206,28 @@ impl TestEdge {
         re.captures(&line)
             .and_then(|c| c[1].parse().ok())
             .expect("listening address")
+    }
+}
+
+impl TestEdge {
+    /// Starts `connector access tcp --hostname HOST --url 127.0.0.1:0` against this edge's HTTPS
+    /// port (trusting its dev CA) with `more` arguments; returns it and its local address.
+    pub fn access(&self, host: &str, more: &[&str]) -> (Proc, SocketAddr) {
+        let https = self.addr("https").to_string();
+        let mut command = Command::new(&binaries().connector);
+        command
+            .args(["access", "tcp", "--hostname", host, "--url", "127.0.0.1:0"])
+            .args(["--edge", &https, "--ca"])
+            .arg(self.ca_pem())
+            .args(more);
+        let proc = Proc::spawn("access", command);
+        let line = proc.wait_for(r"listening on tcp \S+", READY);
+        let addr = regex::Regex::new(r"listening on tcp (\S+)")
+            .expect("regex")
+            .captures(&line)
+            .and_then(|c| c[1].parse().ok())
+            .expect("access address");
+        (proc, addr)
     }
 }
 

@@ -133,3 +133,44 @@ pub fn watch(
     });
     rx
 }
+
+/// What [`mirror`] hands its caller: the whole prefix (at start and after a watch failure), then
+/// each change.
+pub enum Mirrored<'a> {
+    Reset(&'a [KeyValue]),
+    Change(&'a Event),
+}
+
+/// Keeps an in-memory view of every key under `prefix`: reads them all, then follows the watch;
+/// a failed watch (compaction, store error) starts over with a fresh read. Runs until `shutdown`.
+pub async fn mirror(
+    store: Arc<dyn Store>,
+    prefix: &str,
+    shutdown: tokio_util::sync::CancellationToken,
+    mut apply: impl FnMut(Mirrored<'_>),
+) {
+    loop {
+        let (kvs, revision) = match store.range(prefix).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(prefix, error = %e, "cannot read the store; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = shutdown.cancelled() => return,
+                }
+            }
+        };
+        apply(Mirrored::Reset(&kvs));
+        let mut events = watch(store.clone(), prefix.into(), revision);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(Ok(event)) => apply(Mirrored::Change(&event)),
+                    Some(Err(e)) => { tracing::warn!(prefix, error = %e, "store watch failed; reloading"); break; }
+                    None => break,
+                },
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+}

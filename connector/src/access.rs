@@ -1,0 +1,191 @@
+//! `connector access tcp`: the client side of access sessions, run on a user's machine. One TLS
+//! WebSocket session to the edge's public HTTPS port (reserved path `/.well-known/tether/access`,
+//! optional bearer token), HTTP/2 over it with this side as the client, and one CONNECT stream
+//! per TCP connection: from a local listener (`--url`) or from stdin/stdout (ssh's
+//! `ProxyCommand`). Half-close and aborts travel as for public TCP ports.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use http::{Method, Request, StatusCode};
+use rustls::pki_types::ServerName;
+use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
+use tether_proto::tuning;
+use tether_proto::wsstream::WsStream;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+use crate::session::EdgeTarget;
+
+#[derive(clap::Args, Debug)]
+pub struct AccessTcp {
+    /// The hostname routed to the TCP service (`edge tunnel route tcp TUNNEL HOSTNAME`).
+    #[arg(long)]
+    pub hostname: String,
+    /// Listen here and carry each connection (e.g. 127.0.0.1:2222); without it, carry one
+    /// connection over stdin/stdout, as ssh's ProxyCommand wants.
+    #[arg(long, value_name = "ADDR")]
+    pub url: Option<SocketAddr>,
+    /// The edge's HTTPS address (default: HOSTNAME:443).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub edge: Option<String>,
+    /// PEM file of the CA that signs the edge's certificate (default: the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Access token, for routes created with --require-token.
+    #[arg(long, env = "TETHER_ACCESS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// One access session, opened on first use and again whenever it has died.
+struct AccessClient {
+    target: EdgeTarget,
+    hostname: String,
+    token: Option<String>,
+    sender: Mutex<Option<SendRequest<Bytes>>>,
+}
+
+pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
+    let pem = match &args.ca {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read --ca {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let tls = tether_proto::trust::session_client_config(pem.as_deref())?;
+    let hostname = args.hostname.trim_end_matches('.').to_ascii_lowercase();
+    let address = args
+        .edge
+        .clone()
+        .unwrap_or_else(|| format!("{hostname}:443"));
+    let server_name = ServerName::try_from(hostname.clone())
+        .map_err(|_| anyhow::anyhow!("`{hostname}` is not a valid hostname"))?;
+    let client = Arc::new(AccessClient {
+        target: EdgeTarget {
+            url: format!("wss://{hostname}{ACCESS_PATH}"),
+            address,
+            server_name,
+            tls,
+        },
+        hostname,
+        token: args.token.clone(),
+        sender: Mutex::new(None),
+    });
+    match args.url {
+        None => client.stdio().await,
+        Some(addr) => client.listen(addr).await,
+    }
+}
+
+impl AccessClient {
+    /// One connection over stdin/stdout; exits non-zero if it could not open or was aborted.
+    async fn stdio(&self) -> anyhow::Result<()> {
+        let pipe = self.open().await?;
+        let mut io = tokio::io::join(tokio::io::stdin(), tokio::io::stdout());
+        let spliced = splice(&mut io, pipe, None).await;
+        match spliced.ended {
+            Ended::Closed => Ok(()),
+            other => anyhow::bail!("the connection through the tunnel was aborted: {other:?}"),
+        }
+    }
+
+    /// Carries every connection to `addr` until interrupted.
+    async fn listen(self: Arc<Self>, addr: SocketAddr) -> anyhow::Result<()> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        // Tests and scripts read this line to know the port is open.
+        tracing::info!(
+            hostname = self.hostname,
+            "listening on tcp {}",
+            listener.local_addr()?
+        );
+        loop {
+            let (mut tcp, peer) = listener.accept().await?;
+            let client = self.clone();
+            tokio::spawn(async move {
+                let _ = tcp.set_nodelay(true);
+                let pipe = match client.open().await {
+                    Ok(pipe) => pipe,
+                    Err(e) => {
+                        tracing::warn!(%peer, "{e:#}");
+                        return abort_tcp(tcp);
+                    }
+                };
+                let spliced = splice(&mut tcp, pipe, None).await;
+                tracing::debug!(%peer, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "connection closed");
+                if let Ended::PeerAborted(_) = spliced.ended {
+                    abort_tcp(tcp);
+                }
+            });
+        }
+    }
+
+    /// Opens a CONNECT stream for the hostname; a refusal becomes an error with the edge's reason.
+    async fn open(&self) -> anyhow::Result<Pipe> {
+        let mut sender = self.sender().await?;
+        let request = Request::builder()
+            .method(Method::CONNECT)
+            .uri(format!("{}:0", self.hostname))
+            .body(())?;
+        let (response, send) = sender.send_request(request, false)?;
+        let response = response.await?;
+        let status = response.status();
+        let mut recv = response.into_body();
+        if status != StatusCode::OK {
+            let mut reason = Vec::new();
+            while let Some(Ok(chunk)) = recv.data().await {
+                reason.extend_from_slice(&chunk);
+            }
+            anyhow::bail!(
+                "the edge refused {}: {status}: {}",
+                self.hostname,
+                String::from_utf8_lossy(&reason).trim()
+            );
+        }
+        Ok(Pipe { send, recv })
+    }
+
+    /// The session's sender, reconnecting if there is none or it has closed.
+    async fn sender(&self) -> anyhow::Result<SendRequest<Bytes>> {
+        let mut current = self.sender.lock().await;
+        if let Some(sender) = current.clone() {
+            if let Ok(ready) = sender.ready().await {
+                return Ok(ready);
+            }
+        }
+        let sender = self.connect().await?;
+        *current = Some(sender.clone());
+        Ok(sender.ready().await?)
+    }
+
+    async fn connect(&self) -> anyhow::Result<SendRequest<Bytes>> {
+        let tls = self.target.connect_tls().await?;
+        let mut request = self.target.request(ACCESS_SUBPROTOCOL)?;
+        if let Some(token) = &self.token {
+            request.headers_mut().insert(
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", token.trim()).parse()?,
+            );
+        }
+        let ws = self.target.upgrade(tls, request).await?;
+        let (sender, connection) = h2::client::Builder::new()
+            .initial_window_size(tuning::STREAM_WINDOW)
+            .initial_connection_window_size(tuning::CONNECTION_WINDOW)
+            .max_frame_size(tuning::MAX_FRAME)
+            .max_send_buffer_size(tuning::SEND_BUFFER)
+            .handshake::<_, Bytes>(WsStream::new(ws))
+            .await?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "access session ended");
+            }
+        });
+        Ok(sender)
+    }
+}

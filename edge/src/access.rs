@@ -1,0 +1,237 @@
+//! `connector access tcp` sessions. The access client opens a WebSocket on the public HTTPS
+//! port's reserved path ([`ACCESS_PATH`]), optionally with `Authorization: Bearer TOKEN`, and runs
+//! HTTP/2 over it as the client (the reverse of a tunnel session). Each of its TCP connections is
+//! one CONNECT stream to `HOSTNAME:PORT`, relayed onto a CONNECT stream of the tunnel routed for
+//! HOSTNAME, so half-close and aborts travel as for public TCP ports. A refusal is the stream's
+//! status with a one-line reason in its body, which the client prints.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::{header, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL, HDR_REFUSAL};
+use tether_proto::headers::has_token;
+use tether_proto::splice::{relay, Pipe};
+use tether_proto::tuning;
+use tether_proto::wsstream::{session_ws_config, WsStream};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+
+use crate::body::{self, EdgeBody};
+use crate::error_page::EdgeError;
+use crate::hostname::normalize_host;
+use crate::proxy::{new_request_id, ConnInfo};
+use crate::server::Edge;
+use crate::tunnel_stream::{self, Answer, Outgoing};
+
+/// Whether a public request asks for an access session.
+pub fn wants_access<B>(req: &Request<B>) -> bool {
+    let h = req.headers();
+    req.uri().path() == ACCESS_PATH
+        && has_token(h, header::UPGRADE, "websocket")
+        && has_token(h, header::SEC_WEBSOCKET_PROTOCOL, ACCESS_SUBPROTOCOL)
+}
+
+fn refuse(status: StatusCode, reason: &str) -> Response<EdgeBody> {
+    let mut response = Response::new(body::full(format!("{reason}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        HDR_REFUSAL,
+        header::HeaderValue::from_static(Refusal::Permanent.as_str()),
+    );
+    response
+}
+
+/// Answers the upgrade (after checking the token, if one is presented) and runs the session.
+pub fn upgrade(req: Request<Incoming>, conn: &ConnInfo, edge: Arc<Edge>) -> Response<EdgeBody> {
+    if conn.tls.is_none() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "access sessions need HTTPS: dial the edge's HTTPS port",
+        );
+    }
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+        return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
+    };
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let (token, cancel) = match bearer {
+        None => (false, CancellationToken::new()),
+        Some(text) => match edge
+            .tokens
+            .verify(text)
+            .and_then(|id| edge.tokens.session(id))
+        {
+            Some(cancel) => (true, cancel),
+            None => {
+                tracing::info!(peer = %conn.peer, "access session refused: invalid token");
+                return refuse(StatusCode::UNAUTHORIZED, "the access token is not valid: it was revoked, or mistyped; ask the edge operator for a new one (`edge token create`)");
+            }
+        },
+    };
+    let peer = conn.peer;
+    let on_upgrade = hyper::upgrade::on(req);
+    let session_edge = edge.clone();
+    edge.tracker.spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => run(upgraded, token, cancel, peer, session_edge).await,
+            Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
+        }
+    });
+    let mut response = Response::new(body::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("upgrade"),
+    );
+    headers.insert(
+        header::UPGRADE,
+        header::HeaderValue::from_static("websocket"),
+    );
+    headers.insert(
+        header::SEC_WEBSOCKET_PROTOCOL,
+        header::HeaderValue::from_static(ACCESS_SUBPROTOCOL),
+    );
+    if let Ok(accept) = derive_accept_key(key.as_bytes()).parse() {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
+/// Serves one access session's streams until it ends, its token is revoked, or the edge stops.
+async fn run(
+    upgraded: hyper::upgrade::Upgraded,
+    token: bool,
+    cancel: CancellationToken,
+    peer: SocketAddr,
+    edge: Arc<Edge>,
+) {
+    let ws = WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(session_ws_config()),
+    )
+    .await;
+    let handshake = h2::server::Builder::new()
+        .initial_window_size(tuning::STREAM_WINDOW)
+        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
+        .max_frame_size(tuning::MAX_FRAME)
+        .max_send_buffer_size(tuning::SEND_BUFFER)
+        .max_concurrent_streams(edge.config.max_concurrent_streams)
+        .handshake::<_, Bytes>(WsStream::new(ws))
+        .await;
+    let mut connection = match handshake {
+        Ok(c) => c,
+        Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),
+    };
+    tracing::info!(%peer, token, "access session opened");
+    let reason = loop {
+        tokio::select! {
+            accepted = connection.accept() => match accepted {
+                Some(Ok((req, respond))) => {
+                    edge.tracker.spawn(stream(req, respond, token, peer, edge.clone()));
+                }
+                Some(Err(e)) => break format!("session error: {e}"),
+                None => break "client closed the session".to_string(),
+            },
+            // Dropping the connection resets every stream on it.
+            _ = cancel.cancelled() => break "its access token was revoked".to_string(),
+            _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
+        }
+    };
+    tracing::info!(%peer, reason, "access session ended");
+}
+
+/// Answers a stream with a refusal: its status and a one-line reason.
+fn refuse_stream(mut respond: SendResponse<Bytes>, status: StatusCode, reason: &str) {
+    let mut response = Response::new(());
+    *response.status_mut() = status;
+    if let Ok(mut send) = respond.send_response(response, false) {
+        let _ = send.send_data(Bytes::from(format!("{reason}\n")), true);
+    }
+}
+
+/// One TCP connection of the access client, relayed into the tunnel.
+async fn stream(
+    req: Request<RecvStream>,
+    mut respond: SendResponse<Bytes>,
+    token: bool,
+    peer: SocketAddr,
+    edge: Arc<Edge>,
+) {
+    let request_id = new_request_id();
+    let authority = req.uri().authority().cloned();
+    let (&Method::CONNECT, Some(authority), None) = (
+        req.method(),
+        authority,
+        req.extensions().get::<h2::ext::Protocol>(),
+    ) else {
+        return refuse_stream(
+            respond,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "an access stream is CONNECT HOSTNAME:PORT",
+        );
+    };
+    let host = normalize_host(authority.as_str());
+    let Some(route) = edge.routes.route(&host) else {
+        return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
+    };
+    if route.require_token && !token {
+        return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME`"));
+    }
+    let server = SocketAddr::new([0, 0, 0, 0].into(), edge.https_port.unwrap_or(443));
+    let opened = async {
+        let head = tunnel_stream::connect_head(
+            &host,
+            authority.port_u16().unwrap_or(0),
+            &request_id,
+            peer,
+            server,
+        )?;
+        let guard = edge.sessions.pick(route.tunnel_id, edge.max_streams())?;
+        let answer = tunnel_stream::open(head, Outgoing::Pipe, &guard, &edge).await?;
+        Ok::<_, EdgeError>((answer, guard))
+    };
+    let (tunnel, guard) = match opened.await {
+        Ok((
+            Answer {
+                response,
+                send: Some(send),
+            },
+            guard,
+        )) if response.status() == StatusCode::OK => (
+            Pipe {
+                send,
+                recv: response.into_body(),
+            },
+            guard,
+        ),
+        Ok((answer, _)) => {
+            let status = answer.response.status();
+            return refuse_stream(respond, status, &format!("the connector refused the stream for {host} ({status}): is its ingress rule for {host} a tcp:// or ssh:// service?"));
+        }
+        Err(e) => return refuse_stream(respond, e.status(), e.explanation()),
+    };
+    let send = match respond.send_response(Response::new(()), false) {
+        Ok(send) => send,
+        Err(_) => return,
+    };
+    let client = Pipe {
+        send,
+        recv: req.into_body(),
+    };
+    let (up, down, result) = relay(client, tunnel).await;
+    drop(guard);
+    tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, up, down, result = ?result, "access stream closed");
+}

@@ -1,0 +1,191 @@
+//! `connector access tcp`: TCP to a tunnel's service through the edge's HTTPS port, from a local
+//! port or as ssh's ProxyCommand; access tokens for routes that require them, and revocation.
+
+use std::process::Command;
+
+use tests::process::binaries;
+use tests::tcp::{abort, next_report, scenario_origin};
+use tests::tunnel::{free_port, TestEdge};
+use tests::READY;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn read_all(tcp: &mut TcpStream) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    tokio::time::timeout(READY, tcp.read_to_end(&mut out))
+        .await
+        .expect("read in time")?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+#[tokio::test]
+async fn access_tcp_carries_half_close_and_aborts() {
+    let (origin, mut reports) = scenario_origin().await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: echo.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
+    );
+    let printed = edge.route_as("tcp", &tunnel, "echo.example.test", &[]);
+    assert!(
+        printed.contains("connector access tcp --hostname echo.example.test"),
+        "{printed}"
+    );
+    let (_access, local) = edge.access("echo.example.test", &[]);
+
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"Ahello").await.unwrap();
+    tcp.shutdown().await.unwrap();
+    assert_eq!(read_all(&mut tcp).await.unwrap(), "got 5");
+
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"B").await.unwrap();
+    assert_eq!(read_all(&mut tcp).await.unwrap(), "banner");
+    tcp.write_all(b"late data").await.unwrap();
+    tcp.shutdown().await.unwrap();
+    assert_eq!(next_report(&mut reports).await, "B:late data");
+
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"C").await.unwrap();
+    let mut ready = [0u8; 5];
+    tcp.read_exact(&mut ready).await.unwrap();
+    abort(tcp);
+    assert_eq!(next_report(&mut reports).await, "C:reset");
+
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"D").await.unwrap();
+    let err = read_all(&mut tcp).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+}
+
+#[tokio::test]
+async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
+    let (origin, mut reports) = scenario_origin().await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: secure.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
+    );
+    edge.route_as("tcp", &tunnel, "secure.example.test", &["--require-token"]);
+
+    // Without a token: refused, and the access client says why.
+    let (without, local) = edge.access("secure.example.test", &[]);
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp)
+        .await
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset));
+    without.wait_for("secure.example.test requires an access token", READY);
+
+    // A wrong token: the session is refused at once.
+    let (wrong, local) = edge.access(
+        "secure.example.test",
+        &["--token", "tta_00000000000000000000000000000000.bad"],
+    );
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp).await.is_err());
+    wrong.wait_for("401 Unauthorized the access token is not valid", READY);
+
+    // A valid token: carried.
+    let created = edge.cli_ok(&["token", "create", "ci"]);
+    let token = created
+        .lines()
+        .find(|l| l.starts_with("tta_"))
+        .expect("token printed")
+        .to_string();
+    let listed = edge.cli_ok(&["token", "list"]);
+    assert!(
+        listed.contains("ci") && !listed.contains(&token),
+        "{listed}"
+    );
+    let (_with, local) = edge.access("secure.example.test", &["--token", &token]);
+    let mut held = TcpStream::connect(local).await.unwrap();
+    held.write_all(b"E").await.unwrap();
+    assert_eq!(next_report(&mut reports).await, "E:open");
+    held.write_all(b"ping").await.unwrap();
+    let mut pong = [0u8; 4];
+    held.read_exact(&mut pong).await.unwrap();
+    assert_eq!(&pong, b"ping");
+
+    // Revoked: the open stream is closed, and new connections are refused.
+    edge.cli_ok(&["token", "revoke", "ci"]);
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(READY, held.read_to_end(&mut rest)).await;
+    assert!(ended.is_ok(), "the revoked token's stream stayed open");
+    assert!(rest.is_empty(), "{rest:?}");
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ssh_through_access_tcp_as_proxy_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    for (key, kind) in [("host_key", "ed25519"), ("id", "ed25519")] {
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-N", "", "-f", &path(key)])
+            .output()
+            .expect("ssh-keygen (apt-get install openssh-client)");
+        assert!(out.status.success(), "{out:?}");
+    }
+    std::fs::copy(path("id.pub"), path("authorized_keys")).unwrap();
+    let port = free_port();
+    std::fs::write(
+        path("sshd_config"),
+        format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\n",
+            path("host_key"),
+            path("authorized_keys"),
+            path("sshd.pid")
+        ),
+    )
+    .unwrap();
+    // sshd insists on its privilege separation directory.
+    let _ = std::fs::create_dir_all("/run/sshd");
+    let mut sshd = Command::new("/usr/sbin/sshd");
+    sshd.args(["-D", "-e", "-f", &path("sshd_config")]);
+    let sshd = tests::process::Proc::spawn("sshd", sshd);
+    sshd.wait_for(&format!("Server listening on 127.0.0.1 port {port}"), READY);
+
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: ssh.example.test\n    service: ssh://127.0.0.1:{port}\n  - service: http_status:404\n"),
+    );
+    edge.route_as("tcp", &tunnel, "ssh.example.test", &[]);
+    let proxy = format!(
+        "ProxyCommand={} access tcp --hostname %h --edge {} --ca {}",
+        binaries().connector.display(),
+        edge.addr("https"),
+        edge.ca_pem().display()
+    );
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let identity = path("id");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("ssh")
+            .args(["-i", &identity, "-o", &proxy])
+            .args([
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
+            .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=20"])
+            .arg(format!("{user}@ssh.example.test"))
+            .arg("echo hello from $(hostname) over ssh through tether")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("over ssh through tether"),
+        "ssh failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
