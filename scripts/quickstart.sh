@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs a complete Tether tunnel on loopback: an edge with its dev CA and its authoritative DNS for
 # example.test, a tunnel created and routed, and a connector serving the built-in hello_world
-# service. Prints what to try; Ctrl-C stops it.
+# service, plus a raw TCP service (python3's http.server, as any TCP server) on a public TCP port.
+# Prints what to try; Ctrl-C stops it.
 #
-# Ports can be changed with TETHER_HTTP_PORT, TETHER_HTTPS_PORT, TETHER_TUNNEL_PORT and
-# TETHER_DNS_PORT.
+# Ports can be changed with TETHER_HTTP_PORT, TETHER_HTTPS_PORT, TETHER_TUNNEL_PORT,
+# TETHER_DNS_PORT, TETHER_TCP_PORT (the public TCP port) and TETHER_TCP_ORIGIN_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,10 @@ HTTP_PORT=${TETHER_HTTP_PORT:-8080}
 HTTPS_PORT=${TETHER_HTTPS_PORT:-8443}
 TUNNEL_PORT=${TETHER_TUNNEL_PORT:-7844}
 DNS_PORT=${TETHER_DNS_PORT:-8053}
+TCP_PORT=${TETHER_TCP_PORT:-9000}
+TCP_ORIGIN_PORT=${TETHER_TCP_ORIGIN_PORT:-9001}
 HOST=hello.example.test
+TCP_HOST=files.example.test
 WORK=.tether/quickstart
 
 echo "==> building edge and connector (release)"
@@ -64,12 +68,20 @@ echo "==> creating tunnel 'quickstart' and routing $HOST to it"
 "$BIN/edge" tunnel route dns quickstart "$HOST" --config edge.yml
 wait_for edge.log "route added.*$HOST"
 
+echo "==> starting a TCP service (python3 -m http.server on 127.0.0.1:$TCP_ORIGIN_PORT) and routing $TCP_HOST to it on TCP port $TCP_PORT"
+python3 -m http.server "$TCP_ORIGIN_PORT" --bind 127.0.0.1 >tcp-origin.log 2>&1 &
+pids+=($!)
+"$BIN/edge" tunnel route tcp quickstart "$TCP_HOST" --port "$TCP_PORT" --config edge.yml
+wait_for edge.log "listening on tcp 127.0.0.1:$TCP_PORT"
+
 cat > tunnel.yml <<YAML
 tunnel: quickstart
 credentials-file: quickstart.json
 ingress:
   - hostname: $HOST
     service: hello_world
+  - hostname: $TCP_HOST
+    service: tcp://127.0.0.1:$TCP_ORIGIN_PORT
   - service: http_status:404
 YAML
 
@@ -91,11 +103,18 @@ Try it:
   dig @127.0.0.1 -p $DNS_PORT $HOST     # CNAME to the tunnel's endpoint, then the edge's address
   $BIN/edge tunnel list --config $DIR/edge.yml
 
+Raw TCP (docs/tcp.md): $TCP_HOST is a TCP service behind the tunnel, on the edge's public port $TCP_PORT:
+  curl http://127.0.0.1:$TCP_PORT/tunnel.yml
+and through the edge's HTTPS port with the access client (as ssh's ProxyCommand would use it):
+  $BIN/connector access tcp --hostname $TCP_HOST --edge 127.0.0.1:$HTTPS_PORT --ca $DIR/state/ca.pem --url 127.0.0.1:9002 &
+  curl http://127.0.0.1:9002/tunnel.yml
+
 Press Ctrl-C to stop.
 TXT
 if [ "${TETHER_QUICKSTART_CHECK:-}" = 1 ]; then
   # Used by the test suite: prove the printed curl line works, then exit.
   curl -fsS --cacert "$DIR/state/ca.pem" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" "https://$HOST:$HTTPS_PORT/" | head -1
+  curl -fsS "http://127.0.0.1:$TCP_PORT/tunnel.yml" | head -1
   if command -v dig >/dev/null; then
     # The DNS follows the store within a watch interval: ask until the chain is there (30 s at most).
     for _ in $(seq 300); do

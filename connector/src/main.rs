@@ -26,11 +26,15 @@ async fn main() {
     init_logs(cli.log_format);
     tether_proto::install_crypto_provider();
     if let Command::Access(cli::AccessCommand::Tcp(args)) = cli.command {
-        if let Err(e) = tether_connector::access::run(args).await {
-            eprintln!("error: {e:#}");
-            std::process::exit(1);
+        // Exit here rather than return: a blocked read of stdin would hold up the runtime's
+        // shutdown after the connection has ended.
+        match tether_connector::access::run(args).await {
+            Ok(()) => std::process::exit(0),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                std::process::exit(1);
+            }
         }
-        return;
     }
     let config = match ConnectorConfig::load(&cli.config) {
         Ok(c) => c,

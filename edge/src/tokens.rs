@@ -68,6 +68,7 @@ impl TokenTable {
             }
             Mirrored::Change(Event::Put(kv)) => {
                 if let Ok(token) = decode::<TokenRecord>(kv) {
+                    tracing::info!(token = %token.id, name = token.name, "access token added");
                     inner.tokens.insert(token.id, token);
                 }
             }

@@ -87,8 +87,11 @@ async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
     assert!(read_all(&mut tcp).await.is_err());
     wrong.wait_for("401 Unauthorized the access token is not valid", READY);
 
-    // A valid token: carried.
+    // A valid token: carried (once this edge has loaded it from the store).
+    let from = edge.proc.log_len();
     let created = edge.cli_ok(&["token", "create", "ci"]);
+    edge.proc
+        .wait_for_from(from, "access token added.*name=\"?ci", READY);
     let token = created
         .lines()
         .find(|l| l.starts_with("tta_"))
