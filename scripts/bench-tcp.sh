@@ -13,7 +13,8 @@ N_IDLE=${2:-10000}
 for tool in iperf3 python3; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install $tool)"; exit 1; }; done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-cargo build --release --quiet -p tether-edge -p tether-connector -p tests --bin tcp_load
+cargo build --release --quiet -p tether-edge -p tether-connector
+cargo build --release --quiet -p tests --bin tcp_load
 BIN=$PWD/target/release
 WORK=$(mktemp -d)
 pids=()

@@ -14,22 +14,20 @@ use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL, HDR_REFUSAL};
+use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::headers::has_token;
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::body::{self, EdgeBody};
-use crate::error_page::EdgeError;
+use crate::body::EdgeBody;
 use crate::hostname::normalize_host;
 use crate::proxy::{new_request_id, ConnInfo};
 use crate::server::Edge;
-use crate::tunnel_stream::{self, Answer, Outgoing};
+use crate::tunnel_stream::{self, PipeError};
 
 /// Whether a public request asks for an access session.
 pub fn wants_access<B>(req: &Request<B>) -> bool {
@@ -40,13 +38,7 @@ pub fn wants_access<B>(req: &Request<B>) -> bool {
 }
 
 fn refuse(status: StatusCode, reason: &str) -> Response<EdgeBody> {
-    let mut response = Response::new(body::full(format!("{reason}\n")));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        HDR_REFUSAL,
-        header::HeaderValue::from_static(Refusal::Permanent.as_str()),
-    );
-    response
+    crate::session_accept::refuse(status, Refusal::Permanent, reason)
 }
 
 /// Answers the upgrade (after checking the token, if one is presented) and runs the session.
@@ -88,25 +80,7 @@ pub fn upgrade(req: Request<Incoming>, conn: &ConnInfo, edge: Arc<Edge>) -> Resp
             Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
         }
     });
-    let mut response = Response::new(body::empty());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("upgrade"),
-    );
-    headers.insert(
-        header::UPGRADE,
-        header::HeaderValue::from_static("websocket"),
-    );
-    headers.insert(
-        header::SEC_WEBSOCKET_PROTOCOL,
-        header::HeaderValue::from_static(ACCESS_SUBPROTOCOL),
-    );
-    if let Ok(accept) = derive_accept_key(key.as_bytes()).parse() {
-        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-    }
-    response
+    crate::session_accept::switching_protocols(&key, ACCESS_SUBPROTOCOL)
 }
 
 /// Serves one access session's streams until it ends, its token is revoked, or the edge stops.
@@ -191,37 +165,17 @@ async fn stream(
         return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME`"));
     }
     let server = SocketAddr::new([0, 0, 0, 0].into(), edge.https_port.unwrap_or(443));
-    let opened = async {
-        let head = tunnel_stream::connect_head(
-            &host,
-            authority.port_u16().unwrap_or(0),
-            &request_id,
-            peer,
-            server,
-        )?;
-        let guard = edge.sessions.pick(route.tunnel_id, edge.max_streams())?;
-        let answer = tunnel_stream::open(head, Outgoing::Pipe, &guard, &edge).await?;
-        Ok::<_, EdgeError>((answer, guard))
+    let port = authority.port_u16().unwrap_or(0);
+    let opened = match tunnel_stream::connect_head(&host, port, &request_id, peer, server) {
+        Ok(head) => tunnel_stream::open_pipe(&edge, route.tunnel_id, head).await,
+        Err(e) => Err(e.into()),
     };
-    let (tunnel, guard) = match opened.await {
-        Ok((
-            Answer {
-                response,
-                send: Some(send),
-            },
-            guard,
-        )) if response.status() == StatusCode::OK => (
-            Pipe {
-                send,
-                recv: response.into_body(),
-            },
-            guard,
-        ),
-        Ok((answer, _)) => {
-            let status = answer.response.status();
+    let (tunnel, guard) = match opened {
+        Ok(opened) => opened,
+        Err(PipeError::Refused(status)) => {
             return refuse_stream(respond, status, &format!("the connector refused the stream for {host} ({status}): is its ingress rule for {host} a tcp:// or ssh:// service?"));
         }
-        Err(e) => return refuse_stream(respond, e.status(), e.explanation()),
+        Err(PipeError::Edge(e)) => return refuse_stream(respond, e.status(), e.explanation()),
     };
     let send = match respond.send_response(Response::new(()), false) {
         Ok(send) => send,

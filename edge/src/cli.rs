@@ -405,10 +405,15 @@ async fn list(state: &State) -> anyhow::Result<()> {
         let mut edges: Vec<&str> = mine.iter().map(|s| s.edge_id.as_str()).collect();
         edges.sort();
         edges.dedup();
-        let hosts: Vec<&str> = routes
+        // A TCP route shows its public port (`db.example.com:tcp/5432`) and its token requirement.
+        let hosts: Vec<String> = routes
             .iter()
             .filter(|r| r.tunnel_id == t.id)
-            .map(|r| r.hostname.as_str())
+            .map(|r| {
+                let port = r.port.map(|p| format!(":tcp/{p}")).unwrap_or_default();
+                let token = if r.require_token { " (token)" } else { "" };
+                format!("{}{port}{token}", r.hostname)
+            })
             .collect();
         println!(
             "{:<36}  {:<20}  {:<6}  {:<8}  {}",

@@ -27,7 +27,8 @@ use crate::server::Edge;
 use crate::sessions::Session;
 use crate::state::{now_secs, SessionRecord};
 
-fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
+/// A refused upgrade: the status, whether to retry, and a one-line reason.
+pub fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
     let mut response = Response::new(body::full(format!("{reason}\n")));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -118,6 +119,14 @@ pub async fn upgrade(
             Err(e) => tracing::warn!(session = %id, error = %e, "session upgrade failed"),
         }
     });
+    switching_protocols(&key, SUBPROTOCOL)
+}
+
+/// The 101 that accepts a WebSocket upgrade with `subprotocol` (RFC 6455 §4.2.2).
+pub fn switching_protocols(
+    key: &header::HeaderValue,
+    subprotocol: &'static str,
+) -> Response<EdgeBody> {
     let mut response = Response::new(body::empty());
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let headers = response.headers_mut();
@@ -131,7 +140,7 @@ pub async fn upgrade(
     );
     headers.insert(
         header::SEC_WEBSOCKET_PROTOCOL,
-        header::HeaderValue::from_static(SUBPROTOCOL),
+        header::HeaderValue::from_static(subprotocol),
     );
     if let Ok(accept) = derive_accept_key(key.as_bytes()).parse() {
         headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use http::StatusCode;
-use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
+use tether_proto::splice::{abort_tcp, splice, Ended};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -18,7 +17,7 @@ use crate::proxy::new_request_id;
 use crate::server::Edge;
 use crate::state::{decode, PortRecord, PORTS};
 use crate::store::watch;
-use crate::tunnel_stream::{self, Answer, Outgoing};
+use crate::tunnel_stream;
 
 /// How often a port that could not be bound is tried again.
 const RETRY_BIND: Duration = Duration::from_secs(5);
@@ -138,37 +137,18 @@ async fn carry(edge: Arc<Edge>, mut tcp: TcpStream, peer: SocketAddr, route: Arc
     let started = Instant::now();
     let request_id = new_request_id();
     let _ = tcp.set_nodelay(true);
-    let opened = async {
-        let local = tcp
-            .local_addr()
-            .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));
-        let head =
-            tunnel_stream::connect_head(&route.hostname, route.port, &request_id, peer, local)?;
-        let guard = edge.sessions.pick(route.tunnel_id, edge.max_streams())?;
-        let answer = tunnel_stream::open(head, Outgoing::Pipe, &guard, &edge).await?;
-        Ok::<_, crate::error_page::EdgeError>((answer, guard))
-    };
-    let (pipe, guard) = match opened.await {
-        Ok((
-            Answer {
-                response,
-                send: Some(send),
-            },
-            guard,
-        )) if response.status() == StatusCode::OK => (
-            Pipe {
-                send,
-                recv: response.into_body(),
-            },
-            guard,
-        ),
-        Ok((answer, _)) => {
-            let status = answer.response.status();
-            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, status = status.as_u16(), "TCP connection refused by the connector");
-            return abort_tcp(tcp);
-        }
-        Err(e) => {
-            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, error = ?e, "TCP connection not carried");
+    let local = tcp
+        .local_addr()
+        .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));
+    let opened =
+        match tunnel_stream::connect_head(&route.hostname, route.port, &request_id, peer, local) {
+            Ok(head) => tunnel_stream::open_pipe(&edge, route.tunnel_id, head).await,
+            Err(e) => Err(e.into()),
+        };
+    let (pipe, guard) = match opened {
+        Ok(opened) => opened,
+        Err(why) => {
+            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, ?why, "TCP connection not carried");
             return abort_tcp(tcp);
         }
     };

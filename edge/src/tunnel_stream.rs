@@ -10,6 +10,7 @@ use http::{Method, Request, Response};
 use http_body::Body as _;
 use tether_proto::h2body::send_body;
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, ORIGIN_ERROR, REQUEST_ID, SERVER_ADDR};
+use tether_proto::splice::Pipe;
 
 use crate::body::EdgeBody;
 use crate::error_page::EdgeError;
@@ -91,5 +92,41 @@ pub async fn open(
         Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
         Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
         None => Ok(Answer { response, send }),
+    }
+}
+
+/// Why a TCP stream did not open.
+#[derive(Debug)]
+pub enum PipeError {
+    /// The edge could not carry it (offline, busy, session failed, origin failure reported).
+    Edge(EdgeError),
+    /// The connector answered this status instead of 200 (e.g. the rule is not a TCP service).
+    Refused(http::StatusCode),
+}
+
+impl From<EdgeError> for PipeError {
+    fn from(e: EdgeError) -> Self {
+        PipeError::Edge(e)
+    }
+}
+
+/// Opens a TCP stream (`head` from [`connect_head`]) on a live session of `tunnel`; the guard
+/// counts it on the session until dropped.
+pub async fn open_pipe(
+    edge: &Edge,
+    tunnel: uuid::Uuid,
+    head: Request<()>,
+) -> Result<(Pipe, StreamGuard), PipeError> {
+    let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+    let Answer { response, send } = open(head, Outgoing::Pipe, &guard, edge).await?;
+    match send {
+        Some(send) if response.status() == http::StatusCode::OK => Ok((
+            Pipe {
+                send,
+                recv: response.into_body(),
+            },
+            guard,
+        )),
+        _ => Err(PipeError::Refused(response.status())),
     }
 }

@@ -104,3 +104,12 @@ pub async fn next_report(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
         .expect("origin report in time")
         .expect("origin running")
 }
+
+/// Reads to EOF (bounded by [`crate::READY`]); an abort shows as the error.
+pub async fn read_all(tcp: &mut TcpStream) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    tokio::time::timeout(crate::READY, tcp.read_to_end(&mut out))
+        .await
+        .expect("read in time")?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}

@@ -4,19 +4,11 @@
 use std::process::Command;
 
 use tests::process::binaries;
-use tests::tcp::{abort, next_report, scenario_origin};
+use tests::tcp::{abort, next_report, read_all, scenario_origin};
 use tests::tunnel::{free_port, TestEdge};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn read_all(tcp: &mut TcpStream) -> std::io::Result<String> {
-    let mut out = Vec::new();
-    tokio::time::timeout(READY, tcp.read_to_end(&mut out))
-        .await
-        .expect("read in time")?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
 
 #[tokio::test]
 async fn access_tcp_carries_half_close_and_aborts() {

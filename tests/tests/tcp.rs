@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::Arc;
 
-use tests::tcp::{abort, next_report, scenario_origin};
+use tests::tcp::{abort, next_report, read_all, scenario_origin};
 use tests::tunnel::{free_port, TestConnector, TestEdge};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,14 +33,6 @@ fn tcp_setup(host: &str, service: &str) -> TcpSetup {
         _connector: connector,
         public,
     }
-}
-
-async fn read_all(tcp: &mut TcpStream) -> std::io::Result<String> {
-    let mut out = Vec::new();
-    tokio::time::timeout(READY, tcp.read_to_end(&mut out))
-        .await
-        .expect("read in time")?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[tokio::test]
