@@ -7,17 +7,20 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use h2::client::SendRequest;
 use http::{Method, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+use tether_proto::liveness::Liveness;
 use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 
 use crate::session::EdgeTarget;
 
@@ -46,8 +49,19 @@ struct AccessClient {
     target: EdgeTarget,
     hostname: String,
     token: Option<String>,
-    sender: Mutex<Option<SendRequest<Bytes>>>,
+    session: Mutex<Option<Session>>,
 }
+
+/// An open access session: where streams are opened, and the task driving the connection.
+struct Session {
+    sender: SendRequest<Bytes>,
+    driver: JoinHandle<()>,
+}
+
+/// How long opening a stream may take, session set-up included, before the connection fails.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the stdio mode waits, after its connection ended, for the last bytes to leave.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
     let pem = match &args.ca {
@@ -74,7 +88,7 @@ pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
         },
         hostname,
         token: args.token.clone(),
-        sender: Mutex::new(None),
+        session: Mutex::new(None),
     });
     match args.url {
         None => client.stdio().await,
@@ -88,6 +102,13 @@ impl AccessClient {
         let pipe = self.open().await?;
         let mut io = tokio::io::join(tokio::io::stdin(), tokio::io::stdout());
         let spliced = splice(&mut io, pipe, None).await;
+        // The last bytes and END_STREAM may still be queued in h2: with the stream and the
+        // sender gone the connection flushes them, says GOAWAY and ends; wait for that before
+        // the process exits.
+        if let Some(Session { sender, driver }) = self.session.lock().await.take() {
+            drop(sender);
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, driver).await;
+        }
         match spliced.ended {
             Ended::Closed => Ok(()),
             other => anyhow::bail!("the connection through the tunnel was aborted: {other:?}"),
@@ -128,6 +149,17 @@ impl AccessClient {
 
     /// Opens a CONNECT stream for the hostname; a refusal becomes an error with the edge's reason.
     async fn open(&self) -> anyhow::Result<Pipe> {
+        match tokio::time::timeout(OPEN_TIMEOUT, self.try_open()).await {
+            Ok(opened) => opened,
+            Err(_) => anyhow::bail!(
+                "the edge did not open a stream to {} within {} s",
+                self.hostname,
+                OPEN_TIMEOUT.as_secs()
+            ),
+        }
+    }
+
+    async fn try_open(&self) -> anyhow::Result<Pipe> {
         let mut sender = self.sender().await?;
         let request = Request::builder()
             .method(Method::CONNECT)
@@ -153,18 +185,19 @@ impl AccessClient {
 
     /// The session's sender, reconnecting if there is none or it has closed.
     async fn sender(&self) -> anyhow::Result<SendRequest<Bytes>> {
-        let mut current = self.sender.lock().await;
-        if let Some(sender) = current.clone() {
-            if let Ok(ready) = sender.ready().await {
+        let mut current = self.session.lock().await;
+        if let Some(session) = current.as_ref() {
+            if let Ok(ready) = session.sender.clone().ready().await {
                 return Ok(ready);
             }
         }
-        let sender = self.connect().await?;
-        *current = Some(sender.clone());
+        let session = self.connect().await?;
+        let sender = session.sender.clone();
+        *current = Some(session);
         Ok(sender.ready().await?)
     }
 
-    async fn connect(&self) -> anyhow::Result<SendRequest<Bytes>> {
+    async fn connect(&self) -> anyhow::Result<Session> {
         let tls = self.target.connect_tls().await?;
         let mut request = self.target.request(ACCESS_SUBPROTOCOL)?;
         if let Some(token) = &self.token {
@@ -174,18 +207,22 @@ impl AccessClient {
             );
         }
         let ws = self.target.upgrade(tls, request).await?;
-        let (sender, connection) = h2::client::Builder::new()
+        let (sender, mut connection) = h2::client::Builder::new()
             .initial_window_size(tuning::STREAM_WINDOW)
             .initial_connection_window_size(tuning::CONNECTION_WINDOW)
             .max_frame_size(tuning::MAX_FRAME)
             .max_send_buffer_size(tuning::SEND_BUFFER)
             .handshake::<_, Bytes>(WsStream::new(ws))
             .await?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "access session ended");
-            }
+        // PINGs find a session whose edge went away without a word (network change, sleep).
+        let liveness = Liveness::default().watch(connection.ping_pong());
+        let driver = tokio::spawn(async move {
+            let reason = tokio::select! {
+                ended = connection => ended.err().map(|e| e.to_string()),
+                reason = liveness => Some(reason),
+            };
+            tracing::debug!(reason, "access session ended");
         });
-        Ok(sender)
+        Ok(Session { sender, driver })
     }
 }

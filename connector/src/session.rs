@@ -193,10 +193,7 @@ pub async fn run(
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
-    let mut liveness = match connection.ping_pong() {
-        Some(ping_pong) => tokio::spawn(Liveness::default().watch(ping_pong)),
-        None => tokio::spawn(std::future::pending()),
-    };
+    let mut liveness = tokio::spawn(Liveness::default().watch(connection.ping_pong()));
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
     liveness.abort();
     result.map_err(|e| target.transient("session lost with", &e))

@@ -6,7 +6,6 @@
 //! `CONNECT_ERROR`, and a reset from the edge aborts the origin connection with RST.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use h2::server::SendResponse;
@@ -15,7 +14,7 @@ use http::{Response, StatusCode};
 use http_body_util::Empty;
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
+use tether_proto::splice::{abort_tcp, keepalive, splice, Ended, Pipe};
 use tokio::net::TcpStream;
 
 use crate::ingress::{Service, TcpOrigin};
@@ -100,20 +99,9 @@ async fn connect(
         Ok(Ok(tcp)) => tcp,
     };
     let _ = tcp.set_nodelay(true);
+    // `originRequest.tcpKeepAlive`, 30 s by default.
     keepalive(&tcp, origin.settings.tcp_keep_alive);
     Ok(tcp)
-}
-
-/// TCP keepalive toward the origin, so a connection through a NAT or firewall that forgets idle
-/// flows is noticed (`originRequest.tcpKeepAlive`, 30 s by default).
-fn keepalive(tcp: &TcpStream, every: Duration) {
-    if every.is_zero() {
-        return;
-    }
-    let ka = socket2::TcpKeepalive::new()
-        .with_time(every)
-        .with_interval(every);
-    let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
 }
 
 /// The PROXY protocol v2 header (haproxy's proxy-protocol.txt §2.2) with the public client's

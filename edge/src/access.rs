@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::headers::has_token;
+use tether_proto::liveness::Liveness;
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
@@ -110,6 +111,12 @@ async fn run(
         Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),
     };
     tracing::info!(%peer, token, "access session opened");
+    // Ends the session's registration under its token however the session ends.
+    let _registered = cancel.clone().drop_guard();
+    // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
+    // connections open for ever.
+    let liveness = Liveness::default().watch(connection.ping_pong());
+    tokio::pin!(liveness);
     let reason = loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
@@ -121,6 +128,7 @@ async fn run(
             },
             // Dropping the connection resets every stream on it.
             _ = cancel.cancelled() => break "its access token was revoked".to_string(),
+            reason = &mut liveness => break reason,
             _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
         }
     };

@@ -193,12 +193,7 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
         index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
     );
-    let liveness = async {
-        match ping_pong {
-            Some(ping_pong) => Liveness::default().watch(ping_pong).await,
-            None => std::future::pending().await,
-        }
-    };
+    let liveness = Liveness::default().watch(ping_pong);
     let reason = tokio::select! {
         result = &mut driver => match result {
             Ok(Ok(())) => "connector closed the session".to_string(),

@@ -262,7 +262,7 @@ impl State {
             ..RouteRecord::new(host, tunnel.id)
         };
         let previous = self.put_route(record.clone()).await?;
-        self.release_port(previous.as_ref(), &record).await?;
+        self.release_old_port(previous.as_ref(), &record).await?;
         Ok(record)
     }
 
@@ -295,12 +295,12 @@ impl State {
             Ok(previous) => previous,
             Err(e) => {
                 if let Some((port, _)) = port {
-                    self.store.delete(&format!("{PORTS}{port}")).await?;
+                    self.release_port(port, &record.hostname).await?;
                 }
                 return Err(e);
             }
         };
-        self.release_port(previous.as_ref(), &record).await?;
+        self.release_old_port(previous.as_ref(), &record).await?;
         Ok(record)
     }
 
@@ -337,16 +337,30 @@ impl State {
     }
 
     /// Frees the port `previous` held when the route no longer uses it.
-    async fn release_port(
+    async fn release_old_port(
         &self,
         previous: Option<&RouteRecord>,
         now: &RouteRecord,
     ) -> Result<(), StateError> {
-        if let Some(port) = previous
+        match previous
             .and_then(|p| p.port)
             .filter(|p| Some(*p) != now.port)
         {
-            self.store.delete(&format!("{PORTS}{port}")).await?;
+            Some(port) => self.release_port(port, &now.hostname).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Deletes the claim on `port` if `hostname` still holds it, by compare-and-delete: a claim
+    /// made meanwhile by a concurrent `route tcp` survives.
+    async fn release_port(&self, port: u16, hostname: &str) -> Result<(), StateError> {
+        let key = format!("{PORTS}{port}");
+        let Some(kv) = self.store.get(&key).await? else {
+            return Ok(());
+        };
+        let claim: PortRecord = decode(&kv)?;
+        if claim.hostname == hostname {
+            self.store.delete_if(&key, kv.mod_revision).await?;
         }
         Ok(())
     }
@@ -398,9 +412,12 @@ impl State {
             return Ok(None);
         };
         let route: RouteRecord = decode(&kv)?;
-        self.store.delete(&key).await?;
+        // Compare-and-delete: a `route` that rewrote the hostname meanwhile keeps it.
+        if !self.store.delete_if(&key, kv.mod_revision).await? {
+            return Err(concurrent());
+        }
         if let Some(port) = route.port {
-            self.store.delete(&format!("{PORTS}{port}")).await?;
+            self.release_port(port, &route.hostname).await?;
         }
         Ok(Some(route))
     }

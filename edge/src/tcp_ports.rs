@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tether_proto::splice::{abort_tcp, splice, Ended};
+use tether_proto::splice::{abort_tcp, keepalive, splice, Ended};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -132,11 +132,17 @@ async fn accept(
     }
 }
 
+/// Keepalive on public TCP connections, as cloudflared's default `tcpKeepAlive` toward origins.
+const PUBLIC_KEEPALIVE: Duration = Duration::from_secs(30);
+
 /// One public TCP connection through the tunnel.
 async fn carry(edge: Arc<Edge>, mut tcp: TcpStream, peer: SocketAddr, route: Arc<PortRecord>) {
     let started = Instant::now();
     let request_id = new_request_id();
     let _ = tcp.set_nodelay(true);
+    // A public client that vanished (sleeping laptop, NAT that forgot the flow) would otherwise
+    // pin its stream and origin connection until the tunnel runs out of streams.
+    keepalive(&tcp, PUBLIC_KEEPALIVE);
     let local = tcp
         .local_addr()
         .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));

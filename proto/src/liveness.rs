@@ -26,7 +26,11 @@ impl Default for Liveness {
 
 impl Liveness {
     /// PINGs until the peer fails to answer in time or the session closes; returns why it stopped.
-    pub async fn watch(self, mut ping_pong: PingPong) -> String {
+    /// Without a `PingPong` (h2 hands it out once) it never returns.
+    pub async fn watch(self, ping_pong: Option<PingPong>) -> String {
+        let Some(mut ping_pong) = ping_pong else {
+            return std::future::pending().await;
+        };
         loop {
             tokio::time::sleep(self.interval).await;
             match tokio::time::timeout(self.timeout, ping_pong.ping(Ping::opaque())).await {

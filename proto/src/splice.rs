@@ -222,6 +222,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
         if this.up.done && this.down.done {
             return Poll::Ready(Ended::Closed);
         }
+        // Once the peer has ended its half nothing polls its side but a send, and the socket may
+        // stay quiet: watch for a reset (or a dead session) explicitly.
+        if this.down.done {
+            if let Poll::Ready(reset) = this.pipe.send.poll_reset(cx) {
+                return Poll::Ready(Ended::PeerAborted(
+                    reset.map_or_else(|e| e, h2::Error::from),
+                ));
+            }
+        }
         if let Some((timeout, sleep)) = &mut this.idle {
             if (this.up.bytes, this.down.bytes) != before {
                 sleep.as_mut().reset(Instant::now() + *timeout);
@@ -241,6 +250,18 @@ pub fn abort_tcp(tcp: tokio::net::TcpStream) {
     drop(tcp);
 }
 
+/// TCP keepalive, so a peer that vanished behind a NAT or firewall (or a sleeping laptop) is
+/// noticed instead of pinning its stream for ever. Zero turns it off.
+pub fn keepalive(tcp: &tokio::net::TcpStream, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
+}
+
 /// Relays two CONNECT streams into each other (an access client's stream at the edge and the
 /// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
 /// and b → a; a reset on either side resets the other with `CONNECT_ERROR`.
@@ -249,6 +270,17 @@ pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>
     let mut ba = Leg::default();
     let result = std::future::poll_fn(|cx| {
         let mut pending = false;
+        // A leg whose source has ended polls nothing of that side: watch it for a reset.
+        if ab.done {
+            if let Poll::Ready(reset) = a.send.poll_reset(cx) {
+                return Poll::Ready(Err(reset.map_or_else(|e| e, h2::Error::from)));
+            }
+        }
+        if ba.done {
+            if let Poll::Ready(reset) = b.send.poll_reset(cx) {
+                return Poll::Ready(Err(reset.map_or_else(|e| e, h2::Error::from)));
+            }
+        }
         if !ab.done {
             match ab.poll(&mut a.recv, &mut b.send, cx) {
                 Poll::Ready(Ok(())) => ab.done = true,

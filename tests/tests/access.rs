@@ -96,19 +96,19 @@ async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
     );
     let (_with, local) = edge.access("secure.example.test", &["--token", &token]);
     let mut held = TcpStream::connect(local).await.unwrap();
-    held.write_all(b"E").await.unwrap();
-    assert_eq!(next_report(&mut reports).await, "E:open");
-    held.write_all(b"ping").await.unwrap();
-    let mut pong = [0u8; 4];
-    held.read_exact(&mut pong).await.unwrap();
-    assert_eq!(&pong, b"ping");
+    held.write_all(b"C").await.unwrap();
+    let mut ready = [0u8; 5];
+    held.read_exact(&mut ready).await.unwrap();
+    assert_eq!(&ready, b"ready");
 
-    // Revoked: the open stream is closed, and new connections are refused.
+    // Revoked: the open stream is closed at both ends (the origin's connection is aborted, not
+    // left open), and new connections are refused.
     edge.cli_ok(&["token", "revoke", "ci"]);
     let mut rest = Vec::new();
     let ended = tokio::time::timeout(READY, held.read_to_end(&mut rest)).await;
     assert!(ended.is_ok(), "the revoked token's stream stayed open");
     assert!(rest.is_empty(), "{rest:?}");
+    assert_eq!(next_report(&mut reports).await, "C:reset");
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
 }

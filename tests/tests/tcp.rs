@@ -77,6 +77,31 @@ async fn half_close_and_abort_travel_both_ways() {
 }
 
 #[tokio::test]
+async fn a_reset_after_the_origins_fin_still_reaches_the_edge() {
+    // The origin sends its banner and FIN; the client reads it and then sits quietly with its
+    // own half open. The connector's idle timeout then resets the stream: the edge must notice
+    // although nothing polls that stream's receiving half any more, and free the connection.
+    let (origin, mut reports) = scenario_origin().await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("tcp");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: quiet.example.test\n    service: tcp://{origin}\n    originRequest:\n      tcpIdleTimeout: 1s\n  - service: http_status:404\n"),
+    );
+    let public = edge.route_tcp_port(&tunnel, "quiet.example.test");
+    let from = edge.proc.log_len();
+    let mut tcp = TcpStream::connect(public).await.unwrap();
+    tcp.write_all(b"B").await.unwrap();
+    assert_eq!(read_all(&mut tcp).await.unwrap(), "banner");
+    assert!(next_report(&mut reports).await.starts_with("B:error"));
+    edge.proc.wait_for_from(
+        from,
+        "hostname=\"?quiet.example.test.*ended=PeerAborted",
+        READY,
+    );
+}
+
+#[tokio::test]
 async fn thousand_connections_open_at_once_then_all_echo() {
     const N: usize = 1000;
     rlimit::increase_nofile_limit(16_384).unwrap();

@@ -86,6 +86,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Result<Revision, Option<KeyValue>>, StoreError>;
     /// Returns whether the key existed.
     async fn delete(&self, key: &str) -> Result<bool, StoreError>;
+    /// Compare-and-delete: deletes the key only if it is at exactly `revision`; returns whether it
+    /// did.
+    async fn delete_if(&self, key: &str, revision: Revision) -> Result<bool, StoreError>;
     async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, StoreError>;
     /// Renews a lease for another TTL; `false` if it had already expired (its keys are gone).
     async fn keep_alive(&self, lease: LeaseId) -> Result<bool, StoreError>;

@@ -261,6 +261,22 @@ impl Store for SqliteStore {
         self.write(move |tx| write_delete(tx, &key)).await
     }
 
+    async fn delete_if(&self, key: &str, revision: Revision) -> Result<bool, StoreError> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            let current: Option<Revision> = tx
+                .query_row("SELECT mod_rev FROM kv WHERE key = ?1", params![key], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if current != Some(revision) {
+                return Ok(false);
+            }
+            write_delete(tx, &key)
+        })
+        .await
+    }
+
     async fn grant_lease(&self, ttl: Duration) -> Result<LeaseId, StoreError> {
         let ttl_ms = ttl.as_millis() as i64;
         self.write(move |tx| {
@@ -398,6 +414,17 @@ mod tests {
             .await
             .unwrap();
         assert!(update.is_ok());
+    }
+
+    #[tokio::test]
+    async fn compare_and_delete_spares_a_newer_value() {
+        let (_dir, store) = open();
+        let old = store.put("ports/22", b"A".to_vec(), None).await.unwrap();
+        let new = store.put("ports/22", b"B".to_vec(), None).await.unwrap();
+        assert!(!store.delete_if("ports/22", old).await.unwrap());
+        assert_eq!(store.get("ports/22").await.unwrap().unwrap().value, b"B");
+        assert!(store.delete_if("ports/22", new).await.unwrap());
+        assert!(store.get("ports/22").await.unwrap().is_none());
     }
 
     #[tokio::test]
