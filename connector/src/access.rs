@@ -207,11 +207,7 @@ impl AccessClient {
             );
         }
         let ws = self.target.upgrade(tls, request).await?;
-        let (sender, mut connection) = h2::client::Builder::new()
-            .initial_window_size(tuning::STREAM_WINDOW)
-            .initial_connection_window_size(tuning::CONNECTION_WINDOW)
-            .max_frame_size(tuning::MAX_FRAME)
-            .max_send_buffer_size(tuning::SEND_BUFFER)
+        let (sender, mut connection) = tuning::h2_client()
             .handshake::<_, Bytes>(WsStream::new(ws))
             .await?;
         // PINGs find a session whose edge went away without a word (network change, sleep).

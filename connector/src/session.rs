@@ -183,12 +183,8 @@ pub async fn run(
     claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
     let ws = target.upgrade(tls, request).await?;
 
-    let mut connection = h2::server::Builder::new()
+    let mut connection = tuning::h2_server()
         .enable_connect_protocol()
-        .initial_window_size(tuning::STREAM_WINDOW)
-        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
-        .max_frame_size(tuning::MAX_FRAME)
-        .max_send_buffer_size(tuning::SEND_BUFFER)
         .max_concurrent_streams(u32::MAX)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await

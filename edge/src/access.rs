@@ -98,11 +98,7 @@ async fn run(
         Some(session_ws_config()),
     )
     .await;
-    let handshake = h2::server::Builder::new()
-        .initial_window_size(tuning::STREAM_WINDOW)
-        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
-        .max_frame_size(tuning::MAX_FRAME)
-        .max_send_buffer_size(tuning::SEND_BUFFER)
+    let handshake = tuning::h2_server()
         .max_concurrent_streams(edge.config.max_concurrent_streams)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await;

@@ -156,11 +156,7 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         Some(session_ws_config()),
     )
     .await;
-    let handshake = h2::client::Builder::new()
-        .initial_window_size(tuning::STREAM_WINDOW)
-        .initial_connection_window_size(tuning::CONNECTION_WINDOW)
-        .max_frame_size(tuning::MAX_FRAME)
-        .max_send_buffer_size(tuning::SEND_BUFFER)
+    let handshake = tuning::h2_client()
         .max_concurrent_reset_streams(1024)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await;

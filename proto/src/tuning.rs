@@ -20,5 +20,27 @@ pub const STREAM_WINDOW: u32 = 4 << 20;
 pub const CONNECTION_WINDOW: u32 = 128 << 20;
 /// Largest h2 frame we accept.
 pub const MAX_FRAME: u32 = 1 << 20;
-/// How much hyper may buffer per stream before it stops polling the body.
+/// How much h2 buffers per stream before a sender must wait for capacity.
 pub const SEND_BUFFER: usize = 1 << 20;
+
+/// An h2 client builder with the session settings above.
+pub fn h2_client() -> h2::client::Builder {
+    let mut builder = h2::client::Builder::new();
+    builder
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
+        .max_send_buffer_size(SEND_BUFFER);
+    builder
+}
+
+/// An h2 server builder with the session settings above.
+pub fn h2_server() -> h2::server::Builder {
+    let mut builder = h2::server::Builder::new();
+    builder
+        .initial_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
+        .max_send_buffer_size(SEND_BUFFER);
+    builder
+}
