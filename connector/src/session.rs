@@ -186,6 +186,12 @@ pub async fn run(
     let mut connection = tuning::h2_server()
         .enable_connect_protocol()
         .max_concurrent_streams(u32::MAX)
+        // h2's rapid-reset guard (CVE-2023-44487) closes the connection after 20 streams reset
+        // before they were accepted. Here the peer is the authenticated edge relaying public
+        // clients, and hundreds of them going away at once is ordinary (a load generator
+        // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
+        // public side itself.
+        .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;

@@ -36,10 +36,12 @@ pub enum LogFormat {
     Json,
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`, with hickory's per-query chatter off).
+/// Logs to stderr; `RUST_LOG` filters (default `info`, with hickory's per-query chatter off, and
+/// rustls's warnings about what clients send, such as an IP address as SNI, which any client can
+/// trigger once per connection).
 pub fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn".into());
+        .unwrap_or_else(|_| "info,hickory_server=warn,hickory_proto=warn,rustls=error".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -23,6 +23,10 @@ pub const MAX_FRAME: u32 = 1 << 20;
 /// How much h2 buffers per stream before a sender must wait for capacity.
 pub const SEND_BUFFER: usize = 1 << 20;
 
+/// Streams the edge may reset before the connector has accepted them, at once: as many as a
+/// session may carry by default (`max-concurrent-streams`), so no burst of honest resets reaches it.
+pub const MAX_PENDING_RESETS: usize = 10_000;
+
 /// An h2 client builder with the session settings above.
 pub fn h2_client() -> h2::client::Builder {
     let mut builder = h2::client::Builder::new();

@@ -137,3 +137,66 @@ async fn without_a_pinned_ca_the_connector_verifies_against_the_system_roots() {
         "{line}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_reset_streams_does_not_bring_the_session_down() {
+    // Many public clients going away at once (a load generator stopping, a browser closing a
+    // page of requests) reset hundreds of tunnel streams in one burst, some before the connector
+    // has accepted them. h2's rapid-reset guard would take those for an attack and close the
+    // whole session; the tunnel must shrug them off.
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let origin = tests::origin::serve(move |req: http::Request<hyper::body::Incoming>| {
+        let seen = seen_tx.clone();
+        async move {
+            if req.uri().path() == "/ok" {
+                return tests::origin::ok("ok");
+            }
+            let _ = seen.send(());
+            // Never answers: the stream stays open until the client resets it.
+            std::future::pending::<()>().await;
+            tests::origin::ok("unreachable")
+        }
+    })
+    .await;
+    let s = tests::tunnel::Setup::new(
+        "",
+        &["burst.example.test"],
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    let from = s.edge.proc.log_len();
+    for _round in 0..3 {
+        let (conn, _) = tests::client::connect(
+            s.edge.addr("https"),
+            Some(("burst.example.test", &s.edge.ca_pem())),
+            tests::client::Proto::Http2,
+        )
+        .await;
+        let tests::client::Conn::H2(sender) = conn else {
+            unreachable!("asked for HTTP/2")
+        };
+        let requests: Vec<_> = (0..500)
+            .map(|_| {
+                let mut sender = sender.clone();
+                tokio::spawn(async move {
+                    let req = http::Request::get("https://burst.example.test/")
+                        .body(tests::client::full(""))
+                        .unwrap();
+                    sender.send_request(req).await
+                })
+            })
+            .collect();
+        // Once the first request is at the origin, the rest are on their way: reset them all.
+        tokio::time::timeout(READY, seen_rx.recv()).await.unwrap();
+        requests.iter().for_each(|r| r.abort());
+        drop(sender);
+    }
+    // The session is the one registered at the start, and it still carries requests.
+    let (status, _, _) = get_plain(s.edge.addr("http"), "burst.example.test", "/ok").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        s.edge.proc.count_from(from, "tunnel session ended"),
+        0,
+        "the session was closed:\n{}",
+        s.edge.proc.log_text()
+    );
+}
