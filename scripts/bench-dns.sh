@@ -10,8 +10,12 @@ ROUNDS=${1:-3}
 SECS=${2:-10}
 for tool in dnsperf nsd dig; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install dnsperf nsd bind9-dnsutils)"; exit 1; }; done
 
-cargo build --release --quiet -p tether-edge
-BIN=$PWD/target/release
+# TETHER_BIN=DIR uses the edge binary in DIR (the bench harness passes its own) instead of building.
+if [ -z "${TETHER_BIN:-}" ]; then
+  cargo build --release --quiet -p tether-edge
+  TETHER_BIN=$PWD/target/release
+fi
+BIN=$TETHER_BIN
 WORK=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }

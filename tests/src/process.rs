@@ -17,6 +17,10 @@ pub struct Binaries {
     pub dns: PathBuf,
 }
 
+/// This package built optimised (`cargo run --release -p tests --bin bench`) drives release
+/// binaries of the edge and connector too; the test suite drives debug ones.
+const RELEASE: bool = !cfg!(debug_assertions);
+
 pub fn binaries() -> &'static Binaries {
     static BINS: OnceLock<Binaries> = OnceLock::new();
     BINS.get_or_init(|| {
@@ -36,16 +40,18 @@ pub fn binaries() -> &'static Binaries {
                 "tether-connector",
                 "--bins",
             ])
+            .args(RELEASE.then_some("--release"))
             .status()
             .expect("run cargo build");
         assert!(status.success(), "building edge and connector failed");
         let target = std::env::var("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| workspace.join("target"));
+        let profile = target.join(if RELEASE { "release" } else { "debug" });
         Binaries {
-            edge: target.join("debug/edge"),
-            connector: target.join("debug/connector"),
-            dns: target.join("debug/dns"),
+            edge: profile.join("edge"),
+            connector: profile.join("connector"),
+            dns: profile.join("dns"),
         }
     })
 }
@@ -121,6 +127,13 @@ impl Proc {
             );
             guard = cv.wait_timeout(guard, deadline - now).expect("log lock").0;
         }
+    }
+
+    /// How many log lines after the first `skip` match `pattern`.
+    pub fn count_from(&self, skip: usize, pattern: &str) -> usize {
+        let re = Regex::new(pattern).expect("pattern");
+        let lines = self.log.0.lock().expect("log lock");
+        lines.iter().skip(skip).filter(|l| re.is_match(l)).count()
     }
 
     pub fn wait_for(&self, pattern: &str, timeout: Duration) -> String {

@@ -44,10 +44,15 @@ impl TestEdge {
         extra: &str,
         tunnel: &str,
     ) -> TestEdge {
-        let config = dir.path().join("edge.yml");
         let yaml = format!(
             "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: {tunnel}\n{listen_extra}tls:\n  dev-ca: true\n{extra}"
         );
+        Self::start_config(dir, &yaml)
+    }
+
+    /// Starts an edge in `dir` with `yaml` as its whole edge.yml.
+    pub fn start_config(dir: tempfile::TempDir, yaml: &str) -> TestEdge {
+        let config = dir.path().join("edge.yml");
         std::fs::write(&config, yaml).expect("write edge.yml");
         let mut command = Command::new(&binaries().edge);
         command

@@ -1,0 +1,157 @@
+//! Footprint: resident memory of the edge and the connector, idle and under load, per idle open
+//! WebSocket stream, and per connected tunnel at the edge, the tunnels' sessions opened by this
+//! process itself (the connector's library, one in-process connector per tunnel) rather than by
+//! 1,000 connector processes.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use futures_util::{SinkExt, StreamExt};
+use tests::tunnel::{TestEdge, Tunnel};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use tokio_util::sync::CancellationToken;
+
+/// Resident memory of process `pid`, KiB.
+pub fn rss_kib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS")
+}
+
+/// Samples the peak RSS of some processes while a load runs (every 50 ms).
+pub struct PeakRss {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Vec<f64>>,
+}
+
+impl PeakRss {
+    pub fn start(pids: Vec<u32>) -> PeakRss {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = vec![0.0f64; pids.len()];
+            while !flag.load(Ordering::Relaxed) {
+                for (p, pid) in peak.iter_mut().zip(&pids) {
+                    *p = p.max(rss_kib(*pid).unwrap_or(0.0));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            peak
+        });
+        PeakRss { stop, thread }
+    }
+
+    /// The peak of each process, KiB, in the order given.
+    pub fn stop(self) -> Vec<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// Opens `n` WebSocket connections through the edge's plain HTTP listener to the echo origin,
+/// each checked with one echoed message, and returns them open.
+pub async fn open_websockets(
+    edge: SocketAddr,
+    host: &str,
+    n: usize,
+) -> anyhow::Result<Vec<WebSocketStream<TcpStream>>> {
+    let url = format!("ws://{host}/");
+    let mut open = Vec::with_capacity(n);
+    // 200 handshakes at a time: fast, and far below any listen backlog.
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        let handshakes = chunk.iter().map(|_| {
+            let url = url.clone();
+            async move {
+                let tcp = TcpStream::connect(edge).await?;
+                let (mut ws, _) = tokio_tungstenite::client_async(url, tcp).await?;
+                ws.send(Message::text("x")).await?;
+                match ws.next().await {
+                    Some(Ok(Message::Text(t))) if t.as_str() == "x" => Ok(ws),
+                    other => anyhow::bail!("no echo: {other:?}"),
+                }
+            }
+        });
+        for ws in futures_util::future::join_all(handshakes).await {
+            open.push(ws?);
+        }
+    }
+    Ok(open)
+}
+
+/// Creates `n` tunnels on `edge` (the CLI, as an operator would).
+pub fn create_tunnels(edge: &TestEdge, n: usize) -> anyhow::Result<Vec<Tunnel>> {
+    let names: Vec<String> = (0..n).map(|i| format!("many-{i}")).collect();
+    // `edge tunnel create` is a process each; two at a time keeps both cores busy.
+    let tunnels: Vec<Tunnel> = std::thread::scope(|s| {
+        let halves: Vec<_> = names
+            .chunks(n.div_ceil(2).max(1))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|name| edge.create_tunnel(name))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        halves
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    anyhow::ensure!(
+        tunnels.len() == n,
+        "created {} of {n} tunnels",
+        tunnels.len()
+    );
+    Ok(tunnels)
+}
+
+/// Connects every tunnel with an in-process connector and waits until the edge has registered
+/// all their sessions; returns the shutdown that ends them.
+pub async fn connect_tunnels(
+    edge: &TestEdge,
+    tunnels: &[Tunnel],
+) -> anyhow::Result<CancellationToken> {
+    let dir = edge.dir.path().join("many");
+    std::fs::create_dir_all(&dir)?;
+    let from = edge.proc.log_len();
+    let shutdown = CancellationToken::new();
+    for tunnel in tunnels {
+        let path = dir.join(format!("{}.yml", tunnel.name));
+        let text = format!(
+            "tunnel: {}\ncredentials-file: {}\ningress:\n  - service: http_status:404\n",
+            tunnel.id,
+            tunnel.credentials.display()
+        );
+        let config = tether_connector::config::ConnectorConfig::parse(&path, &text)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = tether_connector::cli::run(config, stop).await {
+                eprintln!("in-process connector failed: {e:#}");
+            }
+        });
+    }
+    let deadline = tokio::time::Instant::now() + tests::READY * 4;
+    loop {
+        let registered = edge.proc.count_from(from, "tunnel session registered");
+        if registered >= tunnels.len() {
+            return Ok(shutdown);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{registered} of {} tunnel sessions registered",
+            tunnels.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,249 @@
+//! The load generators, each a real client from Debian run to completion and its output parsed:
+//! wrk (HTTP/1.1 requests/s), h2load (HTTP/2 requests/s, and per-request latencies from its log
+//! file at one connection or at a fixed rate), curl (bulk MB/s) and iperf3 (raw TCP Gbit/s).
+//! Each fails loudly when the tool saw an error, so no figure comes from failed requests.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context};
+
+/// Where a load goes: the address, and the hostname to present (Host / `:authority`).
+#[derive(Clone)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub host: String,
+    pub tls: bool,
+}
+
+impl Target {
+    fn url(&self, path: &str) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.addr)
+    }
+}
+
+fn run(command: &mut Command) -> anyhow::Result<String> {
+    let out = command
+        .output()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure!(
+        out.status.success(),
+        "{command:?} failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(stdout)
+}
+
+/// `wrk -t2 -c50`: requests/s for the small file.
+pub fn wrk(target: &Target, time: Duration) -> anyhow::Result<f64> {
+    let out = run(Command::new("wrk")
+        .args(["-t2", "-c50", &format!("-d{}s", time.as_secs().max(1))])
+        .args(["-H", &format!("Host: {}", target.host)])
+        .arg(target.url("/small.txt")))?;
+    ensure!(
+        !out.contains("Non-2xx") && !out.contains("Socket errors"),
+        "wrk saw errors against {}:\n{out}",
+        target.url("")
+    );
+    number_after(&out, "Requests/sec:")
+}
+
+/// `h2load` over HTTP/2 (TLS, ALPN h2), 50 connections with 10 streams each: requests/s.
+pub fn h2load_rps(target: &Target, time: Duration) -> anyhow::Result<f64> {
+    let out = run(Command::new("h2load")
+        .args([
+            "-t2",
+            "-c50",
+            "-m10",
+            "-D",
+            &time.as_secs().max(1).to_string(),
+        ])
+        .args(["-H", &format!(":authority: {}", target.host)])
+        .arg(target.url("/small.txt")))?;
+    h2load_check(&out)?;
+    // "finished in 10.00s, 41234.50 req/s, 12.3MB/s"
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("finished in"))
+        .context("h2load printed no result")?;
+    let rps = line
+        .split(", ")
+        .find(|part| part.ends_with("req/s"))
+        .and_then(|part| part.trim_end_matches(" req/s").parse().ok())
+        .context("no req/s in h2load's result")?;
+    Ok(rps)
+}
+
+/// Every request h2load made succeeded with a 2xx.
+fn h2load_check(out: &str) -> anyhow::Result<()> {
+    // "requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed, 0 errored, 0 timeout"
+    // "status codes: 1000 2xx, 0 3xx, 0 4xx, 0 5xx"
+    let requests = out
+        .lines()
+        .find(|l| l.starts_with("requests:"))
+        .context("h2load printed no request counts")?;
+    let field = |line: &str, name: &str| -> Option<u64> {
+        line.split(", ").find(|p| p.ends_with(name)).and_then(|p| {
+            p.trim_start_matches("requests: ")
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+    };
+    let done = field(requests, "done").unwrap_or(0);
+    let failed = field(requests, "failed").unwrap_or(1);
+    let errored = field(requests, "errored").unwrap_or(1);
+    // Requests cut off when the time was up may count in the statuses but not as done.
+    let status = out
+        .lines()
+        .find(|l| l.starts_with("status codes:"))
+        .unwrap_or("");
+    let not_2xx: u64 = status
+        .trim_start_matches("status codes: ")
+        .split(", ")
+        .filter(|p| !p.ends_with("2xx"))
+        .filter_map(|p| p.split(' ').next()?.parse::<u64>().ok())
+        .sum();
+    ensure!(
+        done > 0 && failed == 0 && errored == 0 && not_2xx == 0 && !status.is_empty(),
+        "h2load saw failures:\n{out}"
+    );
+    Ok(())
+}
+
+/// Per-request latencies in µs over HTTP/1.1 with `clients` connections, as fast as they go
+/// (`rate` None) or at a fixed total rate (`h2load --rps`, per client). From h2load's log file.
+pub fn latencies(
+    target: &Target,
+    clients: u32,
+    rate: Option<f64>,
+    time: Duration,
+    log: &std::path::Path,
+) -> anyhow::Result<Vec<f64>> {
+    // h2load appends to its log file.
+    let _ = std::fs::remove_file(log);
+    let mut command = Command::new("h2load");
+    command
+        .args(["--h1", "-c", &clients.to_string(), "-m1"])
+        .args(["-D", &time.as_secs().max(1).to_string()])
+        // `:authority` is h2load's Host in HTTP/1.1 too (a `host:` header would be a second one).
+        .args(["-H", &format!(":authority: {}", target.host)])
+        .arg("--log-file")
+        .arg(log);
+    if let Some(rate) = rate {
+        command.args(["--rps", &format!("{:.2}", rate / clients as f64)]);
+    }
+    let out = run(command.arg(target.url("/small.txt")))?;
+    h2load_check(&out)?;
+    // Lines: start time (µs since the epoch), status, µs until the end of the response.
+    let text = std::fs::read_to_string(log)?;
+    let mut micros = Vec::new();
+    for line in text.lines() {
+        let mut cols = line.split('\t');
+        let (_, status, took) = (cols.next(), cols.next(), cols.next());
+        let status: u16 = status.and_then(|s| s.parse().ok()).unwrap_or(0);
+        ensure!(
+            (200..300).contains(&status),
+            "h2load logged status {status}"
+        );
+        micros.push(
+            took.and_then(|t| t.parse().ok())
+                .context("bad h2load log line")?,
+        );
+    }
+    ensure!(!micros.is_empty(), "h2load logged no requests");
+    Ok(micros)
+}
+
+/// The `p`-th percentile (0–100) of `values`, nearest rank.
+pub fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+    values[rank.clamp(1, values.len()) - 1]
+}
+
+/// A `curl` download of `/big.bin`: MB/s.
+pub fn download(target: &Target) -> anyhow::Result<f64> {
+    let out = run(Command::new("curl")
+        .args(["-sS", "-f", "-k", "-o", "/dev/null"])
+        .args(["-H", &format!("Host: {}", target.host)])
+        .args(["-w", "%{speed_download} %{size_download}"])
+        .arg(target.url("/big.bin")))?;
+    speed(&out)
+}
+
+/// A `curl` upload of `file` to `/upload`: MB/s.
+pub fn upload(target: &Target, file: &std::path::Path) -> anyhow::Result<f64> {
+    let out = run(Command::new("curl")
+        .args(["-sS", "-f", "-k", "-o", "/dev/null", "-T"])
+        .arg(file)
+        .args(["-H", &format!("Host: {}", target.host)])
+        .args(["-w", "%{speed_upload} %{size_upload}"])
+        .arg(target.url("/upload")))?;
+    speed(&out)
+}
+
+fn speed(out: &str) -> anyhow::Result<f64> {
+    let mut parts = out.split_whitespace();
+    let bytes_per_s: f64 = parts.next().context("no speed")?.parse()?;
+    let size: f64 = parts.next().context("no size")?.parse()?;
+    ensure!(size > 0.0, "curl moved no bytes");
+    Ok(bytes_per_s / 1e6)
+}
+
+/// iperf3 client with `streams` parallel streams for `time`: Gbit/s received.
+pub fn iperf(addr: SocketAddr, streams: u32, time: Duration) -> anyhow::Result<f64> {
+    let out = run(Command::new("iperf3")
+        .args(["-c", &addr.ip().to_string(), "-p", &addr.port().to_string()])
+        .args(["-P", &streams.to_string(), "-J"])
+        .args(["-t", &time.as_secs().max(1).to_string()]))?;
+    let json: serde_json::Value = serde_json::from_str(&out)?;
+    if let Some(error) = json.get("error") {
+        bail!("iperf3: {error}");
+    }
+    let bits = json["end"]["sum_received"]["bits_per_second"]
+        .as_f64()
+        .context("no sum_received in iperf3's report")?;
+    Ok(bits / 1e9)
+}
+
+fn number_after(out: &str, label: &str) -> anyhow::Result<f64> {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .and_then(|rest| rest.trim().parse().ok())
+        .with_context(|| format!("no `{label}` in:\n{out}"))
+}
+
+/// One `GET /small.txt` to `addr` for `host` on a new connection; its status.
+pub fn status(addr: SocketAddr, host: &str) -> anyhow::Result<u16> {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(addr)?;
+    tcp.set_read_timeout(Some(tests::READY))?;
+    write!(
+        tcp,
+        "GET /small.txt HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    tcp.read_exact(&mut head)?;
+    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
+}
+
+/// Waits (bounded) until `target` answers the small file with 200.
+pub fn wait_serving(target: &Target) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + tests::READY;
+    loop {
+        if let Ok(200) = status(target.addr, &target.host) {
+            return Ok(());
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "{} never served the small file",
+            target.url("")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

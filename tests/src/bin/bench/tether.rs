@@ -1,0 +1,71 @@
+//! Tether as a user runs it, on loopback: one edge (public HTTP and HTTPS listeners with the
+//! benchmark's certificate, a tunnel listener) and one connector whose rules send
+//! `bench.example.test` to nginx, `ws.example.test` to a WebSocket echo server and
+//! `iperf.example.test` (a public TCP port) to iperf3.
+
+use std::net::SocketAddr;
+
+use tests::tunnel::{TestConnector, TestEdge};
+
+use crate::load::Target;
+use crate::origin::Cert;
+
+pub const HTTP_HOST: &str = "bench.example.test";
+pub const WS_HOST: &str = "ws.example.test";
+pub const TCP_HOST: &str = "iperf.example.test";
+
+pub struct Tether {
+    pub edge: TestEdge,
+    pub connector: TestConnector,
+    /// The public TCP port routed to iperf3.
+    pub tcp: SocketAddr,
+}
+
+/// The edge's configuration for the benchmark: defaults but for the certificate, and room for
+/// the footprint scenario's 10,000 streams on one session.
+pub fn edge_yaml(cert: &Cert) -> String {
+    format!(
+        "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: 127.0.0.1:0\ntls:\n  certificates:\n    - cert: {}\n      key: {}\nmax-concurrent-streams: 100000\n",
+        cert.cert.display(),
+        cert.key.display()
+    )
+}
+
+/// The connector's rules.
+pub fn ingress(nginx: SocketAddr, ws: SocketAddr, iperf: SocketAddr) -> String {
+    format!(
+        "ingress:\n  - hostname: {HTTP_HOST}\n    service: http://{nginx}\n  - hostname: {WS_HOST}\n    service: http://{ws}\n  - hostname: {TCP_HOST}\n    service: tcp://{iperf}\n  - service: http_status:404\n"
+    )
+}
+
+impl Tether {
+    pub fn start(cert: &Cert, rules: &str) -> anyhow::Result<Tether> {
+        let edge = TestEdge::start_config(tempfile::tempdir()?, &edge_yaml(cert));
+        let tunnel = edge.create_tunnel("bench");
+        edge.route(&tunnel, HTTP_HOST);
+        edge.route(&tunnel, WS_HOST);
+        let tcp = edge.route_tcp_port(&tunnel, TCP_HOST);
+        let connector = edge.connect(&tunnel, rules);
+        Ok(Tether {
+            edge,
+            connector,
+            tcp,
+        })
+    }
+
+    pub fn http(&self) -> Target {
+        Target {
+            addr: self.edge.addr("http"),
+            host: HTTP_HOST.into(),
+            tls: false,
+        }
+    }
+
+    pub fn https(&self) -> Target {
+        Target {
+            addr: self.edge.addr("https"),
+            host: HTTP_HOST.into(),
+            tls: true,
+        }
+    }
+}
