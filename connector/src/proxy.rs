@@ -37,7 +37,13 @@ pub fn origin_failed(
     request_id: &str,
     error: &BoxError,
 ) -> Response<OriginBody> {
-    tracing::warn!(request_id, cause = failure.as_str(), error = %error, "origin request failed");
+    let error = chain(error.as_ref());
+    tracing::warn!(
+        request_id,
+        cause = failure.as_str(),
+        error,
+        "origin request failed"
+    );
     let status = match failure {
         OriginFailure::Unreachable => StatusCode::BAD_GATEWAY,
         OriginFailure::Timeout => StatusCode::GATEWAY_TIMEOUT,
@@ -46,6 +52,19 @@ pub fn origin_failed(
     r.headers_mut()
         .insert(ORIGIN_ERROR, HeaderValue::from_static(failure.as_str()));
     r
+}
+
+/// An error with its causes, `outer: inner: root` (hyper's own messages name only the layer,
+/// such as "client error (SendRequest)").
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
 }
 
 fn classify(error: &(dyn std::error::Error + 'static)) -> OriginFailure {

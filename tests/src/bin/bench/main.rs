@@ -40,6 +40,12 @@ struct Args {
     /// 10 tunnels, no peers. The test suite runs it.
     #[arg(long)]
     smoke: bool,
+    /// Idle WebSocket streams held open for the footprint (default 10,000; smoke 100).
+    #[arg(long, value_name = "N")]
+    streams: Option<usize>,
+    /// Tunnels connected for the footprint (default 1,000; smoke 10).
+    #[arg(long, value_name = "N")]
+    tunnels: Option<usize>,
     /// Leave rathole and bore out even when installed.
     #[arg(long)]
     no_peers: bool,
@@ -69,6 +75,9 @@ struct Plan {
 }
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some(origin::WS_ECHO_MODE) {
+        return origin::ws_echo_process();
+    }
     let args = Args::parse();
     // Quiet processes: no access log line per request (it would measure the log pipe), but the
     // lines the harness waits for.
@@ -95,6 +104,11 @@ fn main() -> anyhow::Result<()> {
             tunnels: 1_000,
         }
     };
+    let plan = Plan {
+        streams: args.streams.unwrap_or(plan.streams),
+        tunnels: args.tunnels.unwrap_or(plan.tunnels),
+        ..plan
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -119,7 +133,8 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let cert = origin::Cert::new(work.path(), &[tether::HTTP_HOST, tether::WS_HOST])?;
     let nginx = origin::Nginx::start(&work.path().join("nginx"), &cert, plan.big)?;
     let iperf = origin::Iperf::start()?;
-    let ws = tests::origin::websocket_echo().await;
+    let ws_echo = origin::WsEcho::start()?;
+    let ws = ws_echo.addr;
     let tether = tether::Tether::start(&cert, &tether::ingress(nginx.http, ws, iperf.addr))?;
     load::wait_serving(&tether.http())?;
     let peers = if args.smoke || args.no_peers {

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use anyhow::Context;
+
 use tests::process::Proc;
 use tests::tunnel::free_port;
 
@@ -115,6 +117,47 @@ impl Iperf {
         wait_listening(addr)?;
         Ok(Iperf { addr, _proc: proc })
     }
+}
+
+/// The harness runs itself with this argument to be the WebSocket echo origin.
+pub const WS_ECHO_MODE: &str = "ws-echo-origin";
+
+/// A WebSocket echo origin in a process of its own: 10,000 idle streams are 10,000 sockets on
+/// each side, and with the clients in the harness they would pass one process's file limit.
+pub struct WsEcho {
+    pub addr: SocketAddr,
+    _proc: Proc,
+}
+
+impl WsEcho {
+    pub fn start() -> anyhow::Result<WsEcho> {
+        let proc = Proc::spawn("ws-echo", {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.arg(WS_ECHO_MODE);
+            c
+        });
+        let line = proc.wait_for(r"listening on \S+", tests::READY);
+        let addr = line
+            .rsplit(' ')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .context("ws-echo address")?;
+        Ok(WsEcho { addr, _proc: proc })
+    }
+}
+
+/// The body of the ws-echo process (see [`WsEcho`]).
+pub fn ws_echo_process() -> anyhow::Result<()> {
+    let _ = rlimit::increase_nofile_limit(1 << 20);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(async {
+            let addr = tests::origin::websocket_echo().await;
+            eprintln!("listening on {addr}");
+            std::future::pending::<()>().await;
+        });
+    Ok(())
 }
 
 /// Fails with the install line when `tool` is missing.

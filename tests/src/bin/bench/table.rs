@@ -104,6 +104,27 @@ fn cell(values: &[f64], suffix: &str) -> String {
     }
 }
 
+/// Like [`cell`], every number with its sign (time added, or saved).
+fn cell_signed(values: &[f64], suffix: &str) -> String {
+    let signed = |v: f64| {
+        if v >= 0.0 {
+            format!("+{}", num(v))
+        } else {
+            num(v)
+        }
+    };
+    match spread(values) {
+        None => "–".into(),
+        Some((m, lo, hi)) if values.len() == 1 || lo == hi => format!("{}{suffix}", signed(m)),
+        Some((m, lo, hi)) => format!(
+            "**{}{suffix}** ({} – {})",
+            signed(m),
+            signed(lo),
+            signed(hi)
+        ),
+    }
+}
+
 /// The Markdown table: a column for the direct path and, for each path, its comparison.
 pub fn render(rows: &[Row]) -> String {
     let mut paths: Vec<&str> = Vec::new();
@@ -145,8 +166,8 @@ pub fn render(rows: &[Row]) -> String {
                     match row.compare {
                         Compare::Ratio => format!("{} ({})", cell(&compared, "×"), cell(s, "")),
                         Compare::Added => format!(
-                            "+{} ({})",
-                            cell(&compared, &format!(" {unit}")),
+                            "{} ({})",
+                            cell_signed(&compared, &format!(" {unit}")),
                             cell(s, "")
                         ),
                         Compare::Absolute => cell(&compared, &format!(" {unit}")),
