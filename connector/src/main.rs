@@ -61,7 +61,12 @@ async fn main() {
                 }
                 on_signal.cancel();
             });
-            cli::run(config, shutdown).await
+            // On a worker, not in `block_on`: the session's connection task then runs beside
+            // the streams it wakes instead of on a third thread of its own.
+            match tokio::spawn(cli::run(config, shutdown)).await {
+                Ok(result) => result,
+                Err(e) => Err(anyhow::anyhow!("the connector's main task failed: {e}")),
+            }
         }
     };
     if let Err(e) = result {
