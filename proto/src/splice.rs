@@ -226,9 +226,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
         // stay quiet: watch for a reset (or a dead session) explicitly.
         if this.down.done {
             if let Poll::Ready(reset) = this.pipe.send.poll_reset(cx) {
-                return Poll::Ready(Ended::PeerAborted(
-                    reset.map_or_else(|e| e, h2::Error::from),
-                ));
+                return Poll::Ready(Ended::PeerAborted(reset_error(reset)));
             }
         }
         if let Some((timeout, sleep)) = &mut this.idle {
@@ -241,6 +239,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
         }
         Poll::Pending
     }
+}
+
+/// What `SendStream::poll_reset` reported, as the error the stream ended with: the peer's
+/// reset reason, or the session's failure.
+fn reset_error(reset: Result<Reason, h2::Error>) -> h2::Error {
+    reset.map_or_else(|e| e, h2::Error::from)
 }
 
 /// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
@@ -273,12 +277,12 @@ pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>
         // A leg whose source has ended polls nothing of that side: watch it for a reset.
         if ab.done {
             if let Poll::Ready(reset) = a.send.poll_reset(cx) {
-                return Poll::Ready(Err(reset.map_or_else(|e| e, h2::Error::from)));
+                return Poll::Ready(Err(reset_error(reset)));
             }
         }
         if ba.done {
             if let Poll::Ready(reset) = b.send.poll_reset(cx) {
-                return Poll::Ready(Err(reset.map_or_else(|e| e, h2::Error::from)));
+                return Poll::Ready(Err(reset_error(reset)));
             }
         }
         if !ab.done {

@@ -21,8 +21,9 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use load::{percentile, Target};
+use load::percentile;
 use table::{Compare, Row};
+use tether::{plain, tls};
 
 #[derive(Parser)]
 #[command(about = "Tether's benchmark harness: every figure against the direct path, same run")]
@@ -205,11 +206,6 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
             max / 2.0,
         )?);
     }
-    if wants(Scenario::Footprint) {
-        eprintln!("== 4 footprint");
-        footprint.extend(idle_streams(plan, &tether).await?);
-    }
-    rows.extend(footprint);
     if wants(Scenario::Startup) {
         eprintln!("== 5 start-up");
         let tunnel = startup::prepare(&tether.edge);
@@ -225,9 +221,11 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
         rows.push(row);
     }
     if wants(Scenario::Footprint) {
-        eprintln!("== 4 footprint: connected tunnels");
-        rows.push(tunnels(plan, &tether).await?);
+        eprintln!("== 4 footprint");
+        footprint.extend(idle_streams(plan, &tether).await?);
+        footprint.push(tunnels(plan, &tether).await?);
     }
+    rows.extend(footprint);
     if wants(Scenario::Dns) {
         eprintln!("== 6 DNS");
         let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -241,22 +239,6 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     // In scenario order (a stable sort keeps each scenario's rows as measured).
     rows.sort_by_key(|row| row.scenario);
     Ok(rows)
-}
-
-fn plain(addr: std::net::SocketAddr) -> Target {
-    Target {
-        addr,
-        host: tether::HTTP_HOST.into(),
-        tls: false,
-    }
-}
-
-fn tls(addr: std::net::SocketAddr) -> Target {
-    Target {
-        addr,
-        host: tether::HTTP_HOST.into(),
-        tls: true,
-    }
 }
 
 /// Scenario 1: wrk over HTTP/1.1 and over HTTPS, h2load over HTTP/2 (requests/s).

@@ -54,18 +54,27 @@ impl Tether {
     }
 
     pub fn http(&self) -> Target {
-        Target {
-            addr: self.edge.addr("http"),
-            host: HTTP_HOST.into(),
-            tls: false,
-        }
+        plain(self.edge.addr("http"))
     }
 
     pub fn https(&self) -> Target {
-        Target {
-            addr: self.edge.addr("https"),
-            host: HTTP_HOST.into(),
-            tls: true,
-        }
+        tls(self.edge.addr("https"))
+    }
+}
+
+/// The benchmark's hostname over plain HTTP at `addr` (the edge, nginx, or a peer).
+pub fn plain(addr: SocketAddr) -> Target {
+    Target {
+        addr,
+        host: HTTP_HOST.into(),
+        tls: false,
+    }
+}
+
+/// The same over TLS.
+pub fn tls(addr: SocketAddr) -> Target {
+    Target {
+        tls: true,
+        ..plain(addr)
     }
 }
