@@ -108,8 +108,9 @@ async fn connect(
 /// address, from the headers the edge set on the stream.
 async fn send_proxy_header(tcp: &mut TcpStream, headers: &http::HeaderMap) -> std::io::Result<()> {
     use tokio::io::AsyncWriteExt;
-    let addr =
-        |name: &str| -> Option<SocketAddr> { headers.get(name)?.to_str().ok()?.parse().ok() };
+    let addr = |name: http::HeaderName| -> Option<SocketAddr> {
+        headers.get(name)?.to_str().ok()?.parse().ok()
+    };
     let header = match (addr(CLIENT_ADDR), addr(SERVER_ADDR)) {
         (Some(client), Some(server)) => {
             let (client, server) = same_family(client, server);

@@ -4,26 +4,26 @@ use http::header::HeaderName;
 use http::HeaderMap;
 
 /// Set by the edge on every stream: the request id it also echoes to the public client.
-pub const REQUEST_ID: &str = "tether-request-id";
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("tether-request-id");
 /// Set by the edge on control requests (value: the control message kind). The edge strips every
 /// `tether-*` header from public requests, so a public client can never forge one.
-pub const CONTROL: &str = "tether-control";
+pub const CONTROL: HeaderName = HeaderName::from_static("tether-control");
 /// Set by the connector on a response it generated itself because the origin failed; the value
 /// names the cause (see [`OriginFailure`]) so the edge can render an error page that blames the
 /// origin rather than the tunnel.
-pub const ORIGIN_ERROR: &str = "tether-origin-error";
+pub const ORIGIN_ERROR: HeaderName = HeaderName::from_static("tether-origin-error");
 /// Set by the connector when the origin answered a WebSocket handshake with a success status
 /// other than 101: a 2xx answer to extended CONNECT would mean "tunnel open" (RFC 8441 §5), so
 /// the stream carries 502 and the origin's real status here, which the edge restores.
-pub const ORIGIN_STATUS: &str = "tether-origin-status";
-/// Set by the edge on a WebSocket stream opened for a public HTTP/2 (RFC 8441) client, which sends
-/// no `Sec-WebSocket-Key`: the connector then strips `Sec-WebSocket-Accept` from its answer.
+pub const ORIGIN_STATUS: HeaderName = HeaderName::from_static("tether-origin-status");
+/// What every header above starts with: the edge strips such headers from public requests, the
+/// connector from origin responses.
 pub const PREFIX: &str = "tether-";
 /// Set by the edge on a TCP stream: the public client's address (`IP:PORT`), for the PROXY
 /// protocol header a rule may ask the connector to send to the origin.
-pub const CLIENT_ADDR: &str = "tether-client-addr";
+pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("tether-client-addr");
 /// Set by the edge on a TCP stream: the address the public client connected to.
-pub const SERVER_ADDR: &str = "tether-server-addr";
+pub const SERVER_ADDR: HeaderName = HeaderName::from_static("tether-server-addr");
 
 /// Why the connector could not get a response from the origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +51,27 @@ impl OriginFailure {
     }
 }
 
+/// The hop-by-hop headers every proxy drops (RFC 9110 §7.6.1), besides those `Connection` names.
+/// `Trailer` is end-to-end in RFC 9110 and kept.
+static HOP_BY_HOP: [HeaderName; 7] = [
+    http::header::CONNECTION,
+    HeaderName::from_static("proxy-connection"),
+    HeaderName::from_static("keep-alive"),
+    http::header::TE,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+    HeaderName::from_static("http2-settings"),
+];
+
 /// Removes the hop-by-hop headers of RFC 9110 §7.6.1: those named by `Connection`, and the fixed
-/// list every proxy drops ("Proxy-Connection", "Keep-Alive", "TE", "Transfer-Encoding",
-/// "Upgrade"). `Trailer` is end-to-end in RFC 9110 and kept.
+/// list above.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most requests and responses carry none: one pass over the names settles it. Removing each
+    // name blindly cost 6.8k instructions per request at the connector, 6% of its total
+    // (callgrind, docs/benchmarks.md).
+    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+        return;
+    }
     // `TE: trailers` is the one TE value HTTP/2 allows (RFC 9113 §8.2.2), and gRPC needs it.
     let te_trailers = has_token(headers, http::header::TE, "trailers");
     let named: Vec<HeaderName> = headers
@@ -64,18 +81,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
         .flat_map(|v| v.split(','))
         .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
         .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in [
-        "connection",
-        "proxy-connection",
-        "keep-alive",
-        "te",
-        "transfer-encoding",
-        "upgrade",
-        "http2-settings",
-    ] {
+    for name in named.iter().chain(&HOP_BY_HOP) {
         headers.remove(name);
     }
     if te_trailers {

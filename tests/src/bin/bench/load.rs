@@ -159,6 +159,54 @@ pub fn latencies(
     Ok(micros)
 }
 
+/// p50 and p99 in µs at a fixed total rate from oha (`cargo install oha`): `-q` paces the
+/// requests one by one over the clients, and `--latency-correction` measures each from the
+/// moment it was due, so a stall shows in the figures rather than lowering the rate.
+pub fn oha_fixed_rate(
+    oha: &std::path::Path,
+    target: &Target,
+    clients: u32,
+    rate: f64,
+    time: Duration,
+) -> anyhow::Result<(f64, f64)> {
+    let out = run(Command::new(oha)
+        .args(["-c", &clients.to_string(), "-q", &format!("{rate:.0}")])
+        .args(["-z", &format!("{}s", time.as_secs().max(1))])
+        .args([
+            "--latency-correction",
+            "--no-tui",
+            "--output-format",
+            "json",
+        ])
+        .args(["-H", &format!("Host: {}", target.host)])
+        .arg(target.url("/small.txt")))?;
+    let report: serde_json::Value =
+        serde_json::from_str(&out).with_context(|| format!("oha printed no JSON: {out}"))?;
+    // Requests still in flight when the time is up are cut off; anything else is a failure.
+    let errors: u64 = report["errorDistribution"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(cause, _)| *cause != "aborted due to deadline")
+        .filter_map(|(_, n)| n.as_u64())
+        .sum();
+    let statuses = report["statusCodeDistribution"]
+        .as_object()
+        .context("oha reported no statuses")?;
+    ensure!(
+        errors == 0 && !statuses.is_empty() && statuses.keys().all(|s| s.starts_with('2')),
+        "oha saw failures: {}",
+        report["errorDistribution"]
+    );
+    let micros = |p: &str| {
+        report["latencyPercentiles"][p]
+            .as_f64()
+            .map(|s| s * 1e6)
+            .with_context(|| format!("oha reported no {p}"))
+    };
+    Ok((micros("p50")?, micros("p99")?))
+}
+
 /// The `p`-th percentile (0–100) of `values`, nearest rank.
 pub fn percentile(values: &mut [f64], p: f64) -> f64 {
     values.sort_by(f64::total_cmp);

@@ -350,7 +350,15 @@ fn latency(
     let log = dir.join("h2load.log");
     let mut targets = vec![("direct", plain(nginx.http)), ("tether", tether.http())];
     targets.extend(peers.iter().map(|p| (p.name, plain(p.http))));
-    let fixed = format!("{rate:.0} req/s");
+    // oha paces each request; h2load's `--rps` sends each client's share in bursts, so its
+    // figures carry the generator's own queueing. oha is used when installed.
+    let oha = peers::find("oha");
+    let generator = if oha.is_some() {
+        "oha -q"
+    } else {
+        "h2load --rps"
+    };
+    let fixed = format!("{rate:.0} req/s ({generator})");
     let mut rows = vec![
         Row::new("3 latency", "p50, 1 connection", "µs", Compare::Added),
         Row::new("3 latency", "p99, 1 connection", "µs", Compare::Added),
@@ -372,9 +380,15 @@ fn latency(
             let mut one = load::latencies(target, 1, None, plan.time, &log)?;
             rows[0].push(path, percentile(&mut one, 50.0));
             rows[1].push(path, percentile(&mut one, 99.0));
-            let mut loaded = load::latencies(target, 50, Some(rate), plan.time, &log)?;
-            rows[2].push(path, percentile(&mut loaded, 50.0));
-            rows[3].push(path, percentile(&mut loaded, 99.0));
+            let (p50, p99) = match &oha {
+                Some(oha) => load::oha_fixed_rate(oha, target, 50, rate, plan.time)?,
+                None => {
+                    let mut loaded = load::latencies(target, 50, Some(rate), plan.time, &log)?;
+                    (percentile(&mut loaded, 50.0), percentile(&mut loaded, 99.0))
+                }
+            };
+            rows[2].push(path, p50);
+            rows[3].push(path, p99);
         }
     }
     Ok(rows)
