@@ -14,7 +14,7 @@ use h2::client::SendRequest;
 use http::{Method, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-use tether_proto::liveness::Liveness;
+use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{abort_tcp, splice, Ended, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
@@ -211,7 +211,7 @@ impl AccessClient {
             .handshake::<_, Bytes>(WsStream::new(ws))
             .await?;
         // PINGs find a session whose edge went away without a word (network change, sleep).
-        let liveness = Liveness::default().watch(connection.ping_pong());
+        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
         let driver = tokio::spawn(async move {
             let reason = tokio::select! {
                 ended = connection => ended.err().map(|e| e.to_string()),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand, ValueEnum};
 use tether_proto::credentials::Credentials;
+use tether_proto::liveness::Pulse;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;
@@ -114,16 +115,28 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         .unwrap_or_else(|| credentials.edge.clone());
     let target =
         EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
-    let ctx = Arc::new(SessionCtx {
-        tunnel_id: credentials.tunnel_id,
-        connector_id: uuid::Uuid::new_v4(),
-        index: 0,
-        key,
-        ingress: Arc::new(ArcSwap::from_pointee(config.ingress.clone())),
-        registered: tokio::sync::Notify::new(),
-    });
-    tracing::info!(tunnel = %credentials.tunnel_id, connector = %ctx.connector_id, edge = %target.url, "starting tunnel");
-    crate::supervisor::run(target, ctx, shutdown)
+    let connector_id = uuid::Uuid::new_v4();
+    let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
+    let slots: Vec<Arc<SessionCtx>> = (0..config.ha_connections)
+        .map(|index| {
+            Arc::new(SessionCtx {
+                tunnel_id: credentials.tunnel_id,
+                connector_id,
+                index,
+                key: key.clone(),
+                ingress: ingress.clone(),
+                registered: tokio::sync::Notify::new(),
+                liveness_timeout: config.liveness_timeout,
+                grace_period: config.grace_period,
+                pulse: Pulse::new(),
+            })
+        })
+        .collect();
+    tracing::info!(
+        tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %target.url,
+        ha_connections = config.ha_connections, "starting tunnel"
+    );
+    crate::supervisor::run_slots(target, slots, config.retries, shutdown)
         .await
         .map_err(|reason| anyhow::anyhow!("the edge refused this tunnel: {reason}"))
 }

@@ -3,11 +3,17 @@
 //! that mean nothing here are accepted with a warning (listed in docs/configuration.md).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use tether_proto::config_error::ConfigError;
 
 use crate::ingress::{Ingress, OriginRequest, RawOriginRequest, RawRule};
+
+/// More sessions than this buy nothing but memory at the edges.
+const MAX_HA_CONNECTIONS: u8 = 16;
+/// 1 s × 2^16 is about 18 hours.
+const MAX_RETRIES: u32 = 16;
 
 /// Top-level cloudflared keys with no meaning in Tether (yet): accepted, warned about.
 const IGNORED_TOP_LEVEL: &[&str] = &[
@@ -28,9 +34,6 @@ const IGNORED_TOP_LEVEL: &[&str] = &[
     "pidfile",
     "warp-routing",
     "metrics",
-    "grace-period",
-    "retries",
-    "ha-connections",
     "url",
     "hello-world",
     "no-tls-verify",
@@ -51,6 +54,17 @@ struct RawConfig {
     origin_request: RawOriginRequest,
     #[serde(default)]
     ingress: Vec<RawRule>,
+    /// Sessions held at once (cloudflared's key).
+    #[serde(rename = "ha-connections")]
+    ha_connections: Option<u8>,
+    /// How long in-flight streams may finish after SIGTERM (cloudflared's key).
+    #[serde(rename = "grace-period")]
+    grace_period: Option<String>,
+    /// Caps the reconnect backoff's exponent (cloudflared's key).
+    retries: Option<u32>,
+    /// How long a session may go without answering a PING before it is declared dead.
+    #[serde(rename = "liveness-timeout")]
+    liveness_timeout: Option<String>,
     // cloudflared keys accepted for compatibility; see IGNORED_TOP_LEVEL.
     protocol: Option<yaml_serde::Value>,
     loglevel: Option<yaml_serde::Value>,
@@ -78,11 +92,6 @@ struct RawConfig {
     #[serde(rename = "warp-routing")]
     warp_routing: Option<yaml_serde::Value>,
     metrics: Option<yaml_serde::Value>,
-    #[serde(rename = "grace-period")]
-    grace_period: Option<yaml_serde::Value>,
-    retries: Option<yaml_serde::Value>,
-    #[serde(rename = "ha-connections")]
-    ha_connections: Option<yaml_serde::Value>,
     url: Option<yaml_serde::Value>,
     #[serde(rename = "hello-world")]
     hello_world: Option<yaml_serde::Value>,
@@ -115,9 +124,6 @@ impl RawConfig {
             self.pidfile.is_some(),
             self.warp_routing.is_some(),
             self.metrics.is_some(),
-            self.grace_period.is_some(),
-            self.retries.is_some(),
-            self.ha_connections.is_some(),
             self.url.is_some(),
             self.hello_world.is_some(),
             self.no_tls_verify.is_some(),
@@ -142,6 +148,14 @@ pub struct ConnectorConfig {
     pub credentials_file: PathBuf,
     pub edge: Option<String>,
     pub ingress: Ingress,
+    /// Sessions held at once, each its own TLS connection (`ha-connections`, default 4).
+    pub ha_connections: u8,
+    /// After SIGTERM, how long in-flight streams may run on (`grace-period`, default 30 s).
+    pub grace_period: Duration,
+    /// The reconnect backoff grows to at most 1 s × 2^retries (`retries`, default 5).
+    pub retries: u32,
+    /// A session that answers no PING for this long is dead (`liveness-timeout`, default 5 s).
+    pub liveness_timeout: Duration,
     /// Messages about accepted-but-ignored keys, logged at start.
     pub warnings: Vec<String>,
 }
@@ -186,13 +200,93 @@ impl ConnectorConfig {
             &mut warnings,
         )?;
         let ingress = Ingress::build(&raw.ingress, &defaults, &file, text, base, &mut warnings)?;
+        let err = |key: &str, msg: String| ConfigError::at(&file, text, &[key], msg);
+        let duration = |key: &str, value: &Option<String>, default: Duration| match value {
+            None => Ok(default),
+            Some(v) => humantime::parse_duration(v).map_err(|e| {
+                err(
+                    key,
+                    format!("`{v}` is not a duration ({e}); write e.g. 30s or 1m30s"),
+                )
+            }),
+        };
+        let ha_connections = raw.ha_connections.unwrap_or(4);
+        if !(1..=MAX_HA_CONNECTIONS).contains(&ha_connections) {
+            return Err(err(
+                "ha-connections",
+                format!("ha-connections is {ha_connections}; write a number from 1 to {MAX_HA_CONNECTIONS}"),
+            ));
+        }
+        let retries = raw.retries.unwrap_or(5);
+        if retries > MAX_RETRIES {
+            return Err(err(
+                "retries",
+                format!("retries is {retries}; write at most {MAX_RETRIES} (the backoff then grows to about 18 hours)"),
+            ));
+        }
+        let liveness_timeout = duration(
+            "liveness-timeout",
+            &raw.liveness_timeout,
+            Duration::from_secs(5),
+        )?;
+        if liveness_timeout < Duration::from_millis(100) {
+            return Err(err(
+                "liveness-timeout",
+                "liveness-timeout must be at least 100ms".into(),
+            ));
+        }
         Ok(ConnectorConfig {
             source: path.to_path_buf(),
             tunnel: raw.tunnel,
             credentials_file,
             edge: raw.edge,
             ingress,
+            ha_connections,
+            grace_period: duration("grace-period", &raw.grace_period, Duration::from_secs(30))?,
+            retries,
+            liveness_timeout,
             warnings,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConnectorConfig, ConfigError> {
+        let base = "credentials-file: creds.json\ningress:\n  - service: hello_world\n";
+        ConnectorConfig::parse(
+            Path::new("/etc/tether/tunnel.yml"),
+            &format!("{base}{text}"),
+        )
+    }
+
+    #[test]
+    fn lifecycle_keys_have_cloudflareds_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.ha_connections, 4);
+        assert_eq!(c.grace_period, Duration::from_secs(30));
+        assert_eq!(c.retries, 5);
+        assert_eq!(c.liveness_timeout, Duration::from_secs(5));
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let c = parse("ha-connections: 2\ngrace-period: 1m\nretries: 3\nliveness-timeout: 500ms\n")
+            .unwrap();
+        assert_eq!(c.ha_connections, 2);
+        assert_eq!(c.grace_period, Duration::from_secs(60));
+        assert_eq!(c.retries, 3);
+        assert_eq!(c.liveness_timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn out_of_range_lifecycle_keys_name_the_line_and_the_fix() {
+        let e = parse("ha-connections: 0\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("from 1 to 16"), "{e}");
+        let e = parse("retries: 40\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = parse("grace-period: soon\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("30s"), "{e}");
     }
 }

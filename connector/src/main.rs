@@ -7,6 +7,8 @@ use tether_connector::config::ConnectorConfig;
 use tokio_util::sync::CancellationToken;
 
 const EXIT_CONFIG: i32 = 64;
+/// Exit status after a second SIGTERM or SIGINT cut the drain short (128 + SIGINT, as shells do).
+const EXIT_SIGNAL: i32 = 130;
 
 fn init_logs(format: LogFormat) {
     let filter =
@@ -53,13 +55,21 @@ async fn main() {
             let shutdown = CancellationToken::new();
             let on_signal = shutdown.clone();
             tokio::spawn(async move {
+                // The first SIGTERM or SIGINT drains (`grace-period`); a second exits at once.
                 use tokio::signal::unix::{signal, SignalKind};
-                if let Ok(mut term) = signal(SignalKind::terminate()) {
-                    tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
-                } else {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    tracing::error!("cannot listen for SIGTERM and SIGINT");
+                    return;
+                };
+                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                tracing::info!("shutting down: draining sessions; signal again to exit at once");
                 on_signal.cancel();
+                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+                tracing::warn!("second signal: exiting without waiting for open streams");
+                std::process::exit(EXIT_SIGNAL);
             });
             // On a worker, not in `block_on`: the session's connection task then runs beside
             // the streams it wakes instead of on a third thread of its own.

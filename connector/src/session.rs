@@ -12,7 +12,7 @@ use ed25519_dalek::SigningKey;
 use http::{HeaderValue, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
-use tether_proto::liveness::Liveness;
+use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio::net::TcpStream;
@@ -139,16 +139,24 @@ impl EdgeTarget {
     }
 }
 
-/// Identity and rules shared by every session of this connector process.
+/// What one session slot runs with: the connector's identity and rules, shared by every slot,
+/// and the slot's own index and pulse.
 pub struct SessionCtx {
     pub tunnel_id: Uuid,
     pub connector_id: Uuid,
+    /// This slot's number, `0..ha-connections`.
     pub index: u8,
     pub key: SigningKey,
     /// Swapped whole on reload; each stream keeps the snapshot it started with.
     pub ingress: Arc<ArcSwap<Ingress>>,
     /// Woken when the edge registers the session.
     pub registered: tokio::sync::Notify,
+    /// A session that answers no PING for this long is dead (`liveness-timeout`).
+    pub liveness_timeout: Duration,
+    /// How long in-flight streams may run on after shutdown (`grace-period`).
+    pub grace_period: Duration,
+    /// When the current session last answered a PING (for `/ready`).
+    pub pulse: Pulse,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,17 +203,17 @@ pub async fn run(
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
-    let mut liveness = tokio::spawn(Liveness::default().watch(connection.ping_pong()));
+    let mut liveness = tokio::spawn(
+        Liveness::new(ctx.liveness_timeout).watch(connection.ping_pong(), ctx.pulse.clone()),
+    );
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
     liveness.abort();
     result.map_err(|e| target.transient("session lost with", &e))
 }
 
-/// How long in-flight streams may run on after shutdown (the drain issue makes it `grace-period`).
-const DRAIN: Duration = Duration::from_secs(30);
-
 /// Accepts the edge's streams until the session ends. On shutdown the session stops taking new
-/// streams (GOAWAY) and in-flight ones may finish, for at most [`DRAIN`].
+/// streams (GOAWAY: the edge sends them to other sessions) and in-flight ones, WebSockets and
+/// TCP streams included, may finish, for at most `grace-period`.
 async fn serve(
     connection: &mut h2::server::Connection<WsStream<TlsStream<TcpStream>>, Bytes>,
     ctx: &Arc<SessionCtx>,
@@ -222,7 +230,7 @@ async fn serve(
             _ = shutdown.cancelled(), if !draining => {
                 draining = true;
                 connection.graceful_shutdown();
-                drain_deadline.as_mut().reset(tokio::time::Instant::now() + DRAIN);
+                drain_deadline.as_mut().reset(tokio::time::Instant::now() + ctx.grace_period);
                 continue;
             }
             _ = &mut drain_deadline => return Ok(()),

@@ -1,6 +1,6 @@
-//! Keeps the connector's session alive: reconnect on loss with exponential backoff and full
-//! jitter (about 1 s base, capped), stop on a permanent refusal. Shaped to hold N sessions to
-//! several edges later (`ha-connections`): each session index runs its own loop.
+//! Keeps one session slot alive: reconnect on loss with exponential backoff and full jitter
+//! (1 s base, growing to 1 s × 2^`retries`), stop on a permanent refusal. `connector run` runs
+//! one slot per `ha-connections`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,23 +11,73 @@ use tokio_util::sync::CancellationToken;
 use crate::session::{self, EdgeTarget, SessionCtx, SessionError};
 
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
-const BACKOFF_CAP: Duration = Duration::from_secs(30);
 /// A session that stayed up this long resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
+/// The longest wait before attempt `attempt`: 1 s × 2^min(attempt, retries).
+fn ceiling(attempt: u32, retries: u32) -> Duration {
+    BACKOFF_BASE.saturating_mul(1u32 << attempt.min(retries).min(16))
+}
+
 /// Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): a uniform delay in
-/// `[0, min(cap, base * 2^attempt)]`, which spreads reconnecting connectors evenly.
-pub fn backoff(attempt: u32) -> Duration {
-    let ceiling = BACKOFF_BASE
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(BACKOFF_CAP);
-    rand::thread_rng().gen_range(Duration::ZERO..=ceiling)
+/// `[0, base × 2^min(attempt, retries)]`, which spreads reconnecting connectors evenly.
+pub fn backoff(attempt: u32, retries: u32) -> Duration {
+    rand::thread_rng().gen_range(Duration::ZERO..=ceiling(attempt, retries))
+}
+
+/// How long the other sessions wait for the first one to register before starting anyway.
+const STAGGER: Duration = Duration::from_secs(1);
+
+/// Runs every slot (`ha-connections`) until shutdown: the first alone, the rest once it is
+/// registered (or a moment later), so a connector that cannot get in fails once rather than N
+/// times. A permanent refusal in any slot stops them all and is returned.
+pub async fn run_slots(
+    target: EdgeTarget,
+    slots: Vec<Arc<SessionCtx>>,
+    retries: u32,
+    shutdown: CancellationToken,
+) -> Result<(), String> {
+    let stop = shutdown.child_token();
+    let mut running = tokio::task::JoinSet::new();
+    let Some(first_slot) = slots.first() else {
+        return Ok(());
+    };
+    // Made before the first session starts, so its registration cannot be missed.
+    let first = first_slot.registered.notified();
+    tokio::pin!(first);
+    for (n, ctx) in slots.iter().enumerate() {
+        if n == 1 {
+            let _ = tokio::time::timeout(STAGGER, first.as_mut()).await;
+        }
+        if stop.is_cancelled() {
+            break;
+        }
+        let slot = run(target.clone(), ctx.clone(), retries, stop.clone());
+        let stop_all = stop.clone();
+        running.spawn(async move {
+            let result = slot.await;
+            if result.is_err() {
+                stop_all.cancel();
+            }
+            result
+        });
+    }
+    let mut refusal = None;
+    while let Some(joined) = running.join_next().await {
+        match joined {
+            Ok(Err(reason)) => refusal = refusal.or(Some(reason)),
+            Ok(Ok(())) => {}
+            Err(e) => refusal = refusal.or(Some(format!("a session task failed: {e}"))),
+        }
+    }
+    refusal.map_or(Ok(()), Err)
 }
 
 /// Runs one session slot until shutdown, or until the edge refuses us permanently.
 pub async fn run(
     target: EdgeTarget,
     ctx: Arc<SessionCtx>,
+    retries: u32,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
     let mut attempt = 0u32;
@@ -45,7 +95,7 @@ pub async fn run(
         if started.elapsed() >= HEALTHY_AFTER {
             attempt = 0;
         }
-        let delay = backoff(attempt);
+        let delay = backoff(attempt, retries);
         attempt = attempt.saturating_add(1);
         tracing::info!(
             index = ctx.index,
@@ -65,18 +115,19 @@ mod tests {
 
     #[test]
     fn backoff_is_bounded_by_the_exponential_ceiling_and_the_cap() {
+        assert_eq!(ceiling(0, 5), Duration::from_secs(1));
+        assert_eq!(ceiling(3, 5), Duration::from_secs(8));
+        assert_eq!(ceiling(40, 5), Duration::from_secs(32));
+        assert_eq!(ceiling(40, 0), Duration::from_secs(1));
         for attempt in 0..40 {
-            let ceiling = BACKOFF_BASE
-                .saturating_mul(1u32 << attempt.min(16))
-                .min(BACKOFF_CAP);
             for _ in 0..50 {
-                assert!(backoff(attempt) <= ceiling);
+                assert!(backoff(attempt, 5) <= ceiling(attempt, 5));
             }
         }
         // Full jitter spreads delays: 200 draws at the cap are not all in one 100 ms bucket.
         let mut buckets = std::collections::HashSet::new();
         for _ in 0..200 {
-            buckets.insert(backoff(10).as_millis() / 100);
+            buckets.insert(backoff(10, 5).as_millis() / 100);
         }
         assert!(buckets.len() > 50, "{}", buckets.len());
     }

@@ -16,7 +16,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::headers::has_token;
-use tether_proto::liveness::Liveness;
+use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
@@ -111,7 +111,7 @@ async fn run(
     let _registered = cancel.clone().drop_guard();
     // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
     // connections open for ever.
-    let liveness = Liveness::default().watch(connection.ping_pong());
+    let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
     tokio::pin!(liveness);
     let reason = loop {
         tokio::select! {

@@ -26,10 +26,13 @@ struct Raw {
     response_header_timeout: Option<String>,
     header_read_timeout: Option<String>,
     idle_timeout: Option<String>,
+    liveness_timeout: Option<String>,
     max_request_body: Option<u64>,
     max_concurrent_streams: Option<u32>,
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    #[serde(default)]
+    retry_methods: Vec<String>,
     dns: Option<tether_dns::config::RawDns>,
 }
 
@@ -116,10 +119,15 @@ pub struct EdgeConfig {
     pub response_header_timeout: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
+    /// A tunnel session that answers no PING for this long is dead (`liveness-timeout`).
+    pub liveness_timeout: Duration,
     pub max_request_body: Option<u64>,
     pub max_concurrent_streams: u32,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
+    /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
+    /// the first died before answering (`retry-methods`).
+    pub retry_methods: Vec<http::Method>,
     /// Hosted zones, served by `listen.dns` or by the standalone `dns run`; also tells
     /// `edge tunnel route dns` which records it creates itself.
     pub dns: Option<tether_dns::config::DnsConfig>,
@@ -228,6 +236,31 @@ impl EdgeConfig {
                 })?;
             trusted_proxies.push(net);
         }
+        let liveness_timeout = duration(
+            "liveness-timeout",
+            &raw.liveness_timeout,
+            tether_proto::liveness::DEFAULT_TIMEOUT,
+        )?;
+        if liveness_timeout < Duration::from_millis(100) {
+            return Err(err(
+                &["liveness-timeout"],
+                "liveness-timeout must be at least 100ms".into(),
+            ));
+        }
+        let mut retry_methods = Vec::new();
+        for (i, m) in raw.retry_methods.iter().enumerate() {
+            let idx = i.to_string();
+            let method = http::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+                .ok()
+                .filter(|_| !m.is_empty() && !m.eq_ignore_ascii_case("CONNECT"))
+                .ok_or_else(|| {
+                    err(
+                        &["retry-methods", &idx],
+                        format!("`{m}` is not an HTTP method that can be retried; write e.g. PUT or DELETE"),
+                    )
+                })?;
+            retry_methods.push(method);
+        }
         let dns = match &raw.dns {
             Some(d) => Some(tether_dns::config::DnsConfig::from_raw(d, &|keys, msg| {
                 err(&[&["dns"], keys].concat(), msg)
@@ -287,11 +320,22 @@ impl EdgeConfig {
                 Duration::from_secs(30),
             )?,
             idle_timeout: duration("idle-timeout", &raw.idle_timeout, Duration::from_secs(300))?,
+            liveness_timeout,
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
             trusted_proxies,
+            retry_methods,
             dns,
         })
+    }
+
+    /// Whether a request with `method` may be sent a second time, on another session, after the
+    /// first session died before answering: the safe methods, and those `retry-methods` adds.
+    pub fn is_replayable(&self, method: &http::Method) -> bool {
+        matches!(
+            *method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        ) || self.retry_methods.contains(method)
     }
 }
 
@@ -324,6 +368,18 @@ mod tests {
         let e = parse("listen:\n  http: 127.0.0.1:0\n  tunnel: localhost\n").unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("IP:PORT"), "{e}");
+    }
+
+    #[test]
+    fn retry_methods_add_to_the_safe_ones() {
+        let c = parse("listen:\n  http: 127.0.0.1:0\nretry-methods: [put, DELETE]\n").unwrap();
+        assert!(c.is_replayable(&http::Method::GET));
+        assert!(c.is_replayable(&http::Method::PUT));
+        assert!(c.is_replayable(&http::Method::DELETE));
+        assert!(!c.is_replayable(&http::Method::POST));
+        let e = parse("listen:\n  http: 127.0.0.1:0\nretry-methods:\n  - \"GET /\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("PUT or DELETE"), "{e}");
     }
 
     #[test]

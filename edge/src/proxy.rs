@@ -233,8 +233,10 @@ async fn forward(
         }
         None => body::boxed(incoming),
     };
+    let replayable = edge.config.is_replayable(&parts.method);
     let head = Request::from_parts(parts, ());
-    let answer = match tunnel_stream::open(head, Outgoing::Body(body), &guard, edge).await {
+    let opened = tunnel_stream::open(head, Outgoing::Body(body), guard, edge, replayable).await;
+    let (answer, guard) = match opened {
         Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
         other => other?,
     };

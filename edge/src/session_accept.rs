@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 use tether_proto::control::{Registration, PATH as CONTROL_PATH, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, HDR_REFUSAL, SUBPROTOCOL};
 use tether_proto::headers::{has_token, CONTROL};
-use tether_proto::liveness::Liveness;
+use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -189,7 +189,7 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
         index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
     );
-    let liveness = Liveness::default().watch(ping_pong);
+    let liveness = Liveness::new(edge.config.liveness_timeout).watch(ping_pong, Pulse::default());
     let reason = tokio::select! {
         result = &mut driver => match result {
             Ok(Ok(())) => "connector closed the session".to_string(),

@@ -1,7 +1,7 @@
 //! Live tunnel sessions held by this edge, and the choice of one for a new stream.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -20,6 +20,8 @@ pub struct Session {
     sender: SendRequest<Bytes>,
     /// Streams open on this session now (requests in flight, WebSockets open).
     active: AtomicUsize,
+    /// The connector sent GOAWAY (it is draining): no new streams here, open ones run on.
+    draining: AtomicBool,
     /// Cancelled to close the session (tunnel deleted, edge shutting down).
     pub closed: CancellationToken,
 }
@@ -30,12 +32,25 @@ impl Session {
             record,
             sender,
             active: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
             closed: CancellationToken::new(),
         })
     }
 
     pub fn active_streams(&self) -> usize {
         self.active.load(Ordering::Relaxed)
+    }
+
+    /// The connector refused new streams with GOAWAY: new streams go to other sessions.
+    pub fn mark_draining(&self) {
+        if !self.draining.swap(true, Ordering::Relaxed) {
+            tracing::info!(session = %self.record.session_id, tunnel = %self.record.tunnel_id, "session draining: the connector takes no new streams on it");
+        }
+    }
+
+    /// Whether new streams may go here.
+    fn open_for_streams(&self) -> bool {
+        !self.closed.is_cancelled() && !self.draining.load(Ordering::Relaxed)
     }
 }
 
@@ -56,6 +71,13 @@ impl StreamGuard {
 
     pub fn sender(&self) -> SendRequest<Bytes> {
         self.session.sender.clone()
+    }
+
+    /// Moves the public connection's count onto `other` (a retry on another session), so the
+    /// connection stays busy throughout.
+    pub fn hand_over(mut self, mut other: StreamGuard) -> StreamGuard {
+        other.connection = self.connection.take();
+        other
     }
 }
 
@@ -108,18 +130,23 @@ impl Sessions {
     /// A stream slot on the live session of `tunnel` with the fewest open streams.
     /// No session → the tunnel is offline; every session full → busy (never queue silently).
     pub fn pick(&self, tunnel: Uuid, max_streams: usize) -> Result<StreamGuard, EdgeError> {
+        self.pick_avoiding(tunnel, max_streams, None)
+    }
+
+    /// As [`Sessions::pick`], leaving out `avoid` (the session a stream just failed on).
+    pub fn pick_avoiding(
+        &self,
+        tunnel: Uuid,
+        max_streams: usize,
+        avoid: Option<&Arc<Session>>,
+    ) -> Result<StreamGuard, EdgeError> {
         let map = self.by_tunnel.read().map_err(|_| EdgeError::TunnelFailed)?;
-        let live: Vec<&Arc<Session>> = map
+        let best = map
             .get(&tunnel)
             .into_iter()
             .flatten()
-            .filter(|s| !s.closed.is_cancelled())
-            .collect();
-        if live.is_empty() {
-            return Err(EdgeError::TunnelOffline);
-        }
-        let best = live
-            .into_iter()
+            .filter(|s| s.open_for_streams())
+            .filter(|s| avoid.is_none_or(|a| !Arc::ptr_eq(s, a)))
             .min_by_key(|s| s.active_streams())
             .ok_or(EdgeError::TunnelOffline)?;
         // fetch_add then check, so two racing picks cannot both take the last slot.

@@ -51,21 +51,123 @@ pub fn connect_head(
         .map_err(|_| EdgeError::BadRequest("The hostname is not valid."))
 }
 
+/// Sessions tried for one stream at most: enough to get past every draining session of two
+/// replicas with the default `ha-connections`.
+const MAX_TRIES: usize = 8;
+
+/// Opens a stream for `head` on `guard`'s session and waits for the response head. When the
+/// session could not take the stream — the connector is draining (GOAWAY, REFUSED_STREAM) or the
+/// session was already dead — the stream is opened on another live session; when the session
+/// died after the stream was sent and before the answer, that happens once, and only if
+/// `replayable` says the request may be sent twice. Either way the public client never sees
+/// that failure. A body still to stream rules a second attempt out. The guard returned is the
+/// one for the session that answered.
 pub async fn open(
+    head: Request<()>,
+    outgoing: Outgoing,
+    guard: StreamGuard,
+    edge: &Edge,
+    replayable: bool,
+) -> Result<(Answer, StreamGuard), EdgeError> {
+    let (mut guard, mut outgoing, mut lost_once, mut tries) = (guard, outgoing, false, 0);
+    loop {
+        tries += 1;
+        let again = outgoing.again();
+        let failure = match attempt(head.clone(), outgoing, &guard, edge).await {
+            Ok(answer) => return Ok((answer, guard)),
+            Err(failure) => failure,
+        };
+        let retry = match failure.fate {
+            Fate::Unprocessed => tries < MAX_TRIES,
+            Fate::Lost => replayable && !std::mem::replace(&mut lost_once, true),
+            Fate::Final => false,
+        };
+        let (Some(next), true) = (again, retry) else {
+            return Err(failure.error);
+        };
+        let session = &guard.session;
+        let other = edge
+            .sessions
+            .pick_avoiding(session.record.tunnel_id, edge.max_streams(), Some(session))
+            .map_err(|_| failure.error)?;
+        tracing::info!(
+            failed = %session.record.session_id, retry = %other.session.record.session_id,
+            fate = ?failure.fate, "stream sent again on another session"
+        );
+        guard = guard.hand_over(other);
+        outgoing = next;
+    }
+}
+
+/// What became of a stream that got no response head.
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    /// The connector never saw it: refused by GOAWAY or REFUSED_STREAM, or the session was gone
+    /// before it was sent. Safe to send again whatever the method.
+    Unprocessed,
+    /// The session died after it was sent: the origin may have seen it.
+    Lost,
+    /// An answer of sorts (reset by the connector, timeout): not to be sent again.
+    Final,
+}
+
+struct Failure {
+    error: EdgeError,
+    fate: Fate,
+}
+
+impl Outgoing {
+    /// The same outgoing part for a second attempt, when sending it twice loses nothing.
+    fn again(&self) -> Option<Outgoing> {
+        match self {
+            Outgoing::Body(body) if body.is_end_stream() => {
+                Some(Outgoing::Body(crate::body::empty()))
+            }
+            Outgoing::Body(_) => None,
+            Outgoing::Pipe => Some(Outgoing::Pipe),
+        }
+    }
+}
+
+/// One try on one session.
+async fn attempt(
     head: Request<()>,
     outgoing: Outgoing,
     guard: &StreamGuard,
     edge: &Edge,
-) -> Result<Answer, EdgeError> {
-    let session = &guard.session.record.session_id;
-    let failed = |e: h2::Error| {
-        tracing::warn!(%session, error = %e, "stream failed on the tunnel session");
-        EdgeError::TunnelFailed
+) -> Result<Answer, Failure> {
+    let session = &guard.session;
+    let failed = |sent: bool| {
+        move |e: h2::Error| {
+            let fate = if e.is_go_away() && e.is_remote()
+                || e.reason() == Some(h2::Reason::REFUSED_STREAM)
+            {
+                session.mark_draining();
+                Fate::Unprocessed
+            } else if e.is_io() || e.is_go_away() {
+                // The session is dead: close it now rather than when its task notices.
+                session.closed.cancel();
+                if sent {
+                    Fate::Lost
+                } else {
+                    Fate::Unprocessed
+                }
+            } else {
+                Fate::Final
+            };
+            tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
+            Failure {
+                error: EdgeError::TunnelFailed,
+                fate,
+            }
+        }
     };
     let exchange = async {
-        let mut sender = guard.sender().ready().await.map_err(failed)?;
+        let mut sender = guard.sender().ready().await.map_err(failed(false))?;
         let end_of_stream = matches!(&outgoing, Outgoing::Body(b) if b.is_end_stream());
-        let (response, send) = sender.send_request(head, end_of_stream).map_err(failed)?;
+        let (response, send) = sender
+            .send_request(head, end_of_stream)
+            .map_err(failed(false))?;
         let send = match outgoing {
             Outgoing::Body(body) => {
                 if !end_of_stream {
@@ -79,20 +181,27 @@ pub async fn open(
             }
             Outgoing::Pipe => Some(send),
         };
-        Ok::<_, EdgeError>((response.await.map_err(failed)?, send))
+        Ok::<_, Failure>((response.await.map_err(failed(true))?, send))
     };
     let (response, send) = tokio::time::timeout(edge.config.response_header_timeout, exchange)
         .await
-        .map_err(|_| EdgeError::OriginTimeout)??;
-    match response
+        .map_err(|_| Failure {
+            error: EdgeError::OriginTimeout,
+            fate: Fate::Final,
+        })??;
+    let origin_failure = response
         .headers()
         .get(ORIGIN_ERROR)
-        .and_then(|v| OriginFailure::parse(v.to_str().ok()?))
-    {
-        Some(OriginFailure::Unreachable) => Err(EdgeError::OriginUnreachable),
-        Some(OriginFailure::Timeout) => Err(EdgeError::OriginTimeout),
-        None => Ok(Answer { response, send }),
-    }
+        .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
+    let error = match origin_failure {
+        Some(OriginFailure::Unreachable) => EdgeError::OriginUnreachable,
+        Some(OriginFailure::Timeout) => EdgeError::OriginTimeout,
+        None => return Ok(Answer { response, send }),
+    };
+    Err(Failure {
+        error,
+        fate: Fate::Final,
+    })
 }
 
 /// Why a TCP stream did not open.
@@ -118,7 +227,8 @@ pub async fn open_pipe(
     head: Request<()>,
 ) -> Result<(Pipe, StreamGuard), PipeError> {
     let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
-    let Answer { response, send } = open(head, Outgoing::Pipe, &guard, edge).await?;
+    // Opening a TCP connection to the origin twice sends it nothing twice.
+    let (Answer { response, send }, guard) = open(head, Outgoing::Pipe, guard, edge, true).await?;
     match send {
         Some(send) if response.status() == http::StatusCode::OK => Ok((
             Pipe {

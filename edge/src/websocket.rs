@@ -85,8 +85,9 @@ pub async fn proxy(
         .extensions_mut()
         .insert(h2::ext::Protocol::from_static("websocket"));
 
-    let Answer { mut response, send } =
-        tunnel_stream::open(inner, Outgoing::Pipe, &guard, edge).await?;
+    // A WebSocket handshake is a GET: sending it twice is safe.
+    let (Answer { mut response, send }, guard) =
+        tunnel_stream::open(inner, Outgoing::Pipe, guard, edge, true).await?;
     let Some(mut send) = send else {
         return Err(EdgeError::TunnelFailed);
     };

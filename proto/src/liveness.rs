@@ -2,47 +2,114 @@
 //! peer stops answering (a half-dead TCP connection, a stopped process) is declared dead after
 //! `timeout`, so its streams fail and it is replaced instead of silently swallowing requests.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use h2::{Ping, PingPong};
+use tokio::time::Instant;
+
+/// How long a session may go without answering a PING, unless configured (`liveness-timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The PING schedule of a session, the same on both ends.
 #[derive(Debug, Clone, Copy)]
 pub struct Liveness {
     /// Time between PINGs.
     pub interval: Duration,
-    /// How long a PING may go unanswered before the session is dead.
+    /// How long the peer may go without answering a PING before the session is dead.
     pub timeout: Duration,
 }
 
 impl Default for Liveness {
     fn default() -> Self {
-        Liveness {
-            interval: Duration::from_secs(15),
-            timeout: Duration::from_secs(10),
+        Liveness::new(DEFAULT_TIMEOUT)
+    }
+}
+
+/// When a session last heard a PONG, for `/ready` and metrics: shared with whoever watches.
+#[derive(Debug, Default, Clone)]
+pub struct Pulse {
+    /// Microseconds since `epoch` of the last PONG (0: none yet), and the last round trip.
+    last_pong: Arc<AtomicU64>,
+    last_rtt: Arc<AtomicU64>,
+    epoch: Option<Instant>,
+}
+
+impl Pulse {
+    pub fn new() -> Pulse {
+        Pulse {
+            epoch: Some(Instant::now()),
+            ..Pulse::default()
         }
+    }
+
+    fn record(&self, rtt: Duration) {
+        if let Some(epoch) = self.epoch {
+            let at = epoch.elapsed().as_micros().max(1) as u64;
+            self.last_pong.store(at, Ordering::Relaxed);
+            self.last_rtt
+                .store(rtt.as_micros() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a PONG arrived within the last `window`.
+    pub fn answered_within(&self, window: Duration) -> bool {
+        let Some(epoch) = self.epoch else {
+            return false;
+        };
+        let at = self.last_pong.load(Ordering::Relaxed);
+        at != 0 && epoch.elapsed().saturating_sub(Duration::from_micros(at)) <= window
+    }
+
+    /// The round trip of the last answered PING.
+    pub fn rtt(&self) -> Option<Duration> {
+        let at = self.last_pong.load(Ordering::Relaxed);
+        (at != 0).then(|| Duration::from_micros(self.last_rtt.load(Ordering::Relaxed)))
     }
 }
 
 impl Liveness {
-    /// PINGs until the peer fails to answer in time or the session closes; returns why it stopped.
-    /// Without a `PingPong` (h2 hands it out once) it never returns.
-    pub async fn watch(self, ping_pong: Option<PingPong>) -> String {
+    /// PINGs four times per `timeout`, so a peer that stops answering is declared dead no later
+    /// than `timeout` after its last answer.
+    pub fn new(timeout: Duration) -> Liveness {
+        Liveness {
+            interval: timeout / 4,
+            timeout,
+        }
+    }
+
+    /// PINGs until the peer goes `timeout` without answering or the session closes; returns
+    /// why it stopped. Each answer is recorded in `pulse`. Without a `PingPong` (h2 hands it
+    /// out once) it never returns.
+    pub async fn watch(self, ping_pong: Option<PingPong>, pulse: Pulse) -> String {
         let Some(mut ping_pong) = ping_pong else {
             return std::future::pending().await;
         };
+        let mut last_answer = Instant::now();
         loop {
-            tokio::time::sleep(self.interval).await;
-            match tokio::time::timeout(self.timeout, ping_pong.ping(Ping::opaque())).await {
-                Ok(Ok(_pong)) => {}
+            let sent = Instant::now();
+            // h2 allows one PING of ours in flight: wait for its answer, but never past the
+            // deadline the last answer set.
+            match tokio::time::timeout_at(
+                last_answer + self.timeout,
+                ping_pong.ping(Ping::opaque()),
+            )
+            .await
+            {
+                Ok(Ok(_pong)) => {
+                    last_answer = Instant::now();
+                    pulse.record(last_answer - sent);
+                }
                 Ok(Err(e)) => return format!("session closed: {e}"),
                 Err(_) => {
                     return format!(
-                        "the peer answered no PING within {}",
+                        "the peer answered no PING for {}",
                         humantime_secs(self.timeout)
                     )
                 }
             }
+            tokio::time::sleep_until(sent + self.interval).await;
         }
     }
 }

@@ -158,10 +158,9 @@ pub async fn websocket_echo() -> SocketAddr {
                 let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                     return;
                 };
+                // After a Close, the next read sends tungstenite's reply and ends the loop: the
+                // close handshake completes.
                 while let Some(Ok(msg)) = ws.next().await {
-                    if msg.is_close() {
-                        break;
-                    }
                     if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
                         break;
                     }

@@ -108,25 +108,48 @@ impl Proc {
         }
     }
 
-    /// Waits for a log line matching `pattern` after the first `skip` lines; returns it.
-    pub fn wait_for_from(&self, skip: usize, pattern: &str, timeout: Duration) -> String {
-        let re = Regex::new(pattern).expect("pattern");
+    /// Waits until `found` returns something for the log so far; `what` describes the wait for
+    /// the failure message.
+    fn wait_until<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut found: impl FnMut(&[String]) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         let (lines, cv) = &*self.log;
         let mut guard = lines.lock().expect("log lock");
         loop {
-            if let Some(line) = guard.iter().skip(skip).find(|l| re.is_match(l)) {
-                return line.clone();
+            if let Some(result) = found(&guard) {
+                return result;
             }
             let now = Instant::now();
             assert!(
                 now < deadline,
-                "{}: no log line matching `{pattern}` within {timeout:?}; log:\n{}",
+                "{}: {what} within {timeout:?}; log:\n{}",
                 self.name,
                 guard.join("\n")
             );
             guard = cv.wait_timeout(guard, deadline - now).expect("log lock").0;
         }
+    }
+
+    /// Waits for a log line matching `pattern` after the first `skip` lines; returns it.
+    pub fn wait_for_from(&self, skip: usize, pattern: &str, timeout: Duration) -> String {
+        let re = Regex::new(pattern).expect("pattern");
+        let what = format!("no log line matching `{pattern}`");
+        self.wait_until(timeout, &what, |lines| {
+            lines.iter().skip(skip).find(|l| re.is_match(l)).cloned()
+        })
+    }
+
+    /// Waits until `n` log lines match `pattern`.
+    pub fn wait_count(&self, pattern: &str, n: usize, timeout: Duration) {
+        let re = Regex::new(pattern).expect("pattern");
+        let what = format!("fewer than {n} log lines matching `{pattern}`");
+        self.wait_until(timeout, &what, |lines| {
+            (lines.iter().filter(|l| re.is_match(l)).count() >= n).then_some(())
+        })
     }
 
     /// How many log lines after the first `skip` match `pattern`.
@@ -169,6 +192,15 @@ impl Proc {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends `signal` (a name such as TERM, STOP, CONT or KILL) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {signal} {}", self.name);
     }
 
     pub fn kill(&mut self) {

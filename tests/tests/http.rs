@@ -303,15 +303,18 @@ async fn tunnel_list_shows_live_sessions_and_routes() {
     let s = Setup::new(
         "",
         &["app.example.test"],
-        "ingress:\n  - service: hello_world\n",
+        "ha-connections: 2\ningress:\n  - service: hello_world\n",
     );
+    s.edge
+        .proc
+        .wait_count("tunnel session registered", 2, tests::READY);
     let list = s.edge.cli_ok(&["tunnel", "list"]);
     let row = list
         .lines()
         .find(|l| l.contains(&s.tunnel.id))
         .expect("tunnel row");
     let columns: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(columns[2], "1", "one live session expected: {row}");
+    assert_eq!(columns[2], "2", "two live sessions expected: {row}");
     assert!(row.ends_with("app.example.test"), "{row}");
 }
 

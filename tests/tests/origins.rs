@@ -106,7 +106,8 @@ async fn a_tunnel_whose_sessions_are_full_answers_503() {
     let s = Setup::new(
         "max-concurrent-streams: 1\n",
         &["busy.example.test"],
-        &format!("ingress:\n  - service: http://{slow}\n"),
+        // One session, so one stream fills the tunnel.
+        &format!("ha-connections: 1\ningress:\n  - service: http://{slow}\n"),
     );
     let (https, ca) = (s.edge.addr("https"), s.edge.ca_pem());
     let first = {

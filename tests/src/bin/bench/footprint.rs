@@ -128,7 +128,8 @@ pub async fn connect_tunnels(
     for tunnel in tunnels {
         let path = dir.join(format!("{}.yml", tunnel.name));
         let text = format!(
-            "tunnel: {}\ncredentials-file: {}\ningress:\n  - service: http_status:404\n",
+            // One session per tunnel: the figure is per connected session.
+            "tunnel: {}\ncredentials-file: {}\nha-connections: 1\ningress:\n  - service: http_status:404\n",
             tunnel.id,
             tunnel.credentials.display()
         );
