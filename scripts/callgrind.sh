@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Instructions per small request at the edge or the connector, counted by callgrind: repeatable
+# for the same binary and inputs whatever else the machine is doing (docs/benchmarks.md).
+#
+#   scripts/callgrind.sh edge|connector [REQUESTS]
+#
+# Starts nginx serving a 200-byte file, an edge and a connector on loopback with one of the two
+# under `valgrind --tool=callgrind` (instrumentation off until the warm-up is done), sends
+# REQUESTS (2000) HTTP/1.1 requests at one connection with h2load through the edge's public port,
+# and prints the total and per-request instruction counts and the top functions. The profile is
+# kept in .tether/callgrind/ for `callgrind_annotate`.
+# Needs: apt-get install valgrind nginx nghttp2-client curl
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIDE=${1:?usage: scripts/callgrind.sh edge|connector [REQUESTS]}
+N=${2:-2000}
+case "$SIDE" in edge | connector) ;; *) echo "edge or connector, not '$SIDE'" >&2; exit 2 ;; esac
+NGINX_PORT=${TETHER_CG_NGINX_PORT:-18090}
+HTTP_PORT=${TETHER_CG_HTTP_PORT:-18180}
+TUNNEL_PORT=${TETHER_CG_TUNNEL_PORT:-18744}
+HOST=bench.example.test
+WORK=.tether/callgrind
+
+cargo build --release --quiet -p tether-edge -p tether-connector
+BIN=$PWD/target/release
+rm -rf "$WORK" && mkdir -p "$WORK/www"
+cd "$WORK"
+WORK=$PWD
+head -c 200 /dev/zero | tr '\0' x >www/small.txt
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f nginx.pid ] && kill "$(cat nginx.pid)" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+cat >nginx.conf <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; keepalive_requests 1000000; }
+}
+CONF
+nginx -c "$WORK/nginx.conf"
+
+cat >edge.yml <<YAML
+state-dir: state
+listen:
+  http: 127.0.0.1:$HTTP_PORT
+  tunnel: 127.0.0.1:$TUNNEL_PORT
+YAML
+cat >tunnel.yml <<YAML
+tunnel: cg
+credentials-file: cg.json
+ingress:
+  - hostname: $HOST
+    service: http://127.0.0.1:$NGINX_PORT
+  - service: http_status:404
+YAML
+
+wait_for() {
+  for _ in $(seq 600); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
+}
+
+export RUST_LOG=info,access=warn
+callgrind=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out")
+edge=("$BIN/edge" run --config edge.yml)
+connector=("$BIN/connector" run --config tunnel.yml)
+if [ "$SIDE" = edge ]; then edge=("${callgrind[@]}" "${edge[@]}"); fi
+"${edge[@]}" >edge.log 2>&1 &
+pids+=($!)
+wait_for edge.log "edge ready"
+"$BIN/edge" tunnel create cg --config edge.yml --credentials-file cg.json >/dev/null
+"$BIN/edge" tunnel route dns cg "$HOST" --config edge.yml >/dev/null
+if [ "$SIDE" = connector ]; then connector=("${callgrind[@]}" "${connector[@]}"); fi
+"${connector[@]}" >connector.log 2>&1 &
+pids+=($!)
+wait_for connector.log "tunnel session registered"
+
+load() {
+  h2load --h1 -c 1 -t 1 -n "$1" -H ":authority: $HOST" "http://127.0.0.1:$HTTP_PORT/small.txt"
+}
+for _ in $(seq 300); do
+  curl -fs -o /dev/null -H "Host: $HOST" "http://127.0.0.1:$HTTP_PORT/small.txt" && break
+  sleep 0.1
+done
+load 200 >/dev/null # warm-up: pools, tables and caches filled before counting
+profiled=${pids[-1]}
+[ "$SIDE" = edge ] && profiled=${pids[0]}
+callgrind_control -i on "$profiled" >/dev/null
+out=$(load "$N")
+callgrind_control -i off "$profiled" >/dev/null
+callgrind_control -d "$profiled" >/dev/null
+grep -q "$N succeeded" <<<"$out" || { echo "requests failed:"; echo "$out"; exit 1; }
+
+profile=$(ls -t "$WORK"/callgrind.out* | head -1)
+total=$(callgrind_annotate "$profile" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+echo "$SIDE: $total instructions for $N requests, $((total / N)) per request ($profile)"
+echo "(memset counts high under callgrind: rep stosb is counted per iteration)"
+callgrind_annotate "$profile" 2>/dev/null | grep -A 15 'file:function' | tail -n 15
