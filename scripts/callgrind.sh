@@ -97,10 +97,10 @@ done
 load 200 >/dev/null # warm-up: pools, tables and caches filled before counting
 profiled=${pids[-1]}
 [ "$SIDE" = edge ] && profiled=${pids[0]}
-callgrind_control -i on "$profiled" >/dev/null
+callgrind_control -i on "$profiled" >/dev/null 2>&1
 out=$(load "$N")
-callgrind_control -i off "$profiled" >/dev/null
-callgrind_control -d "$profiled" >/dev/null
+callgrind_control -i off "$profiled" >/dev/null 2>&1
+callgrind_control -d "$profiled" >/dev/null 2>&1
 grep -q "$N succeeded" <<<"$out" || { echo "requests failed:"; echo "$out"; exit 1; }
 
 profile=$(ls -t "$WORK"/callgrind.out* | head -1)
