@@ -10,6 +10,8 @@ use tether_proto::liveness::Pulse;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;
+use crate::health::Health;
+use crate::metrics::ConnectorMetrics;
 use crate::session::{EdgeTarget, SessionCtx};
 
 #[derive(Parser, Debug)]
@@ -117,8 +119,16 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
     let connector_id = uuid::Uuid::new_v4();
     let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
+    let metrics = Arc::new(ConnectorMetrics::default());
+    let pulses: Vec<Pulse> = (0..config.ha_connections)
+        .map(|_| {
+            let metrics = metrics.clone();
+            Pulse::observed(move |rtt| metrics.ping_rtt.observe(rtt.as_secs_f64()))
+        })
+        .collect();
     let slots: Vec<Arc<SessionCtx>> = (0..config.ha_connections)
-        .map(|index| {
+        .zip(&pulses)
+        .map(|(index, pulse)| {
             Arc::new(SessionCtx {
                 tunnel_id: credentials.tunnel_id,
                 connector_id,
@@ -128,10 +138,27 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
                 registered: tokio::sync::Notify::new(),
                 liveness_timeout: config.liveness_timeout,
                 grace_period: config.grace_period,
-                pulse: Pulse::new(),
+                pulse: pulse.clone(),
+                metrics: metrics.clone(),
             })
         })
         .collect();
+    let listener = crate::health::bind(config.metrics).await?;
+    let mut registry = prometheus_client::registry::Registry::default();
+    metrics.register(&mut registry);
+    let health = Arc::new(Health {
+        connector_id,
+        pulses,
+        window: config.liveness_timeout,
+        registry,
+    });
+    tracing::info!(
+        address = %listener.local_addr()?, "serving /metrics, /ready and /healthz"
+    );
+    // Served while the sessions run, drain included.
+    let health_stop = CancellationToken::new();
+    let _stop_health_on_return = health_stop.clone().drop_guard();
+    tokio::spawn(crate::health::serve(listener, health, health_stop));
     tracing::info!(
         tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %target.url,
         ha_connections = config.ha_connections, "starting tunnel"

@@ -2,6 +2,7 @@
 //! from the credentials. Unknown keys are errors naming file, line and column; cloudflared keys
 //! that mean nothing here are accepted with a warning (listed in docs/configuration.md).
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -33,7 +34,6 @@ const IGNORED_TOP_LEVEL: &[&str] = &[
     "management-diagnostics",
     "pidfile",
     "warp-routing",
-    "metrics",
     "url",
     "hello-world",
     "no-tls-verify",
@@ -62,6 +62,8 @@ struct RawConfig {
     grace_period: Option<String>,
     /// Caps the reconnect backoff's exponent (cloudflared's key).
     retries: Option<u32>,
+    /// Where `/metrics`, `/ready` and `/healthz` are served (cloudflared's key).
+    metrics: Option<String>,
     /// How long a session may go without answering a PING before it is declared dead.
     #[serde(rename = "liveness-timeout")]
     liveness_timeout: Option<String>,
@@ -91,7 +93,6 @@ struct RawConfig {
     pidfile: Option<yaml_serde::Value>,
     #[serde(rename = "warp-routing")]
     warp_routing: Option<yaml_serde::Value>,
-    metrics: Option<yaml_serde::Value>,
     url: Option<yaml_serde::Value>,
     #[serde(rename = "hello-world")]
     hello_world: Option<yaml_serde::Value>,
@@ -123,7 +124,6 @@ impl RawConfig {
             self.management_diagnostics.is_some(),
             self.pidfile.is_some(),
             self.warp_routing.is_some(),
-            self.metrics.is_some(),
             self.url.is_some(),
             self.hello_world.is_some(),
             self.no_tls_verify.is_some(),
@@ -156,6 +156,8 @@ pub struct ConnectorConfig {
     pub retries: u32,
     /// A session that answers no PING for this long is dead (`liveness-timeout`, default 5 s).
     pub liveness_timeout: Duration,
+    /// `metrics:`; unset, the first free port of 127.0.0.1:20241–20245, then any.
+    pub metrics: Option<SocketAddr>,
     /// Messages about accepted-but-ignored keys, logged at start.
     pub warnings: Vec<String>,
 }
@@ -235,6 +237,15 @@ impl ConnectorConfig {
                 "liveness-timeout must be at least 100ms".into(),
             ));
         }
+        let metrics = match raw.metrics.as_deref() {
+            None => None,
+            Some(v) => Some(metrics_address(v).ok_or_else(|| {
+                err(
+                    "metrics",
+                    format!("`{v}` is not an address; write IP:PORT or localhost:PORT, e.g. 127.0.0.1:20241"),
+                )
+            })?),
+        };
         Ok(ConnectorConfig {
             source: path.to_path_buf(),
             tunnel: raw.tunnel,
@@ -245,9 +256,18 @@ impl ConnectorConfig {
             grace_period: duration("grace-period", &raw.grace_period, Duration::from_secs(30))?,
             retries,
             liveness_timeout,
+            metrics,
             warnings,
         })
     }
+}
+
+/// `IP:PORT`, or `localhost:PORT` as cloudflared's examples write it.
+fn metrics_address(value: &str) -> Option<SocketAddr> {
+    if let Some(port) = value.strip_prefix("localhost:") {
+        return Some((Ipv4Addr::LOCALHOST, port.parse().ok()?).into());
+    }
+    value.parse().ok()
 }
 
 #[cfg(test)]
@@ -285,6 +305,13 @@ mod tests {
         assert!(e.message.contains("from 1 to 16"), "{e}");
         let e = parse("retries: 40\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
+        let e = parse("metrics: everywhere\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("localhost:PORT"), "{e}");
+        assert_eq!(
+            parse("metrics: localhost:2000\n").unwrap().metrics,
+            Some("127.0.0.1:2000".parse().unwrap())
+        );
         let e = parse("grace-period: soon\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("30s"), "{e}");

@@ -2,20 +2,25 @@
 //!
 //! A map of the crate:
 //! - [`config`]: tunnel.yml (cloudflared's shape) → [`ingress`] rules with their services.
-//! - [`supervisor`]: keeps a session alive (backoff with full jitter, stop on permanent refusal).
+//! - [`supervisor`]: keeps `ha-connections` sessions alive (backoff with full jitter, stop on
+//!   permanent refusal).
 //! - [`session`]: one session: TLS, signed WebSocket upgrade, HTTP/2 server (the `h2` crate) over it;
 //!   [`stream`] dispatches each stream the edge opens.
 //! - [`proxy`]: one stream → origin (HTTP, WebSocket, built-in services); [`control`] for the
 //!   edge's control messages; [`origin`]: pooled origin clients (TCP, unix, TLS); [`tcp`]: raw
 //!   TCP services (`tcp://`, `ssh://`, …) spliced onto CONNECT streams.
 //! - [`access`]: `connector access tcp`, the client side of access sessions.
+//! - [`health`]: `/metrics`, `/ready` and `/healthz` on the `metrics:` address; [`metrics`]: the
+//!   Prometheus metrics.
 //! - [`cli`]: the commands.
 
 pub mod access;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod health;
 pub mod ingress;
+pub mod metrics;
 pub mod origin;
 pub mod proxy;
 pub mod session;

@@ -15,6 +15,7 @@ use tether_proto::headers::{
 };
 
 use crate::ingress::{Rule, Service};
+use crate::metrics::CauseLabels;
 use crate::origin::{BoxError, Origin, OriginBody, OriginTimeout};
 use crate::session::SessionCtx;
 
@@ -84,6 +85,26 @@ pub async fn handle(req: Request<RecvBody>, ctx: Arc<SessionCtx>) -> Response<Or
         let kind = kind.to_str().unwrap_or_default().to_string();
         return crate::control::handle(&kind, req, &ctx).await;
     }
+    let started = std::time::Instant::now();
+    let response = serve(req, &ctx).await;
+    ctx.metrics.answered(response.status(), started.elapsed());
+    let failure = response
+        .headers()
+        .get(ORIGIN_ERROR)
+        .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
+    if let Some(failure) = failure {
+        ctx.metrics
+            .origin_errors
+            .get_or_create(&CauseLabels {
+                cause: failure.as_str(),
+            })
+            .inc();
+    }
+    response
+}
+
+/// An HTTP request by its ingress rule.
+async fn serve(req: Request<RecvBody>, ctx: &SessionCtx) -> Response<OriginBody> {
     let request_id = request_id(req.headers());
     let host = req.uri().host().unwrap_or_default().to_string();
     // The rules in force when the stream started serve it to the end.

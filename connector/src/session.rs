@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::ingress::Ingress;
+use crate::metrics::{ConnectorMetrics, EdgeLabels};
 
 const DIAL_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -157,6 +158,8 @@ pub struct SessionCtx {
     pub grace_period: Duration,
     /// When the current session last answered a PING (for `/ready`).
     pub pulse: Pulse,
+    /// The connector's metrics, shared by every slot.
+    pub metrics: Arc<ConnectorMetrics>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +209,17 @@ pub async fn run(
     let mut liveness = tokio::spawn(
         Liveness::new(ctx.liveness_timeout).watch(connection.ping_pong(), ctx.pulse.clone()),
     );
+    let open = ctx
+        .metrics
+        .sessions
+        .get_or_create(&EdgeLabels {
+            edge: target.address.clone(),
+        })
+        .clone();
+    open.inc();
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
+    open.dec();
+    ctx.pulse.clear();
     liveness.abort();
     result.map_err(|e| target.transient("session lost with", &e))
 }

@@ -20,7 +20,8 @@ use crate::session::SessionCtx;
 
 pub async fn serve(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: Arc<SessionCtx>) {
     if req.method() != Method::CONNECT {
-        let response = crate::proxy::handle(req.map(RecvBody::new), ctx).await;
+        let _open = ctx.metrics.stream("http");
+        let response = crate::proxy::handle(req.map(RecvBody::new), ctx.clone()).await;
         return answer(respond, response).await;
     }
     let is_websocket = req
@@ -28,6 +29,10 @@ pub async fn serve(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: 
         .get::<h2::ext::Protocol>()
         .map(|p| p.as_str().eq_ignore_ascii_case("websocket"));
     let (parts, recv) = req.into_parts();
+    let _open = ctx.metrics.stream(match is_websocket {
+        Some(true) => "websocket",
+        _ => "tcp",
+    });
     match is_websocket {
         Some(true) => websocket(parts, recv, respond, &ctx).await,
         Some(false) => {

@@ -96,6 +96,7 @@ pub async fn run(
             attempt = 0;
         }
         let delay = backoff(attempt, retries);
+        ctx.metrics.reconnects.inc();
         attempt = attempt.saturating_add(1);
         tracing::info!(
             index = ctx.index,

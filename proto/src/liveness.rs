@@ -28,12 +28,14 @@ impl Default for Liveness {
 }
 
 /// When a session last heard a PONG, for `/ready` and metrics: shared with whoever watches.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Pulse {
     /// Microseconds since `epoch` of the last PONG (0: none yet), and the last round trip.
     last_pong: Arc<AtomicU64>,
     last_rtt: Arc<AtomicU64>,
     epoch: Option<Instant>,
+    /// Told every round trip (a metrics histogram).
+    observer: Option<Arc<dyn Fn(Duration) + Send + Sync>>,
 }
 
 impl Pulse {
@@ -44,12 +46,23 @@ impl Pulse {
         }
     }
 
+    /// A pulse that also tells `observer` every round trip.
+    pub fn observed(observer: impl Fn(Duration) + Send + Sync + 'static) -> Pulse {
+        Pulse {
+            observer: Some(Arc::new(observer)),
+            ..Pulse::new()
+        }
+    }
+
     fn record(&self, rtt: Duration) {
         if let Some(epoch) = self.epoch {
             let at = epoch.elapsed().as_micros().max(1) as u64;
             self.last_pong.store(at, Ordering::Relaxed);
             self.last_rtt
                 .store(rtt.as_micros() as u64, Ordering::Relaxed);
+        }
+        if let Some(observer) = &self.observer {
+            observer(rtt);
         }
     }
 
@@ -60,6 +73,11 @@ impl Pulse {
         };
         let at = self.last_pong.load(Ordering::Relaxed);
         at != 0 && epoch.elapsed().saturating_sub(Duration::from_micros(at)) <= window
+    }
+
+    /// The session ended: it answers nothing any more.
+    pub fn clear(&self) {
+        self.last_pong.store(0, Ordering::Relaxed);
     }
 
     /// The round trip of the last answered PING.

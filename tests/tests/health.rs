@@ -1,0 +1,106 @@
+//! The connector's operator endpoints, asked with curl: `/healthz`, `/ready` (which follows the
+//! sessions' PINGs, so a half-dead session does not report ready) and `/metrics`.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tests::tunnel::TestEdge;
+use tests::READY;
+
+/// `curl` of `url`: (status, body).
+fn curl(url: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-m", "5", "-w", "\n%{http_code}", url])
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// Asks `url` until it answers `status`; returns the body and how long that took.
+fn wait_status(url: &str, status: u16) -> (String, Duration) {
+    let started = Instant::now();
+    loop {
+        let (got, body) = curl(url);
+        if got == status {
+            return (body, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < READY,
+            "{url} still answers {got}, not {status}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The value of the first sample of `metric` with `labels` in a Prometheus text page.
+fn sample(page: &str, metric: &str) -> f64 {
+    page.lines()
+        .find(|l| l.starts_with(metric))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {metric} in:\n{page}"))
+}
+
+#[tokio::test]
+async fn ready_follows_the_sessions_pings_and_metrics_count_them() {
+    let edge = TestEdge::start("liveness-timeout: 1s\n");
+    let tunnel = edge.create_tunnel("health");
+    edge.route(&tunnel, "health.example.test");
+    let connector = edge.connect(
+        &tunnel,
+        "ha-connections: 2\nliveness-timeout: 1s\ningress:\n  - service: hello_world\n",
+    );
+    let line = connector
+        .proc
+        .wait_for("serving /metrics, /ready and /healthz", READY);
+    let address = line
+        .split("address=")
+        .nth(1)
+        .and_then(|a| a.split_whitespace().next())
+        .expect("address in the log line")
+        .to_string();
+    connector
+        .proc
+        .wait_count("tunnel session registered", 2, READY);
+
+    assert_eq!(
+        curl(&format!("http://{address}/healthz")),
+        (200, "OK\n".into())
+    );
+    let ready = format!("http://{address}/ready");
+    let (body, _) = wait_status(&ready, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], 200, "{body}");
+    assert_eq!(json["readyConnections"], 2, "{body}");
+
+    let (status, _, _) =
+        tests::client::get_plain(edge.addr("http"), "health.example.test", "/").await;
+    assert_eq!(status, 200);
+    let (status, page) = curl(&format!("http://{address}/metrics"));
+    assert_eq!(status, 200);
+    let edge_addr = edge.addr("tunnel");
+    assert_eq!(
+        sample(
+            &page,
+            &format!("tether_connector_sessions{{edge=\"{edge_addr}\"}}")
+        ),
+        2.0,
+        "{page}"
+    );
+    assert!(sample(&page, "tether_connector_ping_rtt_seconds_count") >= 2.0);
+    assert!(sample(&page, "tether_connector_requests_total{status=\"2xx\"}") >= 1.0);
+
+    // A stopped edge still holds its TCP connections open: only the PINGs tell.
+    edge.proc.signal("STOP");
+    let (body, took) = wait_status(&ready, 503);
+    edge.proc.signal("CONT");
+    assert!(body.contains("\"readyConnections\":0"), "{body}");
+    assert!(
+        took < Duration::from_secs(10),
+        "a half-dead session was reported ready for {took:?} with liveness-timeout 1s"
+    );
+    connector.proc.wait_for("answered no PING", READY);
+    // The edge is back: the connector dials again and is ready again.
+    wait_status(&ready, 200);
+}
