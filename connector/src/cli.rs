@@ -155,10 +155,15 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
     tracing::info!(
         address = %listener.local_addr()?, "serving /metrics, /ready and /healthz"
     );
-    // Served while the sessions run, drain included.
-    let health_stop = CancellationToken::new();
-    let _stop_health_on_return = health_stop.clone().drop_guard();
-    tokio::spawn(crate::health::serve(listener, health, health_stop));
+    // Served, and tunnel.yml watched, while the sessions run, drain included.
+    let background = CancellationToken::new();
+    let _stop_background_on_return = background.clone().drop_guard();
+    tokio::spawn(crate::health::serve(listener, health, background.clone()));
+    tokio::spawn(crate::reload::watch(
+        config.clone(),
+        ingress.clone(),
+        background.clone(),
+    ));
     tracing::info!(
         tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %target.url,
         ha_connections = config.ha_connections, "starting tunnel"

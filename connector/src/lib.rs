@@ -12,6 +12,7 @@
 //! - [`access`]: `connector access tcp`, the client side of access sessions.
 //! - [`health`]: `/metrics`, `/ready` and `/healthz` on the `metrics:` address; [`metrics`]: the
 //!   Prometheus metrics.
+//! - [`reload`]: tunnel.yml reloaded on SIGHUP or change, validated first.
 //! - [`cli`]: the commands.
 
 pub mod access;
@@ -23,6 +24,7 @@ pub mod ingress;
 pub mod metrics;
 pub mod origin;
 pub mod proxy;
+pub mod reload;
 pub mod session;
 pub mod stream;
 pub mod supervisor;
