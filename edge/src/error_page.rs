@@ -55,6 +55,22 @@ impl EdgeError {
         }
     }
 
+    /// The cause as a metric label.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            EdgeError::BadRequest(_) => "bad_request",
+            EdgeError::Misdirected => "misdirected",
+            EdgeError::BodyTooLarge => "body_too_large",
+            EdgeError::MethodNotAllowed => "method_not_allowed",
+            EdgeError::NoRoute => "no_route",
+            EdgeError::TunnelOffline => "tunnel_offline",
+            EdgeError::TunnelBusy => "tunnel_busy",
+            EdgeError::TunnelFailed => "tunnel_failed",
+            EdgeError::OriginUnreachable => "origin_unreachable",
+            EdgeError::OriginTimeout => "origin_timeout",
+        }
+    }
+
     pub fn fault(&self) -> Fault {
         match self {
             EdgeError::BadRequest(_)

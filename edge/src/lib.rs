@@ -5,7 +5,7 @@
 //! - [`certs`]: the certificate for each TLS handshake, by SNI (wildcards, dev CA).
 //! - [`proxy`]: a public request → route → session → stream → response; [`websocket`] for
 //!   upgrades; [`forwarded`] for X-Forwarded-* / Forwarded; [`error_page`] for every response the
-//!   edge gives itself.
+//!   edge gives itself; [`access_log`] the line per request, written when its body is done.
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
 //! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication);
 //!   [`tunnel_stream`] opens one stream on a session and waits for its response head.
@@ -13,10 +13,11 @@
 //!   [`access`]: `connector access tcp` sessions on the HTTPS port; [`tokens`]: their tokens.
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
-//!   `/metrics`.
+//!   the Prometheus metrics and `/metrics`.
 //! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
 
 pub mod access;
+pub mod access_log;
 pub mod activity;
 pub mod body;
 pub mod ca;

@@ -1,12 +1,159 @@
-//! `/metrics` in the Prometheus text format, on `listen.metrics`.
+//! The edge's Prometheus metrics, and `/metrics` in the text format on `listen.metrics`. Labels
+//! are a small fixed set (status class, cause, kind, direction): no per-hostname labels.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::StatusCode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use tether_proto::status::{metrics_page, Page};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabels {
+    /// `1xx` … `5xx`.
+    pub status: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CauseLabels {
+    /// `EdgeError::cause`: `tunnel_offline`, `origin_timeout`, …
+    pub cause: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// `http`, `websocket` or `tcp`.
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DirectionLabels {
+    /// `in`: from public clients into tunnels; `out`: back to them.
+    pub direction: &'static str,
+}
+
+#[derive(Debug)]
+pub struct EdgeMetrics {
+    pub requests: Family<StatusLabels, Counter>,
+    pub errors: Family<CauseLabels, Counter>,
+    pub request_duration: Histogram,
+    pub streams_active: Family<KindLabels, Gauge>,
+    pub bytes: Family<DirectionLabels, Counter>,
+    pub sessions: Gauge,
+    pub ping_rtt: Histogram,
+}
+
+impl Default for EdgeMetrics {
+    fn default() -> Self {
+        EdgeMetrics {
+            requests: Family::default(),
+            errors: Family::default(),
+            // 1 ms to about 65 s.
+            request_duration: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
+            streams_active: Family::default(),
+            bytes: Family::default(),
+            sessions: Gauge::default(),
+            // 50 µs to about 1.6 s.
+            ping_rtt: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
+        }
+    }
+}
+
+/// `2xx` for 200, and so on.
+pub fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+impl EdgeMetrics {
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "tether_edge_requests",
+            "Public requests answered, by status class (the edge's own error pages included)",
+            self.requests.clone(),
+        );
+        registry.register(
+            "tether_edge_errors",
+            "Requests the edge answered with its own error page, by cause",
+            self.errors.clone(),
+        );
+        registry.register(
+            "tether_edge_request_duration_seconds",
+            "Time from a public request's arrival to its response head",
+            self.request_duration.clone(),
+        );
+        registry.register(
+            "tether_edge_streams_active",
+            "Tunnel streams open now, by kind (http, websocket, tcp)",
+            self.streams_active.clone(),
+        );
+        registry.register(
+            "tether_edge_bytes",
+            "Body and stream bytes carried: in from public clients, out to them",
+            self.bytes.clone(),
+        );
+        registry.register(
+            "tether_edge_sessions",
+            "Tunnel sessions connected to this edge now",
+            self.sessions.clone(),
+        );
+        registry.register(
+            "tether_edge_ping_rtt_seconds",
+            "Round trip of the HTTP/2 PINGs that watch each tunnel session",
+            self.ping_rtt.clone(),
+        );
+    }
+
+    /// One public request answered with `status` after `took`.
+    pub fn answered(&self, status: StatusCode, took: Duration) {
+        self.requests
+            .get_or_create(&StatusLabels {
+                status: status_class(status),
+            })
+            .inc();
+        self.request_duration.observe(took.as_secs_f64());
+    }
+
+    /// Counts one stream of `kind` as open until the returned value is dropped.
+    pub fn stream(&self, kind: &'static str) -> StreamCount {
+        let gauge = self
+            .streams_active
+            .get_or_create(&KindLabels { kind })
+            .clone();
+        gauge.inc();
+        StreamCount(gauge)
+    }
+
+    /// `n` bytes carried in `direction` (`in` or `out`).
+    pub fn carried(&self, direction: &'static str, n: u64) {
+        if n > 0 {
+            self.bytes
+                .get_or_create(&DirectionLabels { direction })
+                .inc_by(n);
+        }
+    }
+}
+
+/// An open stream, counted in `tether_edge_streams_active` while it lives.
+pub struct StreamCount(Gauge);
+
+impl Drop for StreamCount {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
 
 /// The page for `path`: the registry's metrics at `/metrics`, 404 elsewhere.
 pub fn render(registry: &Registry, path: &str) -> Page {

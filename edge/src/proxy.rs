@@ -15,11 +15,13 @@ use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
 use tether_proto::headers::{strip_hop_by_hop, strip_tether, REQUEST_ID};
 
+use crate::access_log::AccessLine;
 use crate::activity::Activity;
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
 use crate::forwarded::{self, ClientFacts};
 use crate::hostname::normalize_host;
+use crate::metrics::{CauseLabels, EdgeMetrics};
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
 use crate::tunnel_stream::{self, Outgoing};
@@ -67,13 +69,15 @@ pub async fn handle(
     let (response, tunnel) = route(req, &conn, &edge, &request_id).await;
     let response = response.unwrap_or_else(|e| {
         tracing::debug!(request_id, error = ?e, "edge answered with an error page");
+        edge.metrics
+            .errors
+            .get_or_create(&CauseLabels { cause: e.cause() })
+            .inc();
         e.response(&request_id)
     });
-    tracing::info!(
-        target: "access", request_id, peer = %conn.peer, %method, path, status = response.status().as_u16(),
-        tunnel = tunnel.map(|t| t.to_string()).unwrap_or_default(), duration_ms = started.elapsed().as_millis() as u64,
-    );
-    response
+    edge.metrics.answered(response.status(), started.elapsed());
+    let status = response.status();
+    AccessLine::new(request_id, conn.peer, method, path, status, tunnel, started).attach(response)
 }
 
 async fn route(
@@ -195,13 +199,15 @@ async fn forward(
         let guard = edge
             .sessions
             .pick(tunnel, edge.max_streams())?
-            .counting(conn.activity.enter());
+            .counting(conn.activity.enter())
+            .kind(edge.metrics.stream("websocket"));
         return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
     }
     let guard = edge
         .sessions
         .pick(tunnel, edge.max_streams())?
-        .counting(conn.activity.enter());
+        .counting(conn.activity.enter())
+        .kind(edge.metrics.stream("http"));
     let scheme = if conn.tls.is_some() {
         Scheme::HTTPS
     } else {
@@ -221,6 +227,13 @@ async fn forward(
     // A failed request body shows only as a reset stream, so the limit records that it tripped,
     // to answer 413 rather than blame the tunnel.
     let over_limit = Arc::new(AtomicBool::new(false));
+    let metrics = edge.metrics.clone();
+    let incoming = incoming.map_frame(move |frame| {
+        if let Some(data) = frame.data_ref() {
+            metrics.carried("in", data.len() as u64);
+        }
+        frame
+    });
     let body = match edge.config.max_request_body {
         Some(max) => {
             let tripped = over_limit.clone();
@@ -240,7 +253,12 @@ async fn forward(
         Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
         other => other?,
     };
-    Ok(into_public_response(answer.response, guard, request_id))
+    Ok(into_public_response(
+        answer.response,
+        guard,
+        request_id,
+        edge.metrics.clone(),
+    ))
 }
 
 /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,
@@ -249,6 +267,7 @@ pub fn into_public_response(
     response: Response<RecvStream>,
     guard: StreamGuard,
     request_id: &str,
+    metrics: Arc<EdgeMetrics>,
 ) -> Response<EdgeBody> {
     let (mut parts, incoming) = response.into_parts();
     strip_hop_by_hop(&mut parts.headers);
@@ -259,6 +278,9 @@ pub fn into_public_response(
     let body = RecvBody::new(incoming).map_frame(move |frame| {
         // Moving the guard into the closure keeps the stream counted until the body is dropped.
         let _held = &guard;
+        if let Some(data) = frame.data_ref() {
+            metrics.carried("out", data.len() as u64);
+        }
         frame
     });
     Response::from_parts(parts, body::boxed(body))

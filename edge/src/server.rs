@@ -43,6 +43,7 @@ pub struct Edge {
     pub tracker: TaskTracker,
     pub https_port: Option<u16>,
     pub public_http: auto::Builder<TokioExecutor>,
+    pub metrics: Arc<crate::metrics::EdgeMetrics>,
 }
 
 impl Edge {
@@ -174,10 +175,12 @@ pub async fn run(
         lease_id: AtomicI64::new(lease),
         shutdown: shutdown.clone(),
         tracker: TaskTracker::new(),
+        metrics: Arc::default(),
     });
 
     let background = TaskTracker::new();
     let mut registry = prometheus_client::registry::Registry::default();
+    edge.metrics.register(&mut registry);
     if let (Some(dns), Some(sockets)) = (edge.config.dns.clone(), listeners.dns) {
         let zones = Arc::new(Zones::new(dns, Arc::default()));
         zones.metrics.register(&mut registry);

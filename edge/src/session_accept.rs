@@ -189,7 +189,10 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
         index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
     );
-    let liveness = Liveness::new(edge.config.liveness_timeout).watch(ping_pong, Pulse::default());
+    let metrics = edge.metrics.clone();
+    let pulse = Pulse::observed(move |rtt| metrics.ping_rtt.observe(rtt.as_secs_f64()));
+    let liveness = Liveness::new(edge.config.liveness_timeout).watch(ping_pong, pulse);
+    edge.metrics.sessions.inc();
     let reason = tokio::select! {
         result = &mut driver => match result {
             Ok(Ok(())) => "connector closed the session".to_string(),
@@ -201,6 +204,7 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
         _ = edge.shutdown.cancelled() => "edge shutting down".to_string(),
     };
     driver.abort();
+    edge.metrics.sessions.dec();
     edge.sessions.remove(&session);
     if let Err(e) = edge
         .state

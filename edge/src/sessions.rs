@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::activity::Active;
 use crate::error_page::EdgeError;
+use crate::metrics::StreamCount;
 use crate::state::SessionRecord;
 
 /// One authenticated session: an HTTP/2 connection on which the edge is the client.
@@ -60,6 +61,8 @@ pub struct StreamGuard {
     pub session: Arc<Session>,
     /// Also counts the stream on its public connection, for `idle-timeout`.
     connection: Option<Active>,
+    /// And in `tether_edge_streams_active`.
+    kind: Option<StreamCount>,
 }
 
 impl StreamGuard {
@@ -73,10 +76,17 @@ impl StreamGuard {
         self.session.sender.clone()
     }
 
-    /// Moves the public connection's count onto `other` (a retry on another session), so the
-    /// connection stays busy throughout.
+    /// Counts the stream in the metrics too, for as long as this guard lives.
+    pub fn kind(mut self, count: StreamCount) -> Self {
+        self.kind = Some(count);
+        self
+    }
+
+    /// Moves the public connection's and the metrics' counts onto `other` (a retry on another
+    /// session), so the connection stays busy throughout.
     pub fn hand_over(mut self, mut other: StreamGuard) -> StreamGuard {
         other.connection = self.connection.take();
+        other.kind = self.kind.take();
         other
     }
 }
@@ -157,6 +167,7 @@ impl Sessions {
         Ok(StreamGuard {
             session: best.clone(),
             connection: None,
+            kind: None,
         })
     }
 

@@ -226,7 +226,10 @@ pub async fn open_pipe(
     tunnel: uuid::Uuid,
     head: Request<()>,
 ) -> Result<(Pipe, StreamGuard), PipeError> {
-    let guard = edge.sessions.pick(tunnel, edge.max_streams())?;
+    let guard = edge
+        .sessions
+        .pick(tunnel, edge.max_streams())?
+        .kind(edge.metrics.stream("tcp"));
     // Opening a TCP connection to the origin twice sends it nothing twice.
     let (Answer { response, send }, guard) = open(head, Outgoing::Pipe, guard, edge, true).await?;
     match send {

@@ -104,7 +104,12 @@ pub async fn proxy(
         if let (Some(status), Kind::Http1) = (real, kind) {
             *response.status_mut() = status;
         }
-        return Ok(into_public_response(response, guard, request_id));
+        return Ok(into_public_response(
+            response,
+            guard,
+            request_id,
+            edge.metrics.clone(),
+        ));
     }
     let mut public = Response::new(body::empty());
     if kind == Kind::Http1 {
@@ -134,6 +139,7 @@ pub async fn proxy(
         send,
         recv: response.into_body(),
     };
+    let metrics = edge.metrics.clone();
     edge.tracker.spawn(async move {
         let public = match public_upgrade.await {
             Ok(public) => public,
@@ -143,6 +149,8 @@ pub async fn proxy(
             }
         };
         let spliced = splice(&mut TokioIo::new(public), pipe, None).await;
+        metrics.carried("in", spliced.up);
+        metrics.carried("out", spliced.down);
         tracing::debug!(request_id, ?spliced, "websocket closed");
         drop(guard);
     });

@@ -104,3 +104,84 @@ async fn ready_follows_the_sessions_pings_and_metrics_count_them() {
     // The edge is back: the connector dials again and is ready again.
     wait_status(&ready, 200);
 }
+
+#[tokio::test]
+async fn the_edge_counts_requests_errors_streams_and_bytes_and_logs_each_request_once() {
+    let origin = tests::origin::serve(|_req: http::Request<hyper::body::Incoming>| async {
+        tests::origin::ok(vec![b'x'; 1000])
+    })
+    .await;
+    let edge = TestEdge::start_with(
+        tempfile::tempdir().unwrap(),
+        "  metrics: 127.0.0.1:0\n",
+        "",
+        "127.0.0.1:0",
+    );
+    let tunnel = edge.create_tunnel("counted");
+    edge.route(&tunnel, "counted.example.test");
+    edge.route(&tunnel, "offline.example.test");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: counted.example.test\n    service: http://{origin}\n  - service: http_status:404\n"),
+    );
+    let http = edge.addr("http");
+    for _ in 0..3 {
+        let (status, _, body) = tests::client::get_plain(http, "counted.example.test", "/").await;
+        assert_eq!((status.as_u16(), body.len()), (200, 1000));
+    }
+    let (status, _, _) = tests::client::get_plain(http, "nowhere.example.test", "/").await;
+    assert_eq!(status.as_u16(), 404);
+
+    let page = wait_page(
+        &format!("http://{}/metrics", edge.addr("metrics")),
+        |page| page.contains("tether_edge_bytes_total{direction=\"out\"} 3000"),
+    );
+    assert_eq!(
+        sample(&page, "tether_edge_requests_total{status=\"2xx\"}"),
+        3.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "tether_edge_requests_total{status=\"4xx\"}"),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "tether_edge_errors_total{cause=\"no_route\"}"),
+        1.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "tether_edge_request_duration_seconds_count"),
+        4.0,
+        "{page}"
+    );
+    assert_eq!(
+        sample(&page, "tether_edge_streams_active{kind=\"http\"}"),
+        0.0,
+        "{page}"
+    );
+    assert!(sample(&page, "tether_edge_sessions") >= 1.0, "{page}");
+
+    // One access line per request, with its bytes, written once the body was sent.
+    let lines = edge.proc.count_from(0, "bytes=1000 complete=true");
+    assert_eq!(lines, 3, "{}", edge.proc.log_text());
+    let line = edge.proc.wait_for("status=404", READY);
+    assert!(
+        line.contains("path=/") && line.contains("request_id="),
+        "{line}"
+    );
+}
+
+/// Asks `url` until its body satisfies `done`; returns it.
+fn wait_page(url: &str, done: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let (status, body) = curl(url);
+        if status == 200 && done(&body) {
+            return body;
+        }
+        assert!(started.elapsed() < READY, "{url} never got there:\n{body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
