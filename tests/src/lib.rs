@@ -3,13 +3,15 @@
 //! fixed time. Every wait is bounded.
 //!
 //! - [`process`]: spawn a binary, follow its log, wait for a line or its exit.
-//! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`].
+//! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`]; [`many`]: many tunnels with
+//!   in-process connectors.
 //! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod client;
 pub mod dns;
+pub mod many;
 pub mod origin;
 pub mod process;
 pub mod tcp;

@@ -200,3 +200,49 @@ async fn a_burst_of_reset_streams_does_not_bring_the_session_down() {
         s.edge.proc.log_text()
     );
 }
+
+/// Seconds since midnight of a log line's timestamp (`2026-11-30T18:39:36.543582Z …`).
+fn log_seconds(line: &str) -> f64 {
+    let time = line.split('T').nth(1).and_then(|t| t.split('Z').next());
+    let parts: Vec<f64> = time
+        .map(|t| t.split(':').filter_map(|p| p.parse().ok()).collect())
+        .unwrap_or_default();
+    assert_eq!(parts.len(), 3, "no timestamp in {line}");
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnections_after_an_edge_restart_spread_over_the_backoff_window() {
+    // 100 tunnels, one session each, from in-process connectors.
+    let edge = TestEdge::start("");
+    let tunnels = tokio::task::block_in_place(|| tests::many::create_tunnels(&edge, 100)).unwrap();
+    let connectors = tests::many::connect_tunnels(&edge, &tunnels).await.unwrap();
+    let edge = tokio::task::block_in_place(|| edge.restart());
+    let pattern = "tunnel session registered";
+    tokio::task::block_in_place(|| edge.proc.wait_count(pattern, 100, READY * 4));
+    let log = edge.proc.log_text();
+    let times: Vec<f64> = log
+        .lines()
+        .filter(|l| l.contains(pattern))
+        .map(log_seconds)
+        .collect();
+    let first = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut buckets = std::collections::HashMap::<i64, usize>::new();
+    for t in &times {
+        // Across midnight the later times are small: a day later, not earlier.
+        let since = if *t < first {
+            t + 86_400.0 - first
+        } else {
+            t - first
+        };
+        *buckets.entry((since * 10.0) as i64).or_default() += 1;
+    }
+    let fullest = buckets.values().copied().max().unwrap_or(0);
+    let span = buckets.keys().max().unwrap_or(&0) - buckets.keys().min().unwrap_or(&0);
+    eprintln!("100 reconnections over {span} buckets of 100 ms, at most {fullest} in one");
+    assert!(
+        fullest <= 20,
+        "{fullest} of 100 reconnections fell in one 100 ms bucket: {buckets:?}"
+    );
+    connectors.cancel();
+}

@@ -431,9 +431,9 @@ async fn tunnels(plan: &Plan, tether: &tether::Tether) -> anyhow::Result<Row> {
         "KiB",
         Compare::Absolute,
     );
-    let created = footprint::create_tunnels(&tether.edge, plan.tunnels)?;
+    let created = tests::many::create_tunnels(&tether.edge, plan.tunnels)?;
     let before = footprint::rss_kib(pid)?;
-    let shutdown = footprint::connect_tunnels(&tether.edge, &created).await?;
+    let shutdown = tests::many::connect_tunnels(&tether.edge, &created).await?;
     let after = footprint::rss_kib(pid)?;
     shutdown.cancel();
     row.push("tether", (after - before) / plan.tunnels as f64);
