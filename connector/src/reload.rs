@@ -1,25 +1,18 @@
-//! Hot reload of tunnel.yml: on SIGHUP, or when the file's contents change (read every second),
-//! the file is loaded and validated again. Valid ingress rules replace the old ones for new
-//! streams, while streams in flight keep the rules they started with; an invalid file is logged,
-//! with its line, and changes nothing. Keys that shape the sessions themselves take effect at the
-//! next start, and the log says so.
-//!
-//! The file is read rather than watched with inotify: editors and Kubernetes ConfigMaps replace
-//! it by renaming, which silently ends a watch on the old inode, and reading a few kilobytes a
-//! second costs nothing.
+//! Hot reload of tunnel.yml: on SIGHUP, or when the file's contents change
+//! ([`tether_proto::reload`]), the file is loaded and validated again. Valid ingress rules
+//! replace the old ones for new streams, while streams in flight keep the rules they started
+//! with; an invalid file is logged, with its line, and changes nothing. Keys that shape the
+//! sessions themselves take effect at the next start, and the log says so.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use tokio::signal::unix::{signal, SignalKind};
+use tether_proto::reload::Trigger;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;
 use crate::ingress::Ingress;
-
-const POLL: Duration = Duration::from_secs(1);
 
 /// Reloads `config.source` into `ingress` until `stop`.
 pub async fn watch(
@@ -28,27 +21,9 @@ pub async fn watch(
     stop: CancellationToken,
 ) {
     let path = config.source.clone();
-    let mut hangup = match signal(SignalKind::hangup()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGHUP; tunnel.yml is still reloaded when it changes");
-            None
-        }
-    };
-    let mut seen = std::fs::read(&path).ok();
+    let mut trigger = Trigger::new(vec![path.clone()]);
     let mut current = config;
-    loop {
-        let asked = tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(POLL) => false,
-            Some(()) = async { hangup.as_mut()?.recv().await } => true,
-        };
-        let text = std::fs::read(&path).ok();
-        if !asked && text == seen {
-            continue;
-        }
-        seen = text;
-        let why = if asked { "SIGHUP" } else { "the file changed" };
+    while let Some(why) = trigger.next(&stop).await {
         if let Some(next) = reload(&path, &current, &ingress, why) {
             current = next;
         }

@@ -99,7 +99,7 @@ async fn run(
     )
     .await;
     let handshake = tuning::h2_server()
-        .max_concurrent_streams(edge.config.max_concurrent_streams)
+        .max_concurrent_streams(edge.config().max_concurrent_streams)
         .handshake::<_, Bytes>(WsStream::new(ws))
         .await;
     let mut connection = match handshake {

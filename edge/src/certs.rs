@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use arc_swap::ArcSwap;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -69,7 +70,8 @@ pub struct DevCa {
 const MAX_ISSUED: usize = 1024;
 
 pub struct CertResolver {
-    configured: Vec<Arc<CertifiedKey>>,
+    /// `tls.certificates`, swapped whole when they are reloaded.
+    configured: ArcSwap<Vec<Arc<CertifiedKey>>>,
     dev_ca: Option<DevCa>,
     /// Dev certificates issued so far, by name, so each name costs one key generation.
     issued: Mutex<HashMap<String, Arc<CertifiedKey>>>,
@@ -78,7 +80,7 @@ pub struct CertResolver {
 impl std::fmt::Debug for CertResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CertResolver")
-            .field("configured", &self.configured.len())
+            .field("configured", &self.configured.load().len())
             .finish()
     }
 }
@@ -86,17 +88,23 @@ impl std::fmt::Debug for CertResolver {
 impl CertResolver {
     pub fn new(configured: Vec<Arc<CertifiedKey>>, dev_ca: Option<DevCa>) -> Self {
         CertResolver {
-            configured,
+            configured: ArcSwap::from_pointee(configured),
             dev_ca,
             issued: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Serves these certificates from the next handshake on (a reload); connections already
+    /// open keep theirs.
+    pub fn replace_configured(&self, configured: Vec<Arc<CertifiedKey>>) {
+        self.configured.store(Arc::new(configured));
     }
 
     /// The certificate served for a (normalised) SNI name.
     pub fn for_name(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         // Configured certificates are few: checking each costs microseconds and caches nothing,
         // so a scanner sending endless names under a wildcard grows no map.
-        if let Some(cert) = self.configured.iter().find(|c| covers(c, name)) {
+        if let Some(cert) = self.configured.load().iter().find(|c| covers(c, name)) {
             return Some(cert.clone());
         }
         if let Some(hit) = self.issued.lock().ok()?.get(name) {
@@ -139,7 +147,11 @@ impl CertResolver {
             Some(sni) if sni == host => true,
             Some(sni) => self.for_name(sni).is_some_and(|c| covers(&c, host)),
             // No SNI: we served the default certificate.
-            None => self.configured.first().is_some_and(|c| covers(c, host)),
+            None => self
+                .configured
+                .load()
+                .first()
+                .is_some_and(|c| covers(c, host)),
         }
     }
 }
@@ -148,7 +160,7 @@ impl ResolvesServerCert for CertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         match hello.server_name() {
             Some(name) => self.for_name(&normalize_host(name)),
-            None => self.configured.first().cloned(),
+            None => self.configured.load().first().cloned(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
 //! - [`dns_source`]: feeds the authoritative DNS (`tether-dns`) from the store; [`metrics`]:
 //!   the Prometheus metrics and `/metrics`.
+//! - [`reload`]: edge.yml and certificates reloaded on SIGHUP or change, validated first.
 //! - [`ca`]: the tunnel CA; [`server`]: `run(config, listeners, shutdown)`; [`cli`]: the commands.
 
 pub mod access;
@@ -31,6 +32,7 @@ pub mod hostname;
 pub mod listener;
 pub mod metrics;
 pub mod proxy;
+pub mod reload;
 pub mod routes;
 pub mod server;
 pub mod session_accept;

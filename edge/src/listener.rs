@@ -115,7 +115,7 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
-                    _ = idle.idle_for(edge.config.idle_timeout), if !closing => {
+                    _ = idle.idle_for(edge.config().idle_timeout), if !closing => {
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }

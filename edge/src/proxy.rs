@@ -98,14 +98,14 @@ async fn route(
             return (Err(EdgeError::Misdirected), None);
         }
         if req.uri().path() == PUBLIC_TUNNEL_PATH
-            && edge.config.public_hostname.as_deref() == Some(host.as_str())
+            && edge.config().public_hostname.as_deref() == Some(host.as_str())
         {
             return (
                 Ok(crate::session_accept::upgrade(req, tls.exporter, edge.clone()).await),
                 None,
             );
         }
-    } else if edge.config.http_redirect {
+    } else if edge.config().http_redirect {
         return (Ok(redirect_to_https(&req, &host, edge)), None);
     }
     let Some(tunnel) = edge.routes.lookup(&host) else {
@@ -156,7 +156,7 @@ pub fn prepare_headers(
     forwarded::apply(
         headers,
         &facts,
-        forwarded::is_trusted(conn.peer.ip(), &edge.config.trusted_proxies),
+        forwarded::is_trusted(conn.peer.ip(), &edge.config().trusted_proxies),
     );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, v);
@@ -182,7 +182,7 @@ async fn forward(
     authority: Authority,
     tunnel: uuid::Uuid,
 ) -> Result<Response<EdgeBody>, EdgeError> {
-    if let Some(max) = edge.config.max_request_body {
+    if let Some(max) = edge.config().max_request_body {
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -234,7 +234,7 @@ async fn forward(
         }
         frame
     });
-    let body = match edge.config.max_request_body {
+    let body = match edge.config().max_request_body {
         Some(max) => {
             let tripped = over_limit.clone();
             body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {
@@ -246,7 +246,7 @@ async fn forward(
         }
         None => body::boxed(incoming),
     };
-    let replayable = edge.config.is_replayable(&parts.method);
+    let replayable = edge.config().is_replayable(&parts.method);
     let head = Request::from_parts(parts, ());
     let opened = tunnel_stream::open(head, Outgoing::Body(body), guard, edge, replayable).await;
     let (answer, guard) = match opened {

@@ -6,6 +6,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Duration;
 
 use hyper_util::rt::TokioExecutor;
@@ -29,7 +31,8 @@ use tether_dns::server::Zones;
 
 /// Everything a request or a session needs, shared by all tasks.
 pub struct Edge {
-    pub config: EdgeConfig,
+    /// Swapped whole when edge.yml is reloaded (`reload.rs`); read it with [`Edge::config`].
+    config: ArcSwap<EdgeConfig>,
     pub state: State,
     pub routes: RouteTable,
     /// Access tokens for `connector access tcp`, mirrored from the store.
@@ -47,12 +50,22 @@ pub struct Edge {
 }
 
 impl Edge {
+    /// The configuration in force now.
+    pub fn config(&self) -> arc_swap::Guard<Arc<EdgeConfig>> {
+        self.config.load()
+    }
+
+    /// Puts a reloaded configuration in force for what follows.
+    pub fn set_config(&self, config: EdgeConfig) {
+        self.config.store(Arc::new(config));
+    }
+
     pub fn current_lease(&self) -> LeaseId {
         self.lease_id.load(Ordering::Relaxed)
     }
 
     pub fn max_streams(&self) -> usize {
-        self.config.max_concurrent_streams as usize
+        self.config().max_concurrent_streams as usize
     }
 }
 
@@ -166,7 +179,7 @@ pub async fn run(
     let edge = Arc::new(Edge {
         public_http: listener::public_builder(&config),
         https_port: local(&listeners.https).map(|a| a.port()),
-        config,
+        config: ArcSwap::from_pointee(config),
         state,
         routes: routes.clone(),
         tokens: TokenTable::default(),
@@ -181,7 +194,7 @@ pub async fn run(
     let background = TaskTracker::new();
     let mut registry = prometheus_client::registry::Registry::default();
     edge.metrics.register(&mut registry);
-    if let (Some(dns), Some(sockets)) = (edge.config.dns.clone(), listeners.dns) {
+    if let (Some(dns), Some(sockets)) = (edge.config().dns.clone(), listeners.dns) {
         let zones = Arc::new(Zones::new(dns, Arc::default()));
         zones.metrics.register(&mut registry);
         if let Ok(addr) = sockets.local_addr() {
@@ -214,10 +227,11 @@ pub async fn run(
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     background.spawn(crate::tcp_ports::follow(edge.clone(), tcp_bind));
     background.spawn(close_deleted_tunnels(edge.clone()));
+    background.spawn(crate::reload::watch(edge.clone(), resolver.clone()));
     background.spawn(keep_presence(edge.clone(), record));
 
     let public_tls = TlsAcceptor::from(certs::server_config(resolver, &[b"h2", b"http/1.1"]));
-    let tunnel_names = tunnel_certificate_names(&edge.config, tunnel_addr);
+    let tunnel_names = tunnel_certificate_names(&edge.config(), tunnel_addr);
     let tunnel_cert = ca.issue(&tunnel_names)?;
     let tunnel_tls = TlsAcceptor::from(certs::server_config(
         Arc::new(SingleCert(tunnel_cert)),
@@ -242,7 +256,7 @@ pub async fn run(
             edge.clone(),
         )));
     }
-    tracing::info!(edge = %edge.config.edge_id, "edge ready");
+    tracing::info!(edge = %edge.config().edge_id, "edge ready");
     shutdown.cancelled().await;
     tracing::info!("shutting down");
     for task in serving {

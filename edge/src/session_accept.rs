@@ -104,7 +104,7 @@ pub async fn upgrade(
     let record = SessionRecord {
         session_id: Uuid::new_v4(),
         tunnel_id: tunnel.id,
-        edge_id: edge.config.edge_id.clone(),
+        edge_id: edge.config().edge_id.clone(),
         connector_id: claim.connector_id,
         conn_index: claim.conn_index,
         version: claim.version.clone(),
@@ -191,7 +191,7 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     );
     let metrics = edge.metrics.clone();
     let pulse = Pulse::observed(move |rtt| metrics.ping_rtt.observe(rtt.as_secs_f64()));
-    let liveness = Liveness::new(edge.config.liveness_timeout).watch(ping_pong, pulse);
+    let liveness = Liveness::new(edge.config().liveness_timeout).watch(ping_pong, pulse);
     edge.metrics.sessions.inc();
     let reason = tokio::select! {
         result = &mut driver => match result {
@@ -225,7 +225,7 @@ async fn register(
 ) -> Result<(), String> {
     let registration = Registration {
         session_id: session.record.session_id,
-        edge_id: edge.config.edge_id.clone(),
+        edge_id: edge.config().edge_id.clone(),
         hostnames,
     };
     let body = serde_json::to_vec(&registration).map_err(|e| e.to_string())?;

@@ -183,7 +183,7 @@ async fn attempt(
         };
         Ok::<_, Failure>((response.await.map_err(failed(true))?, send))
     };
-    let (response, send) = tokio::time::timeout(edge.config.response_header_timeout, exchange)
+    let (response, send) = tokio::time::timeout(edge.config().response_header_timeout, exchange)
         .await
         .map_err(|_| Failure {
             error: EdgeError::OriginTimeout,

@@ -12,6 +12,7 @@
 //! - [`control`]: the control messages the edge sends over a session (registration).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
 //! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
+//! - [`reload`]: when to reload a configuration (SIGHUP, or a changed file).
 //! - [`status`]: the plain-HTTP server both sides use for `/metrics`, `/ready` and `/healthz`.
 //!
 //! The protocol itself is described in `docs/protocol.md`.
@@ -24,6 +25,7 @@ pub mod h2body;
 pub mod handshake;
 pub mod headers;
 pub mod liveness;
+pub mod reload;
 pub mod splice;
 pub mod status;
 pub mod trust;

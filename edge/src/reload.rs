@@ -1,0 +1,115 @@
+//! Hot reload of edge.yml and its certificates: on SIGHUP, or when the file or any configured
+//! certificate or key file changes ([`tether_proto::reload`]: certbot renewals are picked up by
+//! themselves). Everything is loaded and validated first; only then do the new settings and
+//! certificates apply, to new requests and handshakes, while connections, sessions and streams
+//! already open go on. An invalid file or an unreadable certificate is logged and changes
+//! nothing. Listeners, the store and identity take effect at the next start, and the log says so.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tether_proto::reload::Trigger;
+
+use crate::certs::{self, CertResolver};
+use crate::config::EdgeConfig;
+use crate::server::Edge;
+
+/// The files a reload reads: edge.yml and every certificate and key it names.
+fn files(config: &EdgeConfig) -> Vec<PathBuf> {
+    let mut files = vec![config.source.clone()];
+    for pair in &config.certificates {
+        files.push(pair.cert.clone());
+        files.push(pair.key.clone());
+    }
+    files
+}
+
+/// Reloads until the edge shuts down.
+pub async fn watch(edge: Arc<Edge>, certs: Arc<CertResolver>) {
+    let mut trigger = Trigger::new(files(&edge.config()));
+    while let Some(why) = trigger.next(&edge.shutdown).await {
+        if let Some(config) = reload(&edge, &certs, why) {
+            trigger.watch(files(&config));
+        }
+    }
+}
+
+fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<EdgeConfig> {
+    let current = edge.config();
+    let next = match EdgeConfig::load(&current.source) {
+        Ok(next) => next,
+        Err(e) => {
+            tracing::error!(
+                reason = why,
+                "edge.yml not reloaded, the configuration in force stays: {e}"
+            );
+            return None;
+        }
+    };
+    let pairs = match next
+        .certificates
+        .iter()
+        .map(certs::load_pair)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(pairs) => pairs,
+        Err(e) => {
+            tracing::error!(
+                reason = why,
+                "edge.yml not reloaded, the certificates in force stay: {e}"
+            );
+            return None;
+        }
+    };
+    let at_restart = restart_only_changes(&current, &next);
+    if !at_restart.is_empty() {
+        tracing::warn!(
+            keys = ?at_restart,
+            "these keys changed and take effect when the edge restarts"
+        );
+    }
+    certs.replace_configured(pairs);
+    edge.set_config(next.clone());
+    tracing::info!(
+        reason = why,
+        certificates = next.certificates.len(),
+        "edge.yml reloaded: new requests and TLS handshakes use it"
+    );
+    Some(next)
+}
+
+/// Keys that differ but are only read at start: listeners and their TLS setup, the store, the
+/// edge's identity and what it advertises, DNS, and the public HTTP/1.1 settings.
+fn restart_only_changes(old: &EdgeConfig, new: &EdgeConfig) -> Vec<&'static str> {
+    let listen = |c: &EdgeConfig| {
+        let l = &c.listen;
+        (l.http, l.https, l.tunnel, l.dns, l.metrics)
+    };
+    let dns = |c: &EdgeConfig| c.dns.as_ref().map(|d| format!("{d:?}"));
+    [
+        ("listen", listen(old) != listen(new)),
+        ("state-dir", old.state_dir != new.state_dir),
+        ("edge-id", old.edge_id != new.edge_id),
+        (
+            "public-hostname",
+            old.public_hostname != new.public_hostname,
+        ),
+        (
+            "advertise",
+            old.advertise_tunnel != new.advertise_tunnel
+                || old.addresses != new.addresses
+                || old.server_name != new.server_name
+                || old.public_certificate != new.public_certificate,
+        ),
+        ("tls.dev-ca", old.dev_ca != new.dev_ca),
+        (
+            "header-read-timeout",
+            old.header_read_timeout != new.header_read_timeout,
+        ),
+        ("dns", dns(old) != dns(new)),
+    ]
+    .into_iter()
+    .filter(|(_, changed)| *changed)
+    .map(|(key, _)| key)
+    .collect()
+}
