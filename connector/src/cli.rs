@@ -93,6 +93,12 @@ pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> any
     }
 }
 
+/// The edge refused the tunnel for good (deleted, wrong key): retrying cannot help, so the
+/// binary exits with its own status and a service manager can leave it stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the edge refused this tunnel: {0}")]
+pub struct Refused(pub String);
+
 /// `connector run`: read the credentials, then keep the session alive until a signal.
 pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let credentials = Credentials::load(&config.credentials_file)?;
@@ -151,6 +157,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         pulses,
         window: config.liveness_timeout,
         registry,
+        draining: shutdown.clone(),
     });
     tracing::info!(
         address = %listener.local_addr()?, "serving /metrics, /ready and /healthz"
@@ -170,5 +177,5 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
     );
     crate::supervisor::run_slots(target, slots, config.retries, shutdown)
         .await
-        .map_err(|reason| anyhow::anyhow!("the edge refused this tunnel: {reason}"))
+        .map_err(|reason| Refused(reason).into())
 }

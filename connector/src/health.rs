@@ -1,7 +1,7 @@
 //! The operator endpoints on the `metrics:` address (cloudflared's key): `/metrics`
 //! (Prometheus), `/ready` (200 while at least one session has answered a PING within
-//! `liveness-timeout`, the same JSON as cloudflared's) and `/healthz` (200 while the process
-//! runs).
+//! `liveness-timeout` and the connector is not draining, the same JSON as cloudflared's) and
+//! `/healthz` (200 while the process runs).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -44,6 +44,8 @@ pub struct Health {
     /// `liveness-timeout`: a session counts as ready if it answered a PING this recently.
     pub window: Duration,
     pub registry: Registry,
+    /// Cancelled when the connector starts draining: from then on it is not ready.
+    pub draining: CancellationToken,
 }
 
 impl Health {
@@ -58,7 +60,11 @@ impl Health {
         match path {
             "/healthz" => Page::text(StatusCode::OK, "OK\n"),
             "/ready" => {
-                let ready = self.ready_sessions();
+                let ready = if self.draining.is_cancelled() {
+                    0
+                } else {
+                    self.ready_sessions()
+                };
                 let status = if ready > 0 {
                     StatusCode::OK
                 } else {

@@ -9,6 +9,9 @@ use tokio_util::sync::CancellationToken;
 const EXIT_CONFIG: i32 = 64;
 /// Exit status after a second SIGTERM or SIGINT cut the drain short (128 + SIGINT, as shells do).
 const EXIT_SIGNAL: i32 = 130;
+/// Exit status when the edge refused the tunnel for good (sysexits' EX_NOPERM): systemd's
+/// `RestartPreventExitStatus=64 77` then stops retrying a bad config or a deleted tunnel.
+const EXIT_REFUSED: i32 = 77;
 
 fn init_logs(format: LogFormat) {
     let filter =
@@ -81,6 +84,7 @@ async fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let refused = e.downcast_ref::<cli::Refused>().is_some();
+        std::process::exit(if refused { EXIT_REFUSED } else { 1 });
     }
 }

@@ -36,7 +36,7 @@ fn reload(
     ingress: &ArcSwap<Ingress>,
     why: &str,
 ) -> Option<ConnectorConfig> {
-    let next = match ConnectorConfig::load(path) {
+    let mut next = match ConnectorConfig::load(path) {
         Ok(next) => next,
         Err(e) => {
             tracing::error!(
@@ -56,6 +56,16 @@ fn reload(
             "these keys changed and take effect when the connector restarts"
         );
     }
+    // What runs keeps the values read at start, so the next reload warns again while the file
+    // differs from them.
+    next.tunnel = current.tunnel.clone();
+    next.credentials_file = current.credentials_file.clone();
+    next.edge = current.edge.clone();
+    next.ha_connections = current.ha_connections;
+    next.grace_period = current.grace_period;
+    next.retries = current.retries;
+    next.liveness_timeout = current.liveness_timeout;
+    next.metrics = current.metrics;
     ingress.store(Arc::new(next.ingress.clone()));
     tracing::info!(
         reason = why,

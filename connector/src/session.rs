@@ -219,8 +219,13 @@ pub async fn run(
     open.inc();
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
     open.dec();
+    // Stopped for good before the pulse is cleared, so no late PONG marks a dead slot ready.
+    // (A finished watch may already have been awaited by `serve`: never poll it twice.)
+    if !liveness.is_finished() {
+        liveness.abort();
+        let _ = (&mut liveness).await;
+    }
     ctx.pulse.clear();
-    liveness.abort();
     result.map_err(|e| target.transient("session lost with", &e))
 }
 

@@ -43,7 +43,20 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
         PrivateKeyDer::from_pem_file(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
     let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
         .map_err(|e| read(&files.key, format!("unsupported key: {e}")))?;
-    Ok(Arc::new(CertifiedKey::new(chain, signing)))
+    let pair = CertifiedKey::new(chain, signing);
+    // A renewal caught between its certificate and its key being replaced must not be served.
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        pair.keys_match()
+    {
+        return Err(read(
+            &files.key,
+            format!(
+                "the key does not belong to the certificate in {}",
+                files.cert.display()
+            ),
+        ));
+    }
+    Ok(Arc::new(pair))
 }
 
 /// Whether a certificate is valid for `host` by the RFC 6125 rules webpki implements.

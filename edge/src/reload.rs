@@ -28,15 +28,19 @@ fn files(config: &EdgeConfig) -> Vec<PathBuf> {
 pub async fn watch(edge: Arc<Edge>, certs: Arc<CertResolver>) {
     let mut trigger = Trigger::new(files(&edge.config()));
     while let Some(why) = trigger.next(&edge.shutdown).await {
-        if let Some(config) = reload(&edge, &certs, why) {
-            trigger.watch(files(&config));
+        // Whether or not it could be applied, a readable edge.yml says which files to watch:
+        // certificates it names that do not exist yet are picked up when they appear.
+        if let Some(named) = reload(&edge, &certs, why) {
+            trigger.watch(named);
         }
     }
 }
 
-fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<EdgeConfig> {
+/// Applies edge.yml if it and its certificates are valid; returns the files it names, if it
+/// could be read at all.
+fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<Vec<PathBuf>> {
     let current = edge.config();
-    let next = match EdgeConfig::load(&current.source) {
+    let mut next = match EdgeConfig::load(&current.source) {
         Ok(next) => next,
         Err(e) => {
             tracing::error!(
@@ -68,14 +72,33 @@ fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<EdgeConfig> {
             "these keys changed and take effect when the edge restarts"
         );
     }
+    keep_restart_only(&current, &mut next);
+    let named = files(&next);
+    let count = next.certificates.len();
     certs.replace_configured(pairs);
-    edge.set_config(next.clone());
+    edge.set_config(next);
     tracing::info!(
         reason = why,
-        certificates = next.certificates.len(),
+        certificates = count,
         "edge.yml reloaded: new requests and TLS handshakes use it"
     );
-    Some(next)
+    Some(named)
+}
+
+/// Keeps the values in force for the keys only read at start, so that what runs matches what
+/// the log said (and the next reload warns again while they differ from the file).
+fn keep_restart_only(current: &EdgeConfig, next: &mut EdgeConfig) {
+    next.listen = current.listen.clone();
+    next.state_dir = current.state_dir.clone();
+    next.edge_id = current.edge_id.clone();
+    next.public_hostname = current.public_hostname.clone();
+    next.advertise_tunnel = current.advertise_tunnel.clone();
+    next.addresses = current.addresses.clone();
+    next.server_name = current.server_name.clone();
+    next.public_certificate = current.public_certificate;
+    next.dev_ca = current.dev_ca;
+    next.header_read_timeout = current.header_read_timeout;
+    next.dns = current.dns.clone();
 }
 
 /// Keys that differ but are only read at start: listeners and their TLS setup, the store, the

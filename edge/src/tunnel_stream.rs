@@ -60,8 +60,9 @@ const MAX_TRIES: usize = 8;
 /// session was already dead — the stream is opened on another live session; when the session
 /// died after the stream was sent and before the answer, that happens once, and only if
 /// `replayable` says the request may be sent twice. Either way the public client never sees
-/// that failure. A body still to stream rules a second attempt out. The guard returned is the
-/// one for the session that answered.
+/// that failure. A request body already handed to a session rules a second attempt out (one
+/// refused before it was sent goes on whole). The guard returned is the one for the session
+/// that answered.
 pub async fn open(
     head: Request<()>,
     outgoing: Outgoing,
@@ -82,7 +83,7 @@ pub async fn open(
             Fate::Lost => replayable && !std::mem::replace(&mut lost_once, true),
             Fate::Final => false,
         };
-        let (Some(next), true) = (again, retry) else {
+        let (Some(next), true) = (failure.unsent.or(again), retry) else {
             return Err(failure.error);
         };
         let session = &guard.session;
@@ -114,6 +115,15 @@ enum Fate {
 struct Failure {
     error: EdgeError,
     fate: Fate,
+    /// The outgoing part, when the failure came before any of it was taken.
+    unsent: Option<Outgoing>,
+}
+
+impl Failure {
+    fn with_unsent(mut self, outgoing: Outgoing) -> Failure {
+        self.unsent = Some(outgoing);
+        self
+    }
 }
 
 impl Outgoing {
@@ -137,11 +147,9 @@ async fn attempt(
     edge: &Edge,
 ) -> Result<Answer, Failure> {
     let session = &guard.session;
-    let failed = |sent: bool| {
-        move |e: h2::Error| {
-            let fate = if e.is_go_away() && e.is_remote()
-                || e.reason() == Some(h2::Reason::REFUSED_STREAM)
-            {
+    let classify = |e: h2::Error, sent: bool| {
+        let fate =
+            if e.is_go_away() && e.is_remote() || e.reason() == Some(h2::Reason::REFUSED_STREAM) {
                 session.mark_draining();
                 Fate::Unprocessed
             } else if e.is_io() || e.is_go_away() {
@@ -155,40 +163,50 @@ async fn attempt(
             } else {
                 Fate::Final
             };
-            tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
-            Failure {
-                error: EdgeError::TunnelFailed,
-                fate,
-            }
+        tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
+        Failure {
+            error: EdgeError::TunnelFailed,
+            fate,
+            unsent: None,
         }
     };
-    let exchange = async {
-        let mut sender = guard.sender().ready().await.map_err(failed(false))?;
-        let end_of_stream = matches!(&outgoing, Outgoing::Body(b) if b.is_end_stream());
-        let (response, send) = sender
-            .send_request(head, end_of_stream)
-            .map_err(failed(false))?;
-        let send = match outgoing {
-            Outgoing::Body(body) => {
-                if !end_of_stream {
-                    tokio::spawn(async move {
-                        if let Err(e) = send_body(body, send).await {
-                            tracing::debug!(error = %e, "request body did not reach the tunnel");
-                        }
-                    });
-                }
-                None
-            }
-            Outgoing::Pipe => Some(send),
-        };
-        Ok::<_, Failure>((response.await.map_err(failed(true))?, send))
+    let deadline = tokio::time::Instant::now() + edge.config().response_header_timeout;
+    let timed_out = || Failure {
+        error: EdgeError::OriginTimeout,
+        fate: Fate::Final,
+        unsent: None,
     };
-    let (response, send) = tokio::time::timeout(edge.config().response_header_timeout, exchange)
-        .await
-        .map_err(|_| Failure {
-            error: EdgeError::OriginTimeout,
-            fate: Fate::Final,
-        })??;
+    // Until `send_request` has taken the head, nothing has left: a failure hands the outgoing
+    // part back untouched, so even a request with a body can go to another session.
+    let ready = tokio::time::timeout_at(deadline, guard.sender().ready()).await;
+    let mut sender = match ready {
+        Ok(Ok(sender)) => sender,
+        Ok(Err(e)) => return Err(classify(e, false).with_unsent(outgoing)),
+        Err(_) => return Err(timed_out()),
+    };
+    let end_of_stream = matches!(&outgoing, Outgoing::Body(b) if b.is_end_stream());
+    let (response, send) = match sender.send_request(head, end_of_stream) {
+        Ok(sent) => sent,
+        Err(e) => return Err(classify(e, false).with_unsent(outgoing)),
+    };
+    let send = match outgoing {
+        Outgoing::Body(body) => {
+            if !end_of_stream {
+                tokio::spawn(async move {
+                    if let Err(e) = send_body(body, send).await {
+                        tracing::debug!(error = %e, "request body did not reach the tunnel");
+                    }
+                });
+            }
+            None
+        }
+        Outgoing::Pipe => Some(send),
+    };
+    let response = match tokio::time::timeout_at(deadline, response).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => return Err(classify(e, true)),
+        Err(_) => return Err(timed_out()),
+    };
     let origin_failure = response
         .headers()
         .get(ORIGIN_ERROR)
@@ -201,6 +219,7 @@ async fn attempt(
     Err(Failure {
         error,
         fate: Fate::Final,
+        unsent: None,
     })
 }
 

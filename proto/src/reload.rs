@@ -36,19 +36,27 @@ impl Trigger {
         trigger
     }
 
-    /// Watches these files from now on (a reload may name other certificate files).
+    /// Watches these files from now on (a reload may name other certificate files). Files
+    /// already watched keep the contents last seen, so a write that lands while a reload runs is
+    /// still noticed.
     pub fn watch(&mut self, files: Vec<PathBuf>) {
+        let mut known = std::mem::take(&mut self.files);
         self.files = files
             .into_iter()
-            .map(|path| {
-                let seen = std::fs::read(&path).ok();
-                (path, seen)
+            .map(|path| match known.iter().position(|(p, _)| *p == path) {
+                Some(i) => known.swap_remove(i),
+                None => {
+                    let seen = std::fs::read(&path).ok();
+                    (path, seen)
+                }
             })
             .collect();
     }
 
-    /// Waits for SIGHUP or a changed file and says which; `None` once `stop` is cancelled.
+    /// Waits for SIGHUP, or for changed files that then stay the same for one more poll (a file
+    /// being written is not read half-way), and says which; `None` once `stop` is cancelled.
     pub async fn next(&mut self, stop: &CancellationToken) -> Option<&'static str> {
+        let mut settling = false;
         loop {
             let hangup = &mut self.hangup;
             let asked = tokio::select! {
@@ -67,9 +75,10 @@ impl Trigger {
             if asked {
                 return Some("SIGHUP");
             }
-            if changed {
+            if settling && !changed {
                 return Some("a file changed");
             }
+            settling |= changed;
         }
     }
 }

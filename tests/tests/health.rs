@@ -164,6 +164,7 @@ async fn the_edge_counts_requests_errors_streams_and_bytes_and_logs_each_request
     assert!(sample(&page, "tether_edge_sessions") >= 1.0, "{page}");
 
     // One access line per request, with its bytes, written once the body was sent.
+    edge.proc.wait_count("bytes=1000 complete=true", 3, READY);
     let lines = edge.proc.count_from(0, "bytes=1000 complete=true");
     assert_eq!(lines, 3, "{}", edge.proc.log_text());
     let line = edge.proc.wait_for("status=404", READY);
