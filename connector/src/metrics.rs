@@ -7,31 +7,15 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tether_proto::metric_parts::{duration_histogram, rtt_histogram, status_class};
+pub use tether_proto::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EdgeLabels {
     /// The edge address the session was dialled at.
     pub edge: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct KindLabels {
-    /// `http`, `websocket` or `tcp`.
-    pub kind: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StatusLabels {
-    /// `1xx` … `5xx`.
-    pub status: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct CauseLabels {
-    /// `unreachable` or `timeout` (`tether_proto::headers::OriginFailure`).
-    pub cause: &'static str,
 }
 
 #[derive(Debug)]
@@ -50,25 +34,12 @@ impl Default for ConnectorMetrics {
         ConnectorMetrics {
             sessions: Family::default(),
             reconnects: Counter::default(),
-            // 50 µs to about 1.6 s.
-            ping_rtt: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
+            ping_rtt: rtt_histogram(),
             streams_active: Family::default(),
             requests: Family::default(),
             origin_errors: Family::default(),
-            // 1 ms to about 65 s.
-            request_duration: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
+            request_duration: duration_histogram(),
         }
-    }
-}
-
-/// `2xx` for 200, and so on.
-pub fn status_class(status: http::StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
     }
 }
 
@@ -113,12 +84,11 @@ impl ConnectorMetrics {
 
     /// Counts one stream of `kind` as open until the returned guard is dropped.
     pub fn stream(&self, kind: &'static str) -> StreamCount {
-        let gauge = self
-            .streams_active
-            .get_or_create(&KindLabels { kind })
-            .clone();
-        gauge.inc();
-        StreamCount(gauge)
+        StreamCount::new(
+            self.streams_active
+                .get_or_create(&KindLabels { kind })
+                .clone(),
+        )
     }
 
     /// One HTTP request answered with `status` after `took`.
@@ -129,14 +99,5 @@ impl ConnectorMetrics {
             })
             .inc();
         self.request_duration.observe(took.as_secs_f64());
-    }
-}
-
-/// An open stream, counted in `tether_connector_streams_active` while it lives.
-pub struct StreamCount(Gauge);
-
-impl Drop for StreamCount {
-    fn drop(&mut self) {
-        self.0.dec();
     }
 }

@@ -9,29 +9,13 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tether_proto::metric_parts::{duration_histogram, rtt_histogram, status_class};
+pub use tether_proto::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
 use tether_proto::status::{metrics_page, Page};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct StatusLabels {
-    /// `1xx` … `5xx`.
-    pub status: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct CauseLabels {
-    /// `EdgeError::cause`: `tunnel_offline`, `origin_timeout`, …
-    pub cause: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct KindLabels {
-    /// `http`, `websocket` or `tcp`.
-    pub kind: &'static str,
-}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DirectionLabels {
@@ -55,25 +39,12 @@ impl Default for EdgeMetrics {
         EdgeMetrics {
             requests: Family::default(),
             errors: Family::default(),
-            // 1 ms to about 65 s.
-            request_duration: Histogram::new(exponential_buckets(0.001, 2.0, 17)),
+            request_duration: duration_histogram(),
             streams_active: Family::default(),
             bytes: Family::default(),
             sessions: Gauge::default(),
-            // 50 µs to about 1.6 s.
-            ping_rtt: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
+            ping_rtt: rtt_histogram(),
         }
-    }
-}
-
-/// `2xx` for 200, and so on.
-pub fn status_class(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
     }
 }
 
@@ -128,12 +99,11 @@ impl EdgeMetrics {
 
     /// Counts one stream of `kind` as open until the returned value is dropped.
     pub fn stream(&self, kind: &'static str) -> StreamCount {
-        let gauge = self
-            .streams_active
-            .get_or_create(&KindLabels { kind })
-            .clone();
-        gauge.inc();
-        StreamCount(gauge)
+        StreamCount::new(
+            self.streams_active
+                .get_or_create(&KindLabels { kind })
+                .clone(),
+        )
     }
 
     /// `n` bytes carried in `direction` (`in` or `out`).
@@ -143,15 +113,6 @@ impl EdgeMetrics {
                 .get_or_create(&DirectionLabels { direction })
                 .inc_by(n);
         }
-    }
-}
-
-/// An open stream, counted in `tether_edge_streams_active` while it lives.
-pub struct StreamCount(Gauge);
-
-impl Drop for StreamCount {
-    fn drop(&mut self) {
-        self.0.dec();
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
 //! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
 //! - [`reload`]: when to reload a configuration (SIGHUP, or a changed file).
+//! - [`metric_parts`]: label sets and helpers both sides' Prometheus metrics use.
 //! - [`status`]: the plain-HTTP server both sides use for `/metrics`, `/ready` and `/healthz`.
 //!
 //! The protocol itself is described in `docs/protocol.md`.
@@ -25,6 +26,7 @@ pub mod h2body;
 pub mod handshake;
 pub mod headers;
 pub mod liveness;
+pub mod metric_parts;
 pub mod reload;
 pub mod splice;
 pub mod status;
