@@ -247,8 +247,20 @@ async fn forward(
         None => body::boxed(incoming),
     };
     let replayable = edge.config().is_replayable(&parts.method);
+    let outgoing = match small_body(&parts.headers) {
+        // Read whole first, as nginx buffers request bodies, so that a stream the connector
+        // refuses while it drains can go to another session body and all. (h2 sends the edge's
+        // PONG ahead of a HEADERS frame still queued, so the connector's final GOAWAY can refuse
+        // a stream the edge had already handed its body to; seen once in the replicas test.)
+        true => match http_body_util::BodyExt::collect(body).await {
+            Ok(collected) => Outgoing::Buffered(collected.to_bytes()),
+            Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
+            Err(_) => return Err(EdgeError::BadRequest("The request body ended early.")),
+        },
+        false => Outgoing::Body(body),
+    };
     let head = Request::from_parts(parts, ());
-    let opened = tunnel_stream::open(head, Outgoing::Body(body), guard, edge, replayable).await;
+    let opened = tunnel_stream::open(head, outgoing, guard, edge, replayable).await;
     let (answer, guard) = match opened {
         Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
         other => other?,
@@ -259,6 +271,17 @@ async fn forward(
         request_id,
         edge.metrics.clone(),
     ))
+}
+
+/// Request bodies up to this size, with a declared length, are read whole before they are sent.
+const BUFFERED_BODY: u64 = 64 << 10;
+
+/// Whether the request declares a body of at most [`BUFFERED_BODY`] bytes.
+fn small_body(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > 0 && n <= BUFFERED_BODY)
 }
 
 /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,

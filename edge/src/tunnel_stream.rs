@@ -21,6 +21,8 @@ use crate::sessions::StreamGuard;
 pub enum Outgoing {
     /// A request body, streamed to the end.
     Body(EdgeBody),
+    /// A small request body read whole beforehand: it can be sent again.
+    Buffered(Bytes),
     /// A byte pipe (WebSocket, TCP): the sending half is handed back with the response.
     Pipe,
 }
@@ -134,9 +136,20 @@ impl Outgoing {
                 Some(Outgoing::Body(crate::body::empty()))
             }
             Outgoing::Body(_) => None,
+            Outgoing::Buffered(bytes) => Some(Outgoing::Buffered(bytes.clone())),
             Outgoing::Pipe => Some(Outgoing::Pipe),
         }
     }
+}
+
+/// Streams a request body behind its head, on a task of its own.
+fn stream_body(body: EdgeBody, send: SendStream<Bytes>) -> Option<SendStream<Bytes>> {
+    tokio::spawn(async move {
+        if let Err(e) = send_body(body, send).await {
+            tracing::debug!(error = %e, "request body did not reach the tunnel");
+        }
+    });
+    None
 }
 
 /// One try on one session.
@@ -184,22 +197,19 @@ async fn attempt(
         Ok(Err(e)) => return Err(classify(e, false).with_unsent(outgoing)),
         Err(_) => return Err(timed_out()),
     };
-    let end_of_stream = matches!(&outgoing, Outgoing::Body(b) if b.is_end_stream());
+    let end_of_stream = match &outgoing {
+        Outgoing::Body(body) => body.is_end_stream(),
+        Outgoing::Buffered(bytes) => bytes.is_empty(),
+        Outgoing::Pipe => false,
+    };
     let (response, send) = match sender.send_request(head, end_of_stream) {
         Ok(sent) => sent,
         Err(e) => return Err(classify(e, false).with_unsent(outgoing)),
     };
     let send = match outgoing {
-        Outgoing::Body(body) => {
-            if !end_of_stream {
-                tokio::spawn(async move {
-                    if let Err(e) = send_body(body, send).await {
-                        tracing::debug!(error = %e, "request body did not reach the tunnel");
-                    }
-                });
-            }
-            None
-        }
+        Outgoing::Body(body) if !end_of_stream => stream_body(body, send),
+        Outgoing::Buffered(bytes) if !end_of_stream => stream_body(crate::body::full(bytes), send),
+        Outgoing::Body(_) | Outgoing::Buffered(_) => None,
         Outgoing::Pipe => Some(send),
     };
     let response = match tokio::time::timeout_at(deadline, response).await {

@@ -78,10 +78,9 @@ async fn a_connector_holds_ha_connections_sessions() {
 }
 
 /// Steady load through the edge: `workers` keep-alive HTTP/1.1 connections, each sending one
-/// request after another, every second one to `/slow` so some are always in flight. Counts
-/// successes, and every failure: a non-2xx status or a transport error. (Uploads are left out:
-/// a POST whose body is streaming when its replica starts draining can still fail, rarely;
-/// see docs/operations.md.)
+/// request after another, every second one to `/slow` so some are always in flight, and every
+/// third a POST with a body. Counts successes, and every failure: a non-2xx status or a
+/// transport error.
 struct Load {
     ok: Arc<AtomicU64>,
     failures: Arc<std::sync::Mutex<Vec<String>>>,
@@ -108,9 +107,16 @@ impl Load {
                         let Some(c) = conn.as_mut() else { continue };
                         n += 1;
                         let path = if n.is_multiple_of(2) { "/slow" } else { "/" };
-                        let req = Request::get(path)
+                        let (method, body) = if n.is_multiple_of(3) {
+                            ("POST", "a body the origin reads")
+                        } else {
+                            ("GET", "")
+                        };
+                        let req = Request::builder()
+                            .method(method)
+                            .uri(path)
                             .header("host", APP)
-                            .body(full(""))
+                            .body(full(body))
                             .unwrap();
                         match c.send(req).await {
                             Ok(resp) if resp.status().is_success() => {
@@ -266,7 +272,13 @@ async fn a_rolling_restart_of_two_replicas_under_load_loses_nothing() {
         if req.uri().path() == "/slow" {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        origin::ok("ok")
+        // Read the body before answering, as a well-behaved origin does (one that answers a
+        // POST without reading it may close the kept-alive connection under the next request).
+        let body = http_body_util::BodyExt::collect(req.into_body()).await;
+        match body {
+            Ok(_) => origin::ok("ok"),
+            Err(e) => origin::ok(format!("body failed: {e}")),
+        }
     })
     .await;
     let ws = origin::websocket_echo().await;
