@@ -249,9 +249,9 @@ async fn forward(
     let replayable = edge.config().is_replayable(&parts.method);
     let outgoing = match small_body(&parts.headers) {
         // Read whole first, as nginx buffers request bodies, so that a stream the connector
-        // refuses while it drains can go to another session body and all. (h2 sends the edge's
-        // PONG ahead of a HEADERS frame still queued, so the connector's final GOAWAY can refuse
-        // a stream the edge had already handed its body to; seen once in the replicas test.)
+        // refuses while it drains can go to another session body and all. (The connector's
+        // final GOAWAY once refused a stream the edge had already handed its body to, in the
+        // replicas test; likely h2 wrote the edge's PONG ahead of that stream's queued HEADERS.)
         true => match http_body_util::BodyExt::collect(body).await {
             Ok(collected) => Outgoing::Buffered(collected.to_bytes()),
             Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
