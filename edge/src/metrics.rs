@@ -30,18 +30,26 @@ pub struct EdgeMetrics {
     pub request_duration: Histogram,
     pub streams_active: Family<KindLabels, Gauge>,
     pub bytes: Family<DirectionLabels, Counter>,
+    /// The two members of `bytes`, taken once: they are counted per body frame.
+    pub bytes_in: Counter,
+    pub bytes_out: Counter,
     pub sessions: Gauge,
     pub ping_rtt: Histogram,
 }
 
 impl Default for EdgeMetrics {
     fn default() -> Self {
+        let bytes = Family::<DirectionLabels, Counter>::default();
+        let direction = |direction| bytes.get_or_create(&DirectionLabels { direction }).clone();
+        let (bytes_in, bytes_out) = (direction("in"), direction("out"));
         EdgeMetrics {
             requests: Family::default(),
             errors: Family::default(),
             request_duration: duration_histogram(),
             streams_active: Family::default(),
-            bytes: Family::default(),
+            bytes,
+            bytes_in,
+            bytes_out,
             sessions: Gauge::default(),
             ping_rtt: rtt_histogram(),
         }
@@ -104,15 +112,6 @@ impl EdgeMetrics {
                 .get_or_create(&KindLabels { kind })
                 .clone(),
         )
-    }
-
-    /// `n` bytes carried in `direction` (`in` or `out`).
-    pub fn carried(&self, direction: &'static str, n: u64) {
-        if n > 0 {
-            self.bytes
-                .get_or_create(&DirectionLabels { direction })
-                .inc_by(n);
-        }
     }
 }
 

@@ -230,7 +230,7 @@ async fn forward(
     let metrics = edge.metrics.clone();
     let incoming = incoming.map_frame(move |frame| {
         if let Some(data) = frame.data_ref() {
-            metrics.carried("in", data.len() as u64);
+            metrics.bytes_in.inc_by(data.len() as u64);
         }
         frame
     });
@@ -302,7 +302,7 @@ pub fn into_public_response(
         // Moving the guard into the closure keeps the stream counted until the body is dropped.
         let _held = &guard;
         if let Some(data) = frame.data_ref() {
-            metrics.carried("out", data.len() as u64);
+            metrics.bytes_out.inc_by(data.len() as u64);
         }
         frame
     });

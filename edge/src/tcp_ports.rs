@@ -160,8 +160,8 @@ async fn carry(edge: Arc<Edge>, mut tcp: TcpStream, peer: SocketAddr, route: Arc
     };
     let spliced = splice(&mut tcp, pipe, None).await;
     drop(guard);
-    edge.metrics.carried("in", spliced.up);
-    edge.metrics.carried("out", spliced.down);
+    edge.metrics.bytes_in.inc_by(spliced.up);
+    edge.metrics.bytes_out.inc_by(spliced.down);
     tracing::info!(
         target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port,
         up = spliced.up, down = spliced.down, ended = ?spliced.ended, duration_ms = started.elapsed().as_millis() as u64,

@@ -149,8 +149,8 @@ pub async fn proxy(
             }
         };
         let spliced = splice(&mut TokioIo::new(public), pipe, None).await;
-        metrics.carried("in", spliced.up);
-        metrics.carried("out", spliced.down);
+        metrics.bytes_in.inc_by(spliced.up);
+        metrics.bytes_out.inc_by(spliced.down);
         tracing::debug!(request_id, ?spliced, "websocket closed");
         drop(guard);
     });
