@@ -18,20 +18,25 @@ fn curl(url: &str) -> (u16, String) {
     (status.trim().parse().unwrap_or(0), body.to_string())
 }
 
-/// Asks `url` until it answers `status`; returns the body and how long that took.
-fn wait_status(url: &str, status: u16) -> (String, Duration) {
+/// Asks `url` until its answer satisfies `done`; returns the body and how long that took.
+fn wait_until(url: &str, done: impl Fn(u16, &str) -> bool) -> (String, Duration) {
     let started = Instant::now();
     loop {
-        let (got, body) = curl(url);
-        if got == status {
+        let (status, body) = curl(url);
+        if done(status, &body) {
             return (body, started.elapsed());
         }
         assert!(
             started.elapsed() < READY,
-            "{url} still answers {got}, not {status}: {body}"
+            "{url} never got there; it answers {status}: {body}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Asks `url` until it answers `status`; returns the body and how long that took.
+fn wait_status(url: &str, status: u16) -> (String, Duration) {
+    wait_until(url, |got, _| got == status)
 }
 
 /// The value of the first sample of `metric` with `labels` in a Prometheus text page.
@@ -132,35 +137,21 @@ async fn the_edge_counts_requests_errors_streams_and_bytes_and_logs_each_request
     let (status, _, _) = tests::client::get_plain(http, "nowhere.example.test", "/").await;
     assert_eq!(status.as_u16(), 404);
 
-    let page = wait_page(
+    let (page, _) = wait_until(
         &format!("http://{}/metrics", edge.addr("metrics")),
-        |page| page.contains("tether_edge_bytes_total{direction=\"out\"} 3000"),
+        |status, page| {
+            status == 200 && page.contains("tether_edge_bytes_total{direction=\"out\"} 3000")
+        },
     );
-    assert_eq!(
-        sample(&page, "tether_edge_requests_total{status=\"2xx\"}"),
-        3.0,
-        "{page}"
-    );
-    assert_eq!(
-        sample(&page, "tether_edge_requests_total{status=\"4xx\"}"),
-        1.0,
-        "{page}"
-    );
-    assert_eq!(
-        sample(&page, "tether_edge_errors_total{cause=\"no_route\"}"),
-        1.0,
-        "{page}"
-    );
-    assert_eq!(
-        sample(&page, "tether_edge_request_duration_seconds_count"),
-        4.0,
-        "{page}"
-    );
-    assert_eq!(
-        sample(&page, "tether_edge_streams_active{kind=\"http\"}"),
-        0.0,
-        "{page}"
-    );
+    for (metric, expected) in [
+        ("tether_edge_requests_total{status=\"2xx\"}", 3.0),
+        ("tether_edge_requests_total{status=\"4xx\"}", 1.0),
+        ("tether_edge_errors_total{cause=\"no_route\"}", 1.0),
+        ("tether_edge_request_duration_seconds_count", 4.0),
+        ("tether_edge_streams_active{kind=\"http\"}", 0.0),
+    ] {
+        assert_eq!(sample(&page, metric), expected, "{metric} in {page}");
+    }
     assert!(sample(&page, "tether_edge_sessions") >= 1.0, "{page}");
 
     // One access line per request, with its bytes, written once the body was sent.
@@ -172,17 +163,4 @@ async fn the_edge_counts_requests_errors_streams_and_bytes_and_logs_each_request
         line.contains("path=/") && line.contains("request_id="),
         "{line}"
     );
-}
-
-/// Asks `url` until its body satisfies `done`; returns it.
-fn wait_page(url: &str, done: impl Fn(&str) -> bool) -> String {
-    let started = Instant::now();
-    loop {
-        let (status, body) = curl(url);
-        if status == 200 && done(&body) {
-            return body;
-        }
-        assert!(started.elapsed() < READY, "{url} never got there:\n{body}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
