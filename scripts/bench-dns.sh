@@ -6,6 +6,7 @@
 # TETHER_PROFILE=FILE records a perf profile of the edge during the first Tether run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 ROUNDS=${1:-3}
 SECS=${2:-10}
 for tool in dnsperf nsd dig; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install dnsperf nsd bind9-dnsutils)"; exit 1; }; done
@@ -23,8 +24,6 @@ trap cleanup EXIT INT TERM
 chmod 755 "$WORK"
 cd "$WORK"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout: $2"; cat "$1"; exit 1; }
 
 TETHER_PORT=$(free_port); NSD_PORT=$(free_port)
 cat > edge.yml <<YAML

@@ -8,6 +8,7 @@
 # Usage: scripts/bench-tcp.sh [ROUNDS] [N_IDLE]   (default 3 and 10000; needs iperf3, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 ROUNDS=${1:-3}
 N_IDLE=${2:-10000}
 for tool in iperf3 python3; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install $tool)"; exit 1; }; done
@@ -22,8 +23,6 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT INT TERM
 cd "$WORK"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout: $2"; cat "$1"; exit 1; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 IPERF_PORT=$(free_port); ECHO_PORT=$(free_port); IPERF_PUBLIC=$(free_port); ECHO_PUBLIC=$(free_port)

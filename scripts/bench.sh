@@ -6,6 +6,7 @@
 # Usage: scripts/bench.sh [ROUNDS]   (default 3; needs wrk, nginx, curl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 ROUNDS=${1:-3}
 for tool in wrk nginx curl; do command -v $tool >/dev/null || { echo "needs $tool (apt-get install $tool)"; exit 1; }; done
 
@@ -18,8 +19,6 @@ trap cleanup EXIT INT TERM
 chmod 755 "$WORK"   # nginx workers run as nobody
 cd "$WORK"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timeout: $2"; cat "$1"; exit 1; }
 
 NGINX_PORT=$(free_port); EDGE_PORT=$(free_port)
 mkdir -p www logs

@@ -12,6 +12,7 @@
 # Needs: apt-get install valgrind nginx nghttp2-client curl
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 SIDE=${1:?usage: scripts/callgrind.sh edge|connector [REQUESTS]}
 N=${2:-2000}
@@ -64,14 +65,6 @@ ingress:
   - service: http_status:404
 YAML
 
-wait_for() {
-  for _ in $(seq 600); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
-}
-
 export RUST_LOG=info,access=warn
 callgrind=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out")
 edge=("$BIN/edge" run --config edge.yml)
@@ -79,13 +72,13 @@ connector=("$BIN/connector" run --config tunnel.yml)
 if [ "$SIDE" = edge ]; then edge=("${callgrind[@]}" "${edge[@]}"); fi
 "${edge[@]}" >edge.log 2>&1 &
 pids+=($!)
-wait_for edge.log "edge ready"
+wait_for edge.log "edge ready" 60
 "$BIN/edge" tunnel create cg --config edge.yml --credentials-file cg.json >/dev/null
 "$BIN/edge" tunnel route dns cg "$HOST" --config edge.yml >/dev/null
 if [ "$SIDE" = connector ]; then connector=("${callgrind[@]}" "${connector[@]}"); fi
 "${connector[@]}" >connector.log 2>&1 &
 pids+=($!)
-wait_for connector.log "tunnel session registered"
+wait_for connector.log "tunnel session registered" 60
 
 load() {
   h2load --h1 -c 1 -t 1 -n "$1" -H ":authority: $HOST" "http://127.0.0.1:$HTTP_PORT/small.txt"

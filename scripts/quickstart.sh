@@ -8,6 +8,7 @@
 # TETHER_DNS_PORT, TETHER_TCP_PORT (the public TCP port) and TETHER_TCP_ORIGIN_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 HTTP_PORT=${TETHER_HTTP_PORT:-8080}
 HTTPS_PORT=${TETHER_HTTPS_PORT:-8443}
@@ -50,14 +51,6 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT INT TERM
 
 # wait_for LOG PATTERN: waits (at most 30 s) until PATTERN appears in LOG.
-wait_for() {
-  for _ in $(seq 300); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
-}
-
 echo "==> starting the edge"
 "$BIN/edge" run --config edge.yml >edge.log 2>&1 &
 pids+=($!)
@@ -112,7 +105,7 @@ and through the edge's HTTPS port with the access client (as ssh's ProxyCommand 
 Press Ctrl-C to stop.
 TXT
 if [ "${TETHER_QUICKSTART_CHECK:-}" = 1 ]; then
-  # Used by the test suite: prove the printed curl line works, then exit.
+  # TETHER_QUICKSTART_CHECK=1 (run by hand and before each stop): prove the printed lines work, then exit.
   curl -fsS --cacert "$DIR/state/ca.pem" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" "https://$HOST:$HTTPS_PORT/" | head -1
   curl -fsS "http://127.0.0.1:$TCP_PORT/tunnel.yml" | head -1
   if command -v dig >/dev/null; then

@@ -1,0 +1,16 @@
+# Helpers the scripts share; each sources it from the repository root (`. scripts/lib.sh`).
+
+# wait_for FILE PATTERN [SECONDS]: until a line of FILE (a process's log) matches PATTERN, for at
+# most SECONDS (30); on timeout print the log and exit.
+wait_for() {
+  for _ in $(seq $((${3:-30} * 10))); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for '$2' in $1:"; cat "$1"; exit 1
+}
+
+# free_port: a TCP port free on 127.0.0.1 now, for programs that cannot listen on port 0.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
