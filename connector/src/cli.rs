@@ -123,6 +123,8 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         .unwrap_or_else(|| credentials.edge.clone());
     let target =
         EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
+    let url = target.url.clone();
+    let edges = crate::edges::EdgePool::new(target, &credentials.server_name);
     let connector_id = uuid::Uuid::new_v4();
     let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
     let metrics = Arc::new(ConnectorMetrics::default());
@@ -141,7 +143,9 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
                 index,
                 key: key.clone(),
                 ingress: ingress.clone(),
-                registered: tokio::sync::Notify::new(),
+                registrations: tokio::sync::watch::Sender::new(0),
+                move_requested: tokio::sync::Notify::new(),
+                edges: edges.clone(),
                 liveness_timeout: config.liveness_timeout,
                 grace_period: config.grace_period,
                 pulse: pulse.clone(),
@@ -172,10 +176,10 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         background.clone(),
     ));
     tracing::info!(
-        tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %target.url,
+        tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %url,
         ha_connections = config.ha_connections, "starting tunnel"
     );
-    crate::supervisor::run_slots(target, slots, config.retries, shutdown)
+    crate::supervisor::run_slots(edges, slots, config.retries, shutdown)
         .await
         .map_err(|reason| Refused(reason).into())
 }

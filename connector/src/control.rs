@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
-use tether_proto::control::{Registration, REGISTER};
+use tether_proto::control::{Registration, MOVE, REGISTER};
 use tether_proto::h2body::RecvBody;
 
 use crate::ingress::Ingress;
@@ -24,6 +24,14 @@ pub async fn handle(
     req: Request<RecvBody>,
     ctx: &Arc<SessionCtx>,
 ) -> Response<OriginBody> {
+    if kind == MOVE {
+        tracing::info!(
+            index = ctx.index,
+            "the edge is draining and asks this session to move"
+        );
+        ctx.move_requested.notify_waiters();
+        return status(StatusCode::OK);
+    }
     if kind != REGISTER {
         return status(StatusCode::NOT_IMPLEMENTED);
     }
@@ -40,7 +48,8 @@ pub async fn handle(
     for warning in unreachable_rules(&ctx.ingress.load(), &registration.hostnames) {
         tracing::warn!("{warning}");
     }
-    ctx.registered.notify_waiters();
+    ctx.edges.learn(&registration.edges);
+    ctx.registrations.send_modify(|n| *n += 1);
     status(StatusCode::OK)
 }
 

@@ -3,7 +3,8 @@
 //! A map of the crate:
 //! - [`config`]: tunnel.yml (cloudflared's shape) → [`ingress`] rules with their services.
 //! - [`supervisor`]: keeps `ha-connections` sessions alive (backoff with full jitter, stop on
-//!   permanent refusal).
+//!   permanent refusal, make before break when an edge drains); [`edges`]: the edges known and
+//!   which one each session dials.
 //! - [`session`]: one session: TLS, signed WebSocket upgrade, HTTP/2 server (the `h2` crate) over it;
 //!   [`stream`] dispatches each stream the edge opens.
 //! - [`proxy`]: one stream → origin (HTTP, WebSocket, built-in services); [`control`] for the
@@ -19,6 +20,7 @@ pub mod access;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod edges;
 pub mod health;
 pub mod ingress;
 pub mod metrics;

@@ -150,8 +150,13 @@ pub struct SessionCtx {
     pub key: SigningKey,
     /// Swapped whole on reload; each stream keeps the snapshot it started with.
     pub ingress: Arc<ArcSwap<Ingress>>,
-    /// Woken when the edge registers the session.
-    pub registered: tokio::sync::Notify,
+    /// Counts this slot's registrations: the first session's start the others, a replacement's
+    /// ends the session it replaces.
+    pub registrations: tokio::sync::watch::Sender<u64>,
+    /// Set by the edge's `move` control message: its edge is draining.
+    pub move_requested: tokio::sync::Notify,
+    /// The edges known, shared by every slot; registrations add to them.
+    pub edges: Arc<crate::edges::EdgePool>,
     /// A session that answers no PING for this long is dead (`liveness-timeout`).
     pub liveness_timeout: Duration,
     /// How long in-flight streams may run on after shutdown (`grace-period`).
@@ -172,11 +177,14 @@ pub enum SessionError {
     Permanent(String),
 }
 
-/// Dials the edge and serves the session until it ends or `shutdown` fires.
+/// Dials the edge and serves the session until it ends or `shutdown` fires (then it drains).
+/// `replaced` is cancelled when a replacement session took over this one's slot, whose pulse
+/// then stays the replacement's.
 pub async fn run(
     target: &EdgeTarget,
     ctx: Arc<SessionCtx>,
     shutdown: CancellationToken,
+    replaced: CancellationToken,
 ) -> Result<(), SessionError> {
     let tls = target.connect_tls().await?;
     let exporter: [u8; EXPORTER_LEN] = tls
@@ -225,7 +233,9 @@ pub async fn run(
         liveness.abort();
         let _ = (&mut liveness).await;
     }
-    ctx.pulse.clear();
+    if !replaced.is_cancelled() {
+        ctx.pulse.clear();
+    }
     result.map_err(|e| target.transient("session lost with", &e))
 }
 

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
-use crate::session::{self, EdgeTarget, SessionCtx, SessionError};
+use crate::edges::EdgePool;
+use crate::session::{self, SessionCtx, SessionError};
 
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// A session that stayed up this long resets the backoff.
@@ -30,9 +31,10 @@ const STAGGER: Duration = Duration::from_secs(1);
 
 /// Runs every slot (`ha-connections`) until shutdown: the first alone, the rest once it is
 /// registered (or a moment later), so a connector that cannot get in fails once rather than N
-/// times. A permanent refusal in any slot stops them all and is returned.
+/// times, and the later ones know every edge the first registration listed. A permanent refusal
+/// in any slot stops them all and is returned.
 pub async fn run_slots(
-    target: EdgeTarget,
+    edges: Arc<EdgePool>,
     slots: Vec<Arc<SessionCtx>>,
     retries: u32,
     shutdown: CancellationToken,
@@ -42,17 +44,16 @@ pub async fn run_slots(
     let Some(first_slot) = slots.first() else {
         return Ok(());
     };
-    // Made before the first session starts, so its registration cannot be missed.
-    let first = first_slot.registered.notified();
-    tokio::pin!(first);
+    // Subscribed before the first session starts, so its registration cannot be missed.
+    let mut first = first_slot.registrations.subscribe();
     for (n, ctx) in slots.iter().enumerate() {
         if n == 1 {
-            let _ = tokio::time::timeout(STAGGER, first.as_mut()).await;
+            let _ = tokio::time::timeout(STAGGER, first.changed()).await;
         }
         if stop.is_cancelled() {
             break;
         }
-        let slot = run(target.clone(), ctx.clone(), retries, stop.clone());
+        let slot = run(edges.clone(), ctx.clone(), retries, stop.clone());
         let stop_all = stop.clone();
         running.spawn(async move {
             let result = slot.await;
@@ -73,9 +74,12 @@ pub async fn run_slots(
     refusal.map_or(Ok(()), Err)
 }
 
-/// Runs one session slot until shutdown, or until the edge refuses us permanently.
+/// Runs one session slot until shutdown, or until the edge refuses us permanently. A lost
+/// session, or a failed dial, is replaced on another edge when one is known; a session whose
+/// edge asks it to move (the edge is draining) is replaced at once, and serves on until its
+/// replacement is registered (make before break).
 pub async fn run(
-    target: EdgeTarget,
+    edges: Arc<EdgePool>,
     ctx: Arc<SessionCtx>,
     retries: u32,
     shutdown: CancellationToken,
@@ -85,17 +89,39 @@ pub async fn run(
     // restart test); within 2 s, about 10. Other sessions carry the traffic meanwhile.
     const FIRST: u32 = 1;
     let mut attempt = FIRST;
-    loop {
+    let mut avoid: Option<String> = None;
+    let handovers = tokio_util::task::TaskTracker::new();
+    let result = loop {
+        let claim = edges.choose(avoid.take().as_deref());
+        let address = claim.target.address.clone();
+        let (drain, replaced) = (shutdown.child_token(), CancellationToken::new());
         let started = Instant::now();
-        match session::run(&target, ctx.clone(), shutdown.clone()).await {
-            Ok(()) if shutdown.is_cancelled() => return Ok(()),
+        let mut session = tokio::spawn({
+            let (ctx, drain, replaced) = (ctx.clone(), drain.clone(), replaced.clone());
+            async move { session::run(&claim.target, ctx, drain, replaced).await }
+        });
+        let outcome = tokio::select! {
+            joined = &mut session => joined.unwrap_or_else(|e| Err(SessionError::Transient(e.to_string()))),
+            _ = ctx.move_requested.notified() => {
+                tracing::info!(index = ctx.index, edge = %address, "opening a replacement session on another edge before this one closes");
+                let registered = ctx.registrations.subscribe();
+                handovers.spawn(hand_over(session, registered, drain, replaced));
+                avoid = Some(address);
+                continue;
+            }
+        };
+        match outcome {
+            Ok(()) if shutdown.is_cancelled() => break Ok(()),
             Ok(()) => tracing::warn!(
                 index = ctx.index,
                 "session closed by the edge; reconnecting"
             ),
-            Err(SessionError::Permanent(reason)) => return Err(reason),
+            Err(SessionError::Permanent(reason)) => break Err(reason),
             Err(SessionError::Transient(reason)) => tracing::warn!(index = ctx.index, "{reason}"),
         }
+        // Try another edge next, if there is one.
+        edges.failed(&address);
+        avoid = Some(address);
         if started.elapsed() >= HEALTHY_AFTER {
             attempt = FIRST;
         }
@@ -109,8 +135,32 @@ pub async fn run(
         );
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.cancelled() => return Ok(()),
+            _ = shutdown.cancelled() => break Ok(()),
         }
+    };
+    handovers.close();
+    handovers.wait().await;
+    result
+}
+
+/// Keeps a session that was asked to move serving until the slot's next registration (its
+/// replacement), then drains it (GOAWAY, in-flight streams finish within `grace-period`). If it
+/// ends first, the edge closed it.
+async fn hand_over(
+    mut old: tokio::task::JoinHandle<Result<(), SessionError>>,
+    mut registered: tokio::sync::watch::Receiver<u64>,
+    drain: CancellationToken,
+    replaced: CancellationToken,
+) {
+    tokio::select! {
+        changed = registered.changed() => {
+            if changed.is_ok() {
+                replaced.cancel();
+                drain.cancel();
+            }
+            let _ = old.await;
+        }
+        _ = &mut old => {}
     }
 }
 

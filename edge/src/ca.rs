@@ -26,6 +26,9 @@ pub struct TunnelCa {
     issuer: Issuer<'static, KeyPair>,
     /// PEM of the CA certificate (what connectors pin).
     pub pem: String,
+    /// The edge-to-edge link key, derived from the CA key: every edge sharing this state
+    /// directory holds it, and nothing else does.
+    pub link_key: crate::link_key::LinkKey,
 }
 
 const CA_CERT: &str = "ca.pem";
@@ -69,6 +72,7 @@ impl TunnelCa {
             return Ok(TunnelCa {
                 issuer: Issuer::new(ca_params(), key),
                 pem,
+                link_key: crate::link_key::LinkKey::derive(key_pem.as_bytes()),
             });
         }
         let key = KeyPair::generate()?;
@@ -77,6 +81,7 @@ impl TunnelCa {
             .map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
         std::fs::write(&cert_path, &pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))?;
         Ok(TunnelCa {
+            link_key: crate::link_key::LinkKey::derive(key.serialize_pem().as_bytes()),
             issuer: Issuer::new(ca_params(), key),
             pem,
         })

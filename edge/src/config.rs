@@ -27,6 +27,7 @@ struct Raw {
     header_read_timeout: Option<String>,
     idle_timeout: Option<String>,
     liveness_timeout: Option<String>,
+    grace_period: Option<String>,
     max_request_body: Option<u64>,
     max_concurrent_streams: Option<u32>,
     #[serde(default)]
@@ -101,7 +102,9 @@ pub struct EdgeConfig {
     /// This edge's own hostname; connectors may reach the tunnel endpoint through the public HTTPS
     /// listener at this name.
     pub public_hostname: Option<String>,
-    /// Names this edge in the store; defaults to the tunnel address it advertises.
+    /// Names this edge in the store; defaults to the tunnel address it advertises, else (empty
+    /// here) the address its tunnel listener is bound to, filled in by `server::run`, so two
+    /// edges on one host never share a name.
     pub edge_id: String,
     pub listen: Listen,
     /// `host:port` connectors dial; written into credentials files.
@@ -121,6 +124,8 @@ pub struct EdgeConfig {
     pub idle_timeout: Duration,
     /// A tunnel session that answers no PING for this long is dead (`liveness-timeout`).
     pub liveness_timeout: Duration,
+    /// How long the edge's own drain may take before it closes what is left (`grace-period`).
+    pub grace_period: Duration,
     pub max_request_body: Option<u64>,
     pub max_concurrent_streams: u32,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
@@ -247,6 +252,7 @@ impl EdgeConfig {
                 "liveness-timeout must be at least 100ms".into(),
             ));
         }
+        let grace_period = duration("grace-period", &raw.grace_period, Duration::from_secs(30))?;
         let mut retry_methods = Vec::new();
         for (i, m) in raw.retry_methods.iter().enumerate() {
             let idx = i.to_string();
@@ -295,7 +301,7 @@ impl EdgeConfig {
             .edge_id
             .clone()
             .or(advertise_tunnel.clone())
-            .unwrap_or_else(|| "edge".into());
+            .unwrap_or_default();
         Ok(EdgeConfig {
             source: path.to_path_buf(),
             state_dir,
@@ -321,6 +327,7 @@ impl EdgeConfig {
             )?,
             idle_timeout: duration("idle-timeout", &raw.idle_timeout, Duration::from_secs(300))?,
             liveness_timeout,
+            grace_period,
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
             trusted_proxies,

@@ -16,9 +16,15 @@ use crate::store::{watch, Revision};
 /// Reads the state the answers depend on, and the store revision the reading started at.
 pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
     let (edge_rows, revision) = state.store.range(EDGES).await?;
-    let edges: HashMap<String, Vec<IpAddr>> = edge_rows
+    let records: Vec<EdgeRecord> = edge_rows
         .iter()
         .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
+        .collect();
+    // A draining edge is left out, unless every edge is draining (an answer beats none).
+    let all_draining = records.iter().all(|e| e.draining);
+    let edges: HashMap<String, Vec<IpAddr>> = records
+        .into_iter()
+        .filter(|e| all_draining || !e.draining)
         .map(|e| (e.id, e.addresses))
         .collect();
     let every_edge: Vec<IpAddr> = edges.values().flatten().copied().collect();

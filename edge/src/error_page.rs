@@ -55,6 +55,20 @@ impl EdgeError {
         }
     }
 
+    /// The error a cause label names ([`EdgeError::cause`]), for those an edge reports to
+    /// another over a link.
+    pub fn from_cause(cause: &str) -> Option<EdgeError> {
+        [
+            EdgeError::TunnelOffline,
+            EdgeError::TunnelBusy,
+            EdgeError::TunnelFailed,
+            EdgeError::OriginUnreachable,
+            EdgeError::OriginTimeout,
+        ]
+        .into_iter()
+        .find(|e| e.cause() == cause)
+    }
+
     /// The cause as a metric label.
     pub fn cause(&self) -> &'static str {
         match self {

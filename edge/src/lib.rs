@@ -9,6 +9,10 @@
 //! - [`routes`]: hostname → tunnel, followed live from the store; [`hostname`] the matching rules.
 //! - [`sessions`]: live sessions per tunnel; [`session_accept`] opens them (authentication);
 //!   [`tunnel_stream`] opens one stream on a session and waits for its response head.
+//! - [`links`]: a request for a tunnel this edge holds no session of goes over an edge-to-edge
+//!   link to an edge that holds one; [`link_accept`] is the receiving side, [`link_key`] the
+//!   proof between them.
+//! - [`drain`]: the edge's own shutdown: out of DNS, connectors moved, then closed.
 //! - [`tcp_ports`]: public TCP ports (`route tcp --port`), each connection a CONNECT stream;
 //!   [`access`]: `connector access tcp` sessions on the HTTPS port; [`tokens`]: their tokens.
 //! - [`store`]: the etcd-shaped state store (SQLite embedded); [`state`] the records in it.
@@ -26,9 +30,13 @@ pub mod certs;
 pub mod cli;
 pub mod config;
 pub mod dns_source;
+pub mod drain;
 pub mod error_page;
 pub mod forwarded;
 pub mod hostname;
+pub mod link_accept;
+pub mod link_key;
+pub mod links;
 pub mod listener;
 pub mod metrics;
 pub mod proxy;

@@ -69,6 +69,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                 }
             },
             _ = edge.shutdown.cancelled() => break,
+            // A draining edge takes no new public connections; the tunnel listener stays open
+            // for the links of other edges until the end.
+            _ = edge.draining.cancelled(), if role == Role::Public => break,
         };
         let _ = tcp.set_nodelay(true);
         let (edge, tls) = (edge.clone(), tls.clone());
@@ -112,6 +115,12 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                         break;
                     }
                     _ = edge.shutdown.cancelled(), if !closing => {
+                        closing = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    // Draining: keep-alive clients are told to go (after the request in
+                    // flight), so their next connection finds a live edge.
+                    _ = edge.draining.cancelled(), if !closing && role == Role::Public => {
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
@@ -184,6 +193,9 @@ async fn tunnel_endpoint(
     edge: Arc<Edge>,
 ) -> Response<EdgeBody> {
     match (&info.tls, req.uri().path()) {
+        (Some(tls), TUNNEL_PATH) if crate::link_accept::wants_link(&req) => {
+            crate::link_accept::upgrade(req, tls.exporter, edge).await
+        }
         (Some(tls), TUNNEL_PATH) => crate::session_accept::upgrade(req, tls.exporter, edge).await,
         _ => {
             let mut r = Response::new(body::empty());

@@ -7,6 +7,9 @@ use tether_edge::config::EdgeConfig;
 use tether_edge::server::{self, Listeners};
 use tokio_util::sync::CancellationToken;
 
+/// Exit status after a second SIGTERM or SIGINT cut the drain short (128 + SIGINT, as shells do).
+const EXIT_SIGNAL: i32 = 130;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
@@ -25,12 +28,16 @@ async fn main() {
 
 async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&config.listen).await?;
-    let shutdown = CancellationToken::new();
-    let signal = shutdown.clone();
+    let stop = CancellationToken::new();
+    let signal = stop.clone();
     tokio::spawn(async move {
+        // The first SIGTERM or SIGINT drains (`grace-period`, drain.rs); a second exits at once.
         cli::wait_for_signal().await;
         signal.cancel();
+        cli::wait_for_signal().await;
+        tracing::warn!("second signal: exiting without waiting for the drain");
+        std::process::exit(EXIT_SIGNAL);
     });
-    server::run(config, listeners, shutdown).await?;
+    server::run(config, listeners, stop).await?;
     Ok(())
 }

@@ -197,15 +197,15 @@ async fn forward(
     }
     if let Some(kind) = websocket::kind(&req) {
         let guard = edge
-            .sessions
-            .pick(tunnel, edge.max_streams())?
+            .pick_stream(tunnel, None)
+            .await?
             .counting(conn.activity.enter())
             .kind(edge.metrics.stream("websocket"));
         return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
     }
     let guard = edge
-        .sessions
-        .pick(tunnel, edge.max_streams())?
+        .pick_stream(tunnel, None)
+        .await?
         .counting(conn.activity.enter())
         .kind(edge.metrics.stream("http"));
     let scheme = if conn.tls.is_some() {

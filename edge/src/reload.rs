@@ -112,7 +112,11 @@ fn restart_only_changes(old: &EdgeConfig, new: &EdgeConfig) -> Vec<&'static str>
     [
         ("listen", listen(old) != listen(new)),
         ("state-dir", old.state_dir != new.state_dir),
-        ("edge-id", old.edge_id != new.edge_id),
+        // Empty in a file without the key: the running edge filled in its bound address.
+        (
+            "edge-id",
+            !new.edge_id.is_empty() && old.edge_id != new.edge_id,
+        ),
         (
             "public-hostname",
             old.public_hostname != new.public_hostname,

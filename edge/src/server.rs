@@ -20,9 +20,12 @@ use tokio_util::task::TaskTracker;
 use crate::ca::TunnelCa;
 use crate::certs::{self, CertResolver, DevCa};
 use crate::config::{EdgeConfig, Listen};
+use crate::error_page::EdgeError;
+use crate::link_key::LinkKey;
+use crate::links::Links;
 use crate::listener::{self, Role};
 use crate::routes::RouteTable;
-use crate::sessions::Sessions;
+use crate::sessions::{Session, Sessions, StreamGuard};
 use crate::state::{EdgeRecord, State, TUNNELS};
 use crate::store::{watch, Event, LeaseId, SqliteStore, Store};
 use crate::tokens::TokenTable;
@@ -41,7 +44,15 @@ pub struct Edge {
     pub certs: Arc<CertResolver>,
     /// The lease that binds this edge's presence rows; renewed by [`keep_presence`].
     lease_id: AtomicI64,
+    /// Cancelled when the edge's drain begins (`drain.rs`): public listeners stop accepting and
+    /// new tunnel sessions are refused; what is open runs on.
+    pub draining: CancellationToken,
+    /// Cancelled when the drain is over (or cut short): everything still open closes.
     pub shutdown: CancellationToken,
+    /// Links to the other edges sharing the store (`links.rs`).
+    pub links: Links,
+    /// What a peer edge proves on a link to this one (`link_key.rs`).
+    pub link_key: LinkKey,
     /// Session and WebSocket tasks, awaited during shutdown.
     pub tracker: TaskTracker,
     pub https_port: Option<u16>,
@@ -66,6 +77,45 @@ impl Edge {
 
     pub fn max_streams(&self) -> usize {
         self.config().max_concurrent_streams as usize
+    }
+
+    /// A stream slot for `tunnel`: on this edge's least busy session of it, or, when this edge
+    /// holds none, over a link to an edge that does. `avoid` is a session (or link) the stream
+    /// just failed on.
+    pub async fn pick_stream(
+        &self,
+        tunnel: uuid::Uuid,
+        avoid: Option<&Arc<Session>>,
+    ) -> Result<StreamGuard, EdgeError> {
+        let local_avoid = avoid.filter(|s| !s.over_link);
+        match self
+            .sessions
+            .pick_avoiding(tunnel, self.max_streams(), local_avoid)
+        {
+            Err(EdgeError::TunnelOffline) => {
+                let peer = avoid
+                    .filter(|s| s.over_link)
+                    .map(|s| s.record.edge_id.as_str());
+                self.links.pick(self, tunnel, peer).await
+            }
+            picked => picked,
+        }
+    }
+
+    /// The tunnel addresses of the live edges that are not draining (this one included unless
+    /// it is), for connectors to spread their sessions over.
+    pub async fn live_tunnel_addresses(&self) -> Vec<String> {
+        match self.state.edges().await {
+            Ok(edges) => edges
+                .into_iter()
+                .filter(|e| !e.draining)
+                .filter_map(|e| e.tunnel_address)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the edges from the store");
+                Vec::new()
+            }
+        }
     }
 }
 
@@ -140,11 +190,14 @@ impl Listeners {
 const LEASE_TTL: Duration = Duration::from_secs(10);
 const LEASE_RENEW: Duration = Duration::from_secs(3);
 
+/// Serves until `stop` is cancelled (the first SIGTERM or SIGINT), then drains (`drain.rs`) for
+/// at most `grace-period` and closes.
 pub async fn run(
-    config: EdgeConfig,
+    mut config: EdgeConfig,
     listeners: Listeners,
-    shutdown: CancellationToken,
+    stop: CancellationToken,
 ) -> Result<(), RunError> {
+    let shutdown = CancellationToken::new();
     tether_proto::install_crypto_provider();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.state_dir)?);
     let state = State::new(store.clone());
@@ -165,6 +218,9 @@ pub async fn run(
 
     let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
     let tunnel_addr = local(&listeners.tunnel);
+    if config.edge_id.is_empty() {
+        config.edge_id = tunnel_addr.map_or_else(|| "edge".into(), |a| a.to_string());
+    }
     let lease = store.grant_lease(LEASE_TTL).await?;
     let record = EdgeRecord {
         id: config.edge_id.clone(),
@@ -173,6 +229,7 @@ pub async fn run(
             .clone()
             .or(tunnel_addr.map(|a| a.to_string())),
         addresses: config.addresses.clone(),
+        draining: false,
     };
     state.announce_edge(&record, lease).await?;
 
@@ -186,7 +243,14 @@ pub async fn run(
         sessions: Sessions::default(),
         certs: resolver.clone(),
         lease_id: AtomicI64::new(lease),
+        draining: CancellationToken::new(),
         shutdown: shutdown.clone(),
+        links: Links::new(
+            tether_proto::trust::session_client_config(Some(&ca.pem))
+                .map_err(|e| crate::ca::CaError::Key(e.to_string()))?,
+            ca.link_key.clone(),
+        ),
+        link_key: ca.link_key.clone(),
         tracker: TaskTracker::new(),
         metrics: Arc::default(),
     });
@@ -228,7 +292,7 @@ pub async fn run(
     background.spawn(crate::tcp_ports::follow(edge.clone(), tcp_bind));
     background.spawn(close_deleted_tunnels(edge.clone()));
     background.spawn(crate::reload::watch(edge.clone(), resolver.clone()));
-    background.spawn(keep_presence(edge.clone(), record));
+    background.spawn(keep_presence(edge.clone(), record.clone()));
 
     let public_tls = TlsAcceptor::from(certs::server_config(resolver, &[b"h2", b"http/1.1"]));
     let tunnel_names = tunnel_certificate_names(&edge.config(), tunnel_addr);
@@ -257,7 +321,9 @@ pub async fn run(
         )));
     }
     tracing::info!(edge = %edge.config().edge_id, "edge ready");
-    shutdown.cancelled().await;
+    stop.cancelled().await;
+    crate::drain::run(&edge, record).await;
+    shutdown.cancel();
     tracing::info!("shutting down");
     for task in serving {
         let _ = task.await;
@@ -361,6 +427,10 @@ async fn keep_presence(edge: Arc<Edge>, record: EdgeRecord) {
                 tracing::warn!("presence lease expired; announcing this edge again");
                 if let Ok(new) = edge.state.store.grant_lease(LEASE_TTL).await {
                     edge.lease_id.store(new, Ordering::Relaxed);
+                    let record = EdgeRecord {
+                        draining: edge.draining.is_cancelled(),
+                        ..record.clone()
+                    };
                     let _ = edge.state.announce_edge(&record, new).await;
                     // The expired lease took the session rows with it: write them again.
                     for session in edge.sessions.records() {

@@ -61,6 +61,13 @@ pub async fn upgrade(
             ),
         );
     }
+    if edge.draining.is_cancelled() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Transient,
+            "this edge is draining (shutting down); connect to another edge",
+        );
+    }
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -227,17 +234,24 @@ async fn register(
         session_id: session.record.session_id,
         edge_id: edge.config().edge_id.clone(),
         hostnames,
+        edges: edge.live_tunnel_addresses().await,
     };
     let body = serde_json::to_vec(&registration).map_err(|e| e.to_string())?;
+    control(session, REGISTER, Bytes::from(body)).await
+}
+
+/// Sends one control message (`kind`, with a JSON `body`) on a session and waits, at most 10 s,
+/// for the connector's 200.
+pub async fn control(session: &Session, kind: &'static str, body: Bytes) -> Result<(), String> {
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
-        .header(CONTROL, REGISTER)
+        .header(CONTROL, kind)
         .header(header::CONTENT_TYPE, "application/json")
         .body(())
         .map_err(|e| e.to_string())?;
     let exchange = async {
         let mut sender = session.sender_for_control().ready().await?;
         let (response, mut send) = sender.send_request(req, false)?;
-        send.send_data(Bytes::from(body), true)?;
+        send.send_data(body, true)?;
         response.await
     };
     let response = tokio::time::timeout(Duration::from_secs(10), exchange)

@@ -25,6 +25,9 @@ pub struct Session {
     draining: AtomicBool,
     /// Cancelled to close the session (tunnel deleted, edge shutting down).
     pub closed: CancellationToken,
+    /// Not a session of this edge but a link to the edge in `record.edge_id` that holds one
+    /// (`links.rs`): each stream names its tunnel in `tether-link-tunnel`.
+    pub over_link: bool,
 }
 
 impl Session {
@@ -35,7 +38,26 @@ impl Session {
             active: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
             closed: CancellationToken::new(),
+            over_link: false,
         })
+    }
+
+    /// Streams of `record.tunnel_id` carried over the link `sender` to the edge
+    /// `record.edge_id`. Made per stream: the other edge keeps the count that matters.
+    pub fn over_link(record: SessionRecord, sender: SendRequest<Bytes>) -> StreamGuard {
+        let session = Arc::new(Session {
+            record,
+            sender,
+            active: AtomicUsize::new(1),
+            draining: AtomicBool::new(false),
+            closed: CancellationToken::new(),
+            over_link: true,
+        });
+        StreamGuard {
+            session,
+            connection: None,
+            kind: None,
+        }
     }
 
     pub fn active_streams(&self) -> usize {
@@ -100,6 +122,8 @@ impl Drop for StreamGuard {
 #[derive(Default)]
 pub struct Sessions {
     by_tunnel: RwLock<HashMap<Uuid, Vec<Arc<Session>>>>,
+    /// Woken whenever a session is removed (the drain waits for the last one).
+    pub removed: tokio::sync::Notify,
 }
 
 impl Sessions {
@@ -120,6 +144,15 @@ impl Sessions {
                 }
             }
         }
+        self.removed.notify_waiters();
+    }
+
+    /// Every live session.
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.by_tunnel
+            .read()
+            .map(|m| m.values().flatten().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Closes every session of a tunnel (it was deleted).

@@ -109,6 +109,9 @@ pub struct EdgeRecord {
     pub id: String,
     pub tunnel_address: Option<String>,
     pub addresses: Vec<IpAddr>,
+    /// The edge is shutting down: DNS leaves it out, connectors and other edges go elsewhere.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draining: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -445,6 +448,29 @@ impl State {
     pub async fn sessions(&self) -> Result<Vec<SessionRecord>, StateError> {
         self.store
             .range(SESSIONS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// The sessions of one tunnel, on every edge.
+    pub async fn sessions_of(&self, tunnel: Uuid) -> Result<Vec<SessionRecord>, StateError> {
+        let prefix = format!("{SESSIONS}{tunnel}/");
+        self.store
+            .range(&prefix)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Every edge whose presence lease is alive, draining or not.
+    pub async fn edges(&self) -> Result<Vec<EdgeRecord>, StateError> {
+        self.store
+            .range(EDGES)
             .await?
             .0
             .iter()

@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use http::{Method, Request, Response};
 use http_body::Body as _;
 use tether_proto::h2body::send_body;
-use tether_proto::headers::{OriginFailure, CLIENT_ADDR, ORIGIN_ERROR, REQUEST_ID, SERVER_ADDR};
+use tether_proto::headers::{
+    OriginFailure, CLIENT_ADDR, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR, REQUEST_ID, SERVER_ADDR,
+};
 use tether_proto::splice::Pipe;
 
 use crate::body::EdgeBody;
@@ -90,8 +92,8 @@ pub async fn open(
         };
         let session = &guard.session;
         let other = edge
-            .sessions
-            .pick_avoiding(session.record.tunnel_id, edge.max_streams(), Some(session))
+            .pick_stream(session.record.tunnel_id, Some(session))
+            .await
             .map_err(|_| failure.error)?;
         tracing::info!(
             failed = %session.record.session_id, retry = %other.session.record.session_id,
@@ -154,12 +156,18 @@ fn stream_body(body: EdgeBody, send: SendStream<Bytes>) -> Option<SendStream<Byt
 
 /// One try on one session.
 async fn attempt(
-    head: Request<()>,
+    mut head: Request<()>,
     outgoing: Outgoing,
     guard: &StreamGuard,
     edge: &Edge,
 ) -> Result<Answer, Failure> {
     let session = &guard.session;
+    if session.over_link {
+        let tunnel = http::HeaderValue::from_str(&session.record.tunnel_id.to_string());
+        if let Ok(tunnel) = tunnel {
+            head.headers_mut().insert(LINK_TUNNEL, tunnel);
+        }
+    }
     let classify = |e: h2::Error, sent: bool| {
         let fate =
             if e.is_go_away() && e.is_remote() || e.reason() == Some(h2::Reason::REFUSED_STREAM) {
@@ -221,10 +229,17 @@ async fn attempt(
         .headers()
         .get(ORIGIN_ERROR)
         .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
-    let error = match origin_failure {
-        Some(OriginFailure::Unreachable) => EdgeError::OriginUnreachable,
-        Some(OriginFailure::Timeout) => EdgeError::OriginTimeout,
-        None => return Ok(Answer { response, send }),
+    // Over a link, the other edge names what it could not do (busy, session failed).
+    let link_failure = session
+        .over_link
+        .then(|| response.headers().get(LINK_ERROR))
+        .flatten()
+        .and_then(|v| EdgeError::from_cause(v.to_str().ok()?));
+    let error = match (origin_failure, link_failure) {
+        (Some(OriginFailure::Unreachable), _) => EdgeError::OriginUnreachable,
+        (Some(OriginFailure::Timeout), _) => EdgeError::OriginTimeout,
+        (None, Some(error)) => error,
+        (None, None) => return Ok(Answer { response, send }),
     };
     Err(Failure {
         error,
@@ -256,8 +271,8 @@ pub async fn open_pipe(
     head: Request<()>,
 ) -> Result<(Pipe, StreamGuard), PipeError> {
     let guard = edge
-        .sessions
-        .pick(tunnel, edge.max_streams())?
+        .pick_stream(tunnel, None)
+        .await?
         .kind(edge.metrics.stream("tcp"));
     // Opening a TCP connection to the origin twice sends it nothing twice.
     let (Answer { response, send }, guard) = open(head, Outgoing::Pipe, guard, edge, true).await?;

@@ -9,6 +9,10 @@ use uuid::Uuid;
 
 /// Control kind: registration, sent once right after the session opens.
 pub const REGISTER: &str = "register";
+/// Control kind: the edge is draining. The connector opens a replacement session to another
+/// edge, and once that one is registered closes this one gracefully (make before break). The
+/// edge is the HTTP/2 client, so its own GOAWAY would mean nothing to the connector.
+pub const MOVE: &str = "move";
 /// The path control requests use (informational; the header decides).
 pub const PATH: &str = "/.well-known/tether/control";
 
@@ -23,4 +27,9 @@ pub struct Registration {
     /// Hostnames the edge routes to this tunnel; the connector warns about ingress rules that no
     /// route can reach.
     pub hostnames: Vec<String>,
+    /// Tunnel addresses (`HOST:PORT`) of every live edge that shares this edge's store and is
+    /// not draining, this one included: the connector spreads its sessions over them. Absent
+    /// from older edges.
+    #[serde(default)]
+    pub edges: Vec<String>,
 }

@@ -23,6 +23,12 @@ pub const ACCESS_PATH: &str = "/.well-known/tether/access";
 /// The subprotocol (and protocol version) of access sessions, where the access client is the
 /// HTTP/2 client and opens one CONNECT stream per TCP connection.
 pub const ACCESS_SUBPROTOCOL: &str = "tether-access.v1";
+/// The subprotocol of an edge-to-edge link: an edge with no session of a tunnel carries the
+/// request to an edge that has one (HTTP/2 over this WebSocket, the first edge the client).
+pub const LINK_SUBPROTOCOL: &str = "tether-link.v1";
+/// The link's proof: HMAC-SHA256 of the TLS exporter value under a key derived from the edges'
+/// shared CA key (hex). Only edges sharing the store's state directory hold that key.
+pub const HDR_LINK_PROOF: &str = "tether-link-proof";
 pub const EXPORTER_LABEL: &[u8] = b"EXPORTER-Tether-Session-v1";
 /// Length of the exported value that is signed.
 pub const EXPORTER_LEN: usize = 32;

@@ -25,6 +25,13 @@ pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("tether-client-addr"
 /// Set by the edge on a TCP stream: the address the public client connected to.
 pub const SERVER_ADDR: HeaderName = HeaderName::from_static("tether-server-addr");
 
+/// Set by an edge on a stream it sends over an edge-to-edge link: the tunnel whose session the
+/// receiving edge should carry it on. The receiving edge removes it before it does.
+pub const LINK_TUNNEL: HeaderName = HeaderName::from_static("tether-link-tunnel");
+/// Set by the receiving edge on a link stream's response when it could not carry the stream
+/// itself; the value names the error (`offline`, `busy`, `failed`, `unreachable`, `timeout`).
+pub const LINK_ERROR: HeaderName = HeaderName::from_static("tether-link-error");
+
 /// Why the connector could not get a response from the origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OriginFailure {

@@ -7,10 +7,12 @@
 //!   in-process connectors.
 //! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
+//! - [`load`]: steady HTTP load through edges, every failure counted.
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod client;
 pub mod dns;
+pub mod load;
 pub mod many;
 pub mod origin;
 pub mod process;

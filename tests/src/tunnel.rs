@@ -76,6 +76,16 @@ impl TestEdge {
         }
     }
 
+    /// Starts a second edge sharing this one's store, as another edge on the same host does: its
+    /// own directory, whose `state` is a link to this edge's state directory; `extra` YAML as
+    /// for [`TestEdge::start`].
+    pub fn peer(&self, extra: &str) -> TestEdge {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(self.dir.path().join("state"), dir.path().join("state"))
+            .expect("link the state directory");
+        Self::start_in(dir, extra, "127.0.0.1:0")
+    }
+
     /// Kills the edge (as a crash would) and starts a new one on the same state and the same
     /// tunnel port, so connectors find it where they left it.
     pub fn restart(self) -> TestEdge {

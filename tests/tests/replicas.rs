@@ -3,14 +3,13 @@
 //! the answer, sent again on the other replica.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use tests::client::{connect, full, Conn, Proto};
+use tests::load::{Load, Targets};
 use tests::origin;
 use tests::tunnel::{TestConnector, TestEdge, Tunnel};
 use tests::READY;
@@ -75,105 +74,6 @@ async fn a_connector_holds_ha_connections_sessions() {
     }
     let (status, _, _) = tests::client::get_plain(edge.addr("http"), APP, "/").await;
     assert_eq!(status, StatusCode::OK);
-}
-
-/// Steady load through the edge: `workers` keep-alive HTTP/1.1 connections, each sending one
-/// request after another, every second one to `/slow` so some are always in flight, and every
-/// third a POST with a body. Counts successes, and every failure: a non-2xx status or a
-/// transport error.
-struct Load {
-    ok: Arc<AtomicU64>,
-    failures: Arc<std::sync::Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    started: Instant,
-}
-
-impl Load {
-    fn start(edge: SocketAddr, workers: usize) -> Load {
-        let ok = Arc::new(AtomicU64::new(0));
-        let failures = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let tasks = (0..workers)
-            .map(|_| {
-                let (ok, failures, stop) = (ok.clone(), failures.clone(), stop.clone());
-                tokio::spawn(async move {
-                    let mut conn = None;
-                    let mut n = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
-                        if conn.is_none() {
-                            conn = Some(connect(edge, None, Proto::Http1).await.0);
-                        }
-                        let Some(c) = conn.as_mut() else { continue };
-                        n += 1;
-                        let path = if n.is_multiple_of(2) { "/slow" } else { "/" };
-                        let (method, body) = if n.is_multiple_of(3) {
-                            ("POST", "a body the origin reads")
-                        } else {
-                            ("GET", "")
-                        };
-                        let req = Request::builder()
-                            .method(method)
-                            .uri(path)
-                            .header("host", APP)
-                            .body(full(body))
-                            .unwrap();
-                        match c.send(req).await {
-                            Ok(resp) if resp.status().is_success() => {
-                                let body = http_body_util::BodyExt::collect(resp.into_body()).await;
-                                match body {
-                                    Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
-                                    Err(e) => {
-                                        failures.lock().unwrap().push(format!("body: {e}"));
-                                        conn = None;
-                                        continue;
-                                    }
-                                };
-                            }
-                            Ok(resp) => {
-                                let status = resp.status();
-                                let body = http_body_util::BodyExt::collect(resp.into_body())
-                                    .await
-                                    .map(|b| String::from_utf8_lossy(&b.to_bytes()).into_owned())
-                                    .unwrap_or_default();
-                                failures.lock().unwrap().push(format!(
-                                    "{status}: {}",
-                                    body.lines().next().unwrap_or("")
-                                ));
-                            }
-                            Err(e) => {
-                                failures.lock().unwrap().push(format!("error: {e}"));
-                                conn = None;
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        Load {
-            ok,
-            failures,
-            stop,
-            tasks,
-            started: Instant::now(),
-        }
-    }
-
-    /// Stops the load; returns (successes, requests per second, failures).
-    async fn finish(self) -> (u64, f64, Vec<String>) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.tasks {
-            t.await.unwrap();
-        }
-        let ok = self.ok.load(Ordering::Relaxed);
-        let rate = ok as f64 / self.started.elapsed().as_secs_f64();
-        let failures = self.failures.lock().unwrap().clone();
-        (ok, rate, failures)
-    }
-
-    fn succeeded(&self) -> u64 {
-        self.ok.load(Ordering::Relaxed)
-    }
 }
 
 /// A WebSocket and a TCP stream opened through the edge, to be used across a drain.
@@ -294,7 +194,7 @@ async fn a_rolling_restart_of_two_replicas_under_load_loses_nothing() {
 
     // Replica A alone first, so the first long-lived streams are on it.
     let a = replica(&edge, &tunnel, &body);
-    let load = Load::start(edge.addr("http"), 16);
+    let load = Load::start(Targets::new(&[edge.addr("http")]), APP, 16);
     let long_a = Long::open(&edge, tcp_port).await;
     let b = replica(&edge, &tunnel, &body);
     drain(a, long_a, &load).await;

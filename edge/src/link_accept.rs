@@ -1,0 +1,202 @@
+//! Edge-to-edge links, the receiving side (`links.rs` dials them): checks the peer's proof,
+//! serves HTTP/2 on the link, and carries each stream on this edge's own session of the tunnel
+//! the stream names, relaying the answer back unchanged. A stream is never sent on over another
+//! link: an edge that no longer holds a session of the tunnel refuses it unprocessed
+//! (`REFUSED_STREAM`), and the sending edge tries elsewhere.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use h2::server::SendResponse;
+use h2::{Reason, RecvStream};
+use http::{header, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tether_proto::h2body::{send_body, RecvBody};
+use tether_proto::handshake::{Refusal, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
+use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
+use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::splice::{relay, Pipe};
+use tether_proto::tuning;
+use tether_proto::wsstream::{session_ws_config, WsStream};
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::WebSocketStream;
+
+use crate::body::{self, EdgeBody};
+use crate::error_page::EdgeError;
+use crate::server::Edge;
+use crate::session_accept::{refuse, switching_protocols};
+use crate::tunnel_stream::{self, Answer, Outgoing};
+
+/// Whether an upgrade on the tunnel listener asks for a link rather than a tunnel session.
+pub fn wants_link(req: &Request<Incoming>) -> bool {
+    tether_proto::headers::has_token(
+        req.headers(),
+        header::SEC_WEBSOCKET_PROTOCOL,
+        LINK_SUBPROTOCOL,
+    )
+}
+
+/// Accepts a link from a peer edge whose proof over this TLS connection's `exporter` holds.
+pub async fn upgrade(
+    req: Request<Incoming>,
+    exporter: [u8; EXPORTER_LEN],
+    edge: Arc<Edge>,
+) -> Response<EdgeBody> {
+    let proof = req
+        .headers()
+        .get(HDR_LINK_PROOF)
+        .and_then(|v| v.to_str().ok());
+    if !proof.is_some_and(|p| edge.link_key.verify(&exporter, p)) {
+        tracing::warn!("edge-to-edge link refused: bad or missing proof");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            Refusal::Permanent,
+            "edge-to-edge link refused: the proof does not match this edge's CA (edges must share one state directory)",
+        );
+    }
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            Refusal::Permanent,
+            "missing Sec-WebSocket-Key",
+        );
+    };
+    let on_upgrade = hyper::upgrade::on(req);
+    let task_edge = edge.clone();
+    edge.tracker.spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => serve(upgraded, task_edge).await,
+            Err(e) => tracing::warn!(error = %e, "link upgrade failed"),
+        }
+    });
+    switching_protocols(&key, LINK_SUBPROTOCOL)
+}
+
+/// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
+async fn serve(upgraded: hyper::upgrade::Upgraded, edge: Arc<Edge>) {
+    let ws = WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(session_ws_config()),
+    )
+    .await;
+    let handshake = tuning::h2_server()
+        .enable_connect_protocol()
+        .max_concurrent_streams(u32::MAX)
+        // As on a tunnel session: the peer relays public clients, whose going away in
+        // hundreds at once is ordinary.
+        .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
+        .handshake::<_, Bytes>(WsStream::new(ws))
+        .await;
+    let mut connection = match handshake {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "HTTP/2 handshake on link failed");
+            return;
+        }
+    };
+    let liveness =
+        Liveness::new(edge.config().liveness_timeout).watch(connection.ping_pong(), Pulse::new());
+    tokio::pin!(liveness);
+    tracing::info!("edge-to-edge link accepted");
+    let reason = loop {
+        tokio::select! {
+            accepted = connection.accept() => match accepted {
+                Some(Ok((req, respond))) => {
+                    tokio::spawn(carry(req, respond, edge.clone()));
+                }
+                Some(Err(e)) => break e.to_string(),
+                None => break "peer closed the link".to_string(),
+            },
+            reason = &mut liveness => break reason,
+            _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
+        }
+    };
+    tracing::info!(reason, "edge-to-edge link ended");
+}
+
+/// Carries one stream from the link on this edge's session of the tunnel it names.
+async fn carry(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, edge: Arc<Edge>) {
+    if req.headers().contains_key(CONTROL) {
+        // The link hello: answering is all it asks.
+        let _ = respond.send_response(Response::new(()), true);
+        return;
+    }
+    let (mut parts, recv) = req.into_parts();
+    let tunnel = parts
+        .headers
+        .remove(LINK_TUNNEL)
+        .and_then(|v| v.to_str().ok()?.parse().ok());
+    let Some(tunnel) = tunnel else {
+        respond.send_reset(Reason::PROTOCOL_ERROR);
+        return;
+    };
+    let pipe = parts.method == Method::CONNECT;
+    let guard = match edge.sessions.pick(tunnel, edge.max_streams()) {
+        Ok(guard) => guard.kind(edge.metrics.stream("link")),
+        Err(e) => return answer_error(respond, e),
+    };
+    let replayable = pipe || edge.config().is_replayable(&parts.method);
+    let (outgoing, client_recv) = if pipe {
+        (Outgoing::Pipe, Some(recv))
+    } else if recv.is_end_stream() {
+        (Outgoing::Body(body::empty()), None)
+    } else {
+        (Outgoing::Body(body::boxed(RecvBody::new(recv))), None)
+    };
+    let head = Request::from_parts(parts, ());
+    let (Answer { response, send }, _guard) =
+        match tunnel_stream::open(head, outgoing, guard, &edge, replayable).await {
+            Ok(answered) => answered,
+            Err(e) => return answer_error(respond, e),
+        };
+    let (parts, from_tunnel) = response.into_parts();
+    let end = from_tunnel.is_end_stream();
+    let Ok(to_client) = respond.send_response(Response::from_parts(parts, ()), end) else {
+        return;
+    };
+    match (send, client_recv) {
+        (Some(to_tunnel), Some(from_client)) => {
+            let client = Pipe {
+                send: to_client,
+                recv: from_client,
+            };
+            let tunnel = Pipe {
+                send: to_tunnel,
+                recv: from_tunnel,
+            };
+            let _ = relay(client, tunnel).await;
+        }
+        _ if !end => {
+            if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client).await {
+                tracing::debug!(error = %e, "response body did not reach the peer edge");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Tells the sending edge why this edge could not carry the stream. An origin failure goes back
+/// as the connector reported it, so the sending edge renders the same page; no session here goes
+/// back as a stream refused unprocessed, which the sending edge may open elsewhere.
+fn answer_error(mut respond: SendResponse<Bytes>, error: EdgeError) {
+    let mut response = Response::new(());
+    *response.status_mut() = error.status();
+    let headers = response.headers_mut();
+    match error {
+        EdgeError::TunnelOffline => return respond.send_reset(Reason::REFUSED_STREAM),
+        EdgeError::OriginUnreachable => {
+            let cause = OriginFailure::Unreachable.as_str();
+            headers.insert(ORIGIN_ERROR, header::HeaderValue::from_static(cause));
+        }
+        EdgeError::OriginTimeout => {
+            let cause = OriginFailure::Timeout.as_str();
+            headers.insert(ORIGIN_ERROR, header::HeaderValue::from_static(cause));
+        }
+        ref other => {
+            headers.insert(LINK_ERROR, header::HeaderValue::from_static(other.cause()));
+        }
+    }
+    let _ = respond.send_response(response, true);
+}

@@ -1,0 +1,246 @@
+//! Edge-to-edge links, the sending side. DNS caches and outside CNAMEs send public clients to any
+//! edge; a request that reaches an edge holding no session of its tunnel goes over a link to an
+//! edge that holds one, and the offline page comes only when no edge does.
+//!
+//! One link per peer edge, dialled on first need and kept while it answers PINGs: TCP to the
+//! peer's advertised tunnel address, TLS verified against the edges' shared CA, a WebSocket
+//! upgrade with subprotocol `tether-link.v1` carrying the link proof (`link_key.rs`), then HTTP/2
+//! with this edge the client, as on a tunnel session. Each stream is the very stream a connector
+//! would get, plus `tether-link-tunnel`; the peer carries it on its own session (`link_accept.rs`).
+//! Which edges hold a tunnel's sessions, and whether they are draining, is read from the store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use http::{HeaderValue, Request, StatusCode};
+use rustls::pki_types::ServerName;
+use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
+use tether_proto::headers::CONTROL;
+use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::tuning;
+use tether_proto::wsstream::{session_ws_config, WsStream};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::error_page::EdgeError;
+use crate::link_key::LinkKey;
+use crate::server::Edge;
+use crate::sessions::{Session, StreamGuard};
+use crate::state::{EdgeRecord, SessionRecord};
+
+/// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The control kind of the first exchange on a link, which proves the peer's SETTINGS (extended
+/// CONNECT, for WebSockets) have arrived.
+pub const HELLO: &str = "link-hello";
+
+/// An open link: clone the sender per stream.
+#[derive(Clone)]
+struct Link {
+    sender: SendRequest<Bytes>,
+    closed: CancellationToken,
+}
+
+/// The links of this edge, by peer edge id.
+pub struct Links {
+    /// One slot per peer; its async lock is held while dialling, so concurrent requests for the
+    /// same peer share one dial.
+    by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Link>>>>>,
+    tls: Arc<rustls::ClientConfig>,
+    key: LinkKey,
+}
+
+impl Links {
+    /// `tls` trusts the edges' CA; `key` is the link key from it.
+    pub fn new(tls: Arc<rustls::ClientConfig>, key: LinkKey) -> Links {
+        Links {
+            by_edge: Mutex::default(),
+            tls,
+            key,
+        }
+    }
+
+    /// A stream slot for `tunnel` over a link to a live, non-draining edge other than this one
+    /// (and other than `avoid`, an edge a stream just failed through) that holds a session of it.
+    pub async fn pick(
+        &self,
+        edge: &Edge,
+        tunnel: Uuid,
+        avoid: Option<&str>,
+    ) -> Result<StreamGuard, EdgeError> {
+        let me = edge.config().edge_id.clone();
+        let store_failed = |e: crate::state::StateError| {
+            tracing::warn!(error = %e, "cannot read the store to find a peer edge");
+            EdgeError::TunnelOffline
+        };
+        let sessions = edge.state.sessions_of(tunnel).await.map_err(store_failed)?;
+        let holders: Vec<&str> = sessions
+            .iter()
+            .map(|s| s.edge_id.as_str())
+            .filter(|id| *id != me && Some(*id) != avoid)
+            .collect();
+        if holders.is_empty() {
+            return Err(EdgeError::TunnelOffline);
+        }
+        let mut peers: Vec<EdgeRecord> = edge
+            .state
+            .edges()
+            .await
+            .map_err(store_failed)?
+            .into_iter()
+            .filter(|e| !e.draining && e.tunnel_address.is_some())
+            .filter(|e| holders.contains(&e.id.as_str()))
+            .collect();
+        // The peer holding most of the tunnel's sessions first; a linked peer before a new dial.
+        let linked = self.linked();
+        peers.sort_by_key(|p| {
+            let held = holders.iter().filter(|h| **h == p.id).count();
+            (!linked.contains(&p.id), std::cmp::Reverse(held))
+        });
+        for peer in peers {
+            match self.link(&peer, &edge.config().server_name, edge).await {
+                Ok(link) => {
+                    let record = SessionRecord {
+                        session_id: Uuid::new_v4(),
+                        tunnel_id: tunnel,
+                        edge_id: peer.id.clone(),
+                        connector_id: Uuid::nil(),
+                        conn_index: 0,
+                        version: String::new(),
+                        connected_at: 0,
+                    };
+                    return Ok(Session::over_link(record, link.sender));
+                }
+                Err(e) => tracing::warn!(peer = %peer.id, error = %e, "cannot link to peer edge"),
+            }
+        }
+        Err(EdgeError::TunnelOffline)
+    }
+
+    fn linked(&self) -> Vec<String> {
+        self.by_edge
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The open link to `peer`, dialled now if there is none.
+    async fn link(
+        &self,
+        peer: &EdgeRecord,
+        server_name: &str,
+        edge: &Edge,
+    ) -> Result<Link, String> {
+        let slot = self
+            .by_edge
+            .lock()
+            .map_err(|_| "links poisoned".to_string())?
+            .entry(peer.id.clone())
+            .or_default()
+            .clone();
+        let mut slot = slot.lock().await;
+        if let Some(link) = slot.as_ref().filter(|l| !l.closed.is_cancelled()) {
+            return Ok(link.clone());
+        }
+        let address = peer.tunnel_address.as_deref().unwrap_or_default();
+        let link = tokio::time::timeout(
+            DIAL_TIMEOUT * 4,
+            self.dial(address, server_name, edge.config().liveness_timeout),
+        )
+        .await
+        .map_err(|_| format!("dialling {address} timed out"))??;
+        tracing::info!(peer = %peer.id, %address, "edge-to-edge link open");
+        *slot = Some(link.clone());
+        Ok(link)
+    }
+
+    async fn dial(
+        &self,
+        address: &str,
+        server_name: &str,
+        liveness_timeout: Duration,
+    ) -> Result<Link, String> {
+        let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(address))
+            .await
+            .map_err(|_| format!("connecting to {address} timed out"))?
+            .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+        let _ = tcp.set_nodelay(true);
+        let name = ServerName::try_from(server_name.to_string())
+            .map_err(|_| format!("`{server_name}` is not a valid TLS server name"))?;
+        let tls = TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake with {address} failed: {e}"))?;
+        let exporter: [u8; EXPORTER_LEN] = tls
+            .get_ref()
+            .1
+            .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
+            .map_err(|e| e.to_string())?;
+        let mut request = format!("wss://{address}/")
+            .into_client_request()
+            .map_err(|e| e.to_string())?;
+        let headers = request.headers_mut();
+        headers.insert(
+            http::header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(LINK_SUBPROTOCOL),
+        );
+        let proof = HeaderValue::from_str(&self.key.prove(&exporter)).map_err(|e| e.to_string())?;
+        headers.insert(HDR_LINK_PROOF, proof);
+        let (ws, _) =
+            tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()))
+                .await
+                .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
+        let (sender, mut connection) = tuning::h2_client()
+            .handshake::<_, Bytes>(WsStream::new(ws))
+            .await
+            .map_err(|e| e.to_string())?;
+        let closed = CancellationToken::new();
+        let liveness = Liveness::new(liveness_timeout).watch(connection.ping_pong(), Pulse::new());
+        let ended = closed.clone();
+        let peer = address.to_string();
+        tokio::spawn(async move {
+            let reason = tokio::select! {
+                result = &mut connection => format!("{result:?}"),
+                reason = liveness => reason,
+            };
+            tracing::info!(peer, reason, "edge-to-edge link closed");
+            ended.cancel();
+        });
+        let link = Link { sender, closed };
+        hello(&link).await.inspect_err(|_| link.closed.cancel())?;
+        Ok(link)
+    }
+}
+
+/// The first exchange on a new link; its answer means the peer's SETTINGS are in force.
+async fn hello(link: &Link) -> Result<(), String> {
+    let req = Request::post(format!(
+        "https://tether.control{}",
+        tether_proto::control::PATH
+    ))
+    .header(CONTROL, HELLO)
+    .body(())
+    .map_err(|e| e.to_string())?;
+    let exchange = async {
+        let mut sender = link.sender.clone().ready().await?;
+        let (response, _) = sender.send_request(req, true)?;
+        response.await
+    };
+    let response = tokio::time::timeout(DIAL_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "no answer to the link hello".to_string())?
+        .map_err(|e| e.to_string())?;
+    if response.status() != StatusCode::OK {
+        return Err(format!(
+            "peer answered the link hello {}",
+            response.status()
+        ));
+    }
+    Ok(())
+}

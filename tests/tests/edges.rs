@@ -1,0 +1,308 @@
+//! Several edges sharing one store: a request at an edge holding no session of its tunnel is
+//! carried over an edge-to-edge link; a connector spreads its sessions over the edges; one edge
+//! killed, stopped or drained costs only what was on it.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use http::StatusCode;
+use tests::client::get_plain;
+use tests::load::{Load, Targets};
+use tests::origin;
+use tests::tunnel::{TestConnector, TestEdge, Tunnel};
+use tests::READY;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+
+const APP: &str = "app.example.test";
+const WS: &str = "ws.example.test";
+
+/// An origin for the load: `/` answers at once, `/slow` after 20 ms, so some requests are always
+/// in flight; a POST's body is read before the answer.
+async fn app_origin() -> SocketAddr {
+    origin::serve(|req| async move {
+        let slow = req.uri().path() == "/slow";
+        let _ = http_body_util::BodyExt::collect(req.into_body()).await;
+        if slow {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        origin::ok("app")
+    })
+    .await
+}
+
+/// Two edges on one store, a tunnel routed for APP and WS, and a connector first dialling `a`.
+struct TwoEdges {
+    a: TestEdge,
+    b: TestEdge,
+    tunnel: Tunnel,
+}
+
+impl TwoEdges {
+    fn start(edge_extra: &str) -> TwoEdges {
+        let a = TestEdge::start(edge_extra);
+        let b = a.peer(edge_extra);
+        let tunnel = a.create_tunnel("two-edges");
+        a.route(&tunnel, APP);
+        a.route(&tunnel, WS);
+        b.proc.wait_for(
+            &format!("route added.*hostname={}", regex::escape(WS)),
+            READY,
+        );
+        TwoEdges { a, b, tunnel }
+    }
+
+    /// A connector with `ha` sessions and `extra` keys, its ingress sending WS to `ws` and the
+    /// rest to `app`; waits until `ha` sessions are registered.
+    fn connect(&self, ha: usize, extra: &str, app: SocketAddr, ws: SocketAddr) -> TestConnector {
+        let body = format!(
+            "edge: {}\nha-connections: {ha}\n{extra}ingress:\n  - hostname: {WS}\n    service: http://{ws}\n  - service: http://{app}\n",
+            self.a.addr("tunnel")
+        );
+        let connector = TestConnector::spawn(self.a.dir.path(), &self.tunnel, &body);
+        connector
+            .proc
+            .wait_count("tunnel session registered", ha, READY);
+        connector
+    }
+
+    /// Waits until the edges have logged `ha` registrations in all, then checks that `at_a` of
+    /// them are at A (the edge log line comes a moment after the connector's).
+    fn assert_spread(&self, ha: usize, at_a: usize) {
+        wait_until(READY, "registrations logged at the edges", || {
+            self.registered_at(&self.a) + self.registered_at(&self.b) >= ha
+        });
+        let logs = || format!("{}\n{}", self.a.proc.log_text(), self.b.proc.log_text());
+        assert_eq!(self.registered_at(&self.a), at_a, "{}", logs());
+        assert_eq!(self.registered_at(&self.b), ha - at_a, "{}", logs());
+    }
+
+    /// Sessions of the tunnel registered at `edge` so far.
+    fn registered_at(&self, edge: &TestEdge) -> usize {
+        edge.proc.count_from(
+            0,
+            &format!("tunnel session registered tunnel={}", self.tunnel.id),
+        )
+    }
+}
+
+/// Waits until `done` holds, polling; panics with `what` after `bound`.
+fn wait_until(bound: Duration, what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < bound, "{what}: not within {bound:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    started.elapsed()
+}
+
+async fn open_ws(edge: &TestEdge) -> tokio_tungstenite::WebSocketStream<TcpStream> {
+    let tcp = TcpStream::connect(edge.addr("http")).await.unwrap();
+    let (ws, response) = tokio_tungstenite::client_async(format!("ws://{WS}/echo"), tcp)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
+    ws
+}
+
+async fn echo(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, text: &str) {
+    ws.send(Message::text(text)).await.unwrap();
+    let got = tokio::time::timeout(READY, ws.next()).await.unwrap();
+    assert_eq!(got.unwrap().unwrap(), Message::text(text));
+}
+
+#[tokio::test]
+async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
+    let two = TwoEdges::start("");
+    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
+    // One session, at A: B holds none and must ask A.
+    let connector = two.connect(1, "", app, ws);
+    two.assert_spread(1, 1);
+
+    let (status, _, body) = get_plain(two.b.addr("http"), APP, "/").await;
+    assert_eq!(status, StatusCode::OK, "{}", two.b.proc.log_text());
+    assert_eq!(body, "app");
+    two.b.proc.wait_for("edge-to-edge link open", READY);
+    two.a.proc.wait_for("edge-to-edge link accepted", READY);
+    let mut socket = open_ws(&two.b).await;
+    echo(&mut socket, "over the link").await;
+    // More requests reuse the one link.
+    for _ in 0..20 {
+        let (status, _, _) = get_plain(two.b.addr("http"), APP, "/slow").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(two.b.proc.count_from(0, "edge-to-edge link open"), 1);
+
+    // A link without the shared key's proof is refused.
+    let out = Command::new("curl")
+        .args(["-sk", "-o", "/dev/null", "-w", "%{http_code}", "--http1.1"])
+        .args(["-H", "Connection: Upgrade", "-H", "Upgrade: websocket"])
+        .args(["-H", "Sec-WebSocket-Version: 13"])
+        .args(["-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="])
+        .args(["-H", "Sec-WebSocket-Protocol: tether-link.v1"])
+        .args(["-H", "tether-link-proof: 00"])
+        .arg(format!("https://{}/", two.a.addr("tunnel")))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "401");
+
+    // With no session anywhere, B answers the offline page itself.
+    let from = two.a.proc.log_len();
+    drop(socket);
+    drop(connector);
+    two.a
+        .proc
+        .wait_for_from(from, "tunnel session ended", READY);
+    let (status, _, _) = get_plain(two.b.addr("http"), APP, "/").await;
+    assert_eq!(status.as_u16(), 530);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
+    let two = TwoEdges::start("liveness-timeout: 1s\n");
+    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
+    let connector = two.connect(4, "liveness-timeout: 1s\n", app, ws);
+    // The first registration listed both edges; the four sessions are spread two and two.
+    two.assert_spread(4, 2);
+
+    const WORKERS: usize = 8;
+    let (a_http, b_http) = (two.a.addr("http"), two.b.addr("http"));
+    let targets = Targets::new(&[a_http, b_http]);
+    let load = Load::start(targets.clone(), APP, WORKERS);
+    let started = Instant::now();
+    while load.succeeded() < 200 {
+        assert!(started.elapsed() < READY, "the load never got going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // DNS stops answering with A as it dies; connections already open to A fail.
+    targets.set(&[b_http]);
+    let mut a = two.a;
+    let from = two.b.proc.log_len();
+    a.proc.kill();
+    let killed = Instant::now();
+    // The connector is back to four sessions, all at B, within a bound that leaves slack for
+    // a loaded machine (the first backoff is at most 2 s).
+    let back = tokio::task::block_in_place(|| {
+        wait_until(Duration::from_secs(20), "back to 4 sessions", || {
+            two.b.proc.count_from(
+                from,
+                &format!("tunnel session registered tunnel={}", two.tunnel.id),
+            ) >= 2
+        })
+    });
+    let before = load.succeeded();
+    while load.succeeded() < before + 200 {
+        assert!(killed.elapsed() < READY, "the load stalled after the kill");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (ok, rate, failures) = load.finish().await;
+    let on_b: Vec<_> = failures.iter().filter(|f| f.edge == b_http).collect();
+    assert!(
+        on_b.is_empty(),
+        "requests to the live edge failed: {on_b:?}"
+    );
+    // At most one failure per connection that was open to A: what was in flight on it.
+    let on_a = failures.len();
+    assert!(on_a <= WORKERS / 2, "{on_a} failures at A: {failures:?}");
+    eprintln!(
+        "kill -9 of one edge: {ok} requests at {rate:.0}/s, {on_a} failed (in flight on the killed edge), 0 on the other; back to 4 sessions in {back:?}"
+    );
+    drop(connector);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_edge_is_detected_and_its_sessions_move() {
+    let two = TwoEdges::start("liveness-timeout: 1s\n");
+    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
+    let connector = two.connect(2, "liveness-timeout: 1s\n", app, ws);
+    let line = connector
+        .proc
+        .wait_for("serving /metrics, /ready and /healthz", READY);
+    let ready = format!(
+        "http://{}/ready",
+        line.split("address=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+    );
+    two.assert_spread(2, 1);
+
+    let load = Load::start(Targets::new(&[two.b.addr("http")]), APP, 4);
+    let from_b = two.b.proc.log_len();
+    let from_connector = connector.proc.log_len();
+    two.a.proc.signal("STOP");
+    let stopped = Instant::now();
+    let curl_ready = || {
+        let out = Command::new("curl")
+            .args(["-s", "-m", "5", &ready])
+            .output()
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // The half-dead session is found within the liveness window (with slack), replaced at B,
+    // and /ready stays 200 throughout on the session at B.
+    tokio::task::block_in_place(|| {
+        wait_until(READY, "the stopped edge's session replaced at B", || {
+            let json = curl_ready();
+            assert_eq!(json["status"], 200, "{json}");
+            two.b.proc.count_from(
+                from_b,
+                &format!("tunnel session registered tunnel={}", two.tunnel.id),
+            ) >= 1
+                && json["readyConnections"] == 2
+        })
+    });
+    let lost = connector
+        .proc
+        .wait_for_from(from_connector, "session lost", READY);
+    assert!(lost.contains("PING"), "{lost}");
+    let moved = stopped.elapsed();
+    let (ok, _, failures) = load.finish().await;
+    assert!(failures.is_empty(), "{failures:?}");
+    eprintln!("SIGSTOP of one edge: moved in {moved:?}; {ok} requests at the other, 0 failed");
+    two.a.proc.signal("CONT");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
+    let two = TwoEdges::start("grace-period: 20s\n");
+    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
+    let connector = two.connect(2, "", app, ws);
+    two.assert_spread(2, 1);
+    let mut socket = open_ws(&two.b).await;
+    echo(&mut socket, "before").await;
+
+    let load = Load::start(Targets::new(&[two.b.addr("http")]), APP, 4);
+    let from_b = two.b.proc.log_len();
+    let mut a = two.a;
+    a.proc.signal("TERM");
+    let drained = Instant::now();
+    // Make before break: the replacement registers at B, then A's session goes and A exits,
+    // well before its grace period.
+    two.b.proc.wait_for_from(
+        from_b,
+        &format!("tunnel session registered tunnel={}", two.tunnel.id),
+        READY,
+    );
+    a.proc
+        .wait_for("drain complete: every session has moved", READY);
+    let status = a.proc.wait_exit(READY);
+    assert!(status.success(), "{status:?}");
+    assert!(
+        drained.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        drained.elapsed()
+    );
+    connector.proc.wait_for("asks this session to move", READY);
+    echo(&mut socket, "after").await;
+    let (ok, _, failures) = load.finish().await;
+    assert!(failures.is_empty(), "{failures:?}");
+    eprintln!(
+        "edge drain: done in {:?}; {ok} requests at the other edge, 0 failed; WebSocket kept",
+        drained.elapsed()
+    );
+}
