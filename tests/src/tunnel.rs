@@ -80,10 +80,15 @@ impl TestEdge {
     /// own directory, whose `state` is a link to this edge's state directory; `extra` YAML as
     /// for [`TestEdge::start`].
     pub fn peer(&self, extra: &str) -> TestEdge {
+        self.peer_with("", extra)
+    }
+
+    /// [`TestEdge::peer`] with more listeners, as for [`TestEdge::start_with`].
+    pub fn peer_with(&self, listen_extra: &str, extra: &str) -> TestEdge {
         let dir = tempfile::tempdir().expect("tempdir");
         std::os::unix::fs::symlink(self.dir.path().join("state"), dir.path().join("state"))
             .expect("link the state directory");
-        Self::start_in(dir, extra, "127.0.0.1:0")
+        Self::start_with(dir, listen_extra, extra, "127.0.0.1:0")
     }
 
     /// Kills the edge (as a crash would) and starts a new one on the same state and the same

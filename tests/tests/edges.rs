@@ -13,11 +13,28 @@ use tests::load::{Load, Targets};
 use tests::origin;
 use tests::tunnel::{TestConnector, TestEdge, Tunnel};
 use tests::READY;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const APP: &str = "app.example.test";
 const WS: &str = "ws.example.test";
+const TCP: &str = "tcp.example.test";
+
+/// A TCP origin that echoes every connection until its client closes it.
+async fn tcp_echo() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = tcp.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    addr
+}
 
 /// An origin for the load: `/` answers at once, `/slow` after 20 ms, so some requests are always
 /// in flight; a POST's body is read before the answer.
@@ -44,9 +61,14 @@ impl TwoEdges {
     fn start(edge_extra: &str) -> TwoEdges {
         let a = TestEdge::start(edge_extra);
         let b = a.peer(edge_extra);
+        Self::with(a, b)
+    }
+
+    fn with(a: TestEdge, b: TestEdge) -> TwoEdges {
         let tunnel = a.create_tunnel("two-edges");
         a.route(&tunnel, APP);
         a.route(&tunnel, WS);
+        a.route_as("tcp", &tunnel, TCP, &[]);
         b.proc.wait_for(
             &format!("route added.*hostname={}", regex::escape(WS)),
             READY,
@@ -54,11 +76,17 @@ impl TwoEdges {
         TwoEdges { a, b, tunnel }
     }
 
-    /// A connector with `ha` sessions and `extra` keys, its ingress sending WS to `ws` and the
-    /// rest to `app`; waits until `ha` sessions are registered.
-    fn connect(&self, ha: usize, extra: &str, app: SocketAddr, ws: SocketAddr) -> TestConnector {
+    /// A connector with `ha` sessions and `extra` keys, its ingress sending WS to a WebSocket
+    /// echo, TCP to a TCP echo and the rest to [`app_origin`]; waits until `ha` sessions are
+    /// registered.
+    async fn connect(&self, ha: usize, extra: &str) -> TestConnector {
+        let (app, ws, tcp) = (
+            app_origin().await,
+            origin::websocket_echo().await,
+            tcp_echo().await,
+        );
         let body = format!(
-            "edge: {}\nha-connections: {ha}\n{extra}ingress:\n  - hostname: {WS}\n    service: http://{ws}\n  - service: http://{app}\n",
+            "edge: {}\nha-connections: {ha}\n{extra}ingress:\n  - hostname: {WS}\n    service: http://{ws}\n  - hostname: {TCP}\n    service: tcp://{tcp}\n  - service: http://{app}\n",
             self.a.addr("tunnel")
         );
         let connector = TestConnector::spawn(self.a.dir.path(), &self.tunnel, &body);
@@ -116,9 +144,8 @@ async fn echo(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, text: &str
 #[tokio::test]
 async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
     let two = TwoEdges::start("");
-    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
     // One session, at A: B holds none and must ask A.
-    let connector = two.connect(1, "", app, ws);
+    let connector = two.connect(1, "").await;
     two.assert_spread(1, 1);
 
     let (status, _, body) = get_plain(two.b.addr("http"), APP, "/").await;
@@ -128,6 +155,16 @@ async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
     two.a.proc.wait_for("edge-to-edge link accepted", READY);
     let mut socket = open_ws(&two.b).await;
     echo(&mut socket, "over the link").await;
+    // So does a TCP stream through `connector access tcp` at B.
+    let (_access, local) = two.b.access(TCP, &[]);
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"raw bytes").await.unwrap();
+    let mut echoed = [0u8; 9];
+    tokio::time::timeout(READY, tcp.read_exact(&mut echoed))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&echoed, b"raw bytes");
     // More requests reuse the one link.
     for _ in 0..20 {
         let (status, _, _) = get_plain(two.b.addr("http"), APP, "/slow").await;
@@ -162,8 +199,7 @@ async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
     let two = TwoEdges::start("liveness-timeout: 1s\n");
-    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
-    let connector = two.connect(4, "liveness-timeout: 1s\n", app, ws);
+    let connector = two.connect(4, "liveness-timeout: 1s\n").await;
     // The first registration listed both edges; the four sessions are spread two and two.
     two.assert_spread(4, 2);
 
@@ -215,8 +251,7 @@ async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_edge_is_detected_and_its_sessions_move() {
     let two = TwoEdges::start("liveness-timeout: 1s\n");
-    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
-    let connector = two.connect(2, "liveness-timeout: 1s\n", app, ws);
+    let connector = two.connect(2, "liveness-timeout: 1s\n").await;
     let line = connector
         .proc
         .wait_for("serving /metrics, /ready and /healthz", READY);
@@ -269,40 +304,86 @@ async fn a_stopped_edge_is_detected_and_its_sessions_move() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
-    let two = TwoEdges::start("grace-period: 20s\n");
-    let (app, ws) = (app_origin().await, origin::websocket_echo().await);
-    let connector = two.connect(2, "", app, ws);
+    // A answers DNS as 127.0.0.2, B as 127.0.0.3; B serves the tunnel zone.
+    let a = TestEdge::start("grace-period: 20s\nadvertise:\n  addresses: [127.0.0.2]\n");
+    let b = a.peer_with(
+        "  dns: 127.0.0.1:0\n",
+        "advertise:\n  addresses: [127.0.0.3]\ndns:\n  tunnel-zone: tunnels.example.test\n  zones:\n    - name: example.test\n      name-servers:\n        - name: ns1.example.test\n          addresses: [127.0.0.3]\n",
+    );
+    let two = TwoEdges::with(a, b);
+    let connector = two.connect(2, "").await;
     two.assert_spread(2, 1);
-    let mut socket = open_ws(&two.b).await;
-    echo(&mut socket, "before").await;
+    let endpoint = format!("{}.tunnels.example.test", two.tunnel.id);
+    let dns = two.b.addr("dns");
+    for edge_ip in ["127.0.0.2", "127.0.0.3"] {
+        tests::dns::wait_answer_at(dns, &endpoint, "A", edge_ip);
+    }
+    let mut through_b = open_ws(&two.b).await;
+    echo(&mut through_b, "before").await;
+    let mut through_a = open_ws(&two.a).await;
+    echo(&mut through_a, "before").await;
 
     let load = Load::start(Targets::new(&[two.b.addr("http")]), APP, 4);
+    let started = Instant::now();
+    while load.succeeded() < 100 {
+        assert!(started.elapsed() < READY, "the load never got going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let from_b = two.b.proc.log_len();
     let mut a = two.a;
     a.proc.signal("TERM");
-    let drained = Instant::now();
-    // Make before break: the replacement registers at B, then A's session goes and A exits,
-    // well before its grace period.
+    let drain_began = Instant::now();
+    // Make before break: the connector opens the replacement at B while A's session, which
+    // carries the WebSocket through A, runs on.
+    connector.proc.wait_for("asks this session to move", READY);
     two.b.proc.wait_for_from(
         from_b,
         &format!("tunnel session registered tunnel={}", two.tunnel.id),
         READY,
     );
+    // DNS leaves the draining edge out while it still runs.
+    tests::dns::eventually("the draining edge out of DNS", || {
+        let answer = tests::dns::dig_at(dns, &[&endpoint, "A"]);
+        let lines = tests::dns::section(&answer, "ANSWER");
+        let only_b = lines.iter().all(|l| !l.contains("127.0.0.2"))
+            && lines.iter().any(|l| l.contains("127.0.0.3"));
+        if only_b {
+            Ok(())
+        } else {
+            Err(answer)
+        }
+    });
+    assert!(a.proc.log_text().contains("draining: out of DNS"));
+    assert_eq!(
+        a.proc.count_from(0, "drain complete"),
+        0,
+        "{}",
+        a.proc.log_text()
+    );
+    // Streams already open on the draining edge go on; so do those through B.
+    echo(&mut through_a, "during the drain").await;
+    echo(&mut through_b, "during the drain").await;
+    // Once its last stream is done, A's session goes and A exits, long before its grace period.
+    through_a.close(None).await.unwrap();
+    drop(through_a);
     a.proc
         .wait_for("drain complete: every session has moved", READY);
-    let status = a.proc.wait_exit(READY);
+    let status = tokio::task::block_in_place(|| a.proc.wait_exit(READY));
     assert!(status.success(), "{status:?}");
-    assert!(
-        drained.elapsed() < Duration::from_secs(15),
-        "{:?}",
-        drained.elapsed()
-    );
-    connector.proc.wait_for("asks this session to move", READY);
-    echo(&mut socket, "after").await;
+    let drained = drain_began.elapsed();
+    assert!(drained < Duration::from_secs(15), "{drained:?}");
+    echo(&mut through_b, "after").await;
+    let before = load.succeeded();
+    while load.succeeded() < before + 100 {
+        assert!(
+            started.elapsed() < READY,
+            "the load stalled after the drain"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let (ok, _, failures) = load.finish().await;
     assert!(failures.is_empty(), "{failures:?}");
     eprintln!(
-        "edge drain: done in {:?}; {ok} requests at the other edge, 0 failed; WebSocket kept",
-        drained.elapsed()
+        "edge drain: done in {drained:?}; {ok} requests at the other edge, 0 failed; WebSockets through both edges kept"
     );
 }
