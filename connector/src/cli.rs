@@ -124,7 +124,8 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
     let target =
         EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
     let url = target.url.clone();
-    let edges = crate::edges::EdgePool::new(target, &credentials.server_name);
+    let is_url = tether_proto::endpoint::Endpoint::parse(&edge).is_ok_and(|e| e.is_url);
+    let edges = crate::edges::EdgePool::new(target, &credentials.server_name, !is_url);
     let connector_id = uuid::Uuid::new_v4();
     let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
     let metrics = Arc::new(ConnectorMetrics::default());

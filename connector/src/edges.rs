@@ -24,6 +24,9 @@ struct Known {
 pub struct EdgePool {
     /// The configured edge: the template for the TLS settings of the others, and always known.
     configured: EdgeTarget,
+    /// Whether registrations may add edges: not when `edge:` is a `wss://` URL (the public HTTPS
+    /// port), since the edges' tunnel addresses are then most likely not reachable from here.
+    learns: bool,
     server_name: String,
     known: Mutex<Vec<Known>>,
 }
@@ -43,8 +46,9 @@ impl Drop for Claim {
 }
 
 impl EdgePool {
-    pub fn new(configured: EdgeTarget, server_name: &str) -> Arc<EdgePool> {
+    pub fn new(configured: EdgeTarget, server_name: &str, learns: bool) -> Arc<EdgePool> {
         Arc::new(EdgePool {
+            learns,
             known: Mutex::new(vec![Known {
                 target: configured.clone(),
                 sessions: 0,
@@ -70,6 +74,9 @@ impl EdgePool {
         let Ok(mut known) = self.known.lock() else {
             return;
         };
+        if !self.learns {
+            return;
+        }
         for k in known.iter_mut() {
             k.listed = k.target.address == self.configured.address
                 || addresses.contains(&k.target.address);
@@ -144,6 +151,7 @@ mod tests {
         EdgePool::new(
             EdgeTarget::new("127.0.0.1:1000", "edge.test", Arc::new(tls)).unwrap(),
             "edge.test",
+            true,
         )
     }
 

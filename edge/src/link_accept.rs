@@ -132,6 +132,7 @@ async fn carry(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, edge:
         respond.send_reset(Reason::PROTOCOL_ERROR);
         return;
     };
+    edge.metrics.link_stream("in");
     let pipe = parts.method == Method::CONNECT;
     let guard = match edge.sessions.pick(tunnel, edge.max_streams()) {
         Ok(guard) => guard.kind(edge.metrics.stream("link")),

@@ -36,6 +36,9 @@ use crate::state::{EdgeRecord, SessionRecord};
 
 /// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// A peer whose dial failed is not dialled again for this long: requests meanwhile try another
+/// peer or get the offline page at once, rather than each waiting on a hung peer.
+const FAILED_FOR: Duration = Duration::from_secs(5);
 /// The control kind of the first exchange on a link, which proves the peer's SETTINGS (extended
 /// CONNECT, for WebSockets) have arrived.
 pub const HELLO: &str = "link-hello";
@@ -47,11 +50,18 @@ struct Link {
     closed: CancellationToken,
 }
 
+/// A peer's link, or when its last dial failed.
+#[derive(Default)]
+struct Slot {
+    link: Option<Link>,
+    failed_at: Option<std::time::Instant>,
+}
+
 /// The links of this edge, by peer edge id.
 pub struct Links {
     /// One slot per peer; its async lock is held while dialling, so concurrent requests for the
     /// same peer share one dial.
-    by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Link>>>>>,
+    by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
     tls: Arc<rustls::ClientConfig>,
     key: LinkKey,
 }
@@ -115,6 +125,7 @@ impl Links {
                         version: String::new(),
                         connected_at: 0,
                     };
+                    edge.metrics.link_stream("out");
                     return Ok(Session::over_link(record, link.sender));
                 }
                 Err(e) => tracing::warn!(peer = %peer.id, error = %e, "cannot link to peer edge"),
@@ -145,18 +156,22 @@ impl Links {
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
-        if let Some(link) = slot.as_ref().filter(|l| !l.closed.is_cancelled()) {
+        if let Some(link) = slot.link.as_ref().filter(|l| !l.closed.is_cancelled()) {
             return Ok(link.clone());
         }
+        if slot.failed_at.is_some_and(|at| at.elapsed() < FAILED_FOR) {
+            return Err("its last dial failed moments ago".into());
+        }
         let address = peer.tunnel_address.as_deref().unwrap_or_default();
-        let link = tokio::time::timeout(
-            DIAL_TIMEOUT * 4,
-            self.dial(address, server_name, edge.config().liveness_timeout),
-        )
-        .await
-        .map_err(|_| format!("dialling {address} timed out"))??;
+        let dialled = self
+            .dial(address, server_name, edge.config().liveness_timeout)
+            .await;
+        let link = dialled.inspect_err(|_| slot.failed_at = Some(std::time::Instant::now()))?;
         tracing::info!(peer = %peer.id, %address, "edge-to-edge link open");
-        *slot = Some(link.clone());
+        *slot = Slot {
+            link: Some(link.clone()),
+            failed_at: None,
+        };
         Ok(link)
     }
 
@@ -173,9 +188,10 @@ impl Links {
         let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(server_name.to_string())
             .map_err(|_| format!("`{server_name}` is not a valid TLS server name"))?;
-        let tls = TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
+        let handshake = TlsConnector::from(self.tls.clone()).connect(name, tcp);
+        let tls = tokio::time::timeout(DIAL_TIMEOUT, handshake)
             .await
+            .map_err(|_| format!("TLS handshake with {address} timed out"))?
             .map_err(|e| format!("TLS handshake with {address} failed: {e}"))?;
         let exporter: [u8; EXPORTER_LEN] = tls
             .get_ref()
@@ -192,10 +208,12 @@ impl Links {
         );
         let proof = HeaderValue::from_str(&self.key.prove(&exporter)).map_err(|e| e.to_string())?;
         headers.insert(HDR_LINK_PROOF, proof);
-        let (ws, _) =
-            tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()))
-                .await
-                .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
+        let upgrade =
+            tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()));
+        let (ws, _) = tokio::time::timeout(DIAL_TIMEOUT, upgrade)
+            .await
+            .map_err(|_| format!("link upgrade with {address} timed out"))?
+            .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
         let (sender, mut connection) = tuning::h2_client()
             .handshake::<_, Bytes>(WsStream::new(ws))
             .await

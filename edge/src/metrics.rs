@@ -35,6 +35,9 @@ pub struct EdgeMetrics {
     pub bytes_out: Counter,
     pub sessions: Gauge,
     pub ping_rtt: Histogram,
+    /// Streams over edge-to-edge links: `out`, sent to an edge holding the tunnel's session
+    /// because this one held none; `in`, carried here for another edge.
+    pub link_streams: Family<DirectionLabels, Counter>,
 }
 
 impl Default for EdgeMetrics {
@@ -52,6 +55,7 @@ impl Default for EdgeMetrics {
             bytes_out,
             sessions: Gauge::default(),
             ping_rtt: rtt_histogram(),
+            link_streams: Family::default(),
         }
     }
 }
@@ -75,7 +79,7 @@ impl EdgeMetrics {
         );
         registry.register(
             "tether_edge_streams_active",
-            "Tunnel streams open now, by kind (http, websocket, tcp)",
+            "Tunnel streams open now, by kind (http, websocket, tcp; link: carried for another edge)",
             self.streams_active.clone(),
         );
         registry.register(
@@ -93,6 +97,11 @@ impl EdgeMetrics {
             "Round trip of the HTTP/2 PINGs that watch each tunnel session",
             self.ping_rtt.clone(),
         );
+        registry.register(
+            "tether_edge_link_streams",
+            "Streams over edge-to-edge links: out to an edge holding the tunnel's session, in for another edge",
+            self.link_streams.clone(),
+        );
     }
 
     /// One public request answered with `status` after `took`.
@@ -103,6 +112,13 @@ impl EdgeMetrics {
             })
             .inc();
         self.request_duration.observe(took.as_secs_f64());
+    }
+
+    /// Counts one stream over an edge-to-edge link, `out` or `in`.
+    pub fn link_stream(&self, direction: &'static str) {
+        self.link_streams
+            .get_or_create(&DirectionLabels { direction })
+            .inc();
     }
 
     /// Counts one stream of `kind` as open until the returned value is dropped.

@@ -103,13 +103,19 @@ impl Edge {
     }
 
     /// The tunnel addresses of the live edges that are not draining (this one included unless
-    /// it is), for connectors to spread their sessions over.
+    /// it is), for connectors to spread their sessions over. A wildcard address (an edge bound
+    /// to 0.0.0.0 without `advertise.tunnel`) means nothing elsewhere and is left out.
     pub async fn live_tunnel_addresses(&self) -> Vec<String> {
+        let dialable = |a: &String| {
+            a.parse::<SocketAddr>()
+                .map_or(true, |a| !a.ip().is_unspecified())
+        };
         match self.state.edges().await {
             Ok(edges) => edges
                 .into_iter()
                 .filter(|e| !e.draining)
                 .filter_map(|e| e.tunnel_address)
+                .filter(dialable)
                 .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the edges from the store");

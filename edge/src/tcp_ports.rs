@@ -117,6 +117,8 @@ async fn accept(
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = stop.cancelled() => return,
+            // A draining edge takes no new public connections; open ones run on.
+            _ = edge.draining.cancelled() => return,
         };
         match accepted {
             Ok((tcp, peer)) => {

@@ -434,10 +434,12 @@ fn endpoint_answers_the_edges_that_hold_the_tunnel() {
     // No session anywhere: every live edge.
     let both = d.wait_answer(&d.endpoint(), "A", "127.0.0.9");
     assert_eq!(section(&both, "ANSWER").len(), 2, "{both}");
-    // A session on the first edge only: just its address.
-    let _connector = d
-        .edge
-        .connect(&d.tunnel, "ingress:\n  - service: hello_world\n");
+    // A session on the first edge only (one session: more would spread over both edges): just
+    // its address.
+    let _connector = d.edge.connect(
+        &d.tunnel,
+        "ha-connections: 1\ningress:\n  - service: hello_world\n",
+    );
     eventually(
         "the endpoint answering only the edge with the session",
         || {
