@@ -280,10 +280,14 @@ async fn a_stopped_edge_is_detected_and_its_sessions_move() {
     };
     // The half-dead session is found within the liveness window (with slack), replaced at B,
     // and /ready stays 200 throughout on the session at B.
+    let mut detected = None;
     tokio::task::block_in_place(|| {
         wait_until(READY, "the stopped edge's session replaced at B", || {
             let json = curl_ready();
             assert_eq!(json["status"], 200, "{json}");
+            if detected.is_none() && connector.proc.count_from(from_connector, "session lost") > 0 {
+                detected = Some(stopped.elapsed());
+            }
             two.b.proc.count_from(
                 from_b,
                 &format!("tunnel session registered tunnel={}", two.tunnel.id),
@@ -291,14 +295,19 @@ async fn a_stopped_edge_is_detected_and_its_sessions_move() {
                 && json["readyConnections"] == 2
         })
     });
+    let moved = stopped.elapsed();
     let lost = connector
         .proc
         .wait_for_from(from_connector, "session lost", READY);
     assert!(lost.contains("PING"), "{lost}");
-    let moved = stopped.elapsed();
+    // liveness-timeout is 1 s; 4 s more of slack for a loaded machine.
+    let detected = detected.expect("the loss was logged before the replacement registered");
+    assert!(detected < Duration::from_secs(5), "{detected:?}");
     let (ok, _, failures) = load.finish().await;
     assert!(failures.is_empty(), "{failures:?}");
-    eprintln!("SIGSTOP of one edge: moved in {moved:?}; {ok} requests at the other, 0 failed");
+    eprintln!(
+        "SIGSTOP of one edge: loss detected in {detected:?}, moved in {moved:?}; {ok} requests at the other, 0 failed"
+    );
     two.a.proc.signal("CONT");
 }
 
