@@ -147,6 +147,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
                 registrations: tokio::sync::watch::Sender::new(0),
                 move_requested: tokio::sync::Notify::new(),
                 edges: edges.clone(),
+                dialled: Default::default(),
                 liveness_timeout: config.liveness_timeout,
                 grace_period: config.grace_period,
                 pulse: pulse.clone(),

@@ -25,6 +25,14 @@ pub async fn handle(
     ctx: &Arc<SessionCtx>,
 ) -> Response<OriginBody> {
     if kind == MOVE {
+        let here = ctx.dialled.lock().map(|a| a.clone()).unwrap_or_default();
+        if !ctx.edges.has_other(&here) {
+            tracing::warn!(
+                index = ctx.index,
+                "the edge is draining, but no other edge is known: this session stays until it closes"
+            );
+            return status(StatusCode::CONFLICT);
+        }
         tracing::info!(
             index = ctx.index,
             "the edge is draining and asks this session to move"

@@ -100,6 +100,15 @@ impl EdgePool {
         }
     }
 
+    /// Whether an edge other than `address` is known and listed, to move a session to.
+    pub fn has_other(&self, address: &str) -> bool {
+        self.known.lock().is_ok_and(|known| {
+            known
+                .iter()
+                .any(|k| k.listed && k.target.address != address)
+        })
+    }
+
     /// The dial to `address` failed, or its session was lost: pass it over for a while.
     pub fn failed(&self, address: &str) {
         self.update(address, |k| k.failed_at = Some(Instant::now()));
@@ -181,8 +190,23 @@ mod tests {
         let learned = pool.choose(Some("127.0.0.1:1000"));
         assert_eq!(learned.target.address, "127.0.0.1:3000");
         drop(learned);
-        // An edge no registration lists any more (gone, draining) comes last.
-        let next = pool.choose(Some("127.0.0.1:1000"));
-        assert_eq!(next.target.address, "127.0.0.1:3000");
+        assert!(pool.has_other("127.0.0.1:1000"));
+    }
+
+    #[test]
+    fn an_edge_no_registration_lists_any_more_comes_last() {
+        let pool = pool();
+        pool.learn(&["127.0.0.1:1000".into(), "127.0.0.1:2000".into()]);
+        // 1000 holds two sessions, 2000 none: 2000 would win on load alone.
+        let held = (pool.choose(None), pool.choose(None));
+        assert_eq!(held.0.target.address, "127.0.0.1:1000");
+        assert_eq!(held.1.target.address, "127.0.0.1:2000");
+        drop(held.1);
+        let busier = pool.choose(Some("127.0.0.1:2000"));
+        assert_eq!(busier.target.address, "127.0.0.1:1000");
+        // Once no registration lists 2000 (gone, draining), the busier listed edge wins.
+        pool.learn(&["127.0.0.1:1000".into()]);
+        assert_eq!(pool.choose(None).target.address, "127.0.0.1:1000");
+        assert!(!pool.has_other("127.0.0.1:1000"));
     }
 }

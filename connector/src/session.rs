@@ -157,6 +157,8 @@ pub struct SessionCtx {
     pub move_requested: tokio::sync::Notify,
     /// The edges known, shared by every slot; registrations add to them.
     pub edges: Arc<crate::edges::EdgePool>,
+    /// The address this slot dialled last (the edge a `move` comes from).
+    pub dialled: std::sync::Mutex<String>,
     /// A session that answers no PING for this long is dead (`liveness-timeout`).
     pub liveness_timeout: Duration,
     /// How long in-flight streams may run on after shutdown (`grace-period`).

@@ -94,6 +94,9 @@ pub async fn run(
     let result = loop {
         let claim = edges.choose(avoid.take().as_deref());
         let address = claim.target.address.clone();
+        if let Ok(mut dialled) = ctx.dialled.lock() {
+            dialled.clone_from(&address);
+        }
         let (drain, replaced) = (shutdown.child_token(), CancellationToken::new());
         let started = Instant::now();
         let mut session = tokio::spawn({

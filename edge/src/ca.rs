@@ -70,9 +70,9 @@ impl TunnelCa {
                 .map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
             let key = KeyPair::from_pem(&key_pem)?;
             return Ok(TunnelCa {
+                link_key: crate::link_key::LinkKey::derive(&key.serialize_der()),
                 issuer: Issuer::new(ca_params(), key),
                 pem,
-                link_key: crate::link_key::LinkKey::derive(key_pem.as_bytes()),
             });
         }
         let key = KeyPair::generate()?;
@@ -81,7 +81,7 @@ impl TunnelCa {
             .map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
         std::fs::write(&cert_path, &pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))?;
         Ok(TunnelCa {
-            link_key: crate::link_key::LinkKey::derive(key.serialize_pem().as_bytes()),
+            link_key: crate::link_key::LinkKey::derive(&key.serialize_der()),
             issuer: Issuer::new(ca_params(), key),
             pem,
         })

@@ -1,27 +1,37 @@
 //! The edge's own graceful shutdown, on the first SIGTERM or SIGINT (a second one exits at once):
 //!
-//! 1. public listeners stop accepting, and keep-alive clients are told to go after the request
-//!    in flight; new tunnel sessions are refused (the connector tries another edge);
+//! 1. public listeners (HTTP, HTTPS, public TCP ports) stop accepting, and keep-alive clients are
+//!    told to go after the request in flight; new tunnel sessions are refused (the connector
+//!    tries another edge);
 //! 2. the edge marks itself draining in the store, so DNS stops answering with it, other edges
-//!    stop linking to it and connectors stop being told about it;
-//! 3. every connector holding a session here gets the `move` control message: it opens a
-//!    replacement session to another edge and, once that one is registered, closes this one
-//!    gracefully (make before break); the edge is the HTTP/2 client on a session, so a GOAWAY of
-//!    its own would mean nothing to the connector;
-//! 4. the drain ends when the last session has gone, or after `grace-period`; what is still open
-//!    is then closed. Requests on connections still open here meanwhile go over links to the
-//!    edges that now hold the sessions.
+//!    prefer other peers, and connectors stop being told about it;
+//! 3. when another live edge exists, every connector holding a session here gets the `move`
+//!    control message: it opens a replacement session on another edge and, once that one is
+//!    registered, closes this one gracefully (make before break). The edge is the HTTP/2
+//!    client on a session, so a GOAWAY of its own would mean nothing to the connector. A
+//!    connector that cannot move (an older version, or one that knows no other edge) says so,
+//!    and its session is not waited for;
+//! 4. the drain ends once the sessions that move have gone and no public stream is open here
+//!    (requests in flight, WebSockets, TCP connections, on this edge's sessions or over links),
+//!    or after `grace-period`; what is still open is then closed.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tether_proto::control::MOVE;
 
 use crate::server::Edge;
+use crate::sessions::Session;
 use crate::state::EdgeRecord;
+
+/// How often the drain looks at the public streams still open (they end without a signal).
+const POLL: Duration = Duration::from_millis(100);
 
 pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
     let grace = edge.config().grace_period;
+    let deadline = tokio::time::Instant::now() + grace;
     tracing::info!(
         grace_ms = grace.as_millis() as u64,
         "draining: out of DNS, moving connectors to other edges; signal again to stop at once"
@@ -38,31 +48,56 @@ pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
     {
         tracing::warn!(error = %e, "cannot mark this edge draining in the store");
     }
+    // This edge is draining now, so what is listed is elsewhere.
+    let elsewhere = !edge.live_tunnel_addresses().await.is_empty();
     let sessions = edge.sessions.all();
-    tracing::info!(sessions = sessions.len(), "asking connectors to move");
-    for session in sessions {
-        tokio::spawn(async move {
-            let moved = crate::session_accept::control(&session, MOVE, Bytes::from_static(b"{}"));
-            if let Err(e) = moved.await {
-                tracing::warn!(session = %session.record.session_id, error = %e, "move message not answered");
-            }
-        });
+    if elsewhere {
+        tracing::info!(sessions = sessions.len(), "asking connectors to move");
+        for session in sessions {
+            tokio::spawn(ask_to_move(session));
+        }
+    } else {
+        tracing::info!("no other live edge: connectors stay until the end; finishing open streams");
+        for session in sessions {
+            session.stays.store(true, Ordering::Relaxed);
+        }
     }
-    let deadline = tokio::time::Instant::now() + grace;
+    let mut poll = tokio::time::interval(POLL);
     loop {
-        let removed = edge.sessions.removed.notified();
-        let left = edge.sessions.all().len();
-        if left == 0 {
-            tracing::info!("drain complete: every session has moved");
+        let changed = edge.sessions.removed.notified();
+        let moving = edge
+            .sessions
+            .all()
+            .iter()
+            .filter(|s| !s.stays.load(Ordering::Relaxed))
+            .count()
+            + edge.sessions.registering_now();
+        let streams = edge.metrics.public_streams();
+        if moving == 0 && streams <= 0 {
+            if elsewhere {
+                tracing::info!("drain complete: every session has moved");
+            } else {
+                tracing::info!("drain complete: nothing left open");
+            }
             return;
         }
         tokio::select! {
-            _ = removed => {}
+            _ = changed => {}
+            _ = poll.tick() => {}
             _ = tokio::time::sleep_until(deadline) => {
-                tracing::warn!(sessions = left, "grace period over; closing the sessions still here");
+                tracing::warn!(sessions = moving, streams, "grace period over; closing what is still open");
                 return;
             }
             _ = edge.shutdown.cancelled() => return,
         }
+    }
+}
+
+/// Sends `move` on a session; a connector that does not answer 200 keeps it (`Session::stays`).
+pub async fn ask_to_move(session: Arc<Session>) {
+    let moved = crate::session_accept::control(&session, MOVE, Bytes::from_static(b"{}")).await;
+    if let Err(e) = moved {
+        tracing::info!(session = %session.record.session_id, reason = %e, "the connector will not move this session; not waiting for it");
+        session.stays.store(true, Ordering::Relaxed);
     }
 }

@@ -56,10 +56,10 @@ impl EdgeError {
     }
 
     /// The error a cause label names ([`EdgeError::cause`]), for those an edge reports to
-    /// another over a link.
+    /// another over a link. Offline is not among them: a link peer says that by refusing the
+    /// stream unprocessed, which lets the sending edge send it elsewhere.
     pub fn from_cause(cause: &str) -> Option<EdgeError> {
         [
-            EdgeError::TunnelOffline,
             EdgeError::TunnelBusy,
             EdgeError::TunnelFailed,
             EdgeError::OriginUnreachable,

@@ -26,7 +26,7 @@ use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
 use crate::server::Edge;
 use crate::session_accept::{refuse, switching_protocols};
-use crate::tunnel_stream::{self, Answer, Outgoing};
+use crate::tunnel_stream::{self, Answer, Outgoing, Reach};
 
 /// Whether an upgrade on the tunnel listener asks for a link rather than a tunnel session.
 pub fn wants_link(req: &Request<Incoming>) -> bool {
@@ -143,12 +143,19 @@ async fn carry(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, edge:
         (Outgoing::Pipe, Some(recv))
     } else if recv.is_end_stream() {
         (Outgoing::Body(body::empty()), None)
+    } else if crate::proxy::small_body(&parts.headers) {
+        // Read whole, as the sending edge did, so a stream this edge's connector refuses
+        // unprocessed can go to another of its sessions, or back (REFUSED_STREAM) body and all.
+        match http_body_util::BodyExt::collect(RecvBody::new(recv)).await {
+            Ok(collected) => (Outgoing::Buffered(collected.to_bytes()), None),
+            Err(_) => return respond.send_reset(Reason::CANCEL),
+        }
     } else {
         (Outgoing::Body(body::boxed(RecvBody::new(recv))), None)
     };
     let head = Request::from_parts(parts, ());
     let (Answer { response, send }, _guard) =
-        match tunnel_stream::open(head, outgoing, guard, &edge, replayable).await {
+        match tunnel_stream::open(head, outgoing, guard, &edge, replayable, Reach::Local).await {
             Ok(answered) => answered,
             Err(e) => return answer_error(respond, e),
         };

@@ -12,11 +12,12 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct LinkKey([u8; 32]);
 
 impl LinkKey {
-    /// Derives the key from the CA key's PEM (domain-separated, so it is useless as anything else).
-    pub fn derive(ca_key_pem: &[u8]) -> LinkKey {
+    /// Derives the key from the CA key (its PKCS#8 DER, so re-encoding the PEM file changes
+    /// nothing), domain-separated so it is useless as anything else.
+    pub fn derive(ca_key_der: &[u8]) -> LinkKey {
         let mut hash = Sha256::new();
         hash.update(b"tether edge link key v1\0");
-        hash.update(ca_key_pem);
+        hash.update(ca_key_der);
         LinkKey(hash.finalize().into())
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::client::SendRequest;
@@ -36,6 +36,9 @@ use crate::state::{EdgeRecord, SessionRecord};
 
 /// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the edges holding a tunnel's sessions, read from the store, are trusted. A peer
+/// that has lost them meanwhile refuses the stream unprocessed, and it goes elsewhere.
+const HOLDERS_FOR: Duration = Duration::from_millis(500);
 /// A peer whose dial failed is not dialled again for this long: requests meanwhile try another
 /// peer or get the offline page at once, rather than each waiting on a hung peer.
 const FAILED_FOR: Duration = Duration::from_secs(5);
@@ -50,11 +53,18 @@ struct Link {
     closed: CancellationToken,
 }
 
+/// An edge holding sessions of a tunnel, and how many.
+#[derive(Clone)]
+struct Holder {
+    edge: EdgeRecord,
+    sessions: usize,
+}
+
 /// A peer's link, or when its last dial failed.
 #[derive(Default)]
 struct Slot {
     link: Option<Link>,
-    failed_at: Option<std::time::Instant>,
+    failed_at: Option<Instant>,
 }
 
 /// The links of this edge, by peer edge id.
@@ -62,6 +72,8 @@ pub struct Links {
     /// One slot per peer; its async lock is held while dialling, so concurrent requests for the
     /// same peer share one dial.
     by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    /// [`Links::holders`], by tunnel, with when it was read.
+    holders: Mutex<HashMap<Uuid, (Instant, Arc<Vec<Holder>>)>>,
     tls: Arc<rustls::ClientConfig>,
     key: LinkKey,
 }
@@ -71,13 +83,14 @@ impl Links {
     pub fn new(tls: Arc<rustls::ClientConfig>, key: LinkKey) -> Links {
         Links {
             by_edge: Mutex::default(),
+            holders: Mutex::default(),
             tls,
             key,
         }
     }
 
-    /// A stream slot for `tunnel` over a link to a live, non-draining edge other than this one
-    /// (and other than `avoid`, an edge a stream just failed through) that holds a session of it.
+    /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
+    /// `avoid`, an edge a stream just failed through) that holds a session of it.
     pub async fn pick(
         &self,
         edge: &Edge,
@@ -85,35 +98,26 @@ impl Links {
         avoid: Option<&str>,
     ) -> Result<StreamGuard, EdgeError> {
         let me = edge.config().edge_id.clone();
-        let store_failed = |e: crate::state::StateError| {
-            tracing::warn!(error = %e, "cannot read the store to find a peer edge");
-            EdgeError::TunnelOffline
-        };
-        let sessions = edge.state.sessions_of(tunnel).await.map_err(store_failed)?;
-        let holders: Vec<&str> = sessions
-            .iter()
-            .map(|s| s.edge_id.as_str())
-            .filter(|id| *id != me && Some(*id) != avoid)
-            .collect();
-        if holders.is_empty() {
-            return Err(EdgeError::TunnelOffline);
-        }
-        let mut peers: Vec<EdgeRecord> = edge
-            .state
-            .edges()
+        let mut peers: Vec<Holder> = self
+            .holders(edge, tunnel)
             .await
-            .map_err(store_failed)?
-            .into_iter()
-            .filter(|e| !e.draining && e.tunnel_address.is_some())
-            .filter(|e| holders.contains(&e.id.as_str()))
+            .iter()
+            .filter(|h| h.edge.id != me && Some(h.edge.id.as_str()) != avoid)
+            .cloned()
             .collect();
-        // The peer holding most of the tunnel's sessions first; a linked peer before a new dial.
+        // Live edges before draining ones (a draining edge still serves its sessions until they
+        // have moved), then a linked peer before a new dial, then the most sessions.
         let linked = self.linked();
         peers.sort_by_key(|p| {
-            let held = holders.iter().filter(|h| **h == p.id).count();
-            (!linked.contains(&p.id), std::cmp::Reverse(held))
+            let draining = p.edge.draining;
+            (
+                draining,
+                !linked.contains(&p.edge.id),
+                std::cmp::Reverse(p.sessions),
+            )
         });
         for peer in peers {
+            let peer = peer.edge;
             match self.link(&peer, &edge.config().server_name, edge).await {
                 Ok(link) => {
                     let record = SessionRecord {
@@ -128,17 +132,67 @@ impl Links {
                     edge.metrics.link_stream("out");
                     return Ok(Session::over_link(record, link.sender));
                 }
-                Err(e) => tracing::warn!(peer = %peer.id, error = %e, "cannot link to peer edge"),
+                Err(e) => tracing::debug!(peer = %peer.id, error = %e, "cannot link to peer edge"),
             }
         }
         Err(EdgeError::TunnelOffline)
     }
 
+    /// The edges holding sessions of `tunnel` (this one included), from the store, remembered
+    /// for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
+    /// everywhere, then cost one store read per tunnel per interval, however many come.
+    async fn holders(&self, edge: &Edge, tunnel: Uuid) -> Arc<Vec<Holder>> {
+        let now = Instant::now();
+        if let Ok(cache) = self.holders.lock() {
+            if let Some((at, holders)) = cache.get(&tunnel) {
+                if now.duration_since(*at) < HOLDERS_FOR {
+                    return holders.clone();
+                }
+            }
+        }
+        let read = async {
+            let sessions = edge.state.sessions_of(tunnel).await?;
+            let edges = edge.state.edges().await?;
+            Ok::<_, crate::state::StateError>(
+                edges
+                    .into_iter()
+                    .filter(|e| e.tunnel_address.is_some())
+                    .filter_map(|e| {
+                        let held = sessions.iter().filter(|s| s.edge_id == e.id).count();
+                        (held > 0).then_some(Holder {
+                            edge: e,
+                            sessions: held,
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let holders = Arc::new(read.await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the store to find a peer edge");
+            Vec::new()
+        }));
+        if let Ok(mut cache) = self.holders.lock() {
+            if cache.len() > 4096 {
+                cache.retain(|_, (at, _)| now.duration_since(*at) < HOLDERS_FOR);
+            }
+            cache.insert(tunnel, (now, holders.clone()));
+        }
+        holders
+    }
+
+    /// Peers with an open link (or one being dialled: that dial is shared).
     fn linked(&self) -> Vec<String> {
-        self.by_edge
-            .lock()
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
+        let Ok(map) = self.by_edge.lock() else {
+            return Vec::new();
+        };
+        map.iter()
+            .filter(|(_, slot)| {
+                slot.try_lock().map_or(true, |s| {
+                    s.link.as_ref().is_some_and(|l| !l.closed.is_cancelled())
+                })
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
     }
 
     /// The open link to `peer`, dialled now if there is none.
@@ -166,7 +220,7 @@ impl Links {
         let dialled = self
             .dial(address, server_name, edge.config().liveness_timeout)
             .await;
-        let link = dialled.inspect_err(|_| slot.failed_at = Some(std::time::Instant::now()))?;
+        let link = dialled.inspect_err(|_| slot.failed_at = Some(Instant::now()))?;
         tracing::info!(peer = %peer.id, %address, "edge-to-edge link open");
         *slot = Slot {
             link: Some(link.clone()),

@@ -114,6 +114,19 @@ impl EdgeMetrics {
         self.request_duration.observe(took.as_secs_f64());
     }
 
+    /// Streams of public clients open now through this edge (HTTP, WebSocket, TCP), whether on
+    /// its own sessions or over links; not those it carries for other edges.
+    pub fn public_streams(&self) -> i64 {
+        ["http", "websocket", "tcp"]
+            .into_iter()
+            .map(|kind| {
+                self.streams_active
+                    .get_or_create(&KindLabels { kind })
+                    .get()
+            })
+            .sum()
+    }
+
     /// Counts one stream over an edge-to-edge link, `out` or `in`.
     pub fn link_stream(&self, direction: &'static str) {
         self.link_streams

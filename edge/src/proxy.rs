@@ -24,7 +24,7 @@ use crate::hostname::normalize_host;
 use crate::metrics::{CauseLabels, EdgeMetrics};
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
-use crate::tunnel_stream::{self, Outgoing};
+use crate::tunnel_stream::{self, Outgoing, Reach};
 use crate::websocket;
 
 /// What the edge knows about the public connection a request arrived on.
@@ -260,7 +260,8 @@ async fn forward(
         false => Outgoing::Body(body),
     };
     let head = Request::from_parts(parts, ());
-    let opened = tunnel_stream::open(head, outgoing, guard, edge, replayable).await;
+    let opened =
+        tunnel_stream::open(head, outgoing, guard, edge, replayable, Reach::Anywhere).await;
     let (answer, guard) = match opened {
         Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
         other => other?,
@@ -277,7 +278,7 @@ async fn forward(
 const BUFFERED_BODY: u64 = 64 << 10;
 
 /// Whether the request declares a body of at most [`BUFFERED_BODY`] bytes.
-fn small_body(headers: &http::HeaderMap) -> bool {
+pub fn small_body(headers: &http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())

@@ -178,12 +178,18 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     let mut driver = tokio::spawn(connection);
     let session = Session::new(record.clone(), sender);
     let hostnames = edge.routes.hostnames_of(record.tunnel_id);
+    // Counted while it registers, so a drain starting now waits for it and then moves it.
+    let registering = edge.sessions.registering();
     if let Err(e) = register(&session, &edge, hostnames.clone()).await {
         tracing::warn!(session = %record.session_id, error = %e, "session registration failed");
         driver.abort();
         return;
     }
     edge.sessions.insert(session.clone());
+    drop(registering);
+    if edge.draining.is_cancelled() {
+        tokio::spawn(crate::drain::ask_to_move(session.clone()));
+    }
     // The tunnel may have been deleted while we registered; the deletion watch would have found
     // no session to close, so look again now that the session is visible.
     if let Ok(None) = edge.state.tunnel(record.tunnel_id).await {

@@ -28,6 +28,9 @@ pub struct Session {
     /// Not a session of this edge but a link to the edge in `record.edge_id` that holds one
     /// (`links.rs`): each stream names its tunnel in `tether-link-tunnel`.
     pub over_link: bool,
+    /// The connector would not move it when this edge drained (an older connector, or one
+    /// that knows no other edge): the drain does not wait for it to go.
+    pub stays: AtomicBool,
 }
 
 impl Session {
@@ -39,6 +42,7 @@ impl Session {
             draining: AtomicBool::new(false),
             closed: CancellationToken::new(),
             over_link: false,
+            stays: AtomicBool::new(false),
         })
     }
 
@@ -52,6 +56,7 @@ impl Session {
             draining: AtomicBool::new(false),
             closed: CancellationToken::new(),
             over_link: true,
+            stays: AtomicBool::new(false),
         });
         StreamGuard {
             session,
@@ -122,8 +127,20 @@ impl Drop for StreamGuard {
 #[derive(Default)]
 pub struct Sessions {
     by_tunnel: RwLock<HashMap<Uuid, Vec<Arc<Session>>>>,
-    /// Woken whenever a session is removed (the drain waits for the last one).
+    /// Woken whenever a session is removed or a registration ends (the drain waits for both).
     pub removed: tokio::sync::Notify,
+    /// Sessions past authentication and not yet inserted (registering).
+    registering: AtomicUsize,
+}
+
+/// Counts a session as registering until dropped.
+pub struct Registering<'a>(&'a Sessions);
+
+impl Drop for Registering<'_> {
+    fn drop(&mut self) {
+        self.0.registering.fetch_sub(1, Ordering::Relaxed);
+        self.0.removed.notify_waiters();
+    }
 }
 
 impl Sessions {
@@ -145,6 +162,17 @@ impl Sessions {
             }
         }
         self.removed.notify_waiters();
+    }
+
+    /// Counts a session as registering, until the guard is dropped.
+    pub fn registering(&self) -> Registering<'_> {
+        self.registering.fetch_add(1, Ordering::Relaxed);
+        Registering(self)
+    }
+
+    /// Sessions registering now.
+    pub fn registering_now(&self) -> usize {
+        self.registering.load(Ordering::Relaxed)
     }
 
     /// Every live session.

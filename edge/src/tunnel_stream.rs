@@ -55,6 +55,15 @@ pub fn connect_head(
         .map_err(|_| EdgeError::BadRequest("The hostname is not valid."))
 }
 
+/// Where a stream may go when it is sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// This edge's sessions, or over a link to an edge that holds one (a public stream).
+    Anywhere,
+    /// This edge's sessions only: the stream came over a link and is never sent on further.
+    Local,
+}
+
 /// Sessions tried for one stream at most: enough to get past every draining session of two
 /// replicas with the default `ha-connections`.
 const MAX_TRIES: usize = 8;
@@ -66,13 +75,16 @@ const MAX_TRIES: usize = 8;
 /// `replayable` says the request may be sent twice. Either way the public client never sees
 /// that failure. A request body already handed to a session rules a second attempt out (one
 /// refused before it was sent goes on whole). The guard returned is the one for the session
-/// that answered.
+/// that answered. When a stream no session took finds no other session to go to, the error is
+/// [`EdgeError::TunnelOffline`] (or busy): only then, so a link peer can tell the sending edge
+/// that the stream was never processed (`link_accept.rs`).
 pub async fn open(
     head: Request<()>,
     outgoing: Outgoing,
     guard: StreamGuard,
     edge: &Edge,
     replayable: bool,
+    reach: Reach,
 ) -> Result<(Answer, StreamGuard), EdgeError> {
     let (mut guard, mut outgoing, mut lost_once, mut tries) = (guard, outgoing, false, 0);
     loop {
@@ -91,10 +103,17 @@ pub async fn open(
             return Err(failure.error);
         };
         let session = &guard.session;
-        let other = edge
-            .pick_stream(session.record.tunnel_id, Some(session))
-            .await
-            .map_err(|_| failure.error)?;
+        let tunnel = session.record.tunnel_id;
+        let picked = match reach {
+            Reach::Anywhere => edge.pick_stream(tunnel, Some(session)).await,
+            Reach::Local => edge
+                .sessions
+                .pick_avoiding(tunnel, edge.max_streams(), Some(session)),
+        };
+        let other = picked.map_err(|none| match failure.fate {
+            Fate::Unprocessed => none,
+            Fate::Lost | Fate::Final => failure.error,
+        })?;
         tracing::info!(
             failed = %session.record.session_id, retry = %other.session.record.session_id,
             fate = ?failure.fate, "stream sent again on another session"
@@ -275,7 +294,8 @@ pub async fn open_pipe(
         .await?
         .kind(edge.metrics.stream("tcp"));
     // Opening a TCP connection to the origin twice sends it nothing twice.
-    let (Answer { response, send }, guard) = open(head, Outgoing::Pipe, guard, edge, true).await?;
+    let (Answer { response, send }, guard) =
+        open(head, Outgoing::Pipe, guard, edge, true, Reach::Anywhere).await?;
     match send {
         Some(send) if response.status() == http::StatusCode::OK => Ok((
             Pipe {

@@ -21,7 +21,7 @@ use crate::error_page::EdgeError;
 use crate::proxy::{into_public_response, prepare_headers, tunnel_uri, ConnInfo};
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
-use crate::tunnel_stream::{self, Answer, Outgoing};
+use crate::tunnel_stream::{self, Answer, Outgoing, Reach};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -87,7 +87,7 @@ pub async fn proxy(
 
     // A WebSocket handshake is a GET: sending it twice is safe.
     let (Answer { mut response, send }, guard) =
-        tunnel_stream::open(inner, Outgoing::Pipe, guard, edge, true).await?;
+        tunnel_stream::open(inner, Outgoing::Pipe, guard, edge, true, Reach::Anywhere).await?;
     let Some(mut send) = send else {
         return Err(EdgeError::TunnelFailed);
     };

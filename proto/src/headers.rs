@@ -29,7 +29,7 @@ pub const SERVER_ADDR: HeaderName = HeaderName::from_static("tether-server-addr"
 /// receiving edge should carry it on. The receiving edge removes it before it does.
 pub const LINK_TUNNEL: HeaderName = HeaderName::from_static("tether-link-tunnel");
 /// Set by the receiving edge on a link stream's response when it could not carry the stream
-/// itself; the value names the error (`offline`, `busy`, `failed`, `unreachable`, `timeout`).
+/// itself; the value names the error (`tunnel_busy`, `tunnel_failed`).
 pub const LINK_ERROR: HeaderName = HeaderName::from_static("tether-link-error");
 
 /// Why the connector could not get a response from the origin.

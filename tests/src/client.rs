@@ -85,6 +85,18 @@ pub async fn connect(
     }
 }
 
+/// A plain HTTP/1.1 connection to `addr`, or why there is none (for load that must count a
+/// refused connection as a failure rather than stop).
+pub async fn try_connect_http1(addr: SocketAddr) -> std::io::Result<Conn> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(conn.with_upgrades());
+    Ok(Conn::H1(send))
+}
+
 /// A TLS connection to `addr` presenting `sni`, with the CA pinned and `proto` offered by ALPN,
 /// for clients that speak over it themselves (WebSocket, a hand-driven HTTP/2 connection).
 pub async fn tls_connect(

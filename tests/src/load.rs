@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use http::Request;
 
-use crate::client::{connect, full, Proto};
+use crate::client::{full, try_connect_http1};
 
 /// The edges the load goes to; worker `i` connects to `edges[i % len]` each time it (re)connects.
 /// A test changes them as DNS would, e.g. once an edge is gone.
@@ -65,7 +65,16 @@ impl Load {
                     while !stop.load(Ordering::Relaxed) {
                         if conn.is_none() {
                             edge = targets.pick(worker);
-                            conn = Some(connect(edge, None, Proto::Http1).await.0);
+                            match try_connect_http1(edge).await {
+                                Ok(c) => conn = Some(c),
+                                Err(e) => {
+                                    let what = format!("connect: {e}");
+                                    failures.lock().unwrap().push(Failure { edge, what });
+                                    // The next try goes where the targets say by then.
+                                    tokio::task::yield_now().await;
+                                    continue;
+                                }
+                            }
                         }
                         let Some(c) = conn.as_mut() else { continue };
                         n += 1;

@@ -15,6 +15,7 @@ use tests::tunnel::{TestConnector, TestEdge, Tunnel};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
 const APP: &str = "app.example.test";
@@ -38,16 +39,31 @@ async fn tcp_echo() -> SocketAddr {
 
 /// An origin for the load: `/` answers at once, `/slow` after 20 ms, so some requests are always
 /// in flight; a POST's body is read before the answer.
-async fn app_origin() -> SocketAddr {
-    origin::serve(|req| async move {
-        let slow = req.uri().path() == "/slow";
-        let _ = http_body_util::BodyExt::collect(req.into_body()).await;
-        if slow {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// `/hold` waits until the test releases it: each such request hands the test a sender on
+/// `holds`.
+type Holds = mpsc::UnboundedReceiver<oneshot::Sender<()>>;
+
+async fn app_origin() -> (SocketAddr, Holds) {
+    let (hold_tx, holds) = mpsc::unbounded_channel();
+    let addr = origin::serve(move |req| {
+        let hold_tx = hold_tx.clone();
+        async move {
+            let path = req.uri().path().to_string();
+            let _ = http_body_util::BodyExt::collect(req.into_body()).await;
+            match path.as_str() {
+                "/slow" => tokio::time::sleep(Duration::from_millis(20)).await,
+                "/hold" => {
+                    let (release, released) = oneshot::channel();
+                    let _ = hold_tx.send(release);
+                    let _ = released.await;
+                }
+                _ => {}
+            }
+            origin::ok("app")
         }
-        origin::ok("app")
     })
-    .await
+    .await;
+    (addr, holds)
 }
 
 /// Two edges on one store, a tunnel routed for APP and WS, and a connector first dialling `a`.
@@ -79,8 +95,8 @@ impl TwoEdges {
     /// A connector with `ha` sessions and `extra` keys, its ingress sending WS to a WebSocket
     /// echo, TCP to a TCP echo and the rest to [`app_origin`]; waits until `ha` sessions are
     /// registered.
-    async fn connect(&self, ha: usize, extra: &str) -> TestConnector {
-        let (app, ws, tcp) = (
+    async fn connect(&self, ha: usize, extra: &str) -> (TestConnector, Holds) {
+        let ((app, holds), ws, tcp) = (
             app_origin().await,
             origin::websocket_echo().await,
             tcp_echo().await,
@@ -93,7 +109,7 @@ impl TwoEdges {
         connector
             .proc
             .wait_count("tunnel session registered", ha, READY);
-        connector
+        (connector, holds)
     }
 
     /// Waits until the edges have logged `ha` registrations in all, then checks that `at_a` of
@@ -145,7 +161,7 @@ async fn echo(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, text: &str
 async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
     let two = TwoEdges::start("");
     // One session, at A: B holds none and must ask A.
-    let connector = two.connect(1, "").await;
+    let (connector, _) = two.connect(1, "").await;
     two.assert_spread(1, 1);
 
     let (status, _, body) = get_plain(two.b.addr("http"), APP, "/").await;
@@ -199,7 +215,7 @@ async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
     let two = TwoEdges::start("liveness-timeout: 1s\n");
-    let connector = two.connect(4, "liveness-timeout: 1s\n").await;
+    let (connector, _) = two.connect(4, "liveness-timeout: 1s\n").await;
     // The first registration listed both edges; the four sessions are spread two and two.
     two.assert_spread(4, 2);
 
@@ -251,7 +267,7 @@ async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_edge_is_detected_and_its_sessions_move() {
     let two = TwoEdges::start("liveness-timeout: 1s\n");
-    let connector = two.connect(2, "liveness-timeout: 1s\n").await;
+    let (connector, _) = two.connect(2, "liveness-timeout: 1s\n").await;
     let line = connector
         .proc
         .wait_for("serving /metrics, /ready and /healthz", READY);
@@ -320,7 +336,7 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
         "advertise:\n  addresses: [127.0.0.3]\ndns:\n  tunnel-zone: tunnels.example.test\n  zones:\n    - name: example.test\n      name-servers:\n        - name: ns1.example.test\n          addresses: [127.0.0.3]\n",
     );
     let two = TwoEdges::with(a, b);
-    let connector = two.connect(2, "").await;
+    let (connector, mut holds) = two.connect(2, "").await;
     two.assert_spread(2, 1);
     let endpoint = format!("{}.tunnels.example.test", two.tunnel.id);
     let dns = two.b.addr("dns");
@@ -331,6 +347,13 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
     echo(&mut through_b, "before").await;
     let mut through_a = open_ws(&two.a).await;
     echo(&mut through_a, "before").await;
+    // A request in flight at A when it is told to stop: the origin holds it.
+    let a_http = two.a.addr("http");
+    let held = tokio::spawn(async move { get_plain(a_http, APP, "/hold").await });
+    let release = tokio::time::timeout(READY, holds.recv())
+        .await
+        .unwrap()
+        .unwrap();
 
     let load = Load::start(Targets::new(&[two.b.addr("http")]), APP, 4);
     let started = Instant::now();
@@ -369,9 +392,13 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
         "{}",
         a.proc.log_text()
     );
-    // Streams already open on the draining edge go on; so do those through B.
+    // No new connection at A; streams already open on it go on, and so do those through B.
+    assert!(TcpStream::connect(a_http).await.is_err());
     echo(&mut through_a, "during the drain").await;
     echo(&mut through_b, "during the drain").await;
+    release.send(()).unwrap();
+    let (status, _, body) = tokio::time::timeout(READY, held).await.unwrap().unwrap();
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "app"));
     // Once its last stream is done, A's session goes and A exits, long before its grace period.
     through_a.close(None).await.unwrap();
     drop(through_a);
@@ -395,4 +422,36 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
     eprintln!(
         "edge drain: done in {drained:?}; {ok} requests at the other edge, 0 failed; WebSockets through both edges kept"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lone_edge_drains_its_open_streams_then_exits() {
+    // With no other edge to move to, the drain is nginx's graceful quit: no new connections,
+    // open streams finish (within grace-period), then the edge exits at once.
+    let edge = TestEdge::start("grace-period: 20s\n");
+    let tunnel = edge.create_tunnel("alone");
+    edge.route(&tunnel, WS);
+    let ws = origin::websocket_echo().await;
+    let _connector = edge.connect(
+        &tunnel,
+        &format!(
+            "ingress:\n  - hostname: {WS}\n    service: http://{ws}\n  - service: hello_world\n"
+        ),
+    );
+    let mut socket = open_ws(&edge).await;
+    echo(&mut socket, "before").await;
+    let mut edge = edge;
+    edge.proc.signal("TERM");
+    let began = Instant::now();
+    edge.proc.wait_for("no other live edge", READY);
+    echo(&mut socket, "during the drain").await;
+    socket.close(None).await.unwrap();
+    drop(socket);
+    edge.proc
+        .wait_for("drain complete: nothing left open", READY);
+    let status = tokio::task::block_in_place(|| edge.proc.wait_exit(READY));
+    assert!(status.success(), "{status:?}");
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    eprintln!("lone edge drain: exited {took:?} after SIGTERM, its WebSocket served to the end");
 }
