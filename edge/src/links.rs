@@ -60,6 +60,9 @@ struct Holder {
     sessions: usize,
 }
 
+/// The holders of one tunnel, and when they were read.
+type Holders = (Instant, Arc<Vec<Holder>>);
+
 /// A peer's link, or when its last dial failed.
 #[derive(Default)]
 struct Slot {
@@ -73,7 +76,7 @@ pub struct Links {
     /// same peer share one dial.
     by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
     /// [`Links::holders`], by tunnel, with when it was read.
-    holders: Mutex<HashMap<Uuid, (Instant, Arc<Vec<Holder>>)>>,
+    holders: Mutex<HashMap<Uuid, Holders>>,
     tls: Arc<rustls::ClientConfig>,
     key: LinkKey,
 }
