@@ -113,3 +113,18 @@ pub async fn read_all(tcp: &mut TcpStream) -> std::io::Result<String> {
         .expect("read in time")?;
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
+
+/// A TCP origin that echoes every connection until its client closes it.
+pub async fn echo() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = tcp.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    addr
+}

@@ -22,21 +22,6 @@ const APP: &str = "app.example.test";
 const WS: &str = "ws.example.test";
 const TCP: &str = "tcp.example.test";
 
-/// A TCP origin that echoes every connection until its client closes it.
-async fn tcp_echo() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = tcp.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    addr
-}
-
 /// An origin for the load: `/` answers at once, `/slow` after 20 ms, so some requests are always
 /// in flight; a POST's body is read before the answer.
 /// `/hold` waits until the test releases it: each such request hands the test a sender on
@@ -99,7 +84,7 @@ impl TwoEdges {
         let ((app, holds), ws, tcp) = (
             app_origin().await,
             origin::websocket_echo().await,
-            tcp_echo().await,
+            tests::tcp::echo().await,
         );
         let body = format!(
             "edge: {}\nha-connections: {ha}\n{extra}ingress:\n  - hostname: {WS}\n    service: http://{ws}\n  - hostname: {TCP}\n    service: tcp://{tcp}\n  - service: http://{app}\n",

@@ -21,21 +21,6 @@ const APP: &str = "app.example.test";
 const WS: &str = "ws.example.test";
 const TCP: &str = "tcp.example.test";
 
-/// A TCP origin that echoes every connection until its client closes it.
-async fn tcp_echo() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (mut r, mut w) = tcp.split();
-                let _ = tokio::io::copy(&mut r, &mut w).await;
-            });
-        }
-    });
-    addr
-}
-
 /// Waits until `connector` has registered `n` sessions.
 fn wait_sessions(connector: &TestConnector, n: usize) {
     connector
@@ -182,7 +167,7 @@ async fn a_rolling_restart_of_two_replicas_under_load_loses_nothing() {
     })
     .await;
     let ws = origin::websocket_echo().await;
-    let echo = tcp_echo().await;
+    let echo = tests::tcp::echo().await;
     let edge = TestEdge::start("");
     let tunnel = edge.create_tunnel("rolling");
     edge.route(&tunnel, APP);
