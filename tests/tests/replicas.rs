@@ -14,7 +14,7 @@ use tests::origin;
 use tests::tunnel::{TestConnector, TestEdge, Tunnel};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 
 const APP: &str = "app.example.test";
