@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
-use tether_proto::control::{Registration, MOVE, REGISTER};
+use tether_proto::control::{Move, Registration, MOVE, REGISTER};
 use tether_proto::h2body::RecvBody;
 
 use crate::ingress::Ingress;
@@ -25,6 +25,15 @@ pub async fn handle(
     ctx: &Arc<SessionCtx>,
 ) -> Response<OriginBody> {
     if kind == MOVE {
+        // Where to go: the edges the draining edge lists (an edge started since our last
+        // registration is known only from here). An empty or unreadable body changes nothing.
+        if let Ok(body) = Limited::new(req.into_body(), 1 << 20).collect().await {
+            if let Ok(to) = serde_json::from_slice::<Move>(&body.to_bytes()) {
+                if !to.edges.is_empty() {
+                    ctx.edges.learn(&to.edges);
+                }
+            }
+        }
         let here = ctx.dialled.lock().map(|a| a.clone()).unwrap_or_default();
         if !ctx.edges.has_other(&here) {
             tracing::warn!(

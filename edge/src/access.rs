@@ -113,6 +113,7 @@ async fn run(
     // connections open for ever.
     let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
     tokio::pin!(liveness);
+    let mut draining = false;
     let reason = loop {
         tokio::select! {
             accepted = connection.accept() => match accepted {
@@ -126,6 +127,12 @@ async fn run(
             _ = cancel.cancelled() => break "its access token was revoked".to_string(),
             reason = &mut liveness => break reason,
             _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
+            // Draining: no new streams here (GOAWAY; the client opens its next session
+            // elsewhere), the open ones run on.
+            _ = edge.draining.cancelled(), if !draining => {
+                draining = true;
+                connection.graceful_shutdown();
+            }
         }
     };
     tracing::info!(%peer, reason, "access session ended");

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tether_proto::control::MOVE;
+use tether_proto::control::{Move, MOVE};
 
 use crate::server::Edge;
 use crate::sessions::Session;
@@ -49,12 +49,13 @@ pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
         tracing::warn!(error = %e, "cannot mark this edge draining in the store");
     }
     // This edge is draining now, so what is listed is elsewhere.
-    let elsewhere = !edge.live_tunnel_addresses().await.is_empty();
+    let others = edge.live_tunnel_addresses().await;
+    let elsewhere = !others.is_empty();
     let sessions = edge.sessions.all();
     if elsewhere {
         tracing::info!(sessions = sessions.len(), "asking connectors to move");
         for session in sessions {
-            tokio::spawn(ask_to_move(session));
+            tokio::spawn(ask_to_move(session, others.clone()));
         }
     } else {
         tracing::info!("no other live edge: connectors stay until the end; finishing open streams");
@@ -64,15 +65,17 @@ pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
     }
     let mut poll = tokio::time::interval(POLL);
     loop {
-        let changed = edge.sessions.removed.notified();
-        let moving = edge
-            .sessions
-            .all()
-            .iter()
-            .filter(|s| !s.stays.load(Ordering::Relaxed))
-            .count()
-            + edge.sessions.registering_now();
-        let streams = edge.metrics.public_streams();
+        let changed = edge.sessions.changed.notified();
+        // Being opened first: one inserted between the two reads is then seen in `all()`.
+        let opening = edge.sessions.registering_now();
+        let moving = opening
+            + edge
+                .sessions
+                .all()
+                .iter()
+                .filter(|s| !s.stays.load(Ordering::Relaxed))
+                .count();
+        let streams = edge.metrics.open_streams();
         if moving == 0 && streams <= 0 {
             if elsewhere {
                 tracing::info!("drain complete: every session has moved");
@@ -93,9 +96,15 @@ pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
     }
 }
 
-/// Sends `move` on a session; a connector that does not answer 200 keeps it (`Session::stays`).
-pub async fn ask_to_move(session: Arc<Session>) {
-    let moved = crate::session_accept::control(&session, MOVE, Bytes::from_static(b"{}")).await;
+/// Sends `move` on a session, once, with the edges it may move to (`others`, as in a
+/// registration: the connector may not know them yet, e.g. an edge started since its last
+/// registration). A connector that does not answer 200 keeps the session (`Session::stays`).
+pub async fn ask_to_move(session: Arc<Session>, others: Vec<String>) {
+    if session.asked_to_move.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let body = serde_json::to_vec(&Move { edges: others }).unwrap_or_default();
+    let moved = crate::session_accept::control(&session, MOVE, Bytes::from(body)).await;
     if let Err(e) = moved {
         tracing::info!(session = %session.record.session_id, reason = %e, "the connector will not move this session; not waiting for it");
         session.stays.store(true, Ordering::Relaxed);

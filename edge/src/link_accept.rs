@@ -154,11 +154,16 @@ async fn carry(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, edge:
         (Outgoing::Body(body::boxed(RecvBody::new(recv))), None)
     };
     let head = Request::from_parts(parts, ());
-    let (Answer { response, send }, _guard) =
-        match tunnel_stream::open(head, outgoing, guard, &edge, replayable, Reach::Local).await {
-            Ok(answered) => answered,
-            Err(e) => return answer_error(respond, e),
-        };
+    // The sending edge may give up first (its client went away, its own timeout): then stop
+    // waiting here too, rather than hold the origin's request for nobody.
+    let opened = tokio::select! {
+        opened = tunnel_stream::open(head, outgoing, guard, &edge, replayable, Reach::Local) => opened,
+        _ = std::future::poll_fn(|cx| respond.poll_reset(cx)) => return,
+    };
+    let (Answer { response, send }, _guard) = match opened {
+        Ok(answered) => answered,
+        Err(e) => return answer_error(respond, e),
+    };
     let (parts, from_tunnel) = response.into_parts();
     let end = from_tunnel.is_end_stream();
     let Ok(to_client) = respond.send_response(Response::from_parts(parts, ()), end) else {

@@ -94,15 +94,18 @@ impl Links {
 
     /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
     /// `avoid`, an edge a stream just failed through) that holds a session of it.
+    /// `retry`: the stream just failed elsewhere, so the holders are read afresh (sessions may
+    /// have just moved, e.g. off this draining edge).
     pub async fn pick(
         &self,
         edge: &Edge,
         tunnel: Uuid,
         avoid: Option<&str>,
+        retry: bool,
     ) -> Result<StreamGuard, EdgeError> {
         let me = edge.config().edge_id.clone();
         let mut peers: Vec<Holder> = self
-            .holders(edge, tunnel)
+            .holders(edge, tunnel, retry)
             .await
             .iter()
             .filter(|h| h.edge.id != me && Some(h.edge.id.as_str()) != avoid)
@@ -141,17 +144,17 @@ impl Links {
         Err(EdgeError::TunnelOffline)
     }
 
-    /// The edges holding sessions of `tunnel` (this one included), from the store, remembered
-    /// for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
+    /// The edges holding sessions of `tunnel` (this one included), from the store (`fresh`:
+    /// read now whatever is remembered), remembered for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
     /// everywhere, then cost one store read per tunnel per interval, however many come.
-    async fn holders(&self, edge: &Edge, tunnel: Uuid) -> Arc<Vec<Holder>> {
+    async fn holders(&self, edge: &Edge, tunnel: Uuid, fresh: bool) -> Arc<Vec<Holder>> {
         let now = Instant::now();
-        if let Ok(cache) = self.holders.lock() {
-            if let Some((at, holders)) = cache.get(&tunnel) {
-                if now.duration_since(*at) < HOLDERS_FOR {
-                    return holders.clone();
-                }
-            }
+        let cached = (!fresh)
+            .then(|| self.holders.lock().ok()?.get(&tunnel).cloned())
+            .flatten()
+            .filter(|(at, _)| now.duration_since(*at) < HOLDERS_FOR);
+        if let Some((_, holders)) = cached {
+            return holders;
         }
         let read = async {
             let sessions = edge.state.sessions_of(tunnel).await?;
@@ -159,7 +162,8 @@ impl Links {
             Ok::<_, crate::state::StateError>(
                 edges
                     .into_iter()
-                    .filter(|e| e.tunnel_address.is_some())
+                    // A wildcard address (0.0.0.0) would dial this host, not the peer.
+                    .filter(|e| e.tunnel_address.as_deref().is_some_and(dialable))
                     .filter_map(|e| {
                         let held = sessions.iter().filter(|s| s.edge_id == e.id).count();
                         (held > 0).then_some(Holder {
@@ -183,16 +187,16 @@ impl Links {
         holders
     }
 
-    /// Peers with an open link (or one being dialled: that dial is shared).
+    /// Peers with an open link.
     fn linked(&self) -> Vec<String> {
         let Ok(map) = self.by_edge.lock() else {
             return Vec::new();
         };
         map.iter()
             .filter(|(_, slot)| {
-                slot.try_lock().map_or(true, |s| {
-                    s.link.as_ref().is_some_and(|l| !l.closed.is_cancelled())
-                })
+                // One being dialled is not linked yet: it may hang.
+                slot.try_lock()
+                    .is_ok_and(|s| s.link.as_ref().is_some_and(|l| !l.closed.is_cancelled()))
             })
             .map(|(id, _)| id.clone())
             .collect()
@@ -291,6 +295,13 @@ impl Links {
         hello(&link).await.inspect_err(|_| link.closed.cancel())?;
         Ok(link)
     }
+}
+
+/// Whether a tunnel address means the same from elsewhere: not a wildcard IP.
+pub fn dialable(address: &str) -> bool {
+    address
+        .parse::<std::net::SocketAddr>()
+        .map_or(true, |a| !a.ip().is_unspecified())
 }
 
 /// The first exchange on a new link; its answer means the peer's SETTINGS are in force.

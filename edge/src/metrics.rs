@@ -114,10 +114,10 @@ impl EdgeMetrics {
         self.request_duration.observe(took.as_secs_f64());
     }
 
-    /// Streams of public clients open now through this edge (HTTP, WebSocket, TCP), whether on
-    /// its own sessions or over links; not those it carries for other edges.
-    pub fn public_streams(&self) -> i64 {
-        ["http", "websocket", "tcp"]
+    /// Tunnel streams open now through this edge: those of its own public clients (HTTP,
+    /// WebSocket, TCP, on its sessions or over links) and those it carries for other edges.
+    pub fn open_streams(&self) -> i64 {
+        ["http", "websocket", "tcp", "link"]
             .into_iter()
             .map(|kind| {
                 self.streams_active

@@ -96,9 +96,36 @@ impl Edge {
                 let peer = avoid
                     .filter(|s| s.over_link)
                     .map(|s| s.record.edge_id.as_str());
-                self.links.pick(self, tunnel, peer).await
+                match self.links.pick(self, tunnel, peer, avoid.is_some()).await {
+                    // Look here once more: a connector moving here from a draining edge may
+                    // have closed its session there and be registering (or have just
+                    // registered) one here while the links were tried.
+                    Err(EdgeError::TunnelOffline) => {
+                        if self.sessions.registering_of(tunnel) {
+                            self.registered(tunnel).await;
+                        }
+                        self.sessions
+                            .pick_avoiding(tunnel, self.max_streams(), local_avoid)
+                    }
+                    picked => picked,
+                }
             }
             picked => picked,
+        }
+    }
+
+    /// Waits, for at most [`REGISTERING_WAIT`], until no session of `tunnel` is registering here.
+    async fn registered(&self, tunnel: uuid::Uuid) {
+        let deadline = tokio::time::Instant::now() + REGISTERING_WAIT;
+        loop {
+            let changed = self.sessions.changed.notified();
+            if !self.sessions.registering_of(tunnel) {
+                return;
+            }
+            tokio::select! {
+                _ = changed => {}
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
         }
     }
 
@@ -106,16 +133,12 @@ impl Edge {
     /// it is), for connectors to spread their sessions over. A wildcard address (an edge bound
     /// to 0.0.0.0 without `advertise.tunnel`) means nothing elsewhere and is left out.
     pub async fn live_tunnel_addresses(&self) -> Vec<String> {
-        let dialable = |a: &String| {
-            a.parse::<SocketAddr>()
-                .map_or(true, |a| !a.ip().is_unspecified())
-        };
         match self.state.edges().await {
             Ok(edges) => edges
                 .into_iter()
                 .filter(|e| !e.draining)
                 .filter_map(|e| e.tunnel_address)
-                .filter(dialable)
+                .filter(|a| crate::links::dialable(a))
                 .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the edges from the store");
@@ -192,6 +215,10 @@ impl Listeners {
     }
 }
 
+/// The longest a request waits for a session of its tunnel that is registering here, when no
+/// edge has one: registration is one round trip, so this is slack for a loaded machine.
+const REGISTERING_WAIT: Duration = Duration::from_secs(2);
+
 /// How long presence rows outlive a dead edge, and how often they are renewed.
 const LEASE_TTL: Duration = Duration::from_secs(10);
 const LEASE_RENEW: Duration = Duration::from_secs(3);
@@ -225,7 +252,11 @@ pub async fn run(
     let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
     let tunnel_addr = local(&listeners.tunnel);
     if config.edge_id.is_empty() {
-        config.edge_id = tunnel_addr.map_or_else(|| "edge".into(), |a| a.to_string());
+        // Unique per host and port: the tunnel listener, else the public one.
+        let bound = tunnel_addr
+            .or(local(&listeners.https))
+            .or(local(&listeners.http));
+        config.edge_id = bound.map_or_else(|| "edge".into(), |a| a.to_string());
     }
     let lease = store.grant_lease(LEASE_TTL).await?;
     let record = EdgeRecord {

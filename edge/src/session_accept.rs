@@ -61,13 +61,6 @@ pub async fn upgrade(
             ),
         );
     }
-    if edge.draining.is_cancelled() {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Refusal::Transient,
-            "this edge is draining (shutting down); connect to another edge",
-        );
-    }
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -79,6 +72,16 @@ pub async fn upgrade(
         Ok(v) => v,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string()),
     };
+    // Counted before the drain flag is read, so a drain that starts now waits for this session
+    // and moves it; a drain already started refuses it.
+    let registering = Registering::begin(edge.clone(), claim.tunnel_id);
+    if edge.draining.is_cancelled() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Transient,
+            "this edge is draining (shutting down); connect to another edge",
+        );
+    }
     let tunnel = match edge.state.tunnel(claim.tunnel_id).await {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -122,7 +125,7 @@ pub async fn upgrade(
     edge.tracker.spawn(async move {
         let id = record.session_id;
         match on_upgrade.await {
-            Ok(upgraded) => run_session(upgraded, record, tracker_edge).await,
+            Ok(upgraded) => run_session(upgraded, record, tracker_edge, registering).await,
             Err(e) => tracing::warn!(session = %id, error = %e, "session upgrade failed"),
         }
     });
@@ -155,8 +158,31 @@ pub fn switching_protocols(
     response
 }
 
+/// Counts a session of a tunnel as being opened until dropped (once it is registered and
+/// inserted, or it failed): the drain waits for it, and a request for the tunnel that finds no
+/// session anywhere waits for it briefly (`Edge::pick_stream`).
+struct Registering(Arc<Edge>, uuid::Uuid);
+
+impl Registering {
+    fn begin(edge: Arc<Edge>, tunnel: uuid::Uuid) -> Registering {
+        edge.sessions.begin_registering(tunnel);
+        Registering(edge, tunnel)
+    }
+}
+
+impl Drop for Registering {
+    fn drop(&mut self) {
+        self.0.sessions.end_registering(self.1);
+    }
+}
+
 /// Drives one session from the 101 until it ends or is closed.
-async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, edge: Arc<Edge>) {
+async fn run_session(
+    upgraded: hyper::upgrade::Upgraded,
+    record: SessionRecord,
+    edge: Arc<Edge>,
+    registering: Registering,
+) {
     let ws = WebSocketStream::from_raw_socket(
         TokioIo::new(upgraded),
         Role::Server,
@@ -178,8 +204,6 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     let mut driver = tokio::spawn(connection);
     let session = Session::new(record.clone(), sender);
     let hostnames = edge.routes.hostnames_of(record.tunnel_id);
-    // Counted while it registers, so a drain starting now waits for it and then moves it.
-    let registering = edge.sessions.registering();
     if let Err(e) = register(&session, &edge, hostnames.clone()).await {
         tracing::warn!(session = %record.session_id, error = %e, "session registration failed");
         driver.abort();
@@ -188,7 +212,15 @@ async fn run_session(upgraded: hyper::upgrade::Upgraded, record: SessionRecord, 
     edge.sessions.insert(session.clone());
     drop(registering);
     if edge.draining.is_cancelled() {
-        tokio::spawn(crate::drain::ask_to_move(session.clone()));
+        // Opened as the drain began: moved like the others, or, with nowhere to go, kept.
+        let others = edge.live_tunnel_addresses().await;
+        if others.is_empty() {
+            session
+                .stays
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        } else {
+            tokio::spawn(crate::drain::ask_to_move(session.clone(), others));
+        }
     }
     // The tunnel may have been deleted while we registered; the deletion watch would have found
     // no session to close, so look again now that the session is visible.

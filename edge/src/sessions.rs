@@ -31,6 +31,8 @@ pub struct Session {
     /// The connector would not move it when this edge drained (an older connector, or one
     /// that knows no other edge): the drain does not wait for it to go.
     pub stays: AtomicBool,
+    /// The drain has sent `move` on it (once is enough).
+    pub asked_to_move: AtomicBool,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ impl Session {
             closed: CancellationToken::new(),
             over_link: false,
             stays: AtomicBool::new(false),
+            asked_to_move: AtomicBool::new(false),
         })
     }
 
@@ -57,6 +60,7 @@ impl Session {
             closed: CancellationToken::new(),
             over_link: true,
             stays: AtomicBool::new(false),
+            asked_to_move: AtomicBool::new(false),
         });
         StreamGuard {
             session,
@@ -127,20 +131,12 @@ impl Drop for StreamGuard {
 #[derive(Default)]
 pub struct Sessions {
     by_tunnel: RwLock<HashMap<Uuid, Vec<Arc<Session>>>>,
-    /// Woken whenever a session is removed or a registration ends (the drain waits for both).
-    pub removed: tokio::sync::Notify,
-    /// Sessions past authentication and not yet inserted (registering).
-    registering: AtomicUsize,
-}
-
-/// Counts a session as registering until dropped.
-pub struct Registering<'a>(&'a Sessions);
-
-impl Drop for Registering<'_> {
-    fn drop(&mut self) {
-        self.0.registering.fetch_sub(1, Ordering::Relaxed);
-        self.0.removed.notify_waiters();
-    }
+    /// Woken whenever a session is removed or a registration ends (the drain waits for both,
+    /// a request for a tunnel whose session is registering for the latter).
+    pub changed: tokio::sync::Notify,
+    /// Sessions being opened and not yet inserted (from before the 101 to registered), by
+    /// tunnel.
+    registering: std::sync::Mutex<HashMap<Uuid, usize>>,
 }
 
 impl Sessions {
@@ -161,18 +157,43 @@ impl Sessions {
                 }
             }
         }
-        self.removed.notify_waiters();
+        self.changed.notify_waiters();
     }
 
-    /// Counts a session as registering, until the guard is dropped.
-    pub fn registering(&self) -> Registering<'_> {
-        self.registering.fetch_add(1, Ordering::Relaxed);
-        Registering(self)
+    /// One more session of `tunnel` being opened (`session_accept::Registering` pairs it with
+    /// the end). Counted under a lock the drain's read also takes: counted before the drain flag
+    /// is checked, so a drain either sees the session counted or the session sees the drain.
+    pub fn begin_registering(&self, tunnel: Uuid) {
+        if let Ok(mut map) = self.registering.lock() {
+            *map.entry(tunnel).or_default() += 1;
+        }
     }
 
-    /// Sessions registering now.
+    pub fn end_registering(&self, tunnel: Uuid) {
+        if let Ok(mut map) = self.registering.lock() {
+            if let Some(n) = map.get_mut(&tunnel) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&tunnel);
+                }
+            }
+        }
+        self.changed.notify_waiters();
+    }
+
+    /// Sessions being opened now.
     pub fn registering_now(&self) -> usize {
-        self.registering.load(Ordering::Relaxed)
+        self.registering
+            .lock()
+            .map(|m| m.values().sum())
+            .unwrap_or(0)
+    }
+
+    /// Whether a session of `tunnel` is being opened now.
+    pub fn registering_of(&self, tunnel: Uuid) -> bool {
+        self.registering
+            .lock()
+            .is_ok_and(|m| m.contains_key(&tunnel))
     }
 
     /// Every live session.

@@ -110,9 +110,12 @@ pub async fn open(
                 .sessions
                 .pick_avoiding(tunnel, edge.max_streams(), Some(session)),
         };
+        // "No session can take it" only while it is certain that no origin has seen the
+        // stream: a link peer turns that into "refused unprocessed", and the sending edge may
+        // then send it anywhere.
         let other = picked.map_err(|none| match failure.fate {
-            Fate::Unprocessed => none,
-            Fate::Lost | Fate::Final => failure.error,
+            Fate::Unprocessed if !lost_once => none,
+            _ => failure.error,
         })?;
         tracing::info!(
             failed = %session.record.session_id, retry = %other.session.record.session_id,

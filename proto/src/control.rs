@@ -33,3 +33,12 @@ pub struct Registration {
     #[serde(default)]
     pub edges: Vec<String>,
 }
+
+/// The body of a [`MOVE`]: where the connector may move to (the live, non-draining edges, as in
+/// [`Registration::edges`]; it may have learned of none of them since its last registration).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Move {
+    #[serde(default)]
+    pub edges: Vec<String>,
+}

@@ -58,6 +58,15 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// The server closed it (e.g. a keep-alive connection after a draining edge's last
+    /// response): a client opens a new one instead of sending on it.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Conn::H1(s) => s.is_closed(),
+            Conn::H2(s) => s.is_closed(),
+        }
+    }
+
     pub async fn send(&mut self, req: Request<Body>) -> hyper::Result<Response<Incoming>> {
         match self {
             Conn::H1(s) => s.send_request(req).await,

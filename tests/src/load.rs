@@ -11,22 +11,38 @@ use http::Request;
 use crate::client::{full, try_connect_http1};
 
 /// The edges the load goes to; worker `i` connects to `edges[i % len]` each time it (re)connects.
-/// A test changes them as DNS would, e.g. once an edge is gone.
+/// A test changes them as DNS would, e.g. once an edge is gone ([`Targets::set`]), or moves
+/// every worker over at once ([`Targets::move_to`]).
 #[derive(Clone)]
-pub struct Targets(Arc<RwLock<Vec<SocketAddr>>>);
+pub struct Targets(Arc<RwLock<(Vec<SocketAddr>, u64)>>);
 
 impl Targets {
     pub fn new(edges: &[SocketAddr]) -> Targets {
-        Targets(Arc::new(RwLock::new(edges.to_vec())))
+        Targets(Arc::new(RwLock::new((edges.to_vec(), 0))))
     }
 
+    /// New connections go to `edges`; open ones stay where they are.
     pub fn set(&self, edges: &[SocketAddr]) {
-        *self.0.write().unwrap() = edges.to_vec();
+        self.0.write().unwrap().0 = edges.to_vec();
     }
 
-    fn pick(&self, worker: usize) -> SocketAddr {
-        let edges = self.0.read().unwrap();
-        edges[worker % edges.len()]
+    /// Every worker goes to `edges` from its next request on: its open connection is closed
+    /// after the request in flight (clients that resolved the name again before the old edge
+    /// goes; a test of the new edge needs no HTTP/1.1 race of a request sent on a kept-alive
+    /// connection just as the old edge closes it).
+    pub fn move_to(&self, edges: &[SocketAddr]) {
+        let mut targets = self.0.write().unwrap();
+        targets.0 = edges.to_vec();
+        targets.1 += 1;
+    }
+
+    fn pick(&self, worker: usize) -> (SocketAddr, u64) {
+        let targets = self.0.read().unwrap();
+        (targets.0[worker % targets.0.len()], targets.1)
+    }
+
+    fn generation(&self) -> u64 {
+        self.0.read().unwrap().1
     }
 }
 
@@ -60,11 +76,19 @@ impl Load {
                 let targets = targets.clone();
                 tokio::spawn(async move {
                     let mut conn = None;
-                    let mut edge = targets.pick(worker);
+                    let (mut edge, mut generation) = targets.pick(worker);
                     let mut n = 0u64;
                     while !stop.load(Ordering::Relaxed) {
+                        // A connection the server closed is not used again, as browsers do not;
+                        // nor one the targets moved away from.
+                        let closed = conn
+                            .as_ref()
+                            .is_some_and(|c: &crate::client::Conn| c.is_closed());
+                        if closed || generation != targets.generation() {
+                            conn = None;
+                        }
                         if conn.is_none() {
-                            edge = targets.pick(worker);
+                            (edge, generation) = targets.pick(worker);
                             match try_connect_http1(edge).await {
                                 Ok(c) => conn = Some(c),
                                 Err(e) => {

@@ -440,3 +440,70 @@ async fn a_lone_edge_drains_its_open_streams_then_exits() {
     assert!(took < Duration::from_secs(10), "{took:?}");
     eprintln!("lone edge drain: exited {took:?} after SIGTERM, its WebSocket served to the end");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rolling_restart_of_both_edges_loses_nothing() {
+    // B (not the edge in the connector's credentials) is drained and started again, on new
+    // ports, then A: the connector learns of the new B only from A's `move`, since nothing
+    // registered at B since it came back.
+    let two = TwoEdges::start("");
+    let (connector, _) = two.connect(2, "").await;
+    two.assert_spread(2, 1);
+    let TwoEdges { a, b, tunnel } = two;
+    let registered = format!("tunnel session registered tunnel={}", tunnel.id);
+    let targets = Targets::new(&[a.addr("http")]);
+    let load = Load::start(targets.clone(), APP, 4);
+    let wait_load = |n: u64| {
+        let started = Instant::now();
+        let load = &load;
+        async move {
+            let before = load.succeeded();
+            while load.succeeded() < before + n {
+                assert!(started.elapsed() < READY, "the load stalled");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_load(100).await;
+
+    // B drains; its session moves to A.
+    let from_a = a.proc.log_len();
+    let mut b = b;
+    b.proc.signal("TERM");
+    a.proc.wait_for_from(from_a, &registered, READY);
+    let status = tokio::task::block_in_place(|| b.proc.wait_exit(READY));
+    assert!(status.success(), "{status:?}");
+    wait_load(100).await;
+
+    // B is back, on other ports; clients go there (as DNS would say) while A drains.
+    // (It loads the routes before it is ready.)
+    let b = a.peer("");
+    targets.move_to(&[b.addr("http")]);
+    wait_load(100).await;
+    let from_b = b.proc.log_len();
+    let mut a = a;
+    a.proc.signal("TERM");
+    b.proc.wait_for_from(from_b, &registered, READY);
+    b.proc.wait_count(&registered, 2, READY);
+    a.proc
+        .wait_for("drain complete: every session has moved", READY);
+    let status = tokio::task::block_in_place(|| a.proc.wait_exit(READY));
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        connector.proc.count_from(0, "no other edge is known"),
+        0,
+        "{}",
+        connector.proc.log_text()
+    );
+    wait_load(100).await;
+    let (ok, rate, failures) = load.finish().await;
+    assert!(
+        failures.is_empty(),
+        "{failures:?}\nA {}:\n{}\nB {}:\n{}",
+        a.addr("http"),
+        a.proc.log_text(),
+        b.addr("http"),
+        b.proc.log_text()
+    );
+    eprintln!("rolling restart of both edges: {ok} requests at {rate:.0}/s, 0 failures");
+}
