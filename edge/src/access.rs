@@ -13,15 +13,12 @@ use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::headers::has_token;
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
-use tether_proto::wsstream::{session_ws_config, WsStream};
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
+use tether_proto::wsstream::WsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;
@@ -92,12 +89,7 @@ async fn run(
     peer: SocketAddr,
     edge: Arc<Edge>,
 ) {
-    let ws = WebSocketStream::from_raw_socket(
-        TokioIo::new(upgraded),
-        Role::Server,
-        Some(session_ws_config()),
-    )
-    .await;
+    let ws = crate::session_accept::server_websocket(upgraded).await;
     let handshake = tuning::h2_server()
         .max_concurrent_streams(edge.config().max_concurrent_streams)
         .handshake::<_, Bytes>(WsStream::new(ws))

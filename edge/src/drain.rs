@@ -11,9 +11,10 @@
 //!    client on a session, so a GOAWAY of its own would mean nothing to the connector. A
 //!    connector that cannot move (an older version, or one that knows no other edge) says so,
 //!    and its session is not waited for;
-//! 4. the drain ends once the sessions that move have gone and no public stream is open here
-//!    (requests in flight, WebSockets, TCP connections, on this edge's sessions or over links),
-//!    or after `grace-period`; what is still open is then closed.
+//! 4. the drain ends once the sessions that move have gone (sessions being opened as it began
+//!    included) and no stream through this edge is open (its own clients' requests in flight,
+//!    WebSockets and TCP connections, on its sessions or over links, and the streams it carries
+//!    for other edges), or after `grace-period`; what is still open is then closed.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use crate::server::Edge;
 use crate::sessions::Session;
 use crate::state::EdgeRecord;
 
-/// How often the drain looks at the public streams still open (they end without a signal).
+/// How often the drain looks at the streams still open (they end without a signal).
 const POLL: Duration = Duration::from_millis(100);
 
 pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {

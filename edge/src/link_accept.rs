@@ -11,16 +11,13 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use tether_proto::h2body::{send_body, RecvBody};
 use tether_proto::handshake::{Refusal, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
-use tether_proto::wsstream::{session_ws_config, WsStream};
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
+use tether_proto::wsstream::WsStream;
 
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
@@ -75,12 +72,7 @@ pub async fn upgrade(
 
 /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
 async fn serve(upgraded: hyper::upgrade::Upgraded, edge: Arc<Edge>) {
-    let ws = WebSocketStream::from_raw_socket(
-        TokioIo::new(upgraded),
-        Role::Server,
-        Some(session_ws_config()),
-    )
-    .await;
+    let ws = crate::session_accept::server_websocket(upgraded).await;
     let handshake = tuning::h2_server()
         .enable_connect_protocol()
         .max_concurrent_streams(u32::MAX)

@@ -72,16 +72,6 @@ pub async fn upgrade(
         Ok(v) => v,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string()),
     };
-    // Counted before the drain flag is read, so a drain that starts now waits for this session
-    // and moves it; a drain already started refuses it.
-    let registering = Registering::begin(edge.clone(), claim.tunnel_id);
-    if edge.draining.is_cancelled() {
-        return refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Refusal::Transient,
-            "this edge is draining (shutting down); connect to another edge",
-        );
-    }
     let tunnel = match edge.state.tunnel(claim.tunnel_id).await {
         Ok(Some(t)) => t,
         Ok(None) => {
@@ -109,6 +99,16 @@ pub async fn upgrade(
             StatusCode::UNAUTHORIZED,
             Refusal::Permanent,
             &format!("authentication failed for tunnel {}: {e}", tunnel.id),
+        );
+    }
+    // Counted (once authenticated) before the drain flag is read, so a drain that starts now
+    // waits for this session and moves it; a drain already started refuses it.
+    let registering = Registering::begin(edge.clone(), claim.tunnel_id);
+    if edge.draining.is_cancelled() {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Transient,
+            "this edge is draining (shutting down); connect to another edge",
         );
     }
     let record = SessionRecord {
@@ -158,6 +158,19 @@ pub fn switching_protocols(
     response
 }
 
+/// The server side of a WebSocket the edge has just accepted (a tunnel session, a link, an
+/// access session), with the sessions' WebSocket settings.
+pub async fn server_websocket(
+    upgraded: hyper::upgrade::Upgraded,
+) -> WebSocketStream<TokioIo<hyper::upgrade::Upgraded>> {
+    WebSocketStream::from_raw_socket(
+        TokioIo::new(upgraded),
+        Role::Server,
+        Some(session_ws_config()),
+    )
+    .await
+}
+
 /// Counts a session of a tunnel as being opened until dropped (once it is registered and
 /// inserted, or it failed): the drain waits for it, and a request for the tunnel that finds no
 /// session anywhere waits for it briefly (`Edge::pick_stream`).
@@ -183,12 +196,7 @@ async fn run_session(
     edge: Arc<Edge>,
     registering: Registering,
 ) {
-    let ws = WebSocketStream::from_raw_socket(
-        TokioIo::new(upgraded),
-        Role::Server,
-        Some(session_ws_config()),
-    )
-    .await;
+    let ws = server_websocket(upgraded).await;
     let handshake = tuning::h2_client()
         .max_concurrent_reset_streams(1024)
         .handshake::<_, Bytes>(WsStream::new(ws))
