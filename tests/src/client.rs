@@ -189,3 +189,20 @@ async fn get_via(
         String::from_utf8_lossy(&body).into_owned(),
     )
 }
+
+/// Sends `text` on a WebSocket and checks that the same message comes back (an echo origin
+/// behind the tunnel), within [`crate::READY`].
+pub async fn ws_echo<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, text: &str)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(Message::text(text))
+        .await
+        .expect("send on the WebSocket");
+    let back = tokio::time::timeout(crate::READY, ws.next())
+        .await
+        .expect("an echo in time");
+    assert_eq!(back.unwrap().unwrap(), Message::text(text));
+}

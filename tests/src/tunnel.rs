@@ -287,6 +287,18 @@ impl TestConnector {
         }
     }
 
+    /// The `IP:PORT` of the connector's `/metrics`, `/ready` and `/healthz`, from its log.
+    pub fn status_address(&self) -> String {
+        let line = self
+            .proc
+            .wait_for("serving /metrics, /ready and /healthz", READY);
+        line.split("address=")
+            .nth(1)
+            .and_then(|a| a.split_whitespace().next())
+            .expect("address in the log line")
+            .to_string()
+    }
+
     /// Starts the connector and waits until its session is registered.
     pub fn start(dir: &Path, tunnel: &Tunnel, body: &str) -> TestConnector {
         let c = Self::spawn(dir, tunnel, body);

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use http::StatusCode;
-use tests::client::get_plain;
+use tests::client::{get_plain, ws_echo};
 use tests::load::{Load, Targets};
 use tests::origin;
 use tests::tunnel::{TestConnector, TestEdge, Tunnel};
@@ -16,7 +15,6 @@ use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
 
 const APP: &str = "app.example.test";
 const WS: &str = "ws.example.test";
@@ -127,6 +125,15 @@ fn wait_until(bound: Duration, what: &str, mut done: impl FnMut() -> bool) -> Du
     started.elapsed()
 }
 
+/// Waits for the drain to end with `how` ("drain complete: HOW"), then for the edge to exit
+/// with status 0; returns the time since `began`.
+fn exits_after_drain(edge: &mut TestEdge, how: &str, began: Instant) -> Duration {
+    edge.proc.wait_for(&format!("drain complete: {how}"), READY);
+    let status = tokio::task::block_in_place(|| edge.proc.wait_exit(READY));
+    assert!(status.success(), "{status:?}");
+    began.elapsed()
+}
+
 async fn open_ws(edge: &TestEdge) -> tokio_tungstenite::WebSocketStream<TcpStream> {
     let tcp = TcpStream::connect(edge.addr("http")).await.unwrap();
     let (ws, response) = tokio_tungstenite::client_async(format!("ws://{WS}/echo"), tcp)
@@ -134,12 +141,6 @@ async fn open_ws(edge: &TestEdge) -> tokio_tungstenite::WebSocketStream<TcpStrea
         .unwrap();
     assert_eq!(response.status(), StatusCode::SWITCHING_PROTOCOLS);
     ws
-}
-
-async fn echo(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, text: &str) {
-    ws.send(Message::text(text)).await.unwrap();
-    let got = tokio::time::timeout(READY, ws.next()).await.unwrap();
-    assert_eq!(got.unwrap().unwrap(), Message::text(text));
 }
 
 #[tokio::test]
@@ -155,7 +156,7 @@ async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
     two.b.proc.wait_for("edge-to-edge link open", READY);
     two.a.proc.wait_for("edge-to-edge link accepted", READY);
     let mut socket = open_ws(&two.b).await;
-    echo(&mut socket, "over the link").await;
+    ws_echo(&mut socket, "over the link").await;
     // So does a TCP stream through `connector access tcp` at B.
     let (_access, local) = two.b.access(TCP, &[]);
     let mut tcp = TcpStream::connect(local).await.unwrap();
@@ -253,18 +254,7 @@ async fn killing_one_of_two_edges_under_load_fails_only_what_was_on_it() {
 async fn a_stopped_edge_is_detected_and_its_sessions_move() {
     let two = TwoEdges::start("liveness-timeout: 1s\n");
     let (connector, _) = two.connect(2, "liveness-timeout: 1s\n").await;
-    let line = connector
-        .proc
-        .wait_for("serving /metrics, /ready and /healthz", READY);
-    let ready = format!(
-        "http://{}/ready",
-        line.split("address=")
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-    );
+    let ready = format!("http://{}/ready", connector.status_address());
     two.assert_spread(2, 1);
 
     let load = Load::start(Targets::new(&[two.b.addr("http")]), APP, 4);
@@ -329,9 +319,9 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
         tests::dns::wait_answer_at(dns, &endpoint, "A", edge_ip);
     }
     let mut through_b = open_ws(&two.b).await;
-    echo(&mut through_b, "before").await;
+    ws_echo(&mut through_b, "before").await;
     let mut through_a = open_ws(&two.a).await;
-    echo(&mut through_a, "before").await;
+    ws_echo(&mut through_a, "before").await;
     // A request in flight at A when it is told to stop: the origin holds it.
     let a_http = two.a.addr("http");
     let held = tokio::spawn(async move { get_plain(a_http, APP, "/hold").await });
@@ -379,21 +369,17 @@ async fn an_edge_drain_moves_sessions_first_and_spares_streams_elsewhere() {
     );
     // No new connection at A; streams already open on it go on, and so do those through B.
     assert!(TcpStream::connect(a_http).await.is_err());
-    echo(&mut through_a, "during the drain").await;
-    echo(&mut through_b, "during the drain").await;
+    ws_echo(&mut through_a, "during the drain").await;
+    ws_echo(&mut through_b, "during the drain").await;
     release.send(()).unwrap();
     let (status, _, body) = tokio::time::timeout(READY, held).await.unwrap().unwrap();
     assert_eq!((status, body.as_str()), (StatusCode::OK, "app"));
     // Once its last stream is done, A's session goes and A exits, long before its grace period.
     through_a.close(None).await.unwrap();
     drop(through_a);
-    a.proc
-        .wait_for("drain complete: every session has moved", READY);
-    let status = tokio::task::block_in_place(|| a.proc.wait_exit(READY));
-    assert!(status.success(), "{status:?}");
-    let drained = drain_began.elapsed();
+    let drained = exits_after_drain(&mut a, "every session has moved", drain_began);
     assert!(drained < Duration::from_secs(15), "{drained:?}");
-    echo(&mut through_b, "after").await;
+    ws_echo(&mut through_b, "after").await;
     let before = load.succeeded();
     while load.succeeded() < before + 100 {
         assert!(
@@ -424,19 +410,15 @@ async fn a_lone_edge_drains_its_open_streams_then_exits() {
         ),
     );
     let mut socket = open_ws(&edge).await;
-    echo(&mut socket, "before").await;
+    ws_echo(&mut socket, "before").await;
     let mut edge = edge;
     edge.proc.signal("TERM");
     let began = Instant::now();
     edge.proc.wait_for("no other live edge", READY);
-    echo(&mut socket, "during the drain").await;
+    ws_echo(&mut socket, "during the drain").await;
     socket.close(None).await.unwrap();
     drop(socket);
-    edge.proc
-        .wait_for("drain complete: nothing left open", READY);
-    let status = tokio::task::block_in_place(|| edge.proc.wait_exit(READY));
-    assert!(status.success(), "{status:?}");
-    let took = began.elapsed();
+    let took = exits_after_drain(&mut edge, "nothing left open", began);
     assert!(took < Duration::from_secs(10), "{took:?}");
     eprintln!("lone edge drain: exited {took:?} after SIGTERM, its WebSocket served to the end");
 }
@@ -485,10 +467,7 @@ async fn a_rolling_restart_of_both_edges_loses_nothing() {
     a.proc.signal("TERM");
     b.proc.wait_for_from(from_b, &registered, READY);
     b.proc.wait_count(&registered, 2, READY);
-    a.proc
-        .wait_for("drain complete: every session has moved", READY);
-    let status = tokio::task::block_in_place(|| a.proc.wait_exit(READY));
-    assert!(status.success(), "{status:?}");
+    exits_after_drain(&mut a, "every session has moved", Instant::now());
     assert_eq!(
         connector.proc.count_from(0, "no other edge is known"),
         0,

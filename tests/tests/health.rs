@@ -56,15 +56,7 @@ async fn ready_follows_the_sessions_pings_and_metrics_count_them() {
         &tunnel,
         "ha-connections: 2\nliveness-timeout: 1s\ningress:\n  - service: hello_world\n",
     );
-    let line = connector
-        .proc
-        .wait_for("serving /metrics, /ready and /healthz", READY);
-    let address = line
-        .split("address=")
-        .nth(1)
-        .and_then(|a| a.split_whitespace().next())
-        .expect("address in the log line")
-        .to_string();
+    let address = connector.status_address();
     connector
         .proc
         .wait_count("tunnel session registered", 2, READY);

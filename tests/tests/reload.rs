@@ -3,20 +3,12 @@
 //! invalid file changes nothing. edge.yml: a renewed certificate and a new setting (noticed as a
 //! change), then an invalid file (SIGHUP), with a kept-alive connection open throughout.
 
-use futures_util::{SinkExt, StreamExt};
 use http::StatusCode;
-use tests::client::get_plain;
+use tests::client::{get_plain, ws_echo};
 use tests::origin;
 use tests::tunnel::Setup;
 use tests::READY;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-
-async fn echo(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>, text: &str) {
-    ws.send(Message::text(text)).await.unwrap();
-    let back = tokio::time::timeout(READY, ws.next()).await.unwrap();
-    assert_eq!(back.unwrap().unwrap(), Message::text(text));
-}
 
 #[tokio::test]
 async fn reloading_tunnel_yml_keeps_open_streams_and_applies_to_new_requests() {
@@ -35,7 +27,7 @@ async fn reloading_tunnel_yml_keeps_open_streams_and_applies_to_new_requests() {
     let (mut ws, _) = tokio_tungstenite::client_async("ws://ws.example.test/", tcp)
         .await
         .unwrap();
-    echo(&mut ws, "before").await;
+    ws_echo(&mut ws, "before").await;
 
     // A valid file, applied on SIGHUP.
     let credentials = std::fs::read_to_string(&s.connector.config).unwrap();
@@ -52,7 +44,7 @@ async fn reloading_tunnel_yml_keeps_open_streams_and_applies_to_new_requests() {
         .wait_for_from(from, "tunnel.yml reloaded", READY);
     let (_, _, body) = get_plain(http, "app.example.test", "/").await;
     assert!(body.starts_with("origin two"), "{body}");
-    echo(&mut ws, "after a valid reload").await;
+    ws_echo(&mut ws, "after a valid reload").await;
 
     // An invalid file, noticed without a signal: logged with its line, nothing changes.
     let from = s.connector.proc.log_len();
@@ -73,7 +65,7 @@ async fn reloading_tunnel_yml_keeps_open_streams_and_applies_to_new_requests() {
     let (status, _, body) = get_plain(http, "app.example.test", "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.starts_with("origin two"), "{body}");
-    echo(&mut ws, "after an invalid reload").await;
+    ws_echo(&mut ws, "after an invalid reload").await;
     ws.close(None).await.unwrap();
 }
 

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use http::{Request, StatusCode};
 use hyper::body::Incoming;
 use tests::client::{connect, full, Conn, Proto};
@@ -15,7 +15,6 @@ use tests::tunnel::{TestConnector, TestEdge, Tunnel};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
 
 const APP: &str = "app.example.test";
 const WS: &str = "ws.example.test";
@@ -81,9 +80,7 @@ impl Long {
 
     /// One echo on each: both still work.
     async fn exchange(&mut self, text: &str) {
-        self.ws.send(Message::text(text)).await.unwrap();
-        let echoed = tokio::time::timeout(READY, self.ws.next()).await.unwrap();
-        assert_eq!(echoed.unwrap().unwrap(), Message::text(text));
+        tests::client::ws_echo(&mut self.ws, text).await;
         let line = format!("{text}\n");
         self.tcp.write_all(line.as_bytes()).await.unwrap();
         let mut back = vec![0u8; line.len()];
