@@ -22,7 +22,7 @@ use tether_proto::wsstream::WsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;
-use crate::hostname::normalize_host;
+use crate::hostname::request_host;
 use crate::proxy::{new_request_id, ConnInfo};
 use crate::server::Edge;
 use crate::tunnel_stream::{self, PipeError};
@@ -160,7 +160,13 @@ async fn stream(
             "an access stream is CONNECT HOSTNAME:PORT",
         );
     };
-    let host = normalize_host(authority.as_str());
+    let Some(host) = request_host(authority.as_str()) else {
+        return refuse_stream(
+            respond,
+            StatusCode::BAD_REQUEST,
+            "an access stream is CONNECT HOSTNAME:PORT, without user@",
+        );
+    };
     let Some(route) = edge.routes.route(&host) else {
         return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
     };

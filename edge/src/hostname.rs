@@ -16,6 +16,19 @@ pub fn normalize_host(host: &str) -> String {
     without_port.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// The host a public request names (its Host, `:authority` or CONNECT target), normalised; `None`
+/// when the authority carries user information (`user@host`). RFC 9110 §4.2.4: "Before making use
+/// of an "http" or "https" URI reference received from an untrusted source, a recipient SHOULD
+/// parse for userinfo and treat its presence as an error". Routing on anything but the bare host
+/// would let `x@secure.example.test` miss the exact route that requires a token and match a
+/// tokenless wildcard, while the connector routes on the bare host.
+pub fn request_host(authority: &str) -> Option<String> {
+    if authority.contains('@') {
+        return None;
+    }
+    Some(normalize_host(authority))
+}
+
 /// Validates and normalises a hostname given to `edge tunnel route dns` (wildcards allowed).
 pub fn normalize_route(host: &str) -> Result<String, String> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -55,6 +68,16 @@ mod tests {
         assert_eq!(normalize_host("App.Example.TEST.:8443"), "app.example.test");
         assert_eq!(normalize_host("app.example.test"), "app.example.test");
         assert_eq!(normalize_host("[::1]:80"), "::1");
+    }
+
+    #[test]
+    fn an_authority_with_userinfo_names_no_host() {
+        assert_eq!(request_host("x@ssh.example.test:22"), None);
+        assert_eq!(request_host("@ssh.example.test"), None);
+        assert_eq!(
+            request_host("SSH.example.test:22").as_deref(),
+            Some("ssh.example.test")
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::activity::Activity;
 use crate::body::{self, EdgeBody};
 use crate::error_page::EdgeError;
 use crate::forwarded::{self, ClientFacts};
-use crate::hostname::normalize_host;
+use crate::hostname::request_host;
 use crate::metrics::{CauseLabels, EdgeMetrics};
 use crate::server::Edge;
 use crate::sessions::StreamGuard;
@@ -89,7 +89,14 @@ async fn route(
     let Some(authority) = request_authority(&req) else {
         return (Err(EdgeError::BadRequest("The request has no Host.")), None);
     };
-    let host = normalize_host(authority.as_str());
+    let Some(host) = request_host(authority.as_str()) else {
+        return (
+            Err(EdgeError::BadRequest(
+                "The request's host carries user information (user@host), which is refused.",
+            )),
+            None,
+        );
+    };
     if crate::access::wants_access(&req) {
         return (Ok(crate::access::upgrade(req, conn, edge.clone())), None);
     }

@@ -206,3 +206,51 @@ where
         .expect("an echo in time");
     assert_eq!(back.unwrap().unwrap(), Message::text(text));
 }
+
+/// Opens an access session on the edge's HTTPS port by hand, as `connector access tcp` does
+/// (TLS naming `server_name`, the access WebSocket, HTTP/2 as the client), with no token, and sends
+/// one CONNECT to `authority`, which may be one the access client would never send. Returns the
+/// stream's status and the edge's one-line reason.
+pub async fn access_connect(
+    https: SocketAddr,
+    ca: &Path,
+    server_name: &str,
+    authority: &str,
+) -> (http::StatusCode, String) {
+    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
+    let target = tether_connector::session::EdgeTarget {
+        url: format!("wss://{server_name}{ACCESS_PATH}"),
+        address: https.to_string(),
+        server_name: ServerName::try_from(server_name.to_string()).expect("server name"),
+        tls: tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
+    };
+    let tls = target.connect_tls().await.expect("TLS to the edge");
+    let request = target.request(ACCESS_SUBPROTOCOL).expect("upgrade request");
+    let ws = target.upgrade(tls, request).await.expect("access session");
+    let (sender, connection) = tether_proto::tuning::h2_client()
+        .handshake::<_, Bytes>(tether_proto::wsstream::WsStream::new(ws))
+        .await
+        .expect("HTTP/2 over the access session");
+    tokio::spawn(connection);
+    let mut sender = sender.ready().await.expect("session ready");
+    let connect = Request::builder()
+        .method(http::Method::CONNECT)
+        .uri(authority)
+        .body(())
+        .expect("CONNECT request");
+    let (response, _send) = sender.send_request(connect, false).expect("send CONNECT");
+    let response = tokio::time::timeout(crate::READY, response)
+        .await
+        .expect("an answer in time")
+        .expect("response head");
+    let status = response.status();
+    let mut body = response.into_body();
+    let mut reason = Vec::new();
+    if status != http::StatusCode::OK {
+        while let Some(Ok(chunk)) = body.data().await {
+            reason.extend_from_slice(&chunk);
+        }
+    }
+    (status, String::from_utf8_lossy(&reason).trim().to_string())
+}

@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use http::StatusCode;
+use tests::client::access_connect;
 use tests::process::binaries;
 use tests::tcp::{abort, next_report, read_all, scenario_origin};
 use tests::tunnel::{free_port, TestEdge};
@@ -111,6 +113,36 @@ async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
     assert_eq!(next_report(&mut reports).await, "C:reset");
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
+}
+
+/// `CONNECT x@secure.example.test` once missed the exact route that requires a token, matched a
+/// tokenless wildcard route, and reached the origin (the connector routes on the bare host).
+#[tokio::test]
+async fn an_authority_with_userinfo_is_refused_on_every_path() {
+    let (origin, _reports) = scenario_origin().await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: secure.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
+    );
+    edge.route_as("tcp", &tunnel, "secure.example.test", &["--require-token"]);
+    edge.route(&tunnel, "*.example.test");
+    let (https, ca) = (edge.addr("https"), edge.ca_pem());
+
+    let plain = access_connect(https, &ca, "secure.example.test", "secure.example.test:22").await;
+    assert_eq!(plain.0, StatusCode::FORBIDDEN, "{plain:?}");
+    assert!(plain.1.contains("requires an access token"), "{plain:?}");
+    for authority in ["x@secure.example.test:22", "@secure.example.test:22"] {
+        let (status, reason) = access_connect(https, &ca, "secure.example.test", authority).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{authority}: {reason}");
+        assert!(reason.contains("without user@"), "{authority}: {reason}");
+    }
+
+    let (status, _, body) =
+        tests::client::get_plain(edge.addr("http"), "x@secure.example.test", "/").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("user information"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
