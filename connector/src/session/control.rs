@@ -58,7 +58,10 @@ pub async fn handle(
     let Ok(registration) = serde_json::from_slice::<Registration>(&body.to_bytes()) else {
         return status(StatusCode::BAD_REQUEST);
     };
+    // Scripts wait for this line, filtering by its target (the module's name before the
+    // connector was laid out in rooms).
     tracing::info!(
+        target: "tether_connector::control",
         session = %registration.session_id, edge = %registration.edge_id, index = ctx.index,
         hostnames = ?registration.hostnames, "tunnel session registered"
     );

@@ -87,8 +87,9 @@ async fn reconcile(
         let addr = SocketAddr::new(bind, port);
         match TcpListener::bind(addr).await {
             Ok(listener) => {
-                // Tests and scripts read this line to know the port is open.
-                tracing::info!(hostname = %record.hostname, "listening on tcp {addr}");
+                // Tests and scripts read this line to know the port is open (and filter by its
+                // target, the module's name before the edge was laid out in rooms).
+                tracing::info!(target: "tether_edge::tcp_ports", hostname = %record.hostname, "listening on tcp {addr}");
                 let route = Arc::new(ArcSwap::from_pointee(record));
                 let stop = edge.shutdown.child_token();
                 tokio::spawn(accept(edge.clone(), listener, route.clone(), stop.clone()));

@@ -1,0 +1,11 @@
+//! Edge-to-edge links: a stream for a tunnel this edge holds no session of goes over a link to an
+//! edge that holds one ([`dial`], the sending side); [`accept`] is the receiving side, [`key`]
+//! the proof between them.
+//!
+//! May use: `tunnels`, `state`, and the leaves.
+
+pub mod accept;
+pub mod dial;
+pub mod key;
+
+pub use dial::*;

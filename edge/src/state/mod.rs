@@ -1,0 +1,19 @@
+//! The edge's state: the etcd-shaped [`store::Store`] contract and its SQLite backend, the typed
+//! records kept in it ([`records`]) and the operations on them ([`State`]: tunnels and tokens,
+//! routing, presence), the tables followed live from it (routes: [`route_table`]), the hostname
+//! rules ([`hostname`]) and the feed of the authoritative DNS ([`dns_source`]).
+//!
+//! May use: the leaves (`config`, `metrics`, `error`, `body`, `lifecycle`) only. Every other room
+//! reads the state through what is here.
+
+pub mod dns_source;
+pub mod hostname;
+mod presence;
+pub mod records;
+pub mod route_table;
+mod routing;
+pub mod store;
+mod tunnels;
+
+pub use records::*;
+pub use tunnels::State;

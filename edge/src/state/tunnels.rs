@@ -1,0 +1,155 @@
+//! The tunnels and access tokens in the store: created, found, deleted; names claimed by
+//! compare-and-set.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::records::*;
+use super::store::{Expect, Store};
+
+/// The state operations, over any [`Store`].
+#[derive(Clone)]
+pub struct State {
+    pub store: Arc<dyn Store>,
+}
+
+impl State {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        State { store }
+    }
+
+    /// Creates a tunnel; the name is claimed by compare-and-set so two creates cannot both win.
+    pub async fn create_tunnel(
+        &self,
+        name: &str,
+        public_key: String,
+    ) -> Result<TunnelRecord, StateError> {
+        let record = TunnelRecord {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            public_key,
+            created_at: now_secs(),
+        };
+        let claimed = self
+            .store
+            .put_if(
+                &format!("{TUNNEL_NAMES}{name}"),
+                record.id.to_string().into_bytes(),
+                None,
+                Expect::Absent,
+            )
+            .await?;
+        if claimed.is_err() {
+            return Err(StateError::NameTaken(name.into()));
+        }
+        self.store
+            .put(&format!("{TUNNELS}{}", record.id), encode(&record), None)
+            .await?;
+        Ok(record)
+    }
+
+    pub async fn tunnel(&self, id: Uuid) -> Result<Option<TunnelRecord>, StateError> {
+        match self.store.get(&format!("{TUNNELS}{id}")).await? {
+            Some(kv) => Ok(Some(decode(&kv)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Finds a tunnel by UUID or by name.
+    pub async fn resolve(&self, name_or_id: &str) -> Result<TunnelRecord, StateError> {
+        let id = match name_or_id.parse::<Uuid>() {
+            Ok(id) => Some(id),
+            Err(_) => match self
+                .store
+                .get(&format!("{TUNNEL_NAMES}{name_or_id}"))
+                .await?
+            {
+                Some(kv) => String::from_utf8_lossy(&kv.value).parse().ok(),
+                None => None,
+            },
+        };
+        match id {
+            Some(id) => self
+                .tunnel(id)
+                .await?
+                .ok_or_else(|| StateError::NoSuchTunnel(name_or_id.into())),
+            None => Err(StateError::NoSuchTunnel(name_or_id.into())),
+        }
+    }
+
+    pub async fn tunnels(&self) -> Result<Vec<TunnelRecord>, StateError> {
+        self.store
+            .range(TUNNELS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Deletes a tunnel, its routes and its name. Live sessions notice through the watch and close.
+    pub async fn delete_tunnel(&self, tunnel: &TunnelRecord) -> Result<(), StateError> {
+        for route in self
+            .routes()
+            .await?
+            .into_iter()
+            .filter(|r| r.tunnel_id == tunnel.id)
+        {
+            self.delete_route(&route.hostname).await?;
+        }
+        self.store
+            .delete(&format!("{TUNNELS}{}", tunnel.id))
+            .await?;
+        self.store
+            .delete(&format!("{TUNNEL_NAMES}{}", tunnel.name))
+            .await?;
+        Ok(())
+    }
+
+    /// Creates an access token; returns its record and the token text, which exists nowhere else.
+    pub async fn create_token(&self, name: &str) -> Result<(TokenRecord, String), StateError> {
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let record = TokenRecord {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            secret_sha256: sha256_hex(&secret),
+            created_at: now_secs(),
+        };
+        self.store
+            .put(&format!("{TOKENS}{}", record.id), encode(&record), None)
+            .await?;
+        let token = format!("{TOKEN_PREFIX}{}.{secret}", record.id.simple());
+        Ok((record, token))
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StateError> {
+        self.store
+            .range(TOKENS)
+            .await?
+            .0
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Revokes the token with this id, or the one token with this name.
+    pub async fn revoke_token(&self, id_or_name: &str) -> Result<TokenRecord, StateError> {
+        let tokens = self.tokens().await?;
+        let matching: Vec<&TokenRecord> = tokens
+            .iter()
+            .filter(|t| {
+                t.id.to_string() == id_or_name
+                    || t.id.simple().to_string() == id_or_name
+                    || t.name == id_or_name
+            })
+            .collect();
+        let token = match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => return Err(StateError::NoSuchToken(id_or_name.into())),
+            _ => return Err(StateError::AmbiguousToken(id_or_name.into())),
+        };
+        self.store.delete(&format!("{TOKENS}{}", token.id)).await?;
+        Ok(token)
+    }
+}

@@ -1,0 +1,7 @@
+//! Certificates: the tunnel CA in the state directory ([`ca`]), and the certificate each public
+//! TLS handshake gets by SNI ([`certs`]: configured ones, wildcards, dev certificates).
+//!
+//! May use: `state` (a dev certificate is issued only for a routed name), and the leaves.
+
+pub mod ca;
+pub mod certs;
