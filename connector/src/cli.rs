@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ConnectorConfig;
 use crate::health::Health;
 use crate::metrics::ConnectorMetrics;
-use crate::session::{EdgeTarget, SessionCtx};
+use crate::serve::Streams;
+use crate::session::{Connector, EdgeTarget, Slot};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -125,7 +126,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
     let url = target.url.clone();
     let is_url = tether_proto::endpoint::Endpoint::parse(&edge).is_ok_and(|e| e.is_url);
-    let edges = crate::edges::EdgePool::new(target, &credentials.server_name, !is_url);
+    let edges = crate::session::edges::EdgePool::new(target, &credentials.server_name, !is_url);
     let connector_id = uuid::Uuid::new_v4();
     let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
     let metrics = Arc::new(ConnectorMetrics::default());
@@ -135,25 +136,22 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
             Pulse::observed(move |rtt| metrics.ping_rtt.observe(rtt.as_secs_f64()))
         })
         .collect();
-    let slots: Vec<Arc<SessionCtx>> = (0..config.ha_connections)
+    let connector = Arc::new(Connector {
+        tunnel_id: credentials.tunnel_id,
+        connector_id,
+        key,
+        edges: edges.clone(),
+        liveness_timeout: config.liveness_timeout,
+        grace_period: config.grace_period,
+        metrics: metrics.clone(),
+        streams: Streams {
+            ingress: ingress.clone(),
+            metrics: metrics.clone(),
+        },
+    });
+    let slots: Vec<Arc<Slot>> = (0..config.ha_connections)
         .zip(&pulses)
-        .map(|(index, pulse)| {
-            Arc::new(SessionCtx {
-                tunnel_id: credentials.tunnel_id,
-                connector_id,
-                index,
-                key: key.clone(),
-                ingress: ingress.clone(),
-                registrations: tokio::sync::watch::Sender::new(0),
-                move_requested: tokio::sync::Notify::new(),
-                edges: edges.clone(),
-                dialled: Default::default(),
-                liveness_timeout: config.liveness_timeout,
-                grace_period: config.grace_period,
-                pulse: pulse.clone(),
-                metrics: metrics.clone(),
-            })
-        })
+        .map(|(index, pulse)| Arc::new(Slot::new(connector.clone(), index, pulse.clone())))
         .collect();
     let listener = crate::health::bind(config.metrics).await?;
     let mut registry = prometheus_client::registry::Registry::default();
@@ -181,7 +179,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
         tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %url,
         ha_connections = config.ha_connections, "starting tunnel"
     );
-    crate::supervisor::run_slots(edges, slots, config.retries, shutdown)
+    crate::session::supervisor::run_slots(edges, slots, config.retries, shutdown)
         .await
         .map_err(|reason| Refused(reason).into())
 }

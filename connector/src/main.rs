@@ -13,22 +13,10 @@ const EXIT_SIGNAL: i32 = 130;
 /// `RestartPreventExitStatus=64 77` then stops retrying a bad config or a deleted tunnel.
 const EXIT_REFUSED: i32 = 77;
 
-fn init_logs(format: LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_logs(cli.log_format);
+    tether_proto::logs::init(cli.log_format == LogFormat::Json);
     tether_proto::install_crypto_provider();
     if let Command::Access(cli::AccessCommand::Tcp(args)) = cli.command {
         // Exit here rather than return: a blocked read of stdin would hold up the runtime's

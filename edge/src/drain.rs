@@ -20,94 +20,91 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use tether_proto::control::{Move, MOVE};
-
-use crate::server::Edge;
-use crate::sessions::Session;
-use crate::state::EdgeRecord;
+use crate::config::LiveConfig;
+use crate::lifecycle::Lifecycle;
+use crate::metrics::EdgeMetrics;
+use crate::tunnels::control::ask_to_move;
+use crate::tunnels::presence::Presence;
+use crate::tunnels::sessions::Sessions;
 
 /// How often the drain looks at the streams still open (they end without a signal).
 const POLL: Duration = Duration::from_millis(100);
 
-pub async fn run(edge: &Arc<Edge>, record: EdgeRecord) {
-    let grace = edge.config().grace_period;
-    let deadline = tokio::time::Instant::now() + grace;
-    tracing::info!(
-        grace_ms = grace.as_millis() as u64,
-        "draining: out of DNS, moving connectors to other edges; signal again to stop at once"
-    );
-    edge.draining.cancel();
-    let record = EdgeRecord {
-        draining: true,
-        ..record
-    };
-    if let Err(e) = edge
-        .state
-        .announce_edge(&record, edge.current_lease())
-        .await
-    {
-        tracing::warn!(error = %e, "cannot mark this edge draining in the store");
-    }
-    // This edge is draining now, so what is listed is elsewhere.
-    let others = edge.live_tunnel_addresses().await;
-    let elsewhere = !others.is_empty();
-    let sessions = edge.sessions.all();
-    if elsewhere {
-        tracing::info!(sessions = sessions.len(), "asking connectors to move");
-        for session in sessions {
-            tokio::spawn(ask_to_move(session, others.clone()));
-        }
-    } else {
-        tracing::info!("no other live edge: connectors stay until the end; finishing open streams");
-        for session in sessions {
-            session.stays.store(true, Ordering::Relaxed);
-        }
-    }
-    let mut poll = tokio::time::interval(POLL);
-    loop {
-        let changed = edge.sessions.changed.notified();
-        // Being opened first: one inserted between the two reads is then seen in `all()`.
-        let opening = edge.sessions.registering_now();
-        let moving = opening
-            + edge
-                .sessions
-                .all()
-                .iter()
-                .filter(|s| !s.stays.load(Ordering::Relaxed))
-                .count();
-        let streams = edge.metrics.open_streams();
-        if moving == 0 && streams <= 0 {
-            if elsewhere {
-                tracing::info!("drain complete: every session has moved");
-            } else {
-                tracing::info!("drain complete: nothing left open");
-            }
-            return;
-        }
-        tokio::select! {
-            _ = changed => {}
-            _ = poll.tick() => {}
-            _ = tokio::time::sleep_until(deadline) => {
-                tracing::warn!(sessions = moving, streams, "grace period over; closing what is still open");
-                return;
-            }
-            _ = edge.shutdown.cancelled() => return,
-        }
-    }
+/// What the drain reads and moves.
+pub struct Drain {
+    pub sessions: Arc<Sessions>,
+    pub presence: Arc<Presence>,
+    pub lifecycle: Lifecycle,
+    pub config: LiveConfig,
+    /// The streams still open through this edge.
+    pub metrics: Arc<EdgeMetrics>,
 }
 
-/// Sends `move` on a session, once, with the edges it may move to (`others`, as in a
-/// registration: the connector may not know them yet, e.g. an edge started since its last
-/// registration). A connector that does not answer 200 keeps the session (`Session::stays`).
-pub async fn ask_to_move(session: Arc<Session>, others: Vec<String>) {
-    if session.asked_to_move.swap(true, Ordering::SeqCst) {
-        return;
+impl Drain {
+    /// Runs the drain to its end: everything moved and closed, or `grace-period` over.
+    pub async fn run(&self) {
+        let grace = self.config.get().grace_period;
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(
+            grace_ms = grace.as_millis() as u64,
+            "draining: out of DNS, moving connectors to other edges; signal again to stop at once"
+        );
+        self.lifecycle.draining.cancel();
+        if let Err(e) = self.presence.announce_draining().await {
+            tracing::warn!(error = %e, "cannot mark this edge draining in the store");
+        }
+        // This edge is draining now, so what is listed is elsewhere.
+        let others = self.presence.live_tunnel_addresses().await;
+        let elsewhere = !others.is_empty();
+        let sessions = self.sessions.all();
+        if elsewhere {
+            tracing::info!(sessions = sessions.len(), "asking connectors to move");
+            for session in sessions {
+                tokio::spawn(ask_to_move(session, others.clone()));
+            }
+        } else {
+            tracing::info!(
+                "no other live edge: connectors stay until the end; finishing open streams"
+            );
+            for session in sessions {
+                session.stays.store(true, Ordering::Relaxed);
+            }
+        }
+        self.wait(deadline, elsewhere).await
     }
-    let body = serde_json::to_vec(&Move { edges: others }).unwrap_or_default();
-    let moved = crate::session_accept::control(&session, MOVE, Bytes::from(body)).await;
-    if let Err(e) = moved {
-        tracing::info!(session = %session.record.session_id, reason = %e, "the connector will not move this session; not waiting for it");
-        session.stays.store(true, Ordering::Relaxed);
+
+    /// Waits until no session is left to move and no stream is open, or until `deadline`.
+    async fn wait(&self, deadline: tokio::time::Instant, elsewhere: bool) {
+        let mut poll = tokio::time::interval(POLL);
+        loop {
+            let changed = self.sessions.changed.notified();
+            // Being opened first: one inserted between the two reads is then seen in `all()`.
+            let opening = self.sessions.registering_now();
+            let moving = opening
+                + self
+                    .sessions
+                    .all()
+                    .iter()
+                    .filter(|s| !s.stays.load(Ordering::Relaxed))
+                    .count();
+            let streams = self.metrics.open_streams();
+            if moving == 0 && streams <= 0 {
+                if elsewhere {
+                    tracing::info!("drain complete: every session has moved");
+                } else {
+                    tracing::info!("drain complete: nothing left open");
+                }
+                return;
+            }
+            tokio::select! {
+                _ = changed => {}
+                _ = poll.tick() => {}
+                _ = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(sessions = moving, streams, "grace period over; closing what is still open");
+                    return;
+                }
+                _ = self.lifecycle.shutdown.cancelled() => return,
+            }
+        }
     }
 }

@@ -1,4 +1,22 @@
-//! The Tether edge: it owns the public side of every tunnel. See `docs/architecture.md`.
+//! The Tether edge: it owns the public side of every tunnel. Its rooms, in the order a request
+//! meets them (`docs/architecture.md` has the tree and the path of a request):
+//!
+//! - [`public`]: listeners, TLS by SNI, the HTTP proxy, WebSockets, public TCP ports, forwarding
+//!   headers, the access log.
+//! - [`access`]: `connector access tcp` sessions and their tokens.
+//! - [`links`]: edge-to-edge links, sending and receiving, and their key.
+//! - [`tunnels`]: connector sessions accepted and kept, the session table, the stream opener
+//!   with its retries, this edge's presence in the store.
+//! - [`tls`]: the tunnel CA and the certificates served.
+//! - [`state`]: the `Store` contract and its SQLite backend, the typed records, the route
+//!   table, the DNS source.
+//! - [`cli`]: the `edge` commands.
+//! - Leaves any room may use: [`config`] (edge.yml), [`metrics`], [`error`] (every error the
+//!   public client sees, and its page), [`body`], [`lifecycle`] (draining, shutdown).
+//! - Wiring, which no room imports: [`server`] (`edge run`), [`reload`], [`drain`].
+//!
+//! Dependencies point one way: `public`, `access` and `links` use `tunnels`; `tunnels` uses
+//! `state`; `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
 pub mod body;
@@ -6,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod drain;
 pub mod error;
+pub mod lifecycle;
 pub mod links;
 pub mod metrics;
 pub mod public;
@@ -14,12 +33,3 @@ pub mod server;
 pub mod state;
 pub mod tls;
 pub mod tunnels;
-
-// The old flat paths, while the rooms are being wired with handles (removed in the next step).
-pub use access::tokens;
-pub use error as error_page;
-pub use links::{accept as link_accept, key as link_key};
-pub use public::{access_log, activity, forwarded, listener, proxy, tcp_ports, websocket};
-pub use state::{dns_source, hostname, route_table as routes, store};
-pub use tls::{ca, certs};
-pub use tunnels::{accept as session_accept, sessions, stream as tunnel_stream};

@@ -2,7 +2,7 @@
 //! hand over to the library.
 
 use clap::Parser;
-use tether_edge::cli::{self, init_logs, Cli, Command};
+use tether_edge::cli::{self, Cli, Command, LogFormat};
 use tether_edge::config::EdgeConfig;
 use tether_edge::server::{self, Listeners};
 use tokio_util::sync::CancellationToken;
@@ -13,7 +13,7 @@ const EXIT_SIGNAL: i32 = 130;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_logs(cli.log_format);
+    tether_proto::logs::init(cli.log_format == LogFormat::Json);
     let config = cli::load_config_or_exit(&cli.config);
     let result = match cli.command {
         Command::Run => run(config).await,

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tether_proto::reload::Trigger;
+use tokio_util::sync::CancellationToken;
 
-use crate::certs::{self, CertResolver};
-use crate::config::EdgeConfig;
-use crate::server::Edge;
+use crate::config::{EdgeConfig, LiveConfig};
+use crate::tls::certs::{self, CertResolver};
 
 /// The files a reload reads: edge.yml and every certificate and key it names.
 fn files(config: &EdgeConfig) -> Vec<PathBuf> {
@@ -24,13 +24,13 @@ fn files(config: &EdgeConfig) -> Vec<PathBuf> {
     files
 }
 
-/// Reloads until the edge shuts down.
-pub async fn watch(edge: Arc<Edge>, certs: Arc<CertResolver>) {
-    let mut trigger = Trigger::new(files(&edge.config()));
-    while let Some(why) = trigger.next(&edge.shutdown).await {
+/// Reloads until `shutdown`.
+pub async fn watch(config: LiveConfig, certs: Arc<CertResolver>, shutdown: CancellationToken) {
+    let mut trigger = Trigger::new(files(&config.get()));
+    while let Some(why) = trigger.next(&shutdown).await {
         // Whether or not it could be applied, a readable edge.yml says which files to watch:
         // certificates it names that do not exist yet are picked up when they appear.
-        if let Some(named) = reload(&edge, &certs, why) {
+        if let Some(named) = reload(&config, &certs, why) {
             trigger.watch(named);
         }
     }
@@ -38,8 +38,8 @@ pub async fn watch(edge: Arc<Edge>, certs: Arc<CertResolver>) {
 
 /// Applies edge.yml if it and its certificates are valid; returns the files it names, if it
 /// could be read at all.
-fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<Vec<PathBuf>> {
-    let current = edge.config();
+fn reload(config: &LiveConfig, certs: &CertResolver, why: &str) -> Option<Vec<PathBuf>> {
+    let current = config.get();
     let mut next = match EdgeConfig::load(&current.source) {
         Ok(next) => next,
         Err(e) => {
@@ -76,7 +76,7 @@ fn reload(edge: &Edge, certs: &CertResolver, why: &str) -> Option<Vec<PathBuf>> 
     let named = files(&next);
     let count = next.certificates.len();
     certs.replace_configured(pairs);
-    edge.set_config(next);
+    config.set(next);
     tracing::info!(
         reason = why,
         certificates = count,

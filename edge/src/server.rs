@@ -1,152 +1,38 @@
-//! `edge run`: the caller binds the listeners and owns the shutdown token; [`run`] serves until
-//! the token is cancelled, then drains.
+//! `edge run`, the wiring: the caller binds the listeners and owns the stop token; [`run`] builds
+//! each room's handles from the config, starts the rooms, serves until the token is cancelled,
+//! then drains and closes them in order. Nothing here decides what a request or a session does,
+//! and no room imports this file.
 
-use std::collections::HashSet;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-
-use arc_swap::ArcSwap;
 use std::time::Duration;
 
-use hyper_util::rt::TokioExecutor;
-use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::ca::TunnelCa;
-use crate::certs::{self, CertResolver, DevCa};
-use crate::config::{EdgeConfig, Listen};
-use crate::error_page::EdgeError;
-use crate::link_key::LinkKey;
-use crate::links::Links;
-use crate::listener::{self, Role};
-use crate::routes::RouteTable;
-use crate::sessions::{Session, Sessions, StreamGuard};
-use crate::state::{EdgeRecord, State, TUNNELS};
-use crate::store::{watch, Event, LeaseId, SqliteStore, Store};
-use crate::tokens::TokenTable;
-use crate::{dns_source, metrics};
+use crate::access::{AccessSessions, TokenTable};
+use crate::config::{EdgeConfig, Listen, LiveConfig};
+use crate::drain::Drain;
+use crate::lifecycle::Lifecycle;
+use crate::links::key::LinkKey;
+use crate::links::{LinkAcceptor, Links};
+use crate::metrics::{self, EdgeMetrics};
+use crate::public::{listener, Proxy, Service, TcpPorts};
+use crate::state::route_table::RouteTable;
+use crate::state::store::{SqliteStore, Store};
+use crate::state::{dns_source, EdgeRecord, State};
+use crate::tls::ca::TunnelCa;
+use crate::tls::certs::{self, CertResolver, DevCa};
+use crate::tls::tunnel_cert::tunnel_certificate;
+use crate::tunnels::accept::SessionAcceptor;
+use crate::tunnels::deletions::close_deleted_tunnels;
+use crate::tunnels::presence::Presence;
+use crate::tunnels::sessions::Sessions;
+use crate::tunnels::StreamOpener;
 use tether_dns::server::Zones;
-
-/// Everything a request or a session needs, shared by all tasks.
-pub struct Edge {
-    /// Swapped whole when edge.yml is reloaded (`reload.rs`); read it with [`Edge::config`].
-    config: ArcSwap<EdgeConfig>,
-    pub state: State,
-    pub routes: RouteTable,
-    /// Access tokens for `connector access tcp`, mirrored from the store.
-    pub tokens: TokenTable,
-    pub sessions: Sessions,
-    pub certs: Arc<CertResolver>,
-    /// The lease that binds this edge's presence rows; renewed by [`keep_presence`].
-    lease_id: AtomicI64,
-    /// Cancelled when the edge's drain begins (`drain.rs`): public listeners stop accepting and
-    /// new tunnel sessions are refused; what is open runs on.
-    pub draining: CancellationToken,
-    /// Cancelled when the drain is over (or cut short): everything still open closes.
-    pub shutdown: CancellationToken,
-    /// Links to the other edges sharing the store (`links.rs`).
-    pub links: Links,
-    /// What a peer edge proves on a link to this one (`link_key.rs`).
-    pub link_key: LinkKey,
-    /// Session and WebSocket tasks, awaited during shutdown.
-    pub tracker: TaskTracker,
-    pub https_port: Option<u16>,
-    pub public_http: auto::Builder<TokioExecutor>,
-    pub metrics: Arc<crate::metrics::EdgeMetrics>,
-}
-
-impl Edge {
-    /// The configuration in force now.
-    pub fn config(&self) -> arc_swap::Guard<Arc<EdgeConfig>> {
-        self.config.load()
-    }
-
-    /// Puts a reloaded configuration in force for what follows.
-    pub fn set_config(&self, config: EdgeConfig) {
-        self.config.store(Arc::new(config));
-    }
-
-    pub fn current_lease(&self) -> LeaseId {
-        self.lease_id.load(Ordering::Relaxed)
-    }
-
-    pub fn max_streams(&self) -> usize {
-        self.config().max_concurrent_streams as usize
-    }
-
-    /// A stream slot for `tunnel`: on this edge's least busy session of it, or, when this edge
-    /// holds none, over a link to an edge that does. `avoid` is a session (or link) the stream
-    /// just failed on.
-    pub async fn pick_stream(
-        &self,
-        tunnel: uuid::Uuid,
-        avoid: Option<&Arc<Session>>,
-    ) -> Result<StreamGuard, EdgeError> {
-        let local_avoid = avoid.filter(|s| !s.over_link);
-        match self
-            .sessions
-            .pick_avoiding(tunnel, self.max_streams(), local_avoid)
-        {
-            Err(EdgeError::TunnelOffline) => {
-                let peer = avoid
-                    .filter(|s| s.over_link)
-                    .map(|s| s.record.edge_id.as_str());
-                match self.links.pick(self, tunnel, peer, avoid.is_some()).await {
-                    // Look here once more: a connector moving here from a draining edge may
-                    // have closed its session there and be registering (or have just
-                    // registered) one here while the links were tried.
-                    Err(EdgeError::TunnelOffline) => {
-                        if self.sessions.registering_of(tunnel) {
-                            self.registered(tunnel).await;
-                        }
-                        self.sessions
-                            .pick_avoiding(tunnel, self.max_streams(), local_avoid)
-                    }
-                    picked => picked,
-                }
-            }
-            picked => picked,
-        }
-    }
-
-    /// Waits, for at most [`REGISTERING_WAIT`], until no session of `tunnel` is registering here.
-    async fn registered(&self, tunnel: uuid::Uuid) {
-        let deadline = tokio::time::Instant::now() + REGISTERING_WAIT;
-        loop {
-            let changed = self.sessions.changed.notified();
-            if !self.sessions.registering_of(tunnel) {
-                return;
-            }
-            tokio::select! {
-                _ = changed => {}
-                _ = tokio::time::sleep_until(deadline) => return,
-            }
-        }
-    }
-
-    /// The tunnel addresses of the live edges that are not draining (this one included unless
-    /// it is), for connectors to spread their sessions over. A wildcard address (an edge bound
-    /// to 0.0.0.0 without `advertise.tunnel`) means nothing elsewhere and is left out.
-    pub async fn live_tunnel_addresses(&self) -> Vec<String> {
-        match self.state.edges().await {
-            Ok(edges) => edges
-                .into_iter()
-                .filter(|e| !e.draining)
-                .filter_map(|e| e.tunnel_address)
-                .filter(|a| crate::links::dialable(a))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the edges from the store");
-                Vec::new()
-            }
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -157,11 +43,11 @@ pub enum RunError {
         source: io::Error,
     },
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::state::store::StoreError),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
     #[error(transparent)]
-    Ca(#[from] crate::ca::CaError),
+    Ca(#[from] crate::tls::ca::CaError),
     #[error(transparent)]
     Cert(#[from] certs::CertError),
 }
@@ -213,15 +99,26 @@ impl Listeners {
             metrics: one("metrics", listen.metrics).await?,
         })
     }
+
+    fn local(listener: &Option<TcpListener>) -> Option<SocketAddr> {
+        listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
 }
 
-/// The longest a request waits for a session of its tunnel that is registering here, when no
-/// edge has one: registration is one round trip, so this is slack for a loaded machine.
-const REGISTERING_WAIT: Duration = Duration::from_secs(2);
-
-/// How long presence rows outlive a dead edge, and how often they are renewed.
-const LEASE_TTL: Duration = Duration::from_secs(10);
-const LEASE_RENEW: Duration = Duration::from_secs(3);
+/// The handles the wiring holds; each room gets the few it needs.
+struct Rooms {
+    config: LiveConfig,
+    state: State,
+    lifecycle: Lifecycle,
+    metrics: Arc<EdgeMetrics>,
+    sessions: Arc<Sessions>,
+    presence: Arc<Presence>,
+    routes: RouteTable,
+    tokens: TokenTable,
+    certs: Arc<CertResolver>,
+    opener: Arc<StreamOpener>,
+    link_key: LinkKey,
+}
 
 /// Serves until `stop` is cancelled (the first SIGTERM or SIGINT), then drains (`drain.rs`) for
 /// at most `grace-period` and closes.
@@ -230,120 +127,48 @@ pub async fn run(
     listeners: Listeners,
     stop: CancellationToken,
 ) -> Result<(), RunError> {
-    let shutdown = CancellationToken::new();
     tether_proto::install_crypto_provider();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.state_dir)?);
     let state = State::new(store.clone());
     let ca = Arc::new(TunnelCa::load_or_create(&config.state_dir)?);
-    let routes = RouteTable::default();
-    routes.set(state.routes().await?);
-    let configured = config
-        .certificates
-        .iter()
-        .map(certs::load_pair)
-        .collect::<Result<Vec<_>, _>>()?;
-    let dev_ca = config.dev_ca.then(|| DevCa {
-        ca: ca.clone(),
-        routes: routes.clone(),
-        public_hostname: config.public_hostname.clone(),
-    });
-    let resolver = Arc::new(CertResolver::new(configured, dev_ca));
-
-    let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
-    let tunnel_addr = local(&listeners.tunnel);
+    let tunnel_addr = Listeners::local(&listeners.tunnel);
+    let public_addr = Listeners::local(&listeners.https).or(Listeners::local(&listeners.http));
     if config.edge_id.is_empty() {
         // Unique per host and port: the tunnel listener, else the public one.
-        let bound = tunnel_addr
-            .or(local(&listeners.https))
-            .or(local(&listeners.http));
+        let bound = tunnel_addr.or(public_addr);
         config.edge_id = bound.map_or_else(|| "edge".into(), |a| a.to_string());
     }
-    let lease = store.grant_lease(LEASE_TTL).await?;
-    let record = EdgeRecord {
-        id: config.edge_id.clone(),
-        tunnel_address: config
-            .advertise_tunnel
-            .clone()
-            .or(tunnel_addr.map(|a| a.to_string())),
-        addresses: config.addresses.clone(),
-        draining: false,
-    };
-    state.announce_edge(&record, lease).await?;
-
-    let edge = Arc::new(Edge {
-        public_http: listener::public_builder(&config),
-        https_port: local(&listeners.https).map(|a| a.port()),
-        config: ArcSwap::from_pointee(config),
-        state,
-        routes: routes.clone(),
-        tokens: TokenTable::default(),
-        sessions: Sessions::default(),
-        certs: resolver.clone(),
-        lease_id: AtomicI64::new(lease),
-        draining: CancellationToken::new(),
-        shutdown: shutdown.clone(),
-        links: Links::new(
-            tether_proto::trust::session_client_config(Some(&ca.pem))
-                .map_err(|e| crate::ca::CaError::Key(e.to_string()))?,
-            ca.link_key.clone(),
-        ),
-        link_key: ca.link_key.clone(),
-        tracker: TaskTracker::new(),
-        metrics: Arc::default(),
-    });
-
-    let background = TaskTracker::new();
-    let mut registry = prometheus_client::registry::Registry::default();
-    edge.metrics.register(&mut registry);
-    if let (Some(dns), Some(sockets)) = (edge.config().dns.clone(), listeners.dns) {
-        let zones = Arc::new(Zones::new(dns, Arc::default()));
-        zones.metrics.register(&mut registry);
-        if let Ok(addr) = sockets.local_addr() {
-            // Tests and scripts read the bound port from this line.
-            tracing::info!("listening on dns {addr}");
-        }
-        background.spawn(dns_source::run(
-            edge.state.clone(),
-            zones,
-            sockets,
-            shutdown.clone(),
-        ));
-    }
-    if let Some(listener) = listeners.metrics {
-        if let Ok(addr) = listener.local_addr() {
-            tracing::info!("listening on metrics {addr}");
-        }
-        background.spawn(metrics::serve(
-            listener,
-            Arc::new(registry),
-            shutdown.clone(),
-        ));
-    }
-    background.spawn(routes.follow(store.clone(), shutdown.clone()));
-    background.spawn(edge.tokens.clone().follow(store.clone(), shutdown.clone()));
+    let https_port = Listeners::local(&listeners.https).map(|a| a.port());
+    let rooms = Rooms::build(config, state, &ca, tunnel_addr).await?;
+    let Listeners {
+        http,
+        https,
+        tunnel,
+        dns,
+        metrics,
+    } = listeners;
+    let background = rooms.start_background(dns, metrics, store);
     // Public TCP ports listen where the public HTTP(S) listener does, unless a route says.
-    let tcp_bind = local(&listeners.https)
-        .or(local(&listeners.http))
+    let tcp_bind = public_addr
         .map(|a| a.ip())
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    background.spawn(crate::tcp_ports::follow(edge.clone(), tcp_bind));
-    background.spawn(close_deleted_tunnels(edge.clone()));
-    background.spawn(crate::reload::watch(edge.clone(), resolver.clone()));
-    background.spawn(keep_presence(edge.clone(), record.clone()));
-
-    let public_tls = TlsAcceptor::from(certs::server_config(resolver, &[b"h2", b"http/1.1"]));
-    let tunnel_names = tunnel_certificate_names(&edge.config(), tunnel_addr);
-    let tunnel_cert = ca.issue(&tunnel_names)?;
-    let tunnel_tls = TlsAcceptor::from(certs::server_config(
-        Arc::new(SingleCert(tunnel_cert)),
-        &[b"http/1.1"],
+    background.spawn(rooms.tcp_ports().follow(tcp_bind));
+    let public_tls = TlsAcceptor::from(certs::server_config(
+        rooms.certs.clone(),
+        &[b"h2", b"http/1.1"],
     ));
-
+    let tunnel_cert = tunnel_certificate(&ca, &rooms.config.get(), tunnel_addr)?;
+    let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"]));
+    let proxy = Service::Public(Arc::new(rooms.proxy(https_port)));
+    let tunnel_service = Service::Tunnel {
+        sessions: Arc::new(rooms.session_acceptor()),
+        links: Arc::new(rooms.link_acceptor()),
+    };
     let mut serving = Vec::new();
-    for (what, listener, tls, role) in [
-        ("http", listeners.http, None, Role::Public),
-        ("https", listeners.https, Some(public_tls), Role::Public),
-        ("tunnel", listeners.tunnel, Some(tunnel_tls), Role::Tunnel),
+    for (what, listener, tls, service) in [
+        ("http", http, None, proxy.clone()),
+        ("https", https, Some(public_tls), proxy),
+        ("tunnel", tunnel, Some(tunnel_tls), tunnel_service),
     ] {
         let Some(listener) = listener else { continue };
         if let Ok(addr) = listener.local_addr() {
@@ -353,129 +178,193 @@ pub async fn run(
         serving.push(tokio::spawn(listener::serve(
             listener,
             tls,
-            role,
-            edge.clone(),
+            service,
+            rooms.lifecycle.clone(),
+            rooms.config.clone(),
         )));
     }
-    tracing::info!(edge = %edge.config().edge_id, "edge ready");
+    tracing::info!(edge = %rooms.config.get().edge_id, "edge ready");
     stop.cancelled().await;
-    crate::drain::run(&edge, record).await;
-    shutdown.cancel();
+    rooms.drain().run().await;
+    rooms.lifecycle.shutdown.cancel();
     tracing::info!("shutting down");
     for task in serving {
         let _ = task.await;
     }
-    edge.sessions.close_all();
-    edge.tracker.close();
-    let _ = tokio::time::timeout(Duration::from_secs(5), edge.tracker.wait()).await;
+    rooms.sessions.close_all();
+    rooms.lifecycle.tracker.close();
+    let _ = tokio::time::timeout(Duration::from_secs(5), rooms.lifecycle.tracker.wait()).await;
     background.close();
-    let _ = store.revoke(edge.lease_id.load(Ordering::Relaxed)).await;
+    rooms.presence.revoke().await;
     Ok(())
 }
 
-/// The names in the tunnel listener's certificate: the advertised server name, plus the
-/// advertised host when it is an IP address or `localhost`.
-fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> Vec<String> {
-    let mut names = vec![config.server_name.clone()];
-    let advertised = config
-        .advertise_tunnel
-        .as_deref()
-        .and_then(|a| tether_proto::endpoint::Endpoint::parse(a).ok())
-        .map(|e| e.host);
-    for host in advertised
-        .into_iter()
-        .chain(bound.map(|a| a.ip().to_string()))
-    {
-        if !names.contains(&host) {
-            names.push(host);
-        }
-    }
-    names
-}
-
-/// Serves one certificate whatever the SNI (the tunnel listener).
-#[derive(Debug)]
-struct SingleCert(Arc<rustls::sign::CertifiedKey>);
-
-impl rustls::server::ResolvesServerCert for SingleCert {
-    fn resolve(
-        &self,
-        _: rustls::server::ClientHello<'_>,
-    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        Some(self.0.clone())
-    }
-}
-
-/// Closes the sessions of tunnels deleted from the store (by `edge tunnel delete`, perhaps in
-/// another process) within one watch interval. Each (re)start of the watch first reconciles: any
-/// live session whose tunnel is gone is closed, so deletes missed while the watch was down (or
-/// compacted away) still take effect.
-async fn close_deleted_tunnels(edge: Arc<Edge>) {
-    loop {
-        let (tunnels, from) = match edge.state.store.range(TUNNELS).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read tunnels; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = edge.shutdown.cancelled() => return,
-                }
-            }
+impl Rooms {
+    /// Reads what the rooms start from (routes, certificates), announces this edge in the store
+    /// and builds the handles.
+    async fn build(
+        config: EdgeConfig,
+        state: State,
+        ca: &Arc<TunnelCa>,
+        tunnel_addr: Option<SocketAddr>,
+    ) -> Result<Rooms, RunError> {
+        let routes = RouteTable::default();
+        routes.set(state.routes().await?);
+        let configured = config
+            .certificates
+            .iter()
+            .map(certs::load_pair)
+            .collect::<Result<Vec<_>, _>>()?;
+        let dev_ca = config.dev_ca.then(|| DevCa {
+            ca: ca.clone(),
+            routes: routes.clone(),
+            public_hostname: config.public_hostname.clone(),
+        });
+        let certs = Arc::new(CertResolver::new(configured, dev_ca));
+        let record = EdgeRecord {
+            id: config.edge_id.clone(),
+            tunnel_address: config
+                .advertise_tunnel
+                .clone()
+                .or(tunnel_addr.map(|a| a.to_string())),
+            addresses: config.addresses.clone(),
+            draining: false,
         };
-        let existing: HashSet<String> = tunnels.into_iter().map(|kv| kv.key).collect();
-        for id in edge.sessions.tunnel_ids() {
-            if !existing.contains(&format!("{TUNNELS}{id}")) {
-                tracing::info!(tunnel = %id, "tunnel no longer exists; closing its sessions");
-                edge.sessions.close_tunnel(id);
+        let lifecycle = Lifecycle::default();
+        let presence =
+            Arc::new(Presence::announce(state.clone(), record, lifecycle.clone()).await?);
+        let config = LiveConfig::new(config);
+        let metrics = Arc::new(EdgeMetrics::default());
+        let sessions = Arc::new(Sessions::default());
+        let link_key = LinkKey::derive(ca.key_der());
+        let links = Links::new(
+            tether_proto::trust::session_client_config(Some(&ca.pem))
+                .map_err(|e| crate::tls::ca::CaError::Key(e.to_string()))?,
+            link_key.clone(),
+            state.clone(),
+            config.clone(),
+            metrics.clone(),
+        );
+        let opener = Arc::new(StreamOpener::new(
+            sessions.clone(),
+            Arc::new(links),
+            config.clone(),
+            metrics.clone(),
+        ));
+        Ok(Rooms {
+            config,
+            state,
+            lifecycle,
+            metrics,
+            sessions,
+            presence,
+            routes,
+            tokens: TokenTable::default(),
+            certs,
+            opener,
+            link_key,
+        })
+    }
+
+    /// DNS, `/metrics`, the tables followed from the store, deleted tunnels, reload and the
+    /// presence lease: tasks that run until shutdown.
+    fn start_background(
+        &self,
+        dns: Option<tether_dns::server::Sockets>,
+        metrics: Option<TcpListener>,
+        store: Arc<dyn Store>,
+    ) -> TaskTracker {
+        let background = TaskTracker::new();
+        let shutdown = self.lifecycle.shutdown.clone();
+        let mut registry = prometheus_client::registry::Registry::default();
+        self.metrics.register(&mut registry);
+        if let (Some(dns), Some(sockets)) = (self.config.get().dns.clone(), dns) {
+            let zones = Arc::new(Zones::new(dns, Arc::default()));
+            zones.metrics.register(&mut registry);
+            if let Ok(addr) = sockets.local_addr() {
+                // Tests and scripts read the bound port from this line.
+                tracing::info!("listening on dns {addr}");
             }
+            let state = self.state.clone();
+            background.spawn(dns_source::run(state, zones, sockets, shutdown.clone()));
         }
-        let mut events = watch(edge.state.store.clone(), TUNNELS.into(), from);
-        loop {
-            tokio::select! {
-                event = events.recv() => match event {
-                    Some(Ok(Event::Delete { key, .. })) => {
-                        if let Ok(id) = key.trim_start_matches(TUNNELS).parse() {
-                            tracing::info!(tunnel = %id, "tunnel deleted; closing its sessions");
-                            edge.sessions.close_tunnel(id);
-                        }
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break,
-                },
-                _ = edge.shutdown.cancelled() => return,
+        if let Some(listener) = metrics {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("listening on metrics {addr}");
             }
+            let registry = Arc::new(registry);
+            background.spawn(metrics::serve(listener, registry, shutdown.clone()));
+        }
+        background.spawn(self.routes.clone().follow(store.clone(), shutdown.clone()));
+        background.spawn(self.tokens.clone().follow(store.clone(), shutdown.clone()));
+        let sessions = self.sessions.clone();
+        background.spawn(close_deleted_tunnels(store, sessions, shutdown.clone()));
+        let (config, certs) = (self.config.clone(), self.certs.clone());
+        background.spawn(crate::reload::watch(config, certs, shutdown));
+        background.spawn(self.presence.clone().keep(self.sessions.clone()));
+        background
+    }
+
+    fn proxy(&self, https_port: Option<u16>) -> Proxy {
+        let access = AccessSessions {
+            tokens: self.tokens.clone(),
+            routes: self.routes.clone(),
+            opener: self.opener.clone(),
+            lifecycle: self.lifecycle.clone(),
+            config: self.config.clone(),
+            https_port,
+        };
+        Proxy {
+            routes: self.routes.clone(),
+            certs: self.certs.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
+            opener: self.opener.clone(),
+            lifecycle: self.lifecycle.clone(),
+            https_port,
+            access: Arc::new(access),
+            sessions: Arc::new(self.session_acceptor()),
         }
     }
-}
 
-/// Renews the presence lease; if it was lost (the edge stalled past the TTL), takes a new one and
-/// announces itself again.
-async fn keep_presence(edge: Arc<Edge>, record: EdgeRecord) {
-    let mut tick = tokio::time::interval(LEASE_RENEW);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = edge.shutdown.cancelled() => return,
+    fn session_acceptor(&self) -> SessionAcceptor {
+        SessionAcceptor {
+            state: self.state.clone(),
+            sessions: self.sessions.clone(),
+            routes: self.routes.clone(),
+            presence: self.presence.clone(),
+            lifecycle: self.lifecycle.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
         }
-        let lease = edge.lease_id.load(Ordering::Relaxed);
-        match edge.state.store.keep_alive(lease).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!("presence lease expired; announcing this edge again");
-                if let Ok(new) = edge.state.store.grant_lease(LEASE_TTL).await {
-                    edge.lease_id.store(new, Ordering::Relaxed);
-                    let record = EdgeRecord {
-                        draining: edge.draining.is_cancelled(),
-                        ..record.clone()
-                    };
-                    let _ = edge.state.announce_edge(&record, new).await;
-                    // The expired lease took the session rows with it: write them again.
-                    for session in edge.sessions.records() {
-                        let _ = edge.state.add_session(&session, new).await;
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot renew presence lease"),
+    }
+
+    fn link_acceptor(&self) -> LinkAcceptor {
+        LinkAcceptor {
+            key: self.link_key.clone(),
+            opener: self.opener.clone(),
+            lifecycle: self.lifecycle.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    fn tcp_ports(&self) -> TcpPorts {
+        TcpPorts {
+            state: self.state.clone(),
+            opener: self.opener.clone(),
+            lifecycle: self.lifecycle.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    fn drain(&self) -> Drain {
+        Drain {
+            sessions: self.sessions.clone(),
+            presence: self.presence.clone(),
+            lifecycle: self.lifecycle.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@
 //! - [`reload`]: when to reload a configuration (SIGHUP, or a changed file).
 //! - [`metric_parts`]: label sets and helpers both sides' Prometheus metrics use.
 //! - [`status`]: the plain-HTTP server both sides use for `/metrics`, `/ready` and `/healthz`.
+//! - [`logs`]: the log set-up both binaries share.
 //!
 //! The protocol itself is described in `docs/protocol.md`.
 
@@ -26,6 +27,7 @@ pub mod h2body;
 pub mod handshake;
 pub mod headers;
 pub mod liveness;
+pub mod logs;
 pub mod metric_parts;
 pub mod reload;
 pub mod splice;

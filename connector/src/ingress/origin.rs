@@ -24,7 +24,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::ingress::OriginRequest;
+use super::OriginRequest;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Request bodies toward origins: the stream's body, or nothing.

@@ -11,26 +11,26 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{Response, StatusCode};
-use http_body_util::Empty;
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
 use tether_proto::splice::{abort_tcp, keepalive, splice, Ended, Pipe};
 use tokio::net::TcpStream;
 
+use crate::ingress::origin::BoxError;
 use crate::ingress::{Service, TcpOrigin};
-use crate::proxy::{boxed, origin_failed, request_id};
-use crate::session::SessionCtx;
-use crate::stream::answer;
+
+use super::respond::{answer, origin_failed, request_id, status_only};
+use super::stream::Streams;
 
 pub async fn serve(
     parts: http::request::Parts,
     recv: RecvStream,
     mut respond: SendResponse<Bytes>,
-    ctx: &SessionCtx,
+    streams: &Streams,
 ) {
     let request_id = request_id(&parts.headers);
     let host = parts.uri.host().unwrap_or_default().to_string();
-    let ingress = ctx.ingress.load_full();
+    let ingress = streams.ingress.load_full();
     let rule = ingress.find(&host, "/");
     let origin = match &rule.service {
         Service::Tcp(origin) => origin.clone(),
@@ -77,15 +77,7 @@ pub async fn serve(
     tracing::debug!(request_id, host, origin = origin.address, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "TCP stream closed");
 }
 
-fn status_only(status: StatusCode) -> Response<crate::origin::OriginBody> {
-    let mut r = Response::new(boxed(Empty::<Bytes>::new()));
-    *r.status_mut() = status;
-    r
-}
-
-async fn connect(
-    origin: &TcpOrigin,
-) -> Result<TcpStream, (OriginFailure, crate::origin::BoxError)> {
+async fn connect(origin: &TcpOrigin) -> Result<TcpStream, (OriginFailure, BoxError)> {
     let timeout = origin.settings.connect_timeout;
     let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&origin.address)).await {
         Err(_) => {

@@ -8,10 +8,11 @@ use http_body_util::{BodyExt, Empty, Limited};
 use tether_proto::control::{Move, Registration, MOVE, REGISTER};
 use tether_proto::h2body::RecvBody;
 
+use crate::ingress::origin::OriginBody;
 use crate::ingress::Ingress;
-use crate::origin::OriginBody;
-use crate::proxy::boxed;
-use crate::session::SessionCtx;
+use crate::serve::respond::boxed;
+
+use super::slot::Slot;
 
 fn status(code: StatusCode) -> Response<OriginBody> {
     let mut r = Response::new(boxed(Empty::<Bytes>::new()));
@@ -19,23 +20,19 @@ fn status(code: StatusCode) -> Response<OriginBody> {
     r
 }
 
-pub async fn handle(
-    kind: &str,
-    req: Request<RecvBody>,
-    ctx: &Arc<SessionCtx>,
-) -> Response<OriginBody> {
+pub async fn handle(kind: &str, req: Request<RecvBody>, ctx: &Arc<Slot>) -> Response<OriginBody> {
     if kind == MOVE {
         // Where to go: the edges the draining edge lists (an edge started since our last
         // registration is known only from here). An empty or unreadable body changes nothing.
         if let Ok(body) = Limited::new(req.into_body(), 1 << 20).collect().await {
             if let Ok(to) = serde_json::from_slice::<Move>(&body.to_bytes()) {
                 if !to.edges.is_empty() {
-                    ctx.edges.learn(&to.edges);
+                    ctx.connector.edges.learn(&to.edges);
                 }
             }
         }
         let here = ctx.dialled.lock().map(|a| a.clone()).unwrap_or_default();
-        if !ctx.edges.has_other(&here) {
+        if !ctx.connector.edges.has_other(&here) {
             tracing::warn!(
                 index = ctx.index,
                 "the edge is draining, but no other edge is known: this session stays until it closes"
@@ -65,10 +62,13 @@ pub async fn handle(
         session = %registration.session_id, edge = %registration.edge_id, index = ctx.index,
         hostnames = ?registration.hostnames, "tunnel session registered"
     );
-    for warning in unreachable_rules(&ctx.ingress.load(), &registration.hostnames) {
+    for warning in unreachable_rules(
+        &ctx.connector.streams.ingress.load(),
+        &registration.hostnames,
+    ) {
         tracing::warn!("{warning}");
     }
-    ctx.edges.learn(&registration.edges);
+    ctx.connector.edges.learn(&registration.edges);
     ctx.registrations.send_modify(|n| *n += 1);
     status(StatusCode::OK)
 }

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::session::EdgeTarget;
+use super::dial::EdgeTarget;
 
 /// An edge whose dial failed is passed over for this long, while another is available.
 const FAILED_FOR: Duration = Duration::from_secs(30);

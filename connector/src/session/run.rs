@@ -6,58 +6,32 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use bytes::Bytes;
-use ed25519_dalek::SigningKey;
+use h2::server::SendResponse;
+use h2::RecvStream;
+use http::Request;
+use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::headers::CONTROL;
+use tether_proto::liveness::Liveness;
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
-use crate::ingress::Ingress;
-use crate::metrics::{ConnectorMetrics, EdgeLabels};
+use crate::metrics::EdgeLabels;
+use crate::serve::respond::answer;
 
 use super::dial::{EdgeTarget, SessionError};
-
-/// What one session slot runs with: the connector's identity and rules, shared by every slot,
-/// and the slot's own index and pulse.
-pub struct SessionCtx {
-    pub tunnel_id: Uuid,
-    pub connector_id: Uuid,
-    /// This slot's number, `0..ha-connections`.
-    pub index: u8,
-    pub key: SigningKey,
-    /// Swapped whole on reload; each stream keeps the snapshot it started with.
-    pub ingress: Arc<ArcSwap<Ingress>>,
-    /// Counts this slot's registrations: the first session's start the others, a replacement's
-    /// ends the session it replaces.
-    pub registrations: tokio::sync::watch::Sender<u64>,
-    /// Set by the edge's `move` control message: its edge is draining.
-    pub move_requested: tokio::sync::Notify,
-    /// The edges known, shared by every slot; registrations add to them.
-    pub edges: Arc<crate::edges::EdgePool>,
-    /// The address this slot dialled last (the edge a `move` comes from).
-    pub dialled: std::sync::Mutex<String>,
-    /// A session that answers no PING for this long is dead (`liveness-timeout`).
-    pub liveness_timeout: Duration,
-    /// How long in-flight streams may run on after shutdown (`grace-period`).
-    pub grace_period: Duration,
-    /// When the current session last answered a PING (for `/ready`).
-    pub pulse: Pulse,
-    /// The connector's metrics, shared by every slot.
-    pub metrics: Arc<ConnectorMetrics>,
-}
+use super::slot::Slot;
 
 /// Dials the edge and serves the session until it ends or `shutdown` fires (then it drains).
 /// `replaced` is cancelled when a replacement session took over this one's slot, whose pulse
 /// then stays the replacement's.
 pub async fn run(
     target: &EdgeTarget,
-    ctx: Arc<SessionCtx>,
+    ctx: Arc<Slot>,
     shutdown: CancellationToken,
     replaced: CancellationToken,
 ) -> Result<(), SessionError> {
@@ -68,13 +42,16 @@ pub async fn run(
         .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
         .map_err(|e| target.transient("cannot export keying material with", &e))?;
     let claim = SessionClaim {
-        tunnel_id: ctx.tunnel_id,
-        connector_id: ctx.connector_id,
+        tunnel_id: ctx.connector.tunnel_id,
+        connector_id: ctx.connector.connector_id,
         conn_index: ctx.index,
         version: env!("CARGO_PKG_VERSION").into(),
     };
     let mut request = target.request(SUBPROTOCOL)?;
-    claim.write_headers(request.headers_mut(), &claim.sign(&ctx.key, &exporter));
+    claim.write_headers(
+        request.headers_mut(),
+        &claim.sign(&ctx.connector.key, &exporter),
+    );
     let ws = target.upgrade(tls, request).await?;
 
     let mut connection = tuning::h2_server()
@@ -90,9 +67,11 @@ pub async fn run(
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
     let mut liveness = tokio::spawn(
-        Liveness::new(ctx.liveness_timeout).watch(connection.ping_pong(), ctx.pulse.clone()),
+        Liveness::new(ctx.connector.liveness_timeout)
+            .watch(connection.ping_pong(), ctx.pulse.clone()),
     );
     let open = ctx
+        .connector
         .metrics
         .sessions
         .get_or_create(&EdgeLabels {
@@ -119,7 +98,7 @@ pub async fn run(
 /// TCP streams included, may finish, for at most `grace-period`.
 async fn serve(
     connection: &mut h2::server::Connection<WsStream<TlsStream<TcpStream>>, Bytes>,
-    ctx: &Arc<SessionCtx>,
+    ctx: &Arc<Slot>,
     liveness: &mut tokio::task::JoinHandle<String>,
     shutdown: &CancellationToken,
 ) -> Result<(), String> {
@@ -133,17 +112,29 @@ async fn serve(
             _ = shutdown.cancelled(), if !draining => {
                 draining = true;
                 connection.graceful_shutdown();
-                drain_deadline.as_mut().reset(tokio::time::Instant::now() + ctx.grace_period);
+                drain_deadline.as_mut().reset(tokio::time::Instant::now() + ctx.connector.grace_period);
                 continue;
             }
             _ = &mut drain_deadline => return Ok(()),
         };
         match accepted {
             Some(Ok((req, respond))) => {
-                tokio::spawn(crate::stream::serve(req, respond, ctx.clone()));
+                tokio::spawn(dispatch(req, respond, ctx.clone()));
             }
             Some(Err(e)) => return Err(e.to_string()),
             None => return Ok(()),
         }
+    }
+}
+
+/// A control message is answered here; every other stream goes to `serve`.
+async fn dispatch(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: Arc<Slot>) {
+    match req.headers().get(CONTROL) {
+        Some(kind) => {
+            let kind = kind.to_str().unwrap_or_default().to_string();
+            let response = super::control::handle(&kind, req.map(RecvBody::new), &ctx).await;
+            answer(respond, response).await
+        }
+        None => ctx.connector.streams.clone().serve(req, respond).await,
     }
 }

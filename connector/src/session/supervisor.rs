@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
-use crate::edges::EdgePool;
-use crate::session::{self, SessionCtx, SessionError};
+use super::dial::SessionError;
+use super::edges::EdgePool;
+use super::slot::Slot;
 
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// A session that stayed up this long resets the backoff.
@@ -35,7 +36,7 @@ const STAGGER: Duration = Duration::from_secs(1);
 /// in any slot stops them all and is returned.
 pub async fn run_slots(
     edges: Arc<EdgePool>,
-    slots: Vec<Arc<SessionCtx>>,
+    slots: Vec<Arc<Slot>>,
     retries: u32,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
@@ -80,7 +81,7 @@ pub async fn run_slots(
 /// replacement is registered (make before break).
 pub async fn run(
     edges: Arc<EdgePool>,
-    ctx: Arc<SessionCtx>,
+    ctx: Arc<Slot>,
     retries: u32,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
@@ -101,7 +102,7 @@ pub async fn run(
         let started = Instant::now();
         let mut session = tokio::spawn({
             let (ctx, drain, replaced) = (ctx.clone(), drain.clone(), replaced.clone());
-            async move { session::run(&claim.target, ctx, drain, replaced).await }
+            async move { super::run::run(&claim.target, ctx, drain, replaced).await }
         });
         let outcome = tokio::select! {
             joined = &mut session => joined.unwrap_or_else(|e| Err(SessionError::Transient(e.to_string()))),
@@ -129,7 +130,7 @@ pub async fn run(
             attempt = FIRST;
         }
         let delay = backoff(attempt, retries);
-        ctx.metrics.reconnects.inc();
+        ctx.connector.metrics.reconnects.inc();
         attempt = attempt.saturating_add(1);
         tracing::info!(
             index = ctx.index,

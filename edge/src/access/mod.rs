@@ -6,4 +6,5 @@
 pub mod session;
 pub mod tokens;
 
-pub use session::*;
+pub use session::AccessSessions;
+pub use tokens::TokenTable;

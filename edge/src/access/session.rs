@@ -13,8 +13,7 @@ use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use tether_proto::handshake::{Refusal, ACCESS_PATH, ACCESS_SUBPROTOCOL};
-use tether_proto::headers::has_token;
+use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
@@ -22,112 +21,132 @@ use tether_proto::wsstream::WsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;
-use crate::hostname::request_host;
-use crate::proxy::{new_request_id, ConnInfo};
-use crate::server::Edge;
-use crate::tunnel_stream::{self, PipeError};
+use crate::config::LiveConfig;
+use crate::lifecycle::Lifecycle;
+use crate::state::hostname::request_host;
+use crate::state::route_table::RouteTable;
+use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
+use crate::tunnels::upgrade::{server_websocket, switching_protocols, Caller, Upgrade};
+use crate::tunnels::StreamOpener;
 
-/// Whether a public request asks for an access session.
-pub fn wants_access<B>(req: &Request<B>) -> bool {
-    let h = req.headers();
-    req.uri().path() == ACCESS_PATH
-        && has_token(h, header::UPGRADE, "websocket")
-        && has_token(h, header::SEC_WEBSOCKET_PROTOCOL, ACCESS_SUBPROTOCOL)
+use super::tokens::TokenTable;
+
+/// What access sessions need (cheap to clone: each session's task holds one).
+#[derive(Clone)]
+pub struct AccessSessions {
+    /// The tokens a session may present, mirrored from the store.
+    pub tokens: TokenTable,
+    /// Which tunnel serves a hostname, and whether it requires a token.
+    pub routes: RouteTable,
+    pub opener: Arc<StreamOpener>,
+    pub lifecycle: Lifecycle,
+    pub config: LiveConfig,
+    /// The public HTTPS port, reported to the origin as the server address.
+    pub https_port: Option<u16>,
 }
 
 fn refuse(status: StatusCode, reason: &str) -> Response<EdgeBody> {
-    crate::session_accept::refuse(status, Refusal::Permanent, reason)
+    crate::tunnels::upgrade::refuse(status, Refusal::Permanent, reason)
 }
 
-/// Answers the upgrade (after checking the token, if one is presented) and runs the session.
-pub fn upgrade(req: Request<Incoming>, conn: &ConnInfo, edge: Arc<Edge>) -> Response<EdgeBody> {
-    if conn.tls.is_none() {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "access sessions need HTTPS: dial the edge's HTTPS port",
-        );
+#[async_trait::async_trait]
+impl Upgrade for AccessSessions {
+    /// Answers the upgrade (after checking the token, if one is presented) and runs the session.
+    async fn upgrade(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        self.accept(req, caller)
     }
-    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-        return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
-    };
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let (token, cancel) = match bearer {
-        None => (false, CancellationToken::new()),
-        Some(text) => match edge
-            .tokens
-            .verify(text)
-            .and_then(|id| edge.tokens.session(id))
-        {
-            Some(cancel) => (true, cancel),
-            None => {
-                tracing::info!(peer = %conn.peer, "access session refused: invalid token");
-                return refuse(StatusCode::UNAUTHORIZED, "the access token is not valid: it was revoked, or mistyped; ask the edge operator for a new one (`edge token create`)");
-            }
-        },
-    };
-    let peer = conn.peer;
-    let on_upgrade = hyper::upgrade::on(req);
-    let session_edge = edge.clone();
-    edge.tracker.spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => run(upgraded, token, cancel, peer, session_edge).await,
-            Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
-        }
-    });
-    crate::session_accept::switching_protocols(&key, ACCESS_SUBPROTOCOL)
 }
 
-/// Serves one access session's streams until it ends, its token is revoked, or the edge stops.
-async fn run(
-    upgraded: hyper::upgrade::Upgraded,
-    token: bool,
-    cancel: CancellationToken,
-    peer: SocketAddr,
-    edge: Arc<Edge>,
-) {
-    let ws = crate::session_accept::server_websocket(upgraded).await;
-    let handshake = tuning::h2_server()
-        .max_concurrent_streams(edge.config().max_concurrent_streams)
-        .handshake::<_, Bytes>(WsStream::new(ws))
-        .await;
-    let mut connection = match handshake {
-        Ok(c) => c,
-        Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),
-    };
-    tracing::info!(%peer, token, "access session opened");
-    // Ends the session's registration under its token however the session ends.
-    let _registered = cancel.clone().drop_guard();
-    // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
-    // connections open for ever.
-    let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
-    tokio::pin!(liveness);
-    let mut draining = false;
-    let reason = loop {
-        tokio::select! {
-            accepted = connection.accept() => match accepted {
-                Some(Ok((req, respond))) => {
-                    edge.tracker.spawn(stream(req, respond, token, peer, edge.clone()));
-                }
-                Some(Err(e)) => break format!("session error: {e}"),
-                None => break "client closed the session".to_string(),
-            },
-            // Dropping the connection resets every stream on it.
-            _ = cancel.cancelled() => break "its access token was revoked".to_string(),
-            reason = &mut liveness => break reason,
-            _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
-            // Draining: no new streams here (GOAWAY; the client opens its next session
-            // elsewhere), the open ones run on.
-            _ = edge.draining.cancelled(), if !draining => {
-                draining = true;
-                connection.graceful_shutdown();
-            }
+impl AccessSessions {
+    fn accept(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        if caller.exporter.is_none() {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "access sessions need HTTPS: dial the edge's HTTPS port",
+            );
         }
-    };
-    tracing::info!(%peer, reason, "access session ended");
+        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+            return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
+        };
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let (token, cancel) = match bearer {
+            None => (false, CancellationToken::new()),
+            Some(text) => match self
+                .tokens
+                .verify(text)
+                .and_then(|id| self.tokens.session(id))
+            {
+                Some(cancel) => (true, cancel),
+                None => {
+                    tracing::info!(peer = %caller.peer, "access session refused: invalid token");
+                    return refuse(StatusCode::UNAUTHORIZED, "the access token is not valid: it was revoked, or mistyped; ask the edge operator for a new one (`edge token create`)");
+                }
+            },
+        };
+        let peer = caller.peer;
+        let on_upgrade = hyper::upgrade::on(req);
+        let sessions = self.clone();
+        self.lifecycle.tracker.spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => sessions.run(upgraded, token, cancel, peer).await,
+                Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
+            }
+        });
+        switching_protocols(&key, ACCESS_SUBPROTOCOL)
+    }
+
+    /// Serves one access session's streams until it ends, its token is revoked, or the edge stops.
+    async fn run(
+        &self,
+        upgraded: hyper::upgrade::Upgraded,
+        token: bool,
+        cancel: CancellationToken,
+        peer: SocketAddr,
+    ) {
+        let ws = server_websocket(upgraded).await;
+        let handshake = tuning::h2_server()
+            .max_concurrent_streams(self.config.get().max_concurrent_streams)
+            .handshake::<_, Bytes>(WsStream::new(ws))
+            .await;
+        let mut connection = match handshake {
+            Ok(c) => c,
+            Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),
+        };
+        tracing::info!(%peer, token, "access session opened");
+        // Ends the session's registration under its token however the session ends.
+        let _registered = cancel.clone().drop_guard();
+        // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
+        // connections open for ever.
+        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
+        tokio::pin!(liveness);
+        let mut draining = false;
+        let reason = loop {
+            tokio::select! {
+                accepted = connection.accept() => match accepted {
+                    Some(Ok((req, respond))) => {
+                        self.lifecycle.tracker.spawn(self.clone().stream(req, respond, token, peer));
+                    }
+                    Some(Err(e)) => break format!("session error: {e}"),
+                    None => break "client closed the session".to_string(),
+                },
+                // Dropping the connection resets every stream on it.
+                _ = cancel.cancelled() => break "its access token was revoked".to_string(),
+                reason = &mut liveness => break reason,
+                _ = self.lifecycle.shutdown.cancelled() => break "edge shutting down".to_string(),
+                // Draining: no new streams here (GOAWAY; the client opens its next session
+                // elsewhere), the open ones run on.
+                _ = self.lifecycle.draining.cancelled(), if !draining => {
+                    draining = true;
+                    connection.graceful_shutdown();
+                }
+            }
+        };
+        tracing::info!(%peer, reason, "access session ended");
+    }
 }
 
 /// Answers a stream with a refusal: its status and a one-line reason.
@@ -139,62 +158,64 @@ fn refuse_stream(mut respond: SendResponse<Bytes>, status: StatusCode, reason: &
     }
 }
 
-/// One TCP connection of the access client, relayed into the tunnel.
-async fn stream(
-    req: Request<RecvStream>,
-    mut respond: SendResponse<Bytes>,
-    token: bool,
-    peer: SocketAddr,
-    edge: Arc<Edge>,
-) {
-    let request_id = new_request_id();
-    let authority = req.uri().authority().cloned();
-    let (&Method::CONNECT, Some(authority), None) = (
-        req.method(),
-        authority,
-        req.extensions().get::<h2::ext::Protocol>(),
-    ) else {
-        return refuse_stream(
-            respond,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "an access stream is CONNECT HOSTNAME:PORT",
-        );
-    };
-    let Some(host) = request_host(authority.as_str()) else {
-        return refuse_stream(
-            respond,
-            StatusCode::BAD_REQUEST,
-            "an access stream is CONNECT HOSTNAME:PORT, without user@",
-        );
-    };
-    let Some(route) = edge.routes.route(&host) else {
-        return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
-    };
-    if route.require_token && !token {
-        return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME`"));
-    }
-    let server = SocketAddr::new([0, 0, 0, 0].into(), edge.https_port.unwrap_or(443));
-    let port = authority.port_u16().unwrap_or(0);
-    let opened = match tunnel_stream::connect_head(&host, port, &request_id, peer, server) {
-        Ok(head) => tunnel_stream::open_pipe(&edge, route.tunnel_id, head).await,
-        Err(e) => Err(e.into()),
-    };
-    let (tunnel, guard) = match opened {
-        Ok(opened) => opened,
-        Err(PipeError::Refused(status)) => {
-            return refuse_stream(respond, status, &format!("the connector refused the stream for {host} ({status}): is its ingress rule for {host} a tcp:// or ssh:// service?"));
+impl AccessSessions {
+    /// One TCP connection of the access client, relayed into the tunnel.
+    async fn stream(
+        self,
+        req: Request<RecvStream>,
+        mut respond: SendResponse<Bytes>,
+        token: bool,
+        peer: SocketAddr,
+    ) {
+        let request_id = new_request_id();
+        let authority = req.uri().authority().cloned();
+        let (&Method::CONNECT, Some(authority), None) = (
+            req.method(),
+            authority,
+            req.extensions().get::<h2::ext::Protocol>(),
+        ) else {
+            return refuse_stream(
+                respond,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "an access stream is CONNECT HOSTNAME:PORT",
+            );
+        };
+        let Some(host) = request_host(authority.as_str()) else {
+            return refuse_stream(
+                respond,
+                StatusCode::BAD_REQUEST,
+                "an access stream is CONNECT HOSTNAME:PORT, without user@",
+            );
+        };
+        let Some(route) = self.routes.route(&host) else {
+            return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
+        };
+        if route.require_token && !token {
+            return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME`"));
         }
-        Err(PipeError::Edge(e)) => return refuse_stream(respond, e.status(), e.explanation()),
-    };
-    let send = match respond.send_response(Response::new(()), false) {
-        Ok(send) => send,
-        Err(_) => return,
-    };
-    let client = Pipe {
-        send,
-        recv: req.into_body(),
-    };
-    let (up, down, result) = relay(client, tunnel).await;
-    drop(guard);
-    tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, up, down, result = ?result, "access stream closed");
+        let server = SocketAddr::new([0, 0, 0, 0].into(), self.https_port.unwrap_or(443));
+        let port = authority.port_u16().unwrap_or(0);
+        let opened = match connect_head(&host, port, &request_id, peer, server) {
+            Ok(head) => self.opener.open_pipe(route.tunnel_id, head).await,
+            Err(e) => Err(e.into()),
+        };
+        let (tunnel, guard) = match opened {
+            Ok(opened) => opened,
+            Err(PipeError::Refused(status)) => {
+                return refuse_stream(respond, status, &format!("the connector refused the stream for {host} ({status}): is its ingress rule for {host} a tcp:// or ssh:// service?"));
+            }
+            Err(PipeError::Edge(e)) => return refuse_stream(respond, e.status(), e.explanation()),
+        };
+        let send = match respond.send_response(Response::new(()), false) {
+            Ok(send) => send,
+            Err(_) => return,
+        };
+        let client = Pipe {
+            send,
+            recv: req.into_body(),
+        };
+        let (up, down, result) = relay(client, tunnel).await;
+        drop(guard);
+        tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, up, down, result = ?result, "access stream closed");
+    }
 }

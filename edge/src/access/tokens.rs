@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::state::store::{mirror, Event, Mirrored, Store};
 use crate::state::{decode, TokenRecord, TOKENS};
-use crate::store::{mirror, Event, Mirrored, Store};
 
 #[derive(Default)]
 struct Inner {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tether_dns::server::Zones;
-use tether_edge::cli::{init_logs, load_config_or_exit, wait_for_signal, LogFormat};
+use tether_edge::cli::{load_config_or_exit, wait_for_signal, LogFormat};
 use tether_edge::config::EdgeConfig;
+use tether_edge::state::store::SqliteStore;
 use tether_edge::state::State;
-use tether_edge::store::SqliteStore;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
@@ -41,7 +41,7 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_logs(cli.log_format);
+    tether_proto::logs::init(cli.log_format == LogFormat::Json);
     let config = load_config_or_exit(&cli.config);
     let Command::Run { listen, metrics } = cli.command;
     if let Err(e) = run(config, listen, metrics).await {
@@ -87,6 +87,6 @@ async fn run(
         wait_for_signal().await;
         signal.cancel();
     });
-    tether_edge::dns_source::run(state, zones, sockets, shutdown).await;
+    tether_edge::state::dns_source::run(state, zones, sockets, shutdown).await;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Edge-to-edge links, the receiving side (`links.rs` dials them): checks the peer's proof,
+//! Edge-to-edge links, the receiving side (`dial.rs` dials them): checks the peer's proof,
 //! serves HTTP/2 on the link, and carries each stream on this edge's own session of the tunnel
 //! the stream names, relaying the answer back unchanged. A stream is never sent on over another
 //! link: an edge that no longer holds a session of the tunnel refuses it unprocessed
@@ -12,7 +12,7 @@ use h2::{Reason, RecvStream};
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::h2body::{send_body, RecvBody};
-use tether_proto::handshake::{Refusal, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
+use tether_proto::handshake::{Refusal, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
@@ -20,165 +20,183 @@ use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 
 use crate::body::{self, EdgeBody};
-use crate::error_page::EdgeError;
-use crate::server::Edge;
-use crate::session_accept::{refuse, switching_protocols};
-use crate::tunnel_stream::{self, Answer, Outgoing, Reach};
+use crate::config::LiveConfig;
+use crate::error::EdgeError;
+use crate::lifecycle::Lifecycle;
+use crate::metrics::EdgeMetrics;
+use crate::tunnels::stream::{small_body, Answer, Outgoing};
+use crate::tunnels::upgrade::{refuse, server_websocket, switching_protocols, Caller, Upgrade};
+use crate::tunnels::{Reach, StreamOpener};
 
-/// Whether an upgrade on the tunnel listener asks for a link rather than a tunnel session.
-pub fn wants_link(req: &Request<Incoming>) -> bool {
-    tether_proto::headers::has_token(
-        req.headers(),
-        header::SEC_WEBSOCKET_PROTOCOL,
-        LINK_SUBPROTOCOL,
-    )
+use super::key::LinkKey;
+
+/// What accepting and serving links needs (cheap to clone: each link's task holds one).
+#[derive(Clone)]
+pub struct LinkAcceptor {
+    /// What a peer proves.
+    pub key: LinkKey,
+    /// Carries each stream on this edge's own sessions.
+    pub opener: Arc<StreamOpener>,
+    pub lifecycle: Lifecycle,
+    pub config: LiveConfig,
+    pub metrics: Arc<EdgeMetrics>,
 }
 
-/// Accepts a link from a peer edge whose proof over this TLS connection's `exporter` holds.
-pub async fn upgrade(
-    req: Request<Incoming>,
-    exporter: [u8; EXPORTER_LEN],
-    edge: Arc<Edge>,
-) -> Response<EdgeBody> {
-    let proof = req
-        .headers()
-        .get(HDR_LINK_PROOF)
-        .and_then(|v| v.to_str().ok());
-    if !proof.is_some_and(|p| edge.link_key.verify(&exporter, p)) {
-        tracing::warn!("edge-to-edge link refused: bad or missing proof");
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            Refusal::Permanent,
-            "edge-to-edge link refused: the proof does not match this edge's CA (edges must share one state directory)",
-        );
-    }
-    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            Refusal::Permanent,
-            "missing Sec-WebSocket-Key",
-        );
-    };
-    let on_upgrade = hyper::upgrade::on(req);
-    let task_edge = edge.clone();
-    edge.tracker.spawn(async move {
-        match on_upgrade.await {
-            Ok(upgraded) => serve(upgraded, task_edge).await,
-            Err(e) => tracing::warn!(error = %e, "link upgrade failed"),
-        }
-    });
-    switching_protocols(&key, LINK_SUBPROTOCOL)
-}
-
-/// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
-async fn serve(upgraded: hyper::upgrade::Upgraded, edge: Arc<Edge>) {
-    let ws = crate::session_accept::server_websocket(upgraded).await;
-    let handshake = tuning::h2_server()
-        .enable_connect_protocol()
-        .max_concurrent_streams(u32::MAX)
-        // As on a tunnel session: the peer relays public clients, whose going away in
-        // hundreds at once is ordinary.
-        .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-        .handshake::<_, Bytes>(WsStream::new(ws))
-        .await;
-    let mut connection = match handshake {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "HTTP/2 handshake on link failed");
-            return;
-        }
-    };
-    let liveness =
-        Liveness::new(edge.config().liveness_timeout).watch(connection.ping_pong(), Pulse::new());
-    tokio::pin!(liveness);
-    tracing::info!("edge-to-edge link accepted");
-    let reason = loop {
-        tokio::select! {
-            accepted = connection.accept() => match accepted {
-                Some(Ok((req, respond))) => {
-                    tokio::spawn(carry(req, respond, edge.clone()));
-                }
-                Some(Err(e)) => break e.to_string(),
-                None => break "peer closed the link".to_string(),
-            },
-            reason = &mut liveness => break reason,
-            _ = edge.shutdown.cancelled() => break "edge shutting down".to_string(),
-        }
-    };
-    tracing::info!(reason, "edge-to-edge link ended");
-}
-
-/// Carries one stream from the link on this edge's session of the tunnel it names.
-async fn carry(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, edge: Arc<Edge>) {
-    if req.headers().contains_key(CONTROL) {
-        // The link hello: answering is all it asks.
-        let _ = respond.send_response(Response::new(()), true);
-        return;
-    }
-    let (mut parts, recv) = req.into_parts();
-    let tunnel = parts
-        .headers
-        .remove(LINK_TUNNEL)
-        .and_then(|v| v.to_str().ok()?.parse().ok());
-    let Some(tunnel) = tunnel else {
-        respond.send_reset(Reason::PROTOCOL_ERROR);
-        return;
-    };
-    edge.metrics.link_stream("in");
-    let pipe = parts.method == Method::CONNECT;
-    let guard = match edge.sessions.pick(tunnel, edge.max_streams()) {
-        Ok(guard) => guard.kind(edge.metrics.stream("link")),
-        Err(e) => return answer_error(respond, e),
-    };
-    let replayable = pipe || edge.config().is_replayable(&parts.method);
-    let (outgoing, client_recv) = if pipe {
-        (Outgoing::Pipe, Some(recv))
-    } else if recv.is_end_stream() {
-        (Outgoing::Body(body::empty()), None)
-    } else if crate::proxy::small_body(&parts.headers) {
-        // Read whole, as the sending edge did, so a stream this edge's connector refuses
-        // unprocessed can go to another of its sessions, or back (REFUSED_STREAM) body and all.
-        match http_body_util::BodyExt::collect(RecvBody::new(recv)).await {
-            Ok(collected) => (Outgoing::Buffered(collected.to_bytes()), None),
-            Err(_) => return respond.send_reset(Reason::CANCEL),
-        }
-    } else {
-        (Outgoing::Body(body::boxed(RecvBody::new(recv))), None)
-    };
-    let head = Request::from_parts(parts, ());
-    // The sending edge may give up first (its client went away, its own timeout): then stop
-    // waiting here too, rather than hold the origin's request for nobody.
-    let opened = tokio::select! {
-        opened = tunnel_stream::open(head, outgoing, guard, &edge, replayable, Reach::Local) => opened,
-        _ = std::future::poll_fn(|cx| respond.poll_reset(cx)) => return,
-    };
-    let (Answer { response, send }, _guard) = match opened {
-        Ok(answered) => answered,
-        Err(e) => return answer_error(respond, e),
-    };
-    let (parts, from_tunnel) = response.into_parts();
-    let end = from_tunnel.is_end_stream();
-    let Ok(to_client) = respond.send_response(Response::from_parts(parts, ()), end) else {
-        return;
-    };
-    match (send, client_recv) {
-        (Some(to_tunnel), Some(from_client)) => {
-            let client = Pipe {
-                send: to_client,
-                recv: from_client,
-            };
-            let tunnel = Pipe {
-                send: to_tunnel,
-                recv: from_tunnel,
-            };
-            let _ = relay(client, tunnel).await;
-        }
-        _ if !end => {
-            if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client).await {
-                tracing::debug!(error = %e, "response body did not reach the peer edge");
+#[async_trait::async_trait]
+impl Upgrade for LinkAcceptor {
+    /// Accepts a link from a peer edge whose proof over this TLS connection's exporter holds.
+    async fn upgrade(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        let proof = req
+            .headers()
+            .get(HDR_LINK_PROOF)
+            .and_then(|v| v.to_str().ok());
+        match caller.exporter {
+            Some(exporter) if proof.is_some_and(|p| self.key.verify(&exporter, p)) => {
+                self.accept(req)
+            }
+            _ => {
+                tracing::warn!("edge-to-edge link refused: bad or missing proof");
+                refuse(
+                    StatusCode::UNAUTHORIZED,
+                    Refusal::Permanent,
+                    "edge-to-edge link refused: the proof does not match this edge's CA (edges must share one state directory)",
+                )
             }
         }
-        _ => {}
+    }
+}
+
+impl LinkAcceptor {
+    /// Answers 101 to a proven peer and serves the link on a task of its own.
+    fn accept(&self, req: Request<Incoming>) -> Response<EdgeBody> {
+        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                Refusal::Permanent,
+                "missing Sec-WebSocket-Key",
+            );
+        };
+        let on_upgrade = hyper::upgrade::on(req);
+        let acceptor = self.clone();
+        self.lifecycle.tracker.spawn(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => acceptor.serve(upgraded).await,
+                Err(e) => tracing::warn!(error = %e, "link upgrade failed"),
+            }
+        });
+        switching_protocols(&key, LINK_SUBPROTOCOL)
+    }
+
+    /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
+    async fn serve(&self, upgraded: hyper::upgrade::Upgraded) {
+        let ws = server_websocket(upgraded).await;
+        let handshake = tuning::h2_server()
+            .enable_connect_protocol()
+            .max_concurrent_streams(u32::MAX)
+            // As on a tunnel session: the peer relays public clients, whose going away in
+            // hundreds at once is ordinary.
+            .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
+            .handshake::<_, Bytes>(WsStream::new(ws))
+            .await;
+        let mut connection = match handshake {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "HTTP/2 handshake on link failed");
+                return;
+            }
+        };
+        let liveness = Liveness::new(self.config.get().liveness_timeout)
+            .watch(connection.ping_pong(), Pulse::new());
+        tokio::pin!(liveness);
+        tracing::info!("edge-to-edge link accepted");
+        let reason = loop {
+            tokio::select! {
+                accepted = connection.accept() => match accepted {
+                    Some(Ok((req, respond))) => {
+                        tokio::spawn(self.clone().carry(req, respond));
+                    }
+                    Some(Err(e)) => break e.to_string(),
+                    None => break "peer closed the link".to_string(),
+                },
+                reason = &mut liveness => break reason,
+                _ = self.lifecycle.shutdown.cancelled() => break "edge shutting down".to_string(),
+            }
+        };
+        tracing::info!(reason, "edge-to-edge link ended");
+    }
+
+    /// Carries one stream from the link on this edge's session of the tunnel it names.
+    async fn carry(self, req: Request<RecvStream>, mut respond: SendResponse<Bytes>) {
+        if req.headers().contains_key(CONTROL) {
+            // The link hello: answering is all it asks.
+            let _ = respond.send_response(Response::new(()), true);
+            return;
+        }
+        let (mut parts, recv) = req.into_parts();
+        let tunnel = parts
+            .headers
+            .remove(LINK_TUNNEL)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let Some(tunnel) = tunnel else {
+            respond.send_reset(Reason::PROTOCOL_ERROR);
+            return;
+        };
+        self.metrics.link_stream("in");
+        let pipe = parts.method == Method::CONNECT;
+        let guard = match self.opener.pick(tunnel, None, Reach::Local).await {
+            Ok(guard) => guard.kind(self.metrics.stream("link")),
+            Err(e) => return answer_error(respond, e),
+        };
+        let replayable = pipe || self.config.get().is_replayable(&parts.method);
+        let (outgoing, client_recv) = if pipe {
+            (Outgoing::Pipe, Some(recv))
+        } else if recv.is_end_stream() {
+            (Outgoing::Body(body::empty()), None)
+        } else if small_body(&parts.headers) {
+            // Read whole, as the sending edge did, so a stream this edge's connector refuses
+            // unprocessed can go to another of its sessions, or back (REFUSED_STREAM) body and all.
+            match http_body_util::BodyExt::collect(RecvBody::new(recv)).await {
+                Ok(collected) => (Outgoing::Buffered(collected.to_bytes()), None),
+                Err(_) => return respond.send_reset(Reason::CANCEL),
+            }
+        } else {
+            (Outgoing::Body(body::boxed(RecvBody::new(recv))), None)
+        };
+        let head = Request::from_parts(parts, ());
+        // The sending edge may give up first (its client went away, its own timeout): then stop
+        // waiting here too, rather than hold the origin's request for nobody.
+        let opened = tokio::select! {
+            opened = self.opener.open(head, outgoing, guard, replayable, Reach::Local) => opened,
+            _ = std::future::poll_fn(|cx| respond.poll_reset(cx)) => return,
+        };
+        let (Answer { response, send }, _guard) = match opened {
+            Ok(answered) => answered,
+            Err(e) => return answer_error(respond, e),
+        };
+        let (parts, from_tunnel) = response.into_parts();
+        let end = from_tunnel.is_end_stream();
+        let Ok(to_client) = respond.send_response(Response::from_parts(parts, ()), end) else {
+            return;
+        };
+        match (send, client_recv) {
+            (Some(to_tunnel), Some(from_client)) => {
+                let client = Pipe {
+                    send: to_client,
+                    recv: from_client,
+                };
+                let tunnel = Pipe {
+                    send: to_tunnel,
+                    recv: from_tunnel,
+                };
+                let _ = relay(client, tunnel).await;
+            }
+            _ if !end => {
+                if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client).await {
+                    tracing::debug!(error = %e, "response body did not reach the peer edge");
+                }
+            }
+            _ => {}
+        }
     }
 }
 

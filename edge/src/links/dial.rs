@@ -4,9 +4,9 @@
 //!
 //! One link per peer edge, dialled on first need and kept while it answers PINGs: TCP to the
 //! peer's advertised tunnel address, TLS verified against the edges' shared CA, a WebSocket
-//! upgrade with subprotocol `tether-link.v1` carrying the link proof (`link_key.rs`), then HTTP/2
+//! upgrade with subprotocol `tether-link.v1` carrying the link proof (`key.rs`), then HTTP/2
 //! with this edge the client, as on a tunnel session. Each stream is the very stream a connector
-//! would get, plus `tether-link-tunnel`; the peer carries it on its own session (`link_accept.rs`).
+//! would get, plus `tether-link-tunnel`; the peer carries it on its own session (`accept.rs`).
 //! Which edges hold a tunnel's sessions, and whether they are draining, is read from the store.
 
 use std::collections::HashMap;
@@ -28,11 +28,15 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::error_page::EdgeError;
-use crate::link_key::LinkKey;
-use crate::server::Edge;
-use crate::sessions::{Session, StreamGuard};
-use crate::state::{EdgeRecord, SessionRecord};
+use crate::config::LiveConfig;
+use crate::error::EdgeError;
+use crate::metrics::EdgeMetrics;
+use crate::state::{EdgeRecord, SessionRecord, State, StateError};
+use crate::tunnels::presence::dialable;
+use crate::tunnels::sessions::{Session, StreamGuard};
+use crate::tunnels::Elsewhere;
+
+use super::key::LinkKey;
 
 /// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,35 +81,62 @@ pub struct Links {
     by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
     /// [`Links::holders`], by tunnel, with when it was read.
     holders: Mutex<HashMap<Uuid, Holders>>,
+    /// Trusts the edges' CA.
     tls: Arc<rustls::ClientConfig>,
     key: LinkKey,
+    /// Which edges hold which tunnel's sessions.
+    state: State,
+    config: LiveConfig,
+    metrics: Arc<EdgeMetrics>,
 }
 
 impl Links {
-    /// `tls` trusts the edges' CA; `key` is the link key from it.
-    pub fn new(tls: Arc<rustls::ClientConfig>, key: LinkKey) -> Links {
+    /// `tls` trusts the edges' CA; `key` is the link key the edges share.
+    pub fn new(
+        tls: Arc<rustls::ClientConfig>,
+        key: LinkKey,
+        state: State,
+        config: LiveConfig,
+        metrics: Arc<EdgeMetrics>,
+    ) -> Links {
         Links {
             by_edge: Mutex::default(),
             holders: Mutex::default(),
             tls,
             key,
+            state,
+            config,
+            metrics,
         }
     }
+}
 
+#[async_trait::async_trait]
+impl Elsewhere for Links {
+    async fn pick(
+        &self,
+        tunnel: Uuid,
+        avoid: Option<&str>,
+        fresh: bool,
+    ) -> Result<StreamGuard, EdgeError> {
+        self.pick_peer(tunnel, avoid, fresh).await
+    }
+}
+
+impl Links {
     /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
     /// `avoid`, an edge a stream just failed through) that holds a session of it.
     /// `retry`: the stream just failed elsewhere, so the holders are read afresh (sessions may
     /// have just moved, e.g. off this draining edge).
-    pub async fn pick(
+    async fn pick_peer(
         &self,
-        edge: &Edge,
         tunnel: Uuid,
         avoid: Option<&str>,
         retry: bool,
     ) -> Result<StreamGuard, EdgeError> {
-        let me = edge.config().edge_id.clone();
+        let me = self.config.get().edge_id.clone();
         let mut peers: Vec<Holder> = self
-            .holders(edge, tunnel, retry)
+            .holders(tunnel, retry)
             .await
             .iter()
             .filter(|h| h.edge.id != me && Some(h.edge.id.as_str()) != avoid)
@@ -124,7 +155,8 @@ impl Links {
         });
         for peer in peers {
             let peer = peer.edge;
-            match self.link(&peer, &edge.config().server_name, edge).await {
+            let server_name = self.config.get().server_name.clone();
+            match self.link(&peer, &server_name).await {
                 Ok(link) => {
                     let record = SessionRecord {
                         session_id: Uuid::new_v4(),
@@ -135,7 +167,7 @@ impl Links {
                         version: String::new(),
                         connected_at: 0,
                     };
-                    edge.metrics.link_stream("out");
+                    self.metrics.link_stream("out");
                     return Ok(Session::over_link(record, link.sender));
                 }
                 Err(e) => tracing::debug!(peer = %peer.id, error = %e, "cannot link to peer edge"),
@@ -147,7 +179,7 @@ impl Links {
     /// The edges holding sessions of `tunnel` (this one included), from the store (`fresh`:
     /// read now whatever is remembered), remembered for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
     /// everywhere, then cost one store read per tunnel per interval, however many come.
-    async fn holders(&self, edge: &Edge, tunnel: Uuid, fresh: bool) -> Arc<Vec<Holder>> {
+    async fn holders(&self, tunnel: Uuid, fresh: bool) -> Arc<Vec<Holder>> {
         let now = Instant::now();
         let cached = (!fresh)
             .then(|| self.holders.lock().ok()?.get(&tunnel).cloned())
@@ -157,9 +189,9 @@ impl Links {
             return holders;
         }
         let read = async {
-            let sessions = edge.state.sessions_of(tunnel).await?;
-            let edges = edge.state.edges().await?;
-            Ok::<_, crate::state::StateError>(
+            let sessions = self.state.sessions_of(tunnel).await?;
+            let edges = self.state.edges().await?;
+            Ok::<_, StateError>(
                 edges
                     .into_iter()
                     // A wildcard address (0.0.0.0) would dial this host, not the peer.
@@ -203,12 +235,7 @@ impl Links {
     }
 
     /// The open link to `peer`, dialled now if there is none.
-    async fn link(
-        &self,
-        peer: &EdgeRecord,
-        server_name: &str,
-        edge: &Edge,
-    ) -> Result<Link, String> {
+    async fn link(&self, peer: &EdgeRecord, server_name: &str) -> Result<Link, String> {
         let slot = self
             .by_edge
             .lock()
@@ -225,7 +252,7 @@ impl Links {
         }
         let address = peer.tunnel_address.as_deref().unwrap_or_default();
         let dialled = self
-            .dial(address, server_name, edge.config().liveness_timeout)
+            .dial(address, server_name, self.config.get().liveness_timeout)
             .await;
         let link = dialled.inspect_err(|_| slot.failed_at = Some(Instant::now()))?;
         tracing::info!(peer = %peer.id, %address, "edge-to-edge link open");
@@ -295,13 +322,6 @@ impl Links {
         hello(&link).await.inspect_err(|_| link.closed.cancel())?;
         Ok(link)
     }
-}
-
-/// Whether a tunnel address means the same from elsewhere: not a wildcard IP.
-pub fn dialable(address: &str) -> bool {
-    address
-        .parse::<std::net::SocketAddr>()
-        .map_or(true, |a| !a.ip().is_unspecified())
 }
 
 /// The first exchange on a new link; its answer means the peer's SETTINGS are in force.

@@ -1,6 +1,7 @@
 //! Edge-to-edge links: a stream for a tunnel this edge holds no session of goes over a link to an
-//! edge that holds one ([`dial`], the sending side); [`accept`] is the receiving side, [`key`]
-//! the proof between them.
+//! edge that holds one ([`dial`], the sending side, which is the tunnels room's
+//! [`crate::tunnels::Elsewhere`]); [`accept`] is the receiving side, [`key`] the proof between
+//! them.
 //!
 //! May use: `tunnels`, `state`, and the leaves.
 
@@ -8,4 +9,5 @@ pub mod accept;
 pub mod dial;
 pub mod key;
 
-pub use dial::*;
+pub use accept::LinkAcceptor;
+pub use dial::Links;

@@ -5,36 +5,89 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response, StatusCode};
+use http::{header, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, TUNNEL_PATH};
+use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TUNNEL_PATH};
+use tether_proto::headers::has_token;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::either::Either;
 use tokio_util::task::TaskTracker;
 
 use crate::body::{self, EdgeBody};
-use crate::hostname::normalize_host;
-use crate::proxy::{self, ConnInfo, TlsInfo};
-use crate::server::Edge;
+use crate::config::{EdgeConfig, LiveConfig};
+use crate::lifecycle::Lifecycle;
+use crate::state::hostname::normalize_host;
+use crate::tunnels::upgrade::Upgrade;
+
+use super::proxy::{ConnInfo, Proxy, TlsInfo};
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections may finish after shutdown begins.
 const GRACE: Duration = Duration::from_secs(10);
 
 /// Which service a listener runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Public HTTP or HTTPS: routed requests (and the reserved tunnel path on HTTPS).
-    Public,
-    /// The tunnel listener: only session upgrades.
-    Tunnel,
+#[derive(Clone)]
+pub enum Service {
+    /// Public HTTP or HTTPS: routed requests (and the reserved paths on HTTPS).
+    Public(Arc<Proxy>),
+    /// The tunnel listener: only upgrades, for tunnel sessions and for links from other edges.
+    Tunnel {
+        sessions: Arc<dyn Upgrade>,
+        links: Arc<dyn Upgrade>,
+    },
+}
+
+impl Service {
+    fn is_public(&self) -> bool {
+        matches!(self, Service::Public(_))
+    }
+
+    async fn call(&self, req: Request<Incoming>, info: Arc<ConnInfo>) -> Response<EdgeBody> {
+        match self {
+            Service::Public(proxy) => proxy.handle(req, info).await,
+            Service::Tunnel { sessions, links } => match (info.tls.is_some(), req.uri().path()) {
+                (true, TUNNEL_PATH) if wants_link(&req) => links.upgrade(req, info.caller()).await,
+                (true, TUNNEL_PATH) => sessions.upgrade(req, info.caller()).await,
+                _ => {
+                    let mut r = Response::new(body::empty());
+                    *r.status_mut() = StatusCode::NOT_FOUND;
+                    r
+                }
+            },
+        }
+    }
+
+    /// The HTTP server settings for the connections of this listener.
+    fn builder(&self, config: &EdgeConfig) -> auto::Builder<TokioExecutor> {
+        match self {
+            Service::Public(_) => public_builder(config),
+            Service::Tunnel { .. } => {
+                let mut b = auto::Builder::new(TokioExecutor::new()).http1_only();
+                b.http1()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(TLS_HANDSHAKE_TIMEOUT);
+                b
+            }
+        }
+    }
+}
+
+/// Whether an upgrade on the tunnel listener asks for a link rather than a tunnel session.
+fn wants_link(req: &Request<Incoming>) -> bool {
+    has_token(
+        req.headers(),
+        header::SEC_WEBSOCKET_PROTOCOL,
+        LINK_SUBPROTOCOL,
+    )
 }
 
 /// The HTTP/1.1 + HTTP/2 server settings for public connections.
-pub fn public_builder(edge_cfg: &crate::config::EdgeConfig) -> auto::Builder<TokioExecutor> {
+fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -55,8 +108,18 @@ pub fn public_builder(edge_cfg: &crate::config::EdgeConfig) -> auto::Builder<Tok
     builder
 }
 
-pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, edge: Arc<Edge>) {
+/// Accepts connections until shutdown (a public listener stops when the drain begins) and
+/// serves each with `service`; then waits, for a while, for the open ones to finish.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    service: Service,
+    lifecycle: Lifecycle,
+    config: LiveConfig,
+) {
     let connections = TaskTracker::new();
+    let public = service.is_public();
+    let builder = service.builder(&config.get());
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -68,39 +131,24 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                     continue;
                 }
             },
-            _ = edge.shutdown.cancelled() => break,
+            _ = lifecycle.shutdown.cancelled() => break,
             // A draining edge takes no new public connections; the tunnel listener stays open
             // for the links of other edges until the end.
-            _ = edge.draining.cancelled(), if role == Role::Public => break,
+            _ = lifecycle.draining.cancelled(), if public => break,
         };
         let _ = tcp.set_nodelay(true);
-        let (edge, tls) = (edge.clone(), tls.clone());
+        let (tls, service, builder) = (tls.clone(), service.clone(), builder.clone());
+        let (lifecycle, config) = (lifecycle.clone(), config.clone());
         connections.spawn(async move {
             let Some((io, info)) = handshake(tcp, tls, peer).await else {
                 return;
             };
             let idle = info.activity.clone();
             let info = Arc::new(info);
-            let svc_edge = edge.clone();
             let service = service_fn(move |req: Request<Incoming>| {
-                let (edge, info) = (svc_edge.clone(), info.clone());
-                async move {
-                    Ok::<_, std::convert::Infallible>(match role {
-                        Role::Public => proxy::handle(req, info, edge).await,
-                        Role::Tunnel => tunnel_endpoint(req, &info, edge).await,
-                    })
-                }
+                let (service, info) = (service.clone(), info.clone());
+                async move { Ok::<_, std::convert::Infallible>(service.call(req, info).await) }
             });
-            let builder = match role {
-                Role::Public => edge.public_http.clone(),
-                Role::Tunnel => {
-                    let mut b = auto::Builder::new(TokioExecutor::new()).http1_only();
-                    b.http1()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(TLS_HANDSHAKE_TIMEOUT);
-                    b
-                }
-            };
             let conn = builder.serve_connection_with_upgrades(io, service);
             tokio::pin!(conn);
             // Shutdown and idleness both end the connection gracefully: in-flight streams finish,
@@ -114,17 +162,17 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
                         }
                         break;
                     }
-                    _ = edge.shutdown.cancelled(), if !closing => {
+                    _ = lifecycle.shutdown.cancelled(), if !closing => {
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
                     // Draining: keep-alive clients are told to go (after the request in
                     // flight), so their next connection finds a live edge.
-                    _ = edge.draining.cancelled(), if !closing && role == Role::Public => {
+                    _ = lifecycle.draining.cancelled(), if !closing && public => {
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
-                    _ = idle.idle_for(edge.config().idle_timeout), if !closing => {
+                    _ = idle.idle_for(config.get().idle_timeout), if !closing => {
                         closing = true;
                         conn.as_mut().graceful_shutdown();
                     }
@@ -142,11 +190,8 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, role: Role, 
     }
 }
 
-/// Either a plain TCP stream or a TLS one, as hyper I/O.
-pub enum Io {
-    Plain(TcpStream),
-    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
-}
+/// A plain TCP stream or a TLS one.
+type Io = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
 async fn handshake(
     tcp: TcpStream,
@@ -155,7 +200,7 @@ async fn handshake(
 ) -> Option<(TokioIo<Io>, ConnInfo)> {
     let Some(acceptor) = tls else {
         return Some((
-            TokioIo::new(Io::Plain(tcp)),
+            TokioIo::new(Either::Left(tcp)),
             ConnInfo {
                 peer,
                 tls: None,
@@ -184,85 +229,5 @@ async fn handshake(
         tls: Some(TlsInfo { sni, exporter }),
         activity: Default::default(),
     };
-    Some((TokioIo::new(Io::Tls(Box::new(stream))), info))
-}
-
-async fn tunnel_endpoint(
-    req: Request<Incoming>,
-    info: &ConnInfo,
-    edge: Arc<Edge>,
-) -> Response<EdgeBody> {
-    match (&info.tls, req.uri().path()) {
-        (Some(tls), TUNNEL_PATH) if crate::link_accept::wants_link(&req) => {
-            crate::link_accept::upgrade(req, tls.exporter, edge).await
-        }
-        (Some(tls), TUNNEL_PATH) => crate::session_accept::upgrade(req, tls.exporter, edge).await,
-        _ => {
-            let mut r = Response::new(body::empty());
-            *r.status_mut() = StatusCode::NOT_FOUND;
-            r
-        }
-    }
-}
-
-mod io_impl {
-    //! Forwards the tokio I/O traits to whichever stream is inside.
-    use super::Io;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-
-    impl AsyncRead for Io {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &mut ReadBuf<'_>,
-        ) -> Poll<std::io::Result<()>> {
-            match self.get_mut() {
-                Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
-                Io::Tls(s) => Pin::new(s).poll_read(cx, buf),
-            }
-        }
-    }
-
-    impl AsyncWrite for Io {
-        fn poll_write(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<std::io::Result<usize>> {
-            match self.get_mut() {
-                Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
-                Io::Tls(s) => Pin::new(s).poll_write(cx, buf),
-            }
-        }
-        fn poll_write_vectored(
-            self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            bufs: &[std::io::IoSlice<'_>],
-        ) -> Poll<std::io::Result<usize>> {
-            match self.get_mut() {
-                Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-                Io::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            }
-        }
-        fn is_write_vectored(&self) -> bool {
-            match self {
-                Io::Plain(s) => s.is_write_vectored(),
-                Io::Tls(s) => s.is_write_vectored(),
-            }
-        }
-        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-            match self.get_mut() {
-                Io::Plain(s) => Pin::new(s).poll_flush(cx),
-                Io::Tls(s) => Pin::new(s).poll_flush(cx),
-            }
-        }
-        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-            match self.get_mut() {
-                Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
-                Io::Tls(s) => Pin::new(s).poll_shutdown(cx),
-            }
-        }
-    }
+    Some((TokioIo::new(Either::Right(Box::new(stream))), info))
 }

@@ -12,20 +12,46 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use tether_proto::h2body::RecvBody;
-use tether_proto::handshake::{EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
-use tether_proto::headers::{strip_hop_by_hop, strip_tether, REQUEST_ID};
+use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL, EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
+use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, REQUEST_ID};
 
-use crate::access_log::AccessLine;
-use crate::activity::Activity;
 use crate::body::{self, EdgeBody};
-use crate::error_page::EdgeError;
-use crate::forwarded::{self, ClientFacts};
-use crate::hostname::request_host;
+use crate::config::LiveConfig;
+use crate::error::EdgeError;
+use crate::lifecycle::Lifecycle;
 use crate::metrics::{CauseLabels, EdgeMetrics};
-use crate::server::Edge;
-use crate::sessions::StreamGuard;
-use crate::tunnel_stream::{self, Outgoing, Reach};
-use crate::websocket;
+use crate::state::hostname::request_host;
+use crate::state::route_table::RouteTable;
+use crate::tls::certs::CertResolver;
+use crate::tunnels::activity::Activity;
+use crate::tunnels::sessions::StreamGuard;
+use crate::tunnels::stream::{new_request_id, small_body, Outgoing};
+use crate::tunnels::upgrade::{Caller, Upgrade};
+use crate::tunnels::{Reach, StreamOpener};
+
+use super::access_log::AccessLine;
+use super::forwarded::{self, ClientFacts};
+use super::websocket;
+
+/// What the public side needs to route and carry a request.
+pub struct Proxy {
+    /// Hostname → tunnel, followed live from the store.
+    pub routes: RouteTable,
+    /// Whether the certificate a TLS connection was served covers the request's host.
+    pub certs: Arc<CertResolver>,
+    pub config: LiveConfig,
+    pub metrics: Arc<EdgeMetrics>,
+    /// Gets a stream to a tunnel, here or at another edge.
+    pub opener: Arc<StreamOpener>,
+    /// WebSocket tasks are tracked, so the shutdown waits for them.
+    pub lifecycle: Lifecycle,
+    /// The HTTPS listener's port, for redirects.
+    pub https_port: Option<u16>,
+    /// `connector access tcp` sessions, on [`ACCESS_PATH`].
+    pub access: Arc<dyn Upgrade>,
+    /// Tunnel sessions through the HTTPS port's reserved path at `public-hostname`.
+    pub sessions: Arc<dyn Upgrade>,
+}
 
 /// What the edge knows about the public connection a request arrived on.
 #[derive(Clone)]
@@ -36,6 +62,16 @@ pub struct ConnInfo {
     pub activity: Arc<Activity>,
 }
 
+impl ConnInfo {
+    /// What an upgrade on this connection knows of it.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            peer: self.peer,
+            exporter: self.tls.as_ref().map(|t| t.exporter),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TlsInfo {
     /// Normalised SNI name, if the client sent one.
@@ -44,9 +80,12 @@ pub struct TlsInfo {
     pub exporter: [u8; EXPORTER_LEN],
 }
 
-/// A random request id: 16 hex digits, unique enough to find one request in the logs.
-pub fn new_request_id() -> String {
-    format!("{:016x}", rand::random::<u64>())
+/// Whether a public request asks for an access session.
+fn wants_access<B>(req: &Request<B>) -> bool {
+    let h = req.headers();
+    req.uri().path() == ACCESS_PATH
+        && has_token(h, header::UPGRADE, "websocket")
+        && has_token(h, header::SEC_WEBSOCKET_PROTOCOL, ACCESS_SUBPROTOCOL)
 }
 
 /// The request's host as sent: `:authority` (HTTP/2) or `Host` (HTTP/1.1).
@@ -57,116 +96,112 @@ fn request_authority(req: &Request<Incoming>) -> Option<Authority> {
     req.headers().get(header::HOST)?.to_str().ok()?.parse().ok()
 }
 
-pub async fn handle(
-    req: Request<Incoming>,
-    conn: Arc<ConnInfo>,
-    edge: Arc<Edge>,
-) -> Response<EdgeBody> {
-    let started = Instant::now();
-    let request_id = new_request_id();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let (response, tunnel) = route(req, &conn, &edge, &request_id).await;
-    let response = response.unwrap_or_else(|e| {
-        tracing::debug!(request_id, error = ?e, "edge answered with an error page");
-        edge.metrics
-            .errors
-            .get_or_create(&CauseLabels { cause: e.cause() })
-            .inc();
-        e.response(&request_id)
-    });
-    edge.metrics.answered(response.status(), started.elapsed());
-    let status = response.status();
-    AccessLine::new(request_id, conn.peer, method, path, status, tunnel, started).attach(response)
-}
-
-async fn route(
-    req: Request<Incoming>,
-    conn: &Arc<ConnInfo>,
-    edge: &Arc<Edge>,
-    request_id: &str,
-) -> (Result<Response<EdgeBody>, EdgeError>, Option<uuid::Uuid>) {
-    let Some(authority) = request_authority(&req) else {
-        return (Err(EdgeError::BadRequest("The request has no Host.")), None);
-    };
-    let Some(host) = request_host(authority.as_str()) else {
-        return (
-            Err(EdgeError::BadRequest(
-                "The request's host carries user information (user@host), which is refused.",
-            )),
-            None,
-        );
-    };
-    if crate::access::wants_access(&req) {
-        return (Ok(crate::access::upgrade(req, conn, edge.clone())), None);
+impl Proxy {
+    pub async fn handle(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<EdgeBody> {
+        let started = Instant::now();
+        let request_id = new_request_id();
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let (response, tunnel) = self.route(req, &conn, &request_id).await;
+        let response = response.unwrap_or_else(|e| {
+            tracing::debug!(request_id, error = ?e, "edge answered with an error page");
+            self.metrics
+                .errors
+                .get_or_create(&CauseLabels { cause: e.cause() })
+                .inc();
+            e.response(&request_id)
+        });
+        self.metrics.answered(response.status(), started.elapsed());
+        let status = response.status();
+        AccessLine::new(request_id, conn.peer, method, path, status, tunnel, started)
+            .attach(response)
     }
-    if let Some(tls) = &conn.tls {
-        if !edge.certs.served_covers(tls.sni.as_deref(), &host) {
-            return (Err(EdgeError::Misdirected), None);
-        }
-        if req.uri().path() == PUBLIC_TUNNEL_PATH
-            && edge.config().public_hostname.as_deref() == Some(host.as_str())
-        {
+
+    async fn route(
+        &self,
+        req: Request<Incoming>,
+        conn: &Arc<ConnInfo>,
+        request_id: &str,
+    ) -> (Result<Response<EdgeBody>, EdgeError>, Option<uuid::Uuid>) {
+        let Some(authority) = request_authority(&req) else {
+            return (Err(EdgeError::BadRequest("The request has no Host.")), None);
+        };
+        let Some(host) = request_host(authority.as_str()) else {
             return (
-                Ok(crate::session_accept::upgrade(req, tls.exporter, edge.clone()).await),
+                Err(EdgeError::BadRequest(
+                    "The request's host carries user information (user@host), which is refused.",
+                )),
                 None,
             );
+        };
+        if wants_access(&req) {
+            return (Ok(self.access.upgrade(req, conn.caller()).await), None);
         }
-    } else if edge.config().http_redirect {
-        return (Ok(redirect_to_https(&req, &host, edge)), None);
+        if let Some(tls) = &conn.tls {
+            if !self.certs.served_covers(tls.sni.as_deref(), &host) {
+                return (Err(EdgeError::Misdirected), None);
+            }
+            if req.uri().path() == PUBLIC_TUNNEL_PATH
+                && self.config.get().public_hostname.as_deref() == Some(host.as_str())
+            {
+                return (Ok(self.sessions.upgrade(req, conn.caller()).await), None);
+            }
+        } else if self.config.get().http_redirect {
+            return (Ok(self.redirect_to_https(&req, &host)), None);
+        }
+        let Some(tunnel) = self.routes.lookup(&host) else {
+            return (Err(EdgeError::NoRoute), None);
+        };
+        (
+            self.forward(req, conn, request_id, authority, tunnel).await,
+            Some(tunnel),
+        )
     }
-    let Some(tunnel) = edge.routes.lookup(&host) else {
-        return (Err(EdgeError::NoRoute), None);
-    };
-    (
-        forward(req, conn, edge, request_id, authority, tunnel).await,
-        Some(tunnel),
-    )
-}
 
-fn redirect_to_https(req: &Request<Incoming>, host: &str, edge: &Edge) -> Response<EdgeBody> {
-    let port = edge
-        .https_port
-        .filter(|p| *p != 443)
-        .map(|p| format!(":{p}"))
-        .unwrap_or_default();
-    let path = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
-    let mut response = Response::new(body::empty());
-    // 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
-    *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
-    if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{port}{path}")) {
-        response.headers_mut().insert(header::LOCATION, location);
+    fn redirect_to_https(&self, req: &Request<Incoming>, host: &str) -> Response<EdgeBody> {
+        let port = self
+            .https_port
+            .filter(|p| *p != 443)
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let mut response = Response::new(body::empty());
+        // 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
+        *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
+        if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{port}{path}")) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        response
     }
-    response
-}
 
-/// Headers every stream into the tunnel carries, WebSocket or not. `host` is the Host as the
-/// client sent it (RFC 7239 §5.3), port included.
-pub fn prepare_headers(
-    headers: &mut http::HeaderMap,
-    conn: &ConnInfo,
-    edge: &Edge,
-    host: &str,
-    request_id: &str,
-) {
-    strip_hop_by_hop(headers);
-    strip_tether(headers);
-    let facts = ClientFacts {
-        peer: conn.peer.ip(),
-        https: conn.tls.is_some(),
-        host,
-    };
-    forwarded::apply(
-        headers,
-        &facts,
-        forwarded::is_trusted(conn.peer.ip(), &edge.config().trusted_proxies),
-    );
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        headers.insert(REQUEST_ID, v);
+    /// Headers every stream into the tunnel carries, WebSocket or not. `host` is the Host as the
+    /// client sent it (RFC 7239 §5.3), port included.
+    pub fn prepare_headers(
+        &self,
+        headers: &mut http::HeaderMap,
+        conn: &ConnInfo,
+        host: &str,
+        request_id: &str,
+    ) {
+        strip_hop_by_hop(headers);
+        strip_tether(headers);
+        let facts = ClientFacts {
+            peer: conn.peer.ip(),
+            https: conn.tls.is_some(),
+            host,
+        };
+        forwarded::apply(
+            headers,
+            &facts,
+            forwarded::is_trusted(conn.peer.ip(), &self.config.get().trusted_proxies),
+        );
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            headers.insert(REQUEST_ID, v);
+        }
     }
 }
 
@@ -181,115 +216,107 @@ pub fn tunnel_uri(authority: &Authority, scheme: Scheme, uri: &Uri) -> Result<Ur
         .map_err(|_| EdgeError::BadRequest("The request target is not valid."))
 }
 
-async fn forward(
-    req: Request<Incoming>,
-    conn: &Arc<ConnInfo>,
-    edge: &Arc<Edge>,
-    request_id: &str,
-    authority: Authority,
-    tunnel: uuid::Uuid,
-) -> Result<Response<EdgeBody>, EdgeError> {
-    if let Some(max) = edge.config().max_request_body {
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max) {
-            return Err(EdgeError::BodyTooLarge);
+impl Proxy {
+    async fn forward(
+        &self,
+        req: Request<Incoming>,
+        conn: &Arc<ConnInfo>,
+        request_id: &str,
+        authority: Authority,
+        tunnel: uuid::Uuid,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
+        let config = self.config.snapshot();
+        if let Some(max) = config.max_request_body {
+            let declared = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+            if declared.is_some_and(|n| n > max) {
+                return Err(EdgeError::BodyTooLarge);
+            }
         }
-    }
-    if req.method() == Method::CONNECT && websocket::kind(&req).is_none() {
-        // A forward-proxy CONNECT: Tether is a reverse proxy.
-        return Err(EdgeError::MethodNotAllowed);
-    }
-    if let Some(kind) = websocket::kind(&req) {
-        let guard = edge
-            .pick_stream(tunnel, None)
+        if req.method() == Method::CONNECT && websocket::kind(&req).is_none() {
+            // A forward-proxy CONNECT: Tether is a reverse proxy.
+            return Err(EdgeError::MethodNotAllowed);
+        }
+        if let Some(kind) = websocket::kind(&req) {
+            let guard = self
+                .opener
+                .pick(tunnel, None, Reach::Anywhere)
+                .await?
+                .counting(conn.activity.enter())
+                .kind(self.metrics.stream("websocket"));
+            return websocket::proxy(self, req, kind, guard, conn, request_id, authority).await;
+        }
+        let guard = self
+            .opener
+            .pick(tunnel, None, Reach::Anywhere)
             .await?
             .counting(conn.activity.enter())
-            .kind(edge.metrics.stream("websocket"));
-        return websocket::proxy(req, kind, guard, conn, edge, request_id, authority).await;
-    }
-    let guard = edge
-        .pick_stream(tunnel, None)
-        .await?
-        .counting(conn.activity.enter())
-        .kind(edge.metrics.stream("http"));
-    let scheme = if conn.tls.is_some() {
-        Scheme::HTTPS
-    } else {
-        Scheme::HTTP
-    };
-    let (mut parts, incoming) = req.into_parts();
-    parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
-    parts.version = http::Version::HTTP_2;
-    prepare_headers(
-        &mut parts.headers,
-        conn,
-        edge,
-        authority.as_str(),
-        request_id,
-    );
-    parts.headers.remove(header::HOST);
-    // A failed request body shows only as a reset stream, so the limit records that it tripped,
-    // to answer 413 rather than blame the tunnel.
-    let over_limit = Arc::new(AtomicBool::new(false));
-    let metrics = edge.metrics.clone();
-    let incoming = incoming.map_frame(move |frame| {
-        if let Some(data) = frame.data_ref() {
-            metrics.bytes_in.inc_by(data.len() as u64);
-        }
-        frame
-    });
-    let body = match edge.config().max_request_body {
-        Some(max) => {
-            let tripped = over_limit.clone();
-            body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {
-                if e.is::<LengthLimitError>() {
-                    tripped.store(true, Ordering::Relaxed);
+            .kind(self.metrics.stream("http"));
+        let scheme = if conn.tls.is_some() {
+            Scheme::HTTPS
+        } else {
+            Scheme::HTTP
+        };
+        let (mut parts, incoming) = req.into_parts();
+        parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
+        parts.version = http::Version::HTTP_2;
+        self.prepare_headers(&mut parts.headers, conn, authority.as_str(), request_id);
+        parts.headers.remove(header::HOST);
+        // A failed request body shows only as a reset stream, so the limit records that it tripped,
+        // to answer 413 rather than blame the tunnel.
+        let over_limit = Arc::new(AtomicBool::new(false));
+        let metrics = self.metrics.clone();
+        let incoming = incoming.map_frame(move |frame| {
+            if let Some(data) = frame.data_ref() {
+                metrics.bytes_in.inc_by(data.len() as u64);
+            }
+            frame
+        });
+        let body = match config.max_request_body {
+            Some(max) => {
+                let tripped = over_limit.clone();
+                body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {
+                    if e.is::<LengthLimitError>() {
+                        tripped.store(true, Ordering::Relaxed);
+                    }
+                    e
+                }))
+            }
+            None => body::boxed(incoming),
+        };
+        let replayable = config.is_replayable(&parts.method);
+        let outgoing = match small_body(&parts.headers) {
+            // Read whole first, as nginx buffers request bodies, so that a stream the connector
+            // refuses while it drains can go to another session body and all. (The connector's
+            // final GOAWAY once refused a stream the edge had already handed its body to, in the
+            // replicas test; likely h2 wrote the edge's PONG ahead of that stream's queued HEADERS.)
+            true => match http_body_util::BodyExt::collect(body).await {
+                Ok(collected) => Outgoing::Buffered(collected.to_bytes()),
+                Err(_) if over_limit.load(Ordering::Relaxed) => {
+                    return Err(EdgeError::BodyTooLarge)
                 }
-                e
-            }))
-        }
-        None => body::boxed(incoming),
-    };
-    let replayable = edge.config().is_replayable(&parts.method);
-    let outgoing = match small_body(&parts.headers) {
-        // Read whole first, as nginx buffers request bodies, so that a stream the connector
-        // refuses while it drains can go to another session body and all. (The connector's
-        // final GOAWAY once refused a stream the edge had already handed its body to, in the
-        // replicas test; likely h2 wrote the edge's PONG ahead of that stream's queued HEADERS.)
-        true => match http_body_util::BodyExt::collect(body).await {
-            Ok(collected) => Outgoing::Buffered(collected.to_bytes()),
+                Err(_) => return Err(EdgeError::BadRequest("The request body ended early.")),
+            },
+            false => Outgoing::Body(body),
+        };
+        let head = Request::from_parts(parts, ());
+        let opened = self
+            .opener
+            .open(head, outgoing, guard, replayable, Reach::Anywhere)
+            .await;
+        let (answer, guard) = match opened {
             Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
-            Err(_) => return Err(EdgeError::BadRequest("The request body ended early.")),
-        },
-        false => Outgoing::Body(body),
-    };
-    let head = Request::from_parts(parts, ());
-    let opened =
-        tunnel_stream::open(head, outgoing, guard, edge, replayable, Reach::Anywhere).await;
-    let (answer, guard) = match opened {
-        Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
-        other => other?,
-    };
-    Ok(into_public_response(
-        answer.response,
-        guard,
-        request_id,
-        edge.metrics.clone(),
-    ))
-}
-
-/// Request bodies up to this size, with a declared length, are read whole before they are sent.
-const BUFFERED_BODY: u64 = 64 << 10;
-
-/// Whether the request declares a body of at most [`BUFFERED_BODY`] bytes.
-pub fn small_body(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|n| n > 0 && n <= BUFFERED_BODY)
+            other => other?,
+        };
+        Ok(into_public_response(
+            answer.response,
+            guard,
+            request_id,
+            self.metrics.clone(),
+        ))
+    }
 }
 
 /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,

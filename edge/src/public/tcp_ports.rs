@@ -13,14 +13,28 @@ use tether_proto::splice::{abort_tcp, keepalive, splice, Ended};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use crate::proxy::new_request_id;
-use crate::server::Edge;
-use crate::state::{decode, PortRecord, PORTS};
-use crate::store::watch;
-use crate::tunnel_stream;
+use crate::lifecycle::Lifecycle;
+use crate::metrics::EdgeMetrics;
+use crate::state::store::watch;
+use crate::state::{decode, PortRecord, State, PORTS};
+use crate::tunnels::stream::{connect_head, new_request_id};
+use crate::tunnels::StreamOpener;
+
+/// What the public TCP ports need (cheap to clone: each listener's task holds one).
+#[derive(Clone)]
+pub struct TcpPorts {
+    /// The claimed ports, followed live.
+    pub state: State,
+    pub opener: Arc<StreamOpener>,
+    pub lifecycle: Lifecycle,
+    pub metrics: Arc<EdgeMetrics>,
+}
 
 /// How often a port that could not be bound is tried again.
 const RETRY_BIND: Duration = Duration::from_secs(5);
+
+/// Keepalive on public TCP connections, as cloudflared's default `tcpKeepAlive` toward origins.
+const PUBLIC_KEEPALIVE: Duration = Duration::from_secs(30);
 
 /// One open listener: its stop switch and the route it serves (swapped in place when only the
 /// route's hostname or tunnel changed).
@@ -30,146 +44,147 @@ struct Open {
     stop: CancellationToken,
 }
 
-/// Keeps this edge's TCP listeners equal to the claimed ports until shutdown.
-pub async fn follow(edge: Arc<Edge>, default_bind: IpAddr) {
-    let mut open: HashMap<u16, Open> = HashMap::new();
-    let mut revision = 0;
-    loop {
-        let failed = match edge.state.store.range(PORTS).await {
-            Ok((kvs, rev)) => {
-                revision = rev;
-                let wanted = kvs.iter().filter_map(|kv| decode::<PortRecord>(kv).ok());
-                !reconcile(&edge, &mut open, wanted.collect(), default_bind).await
+impl TcpPorts {
+    /// Keeps this edge's TCP listeners equal to the claimed ports until shutdown.
+    pub async fn follow(self, default_bind: IpAddr) {
+        let mut open: HashMap<u16, Open> = HashMap::new();
+        let mut revision = 0;
+        loop {
+            let failed = match self.state.store.range(PORTS).await {
+                Ok((kvs, rev)) => {
+                    revision = rev;
+                    let wanted = kvs.iter().filter_map(|kv| decode::<PortRecord>(kv).ok());
+                    !self
+                        .reconcile(&mut open, wanted.collect(), default_bind)
+                        .await
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read TCP ports; retrying");
+                    true
+                }
+            };
+            let mut events = watch(self.state.store.clone(), PORTS.into(), revision);
+            tokio::select! {
+                // Any change (or a watch error) is followed by a full re-read.
+                _ = events.recv() => {}
+                _ = tokio::time::sleep(RETRY_BIND), if failed => {}
+                _ = self.lifecycle.shutdown.cancelled() => break,
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read TCP ports; retrying");
-                true
-            }
-        };
-        let mut events = watch(edge.state.store.clone(), PORTS.into(), revision);
-        tokio::select! {
-            // Any change (or a watch error) is followed by a full re-read.
-            _ = events.recv() => {}
-            _ = tokio::time::sleep(RETRY_BIND), if failed => {}
-            _ = edge.shutdown.cancelled() => break,
         }
-    }
-    for (_, listener) in open {
-        listener.stop.cancel();
-    }
-}
-
-/// Opens and closes listeners to match `wanted`; false if some port could not be bound.
-async fn reconcile(
-    edge: &Arc<Edge>,
-    open: &mut HashMap<u16, Open>,
-    wanted: Vec<PortRecord>,
-    default_bind: IpAddr,
-) -> bool {
-    let mut all_bound = true;
-    let wanted: HashMap<u16, PortRecord> = wanted.into_iter().map(|p| (p.port, p)).collect();
-    open.retain(|port, listener| {
-        let keep = wanted
-            .get(port)
-            .is_some_and(|w| w.bind.unwrap_or(default_bind) == listener.bind);
-        if !keep {
-            tracing::info!(port, "public TCP port closed");
+        for (_, listener) in open {
             listener.stop.cancel();
         }
-        keep
-    });
-    for (port, record) in wanted {
-        if let Some(listener) = open.get(&port) {
-            listener.route.store(Arc::new(record));
-            continue;
-        }
-        let bind = record.bind.unwrap_or(default_bind);
-        let addr = SocketAddr::new(bind, port);
-        match TcpListener::bind(addr).await {
-            Ok(listener) => {
-                // Tests and scripts read this line to know the port is open (and filter by its
-                // target, the module's name before the edge was laid out in rooms).
-                tracing::info!(target: "tether_edge::tcp_ports", hostname = %record.hostname, "listening on tcp {addr}");
-                let route = Arc::new(ArcSwap::from_pointee(record));
-                let stop = edge.shutdown.child_token();
-                tokio::spawn(accept(edge.clone(), listener, route.clone(), stop.clone()));
-                open.insert(port, Open { bind, route, stop });
+    }
+
+    /// Opens and closes listeners to match `wanted`; false if some port could not be bound.
+    async fn reconcile(
+        &self,
+        open: &mut HashMap<u16, Open>,
+        wanted: Vec<PortRecord>,
+        default_bind: IpAddr,
+    ) -> bool {
+        let mut all_bound = true;
+        let wanted: HashMap<u16, PortRecord> = wanted.into_iter().map(|p| (p.port, p)).collect();
+        open.retain(|port, listener| {
+            let keep = wanted
+                .get(port)
+                .is_some_and(|w| w.bind.unwrap_or(default_bind) == listener.bind);
+            if !keep {
+                tracing::info!(port, "public TCP port closed");
+                listener.stop.cancel();
             }
-            Err(e) => {
-                all_bound = false;
-                tracing::error!(
-                    hostname = %record.hostname,
-                    "cannot listen on public TCP port {addr}: {e}; retrying every {}s",
-                    RETRY_BIND.as_secs()
-                );
+            keep
+        });
+        for (port, record) in wanted {
+            if let Some(listener) = open.get(&port) {
+                listener.route.store(Arc::new(record));
+                continue;
+            }
+            let bind = record.bind.unwrap_or(default_bind);
+            let addr = SocketAddr::new(bind, port);
+            match TcpListener::bind(addr).await {
+                Ok(listener) => {
+                    // Tests and scripts read this line to know the port is open (and filter by its
+                    // target, the module's name before the edge was laid out in rooms).
+                    tracing::info!(target: "tether_edge::tcp_ports", hostname = %record.hostname, "listening on tcp {addr}");
+                    let route = Arc::new(ArcSwap::from_pointee(record));
+                    let stop = self.lifecycle.shutdown.child_token();
+                    tokio::spawn(self.clone().accept(listener, route.clone(), stop.clone()));
+                    open.insert(port, Open { bind, route, stop });
+                }
+                Err(e) => {
+                    all_bound = false;
+                    tracing::error!(
+                        hostname = %record.hostname,
+                        "cannot listen on public TCP port {addr}: {e}; retrying every {}s",
+                        RETRY_BIND.as_secs()
+                    );
+                }
+            }
+        }
+        all_bound
+    }
+
+    async fn accept(
+        self,
+        listener: TcpListener,
+        route: Arc<ArcSwap<PortRecord>>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stop.cancelled() => return,
+                // A draining edge takes no new public connections; open ones run on.
+                _ = self.lifecycle.draining.cancelled() => return,
+            };
+            match accepted {
+                Ok((tcp, peer)) => {
+                    self.lifecycle
+                        .tracker
+                        .spawn(self.clone().carry(tcp, peer, route.load_full()));
+                }
+                Err(e) => {
+                    // Out of file descriptors, most likely: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a TCP connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
         }
     }
-    all_bound
-}
 
-async fn accept(
-    edge: Arc<Edge>,
-    listener: TcpListener,
-    route: Arc<ArcSwap<PortRecord>>,
-    stop: CancellationToken,
-) {
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.cancelled() => return,
-            // A draining edge takes no new public connections; open ones run on.
-            _ = edge.draining.cancelled() => return,
-        };
-        match accepted {
-            Ok((tcp, peer)) => {
-                edge.tracker
-                    .spawn(carry(edge.clone(), tcp, peer, route.load_full()));
-            }
-            Err(e) => {
-                // Out of file descriptors, most likely: back off instead of spinning.
-                tracing::warn!(error = %e, "accepting a TCP connection failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-}
-
-/// Keepalive on public TCP connections, as cloudflared's default `tcpKeepAlive` toward origins.
-const PUBLIC_KEEPALIVE: Duration = Duration::from_secs(30);
-
-/// One public TCP connection through the tunnel.
-async fn carry(edge: Arc<Edge>, mut tcp: TcpStream, peer: SocketAddr, route: Arc<PortRecord>) {
-    let started = Instant::now();
-    let request_id = new_request_id();
-    let _ = tcp.set_nodelay(true);
-    // A public client that vanished (sleeping laptop, NAT that forgot the flow) would otherwise
-    // pin its stream and origin connection until the tunnel runs out of streams.
-    keepalive(&tcp, PUBLIC_KEEPALIVE);
-    let local = tcp
-        .local_addr()
-        .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));
-    let opened =
-        match tunnel_stream::connect_head(&route.hostname, route.port, &request_id, peer, local) {
-            Ok(head) => tunnel_stream::open_pipe(&edge, route.tunnel_id, head).await,
+    /// One public TCP connection through the tunnel.
+    async fn carry(self, mut tcp: TcpStream, peer: SocketAddr, route: Arc<PortRecord>) {
+        let started = Instant::now();
+        let request_id = new_request_id();
+        let _ = tcp.set_nodelay(true);
+        // A public client that vanished (sleeping laptop, NAT that forgot the flow) would otherwise
+        // pin its stream and origin connection until the tunnel runs out of streams.
+        keepalive(&tcp, PUBLIC_KEEPALIVE);
+        let local = tcp
+            .local_addr()
+            .unwrap_or(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), route.port));
+        let opened = match connect_head(&route.hostname, route.port, &request_id, peer, local) {
+            Ok(head) => self.opener.open_pipe(route.tunnel_id, head).await,
             Err(e) => Err(e.into()),
         };
-    let (pipe, guard) = match opened {
-        Ok(opened) => opened,
-        Err(why) => {
-            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, ?why, "TCP connection not carried");
-            return abort_tcp(tcp);
+        let (pipe, guard) = match opened {
+            Ok(opened) => opened,
+            Err(why) => {
+                tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, ?why, "TCP connection not carried");
+                return abort_tcp(tcp);
+            }
+        };
+        let spliced = splice(&mut tcp, pipe, None).await;
+        drop(guard);
+        self.metrics.bytes_in.inc_by(spliced.up);
+        self.metrics.bytes_out.inc_by(spliced.down);
+        tracing::info!(
+            target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port,
+            up = spliced.up, down = spliced.down, ended = ?spliced.ended, duration_ms = started.elapsed().as_millis() as u64,
+        );
+        if let Ended::PeerAborted(_) = spliced.ended {
+            abort_tcp(tcp);
         }
-    };
-    let spliced = splice(&mut tcp, pipe, None).await;
-    drop(guard);
-    edge.metrics.bytes_in.inc_by(spliced.up);
-    edge.metrics.bytes_out.inc_by(spliced.down);
-    tracing::info!(
-        target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port,
-        up = spliced.up, down = spliced.down, ended = ?spliced.ended, duration_ms = started.elapsed().as_millis() as u64,
-    );
-    if let Ended::PeerAborted(_) = spliced.ended {
-        abort_tcp(tcp);
     }
 }

@@ -17,11 +17,12 @@ use tether_proto::headers::has_token;
 use tether_proto::splice::{splice, Pipe};
 
 use crate::body::{self, EdgeBody};
-use crate::error_page::EdgeError;
-use crate::proxy::{into_public_response, prepare_headers, tunnel_uri, ConnInfo};
-use crate::server::Edge;
-use crate::sessions::StreamGuard;
-use crate::tunnel_stream::{self, Answer, Outgoing, Reach};
+use crate::error::EdgeError;
+use crate::tunnels::sessions::StreamGuard;
+use crate::tunnels::stream::{Answer, Outgoing};
+use crate::tunnels::Reach;
+
+use super::proxy::{into_public_response, tunnel_uri, ConnInfo, Proxy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -46,13 +47,12 @@ pub fn kind<B>(req: &Request<B>) -> Option<Kind> {
     .then_some(Kind::Http1)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub async fn proxy(
+    proxy: &Proxy,
     mut req: Request<Incoming>,
     kind: Kind,
     guard: StreamGuard,
     conn: &Arc<ConnInfo>,
-    edge: &Arc<Edge>,
     request_id: &str,
     authority: Authority,
 ) -> Result<Response<EdgeBody>, EdgeError> {
@@ -63,7 +63,7 @@ pub async fn proxy(
         Scheme::HTTP
     };
     let mut headers = req.headers().clone();
-    prepare_headers(&mut headers, conn, edge, authority.as_str(), request_id);
+    proxy.prepare_headers(&mut headers, conn, authority.as_str(), request_id);
     headers.remove(header::HOST);
     if kind == Kind::Http2 {
         // An RFC 8441 client sends no key; the HTTP/1.1 origin needs one, so the edge makes it
@@ -86,8 +86,10 @@ pub async fn proxy(
         .insert(h2::ext::Protocol::from_static("websocket"));
 
     // A WebSocket handshake is a GET: sending it twice is safe.
-    let (Answer { mut response, send }, guard) =
-        tunnel_stream::open(inner, Outgoing::Pipe, guard, edge, true, Reach::Anywhere).await?;
+    let (Answer { mut response, send }, guard) = proxy
+        .opener
+        .open(inner, Outgoing::Pipe, guard, true, Reach::Anywhere)
+        .await?;
     let Some(mut send) = send else {
         return Err(EdgeError::TunnelFailed);
     };
@@ -108,7 +110,7 @@ pub async fn proxy(
             response,
             guard,
             request_id,
-            edge.metrics.clone(),
+            proxy.metrics.clone(),
         ));
     }
     let mut public = Response::new(body::empty());
@@ -139,8 +141,8 @@ pub async fn proxy(
         send,
         recv: response.into_body(),
     };
-    let metrics = edge.metrics.clone();
-    edge.tracker.spawn(async move {
+    let metrics = proxy.metrics.clone();
+    proxy.lifecycle.tracker.spawn(async move {
         let public = match public_upgrade.await {
             Ok(public) => public,
             Err(e) => {

@@ -10,8 +10,8 @@ use tether_dns::server::Zones;
 use tether_dns::snapshot::{Input, Route};
 use tokio_util::sync::CancellationToken;
 
-use crate::state::{decode, EdgeRecord, State, StateError, EDGES};
-use crate::store::{watch, Revision};
+use super::store::{watch, Revision};
+use super::{decode, EdgeRecord, State, StateError, EDGES};
 
 /// Reads the state the answers depend on, and the store revision the reading started at.
 pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {

@@ -5,9 +5,9 @@ use std::sync::{Arc, RwLock};
 
 use uuid::Uuid;
 
-use crate::hostname::wildcard_candidates;
-use crate::state::{decode, RouteRecord, ROUTES};
-use crate::store::{mirror, Event, Mirrored, Store};
+use super::hostname::wildcard_candidates;
+use super::store::{mirror, Event, Mirrored, Store};
+use super::{decode, RouteRecord, ROUTES};
 
 #[derive(Clone, Default)]
 pub struct RouteTable {

@@ -26,9 +26,9 @@ pub struct TunnelCa {
     issuer: Issuer<'static, KeyPair>,
     /// PEM of the CA certificate (what connectors pin).
     pub pem: String,
-    /// The edge-to-edge link key, derived from the CA key: every edge sharing this state
-    /// directory holds it, and nothing else does.
-    pub link_key: crate::link_key::LinkKey,
+    /// The CA key's PKCS#8 DER: every edge sharing this state directory holds it, and nothing
+    /// else does, so the edge-to-edge link key is derived from it (`links/key.rs`).
+    key_der: Vec<u8>,
 }
 
 const CA_CERT: &str = "ca.pem";
@@ -70,7 +70,7 @@ impl TunnelCa {
                 .map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
             let key = KeyPair::from_pem(&key_pem)?;
             return Ok(TunnelCa {
-                link_key: crate::link_key::LinkKey::derive(&key.serialize_der()),
+                key_der: key.serialize_der(),
                 issuer: Issuer::new(ca_params(), key),
                 pem,
             });
@@ -81,10 +81,15 @@ impl TunnelCa {
             .map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
         std::fs::write(&cert_path, &pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))?;
         Ok(TunnelCa {
-            link_key: crate::link_key::LinkKey::derive(&key.serialize_der()),
+            key_der: key.serialize_der(),
             issuer: Issuer::new(ca_params(), key),
             pem,
         })
+    }
+
+    /// The CA key's PKCS#8 DER (to derive the link key from).
+    pub fn key_der(&self) -> &[u8] {
+        &self.key_der
     }
 
     /// Issues a server certificate for `names` (DNS names or IP addresses), ready for rustls.

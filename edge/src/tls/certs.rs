@@ -15,10 +15,10 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
-use crate::ca::TunnelCa;
+use super::ca::TunnelCa;
 use crate::config::CertificateFiles;
-use crate::hostname::normalize_host;
-use crate::routes::RouteTable;
+use crate::state::hostname::normalize_host;
+use crate::state::route_table::RouteTable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {

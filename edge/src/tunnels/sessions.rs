@@ -9,8 +9,8 @@ use h2::client::SendRequest;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::activity::Active;
-use crate::error_page::EdgeError;
+use super::activity::Active;
+use crate::error::EdgeError;
 use crate::metrics::StreamCount;
 use crate::state::SessionRecord;
 

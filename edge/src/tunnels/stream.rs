@@ -14,10 +14,11 @@ use tether_proto::headers::{
 };
 use tether_proto::splice::Pipe;
 
-use crate::body::EdgeBody;
-use crate::error_page::EdgeError;
-use crate::server::Edge;
-use crate::sessions::StreamGuard;
+use crate::body::{self, EdgeBody};
+use crate::error::EdgeError;
+
+use super::opener::{Reach, StreamOpener};
+use super::sessions::StreamGuard;
 
 /// What follows the request head.
 pub enum Outgoing {
@@ -55,74 +56,80 @@ pub fn connect_head(
         .map_err(|_| EdgeError::BadRequest("The hostname is not valid."))
 }
 
-/// Where a stream may go when it is sent again.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reach {
-    /// This edge's sessions, or over a link to an edge that holds one (a public stream).
-    Anywhere,
-    /// This edge's sessions only: the stream came over a link and is never sent on further.
-    Local,
+/// A random request id: 16 hex digits, unique enough to find one request in the logs.
+pub fn new_request_id() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+/// Request bodies up to this size, with a declared length, are read whole before they are sent.
+const BUFFERED_BODY: u64 = 64 << 10;
+
+/// Whether the request declares a body of at most [`BUFFERED_BODY`] bytes: such a body is read
+/// whole first ([`Outgoing::Buffered`]), as nginx buffers request bodies, so that a stream a
+/// draining connector refuses can go to another session body and all.
+pub fn small_body(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > 0 && n <= BUFFERED_BODY)
 }
 
 /// Sessions tried for one stream at most: enough to get past every draining session of two
 /// replicas with the default `ha-connections`.
 const MAX_TRIES: usize = 8;
 
-/// Opens a stream for `head` on `guard`'s session and waits for the response head. When the
-/// session could not take the stream — the connector is draining (GOAWAY, REFUSED_STREAM) or the
-/// session was already dead — the stream is opened on another live session; when the session
-/// died after the stream was sent and before the answer, that happens once, and only if
-/// `replayable` says the request may be sent twice. Either way the public client never sees
-/// that failure. A request body already handed to a session rules a second attempt out (one
-/// refused before it was sent goes on whole). The guard returned is the one for the session
-/// that answered. When a stream no session took finds no other session to go to, the error is
-/// [`EdgeError::TunnelOffline`] (or busy): only then, so a link peer can tell the sending edge
-/// that the stream was never processed (`link_accept.rs`).
-pub async fn open(
-    head: Request<()>,
-    outgoing: Outgoing,
-    guard: StreamGuard,
-    edge: &Edge,
-    replayable: bool,
-    reach: Reach,
-) -> Result<(Answer, StreamGuard), EdgeError> {
-    let (mut guard, mut outgoing, mut lost_once, mut tries) = (guard, outgoing, false, 0);
-    loop {
-        tries += 1;
-        let again = outgoing.again();
-        let failure = match attempt(head.clone(), outgoing, &guard, edge).await {
-            Ok(answer) => return Ok((answer, guard)),
-            Err(failure) => failure,
-        };
-        let retry = match failure.fate {
-            Fate::Unprocessed => tries < MAX_TRIES,
-            Fate::Lost => replayable && !std::mem::replace(&mut lost_once, true),
-            Fate::Final => false,
-        };
-        let (Some(next), true) = (failure.unsent.or(again), retry) else {
-            return Err(failure.error);
-        };
-        let session = &guard.session;
-        let tunnel = session.record.tunnel_id;
-        let picked = match reach {
-            Reach::Anywhere => edge.pick_stream(tunnel, Some(session)).await,
-            Reach::Local => edge
-                .sessions
-                .pick_avoiding(tunnel, edge.max_streams(), Some(session)),
-        };
-        // "No session can take it" only while it is certain that no origin has seen the
-        // stream: a link peer turns that into "refused unprocessed", and the sending edge may
-        // then send it anywhere.
-        let other = picked.map_err(|none| match failure.fate {
-            Fate::Unprocessed if !lost_once => none,
-            _ => failure.error,
-        })?;
-        tracing::info!(
-            failed = %session.record.session_id, retry = %other.session.record.session_id,
-            fate = ?failure.fate, "stream sent again on another session"
-        );
-        guard = guard.hand_over(other);
-        outgoing = next;
+impl StreamOpener {
+    /// Opens a stream for `head` on `guard`'s session and waits for the response head. When the
+    /// session could not take the stream — the connector is draining (GOAWAY, REFUSED_STREAM) or the
+    /// session was already dead — the stream is opened on another live session; when the session
+    /// died after the stream was sent and before the answer, that happens once, and only if
+    /// `replayable` says the request may be sent twice. Either way the public client never sees
+    /// that failure. A request body already handed to a session rules a second attempt out (one
+    /// refused before it was sent goes on whole). The guard returned is the one for the session
+    /// that answered. When a stream no session took finds no other session to go to, the error is
+    /// [`EdgeError::TunnelOffline`] (or busy): only then, so a link peer can tell the sending edge
+    /// that the stream was never processed (`links/accept.rs`).
+    pub async fn open(
+        &self,
+        head: Request<()>,
+        outgoing: Outgoing,
+        guard: StreamGuard,
+        replayable: bool,
+        reach: Reach,
+    ) -> Result<(Answer, StreamGuard), EdgeError> {
+        let (mut guard, mut outgoing, mut lost_once, mut tries) = (guard, outgoing, false, 0);
+        loop {
+            tries += 1;
+            let again = outgoing.again();
+            let failure = match self.attempt(head.clone(), outgoing, &guard).await {
+                Ok(answer) => return Ok((answer, guard)),
+                Err(failure) => failure,
+            };
+            let retry = match failure.fate {
+                Fate::Unprocessed => tries < MAX_TRIES,
+                Fate::Lost => replayable && !std::mem::replace(&mut lost_once, true),
+                Fate::Final => false,
+            };
+            let (Some(next), true) = (failure.unsent.or(again), retry) else {
+                return Err(failure.error);
+            };
+            let session = &guard.session;
+            let tunnel = session.record.tunnel_id;
+            let picked = self.pick(tunnel, Some(session), reach).await;
+            // "No session can take it" only while it is certain that no origin has seen the
+            // stream: a link peer turns that into "refused unprocessed", and the sending edge may
+            // then send it anywhere.
+            let other = picked.map_err(|none| match failure.fate {
+                Fate::Unprocessed if !lost_once => none,
+                _ => failure.error,
+            })?;
+            tracing::info!(
+                failed = %session.record.session_id, retry = %other.session.record.session_id,
+                fate = ?failure.fate, "stream sent again on another session"
+            );
+            guard = guard.hand_over(other);
+            outgoing = next;
+        }
     }
 }
 
@@ -156,9 +163,7 @@ impl Outgoing {
     /// The same outgoing part for a second attempt, when sending it twice loses nothing.
     fn again(&self) -> Option<Outgoing> {
         match self {
-            Outgoing::Body(body) if body.is_end_stream() => {
-                Some(Outgoing::Body(crate::body::empty()))
-            }
+            Outgoing::Body(body) if body.is_end_stream() => Some(Outgoing::Body(body::empty())),
             Outgoing::Body(_) => None,
             Outgoing::Buffered(bytes) => Some(Outgoing::Buffered(bytes.clone())),
             Outgoing::Pipe => Some(Outgoing::Pipe),
@@ -176,23 +181,25 @@ fn stream_body(body: EdgeBody, send: SendStream<Bytes>) -> Option<SendStream<Byt
     None
 }
 
-/// One try on one session.
-async fn attempt(
-    mut head: Request<()>,
-    outgoing: Outgoing,
-    guard: &StreamGuard,
-    edge: &Edge,
-) -> Result<Answer, Failure> {
-    let session = &guard.session;
-    if session.over_link {
-        let tunnel = http::HeaderValue::from_str(&session.record.tunnel_id.to_string());
-        if let Ok(tunnel) = tunnel {
-            head.headers_mut().insert(LINK_TUNNEL, tunnel);
+impl StreamOpener {
+    /// One try on one session.
+    async fn attempt(
+        &self,
+        mut head: Request<()>,
+        outgoing: Outgoing,
+        guard: &StreamGuard,
+    ) -> Result<Answer, Failure> {
+        let session = &guard.session;
+        if session.over_link {
+            let tunnel = http::HeaderValue::from_str(&session.record.tunnel_id.to_string());
+            if let Ok(tunnel) = tunnel {
+                head.headers_mut().insert(LINK_TUNNEL, tunnel);
+            }
         }
-    }
-    let classify = |e: h2::Error, sent: bool| {
-        let fate =
-            if e.is_go_away() && e.is_remote() || e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        let classify = |e: h2::Error, sent: bool| {
+            let fate = if e.is_go_away() && e.is_remote()
+                || e.reason() == Some(h2::Reason::REFUSED_STREAM)
+            {
                 session.mark_draining();
                 Fate::Unprocessed
             } else if e.is_io() || e.is_go_away() {
@@ -206,68 +213,69 @@ async fn attempt(
             } else {
                 Fate::Final
             };
-        tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
-        Failure {
-            error: EdgeError::TunnelFailed,
-            fate,
+            tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
+            Failure {
+                error: EdgeError::TunnelFailed,
+                fate,
+                unsent: None,
+            }
+        };
+        let deadline = tokio::time::Instant::now() + self.config.get().response_header_timeout;
+        let timed_out = || Failure {
+            error: EdgeError::OriginTimeout,
+            fate: Fate::Final,
             unsent: None,
-        }
-    };
-    let deadline = tokio::time::Instant::now() + edge.config().response_header_timeout;
-    let timed_out = || Failure {
-        error: EdgeError::OriginTimeout,
-        fate: Fate::Final,
-        unsent: None,
-    };
-    // Until `send_request` has taken the head, nothing has left: a failure hands the outgoing
-    // part back untouched, so even a request with a body can go to another session.
-    let ready = tokio::time::timeout_at(deadline, guard.sender().ready()).await;
-    let mut sender = match ready {
-        Ok(Ok(sender)) => sender,
-        Ok(Err(e)) => return Err(classify(e, false).with_unsent(outgoing)),
-        Err(_) => return Err(timed_out()),
-    };
-    let end_of_stream = match &outgoing {
-        Outgoing::Body(body) => body.is_end_stream(),
-        Outgoing::Buffered(bytes) => bytes.is_empty(),
-        Outgoing::Pipe => false,
-    };
-    let (response, send) = match sender.send_request(head, end_of_stream) {
-        Ok(sent) => sent,
-        Err(e) => return Err(classify(e, false).with_unsent(outgoing)),
-    };
-    let send = match outgoing {
-        Outgoing::Body(body) if !end_of_stream => stream_body(body, send),
-        Outgoing::Buffered(bytes) if !end_of_stream => stream_body(crate::body::full(bytes), send),
-        Outgoing::Body(_) | Outgoing::Buffered(_) => None,
-        Outgoing::Pipe => Some(send),
-    };
-    let response = match tokio::time::timeout_at(deadline, response).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(e)) => return Err(classify(e, true)),
-        Err(_) => return Err(timed_out()),
-    };
-    let origin_failure = response
-        .headers()
-        .get(ORIGIN_ERROR)
-        .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
-    // Over a link, the other edge names what it could not do (busy, session failed).
-    let link_failure = session
-        .over_link
-        .then(|| response.headers().get(LINK_ERROR))
-        .flatten()
-        .and_then(|v| EdgeError::from_cause(v.to_str().ok()?));
-    let error = match (origin_failure, link_failure) {
-        (Some(OriginFailure::Unreachable), _) => EdgeError::OriginUnreachable,
-        (Some(OriginFailure::Timeout), _) => EdgeError::OriginTimeout,
-        (None, Some(error)) => error,
-        (None, None) => return Ok(Answer { response, send }),
-    };
-    Err(Failure {
-        error,
-        fate: Fate::Final,
-        unsent: None,
-    })
+        };
+        // Until `send_request` has taken the head, nothing has left: a failure hands the outgoing
+        // part back untouched, so even a request with a body can go to another session.
+        let ready = tokio::time::timeout_at(deadline, guard.sender().ready()).await;
+        let mut sender = match ready {
+            Ok(Ok(sender)) => sender,
+            Ok(Err(e)) => return Err(classify(e, false).with_unsent(outgoing)),
+            Err(_) => return Err(timed_out()),
+        };
+        let end_of_stream = match &outgoing {
+            Outgoing::Body(body) => body.is_end_stream(),
+            Outgoing::Buffered(bytes) => bytes.is_empty(),
+            Outgoing::Pipe => false,
+        };
+        let (response, send) = match sender.send_request(head, end_of_stream) {
+            Ok(sent) => sent,
+            Err(e) => return Err(classify(e, false).with_unsent(outgoing)),
+        };
+        let send = match outgoing {
+            Outgoing::Body(body) if !end_of_stream => stream_body(body, send),
+            Outgoing::Buffered(bytes) if !end_of_stream => stream_body(body::full(bytes), send),
+            Outgoing::Body(_) | Outgoing::Buffered(_) => None,
+            Outgoing::Pipe => Some(send),
+        };
+        let response = match tokio::time::timeout_at(deadline, response).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(e)) => return Err(classify(e, true)),
+            Err(_) => return Err(timed_out()),
+        };
+        let origin_failure = response
+            .headers()
+            .get(ORIGIN_ERROR)
+            .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
+        // Over a link, the other edge names what it could not do (busy, session failed).
+        let link_failure = session
+            .over_link
+            .then(|| response.headers().get(LINK_ERROR))
+            .flatten()
+            .and_then(|v| EdgeError::from_cause(v.to_str().ok()?));
+        let error = match (origin_failure, link_failure) {
+            (Some(OriginFailure::Unreachable), _) => EdgeError::OriginUnreachable,
+            (Some(OriginFailure::Timeout), _) => EdgeError::OriginTimeout,
+            (None, Some(error)) => error,
+            (None, None) => return Ok(Answer { response, send }),
+        };
+        Err(Failure {
+            error,
+            fate: Fate::Final,
+            unsent: None,
+        })
+    }
 }
 
 /// Why a TCP stream did not open.
@@ -285,28 +293,31 @@ impl From<EdgeError> for PipeError {
     }
 }
 
-/// Opens a TCP stream (`head` from [`connect_head`]) on a live session of `tunnel`; the guard
-/// counts it on the session until dropped.
-pub async fn open_pipe(
-    edge: &Edge,
-    tunnel: uuid::Uuid,
-    head: Request<()>,
-) -> Result<(Pipe, StreamGuard), PipeError> {
-    let guard = edge
-        .pick_stream(tunnel, None)
-        .await?
-        .kind(edge.metrics.stream("tcp"));
-    // Opening a TCP connection to the origin twice sends it nothing twice.
-    let (Answer { response, send }, guard) =
-        open(head, Outgoing::Pipe, guard, edge, true, Reach::Anywhere).await?;
-    match send {
-        Some(send) if response.status() == http::StatusCode::OK => Ok((
-            Pipe {
-                send,
-                recv: response.into_body(),
-            },
-            guard,
-        )),
-        _ => Err(PipeError::Refused(response.status())),
+impl StreamOpener {
+    /// Opens a TCP stream (`head` from [`connect_head`]) on a live session of `tunnel`; the guard
+    /// counts it on the session until dropped.
+    pub async fn open_pipe(
+        &self,
+        tunnel: uuid::Uuid,
+        head: Request<()>,
+    ) -> Result<(Pipe, StreamGuard), PipeError> {
+        let guard = self
+            .pick(tunnel, None, Reach::Anywhere)
+            .await?
+            .kind(self.metrics.stream("tcp"));
+        // Opening a TCP connection to the origin twice sends it nothing twice.
+        let (Answer { response, send }, guard) = self
+            .open(head, Outgoing::Pipe, guard, true, Reach::Anywhere)
+            .await?;
+        match send {
+            Some(send) if response.status() == http::StatusCode::OK => Ok((
+                Pipe {
+                    send,
+                    recv: response.into_body(),
+                },
+                guard,
+            )),
+            _ => Err(PipeError::Refused(response.status())),
+        }
     }
 }

@@ -1,0 +1,379 @@
+//! edge.yml: parsed strictly (unknown keys are errors), then validated into [`EdgeConfig`].
+//! Loading binds nothing and creates nothing; every error names the file, line and fix.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+use tether_proto::config_error::ConfigError;
+
+mod raw;
+
+use raw::{Fields, Raw};
+
+/// Where the edge listens. Each listener is optional, but at least one public one is required.
+#[derive(Debug, Clone, Default)]
+pub struct Listen {
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    pub tunnel: Option<SocketAddr>,
+    /// The authoritative DNS server (UDP and TCP on the same port); needs the `dns:` section.
+    pub dns: Option<SocketAddr>,
+    /// Prometheus metrics at `/metrics` (plain HTTP; keep it on a private address).
+    pub metrics: Option<SocketAddr>,
+}
+
+/// A configured certificate and key, both PEM files.
+#[derive(Debug, Clone)]
+pub struct CertificateFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// The file this came from, for messages.
+    pub source: PathBuf,
+    /// Holds the tunnel CA and the embedded store; shared by `edge run` and the CLI.
+    pub state_dir: PathBuf,
+    /// This edge's own hostname; connectors may reach the tunnel endpoint through the public HTTPS
+    /// listener at this name.
+    pub public_hostname: Option<String>,
+    /// Names this edge in the store; defaults to the tunnel address it advertises, else (empty
+    /// here) the address its tunnel listener is bound to, filled in by `server::run`, so two
+    /// edges on one host never share a name.
+    pub edge_id: String,
+    pub listen: Listen,
+    /// `host:port` connectors dial; written into credentials files.
+    pub advertise_tunnel: Option<String>,
+    /// The TLS name in the tunnel listener's certificate.
+    pub server_name: String,
+    /// The advertised tunnel endpoint has a certificate from a public CA (e.g. `advertise.tunnel`
+    /// is the public HTTPS port): credentials then pin no CA and connectors use the system roots.
+    pub public_certificate: bool,
+    /// Public IPs of this edge (for DNS, later).
+    pub addresses: Vec<IpAddr>,
+    pub certificates: Vec<CertificateFiles>,
+    pub dev_ca: bool,
+    pub http_redirect: bool,
+    pub response_header_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// A tunnel session that answers no PING for this long is dead (`liveness-timeout`).
+    pub liveness_timeout: Duration,
+    /// How long the edge's own drain may take before it closes what is left (`grace-period`).
+    pub grace_period: Duration,
+    pub max_request_body: Option<u64>,
+    pub max_concurrent_streams: u32,
+    /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
+    /// the first died before answering (`retry-methods`).
+    pub retry_methods: Vec<http::Method>,
+    /// Hosted zones, served by `listen.dns` or by the standalone `dns run`; also tells
+    /// `edge tunnel route dns` which records it creates itself.
+    pub dns: Option<tether_dns::config::DnsConfig>,
+}
+
+impl EdgeConfig {
+    pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::file(&file, format!("cannot read config file: {e}")))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<EdgeConfig, ConfigError> {
+        let file = path.display().to_string();
+        let raw: Raw = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
+        let at = Fields { path, text };
+        let listen = listen(&at, &raw)?;
+        let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
+        let certificates = certificates(&at, &raw, &listen)?;
+        let dns = dns(&at, &raw, &listen)?;
+        let edge_id = raw
+            .edge_id
+            .clone()
+            .or(advertise_tunnel.clone())
+            .unwrap_or_default();
+        Ok(EdgeConfig {
+            source: path.to_path_buf(),
+            state_dir: at.relative(raw.state_dir.as_deref().unwrap_or(".tether/edge")),
+            public_hostname: raw.public_hostname.as_ref().map(|h| h.to_ascii_lowercase()),
+            edge_id,
+            listen,
+            advertise_tunnel,
+            server_name: raw
+                .advertise
+                .server_name
+                .clone()
+                .unwrap_or_else(|| "tunnel.tether.internal".into()),
+            public_certificate: raw.advertise.public_certificate,
+            addresses,
+            certificates,
+            dev_ca: raw.tls.dev_ca,
+            http_redirect: raw.http_redirect,
+            response_header_timeout: at.duration(
+                "response-header-timeout",
+                &raw.response_header_timeout,
+                Duration::from_secs(100),
+            )?,
+            header_read_timeout: at.duration(
+                "header-read-timeout",
+                &raw.header_read_timeout,
+                Duration::from_secs(30),
+            )?,
+            idle_timeout: at.duration(
+                "idle-timeout",
+                &raw.idle_timeout,
+                Duration::from_secs(300),
+            )?,
+            liveness_timeout: liveness_timeout(&at, &raw)?,
+            grace_period: at.duration(
+                "grace-period",
+                &raw.grace_period,
+                Duration::from_secs(30),
+            )?,
+            max_request_body: raw.max_request_body,
+            max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
+            trusted_proxies: trusted_proxies(&at, &raw)?,
+            retry_methods: retry_methods(&at, &raw)?,
+            dns,
+        })
+    }
+
+    /// Whether a request with `method` may be sent a second time, on another session, after the
+    /// first session died before answering: the safe methods, and those `retry-methods` adds.
+    pub fn is_replayable(&self, method: &http::Method) -> bool {
+        matches!(
+            *method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        ) || self.retry_methods.contains(method)
+    }
+}
+
+fn listen(at: &Fields, raw: &Raw) -> Result<Listen, ConfigError> {
+    let listen = Listen {
+        http: at.addr(&["listen", "http"], &raw.listen.http)?,
+        https: at.addr(&["listen", "https"], &raw.listen.https)?,
+        tunnel: at.addr(&["listen", "tunnel"], &raw.listen.tunnel)?,
+        dns: at.addr(&["listen", "dns"], &raw.listen.dns)?,
+        metrics: at.addr(&["listen", "metrics"], &raw.listen.metrics)?,
+    };
+    if listen.http.is_none() && listen.https.is_none() {
+        return Err(at.err(
+            &["listen"],
+            "no public listener: set listen.http and/or listen.https".into(),
+        ));
+    }
+    if raw.http_redirect && listen.https.is_none() {
+        return Err(at.err(
+            &["http-redirect"],
+            "http-redirect needs an HTTPS listener: set listen.https".into(),
+        ));
+    }
+    Ok(listen)
+}
+
+/// The tunnel address connectors dial, and the edge's public IPs.
+fn advertise(
+    at: &Fields,
+    raw: &Raw,
+    listen: &Listen,
+) -> Result<(Option<String>, Vec<IpAddr>), ConfigError> {
+    let mut addresses = Vec::new();
+    for (i, a) in raw.advertise.addresses.iter().enumerate() {
+        let idx = i.to_string();
+        addresses.push(a.parse::<IpAddr>().map_err(|_| {
+            at.err(
+                &["advertise", "addresses", &idx],
+                format!("`{a}` is not an IP address"),
+            )
+        })?);
+    }
+    // The default is the tunnel listener's address, unless it cannot be dialled from
+    // elsewhere (port 0, or an unspecified IP such as 0.0.0.0).
+    let advertise_tunnel = raw.advertise.tunnel.clone().or_else(|| {
+        listen
+            .tunnel
+            .filter(|a| a.port() != 0 && !a.ip().is_unspecified())
+            .map(|a| a.to_string())
+    });
+    if let Some(t) = &advertise_tunnel {
+        tether_proto::endpoint::Endpoint::parse(t)
+            .map_err(|e| at.err(&["advertise", "tunnel"], e))?;
+    }
+    Ok((advertise_tunnel, addresses))
+}
+
+fn certificates(
+    at: &Fields,
+    raw: &Raw,
+    listen: &Listen,
+) -> Result<Vec<CertificateFiles>, ConfigError> {
+    let certificates = raw
+        .tls
+        .certificates
+        .iter()
+        .map(|c| CertificateFiles {
+            cert: at.relative(&c.cert),
+            key: at.relative(&c.key),
+        })
+        .collect::<Vec<_>>();
+    if listen.https.is_some() && certificates.is_empty() && !raw.tls.dev_ca {
+        return Err(at.err(&["tls"], "the HTTPS listener has no certificate: list tls.certificates, or set tls.dev-ca: true for testing".into()));
+    }
+    Ok(certificates)
+}
+
+fn dns(
+    at: &Fields,
+    raw: &Raw,
+    listen: &Listen,
+) -> Result<Option<tether_dns::config::DnsConfig>, ConfigError> {
+    let dns = match &raw.dns {
+        Some(d) => Some(tether_dns::config::DnsConfig::from_raw(d, &|keys, msg| {
+            at.err(&[&["dns"], keys].concat(), msg)
+        })?),
+        None => None,
+    };
+    if listen.dns.is_some() && dns.is_none() {
+        return Err(at.err(
+            &["listen", "dns"],
+            "listen.dns needs a `dns:` section naming the zones to serve (see docs/dns.md)".into(),
+        ));
+    }
+    Ok(dns)
+}
+
+fn liveness_timeout(at: &Fields, raw: &Raw) -> Result<Duration, ConfigError> {
+    let timeout = at.duration(
+        "liveness-timeout",
+        &raw.liveness_timeout,
+        tether_proto::liveness::DEFAULT_TIMEOUT,
+    )?;
+    if timeout < Duration::from_millis(100) {
+        return Err(at.err(
+            &["liveness-timeout"],
+            "liveness-timeout must be at least 100ms".into(),
+        ));
+    }
+    Ok(timeout)
+}
+
+fn trusted_proxies(at: &Fields, raw: &Raw) -> Result<Vec<IpNet>, ConfigError> {
+    let mut trusted = Vec::new();
+    for (i, p) in raw.trusted_proxies.iter().enumerate() {
+        let idx = i.to_string();
+        let net = p
+            .parse::<IpNet>()
+            .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+            .map_err(|_| {
+                at.err(
+                    &["trusted-proxies", &idx],
+                    format!("`{p}` is not an IP or CIDR"),
+                )
+            })?;
+        trusted.push(net);
+    }
+    Ok(trusted)
+}
+
+fn retry_methods(at: &Fields, raw: &Raw) -> Result<Vec<http::Method>, ConfigError> {
+    let mut methods = Vec::new();
+    for (i, m) in raw.retry_methods.iter().enumerate() {
+        let idx = i.to_string();
+        let method = http::Method::from_bytes(m.to_ascii_uppercase().as_bytes())
+            .ok()
+            .filter(|_| !m.is_empty() && !m.eq_ignore_ascii_case("CONNECT"))
+            .ok_or_else(|| {
+                at.err(
+                    &["retry-methods", &idx],
+                    format!(
+                        "`{m}` is not an HTTP method that can be retried; write e.g. PUT or DELETE"
+                    ),
+                )
+            })?;
+        methods.push(method);
+    }
+    Ok(methods)
+}
+
+/// The configuration in force, shared by every room: swapped whole when edge.yml is reloaded
+/// (`reload.rs`), so a request reads one consistent snapshot.
+#[derive(Clone)]
+pub struct LiveConfig(Arc<ArcSwap<EdgeConfig>>);
+
+impl LiveConfig {
+    pub fn new(config: EdgeConfig) -> LiveConfig {
+        LiveConfig(Arc::new(ArcSwap::from_pointee(config)))
+    }
+
+    /// The configuration in force now.
+    pub fn get(&self) -> arc_swap::Guard<Arc<EdgeConfig>> {
+        self.0.load()
+    }
+
+    /// The configuration in force now, kept whole by a request for as long as it runs.
+    pub fn snapshot(&self) -> Arc<EdgeConfig> {
+        self.0.load_full()
+    }
+
+    /// Puts a reloaded configuration in force for what follows.
+    pub fn set(&self, config: EdgeConfig) {
+        self.0.store(Arc::new(config));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<EdgeConfig, ConfigError> {
+        EdgeConfig::parse(Path::new("/etc/tether/edge.yml"), text)
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse("listen:\n  http: 127.0.0.1:0\n").unwrap();
+        assert_eq!(c.response_header_timeout, Duration::from_secs(100));
+        assert_eq!(c.state_dir, PathBuf::from("/etc/tether/.tether/edge"));
+        assert!(c.listen.https.is_none());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse("listen:\n  http: 127.0.0.1:0\n  htps: 127.0.0.1:0\n").unwrap_err();
+        assert_eq!(e.file, "/etc/tether/edge.yml");
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("htps"), "{e}");
+    }
+
+    #[test]
+    fn bad_address_names_line_and_fix() {
+        let e = parse("listen:\n  http: 127.0.0.1:0\n  tunnel: localhost\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("IP:PORT"), "{e}");
+    }
+
+    #[test]
+    fn retry_methods_add_to_the_safe_ones() {
+        let c = parse("listen:\n  http: 127.0.0.1:0\nretry-methods: [put, DELETE]\n").unwrap();
+        assert!(c.is_replayable(&http::Method::GET));
+        assert!(c.is_replayable(&http::Method::PUT));
+        assert!(c.is_replayable(&http::Method::DELETE));
+        assert!(!c.is_replayable(&http::Method::POST));
+        let e = parse("listen:\n  http: 127.0.0.1:0\nretry-methods:\n  - \"GET /\"\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("PUT or DELETE"), "{e}");
+    }
+
+    #[test]
+    fn https_without_certificates_is_refused() {
+        let e = parse("listen:\n  https: 127.0.0.1:0\n").unwrap_err();
+        assert!(e.message.contains("dev-ca"), "{e}");
+    }
+}

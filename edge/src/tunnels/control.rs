@@ -1,0 +1,52 @@
+//! Control messages the edge sends on a session (see `tether_proto::control`): the registration
+//! after the handshake, and `move` when this edge drains.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, Request, StatusCode};
+use tether_proto::control::{Move, MOVE, PATH as CONTROL_PATH};
+use tether_proto::headers::CONTROL;
+
+use super::sessions::Session;
+
+/// Sends one control message (`kind`, with a JSON `body`) on a session and waits, at most 10 s,
+/// for the connector's 200.
+pub async fn control(session: &Session, kind: &'static str, body: Bytes) -> Result<(), String> {
+    let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
+        .header(CONTROL, kind)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(())
+        .map_err(|e| e.to_string())?;
+    let exchange = async {
+        let mut sender = session.sender_for_control().ready().await?;
+        let (response, mut send) = sender.send_request(req, false)?;
+        send.send_data(body, true)?;
+        response.await
+    };
+    let response = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| "no answer within 10 s".to_string())?
+        .map_err(|e| e.to_string())?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("connector answered {}", response.status()));
+    }
+    Ok(())
+}
+
+/// Sends `move` on a session, once, with the edges it may move to (`others`, as in a
+/// registration: the connector may not know them yet, e.g. an edge started since its last
+/// registration). A connector that does not answer 200 keeps the session (`Session::stays`).
+pub async fn ask_to_move(session: Arc<Session>, others: Vec<String>) {
+    if session.asked_to_move.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let body = serde_json::to_vec(&Move { edges: others }).unwrap_or_default();
+    let moved = control(&session, MOVE, Bytes::from(body)).await;
+    if let Err(e) = moved {
+        tracing::info!(session = %session.record.session_id, reason = %e, "the connector will not move this session; not waiting for it");
+        session.stays.store(true, Ordering::Relaxed);
+    }
+}
