@@ -1,5 +1,15 @@
 //! The Tether connector: runs next to private services and opens outbound sessions to the edge.
-//! See `docs/architecture.md`.
+//! Its rooms, as `docs/architecture.md` lists them:
+//!
+//! - [`session`]: dialling an edge, one session's handshake and accept loop, control messages, the edge pool, the supervisor of `ha-connections` slots.
+//! - [`serve`]: the streams the edge opens: dispatch (Streams), HTTP, WebSocket, raw TCP, the answers sent back.
+//! - [`ingress`]: ingress rules, services and `originRequest`, pooled origin clients.
+//! - [`access`]: `connector access tcp`, the client side of access sessions.
+//! - Leaves: [`metrics`], [`health`]: the metrics, `/ready` and `/healthz`.
+//! - [`config`], [`reload`], [`cli`]: tunnel.yml, its reload, and the commands (wiring).
+//!
+//! Dependencies point one way: `session` hands streams to `serve`, `serve` asks `ingress`;
+//! `access` uses `session` to dial. `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
 pub mod cli;

@@ -7,7 +7,7 @@
 //!   limiting ([`rate_limit`]), [`metrics`], EDNS Client Subnet echo.
 //! - [`server`]: [`server::Zones`] (the snapshot being served) and [`server::serve`] (UDP + TCP).
 //!
-//! The edge feeds [`server::Zones::publish`] from its store (`tether_edge::dns_source`).
+//! The edge feeds [`server::Zones::publish`] from its store (`tether_edge::state::dns_source`).
 
 pub mod config;
 pub mod frontend;

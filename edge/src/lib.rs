@@ -1,22 +1,21 @@
-//! The Tether edge: it owns the public side of every tunnel. Its rooms, in the order a request
-//! meets them (`docs/architecture.md` has the tree and the path of a request):
+//! The Tether edge: it owns the public side of every tunnel. Its rooms, as `docs/architecture.md`
+//! lists them:
 //!
-//! - [`public`]: listeners, TLS by SNI, the HTTP proxy, WebSockets, public TCP ports, forwarding
-//!   headers, the access log.
-//! - [`access`]: `connector access tcp` sessions and their tokens.
-//! - [`links`]: edge-to-edge links, sending and receiving, and their key.
-//! - [`tunnels`]: connector sessions accepted and kept, the session table, the stream opener
-//!   with its retries, this edge's presence in the store.
-//! - [`tls`]: the tunnel CA and the certificates served.
-//! - [`state`]: the `Store` contract and its SQLite backend, the typed records, the route
-//!   table, the DNS source.
-//! - [`cli`]: the `edge` commands.
-//! - Leaves any room may use: [`config`] (edge.yml), [`metrics`], [`error`] (every error the
-//!   public client sees, and its page), [`body`], [`lifecycle`] (draining, shutdown).
-//! - Wiring, which no room imports: [`server`] (`edge run`), [`reload`], [`drain`].
+//! - [`public`]: listeners, TLS by SNI, the HTTP proxy, WebSockets, public TCP ports, forwarding headers, access log.
+//! - [`access`]: `connector access tcp` sessions on the HTTPS port, and their tokens.
+//! - [`links`]: edge-to-edge links: dialling a peer (Links), accepting one (LinkAcceptor), the key between them.
+//! - [`tunnels`]: connector sessions accepted (SessionAcceptor), the session table, the StreamOpener and its retries, presence in the store, control messages.
+//! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate.
+//! - [`state`]: the Store contract and its SQLite backend, typed records, the route table, the DNS source.
+//! - [`cli`]: the `edge tunnel …` and `edge token …` commands.
+//! - Leaves: [`config`], [`metrics`], [`error`], [`body`], [`lifecycle`]: edge.yml (LiveConfig),
+//!   metrics, every error the client sees and its page, bodies, draining/shutdown.
+//! - Wiring: [`server`], [`reload`], [`drain`]: builds the handles and starts the rooms; reload of
+//!   edge.yml; the edge's drain.
 //!
 //! Dependencies point one way: `public`, `access` and `links` use `tunnels`; `tunnels` uses
-//! `state`; `tests/tests/layout.rs` keeps it so.
+//! `state`; the leaves may be used by any room; nothing imports the wiring.
+//! `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
 pub mod body;

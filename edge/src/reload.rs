@@ -140,3 +140,37 @@ fn restart_only_changes(old: &EdgeConfig, new: &EdgeConfig) -> Vec<&'static str>
     .map(|(key, _)| key)
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn parse(text: &str) -> EdgeConfig {
+        EdgeConfig::parse(Path::new("/etc/tether/edge.yml"), text).expect("config")
+    }
+
+    #[test]
+    fn restart_only_keys_are_named_and_kept_while_live_ones_apply() {
+        let running = parse("listen:\n  http: 127.0.0.1:8080\nidle-timeout: 10s\n");
+        let mut next =
+            parse("listen:\n  http: 127.0.0.1:9090\nstate-dir: /elsewhere\nidle-timeout: 20s\n");
+        assert_eq!(
+            restart_only_changes(&running, &next),
+            ["listen", "state-dir"]
+        );
+        keep_restart_only(&running, &mut next);
+        assert_eq!(next.listen.http, running.listen.http);
+        assert_eq!(next.state_dir, running.state_dir);
+        assert_eq!(next.idle_timeout, std::time::Duration::from_secs(20));
+        assert!(restart_only_changes(&running, &next).is_empty());
+    }
+
+    #[test]
+    fn an_edge_id_filled_in_at_start_is_no_change() {
+        let mut running = parse("listen:\n  http: 127.0.0.1:8080\n");
+        running.edge_id = "127.0.0.1:8080".into();
+        let next = parse("listen:\n  http: 127.0.0.1:8080\n");
+        assert!(restart_only_changes(&running, &next).is_empty());
+    }
+}

@@ -60,7 +60,7 @@ impl EdgeTarget {
         SessionError::Transient(format!("{what} {}: {e}", self.address))
     }
 
-    /// TCP, then TLS with the edge's certificate verified, each bounded by [`DIAL_TIMEOUT`].
+    /// TCP, then TLS with the edge's certificate verified, each bounded by `DIAL_TIMEOUT`.
     pub async fn connect_tls(&self) -> Result<TlsStream<TcpStream>, SessionError> {
         let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&self.address))
             .await

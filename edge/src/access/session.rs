@@ -1,5 +1,5 @@
 //! `connector access tcp` sessions. The access client opens a WebSocket on the public HTTPS
-//! port's reserved path ([`ACCESS_PATH`]), optionally with `Authorization: Bearer TOKEN`, and runs
+//! port's reserved path ([`tether_proto::handshake::ACCESS_PATH`]), optionally with `Authorization: Bearer TOKEN`, and runs
 //! HTTP/2 over it as the client (the reverse of a tunnel session). Each of its TCP connections is
 //! one CONNECT stream to `HOSTNAME:PORT`, relayed onto a CONNECT stream of the tunnel routed for
 //! HOSTNAME, so half-close and aborts travel as for public TCP ports. A refusal is the stream's

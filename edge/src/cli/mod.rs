@@ -1,5 +1,5 @@
-//! The `edge` command line: `edge run`, and the `edge tunnel …` ([`tunnel`]) and `edge token …`
-//! ([`token`]) management commands, all on the store in the config's state directory.
+//! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`) and `edge token …`
+//! (`token.rs`) management commands, all on the store in the config's state directory.
 //!
 //! May use: `state` and `tls` (the CA, for credentials files), and the leaves.
 

@@ -113,30 +113,19 @@ impl Links {
 
 #[async_trait::async_trait]
 impl Elsewhere for Links {
+    /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
+    /// `avoid`, an edge a stream just failed through) that holds a session of it.
+    /// `fresh`: the stream just failed elsewhere, so the holders are read afresh (sessions may
+    /// have just moved, e.g. off this draining edge).
     async fn pick(
         &self,
         tunnel: Uuid,
         avoid: Option<&str>,
         fresh: bool,
     ) -> Result<StreamGuard, EdgeError> {
-        self.pick_peer(tunnel, avoid, fresh).await
-    }
-}
-
-impl Links {
-    /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
-    /// `avoid`, an edge a stream just failed through) that holds a session of it.
-    /// `retry`: the stream just failed elsewhere, so the holders are read afresh (sessions may
-    /// have just moved, e.g. off this draining edge).
-    async fn pick_peer(
-        &self,
-        tunnel: Uuid,
-        avoid: Option<&str>,
-        retry: bool,
-    ) -> Result<StreamGuard, EdgeError> {
         let me = self.config.get().edge_id.clone();
         let mut peers: Vec<Holder> = self
-            .holders(tunnel, retry)
+            .holders(tunnel, fresh)
             .await
             .iter()
             .filter(|h| h.edge.id != me && Some(h.edge.id.as_str()) != avoid)
@@ -175,7 +164,9 @@ impl Links {
         }
         Err(EdgeError::TunnelOffline)
     }
+}
 
+impl Links {
     /// The edges holding sessions of `tunnel` (this one included), from the store (`fresh`:
     /// read now whatever is remembered), remembered for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
     /// everywhere, then cost one store read per tunnel per interval, however many come.

@@ -217,6 +217,21 @@ pub fn tunnel_uri(authority: &Authority, scheme: Scheme, uri: &Uri) -> Result<Ur
 }
 
 impl Proxy {
+    /// A stream slot for `tunnel`, counted on the public connection and in the metrics as `kind`.
+    async fn stream_slot(
+        &self,
+        tunnel: uuid::Uuid,
+        conn: &ConnInfo,
+        kind: &'static str,
+    ) -> Result<StreamGuard, EdgeError> {
+        Ok(self
+            .opener
+            .pick(tunnel, None, Reach::Anywhere)
+            .await?
+            .counting(conn.activity.enter())
+            .kind(self.metrics.stream(kind)))
+    }
+
     async fn forward(
         &self,
         req: Request<Incoming>,
@@ -240,20 +255,10 @@ impl Proxy {
             return Err(EdgeError::MethodNotAllowed);
         }
         if let Some(kind) = websocket::kind(&req) {
-            let guard = self
-                .opener
-                .pick(tunnel, None, Reach::Anywhere)
-                .await?
-                .counting(conn.activity.enter())
-                .kind(self.metrics.stream("websocket"));
+            let guard = self.stream_slot(tunnel, conn, "websocket").await?;
             return websocket::proxy(self, req, kind, guard, conn, request_id, authority).await;
         }
-        let guard = self
-            .opener
-            .pick(tunnel, None, Reach::Anywhere)
-            .await?
-            .counting(conn.activity.enter())
-            .kind(self.metrics.stream("http"));
+        let guard = self.stream_slot(tunnel, conn, "http").await?;
         let scheme = if conn.tls.is_some() {
             Scheme::HTTPS
         } else {

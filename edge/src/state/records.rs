@@ -1,5 +1,5 @@
-//! The typed records the edge keeps in the [`Store`], and the operations the CLI and the running
-//! edge perform on them. Key layout:
+//! The typed records the edge keeps in the [`super::store::Store`] (the operations on them are
+//! `State`'s, in `tunnels.rs`, `routing.rs` and `presence.rs`). Key layout:
 //!
 //! | key | value | lease |
 //! |---|---|---|

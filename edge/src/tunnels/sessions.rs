@@ -26,7 +26,7 @@ pub struct Session {
     /// Cancelled to close the session (tunnel deleted, edge shutting down).
     pub closed: CancellationToken,
     /// Not a session of this edge but a link to the edge in `record.edge_id` that holds one
-    /// (`links.rs`): each stream names its tunnel in `tether-link-tunnel`.
+    /// (`links/`): each stream names its tunnel in `tether-link-tunnel`.
     pub over_link: bool,
     /// The connector would not move it when this edge drained (an older connector, or one
     /// that knows no other edge): the drain does not wait for it to go.
@@ -160,7 +160,7 @@ impl Sessions {
         self.changed.notify_waiters();
     }
 
-    /// One more session of `tunnel` being opened (`session_accept::Registering` pairs it with
+    /// One more session of `tunnel` being opened (`accept::Registering` pairs it with
     /// the end). Counted under a lock the drain's read also takes: counted before the drain flag
     /// is checked, so a drain either sees the session counted or the session sees the drain.
     pub fn begin_registering(&self, tunnel: Uuid) {

@@ -64,7 +64,7 @@ pub fn new_request_id() -> String {
 /// Request bodies up to this size, with a declared length, are read whole before they are sent.
 const BUFFERED_BODY: u64 = 64 << 10;
 
-/// Whether the request declares a body of at most [`BUFFERED_BODY`] bytes: such a body is read
+/// Whether the request declares a body of at most `BUFFERED_BODY` bytes: such a body is read
 /// whole first ([`Outgoing::Buffered`]), as nginx buffers request bodies, so that a stream a
 /// draining connector refuses can go to another session body and all.
 pub fn small_body(headers: &http::HeaderMap) -> bool {
@@ -321,3 +321,7 @@ impl StreamOpener {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;
