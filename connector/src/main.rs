@@ -16,7 +16,10 @@ const EXIT_REFUSED: i32 = 77;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(cli.log_format == LogFormat::Json);
+    tether_proto::logs::init(
+        cli.log_format == LogFormat::Json,
+        tether_proto::logs::CONNECTOR_FILTER,
+    );
     tether_proto::install_crypto_provider();
     if let Command::Access(cli::AccessCommand::Tcp(args)) = cli.command {
         // Exit here rather than return: a blocked read of stdin would hold up the runtime's

@@ -13,7 +13,10 @@ const EXIT_SIGNAL: i32 = 130;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(cli.log_format == LogFormat::Json);
+    tether_proto::logs::init(
+        cli.log_format == LogFormat::Json,
+        tether_proto::logs::EDGE_FILTER,
+    );
     let config = cli::load_config_or_exit(&cli.config);
     let result = match cli.command {
         Command::Run => run(config).await,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
-use http::Request;
+use http::{Method, Request};
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
@@ -127,9 +127,14 @@ async fn serve(
     }
 }
 
-/// A control message is answered here; every other stream goes to `serve`.
+/// A control message (a request, never a CONNECT, marked `tether-control`) is answered here;
+/// every other stream goes to `serve`.
 async fn dispatch(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: Arc<Slot>) {
-    match req.headers().get(CONTROL) {
+    let control = req
+        .headers()
+        .get(CONTROL)
+        .filter(|_| req.method() != Method::CONNECT);
+    match control {
         Some(kind) => {
             let kind = kind.to_str().unwrap_or_default().to_string();
             let response = super::control::handle(&kind, req.map(RecvBody::new), &ctx).await;

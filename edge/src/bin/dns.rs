@@ -41,7 +41,10 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(cli.log_format == LogFormat::Json);
+    tether_proto::logs::init(
+        cli.log_format == LogFormat::Json,
+        tether_proto::logs::EDGE_FILTER,
+    );
     let config = load_config_or_exit(&cli.config);
     let Command::Run { listen, metrics } = cli.command;
     if let Err(e) = run(config, listen, metrics).await {

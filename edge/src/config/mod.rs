@@ -90,10 +90,16 @@ impl EdgeConfig {
         let file = path.display().to_string();
         let raw: Raw = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
         let at = Fields { path, text };
+        // In the order of the file's sections, so that of several errors the first is reported.
         let listen = listen(&at, &raw)?;
         let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
-        let certificates = certificates(&at, &raw, &listen)?;
+        let trusted_proxies = trusted_proxies(&at, &raw)?;
+        let liveness_timeout = liveness_timeout(&at, &raw)?;
+        let grace_period =
+            at.duration("grace-period", &raw.grace_period, Duration::from_secs(30))?;
+        let retry_methods = retry_methods(&at, &raw)?;
         let dns = dns(&at, &raw, &listen)?;
+        let certificates = certificates(&at, &raw, &listen)?;
         let edge_id = raw
             .edge_id
             .clone()
@@ -131,16 +137,12 @@ impl EdgeConfig {
                 &raw.idle_timeout,
                 Duration::from_secs(300),
             )?,
-            liveness_timeout: liveness_timeout(&at, &raw)?,
-            grace_period: at.duration(
-                "grace-period",
-                &raw.grace_period,
-                Duration::from_secs(30),
-            )?,
+            liveness_timeout,
+            grace_period,
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
-            trusted_proxies: trusted_proxies(&at, &raw)?,
-            retry_methods: retry_methods(&at, &raw)?,
+            trusted_proxies,
+            retry_methods,
             dns,
         })
     }
@@ -369,6 +371,15 @@ mod tests {
         let e = parse("listen:\n  http: 127.0.0.1:0\nretry-methods:\n  - \"GET /\"\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
         assert!(e.message.contains("PUT or DELETE"), "{e}");
+    }
+
+    #[test]
+    fn of_several_errors_the_first_in_the_file_is_reported() {
+        let e = parse("listen:\n  https: 127.0.0.1:0\ntrusted-proxies: [bogus]\n").unwrap_err();
+        assert!(e.message.contains("bogus"), "{e}");
+        let e = parse("listen:\n  http: 127.0.0.1:0\nliveness-timeout: 50ms\nidle-timeout: x\n")
+            .unwrap_err();
+        assert!(e.message.contains("at least 100ms"), "{e}");
     }
 
     #[test]
