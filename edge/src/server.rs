@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -153,49 +154,11 @@ pub async fn run(
         .map(|a| a.ip())
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     background.spawn(rooms.tcp_ports().follow(tcp_bind));
-    let public_tls = TlsAcceptor::from(certs::server_config(
-        rooms.certs.clone(),
-        &[b"h2", b"http/1.1"],
-    ));
-    let tunnel_cert = tunnel_certificate(&ca, &rooms.config.get(), tunnel_addr)?;
-    let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"]));
-    let proxy = Service::Public(Arc::new(rooms.proxy(https_port)));
-    let tunnel_service = Service::Tunnel {
-        sessions: Arc::new(rooms.session_acceptor()),
-        links: Arc::new(rooms.link_acceptor()),
-    };
-    let mut serving = Vec::new();
-    for (what, listener, tls, service) in [
-        ("http", http, None, proxy.clone()),
-        ("https", https, Some(public_tls), proxy),
-        ("tunnel", tunnel, Some(tunnel_tls), tunnel_service),
-    ] {
-        let Some(listener) = listener else { continue };
-        if let Ok(addr) = listener.local_addr() {
-            // Tests and scripts read the bound port from this line.
-            tracing::info!("listening on {what} {addr}");
-        }
-        serving.push(tokio::spawn(listener::serve(
-            listener,
-            tls,
-            service,
-            rooms.lifecycle.clone(),
-            rooms.config.clone(),
-        )));
-    }
+    let serving = rooms.serve(http, https, tunnel, &ca, tunnel_addr, https_port)?;
     tracing::info!(edge = %rooms.config.get().edge_id, "edge ready");
     stop.cancelled().await;
     rooms.drain().run().await;
-    rooms.lifecycle.shutdown.cancel();
-    tracing::info!("shutting down");
-    for task in serving {
-        let _ = task.await;
-    }
-    rooms.sessions.close_all();
-    rooms.lifecycle.tracker.close();
-    let _ = tokio::time::timeout(Duration::from_secs(5), rooms.lifecycle.tracker.wait()).await;
-    background.close();
-    rooms.presence.revoke().await;
+    rooms.shut_down(serving, background).await;
     Ok(())
 }
 
@@ -303,6 +266,65 @@ impl Rooms {
         background.spawn(crate::reload::watch(config, certs, shutdown));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
         background
+    }
+
+    /// Serves each bound listener: the public ones with the proxy (HTTPS with a certificate by
+    /// SNI), the tunnel listener with the session and link acceptors.
+    fn serve(
+        &self,
+        http: Option<TcpListener>,
+        https: Option<TcpListener>,
+        tunnel: Option<TcpListener>,
+        ca: &TunnelCa,
+        tunnel_addr: Option<SocketAddr>,
+        https_port: Option<u16>,
+    ) -> Result<Vec<JoinHandle<()>>, RunError> {
+        let public_tls = TlsAcceptor::from(certs::server_config(
+            self.certs.clone(),
+            &[b"h2", b"http/1.1"],
+        ));
+        let tunnel_cert = tunnel_certificate(ca, &self.config.get(), tunnel_addr)?;
+        let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"]));
+        let proxy = Service::Public(Arc::new(self.proxy(https_port)));
+        let tunnel_service = Service::Tunnel {
+            sessions: Arc::new(self.session_acceptor()),
+            links: Arc::new(self.link_acceptor()),
+        };
+        let mut serving = Vec::new();
+        for (what, listener, tls, service) in [
+            ("http", http, None, proxy.clone()),
+            ("https", https, Some(public_tls), proxy),
+            ("tunnel", tunnel, Some(tunnel_tls), tunnel_service),
+        ] {
+            let Some(listener) = listener else { continue };
+            if let Ok(addr) = listener.local_addr() {
+                // Tests and scripts read the bound port from this line.
+                tracing::info!("listening on {what} {addr}");
+            }
+            serving.push(tokio::spawn(listener::serve(
+                listener,
+                tls,
+                service,
+                self.lifecycle.clone(),
+                self.config.clone(),
+            )));
+        }
+        Ok(serving)
+    }
+
+    /// After the drain: everything still open closes, the listeners and tracked tasks end (5 s at
+    /// most), and last the presence lease is revoked, so the store drops this edge at once.
+    async fn shut_down(&self, serving: Vec<JoinHandle<()>>, background: TaskTracker) {
+        self.lifecycle.shutdown.cancel();
+        tracing::info!("shutting down");
+        for task in serving {
+            let _ = task.await;
+        }
+        self.sessions.close_all();
+        self.lifecycle.tracker.close();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.lifecycle.tracker.wait()).await;
+        background.close();
+        self.presence.revoke().await;
     }
 
     fn proxy(&self, https_port: Option<u16>) -> Proxy {
