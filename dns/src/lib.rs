@@ -1,7 +1,8 @@
 //! Tether's authoritative DNS server, on hickory-server.
 //!
 //! - [`config`]: the `dns:` section of edge.yml.
-//! - [`snapshot`]: every answer, built from the config and the live state ([`snapshot::Input`]).
+//! - [`snapshot`]: every answer, built from the config and the live state ([`snapshot::Input`]);
+//!   [`zone`]: one hosted zone's names, RRsets and wildcard lookup.
 //! - [`handler`]: the `ZoneHandler` answering one hosted zone from the current snapshot.
 //! - [`frontend`]: the `RequestHandler` in front of the catalog: transfer ACL, response rate
 //!   limiting ([`rate_limit`]), [`metrics`], EDNS Client Subnet echo.
@@ -16,3 +17,4 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod server;
 pub mod snapshot;
+pub mod zone;
