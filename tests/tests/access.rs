@@ -7,7 +7,7 @@ use http::StatusCode;
 use tests::client::access_connect;
 use tests::process::binaries;
 use tests::tcp::{abort, next_report, read_all, scenario_origin};
-use tests::tunnel::{free_port, TestEdge};
+use tests::tunnel::{free_port, TestConnector, TestEdge, Tunnel};
 use tests::READY;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -53,16 +53,28 @@ async fn access_tcp_carries_half_close_and_aborts() {
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
 }
 
-#[tokio::test]
-async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
-    let (origin, mut reports) = scenario_origin().await;
+/// An edge whose tunnel serves `secure.example.test`, a TCP route that requires an access token,
+/// from the scenario origin (whose reports come with it).
+async fn secure_route() -> (
+    TestEdge,
+    Tunnel,
+    TestConnector,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (origin, reports) = scenario_origin().await;
     let edge = TestEdge::start("");
     let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
+    let connector = edge.connect(
         &tunnel,
         &format!("ingress:\n  - hostname: secure.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
     );
     edge.route_as("tcp", &tunnel, "secure.example.test", &["--require-token"]);
+    (edge, tunnel, connector, reports)
+}
+
+#[tokio::test]
+async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
+    let (edge, _tunnel, _connector, mut reports) = secure_route().await;
 
     // Without a token: refused, and the access client says why.
     let (without, local) = edge.access("secure.example.test", &[]);
@@ -119,14 +131,7 @@ async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
 /// tokenless wildcard route, and reached the origin (the connector routes on the bare host).
 #[tokio::test]
 async fn an_authority_with_userinfo_is_refused_on_every_path() {
-    let (origin, _reports) = scenario_origin().await;
-    let edge = TestEdge::start("");
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
-        &format!("ingress:\n  - hostname: secure.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
-    );
-    edge.route_as("tcp", &tunnel, "secure.example.test", &["--require-token"]);
+    let (edge, tunnel, _connector, _reports) = secure_route().await;
     edge.route(&tunnel, "*.example.test");
     let (https, ca) = (edge.addr("https"), edge.ca_pem());
 

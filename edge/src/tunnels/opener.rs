@@ -62,10 +62,6 @@ impl StreamOpener {
         }
     }
 
-    pub fn metrics(&self) -> &Arc<EdgeMetrics> {
-        &self.metrics
-    }
-
     fn max_streams(&self) -> usize {
         self.config.get().max_concurrent_streams as usize
     }

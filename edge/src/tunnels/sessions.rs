@@ -219,13 +219,9 @@ impl Sessions {
         }
     }
 
-    /// A stream slot on the live session of `tunnel` with the fewest open streams.
-    /// No session → the tunnel is offline; every session full → busy (never queue silently).
-    pub fn pick(&self, tunnel: Uuid, max_streams: usize) -> Result<StreamGuard, EdgeError> {
-        self.pick_avoiding(tunnel, max_streams, None)
-    }
-
-    /// As [`Sessions::pick`], leaving out `avoid` (the session a stream just failed on).
+    /// A stream slot on the live session of `tunnel` with the fewest open streams, leaving out
+    /// `avoid` (the session a stream just failed on). No session → the tunnel is offline; every
+    /// session full → busy (never queue silently).
     pub fn pick_avoiding(
         &self,
         tunnel: Uuid,
