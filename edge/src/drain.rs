@@ -54,7 +54,7 @@ impl Drain {
             tracing::warn!(error = %e, "cannot mark this edge draining in the store");
         }
         // This edge is draining now, so what is listed is elsewhere.
-        let others = self.presence.live_tunnel_addresses().await;
+        let others = self.presence.live_tunnel_addresses();
         let elsewhere = !others.is_empty();
         let sessions = self.sessions.all();
         if elsewhere {

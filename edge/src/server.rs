@@ -22,8 +22,9 @@ use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
 use crate::metrics::{self, EdgeMetrics};
 use crate::public::{listener, Proxy, Service, TcpPorts};
+use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
-use crate::state::store::{SqliteStore, Store};
+use crate::state::store::{self, Store};
 use crate::state::{dns_source, EdgeRecord, State};
 use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver, DevCa};
@@ -80,17 +81,10 @@ impl Listeners {
         }
         let dns = match listen.dns {
             None => None,
-            Some(addr) => {
-                Some(
-                    tether_dns::server::bind(addr)
-                        .await
-                        .map_err(|source| RunError::Bind {
-                            what: "dns",
-                            addr,
-                            source,
-                        })?,
-                )
-            }
+            Some(addr) => Some(tether_dns::server::bind(addr).await.map_err(|source| {
+                let what = "dns";
+                RunError::Bind { what, addr, source }
+            })?),
         };
         Ok(Listeners {
             http: one("http", listen.http).await?,
@@ -109,7 +103,8 @@ impl Listeners {
 /// The handles the wiring holds; each room gets the few it needs.
 struct Rooms {
     config: LiveConfig,
-    state: State,
+    /// What the edge knows of the cluster, in memory.
+    directory: Directory,
     lifecycle: Lifecycle,
     metrics: Arc<EdgeMetrics>,
     sessions: Arc<Sessions>,
@@ -129,9 +124,12 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<(), RunError> {
     tether_proto::install_crypto_provider();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.state_dir)?);
+    let store = store::open(&config.store, &config.state_dir).await?;
     let state = State::new(store.clone());
-    let ca = Arc::new(TunnelCa::load_or_create(&config.state_dir)?);
+    let ca = Arc::new(TunnelCa::load_or_create(&state, &config.state_dir).await?);
+    if let Err(e) = ca.export(&config.state_dir) {
+        tracing::warn!(error = %e, "cannot export the tunnel CA certificate");
+    }
     let tunnel_addr = Listeners::local(&listeners.tunnel);
     let public_addr = Listeners::local(&listeners.https).or(Listeners::local(&listeners.http));
     if config.edge_id.is_empty() {
@@ -163,14 +161,16 @@ pub async fn run(
 }
 
 impl Rooms {
-    /// Reads what the rooms start from (routes, certificates), announces this edge in the store
-    /// and builds the handles.
+    /// Reads what the rooms start from (the directory, routes, certificates, the link secret),
+    /// announces this edge in the store and builds the handles.
     async fn build(
         config: EdgeConfig,
         state: State,
         ca: &Arc<TunnelCa>,
         tunnel_addr: Option<SocketAddr>,
     ) -> Result<Rooms, RunError> {
+        let lifecycle = Lifecycle::default();
+        let directory = Directory::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
         let routes = RouteTable::default();
         routes.set(state.routes().await?);
         let configured = config
@@ -193,18 +193,24 @@ impl Rooms {
             addresses: config.addresses.clone(),
             draining: false,
         };
-        let lifecycle = Lifecycle::default();
-        let presence =
-            Arc::new(Presence::announce(state.clone(), record, lifecycle.clone()).await?);
+        let ttl = config.store.lease_ttl();
+        let presence = Presence::announce(
+            state.clone(),
+            directory.clone(),
+            record,
+            ttl,
+            lifecycle.clone(),
+        );
+        let presence = Arc::new(presence.await?);
         let config = LiveConfig::new(config);
         let metrics = Arc::new(EdgeMetrics::default());
         let sessions = Arc::new(Sessions::default());
-        let link_key = LinkKey::derive(ca.key_der());
+        let link_key = LinkKey::derive(&state.link_secret().await?);
         let links = Links::new(
             tether_proto::trust::session_client_config(Some(&ca.pem))
                 .map_err(|e| crate::tls::ca::CaError::Key(e.to_string()))?,
             link_key.clone(),
-            state.clone(),
+            directory.clone(),
             config.clone(),
             metrics.clone(),
         );
@@ -216,7 +222,7 @@ impl Rooms {
         ));
         Ok(Rooms {
             config,
-            state,
+            directory,
             lifecycle,
             metrics,
             sessions,
@@ -248,8 +254,9 @@ impl Rooms {
                 // Tests and scripts read the bound port from this line.
                 tracing::info!("listening on dns {addr}");
             }
-            let state = self.state.clone();
-            background.spawn(dns_source::run(state, zones, sockets, shutdown.clone()));
+            let (directory, routes) = (self.directory.clone(), self.routes.clone());
+            let dns = dns_source::run(directory, routes, zones, sockets, shutdown.clone());
+            background.spawn(dns);
         }
         if let Some(listener) = metrics {
             if let Ok(addr) = listener.local_addr() {
@@ -260,8 +267,8 @@ impl Rooms {
         }
         background.spawn(self.routes.clone().follow(store.clone(), shutdown.clone()));
         background.spawn(self.tokens.clone().follow(store.clone(), shutdown.clone()));
-        let sessions = self.sessions.clone();
-        background.spawn(close_deleted_tunnels(store, sessions, shutdown.clone()));
+        let (directory, sessions) = (self.directory.clone(), self.sessions.clone());
+        background.spawn(close_deleted_tunnels(directory, sessions, shutdown.clone()));
         let (config, certs) = (self.config.clone(), self.certs.clone());
         background.spawn(crate::reload::watch(config, certs, shutdown));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
@@ -351,7 +358,7 @@ impl Rooms {
 
     fn session_acceptor(&self) -> SessionAcceptor {
         SessionAcceptor {
-            state: self.state.clone(),
+            directory: self.directory.clone(),
             sessions: self.sessions.clone(),
             routes: self.routes.clone(),
             presence: self.presence.clone(),
@@ -373,7 +380,7 @@ impl Rooms {
 
     fn tcp_ports(&self) -> TcpPorts {
         TcpPorts {
-            state: self.state.clone(),
+            directory: self.directory.clone(),
             opener: self.opener.clone(),
             lifecycle: self.lifecycle.clone(),
             metrics: self.metrics.clone(),

@@ -51,7 +51,7 @@ impl TokenTable {
             return;
         };
         match mirrored {
-            Mirrored::Reset(kvs) => {
+            Mirrored::Reset(kvs, _) => {
                 inner.tokens = kvs
                     .iter()
                     .filter_map(|kv| decode::<TokenRecord>(kv).ok())

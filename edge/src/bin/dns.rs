@@ -1,5 +1,7 @@
 //! `dns run --config edge.yml`: Tether's authoritative DNS on its own, answering from the same
-//! store (the `state-dir` of edge.yml) as the edges. Listens on `--listen`, else `listen.dns`.
+//! store (edge.yml's `store:`, SQLite in `state-dir` or etcd) as the edges. Listens on
+//! `--listen`, else `listen.dns`. It follows the store in memory, so it keeps answering from
+//! what it last saw while the store is unreachable.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,8 +11,9 @@ use clap::{Parser, Subcommand};
 use tether_dns::server::Zones;
 use tether_edge::cli::{load_config_or_exit, wait_for_signal, LogFormat};
 use tether_edge::config::EdgeConfig;
-use tether_edge::state::store::SqliteStore;
-use tether_edge::state::State;
+use tether_edge::state::directory::Directory;
+use tether_edge::state::route_table::RouteTable;
+use tether_edge::state::store;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
@@ -69,9 +72,13 @@ async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("cannot bind dns listener on {addr}: {e}"))?;
     tracing::info!("listening on dns {}", sockets.local_addr()?);
-    let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
+    let store = store::open(&config.store, &config.state_dir).await?;
     let zones = Arc::new(Zones::new(dns, Arc::default()));
     let shutdown = CancellationToken::new();
+    let directory = Directory::follow(store.clone(), shutdown.clone()).await;
+    let routes = RouteTable::default();
+    tokio::spawn(routes.clone().follow(store, shutdown.clone()));
+    routes.loaded().await;
     if let Some(addr) = metrics {
         let mut registry = prometheus_client::registry::Registry::default();
         zones.metrics.register(&mut registry);
@@ -90,6 +97,6 @@ async fn run(
         wait_for_signal().await;
         signal.cancel();
     });
-    tether_edge::state::dns_source::run(state, zones, sockets, shutdown).await;
+    tether_edge::state::dns_source::run(directory, routes, zones, sockets, shutdown).await;
     Ok(())
 }

@@ -1,12 +1,10 @@
 //! `edge token …`: access tokens for `connector access tcp` on routes made with
 //! `--require-token`.
 
-use std::sync::Arc;
-
 use clap::Subcommand;
 
 use crate::config::EdgeConfig;
-use crate::state::store::SqliteStore;
+use crate::state::store;
 use crate::state::State;
 
 #[derive(Subcommand, Debug)]
@@ -20,7 +18,7 @@ pub enum TokenCommand {
 }
 
 pub async fn token_command(config: &EdgeConfig, command: TokenCommand) -> anyhow::Result<()> {
-    let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
+    let state = State::new(store::open(&config.store, &config.state_dir).await?);
     match command {
         TokenCommand::Create { name } => {
             let (record, token) = state.create_token(&name).await?;

@@ -2,14 +2,13 @@
 //! record, one elsewhere prints the record to create.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use tether_proto::credentials::Credentials;
 
 use crate::config::EdgeConfig;
-use crate::state::store::SqliteStore;
+use crate::state::store;
 use crate::state::{decode, EdgeRecord, State, EDGES};
 use crate::tls::ca::{write_private, TunnelCa};
 
@@ -66,7 +65,7 @@ pub enum RouteCommand {
 }
 
 pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyhow::Result<()> {
-    let state = State::new(Arc::new(SqliteStore::open(&config.state_dir)?));
+    let state = State::new(store::open(&config.store, &config.state_dir).await?);
     match command {
         TunnelCommand::Create {
             name,
@@ -237,7 +236,7 @@ async fn create(
     path: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let edge = edge_address(config, state).await?;
-    let ca = TunnelCa::load_or_create(&config.state_dir)?;
+    let ca = TunnelCa::load_or_create(state, &config.state_dir).await?;
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let public_key = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,

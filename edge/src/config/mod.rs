@@ -11,8 +11,10 @@ use ipnet::IpNet;
 use tether_proto::config_error::ConfigError;
 
 mod raw;
+mod store;
 
 use raw::{Fields, Raw};
+pub use store::{EtcdSettings, EtcdTls, StoreConfig, DEFAULT_LEASE_TTL, DEFAULT_STALE_LIMIT};
 
 /// Where the edge listens. Each listener is optional, but at least one public one is required.
 #[derive(Debug, Clone, Default)]
@@ -37,8 +39,14 @@ pub struct CertificateFiles {
 pub struct EdgeConfig {
     /// The file this came from, for messages.
     pub source: PathBuf,
-    /// Holds the tunnel CA and the embedded store; shared by `edge run` and the CLI.
+    /// Holds the embedded store (and, from before the CA moved into the store, its files);
+    /// shared by `edge run` and the CLI.
     pub state_dir: PathBuf,
+    /// Where the state lives: SQLite in `state_dir` (the default) or etcd (`store:`).
+    pub store: StoreConfig,
+    /// Without the store for this long, an edge refuses new tunnel sessions (a revoked key must
+    /// not work forever); those it has keep going (`store-stale-limit`).
+    pub store_stale_limit: Duration,
     /// This edge's own hostname; connectors may reach the tunnel endpoint through the public HTTPS
     /// listener at this name.
     pub public_hostname: Option<String>,
@@ -91,6 +99,12 @@ impl EdgeConfig {
         let raw: Raw = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
         let at = Fields { path, text };
         // In the order of the file's sections, so that of several errors the first is reported.
+        let store = store::store(&at, &raw.store)?;
+        let store_stale_limit = at.duration(
+            "store-stale-limit",
+            &raw.store_stale_limit,
+            DEFAULT_STALE_LIMIT,
+        )?;
         let listen = listen(&at, &raw)?;
         let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
         let trusted_proxies = trusted_proxies(&at, &raw)?;
@@ -108,6 +122,8 @@ impl EdgeConfig {
         Ok(EdgeConfig {
             source: path.to_path_buf(),
             state_dir: at.relative(raw.state_dir.as_deref().unwrap_or(".tether/edge")),
+            store,
+            store_stale_limit,
             public_hostname: raw.public_hostname.as_ref().map(|h| h.to_ascii_lowercase()),
             edge_id,
             listen,
@@ -331,60 +347,5 @@ impl LiveConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<EdgeConfig, ConfigError> {
-        EdgeConfig::parse(Path::new("/etc/tether/edge.yml"), text)
-    }
-
-    #[test]
-    fn minimal_config_gets_defaults() {
-        let c = parse("listen:\n  http: 127.0.0.1:0\n").unwrap();
-        assert_eq!(c.response_header_timeout, Duration::from_secs(100));
-        assert_eq!(c.state_dir, PathBuf::from("/etc/tether/.tether/edge"));
-        assert!(c.listen.https.is_none());
-    }
-
-    #[test]
-    fn unknown_key_names_file_and_line() {
-        let e = parse("listen:\n  http: 127.0.0.1:0\n  htps: 127.0.0.1:0\n").unwrap_err();
-        assert_eq!(e.file, "/etc/tether/edge.yml");
-        assert_eq!(e.line, Some(3));
-        assert!(e.message.contains("htps"), "{e}");
-    }
-
-    #[test]
-    fn bad_address_names_line_and_fix() {
-        let e = parse("listen:\n  http: 127.0.0.1:0\n  tunnel: localhost\n").unwrap_err();
-        assert_eq!(e.line, Some(3));
-        assert!(e.message.contains("IP:PORT"), "{e}");
-    }
-
-    #[test]
-    fn retry_methods_add_to_the_safe_ones() {
-        let c = parse("listen:\n  http: 127.0.0.1:0\nretry-methods: [put, DELETE]\n").unwrap();
-        assert!(c.is_replayable(&http::Method::GET));
-        assert!(c.is_replayable(&http::Method::PUT));
-        assert!(c.is_replayable(&http::Method::DELETE));
-        assert!(!c.is_replayable(&http::Method::POST));
-        let e = parse("listen:\n  http: 127.0.0.1:0\nretry-methods:\n  - \"GET /\"\n").unwrap_err();
-        assert_eq!(e.line, Some(4), "{e}");
-        assert!(e.message.contains("PUT or DELETE"), "{e}");
-    }
-
-    #[test]
-    fn of_several_errors_the_first_in_the_file_is_reported() {
-        let e = parse("listen:\n  https: 127.0.0.1:0\ntrusted-proxies: [bogus]\n").unwrap_err();
-        assert!(e.message.contains("bogus"), "{e}");
-        let e = parse("listen:\n  http: 127.0.0.1:0\nliveness-timeout: 50ms\nidle-timeout: x\n")
-            .unwrap_err();
-        assert!(e.message.contains("at least 100ms"), "{e}");
-    }
-
-    #[test]
-    fn https_without_certificates_is_refused() {
-        let e = parse("listen:\n  https: 127.0.0.1:0\n").unwrap_err();
-        assert!(e.message.contains("dev-ca"), "{e}");
-    }
-}
+#[path = "mod_tests.rs"]
+mod tests;

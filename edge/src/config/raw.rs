@@ -12,6 +12,8 @@ use tether_proto::config_error::ConfigError;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct Raw {
     pub(super) state_dir: Option<String>,
+    pub(super) store: Option<yaml_serde::Value>,
+    pub(super) store_stale_limit: Option<String>,
     pub(super) public_hostname: Option<String>,
     pub(super) edge_id: Option<String>,
     #[serde(default)]
@@ -107,11 +109,21 @@ impl Fields<'_> {
         value: &Option<String>,
         default: Duration,
     ) -> Result<Duration, ConfigError> {
+        self.duration_at(&[key], value, default)
+    }
+
+    /// A duration at a nested key (`keys` is its path).
+    pub(super) fn duration_at(
+        &self,
+        keys: &[&str],
+        value: &Option<String>,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         match value {
             None => Ok(default),
             Some(v) => humantime::parse_duration(v).map_err(|e| {
                 self.err(
-                    &[key],
+                    keys,
                     format!("`{v}` is not a duration ({e}); write e.g. 100s, 5m or 250ms"),
                 )
             }),

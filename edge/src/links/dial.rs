@@ -7,7 +7,8 @@
 //! upgrade with subprotocol `tether-link.v1` carrying the link proof (`key.rs`), then HTTP/2
 //! with this edge the client, as on a tunnel session. Each stream is the very stream a connector
 //! would get, plus `tether-link-tunnel`; the peer carries it on its own session (`accept.rs`).
-//! Which edges hold a tunnel's sessions, and whether they are draining, is read from the store.
+//! Which edges hold a tunnel's sessions, and whether they are draining, is read from the
+//! [`Directory`] (in memory from the store's watch), so a request never waits on the store.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,7 +32,8 @@ use uuid::Uuid;
 use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::metrics::EdgeMetrics;
-use crate::state::{EdgeRecord, SessionRecord, State, StateError};
+use crate::state::directory::Directory;
+use crate::state::{EdgeRecord, SessionRecord};
 use crate::tunnels::presence::dialable;
 use crate::tunnels::sessions::{Session, StreamGuard};
 use crate::tunnels::Elsewhere;
@@ -40,9 +42,6 @@ use super::key::LinkKey;
 
 /// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long the edges holding a tunnel's sessions, read from the store, are trusted. A peer
-/// that has lost them meanwhile refuses the stream unprocessed, and it goes elsewhere.
-const HOLDERS_FOR: Duration = Duration::from_millis(500);
 /// A peer whose dial failed is not dialled again for this long: requests meanwhile try another
 /// peer or get the offline page at once, rather than each waiting on a hung peer.
 const FAILED_FOR: Duration = Duration::from_secs(5);
@@ -64,9 +63,6 @@ struct Holder {
     sessions: usize,
 }
 
-/// The holders of one tunnel, and when they were read.
-type Holders = (Instant, Arc<Vec<Holder>>);
-
 /// A peer's link, or when its last dial failed.
 #[derive(Default)]
 struct Slot {
@@ -79,13 +75,11 @@ pub struct Links {
     /// One slot per peer; its async lock is held while dialling, so concurrent requests for the
     /// same peer share one dial.
     by_edge: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
-    /// [`Links::holders`], by tunnel, with when it was read.
-    holders: Mutex<HashMap<Uuid, Holders>>,
     /// Trusts the edges' CA.
     tls: Arc<rustls::ClientConfig>,
     key: LinkKey,
     /// Which edges hold which tunnel's sessions.
-    state: State,
+    directory: Directory,
     config: LiveConfig,
     metrics: Arc<EdgeMetrics>,
 }
@@ -95,16 +89,15 @@ impl Links {
     pub fn new(
         tls: Arc<rustls::ClientConfig>,
         key: LinkKey,
-        state: State,
+        directory: Directory,
         config: LiveConfig,
         metrics: Arc<EdgeMetrics>,
     ) -> Links {
         Links {
             by_edge: Mutex::default(),
-            holders: Mutex::default(),
             tls,
             key,
-            state,
+            directory,
             config,
             metrics,
         }
@@ -114,22 +107,20 @@ impl Links {
 #[async_trait::async_trait]
 impl Elsewhere for Links {
     /// A stream slot for `tunnel` over a link to a live edge other than this one (and other than
-    /// `avoid`, an edge a stream just failed through) that holds a session of it.
-    /// `fresh`: the stream just failed elsewhere, so the holders are read afresh (sessions may
-    /// have just moved, e.g. off this draining edge).
+    /// `avoid`, an edge a stream just failed through) that holds a session of it. The holders
+    /// come from the directory, as current as the store's watch, so `_fresh` (the stream just
+    /// failed elsewhere) needs no re-read.
     async fn pick(
         &self,
         tunnel: Uuid,
         avoid: Option<&str>,
-        fresh: bool,
+        _fresh: bool,
     ) -> Result<StreamGuard, EdgeError> {
         let me = self.config.get().edge_id.clone();
         let mut peers: Vec<Holder> = self
-            .holders(tunnel, fresh)
-            .await
-            .iter()
+            .holders(tunnel)
+            .into_iter()
             .filter(|h| h.edge.id != me && Some(h.edge.id.as_str()) != avoid)
-            .cloned()
             .collect();
         // Live edges before draining ones (a draining edge still serves its sessions until they
         // have moved), then a linked peer before a new dial, then the most sessions.
@@ -167,47 +158,23 @@ impl Elsewhere for Links {
 }
 
 impl Links {
-    /// The edges holding sessions of `tunnel` (this one included), from the store (`fresh`:
-    /// read now whatever is remembered), remembered for [`HOLDERS_FOR`]: requests for a tunnel this edge holds no session of, or one offline
-    /// everywhere, then cost one store read per tunnel per interval, however many come.
-    async fn holders(&self, tunnel: Uuid, fresh: bool) -> Arc<Vec<Holder>> {
-        let now = Instant::now();
-        let cached = (!fresh)
-            .then(|| self.holders.lock().ok()?.get(&tunnel).cloned())
-            .flatten()
-            .filter(|(at, _)| now.duration_since(*at) < HOLDERS_FOR);
-        if let Some((_, holders)) = cached {
-            return holders;
-        }
-        let read = async {
-            let sessions = self.state.sessions_of(tunnel).await?;
-            let edges = self.state.edges().await?;
-            Ok::<_, StateError>(
-                edges
-                    .into_iter()
-                    // A wildcard address (0.0.0.0) would dial this host, not the peer.
-                    .filter(|e| e.tunnel_address.as_deref().is_some_and(dialable))
-                    .filter_map(|e| {
-                        let held = sessions.iter().filter(|s| s.edge_id == e.id).count();
-                        (held > 0).then_some(Holder {
-                            edge: e,
-                            sessions: held,
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        };
-        let holders = Arc::new(read.await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the store to find a peer edge");
-            Vec::new()
-        }));
-        if let Ok(mut cache) = self.holders.lock() {
-            if cache.len() > 4096 {
-                cache.retain(|_, (at, _)| now.duration_since(*at) < HOLDERS_FOR);
-            }
-            cache.insert(tunnel, (now, holders.clone()));
-        }
-        holders
+    /// The live edges holding sessions of `tunnel` (this one included), with a dialable tunnel
+    /// address.
+    fn holders(&self, tunnel: Uuid) -> Vec<Holder> {
+        let sessions = self.directory.sessions_of(tunnel);
+        self.directory
+            .edges()
+            .into_iter()
+            // A wildcard address (0.0.0.0) would dial this host, not the peer.
+            .filter(|e| e.tunnel_address.as_deref().is_some_and(dialable))
+            .filter_map(|e| {
+                let held = sessions.iter().filter(|s| s.edge_id == e.id).count();
+                (held > 0).then_some(Holder {
+                    edge: e,
+                    sessions: held,
+                })
+            })
+            .collect()
     }
 
     /// Peers with an open link.

@@ -1,7 +1,8 @@
 //! The key edges prove to each other when one opens a link to another: HMAC-SHA256 over the
 //! link's TLS exporter value, so a proof is good for that one TLS connection only and a recorded
-//! one cannot be replayed. The key is derived from the tunnel CA's private key, which every edge
-//! sharing the state directory reads and nothing else holds; the hmac crate does the MAC.
+//! one cannot be replayed. The key is derived from the cluster's link secret (random, created once
+//! in the store beside the CA, `cluster/link-secret`), which every edge of the cluster reads and
+//! nothing else holds; the hmac crate does the MAC.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -12,12 +13,11 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct LinkKey([u8; 32]);
 
 impl LinkKey {
-    /// Derives the key from the CA key (its PKCS#8 DER, so re-encoding the PEM file changes
-    /// nothing), domain-separated so it is useless as anything else.
-    pub fn derive(ca_key_der: &[u8]) -> LinkKey {
+    /// Derives the key from the link secret, domain-separated so it is useless as anything else.
+    pub fn derive(secret: &[u8]) -> LinkKey {
         let mut hash = Sha256::new();
-        hash.update(b"tether edge link key v1\0");
-        hash.update(ca_key_der);
+        hash.update(b"tether edge link key v2\0");
+        hash.update(secret);
         LinkKey(hash.finalize().into())
     }
 

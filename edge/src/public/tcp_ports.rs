@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
-use crate::state::store::watch;
-use crate::state::{decode, PortRecord, State, PORTS};
+use crate::state::directory::Directory;
+use crate::state::PortRecord;
 use crate::tunnels::stream::{connect_head, new_request_id};
 use crate::tunnels::StreamOpener;
 
@@ -24,7 +24,7 @@ use crate::tunnels::StreamOpener;
 #[derive(Clone)]
 pub struct TcpPorts {
     /// The claimed ports, followed live.
-    pub state: State,
+    pub directory: Directory,
     pub opener: Arc<StreamOpener>,
     pub lifecycle: Lifecycle,
     pub metrics: Arc<EdgeMetrics>,
@@ -48,25 +48,13 @@ impl TcpPorts {
     /// Keeps this edge's TCP listeners equal to the claimed ports until shutdown.
     pub async fn follow(self, default_bind: IpAddr) {
         let mut open: HashMap<u16, Open> = HashMap::new();
-        let mut revision = 0;
+        let mut changed = self.directory.ports.changed();
         loop {
-            let failed = match self.state.store.range(PORTS).await {
-                Ok((kvs, rev)) => {
-                    revision = rev;
-                    let wanted = kvs.iter().filter_map(|kv| decode::<PortRecord>(kv).ok());
-                    !self
-                        .reconcile(&mut open, wanted.collect(), default_bind)
-                        .await
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read TCP ports; retrying");
-                    true
-                }
-            };
-            let mut events = watch(self.state.store.clone(), PORTS.into(), revision);
+            let wanted = self.directory.ports.all();
+            let failed = !self.reconcile(&mut open, wanted, default_bind).await;
             tokio::select! {
-                // Any change (or a watch error) is followed by a full re-read.
-                _ = events.recv() => {}
+                // Any change is followed by a full reconcile.
+                _ = changed.changed() => {}
                 _ = tokio::time::sleep(RETRY_BIND), if failed => {}
                 _ = self.lifecycle.shutdown.cancelled() => break,
             }

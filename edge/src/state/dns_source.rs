@@ -1,5 +1,7 @@
-//! Feeds the DNS server from the store: which tunnels exist, which live edges hold their sessions
-//! (and at which addresses), and the routes. Rebuilt after every batch of store changes.
+//! Feeds the DNS server from what the edge knows ([`Directory`] and [`RouteTable`], both in
+//! memory from the store's watches): which tunnels exist, which live edges hold their sessions
+//! (and at which addresses), and the routes. Rebuilt after every batch of changes; with the store
+//! gone, the last answers stay.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -10,16 +12,15 @@ use tether_dns::server::Zones;
 use tether_dns::snapshot::{Input, Route};
 use tokio_util::sync::CancellationToken;
 
-use super::store::{watch, Revision};
-use super::{decode, EdgeRecord, State, StateError, EDGES};
+use super::directory::Directory;
+use super::route_table::RouteTable;
 
-/// Reads the state the answers depend on, and the store revision the reading started at.
-pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
-    let (edge_rows, revision) = state.store.range(EDGES).await?;
-    let records: Vec<EdgeRecord> = edge_rows
-        .iter()
-        .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
-        .collect();
+/// How long a rebuild waits after a change for the rest of its batch.
+const SETTLE: Duration = Duration::from_millis(20);
+
+/// The state the answers depend on.
+pub fn input(directory: &Directory, routes: &RouteTable) -> Input {
+    let records = directory.edges();
     // A draining edge is left out, unless every edge is draining (an answer beats none).
     let all_draining = records.iter().all(|e| e.draining);
     let edges: HashMap<String, Vec<IpAddr>> = records
@@ -28,10 +29,10 @@ pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
         .map(|e| (e.id, e.addresses))
         .collect();
     let every_edge: Vec<IpAddr> = edges.values().flatten().copied().collect();
-    let sessions = state.sessions().await?;
-    let endpoints = state
-        .tunnels()
-        .await?
+    let sessions = directory.sessions.all();
+    let endpoints = directory
+        .tunnels
+        .all()
         .into_iter()
         .map(|t| {
             let holding: Vec<IpAddr> = sessions
@@ -50,9 +51,8 @@ pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
             (t.id.to_string(), addrs)
         })
         .collect();
-    let routes = state
-        .routes()
-        .await?
+    let routes = routes
+        .all()
         .into_iter()
         .map(|r| Route {
             hostname: r.hostname,
@@ -60,66 +60,57 @@ pub async fn input(state: &State) -> Result<(Input, Revision), StateError> {
             direct: r.direct,
         })
         .collect();
-    Ok((Input { endpoints, routes }, revision))
+    Input { endpoints, routes }
 }
 
-/// Keeps `zones` current until `shutdown`: a full read, then one rebuild per batch of changes.
-pub async fn follow(state: State, zones: Arc<Zones>, shutdown: CancellationToken) {
+fn refresh(directory: &Directory, routes: &RouteTable, zones: &Zones) {
+    if zones.publish(input(directory, routes), directory.revision()) {
+        tracing::info!(serial = zones.current.load().serial, "dns zones updated");
+    }
+}
+
+/// Keeps `zones` current until `shutdown`: one rebuild now, then one per batch of changes.
+pub async fn follow(
+    directory: Directory,
+    routes: RouteTable,
+    zones: Arc<Zones>,
+    shutdown: CancellationToken,
+) {
+    let mut changes = [
+        directory.tunnels.changed(),
+        directory.edges.changed(),
+        directory.sessions.changed(),
+    ];
+    let mut route_changes = routes.changed();
     loop {
-        let revision = match state.store.range(EDGES).await {
-            Ok((_, revision)) => revision,
-            Err(e) => {
-                tracing::warn!(error = %e, "dns: cannot read the store; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = shutdown.cancelled() => return,
-                }
-            }
-        };
-        refresh(&state, &zones).await;
-        let mut events = watch(state.store.clone(), String::new(), revision);
-        loop {
-            tokio::select! {
-                event = events.recv() => match event {
-                    Some(Ok(_)) => {
-                        // Take the whole batch, then rebuild once.
-                        while let Ok(Ok(_)) = events.try_recv() {}
-                        refresh(&state, &zones).await;
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "dns: store watch failed; reloading");
-                        break;
-                    }
-                    None => break,
-                },
-                _ = shutdown.cancelled() => return,
-            }
+        refresh(&directory, &routes, &zones);
+        let [tunnels, edges, sessions] = &mut changes;
+        tokio::select! {
+            _ = tunnels.changed() => {}
+            _ = edges.changed() => {}
+            _ = sessions.changed() => {}
+            _ = route_changes.changed() => {}
+            _ = shutdown.cancelled() => return,
         }
+        tokio::time::sleep(SETTLE).await;
+        for c in &mut changes {
+            c.mark_unchanged();
+        }
+        route_changes.mark_unchanged();
     }
 }
 
-async fn refresh(state: &State, zones: &Zones) {
-    match input(state).await {
-        Ok((input, revision)) => {
-            if zones.publish(input, revision) {
-                tracing::info!(serial = zones.current.load().serial, "dns zones updated");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "dns: cannot read the store"),
-    }
-}
-
-/// Runs the DNS server on `sockets` from the store until `shutdown`: reads the state once
-/// before answering anything, then follows it. Queries that arrive before the first read wait in
-/// the socket buffers.
+/// Runs the DNS server on `sockets` until `shutdown`, answering from `directory` and `routes`
+/// (already loaded). Queries that arrive before the first rebuild wait in the socket buffers.
 pub async fn run(
-    state: State,
+    directory: Directory,
+    routes: RouteTable,
     zones: Arc<Zones>,
     sockets: tether_dns::server::Sockets,
     shutdown: CancellationToken,
 ) {
-    refresh(&state, &zones).await;
-    let following = tokio::spawn(follow(state, zones.clone(), shutdown.clone()));
+    refresh(&directory, &routes, &zones);
+    let following = tokio::spawn(follow(directory, routes, zones.clone(), shutdown.clone()));
     if let Err(e) = tether_dns::server::serve(&zones, sockets, shutdown).await {
         tracing::error!(error = %e, "dns server stopped");
     }

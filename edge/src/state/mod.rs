@@ -6,6 +6,8 @@
 //! May use: the leaves (`config`, `metrics`, `error`, `body`, `lifecycle`) only. Every other room
 //! reads the state through what is here.
 
+mod cluster;
+pub mod directory;
 pub mod dns_source;
 pub mod hostname;
 mod presence;
@@ -13,6 +15,7 @@ pub mod records;
 pub mod route_table;
 mod routing;
 pub mod store;
+pub mod table;
 mod tunnels;
 
 pub use records::*;

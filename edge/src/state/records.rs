@@ -10,6 +10,8 @@
 //! | `tokens/{uuid}` | [`TokenRecord`]: an access token for `connector access tcp` | – |
 //! | `edges/{edge-id}` | [`EdgeRecord`] | the edge's |
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
+//! | `cluster/ca` | [`CaRecord`]: the tunnel CA, shared by every edge (created by compare-and-set) | – |
+//! | `cluster/link-secret` | [`LinkSecretRecord`]: what links between edges prove (likewise) | – |
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::net::IpAddr;
@@ -24,6 +26,13 @@ pub const PORTS: &str = "ports/";
 pub const TOKENS: &str = "tokens/";
 pub const EDGES: &str = "edges/";
 pub const SESSIONS: &str = "sessions/";
+pub const CLUSTER: &str = "cluster/";
+pub const CLUSTER_CA: &str = "cluster/ca";
+pub const CLUSTER_LINK_SECRET: &str = "cluster/link-secret";
+
+/// Every prefix that holds what a cluster is (not who is alive now): what `edge store copy`
+/// moves.
+pub const DURABLE: &[&str] = &[TUNNELS, TUNNEL_NAMES, ROUTES, PORTS, TOKENS, CLUSTER];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TunnelRecord {
@@ -120,6 +129,20 @@ pub struct SessionRecord {
     pub conn_index: u8,
     pub version: String,
     pub connected_at: u64,
+}
+
+/// The tunnel CA: its certificate (what connectors pin) and private key, both PEM.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaRecord {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+/// The secret the link key is derived from (hex of 32 random bytes). Random and apart from the
+/// CA, so it can be replaced without a new CA.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LinkSecretRecord {
+    pub secret: String,
 }
 
 #[derive(Debug, thiserror::Error)]

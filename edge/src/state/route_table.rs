@@ -9,9 +9,20 @@ use super::hostname::wildcard_candidates;
 use super::store::{mirror, Event, Mirrored, Store};
 use super::{decode, RouteRecord, ROUTES};
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct RouteTable {
     routes: Arc<RwLock<HashMap<String, RouteRecord>>>,
+    /// Bumped on every change, for the DNS answers built from the routes.
+    version: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        RouteTable {
+            routes: Arc::default(),
+            version: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl RouteTable {
@@ -43,7 +54,26 @@ impl RouteTable {
         names
     }
 
+    /// Every route.
+    pub fn all(&self) -> Vec<RouteRecord> {
+        self.routes
+            .read()
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits for the first full read (the table may also be filled by [`RouteTable::set`]).
+    pub async fn loaded(&self) {
+        let _ = self.version.subscribe().wait_for(|v| *v > 0).await;
+    }
+
+    /// Wakes on every change after this call.
+    pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
     fn apply(&self, event: &Event) {
+        self.version.send_modify(|v| *v += 1);
         let Ok(mut routes) = self.routes.write() else {
             return;
         };
@@ -69,7 +99,7 @@ impl RouteTable {
         shutdown: tokio_util::sync::CancellationToken,
     ) {
         mirror(store, ROUTES, shutdown, |m| match m {
-            Mirrored::Reset(kvs) => self.set(kvs.iter().filter_map(|kv| decode(kv).ok())),
+            Mirrored::Reset(kvs, _) => self.set(kvs.iter().filter_map(|kv| decode(kv).ok())),
             Mirrored::Change(event) => self.apply(event),
         })
         .await
@@ -77,6 +107,7 @@ impl RouteTable {
 
     /// Replaces the table (tests and start-up).
     pub fn set(&self, routes: impl IntoIterator<Item = RouteRecord>) {
+        self.version.send_modify(|v| *v += 1);
         if let Ok(mut table) = self.routes.write() {
             *table = routes
                 .into_iter()

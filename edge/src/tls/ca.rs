@@ -1,6 +1,8 @@
-//! The edge's tunnel CA: created in the state directory on first start, exported as
-//! `STATE/ca.pem`. It signs the tunnel listener's certificate and, with `tls.dev-ca`, certificates
-//! for routed hostnames that have no configured one.
+//! The edges' tunnel CA: kept in the store (`cluster/ca`), created once by compare-and-set and
+//! read by every edge, exported as `STATE/ca.pem` for clients to trust. It signs the tunnel
+//! listener's certificate and, with `tls.dev-ca`, certificates for routed hostnames that have no
+//! configured one. A CA left in the state directory by an older edge (`ca.pem`, `ca-key.pem`)
+//! is moved into the store on first start, so connectors' credentials keep working.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,8 +14,12 @@ use rcgen::{
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use crate::state::{CaRecord, State, StateError, CLUSTER_CA};
+
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
+    #[error(transparent)]
+    State(#[from] StateError),
     #[error("tunnel CA in {dir}: {message}")]
     Io { dir: String, message: String },
     #[error("cannot issue a certificate: {0}")]
@@ -26,9 +32,6 @@ pub struct TunnelCa {
     issuer: Issuer<'static, KeyPair>,
     /// PEM of the CA certificate (what connectors pin).
     pub pem: String,
-    /// The CA key's PKCS#8 DER: every edge sharing this state directory holds it, and nothing
-    /// else does, so the edge-to-edge link key is derived from it (`links/key.rs`).
-    key_der: Vec<u8>,
 }
 
 const CA_CERT: &str = "ca.pem";
@@ -55,41 +58,41 @@ fn ca_params() -> CertificateParams {
 }
 
 impl TunnelCa {
-    /// Loads `DIR/ca.pem` and `DIR/ca-key.pem`, creating them if absent.
-    pub fn load_or_create(dir: &Path) -> Result<TunnelCa, CaError> {
-        let io = |message: String| CaError::Io {
-            dir: dir.display().to_string(),
-            message,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create: {e}")))?;
-        let (cert_path, key_path): (PathBuf, PathBuf) = (dir.join(CA_CERT), dir.join(CA_KEY));
-        if key_path.exists() {
-            let key_pem = std::fs::read_to_string(&key_path)
-                .map_err(|e| io(format!("cannot read {CA_KEY}: {e}")))?;
-            let pem = std::fs::read_to_string(&cert_path)
-                .map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
-            let key = KeyPair::from_pem(&key_pem)?;
-            return Ok(TunnelCa {
-                key_der: key.serialize_der(),
-                issuer: Issuer::new(ca_params(), key),
-                pem,
-            });
-        }
+    /// The cluster's CA from the store; the first to ask creates it (from the files an older
+    /// edge left in `legacy_dir`, if any).
+    pub async fn load_or_create(state: &State, legacy_dir: &Path) -> Result<TunnelCa, CaError> {
+        let record = state
+            .get_or_create(CLUSTER_CA, || first_record(legacy_dir))
+            .await?;
+        let key = KeyPair::from_pem(&record.key_pem)?;
+        Ok(TunnelCa {
+            issuer: Issuer::new(ca_params(), key),
+            pem: record.cert_pem,
+        })
+    }
+
+    /// A CA of its own, in no store (tests).
+    pub fn generate() -> Result<TunnelCa, CaError> {
         let key = KeyPair::generate()?;
         let pem = ca_params().self_signed(&key)?.pem();
-        write_private(&key_path, key.serialize_pem().as_bytes())
-            .map_err(|e| io(format!("cannot write {CA_KEY}: {e}")))?;
-        std::fs::write(&cert_path, &pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))?;
         Ok(TunnelCa {
-            key_der: key.serialize_der(),
             issuer: Issuer::new(ca_params(), key),
             pem,
         })
     }
 
-    /// The CA key's PKCS#8 DER (to derive the link key from).
-    pub fn key_der(&self) -> &[u8] {
-        &self.key_der
+    /// Writes `DIR/ca.pem` (the certificate only) for clients to trust.
+    pub fn export(&self, dir: &Path) -> Result<(), CaError> {
+        let io = |message: String| CaError::Io {
+            dir: dir.display().to_string(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create: {e}")))?;
+        let path = dir.join(CA_CERT);
+        if std::fs::read_to_string(&path).is_ok_and(|pem| pem == self.pem) {
+            return Ok(());
+        }
+        std::fs::write(&path, &self.pem).map_err(|e| io(format!("cannot write {CA_CERT}: {e}")))
     }
 
     /// Issues a server certificate for `names` (DNS names or IP addresses), ready for rustls.
@@ -111,6 +114,30 @@ impl TunnelCa {
         let chain = vec![CertificateDer::from(cert.der().to_vec())];
         Ok(Arc::new(CertifiedKey::new(chain, signing)))
     }
+}
+
+/// The CA to store when there is none: the one an older edge left in `dir`, else a new one.
+fn first_record(dir: &Path) -> Result<CaRecord, CaError> {
+    let io = |message: String| CaError::Io {
+        dir: dir.display().to_string(),
+        message,
+    };
+    let (cert_path, key_path): (PathBuf, PathBuf) = (dir.join(CA_CERT), dir.join(CA_KEY));
+    if key_path.exists() {
+        let key_pem = std::fs::read_to_string(&key_path)
+            .map_err(|e| io(format!("cannot read {CA_KEY}: {e}")))?;
+        let cert_pem = std::fs::read_to_string(&cert_path)
+            .map_err(|e| io(format!("cannot read {CA_CERT}: {e}")))?;
+        KeyPair::from_pem(&key_pem)?;
+        tracing::info!(dir = %dir.display(), "moving the tunnel CA from the state directory into the store");
+        return Ok(CaRecord { cert_pem, key_pem });
+    }
+    let key = KeyPair::generate()?;
+    let cert_pem = ca_params().self_signed(&key)?.pem();
+    Ok(CaRecord {
+        cert_pem,
+        key_pem: key.serialize_pem(),
+    })
 }
 
 /// Writes a secret file readable only by its owner (mode 0600 on Unix).

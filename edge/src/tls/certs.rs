@@ -197,8 +197,7 @@ mod tests {
     #[test]
     fn wildcard_certificates_cover_one_level_only() {
         tether_proto::install_crypto_provider();
-        let dir = tempfile::tempdir().unwrap();
-        let ca = TunnelCa::load_or_create(dir.path()).unwrap();
+        let ca = TunnelCa::generate().unwrap();
         let wildcard = ca.issue(&["*.example.test".into()]).unwrap();
         let resolver = CertResolver::new(vec![wildcard], None);
         assert!(resolver.for_name("app.example.test").is_some());
@@ -210,13 +209,12 @@ mod tests {
     #[test]
     fn dev_ca_issues_only_for_routed_names() {
         tether_proto::install_crypto_provider();
-        let dir = tempfile::tempdir().unwrap();
         let routes = RouteTable::default();
         routes.set([crate::state::RouteRecord::new(
             "hello.example.test".into(),
             uuid::Uuid::new_v4(),
         )]);
-        let ca = Arc::new(TunnelCa::load_or_create(dir.path()).unwrap());
+        let ca = Arc::new(TunnelCa::generate().unwrap());
         let resolver = CertResolver::new(
             vec![],
             Some(DevCa {

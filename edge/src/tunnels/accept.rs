@@ -21,8 +21,9 @@ use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
+use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
-use crate::state::{now_secs, SessionRecord, State};
+use crate::state::{now_secs, SessionRecord};
 
 use super::control::{ask_to_move, control};
 use super::presence::Presence;
@@ -32,8 +33,8 @@ use super::upgrade::{refuse, server_websocket, switching_protocols, Caller, Upgr
 /// What accepting and running a session needs (cheap to clone: each session's task holds one).
 #[derive(Clone)]
 pub struct SessionAcceptor {
-    /// Tunnels and their keys.
-    pub state: State,
+    /// Tunnels and their keys, in memory: a registration never waits on the store.
+    pub directory: Directory,
     pub sessions: Arc<Sessions>,
     /// The hostnames a registration lists.
     pub routes: RouteTable,
@@ -92,23 +93,31 @@ impl SessionAcceptor {
             Ok(v) => v,
             Err(e) => return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string()),
         };
-        let tunnel = match self.state.tunnel(claim.tunnel_id).await {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                return refuse(
-                    StatusCode::FORBIDDEN,
-                    Refusal::Permanent,
-                    &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
-                )
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read tunnel from the store");
-                return refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Refusal::Transient,
-                    "the edge cannot read its store; retry",
-                );
-            }
+        let silent = self.presence.store_silent_for();
+        let limit = self.config.get().store_stale_limit;
+        if silent > limit {
+            // What the edge knows of tunnels and keys may be stale by now (a key revoked, a
+            // tunnel deleted): sessions it has go on, new ones wait for the store.
+            tracing::warn!(
+                silent_s = silent.as_secs(),
+                "session refused: the store has not answered for longer than store-stale-limit"
+            );
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::Transient,
+                &format!(
+                    "this edge has not reached its store for {}s (store-stale-limit is {}s); connect to another edge",
+                    silent.as_secs(),
+                    limit.as_secs()
+                ),
+            );
+        }
+        let Some(tunnel) = self.directory.tunnel(claim.tunnel_id) else {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                Refusal::Permanent,
+                &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
+            );
         };
         let verified = tether_proto::credentials::public_key_from_b64(&tunnel.public_key)
             .map_err(|_| tether_proto::handshake::HandshakeError::BadSignature)
@@ -184,7 +193,7 @@ impl SessionAcceptor {
         drop(registering);
         if self.lifecycle.draining.is_cancelled() {
             // Opened as the drain began: moved like the others, or, with nowhere to go, kept.
-            let others = self.presence.live_tunnel_addresses().await;
+            let others = self.presence.live_tunnel_addresses();
             if others.is_empty() {
                 session
                     .stays
@@ -195,12 +204,10 @@ impl SessionAcceptor {
         }
         // The tunnel may have been deleted while we registered; the deletion watch would have
         // found no session to close, so look again now that the session is visible.
-        if let Ok(None) = self.state.tunnel(record.tunnel_id).await {
+        if self.directory.tunnel(record.tunnel_id).is_none() {
             session.closed.cancel();
         }
-        if let Err(e) = self.presence.add_session(&record).await {
-            tracing::warn!(error = %e, "cannot record session presence in the store");
-        }
+        self.presence.add_session(&record);
         tracing::info!(
             tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
             index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
@@ -222,9 +229,7 @@ impl SessionAcceptor {
         driver.abort();
         self.metrics.sessions.dec();
         self.sessions.remove(&session);
-        if let Err(e) = self.presence.remove_session(&record).await {
-            tracing::warn!(error = %e, "cannot remove session presence from the store");
-        }
+        self.presence.remove_session(&record);
         tracing::info!(tunnel = %record.tunnel_id, session = %record.session_id, reason, "tunnel session ended");
     }
 
@@ -235,7 +240,7 @@ impl SessionAcceptor {
             session_id: session.record.session_id,
             edge_id: self.presence.edge_id().to_string(),
             hostnames,
-            edges: self.presence.live_tunnel_addresses().await,
+            edges: self.presence.live_tunnel_addresses(),
         };
         let body = serde_json::to_vec(&registration).map_err(|e| e.to_string())?;
         control(session, REGISTER, Bytes::from(body)).await

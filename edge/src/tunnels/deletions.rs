@@ -1,41 +1,33 @@
 //! Closes the sessions of tunnels deleted from the store (by `edge tunnel delete`, perhaps in
-//! another process) within one watch interval. Each (re)read of the tunnels first reconciles:
-//! any live session whose tunnel is gone is closed, so deletes missed while the watch was down
-//! (or compacted away) still take effect.
+//! another process) as soon as the tunnel table ([`Directory`]) loses them. Each change
+//! reconciles: any live session whose tunnel is gone is closed, so deletes missed while the watch
+//! was down (or compacted away) still take effect once the table is reloaded.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::state::store::{mirror, Event, Mirrored, Store};
-use crate::state::TUNNELS;
+use crate::state::directory::Directory;
 
 use super::sessions::Sessions;
 
-/// Follows the tunnels in the store until `shutdown`.
+/// Follows the tunnel table until `shutdown`.
 pub async fn close_deleted_tunnels(
-    store: Arc<dyn Store>,
+    directory: Directory,
     sessions: Arc<Sessions>,
     shutdown: CancellationToken,
 ) {
-    mirror(store, TUNNELS, shutdown, |m| match m {
-        Mirrored::Reset(tunnels) => {
-            let existing: HashSet<&str> = tunnels.iter().map(|kv| kv.key.as_str()).collect();
-            for id in sessions.tunnel_ids() {
-                if !existing.contains(format!("{TUNNELS}{id}").as_str()) {
-                    tracing::info!(tunnel = %id, "tunnel no longer exists; closing its sessions");
-                    sessions.close_tunnel(id);
-                }
-            }
-        }
-        Mirrored::Change(Event::Delete { key, .. }) => {
-            if let Ok(id) = key.trim_start_matches(TUNNELS).parse() {
+    let mut changed = directory.tunnels.changed();
+    loop {
+        for id in sessions.tunnel_ids() {
+            if directory.tunnel(id).is_none() {
                 tracing::info!(tunnel = %id, "tunnel deleted; closing its sessions");
                 sessions.close_tunnel(id);
             }
         }
-        Mirrored::Change(_) => {}
-    })
-    .await
+        tokio::select! {
+            _ = changed.changed() => {}
+            _ = shutdown.cancelled() => return,
+        }
+    }
 }

@@ -1,12 +1,14 @@
-//! The edge's state, behind a key-value [`Store`] shaped like etcd's API so an etcd
-//! implementation can slot in later without changing callers.
+//! The edge's state, behind a key-value [`Store`] with etcd's shape. Two backends: [`SqliteStore`]
+//! (embedded, one host) and [`EtcdStore`] (a cluster of edges on many machines); [`open`] picks
+//! the one edge.yml's `store:` names.
 //!
 //! # Contract
 //! - Every change (put or delete of one key) gets the next value of one global, monotonically
 //!   increasing **revision**. A key's `mod_revision` is the revision of its last change.
-//! - [`Store::events_since`] returns, in revision order, every change after a revision to keys
-//!   under a prefix; [`watch`] turns that into a stream. A watcher that falls behind compaction
-//!   gets [`StoreError::Compacted`] and must re-read with [`Store::range`].
+//! - [`Store::watch`] streams, in revision order, every change after a revision to keys under a
+//!   prefix. A watcher that falls behind compaction gets [`StoreError::Compacted`] and must re-read
+//!   with [`Store::range`]; any other error ends the stream too, and the watcher may resume from
+//!   the last revision it saw ([`mirror`] does both).
 //! - A key may be bound to a **lease** with a TTL. When the lease is not kept alive within its TTL
 //!   (the process holding it died), the key disappears, with a delete event, as if deleted.
 //! - [`Store::put_if`] is compare-and-set on one key: it writes only if the key is absent or at
@@ -15,11 +17,16 @@
 //!
 //! The typed records stored under the keys live in [`crate::state`].
 
+mod etcd;
 mod sqlite;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use etcd::EtcdStore;
+
+use crate::config::StoreConfig;
 pub use sqlite::SqliteStore;
 
 pub type Revision = i64;
@@ -61,9 +68,15 @@ pub enum Expect {
 pub enum StoreError {
     #[error("store I/O error: {0}")]
     Backend(String),
+    /// The store cannot be reached (etcd down or without a leader): nothing was written.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("revision {0} has been compacted; re-read the current state")]
     Compacted(Revision),
 }
+
+/// The changes [`Store::watch`] streams; dropping the receiver ends the watch.
+pub type Changes = tokio::sync::mpsc::Receiver<Result<Event, StoreError>>;
 
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -94,83 +107,95 @@ pub trait Store: Send + Sync + 'static {
     async fn keep_alive(&self, lease: LeaseId) -> Result<bool, StoreError>;
     /// Ends a lease now, deleting its keys.
     async fn revoke(&self, lease: LeaseId) -> Result<(), StoreError>;
-    /// Changes under `prefix` with a revision greater than `after`, oldest first.
-    async fn events_since(&self, prefix: &str, after: Revision) -> Result<Vec<Event>, StoreError>;
+    /// Forgets the changes before `revision`: a watch from an older revision then fails with
+    /// [`StoreError::Compacted`]. Stores also compact by themselves (SQLite keeps the last
+    /// 100,000 changes; etcd as its `--auto-compaction-*` flags say).
+    async fn compact(&self, revision: Revision) -> Result<(), StoreError>;
+    /// Streams every change under `prefix` with a revision greater than `after`, oldest first.
+    /// The stream ends with an error (for example [`StoreError::Compacted`]) or when the
+    /// receiver is dropped.
+    fn watch(&self, prefix: &str, after: Revision) -> Changes;
+    /// Where the store is, for messages: "etcd at http://10.0.0.1:2379" or the SQLite file.
+    fn describe(&self) -> String;
 }
 
-/// How often [`watch`] asks a store that cannot push changes; "every edge sees a change within a
-/// second" with room to spare.
-pub const WATCH_POLL: Duration = Duration::from_millis(200);
-
-/// Streams every change under `prefix` after revision `after`. The stream ends with an error (for
-/// example [`StoreError::Compacted`]) or when the receiver is dropped.
-pub fn watch(
-    store: Arc<dyn Store>,
-    prefix: String,
-    mut after: Revision,
-) -> tokio::sync::mpsc::Receiver<Result<Event, StoreError>> {
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(WATCH_POLL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = tx.closed() => return,
-            }
-            match store.events_since(&prefix, after).await {
-                Ok(events) => {
-                    for event in events {
-                        after = event.revision();
-                        if tx.send(Ok(event)).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            }
-        }
-    });
-    rx
+/// Opens the configured store. SQLite lives in `state_dir`; etcd is connected lazily, so this
+/// does not wait for it (the first request does).
+pub async fn open(config: &StoreConfig, state_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match config {
+        StoreConfig::Sqlite => Arc::new(SqliteStore::open(state_dir)?),
+        StoreConfig::Etcd(settings) => Arc::new(EtcdStore::connect(settings).await?),
+    })
 }
 
 /// What [`mirror`] hands its caller: the whole prefix (at start and after a watch failure), then
 /// each change.
 pub enum Mirrored<'a> {
-    Reset(&'a [KeyValue]),
+    /// Every key, as of this revision.
+    Reset(&'a [KeyValue], Revision),
     Change(&'a Event),
 }
 
-/// Keeps an in-memory view of every key under `prefix`: reads them all, then follows the watch;
-/// a failed watch (compaction, store error) starts over with a fresh read. Runs until `shutdown`.
+/// Keeps an in-memory view of every key under `prefix`: reads them all, then follows the watch.
+/// A watch that ends with an error resumes from the last revision seen, after a pause; one that
+/// fell behind compaction starts over with a fresh read. While the store cannot be read, the view
+/// is left as it was (static stability: callers keep serving what they know). Runs until
+/// `shutdown`.
 pub async fn mirror(
     store: Arc<dyn Store>,
     prefix: &str,
     shutdown: tokio_util::sync::CancellationToken,
     mut apply: impl FnMut(Mirrored<'_>),
 ) {
+    let pause = || async {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => false,
+            _ = shutdown.cancelled() => true,
+        }
+    };
+    let mut seen: Option<Revision> = None;
     loop {
-        let (kvs, revision) = match store.range(prefix).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!(prefix, error = %e, "cannot read the store; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    _ = shutdown.cancelled() => return,
+        let after = match seen {
+            Some(revision) => revision,
+            None => match store.range(prefix).await {
+                Ok((kvs, revision)) => {
+                    apply(Mirrored::Reset(&kvs, revision));
+                    revision
                 }
-            }
+                Err(e) => {
+                    tracing::warn!(prefix, error = %e, "cannot read the store; serving what is known, retrying");
+                    if pause().await {
+                        return;
+                    }
+                    continue;
+                }
+            },
         };
-        apply(Mirrored::Reset(&kvs));
-        let mut events = watch(store.clone(), prefix.into(), revision);
+        seen = Some(after);
+        let mut events = store.watch(prefix, after);
         loop {
             tokio::select! {
                 event = events.recv() => match event {
-                    Some(Ok(event)) => apply(Mirrored::Change(&event)),
-                    Some(Err(e)) => { tracing::warn!(prefix, error = %e, "store watch failed; reloading"); break; }
-                    None => break,
+                    Some(Ok(event)) => {
+                        seen = Some(event.revision());
+                        apply(Mirrored::Change(&event));
+                    }
+                    Some(Err(StoreError::Compacted(_))) => {
+                        tracing::warn!(prefix, "store watch fell behind compaction; reloading");
+                        seen = None;
+                        break;
+                    }
+                    ended => {
+                        let error = match ended {
+                            Some(Err(e)) => e.to_string(),
+                            _ => "the watch ended".into(),
+                        };
+                        tracing::warn!(prefix, error, "store watch failed; resuming");
+                        if pause().await {
+                            return;
+                        }
+                        break;
+                    }
                 },
                 _ = shutdown.cancelled() => return,
             }

@@ -7,10 +7,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{Event, Expect, KeyValue, LeaseId, Revision, Store, StoreError};
+use super::{Changes, Expect, KeyValue, LeaseId, Revision, Store, StoreError};
 
 /// How many change events are kept for watchers that fall behind.
 const EVENTS_KEPT: i64 = 100_000;
+
+/// How often a watch asks the file for changes (SQLite cannot push them): "every edge sees a
+/// change within a second" with room to spare.
+const WATCH_POLL: Duration = Duration::from_millis(200);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 0), rev INTEGER NOT NULL);
@@ -27,6 +31,7 @@ CREATE TABLE IF NOT EXISTS events (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, v
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    path: std::path::PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +158,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(backend)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            path,
         })
     }
 
@@ -304,68 +310,51 @@ impl Store for SqliteStore {
         self.write(move |tx| drop_lease(tx, lease)).await
     }
 
-    async fn events_since(&self, prefix: &str, after: Revision) -> Result<Vec<Event>, StoreError> {
-        let prefix = prefix.to_string();
-        let rows = self
-            .run(move |c| {
-                let expired: bool = c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM leases WHERE expires_ms <= ?1)",
-                    params![now_ms()],
-                    |r| r.get(0),
-                )?;
-                let tx = c.transaction_with_behavior(if expired {
-                    TransactionBehavior::Immediate
-                } else {
-                    TransactionBehavior::Deferred
-                })?;
-                if expired {
-                    reap(&tx)?;
-                    // Compaction rides on the same occasional write.
-                    tx.execute(
-                        "DELETE FROM events WHERE rev < (SELECT rev FROM revision) - ?1",
-                        params![EVENTS_KEPT],
-                    )?;
+    async fn compact(&self, revision: Revision) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute("DELETE FROM events WHERE rev < ?1", params![revision])
+                .map(|_| ())
+        })
+        .await
+    }
+
+    fn watch(&self, prefix: &str, mut after: Revision) -> Changes {
+        let (tx, rx) = tokio::sync::mpsc::channel(256);
+        let (store, prefix) = (self.clone(), prefix.to_string());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(WATCH_POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = tx.closed() => return,
                 }
-                let oldest: Option<Revision> =
-                    tx.query_row("SELECT MIN(rev) FROM events", [], |r| r.get(0))?;
-                let current: Revision =
-                    tx.query_row("SELECT rev FROM revision", [], |r| r.get(0))?;
-                let rows = tx
-                    .prepare(
-                        "SELECT rev, key, value, lease FROM events
-                         WHERE rev > ?1 AND substr(key, 1, length(?2)) = ?2 ORDER BY rev",
-                    )?
-                    .query_map(params![after, prefix], |r| {
-                        Ok((
-                            r.get::<_, Revision>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, Option<Vec<u8>>>(2)?,
-                            r.get::<_, Option<LeaseId>>(3)?,
-                        ))
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                tx.commit()?;
-                Ok((rows, oldest, current))
-            })
-            .await?;
-        let (rows, oldest, current) = rows;
-        if after < current && oldest.is_some_and(|o| o > after + 1) {
-            return Err(StoreError::Compacted(after));
-        }
-        Ok(rows
-            .into_iter()
-            .map(|(rev, key, value, lease)| match value {
-                Some(value) => Event::Put(KeyValue {
-                    key,
-                    value,
-                    mod_revision: rev,
-                    lease,
-                }),
-                None => Event::Delete { key, revision: rev },
-            })
-            .collect())
+                match store.events_since(&prefix, after).await {
+                    Ok(events) => {
+                        for event in events {
+                            after = event.revision();
+                            if tx.send(Ok(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        rx
+    }
+
+    fn describe(&self) -> String {
+        format!("the SQLite store {}", self.path.display())
     }
 }
+
+#[path = "sqlite_events.rs"]
+mod events;
 
 #[cfg(test)]
 #[path = "sqlite_tests.rs"]

@@ -2,6 +2,7 @@
 //! compare-and-delete, leases, and two handles on one file.
 
 use super::*;
+use crate::state::store::Event;
 
 fn open() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();

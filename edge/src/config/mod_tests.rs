@@ -1,0 +1,57 @@
+//! edge.yml parsing: defaults, errors that name the file, line and fix.
+
+use super::*;
+
+fn parse(text: &str) -> Result<EdgeConfig, ConfigError> {
+    EdgeConfig::parse(Path::new("/etc/tether/edge.yml"), text)
+}
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = parse("listen:\n  http: 127.0.0.1:0\n").unwrap();
+    assert_eq!(c.response_header_timeout, Duration::from_secs(100));
+    assert_eq!(c.state_dir, PathBuf::from("/etc/tether/.tether/edge"));
+    assert!(c.listen.https.is_none());
+}
+
+#[test]
+fn unknown_key_names_file_and_line() {
+    let e = parse("listen:\n  http: 127.0.0.1:0\n  htps: 127.0.0.1:0\n").unwrap_err();
+    assert_eq!(e.file, "/etc/tether/edge.yml");
+    assert_eq!(e.line, Some(3));
+    assert!(e.message.contains("htps"), "{e}");
+}
+
+#[test]
+fn bad_address_names_line_and_fix() {
+    let e = parse("listen:\n  http: 127.0.0.1:0\n  tunnel: localhost\n").unwrap_err();
+    assert_eq!(e.line, Some(3));
+    assert!(e.message.contains("IP:PORT"), "{e}");
+}
+
+#[test]
+fn retry_methods_add_to_the_safe_ones() {
+    let c = parse("listen:\n  http: 127.0.0.1:0\nretry-methods: [put, DELETE]\n").unwrap();
+    assert!(c.is_replayable(&http::Method::GET));
+    assert!(c.is_replayable(&http::Method::PUT));
+    assert!(c.is_replayable(&http::Method::DELETE));
+    assert!(!c.is_replayable(&http::Method::POST));
+    let e = parse("listen:\n  http: 127.0.0.1:0\nretry-methods:\n  - \"GET /\"\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.message.contains("PUT or DELETE"), "{e}");
+}
+
+#[test]
+fn of_several_errors_the_first_in_the_file_is_reported() {
+    let e = parse("listen:\n  https: 127.0.0.1:0\ntrusted-proxies: [bogus]\n").unwrap_err();
+    assert!(e.message.contains("bogus"), "{e}");
+    let e = parse("listen:\n  http: 127.0.0.1:0\nliveness-timeout: 50ms\nidle-timeout: x\n")
+        .unwrap_err();
+    assert!(e.message.contains("at least 100ms"), "{e}");
+}
+
+#[test]
+fn https_without_certificates_is_refused() {
+    let e = parse("listen:\n  https: 127.0.0.1:0\n").unwrap_err();
+    assert!(e.message.contains("dev-ca"), "{e}");
+}
