@@ -6,12 +6,12 @@
 //! - [`links`]: edge-to-edge links: dialling a peer (Links), accepting one (LinkAcceptor), the key between them.
 //! - [`tunnels`]: connector sessions accepted (SessionAcceptor), the session table, the StreamOpener and its retries, presence in the store, control messages.
 //! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate.
-//! - [`state`]: the Store contract and its SQLite backend, typed records, the route table, the DNS source.
-//! - [`cli`]: the `edge tunnel …` and `edge token …` commands.
+//! - [`state`]: the Store contract and its SQLite and etcd backends, typed records, the directory and route table followed from the store, the DNS source.
+//! - [`cli`]: the `edge tunnel …`, `edge token …` and `edge store …` commands.
 //! - Leaves: [`config`], [`metrics`], [`error`], [`body`], [`lifecycle`]: edge.yml (LiveConfig),
 //!   metrics, every error the client sees and its page, bodies, draining/shutdown.
-//! - Wiring: [`server`], [`reload`], [`drain`]: builds the handles and starts the rooms; reload of
-//!   edge.yml; the edge's drain.
+//! - Wiring: [`server`], [`listeners`], [`reload`], [`drain`]: builds the handles and starts the
+//!   rooms; binds the sockets; reload of edge.yml; the edge's drain.
 //!
 //! Dependencies point one way: `public`, `access` and `links` use `tunnels`; `tunnels` uses
 //! `state`; the leaves may be used by any room; nothing imports the wiring.
@@ -25,6 +25,7 @@ pub mod drain;
 pub mod error;
 pub mod lifecycle;
 pub mod links;
+pub mod listeners;
 pub mod metrics;
 pub mod public;
 pub mod reload;

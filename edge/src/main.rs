@@ -22,6 +22,7 @@ async fn main() {
         Command::Run => run(config).await,
         Command::Tunnel(cmd) => cli::tunnel_command(&config, cmd).await,
         Command::Token(cmd) => cli::token_command(&config, cmd).await,
+        Command::Store(cmd) => cli::store_command(&config, cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

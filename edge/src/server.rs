@@ -3,7 +3,6 @@
 //! then drains and closes them in order. Nothing here decides what a request or a session does,
 //! and no room imports this file.
 
-use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,16 +14,17 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::{AccessSessions, TokenTable};
-use crate::config::{EdgeConfig, Listen, LiveConfig};
+use crate::config::{EdgeConfig, LiveConfig};
 use crate::drain::Drain;
 use crate::lifecycle::Lifecycle;
 use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
+pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
 use crate::public::{listener, Proxy, Service, TcpPorts};
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
-use crate::state::store::{self, Store};
+use crate::state::store;
 use crate::state::{dns_source, EdgeRecord, State};
 use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver, DevCa};
@@ -38,12 +38,8 @@ use tether_dns::server::Zones;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot bind {what} listener on {addr}: {source}")]
-    Bind {
-        what: &'static str,
-        addr: SocketAddr,
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] BindError),
     #[error(transparent)]
     Store(#[from] crate::state::store::StoreError),
     #[error(transparent)]
@@ -54,57 +50,13 @@ pub enum RunError {
     Cert(#[from] certs::CertError),
 }
 
-/// The edge's bound sockets. Binding is separate from [`run`] so tests bind port 0 and read the
-/// real addresses.
-pub struct Listeners {
-    pub http: Option<TcpListener>,
-    pub https: Option<TcpListener>,
-    pub tunnel: Option<TcpListener>,
-    /// UDP and TCP on one port.
-    pub dns: Option<tether_dns::server::Sockets>,
-    pub metrics: Option<TcpListener>,
-}
-
-impl Listeners {
-    pub async fn bind(listen: &Listen) -> Result<Listeners, RunError> {
-        async fn one(
-            what: &'static str,
-            addr: Option<SocketAddr>,
-        ) -> Result<Option<TcpListener>, RunError> {
-            match addr {
-                None => Ok(None),
-                Some(addr) => TcpListener::bind(addr)
-                    .await
-                    .map(Some)
-                    .map_err(|source| RunError::Bind { what, addr, source }),
-            }
-        }
-        let dns = match listen.dns {
-            None => None,
-            Some(addr) => Some(tether_dns::server::bind(addr).await.map_err(|source| {
-                let what = "dns";
-                RunError::Bind { what, addr, source }
-            })?),
-        };
-        Ok(Listeners {
-            http: one("http", listen.http).await?,
-            https: one("https", listen.https).await?,
-            tunnel: one("tunnel", listen.tunnel).await?,
-            dns,
-            metrics: one("metrics", listen.metrics).await?,
-        })
-    }
-
-    fn local(listener: &Option<TcpListener>) -> Option<SocketAddr> {
-        listener.as_ref().and_then(|l| l.local_addr().ok())
-    }
-}
-
 /// The handles the wiring holds; each room gets the few it needs.
 struct Rooms {
     config: LiveConfig,
     /// What the edge knows of the cluster, in memory.
     directory: Directory,
+    /// The store, for what is not on the data path.
+    state: State,
     lifecycle: Lifecycle,
     metrics: Arc<EdgeMetrics>,
     sessions: Arc<Sessions>,
@@ -124,8 +76,7 @@ pub async fn run(
     stop: CancellationToken,
 ) -> Result<(), RunError> {
     tether_proto::install_crypto_provider();
-    let store = store::open(&config.store, &config.state_dir).await?;
-    let state = State::new(store.clone());
+    let state = State::new(store::open(&config.store, &config.state_dir).await?);
     let ca = Arc::new(TunnelCa::load_or_create(&state, &config.state_dir).await?);
     if let Err(e) = ca.export(&config.state_dir) {
         tracing::warn!(error = %e, "cannot export the tunnel CA certificate");
@@ -146,7 +97,7 @@ pub async fn run(
         dns,
         metrics,
     } = listeners;
-    let background = rooms.start_background(dns, metrics, store);
+    let background = rooms.start_background(dns, metrics);
     // Public TCP ports listen where the public HTTP(S) listener does, unless a route says.
     let tcp_bind = public_addr
         .map(|a| a.ip())
@@ -223,6 +174,7 @@ impl Rooms {
         Ok(Rooms {
             config,
             directory,
+            state,
             lifecycle,
             metrics,
             sessions,
@@ -241,9 +193,8 @@ impl Rooms {
         &self,
         dns: Option<tether_dns::server::Sockets>,
         metrics: Option<TcpListener>,
-        store: Arc<dyn Store>,
     ) -> TaskTracker {
-        let background = TaskTracker::new();
+        let (background, store) = (TaskTracker::new(), self.state.store.clone());
         let shutdown = self.lifecycle.shutdown.clone();
         let mut registry = prometheus_client::registry::Registry::default();
         self.metrics.register(&mut registry);
@@ -267,8 +218,10 @@ impl Rooms {
         }
         background.spawn(self.routes.clone().follow(store.clone(), shutdown.clone()));
         background.spawn(self.tokens.clone().follow(store.clone(), shutdown.clone()));
-        let (directory, sessions) = (self.directory.clone(), self.sessions.clone());
-        background.spawn(close_deleted_tunnels(directory, sessions, shutdown.clone()));
+        let (directory, state) = (self.directory.clone(), self.state.clone());
+        let deletions =
+            close_deleted_tunnels(directory, state, self.sessions.clone(), shutdown.clone());
+        background.spawn(deletions);
         let (config, certs) = (self.config.clone(), self.certs.clone());
         background.spawn(crate::reload::watch(config, certs, shutdown));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
@@ -359,6 +312,7 @@ impl Rooms {
     fn session_acceptor(&self) -> SessionAcceptor {
         SessionAcceptor {
             directory: self.directory.clone(),
+            state: self.state.clone(),
             sessions: self.sessions.clone(),
             routes: self.routes.clone(),
             presence: self.presence.clone(),

@@ -211,3 +211,70 @@ impl EtcdCluster {
         self.wait_healthy();
     }
 }
+
+/// A TCP relay in front of an etcd member that the test can cut: the edge's connections to etcd
+/// drop and new ones are refused, while the test still reaches etcd directly.
+pub struct Relay {
+    pub addr: std::net::SocketAddr,
+    target: std::net::SocketAddr,
+    running: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Relay {
+    pub async fn start(target: &str) -> Relay {
+        let target = target
+            .trim_start_matches("http://")
+            .parse()
+            .expect("etcd address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind relay");
+        let relay = Relay {
+            addr: listener.local_addr().expect("relay address"),
+            target,
+            running: std::sync::Mutex::new(None),
+        };
+        relay.run(listener);
+        relay
+    }
+
+    fn run(&self, listener: tokio::net::TcpListener) {
+        let target = self.target;
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        *self.running.lock().expect("relay lock") = Some(task);
+    }
+
+    /// Drops every relayed connection and stops listening.
+    pub fn cut(&self) {
+        if let Some(task) = self.running.lock().expect("relay lock").take() {
+            // Aborting the accept loop drops the listener and, with the JoinSet, every connection.
+            task.abort();
+        }
+    }
+
+    /// Listens again on the same address.
+    pub async fn restore(&self) {
+        let deadline = Instant::now() + READY;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                // The aborted listener may take a moment to be dropped.
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::task::yield_now().await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
+            }
+        };
+        self.run(listener);
+    }
+}

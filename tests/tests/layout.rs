@@ -27,10 +27,19 @@ const EDGE: &[(&str, &[&str])] = &[
     ("cli", &["state", "tls"]),
     ("drain", &["tunnels", "state"]),
     ("reload", &["tls", "public"]),
+    ("listeners", &[]),
     (
         "server",
         &[
-            "state", "tls", "tunnels", "links", "access", "public", "drain", "reload",
+            "state",
+            "tls",
+            "tunnels",
+            "links",
+            "access",
+            "public",
+            "drain",
+            "reload",
+            "listeners",
         ],
     ),
 ];

@@ -1,5 +1,6 @@
-//! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`) and `edge token …`
-//! (`token.rs`) management commands, all on the store in the config's state directory.
+//! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`), `edge token …`
+//! (`token.rs`) and `edge store …` (`store.rs`) management commands, all on the store edge.yml
+//! names.
 //!
 //! May use: `state` and `tls` (the CA, for credentials files), and the leaves.
 
@@ -9,9 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::EdgeConfig;
 
+mod store;
 mod token;
 mod tunnel;
 
+pub use store::{store_command, StoreCommand};
 pub use token::{token_command, TokenCommand};
 pub use tunnel::{tunnel_command, RouteCommand, TunnelCommand};
 
@@ -78,4 +81,7 @@ pub enum Command {
     /// Manage access tokens for `connector access tcp` (routes made with --require-token).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Move the state between stores (`copy --from sqlite --to etcd`).
+    #[command(subcommand)]
+    Store(StoreCommand),
 }

@@ -23,7 +23,7 @@ use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
-use crate::state::{now_secs, SessionRecord};
+use crate::state::{now_secs, SessionRecord, State, TunnelRecord};
 
 use super::control::{ask_to_move, control};
 use super::presence::Presence;
@@ -33,8 +33,11 @@ use super::upgrade::{refuse, server_websocket, switching_protocols, Caller, Upgr
 /// What accepting and running a session needs (cheap to clone: each session's task holds one).
 #[derive(Clone)]
 pub struct SessionAcceptor {
-    /// Tunnels and their keys, in memory: a registration never waits on the store.
+    /// Tunnels and their keys, in memory: a registration of a known tunnel never waits on the
+    /// store.
     pub directory: Directory,
+    /// Asked only for a tunnel the directory does not know yet (created a moment ago).
+    pub state: State,
     pub sessions: Arc<Sessions>,
     /// The hostnames a registration lists.
     pub routes: RouteTable,
@@ -68,6 +71,15 @@ impl Upgrade for SessionAcceptor {
 }
 
 impl SessionAcceptor {
+    /// The tunnel from the directory; one it does not know yet (created after the last change
+    /// the watch brought) is read from the store.
+    async fn tunnel(&self, id: Uuid) -> Result<Option<TunnelRecord>, crate::state::StateError> {
+        match self.directory.tunnel(id) {
+            Some(t) => Ok(Some(t)),
+            None => self.state.tunnel(id).await,
+        }
+    }
+
     async fn accept(
         &self,
         req: Request<Incoming>,
@@ -112,12 +124,23 @@ impl SessionAcceptor {
                 ),
             );
         }
-        let Some(tunnel) = self.directory.tunnel(claim.tunnel_id) else {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                Refusal::Permanent,
-                &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
-            );
+        let tunnel = match self.tunnel(claim.tunnel_id).await {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    Refusal::Permanent,
+                    &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look up a tunnel this edge does not know yet");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Refusal::Transient,
+                    "this edge cannot reach its store to look the tunnel up; retry",
+                );
+            }
         };
         let verified = tether_proto::credentials::public_key_from_b64(&tunnel.public_key)
             .map_err(|_| tether_proto::handshake::HandshakeError::BadSignature)
@@ -204,7 +227,7 @@ impl SessionAcceptor {
         }
         // The tunnel may have been deleted while we registered; the deletion watch would have
         // found no session to close, so look again now that the session is visible.
-        if self.directory.tunnel(record.tunnel_id).is_none() {
+        if let Ok(None) = self.tunnel(record.tunnel_id).await {
             session.closed.cancel();
         }
         self.presence.add_session(&record);
