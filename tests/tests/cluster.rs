@@ -474,3 +474,50 @@ async fn moving_from_sqlite_to_etcd_keeps_connectors_credentials() {
     assert!(tokens.contains("ops"), "{tokens}");
     drop(connector);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_stale_limit_new_sessions_wait_for_the_store_and_old_ones_stay() {
+    let mut cluster = EtcdCluster::start(1);
+    let store = cluster.store_yaml("/tether/", "10s");
+    let edge = edge(1, &store, "store-stale-limit: 2s\n");
+    let tunnel = edge.create_tunnel("c1");
+    edge.route(&tunnel, APP);
+    let _kept = connect(&edge, &tunnel, 1).await;
+    let other = edge.create_tunnel("c2");
+    edge.route(&other, "other.example.test");
+
+    let from = edge.proc.log_len();
+    cluster.kill_all();
+    // A renewal fails a third of lease-ttl (3.3 s) after the last one that worked: by then the
+    // store has been silent for longer than the 2 s limit.
+    tokio::task::block_in_place(|| {
+        edge.proc
+            .wait_for_from(from, "cannot renew presence lease", READY)
+    });
+    // Known tunnel, store silent past the limit: refused, and told to retry (elsewhere).
+    let newcomer = TestConnector::spawn(
+        edge.dir.path(),
+        &other,
+        &format!(
+            "edge: {}\ningress:\n  - service: http_status:204\n",
+            edge.addr("tunnel")
+        ),
+    );
+    tokio::task::block_in_place(|| {
+        newcomer
+            .proc
+            .wait_for("503 Service Unavailable.*has not reached its store", READY)
+    });
+    assert_eq!(newcomer.proc.count_from(0, "tunnel session registered"), 0);
+    // The session it had goes on serving.
+    assert_eq!(status_at(&edge, APP).await, 200);
+
+    // The store back: the newcomer's next try registers.
+    cluster.start_all();
+    tokio::task::block_in_place(|| newcomer.proc.wait_for("tunnel session registered", READY));
+    let started = Instant::now();
+    while status_at(&edge, "other.example.test").await != 204 {
+        assert!(started.elapsed() < READY, "the newcomer never served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

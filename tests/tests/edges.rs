@@ -150,7 +150,16 @@ async fn a_request_at_an_edge_without_a_session_goes_over_a_link() {
     let (connector, _) = two.connect(1, "").await;
     two.assert_spread(1, 1);
 
-    let (status, _, body) = get_plain(two.b.addr("http"), APP, "/").await;
+    // B learns of A's session from the store's watch (SQLite is polled every 200 ms), not by
+    // reading the store per request: until then the tunnel is offline as far as B knows (530).
+    let started = Instant::now();
+    let (status, body) = loop {
+        let (status, _, body) = get_plain(two.b.addr("http"), APP, "/").await;
+        if status.as_u16() != 530 || started.elapsed() > READY {
+            break (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(status, StatusCode::OK, "{}", two.b.proc.log_text());
     assert_eq!(body, "app");
     two.b.proc.wait_for("edge-to-edge link open", READY);
