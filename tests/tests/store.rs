@@ -182,8 +182,22 @@ async fn a_watch_from_before_a_compaction_is_told_so(b: &Backend) {
     assert!(matches!(next(&mut changes).await, Event::Put(kv) if kv.key == "routes/d"));
 }
 
-macro_rules! contract {
-    ($backend:expr, $($name:ident),+ $(,)?) => {
+/// Runs every contract, each on a fresh backend made by `$backend`.
+macro_rules! suite {
+    ($backend:expr) => {
+        for_each_contract!($backend;
+            revisions_increase_and_ranges_are_consistent,
+            watch_replays_in_order_and_follows_live,
+            compare_and_set_lets_exactly_one_claim_win,
+            compare_and_delete_spares_a_newer_value,
+            a_lease_takes_its_keys_when_revoked_or_expired,
+            a_watch_from_before_a_compaction_is_told_so,
+        )
+    };
+}
+
+macro_rules! for_each_contract {
+    ($backend:expr; $($name:ident),+ $(,)?) => {
         $(
             let backend = $backend;
             timeout(Duration::from_secs(60), $name(&backend))
@@ -195,27 +209,11 @@ macro_rules! contract {
 
 #[tokio::test]
 async fn the_contract_holds_on_sqlite() {
-    contract!(
-        sqlite().await,
-        revisions_increase_and_ranges_are_consistent,
-        watch_replays_in_order_and_follows_live,
-        compare_and_set_lets_exactly_one_claim_win,
-        compare_and_delete_spares_a_newer_value,
-        a_lease_takes_its_keys_when_revoked_or_expired,
-        a_watch_from_before_a_compaction_is_told_so,
-    );
+    suite!(sqlite().await);
 }
 
 #[tokio::test]
 async fn the_contract_holds_on_etcd() {
     let cluster = EtcdCluster::start(1);
-    contract!(
-        etcd(&cluster).await,
-        revisions_increase_and_ranges_are_consistent,
-        watch_replays_in_order_and_follows_live,
-        compare_and_set_lets_exactly_one_claim_win,
-        compare_and_delete_spares_a_newer_value,
-        a_lease_takes_its_keys_when_revoked_or_expired,
-        a_watch_from_before_a_compaction_is_told_so,
-    );
+    suite!(etcd(&cluster).await);
 }
