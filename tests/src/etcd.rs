@@ -19,13 +19,14 @@ struct Member {
 }
 
 pub struct EtcdCluster {
-    /// One cluster at a time per test process: tests of one binary run in parallel, and several
-    /// etcd clusters would compete for the two cores and miss their elections.
-    _turn: std::sync::MutexGuard<'static, ()>,
     members: Vec<Member>,
     data: tempfile::TempDir,
     initial: String,
     token: String,
+    /// One cluster at a time per test process: tests of one binary run in parallel, and several
+    /// etcd clusters would compete for the two cores and miss their elections. Last, so it is
+    /// released after the members (dropped first) are gone.
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 fn free_port() -> u16 {
@@ -268,9 +269,8 @@ impl Relay {
             match tokio::net::TcpListener::bind(self.addr).await {
                 Ok(l) => break l,
                 // The aborted listener may take a moment to be dropped.
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::task::yield_now().await;
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
             }

@@ -307,11 +307,12 @@ async fn losing_the_etcd_leader_or_all_of_etcd_fails_no_request() {
     eprintln!("etcd down for 30 s: {ok} requests at {rate:.0}/s, 0 failed");
 
     // etcd back: the session made meanwhile is written, so the other edges link to it.
+    let from = edges[2].proc.log_len();
     cluster.start_all();
     tokio::task::block_in_place(|| {
         edges[2]
             .proc
-            .wait_for("presence rewritten in the store", READY);
+            .wait_for_from(from, "presence rewritten in the store", READY);
     });
     let started = Instant::now();
     while status_at(&edges[0], "late.example.test").await != 200 {

@@ -64,7 +64,9 @@ pub fn input(directory: &Directory, routes: &RouteTable) -> Input {
 }
 
 fn refresh(directory: &Directory, routes: &RouteTable, zones: &Zones) {
-    if zones.publish(input(directory, routes), directory.revision()) {
+    // The store's revision, so every DNS server on one store gives one content one serial.
+    let revision = directory.revision().max(routes.revision());
+    if zones.publish(input(directory, routes), revision) {
         tracing::info!(serial = zones.current.load().serial, "dns zones updated");
     }
 }

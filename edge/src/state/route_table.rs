@@ -12,8 +12,9 @@ use super::{decode, RouteRecord, ROUTES};
 #[derive(Clone)]
 pub struct RouteTable {
     routes: Arc<RwLock<HashMap<String, RouteRecord>>>,
-    /// Bumped on every change, for the DNS answers built from the routes.
-    version: tokio::sync::watch::Sender<u64>,
+    /// The store revision of the last change (bumped by one by [`RouteTable::set`]), for the
+    /// DNS answers built from the routes and their serial.
+    version: tokio::sync::watch::Sender<i64>,
 }
 
 impl Default for RouteTable {
@@ -68,12 +69,24 @@ impl RouteTable {
     }
 
     /// Wakes on every change after this call.
-    pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
+    pub fn changed(&self) -> tokio::sync::watch::Receiver<i64> {
         self.version.subscribe()
     }
 
+    /// The store revision of the last change.
+    pub fn revision(&self) -> i64 {
+        *self.version.borrow()
+    }
+
+    /// Never backwards: a reload may be read at a revision older than an event seen.
+    fn advance(&self, revision: i64) {
+        self.version.send_if_modified(|v| {
+            let next = (*v).max(revision.max(1));
+            std::mem::replace(v, next) != next
+        });
+    }
+
     fn apply(&self, event: &Event) {
-        self.version.send_modify(|v| *v += 1);
         let Ok(mut routes) = self.routes.write() else {
             return;
         };
@@ -99,15 +112,25 @@ impl RouteTable {
         shutdown: tokio_util::sync::CancellationToken,
     ) {
         mirror(store, ROUTES, shutdown, |m| match m {
-            Mirrored::Reset(kvs, _) => self.set(kvs.iter().filter_map(|kv| decode(kv).ok())),
-            Mirrored::Change(event) => self.apply(event),
+            Mirrored::Reset(kvs, revision) => {
+                self.replace(kvs.iter().filter_map(|kv| decode(kv).ok()));
+                self.advance(revision);
+            }
+            Mirrored::Change(event) => {
+                self.apply(event);
+                self.advance(event.revision());
+            }
         })
         .await
     }
 
     /// Replaces the table (tests and start-up).
     pub fn set(&self, routes: impl IntoIterator<Item = RouteRecord>) {
+        self.replace(routes);
         self.version.send_modify(|v| *v += 1);
+    }
+
+    fn replace(&self, routes: impl IntoIterator<Item = RouteRecord>) {
         if let Ok(mut table) = self.routes.write() {
             *table = routes
                 .into_iter()

@@ -60,11 +60,15 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Table<T> {
                 Mirrored::Change(event) => {
                     if let Ok(mut table) = self.rows.write() {
                         match event {
-                            Event::Put(kv) => {
-                                if let Some((key, row)) = self.decoded(kv) {
+                            Event::Put(kv) => match self.decoded(kv) {
+                                Some((key, row)) => {
                                     table.insert(key, row);
                                 }
-                            }
+                                // As a reload would: the old value is no longer true.
+                                None => {
+                                    table.remove(kv.key.strip_prefix(prefix).unwrap_or(&kv.key));
+                                }
+                            },
                             Event::Delete { key, .. } => {
                                 table.remove(key.strip_prefix(prefix).unwrap_or(key));
                             }

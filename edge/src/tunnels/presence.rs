@@ -9,7 +9,7 @@
 //! of sessions that ended meanwhile. Until then other edges neither link to nor announce the
 //! sessions it could not record.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::lifecycle::Lifecycle;
 use crate::state::directory::Directory;
 use crate::state::store::LeaseId;
-use crate::state::{EdgeRecord, SessionRecord, State, StateError};
+use crate::state::{decode, EdgeRecord, SessionRecord, State, StateError, SESSIONS};
 
 use super::sessions::Sessions;
 
@@ -38,10 +38,15 @@ pub struct Presence {
     ttl: Duration,
     /// The lease that binds the rows; replaced by [`Presence::keep`] if it was lost.
     lease: AtomicI64,
-    /// A write failed: the rows in the store are not what this edge holds.
-    dirty: AtomicBool,
-    /// When the store last renewed the lease.
-    last_contact: Mutex<Instant>,
+    /// Bumped whenever the rows in the store stop being what this edge holds (a write failed,
+    /// the lease was replaced); `synced` is the value a resync last made good. Dirty while they
+    /// differ, so a mark made during a resync is not lost when that resync succeeds.
+    marked: AtomicU64,
+    synced: AtomicU64,
+    /// A resync is queued (one at a time).
+    resync_queued: AtomicBool,
+    /// When the store last renewed the lease, and whether renewals fail since.
+    last_contact: Mutex<(Instant, bool)>,
     writes: mpsc::UnboundedSender<Write>,
     /// Taken by [`Presence::keep`], which runs the writer.
     pending: Mutex<Option<mpsc::UnboundedReceiver<Write>>>,
@@ -66,8 +71,10 @@ impl Presence {
             record,
             ttl,
             lease: AtomicI64::new(lease),
-            dirty: AtomicBool::new(false),
-            last_contact: Mutex::new(Instant::now()),
+            marked: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            resync_queued: AtomicBool::new(false),
+            last_contact: Mutex::new((Instant::now(), false)),
             writes,
             pending: Mutex::new(Some(pending)),
             lifecycle,
@@ -90,12 +97,21 @@ impl Presence {
         }
     }
 
-    /// How long the store has not answered (zero while it does).
+    /// How long the store has not answered: since the last renewal that worked, once one has
+    /// failed; zero while renewals work.
     pub fn store_silent_for(&self) -> Duration {
-        self.last_contact
-            .lock()
-            .map(|at| at.elapsed())
-            .unwrap_or_default()
+        match self.last_contact.lock().map(|c| *c) {
+            Ok((at, true)) => at.elapsed(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    fn dirty(&self) -> bool {
+        self.marked.load(Ordering::Acquire) != self.synced.load(Ordering::Acquire)
+    }
+
+    fn mark_dirty(&self) {
+        self.marked.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Writes the row again with the draining flag as it is now (the drain has begun).
@@ -146,30 +162,39 @@ impl Presence {
                 _ = tick.tick() => {}
                 _ = self.lifecycle.shutdown.cancelled() => return,
             }
-            match self.state.store.keep_alive(self.lease()).await {
-                Ok(true) => self.heard_from_store(),
+            let answered = match self.state.store.keep_alive(self.lease()).await {
+                Ok(true) => true,
                 Ok(false) => {
                     tracing::warn!("presence lease expired; announcing this edge again");
-                    self.heard_from_store();
                     match self.state.store.grant_lease(self.ttl).await {
                         Ok(new) => {
                             self.lease.store(new, Ordering::Relaxed);
-                            self.dirty.store(true, Ordering::Relaxed);
+                            self.mark_dirty();
                         }
                         Err(e) => tracing::warn!(error = %e, "cannot take a presence lease"),
                     }
+                    true
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot renew presence lease"),
-            }
-            if self.dirty.load(Ordering::Relaxed) {
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot renew presence lease");
+                    false
+                }
+            };
+            self.heard_from_store(answered);
+            // Only once the store answers, and one at a time: a resync that cannot be written
+            // would only wait out its deadlines.
+            if answered && self.dirty() && !self.resync_queued.swap(true, Ordering::AcqRel) {
                 let _ = self.writes.send(Write::Resync);
             }
         }
     }
 
-    fn heard_from_store(&self) {
-        if let Ok(mut at) = self.last_contact.lock() {
-            *at = Instant::now();
+    fn heard_from_store(&self, answered: bool) {
+        if let Ok(mut contact) = self.last_contact.lock() {
+            match answered {
+                true => *contact = (Instant::now(), false),
+                false => contact.1 = true,
+            }
         }
     }
 
@@ -179,26 +204,34 @@ impl Presence {
         sessions: Arc<Sessions>,
     ) {
         while let Some(write) = pending.recv().await {
-            let dirty = self.dirty.load(Ordering::Relaxed);
+            let (dirty, marked) = (self.dirty(), self.marked.load(Ordering::Acquire));
             let result = match write {
                 // A resync will write what is true then.
                 Write::Add(_) | Write::Remove(_) if dirty => continue,
                 Write::Add(s) => self.state.add_session(&s, self.lease()).await,
                 Write::Remove(s) => self.state.remove_session(s.tunnel_id, s.session_id).await,
-                Write::Resync if !dirty => continue,
-                Write::Resync => self.resync(&sessions).await,
+                Write::Resync => {
+                    self.resync_queued.store(false, Ordering::Release);
+                    if !dirty {
+                        continue;
+                    }
+                    self.resync(&sessions).await
+                }
             };
             match result {
                 Ok(()) if dirty => {
-                    tracing::info!("presence rewritten in the store");
-                    self.dirty.store(false, Ordering::Relaxed);
+                    // Made good up to `marked`; a later mark keeps it dirty.
+                    self.synced.fetch_max(marked, Ordering::AcqRel);
+                    if !self.dirty() {
+                        tracing::info!("presence rewritten in the store");
+                    }
                 }
                 Ok(()) => {}
                 Err(e) => {
                     if !dirty {
                         tracing::warn!(error = %e, "cannot record presence in the store; it is rewritten when the store answers");
                     }
-                    self.dirty.store(true, Ordering::Relaxed);
+                    self.mark_dirty();
                 }
             }
         }
@@ -213,7 +246,12 @@ impl Presence {
         for session in &live {
             self.state.add_session(session, lease).await?;
         }
-        for stored in self.state.sessions().await? {
+        let (rows, _) = self.state.store.range(SESSIONS).await?;
+        // A row this edge cannot read (another version's) is not this edge's to fix.
+        for stored in rows
+            .iter()
+            .filter_map(|kv| decode::<SessionRecord>(kv).ok())
+        {
             let ended = !live.iter().any(|s| s.session_id == stored.session_id);
             if stored.edge_id == self.record.id && ended {
                 self.state
