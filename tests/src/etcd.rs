@@ -18,8 +18,21 @@ struct Member {
     proc: Option<Proc>,
 }
 
+/// TLS on the client port: the server's certificate and key, and the certificate a client must
+/// present (etcd's `--client-cert-auth`), all PEM files.
+#[derive(Clone)]
+pub struct ServerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: PathBuf,
+    /// What etcdctl presents.
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
 pub struct EtcdCluster {
     members: Vec<Member>,
+    tls: Option<ServerTls>,
     data: tempfile::TempDir,
     initial: String,
     token: String,
@@ -39,6 +52,15 @@ fn free_port() -> u16 {
 impl EtcdCluster {
     /// Starts `n` members and waits until the cluster has a leader.
     pub fn start(n: usize) -> EtcdCluster {
+        Self::start_with(n, None)
+    }
+
+    /// Starts `n` members serving clients over TLS with client certificates.
+    pub fn start_tls(n: usize, tls: ServerTls) -> EtcdCluster {
+        Self::start_with(n, Some(tls))
+    }
+
+    fn start_with(n: usize, tls: Option<ServerTls>) -> EtcdCluster {
         static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
         let members: Vec<Member> = (0..n)
@@ -65,6 +87,7 @@ impl EtcdCluster {
         let mut cluster = EtcdCluster {
             _turn: turn,
             members,
+            tls,
             data,
             initial,
             token: format!("tether-test-{}", uuid::Uuid::new_v4().simple()),
@@ -93,9 +116,9 @@ impl EtcdCluster {
             "--data-dir",
             &self.dir(i).display().to_string(),
             "--listen-client-urls",
-            &format!("http://127.0.0.1:{client}"),
+            &format!("{}://127.0.0.1:{client}", self.scheme()),
             "--advertise-client-urls",
-            &format!("http://127.0.0.1:{client}"),
+            &format!("{}://127.0.0.1:{client}", self.scheme()),
             "--listen-peer-urls",
             &format!("http://127.0.0.1:{peer}"),
             "--initial-advertise-peer-urls",
@@ -111,15 +134,33 @@ impl EtcdCluster {
             "--election-timeout",
             "1000",
         ]);
+        if let Some(tls) = &self.tls {
+            command
+                .arg("--cert-file")
+                .arg(&tls.cert)
+                .arg("--key-file")
+                .arg(&tls.key)
+                .arg("--client-cert-auth")
+                .arg("--trusted-ca-file")
+                .arg(&tls.client_ca);
+        }
         let proc = Proc::spawn(&format!("etcd-{name}"), command);
         self.members[i].proc = Some(proc);
     }
 
-    /// `http://127.0.0.1:PORT` of every member.
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` (or https) of every member.
     pub fn endpoints(&self) -> Vec<String> {
         self.members
             .iter()
-            .map(|m| format!("http://127.0.0.1:{}", m.client))
+            .map(|m| format!("{}://127.0.0.1:{}", self.scheme(), m.client))
             .collect()
     }
 
@@ -135,6 +176,13 @@ impl EtcdCluster {
         let out = Command::new("etcdctl")
             .env("ETCDCTL_API", "3")
             .args(["--endpoints", &endpoints.join(","), "--command-timeout=2s"])
+            .args(self.tls.iter().flat_map(|t| {
+                [
+                    format!("--cacert={}", t.cert.display()),
+                    format!("--cert={}", t.client_cert.display()),
+                    format!("--key={}", t.client_key.display()),
+                ]
+            }))
             .args(args)
             .output()
             .ok()?;
@@ -149,7 +197,7 @@ impl EtcdCluster {
             .members
             .iter()
             .filter(|m| m.proc.is_some())
-            .map(|m| format!("http://127.0.0.1:{}", m.client))
+            .map(|m| format!("{}://127.0.0.1:{}", self.scheme(), m.client))
             .collect();
         let deadline = Instant::now() + READY;
         loop {
@@ -170,7 +218,7 @@ impl EtcdCluster {
         let deadline = Instant::now() + READY;
         loop {
             for (i, m) in self.members.iter().enumerate() {
-                let endpoint = [format!("http://127.0.0.1:{}", m.client)];
+                let endpoint = [format!("{}://127.0.0.1:{}", self.scheme(), m.client)];
                 let Some(json) = self.etcdctl(&endpoint, &["endpoint", "status", "-w", "json"])
                 else {
                     continue;

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tests::etcd::EtcdCluster;
-use tether_edge::config::{EtcdSettings, StoreConfig};
+use tests::etcd::{EtcdCluster, ServerTls};
+use tether_edge::config::{EtcdSettings, EtcdTls, StoreConfig};
 use tether_edge::state::store::{self, Event, Expect, Store, StoreError};
 use tokio::time::timeout;
 
@@ -28,10 +28,14 @@ async fn sqlite() -> Backend {
 }
 
 async fn etcd(cluster: &EtcdCluster) -> Backend {
+    etcd_with(cluster, None).await
+}
+
+async fn etcd_with(cluster: &EtcdCluster, tls: Option<EtcdTls>) -> Backend {
     let settings = EtcdSettings {
         endpoints: cluster.endpoints(),
         prefix: format!("/contract-{}/", uuid::Uuid::new_v4().simple()),
-        tls: None,
+        tls,
         user: None,
         lease_ttl: Duration::from_secs(10),
     };
@@ -216,4 +220,55 @@ async fn the_contract_holds_on_sqlite() {
 async fn the_contract_holds_on_etcd() {
     let cluster = EtcdCluster::start(1);
     suite!(etcd(&cluster).await);
+}
+
+/// A self-signed certificate for `names`, written as NAME.pem and NAME-key.pem in `dir`.
+fn certificate(
+    dir: &std::path::Path,
+    name: &str,
+    names: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let pair = rcgen::generate_simple_self_signed(names).unwrap();
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    std::fs::write(&cert, pair.cert.pem()).unwrap();
+    std::fs::write(&key, pair.signing_key.serialize_pem()).unwrap();
+    (cert, key)
+}
+
+#[tokio::test]
+async fn the_contract_holds_on_etcd_over_tls_with_a_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, server_key) = certificate(dir.path(), "server", &["127.0.0.1", "localhost"]);
+    let (client, client_key) = certificate(dir.path(), "client", &["tether-edge"]);
+    let cluster = EtcdCluster::start_tls(
+        1,
+        ServerTls {
+            cert: server.clone(),
+            key: server_key,
+            client_ca: client.clone(),
+            client_cert: client.clone(),
+            client_key: client_key.clone(),
+        },
+    );
+    assert!(cluster.endpoints()[0].starts_with("https://"));
+    let tls = EtcdTls {
+        ca: server.clone(),
+        cert: Some(client),
+        key: Some(client_key),
+    };
+    suite!(etcd_with(&cluster, Some(tls.clone())).await);
+    // Without the client certificate etcd refuses the connection, and the error says where.
+    let anonymous = EtcdTls {
+        cert: None,
+        key: None,
+        ..tls
+    };
+    let refused = etcd_with(&cluster, Some(anonymous)).await;
+    let e = refused.store.get("tunnels/x").await.unwrap_err();
+    assert!(matches!(e, StoreError::Unavailable(_)), "{e}");
+    assert!(e.to_string().contains("etcd at https://127.0.0.1"), "{e}");
 }
