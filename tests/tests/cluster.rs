@@ -148,6 +148,15 @@ async fn three_edges_on_etcd_share_routes_dns_and_links() {
             })
         });
     }
+    // The standalone DNS server on the same etcd answers the same.
+    let mut command = std::process::Command::new(&tests::process::binaries().dns);
+    command
+        .args(["run", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&edges[2].config);
+    let dns = tests::process::Proc::spawn("dns", command);
+    let line = tokio::task::block_in_place(|| dns.wait_for("listening on dns", READY));
+    let addr: SocketAddr = line.rsplit(' ').next().unwrap().trim().parse().unwrap();
+    tokio::task::block_in_place(|| tests::dns::wait_answer_at(addr, APP, "A", "127.0.0.1"));
     eprintln!("route reached all three edges in {spread:?}");
 }
 

@@ -149,3 +149,37 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(contents)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::store::SqliteStore;
+
+    #[tokio::test]
+    async fn concurrent_first_loads_agree_on_one_ca() {
+        // `edge tunnel create` run while `edge run` starts: both ask for the CA at once.
+        let dir = tempfile::tempdir().unwrap();
+        let open = || State::new(std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap()));
+        let (a, b) = (open(), open());
+        let (one, two) = tokio::join!(
+            TunnelCa::load_or_create(&a, dir.path()),
+            TunnelCa::load_or_create(&b, dir.path())
+        );
+        let (one, two) = (one.unwrap(), two.unwrap());
+        assert_eq!(one.pem, two.pem);
+        let again = TunnelCa::load_or_create(&open(), dir.path()).await.unwrap();
+        assert_eq!(again.pem, one.pem);
+    }
+
+    #[tokio::test]
+    async fn a_ca_left_in_the_state_directory_moves_into_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = KeyPair::generate().unwrap();
+        let pem = ca_params().self_signed(&key).unwrap().pem();
+        std::fs::write(dir.path().join(CA_CERT), &pem).unwrap();
+        std::fs::write(dir.path().join(CA_KEY), key.serialize_pem()).unwrap();
+        let state = State::new(std::sync::Arc::new(SqliteStore::open(dir.path()).unwrap()));
+        let loaded = TunnelCa::load_or_create(&state, dir.path()).await.unwrap();
+        assert_eq!(loaded.pem, pem);
+    }
+}
