@@ -21,6 +21,7 @@ HOST=hello.example.test
 WORK=.tether/cluster
 
 command -v etcd >/dev/null || { echo "etcd not found: apt-get install etcd-server"; exit 1; }
+need_protoc
 echo "==> building edge and connector (release)"
 cargo build --release --quiet -p tether-edge -p tether-connector
 BIN=$PWD/target/release

@@ -14,3 +14,15 @@ wait_for() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# need_protoc: etcd-client (the cluster store) builds etcd's protobufs with protoc; installs it
+# with apt-get when running as root, else says how and exits.
+need_protoc() {
+  command -v protoc >/dev/null && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing protoc (apt-get install protobuf-compiler)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+  else
+    echo "protoc is needed to build: sudo apt-get install protobuf-compiler"; exit 1
+  fi
+}

@@ -20,15 +20,7 @@ HOST=hello.example.test
 TCP_HOST=files.example.test
 WORK=.tether/quickstart
 
-if ! command -v protoc >/dev/null; then
-  # etcd-client (the cluster store) builds etcd's protobufs with protoc.
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing protoc (apt-get install protobuf-compiler)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
-  else
-    echo "protoc is needed to build: sudo apt-get install protobuf-compiler"; exit 1
-  fi
-fi
+need_protoc
 echo "==> building edge and connector (release)"
 cargo build --release --quiet -p tether-edge -p tether-connector
 BIN=$PWD/target/release
