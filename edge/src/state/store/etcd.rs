@@ -101,6 +101,7 @@ impl EtcdStore {
                 matches!(s.code() as i32, UNAVAILABLE | DEADLINE_EXCEEDED | CANCELLED)
                     || s.message().contains("no leader")
                     || s.message().contains("leader changed")
+                    || caused_by_the_connection(s)
             }
             _ => false,
         };
@@ -111,6 +112,21 @@ impl EtcdStore {
             StoreError::Backend(message)
         }
     }
+}
+
+/// Whether a status stands for a connection that failed under the call rather than an answer
+/// from etcd. tonic reports those as code Unknown with the transport error as its source: a TLS 1.3
+/// server that refuses the client certificate, for one, closes the connection only after the
+/// client's handshake has finished, so the first call sees a broken pipe or a reset.
+fn caused_by_the_connection(status: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = status.source();
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// gRPC status codes, as numbers, so this file needs no direct dependency on tonic.
