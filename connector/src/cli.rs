@@ -1,4 +1,5 @@
-//! The `connector` command line: `connector run`, `connector ingress validate|rule`.
+//! The `connector` command line: `connector run`, `connector enroll`, `connector token`,
+//! `connector ingress validate|rule` (`connector access` is in `access`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,7 +7,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use clap::{Parser, Subcommand, ValueEnum};
 use tether_proto::credentials::Credentials;
+use tether_proto::enroll::RunToken;
 use tether_proto::liveness::Pulse;
+use tether_proto::trust::Trust;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;
@@ -40,13 +43,33 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the tunnel.
-    Run,
+    Run(RunArgs),
+    /// Redeem an enrollment token (`edge tunnel token NAME`): make this site's key and write
+    /// its credentials file.
+    Enroll(crate::enroll::Enroll),
+    /// Print the run token of a credentials file, for `connector run --token` or TUNNEL_TOKEN.
+    Token {
+        #[arg(long)]
+        credentials_file: PathBuf,
+    },
     /// Check ingress rules.
     #[command(subcommand)]
     Ingress(IngressCommand),
     /// Reach a TCP service through the edge from this machine (no tunnel.yml needed).
     #[command(subcommand)]
     Access(AccessCommand),
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct RunArgs {
+    /// Run with a run token instead of tunnel.yml's credentials file (`connector token` prints
+    /// one). Also read from TUNNEL_TOKEN.
+    #[arg(long, env = "TUNNEL_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Send every request to this origin (one catch-all ingress rule, e.g.
+    /// http://localhost:8080) instead of reading tunnel.yml.
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,15 +123,40 @@ pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> any
 #[error("the edge refused this tunnel: {0}")]
 pub struct Refused(pub String);
 
-/// `connector run`: read the credentials, then keep the session alive until a signal.
-pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let credentials = Credentials::load(&config.credentials_file)?;
+/// Where the tunnel's identity comes from: tunnel.yml's credentials file, or a run token.
+fn identity(
+    config: &ConnectorConfig,
+    token: Option<&RunToken>,
+) -> anyhow::Result<(Credentials, Trust)> {
+    if let Some(token) = token {
+        let credentials = token.credentials()?;
+        let trust = token.ca_pin.clone().map_or(Trust::System, Trust::Pin);
+        return Ok((credentials, trust));
+    }
+    let Some(path) = &config.credentials_file else {
+        anyhow::bail!(
+            "{}: credentials-file is missing: add `credentials-file: /path/to/UUID.json` (written by `connector enroll` or `edge tunnel create`), or run with --token / TUNNEL_TOKEN",
+            config.source.display()
+        );
+    };
+    let credentials = Credentials::load(path)?;
+    let trust = Trust::from_pem(credentials.edge_ca.as_deref());
+    Ok((credentials, trust))
+}
+
+/// `connector run`: read the credentials (or the run token), then keep the session alive until
+/// a signal.
+pub async fn run(
+    config: ConnectorConfig,
+    token: Option<RunToken>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let (credentials, trust) = identity(&config, token.as_ref())?;
     if let Some(t) = &config.tunnel {
         if t != &credentials.tunnel_id.to_string() && t != &credentials.tunnel_name {
             anyhow::bail!(
-                "{}: tunnel `{t}` does not match the credentials file {} (tunnel {} `{}`)",
+                "{}: tunnel `{t}` does not match the credentials (tunnel {} `{}`)",
                 config.source.display(),
-                config.credentials_file.display(),
                 credentials.tunnel_id,
                 credentials.tunnel_name
             );
@@ -116,8 +164,8 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
     }
     let key = credentials
         .signing_key()
-        .map_err(|_| anyhow::anyhow!("bad private key in {}", config.credentials_file.display()))?;
-    let tls = tether_proto::trust::session_client_config(credentials.edge_ca.as_deref())?;
+        .map_err(|_| anyhow::anyhow!("bad private key in the credentials"))?;
+    let tls = trust.client_config(&[b"http/1.1"])?;
     let edge = config
         .edge
         .clone()
@@ -148,6 +196,7 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
             ingress: ingress.clone(),
             metrics: metrics.clone(),
         },
+        revoked: Default::default(),
     });
     let slots: Vec<Arc<Slot>> = (0..config.ha_connections)
         .zip(&pulses)
@@ -170,11 +219,13 @@ pub async fn run(config: ConnectorConfig, shutdown: CancellationToken) -> anyhow
     let background = CancellationToken::new();
     let _stop_background_on_return = background.clone().drop_guard();
     tokio::spawn(crate::health::serve(listener, health, background.clone()));
-    tokio::spawn(crate::reload::watch(
-        config.clone(),
-        ingress.clone(),
-        background.clone(),
-    ));
+    if config.source.is_file() {
+        tokio::spawn(crate::reload::watch(
+            config.clone(),
+            ingress.clone(),
+            background.clone(),
+        ));
+    }
     tracing::info!(
         tunnel = %credentials.tunnel_id, connector = %connector_id, edge = %url,
         ha_connections = config.ha_connections, "starting tunnel"

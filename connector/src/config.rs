@@ -145,7 +145,9 @@ pub struct ConnectorConfig {
     pub source: PathBuf,
     /// The `tunnel:` value (name or UUID), checked against the credentials.
     pub tunnel: Option<String>,
-    pub credentials_file: PathBuf,
+    /// `credentials-file`; without it, `connector run` needs a run token (`--token`,
+    /// `TUNNEL_TOKEN`).
+    pub credentials_file: Option<PathBuf>,
     pub edge: Option<String>,
     pub ingress: Ingress,
     /// Sessions held at once, each its own TLS connection (`ha-connections`, default 4).
@@ -163,6 +165,18 @@ pub struct ConnectorConfig {
 }
 
 impl ConnectorConfig {
+    /// The configuration of `connector run --token T --url URL`: one catch-all rule to `url`,
+    /// every other key at its default.
+    pub fn from_url(url: &str) -> Result<ConnectorConfig, ConfigError> {
+        // A JSON string is a YAML scalar: the URL goes through the same validation as a rule's
+        // `service:` in a file.
+        let quoted = serde_json::to_string(url).unwrap_or_default();
+        Self::parse(
+            Path::new("--url"),
+            &format!("ingress:\n  - service: {quoted}\n"),
+        )
+    }
+
     pub fn load(path: &Path) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
@@ -182,18 +196,15 @@ impl ConnectorConfig {
                 format!("{file}{at}: `{k}` is a cloudflared setting that Tether does not use; it is ignored")
             })
             .collect();
-        let Some(credentials) = raw.credentials_file.as_deref() else {
-            return Err(ConfigError::at(&file, text, &["tunnel"], "credentials-file is missing: add `credentials-file: /path/to/UUID.json` (written by `edge tunnel create`)"));
-        };
         let base = path.parent().unwrap_or(Path::new("."));
-        let credentials_file = {
+        let credentials_file = raw.credentials_file.as_deref().map(|credentials| {
             let p = PathBuf::from(credentials);
             if p.is_absolute() {
                 p
             } else {
                 base.join(p)
             }
-        };
+        });
         let defaults = OriginRequest::default().merge(
             &raw.origin_request,
             &file,

@@ -5,15 +5,18 @@
 //! - [`serve`]: the streams the edge opens: dispatch (Streams), HTTP, WebSocket, raw TCP, the answers sent back.
 //! - [`ingress`]: ingress rules, services and `originRequest`, pooled origin clients.
 //! - [`access`]: `connector access tcp`, the client side of access sessions.
+//! - [`enroll`]: `connector enroll` (an enrollment token redeemed, the key made here) and
+//!   `connector token` (a credentials file as a run token).
 //! - Leaves: [`metrics`], [`health`]: the metrics, `/ready` and `/healthz`.
 //! - [`config`], [`reload`], [`cli`]: tunnel.yml, its reload, and the commands (wiring).
 //!
 //! Dependencies point one way: `session` hands streams to `serve`, `serve` asks `ingress`;
-//! `access` uses `session` to dial. `tests/tests/layout.rs` keeps it so.
+//! `access` and `enroll` use `session` to dial. `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
 pub mod cli;
 pub mod config;
+pub mod enroll;
 pub mod health;
 pub mod ingress;
 pub mod metrics;

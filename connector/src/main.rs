@@ -4,6 +4,7 @@
 use clap::Parser;
 use tether_connector::cli::{self, Cli, Command, LogFormat};
 use tether_connector::config::ConnectorConfig;
+use tether_proto::enroll::RunToken;
 use tokio_util::sync::CancellationToken;
 
 const EXIT_CONFIG: i32 = 64;
@@ -32,7 +33,34 @@ async fn main() {
             }
         }
     }
-    let config = match ConnectorConfig::load(&cli.config) {
+    match &cli.command {
+        Command::Enroll(_) | Command::Token { .. } => std::process::exit(other_command(cli).await),
+        _ => {}
+    }
+    let (url, token) = match &cli.command {
+        Command::Run(args) => (args.url.clone(), args.token.clone()),
+        _ => (None, None),
+    };
+    let token = match token.as_deref().map(RunToken::decode) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("error: --token / TUNNEL_TOKEN: {e}");
+            std::process::exit(EXIT_CONFIG);
+        }
+    };
+    let loaded = match &url {
+        Some(url) => ConnectorConfig::from_url(url),
+        None if token.is_some() && !cli.config.exists() => {
+            eprintln!(
+                "error: {} does not exist: with a run token, give the origin with --url (e.g. --url http://localhost:8080), or the ingress rules in a tunnel.yml (--config)",
+                cli.config.display()
+            );
+            std::process::exit(EXIT_CONFIG);
+        }
+        None => ConnectorConfig::load(&cli.config),
+    };
+    let config = match loaded {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -43,9 +71,9 @@ async fn main() {
         tracing::warn!("{warning}");
     }
     let result = match cli.command {
-        Command::Access(_) => Ok(()),
+        Command::Access(_) | Command::Enroll(_) | Command::Token { .. } => Ok(()),
         Command::Ingress(cmd) => cli::ingress_command(&config, cmd),
-        Command::Run => {
+        Command::Run(_) => {
             let shutdown = CancellationToken::new();
             let on_signal = shutdown.clone();
             tokio::spawn(async move {
@@ -67,7 +95,7 @@ async fn main() {
             });
             // On a worker, not in `block_on`: the session's connection task then runs beside
             // the streams it wakes instead of on a third thread of its own.
-            match tokio::spawn(cli::run(config, shutdown)).await {
+            match tokio::spawn(cli::run(config, token, shutdown)).await {
                 Ok(result) => result,
                 Err(e) => Err(anyhow::anyhow!("the connector's main task failed: {e}")),
             }
@@ -77,5 +105,27 @@ async fn main() {
         eprintln!("error: {e:#}");
         let refused = e.downcast_ref::<cli::Refused>().is_some();
         std::process::exit(if refused { EXIT_REFUSED } else { 1 });
+    }
+}
+
+/// The commands that need no tunnel.yml: `enroll` and `token`. Returns the exit status.
+async fn other_command(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Enroll(args) => tether_connector::enroll::enroll(args).await.map(|path| {
+            println!("Enrolled: credentials written to {} (keep it secret: it holds this site's private key)", path.display());
+            println!("Next: set `credentials-file: {}` in tunnel.yml and run `connector run --config tunnel.yml`,", path.display());
+            println!("  or run without files: connector run --token \"$(connector token --credentials-file {})\" --url http://localhost:8080", path.display());
+        }),
+        Command::Token { credentials_file } => {
+            tether_connector::enroll::run_token(&credentials_file).map(|t| println!("{t}"))
+        }
+        _ => Ok(()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
     }
 }

@@ -4,7 +4,8 @@
 //! - [`public`]: listeners, TLS by SNI, the HTTP proxy, WebSockets, public TCP ports, forwarding headers, access log.
 //! - [`access`]: `connector access tcp` sessions on the HTTPS port, and their tokens.
 //! - [`links`]: edge-to-edge links: dialling a peer (Links), accepting one (LinkAcceptor), the key between them.
-//! - [`tunnels`]: connector sessions accepted (SessionAcceptor), the session table, the StreamOpener and its retries, presence in the store, control messages.
+//! - [`tunnels`]: connector sessions accepted (SessionAcceptor), enrollment (Enroller), the session table, the StreamOpener and its retries, presence in the store, control messages, revocation.
+//! - [`protect`]: edge protection: the per-address budget of failed handshakes.
 //! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate.
 //! - [`state`]: the Store contract and its SQLite and etcd backends, typed records, the directory and route table followed from the store, the DNS source.
 //! - [`cli`]: the `edge tunnel …`, `edge token …` and `edge store …` commands.
@@ -14,7 +15,8 @@
 //!   rooms; binds the sockets; reload of edge.yml; the edge's drain.
 //!
 //! Dependencies point one way: `public`, `access` and `links` use `tunnels`; `tunnels` uses
-//! `state`; the leaves may be used by any room; nothing imports the wiring.
+//! `state`; `protect` uses only the leaves and may be used by the rooms that take connections;
+//! the leaves may be used by any room; nothing imports the wiring.
 //! `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
@@ -27,6 +29,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod listeners;
 pub mod metrics;
+pub mod protect;
 pub mod public;
 pub mod reload;
 pub mod server;

@@ -21,6 +21,7 @@ use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
 pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
+use crate::protect::failures::{FailureBudget, Failures};
 use crate::public::{listener, Proxy, Service, TcpPorts};
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
@@ -30,8 +31,9 @@ use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver, DevCa};
 use crate::tls::tunnel_cert::tunnel_certificate;
 use crate::tunnels::accept::SessionAcceptor;
-use crate::tunnels::deletions::close_deleted_tunnels;
+use crate::tunnels::enroll::Enroller;
 use crate::tunnels::presence::Presence;
+use crate::tunnels::revocations::close_revoked_sessions;
 use crate::tunnels::sessions::Sessions;
 use crate::tunnels::StreamOpener;
 use tether_dns::server::Zones;
@@ -66,6 +68,11 @@ struct Rooms {
     certs: Arc<CertResolver>,
     opener: Arc<StreamOpener>,
     link_key: LinkKey,
+    /// Failed handshakes per address, shared by every listener's sessions, links, access
+    /// sessions and enrollments.
+    failures: Arc<Failures>,
+    /// The tunnel CA's certificate, which enrolled credentials pin.
+    ca_pem: String,
 }
 
 /// Serves until `stop` is cancelled (the first SIGTERM or SIGINT), then drains (`drain.rs`) for
@@ -184,6 +191,8 @@ impl Rooms {
             certs,
             opener,
             link_key,
+            failures: Arc::new(Failures::new(FailureBudget::default())),
+            ca_pem: ca.pem.clone(),
         })
     }
 
@@ -219,9 +228,9 @@ impl Rooms {
         background.spawn(self.routes.clone().follow(store.clone(), shutdown.clone()));
         background.spawn(self.tokens.clone().follow(store.clone(), shutdown.clone()));
         let (directory, state) = (self.directory.clone(), self.state.clone());
-        let deletions =
-            close_deleted_tunnels(directory, state, self.sessions.clone(), shutdown.clone());
-        background.spawn(deletions);
+        let revocations =
+            close_revoked_sessions(directory, state, self.sessions.clone(), shutdown.clone());
+        background.spawn(revocations);
         let (config, certs) = (self.config.clone(), self.certs.clone());
         background.spawn(crate::reload::watch(config, certs, shutdown));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
@@ -242,13 +251,15 @@ impl Rooms {
         let public_tls = TlsAcceptor::from(certs::server_config(
             self.certs.clone(),
             &[b"h2", b"http/1.1"],
+            false,
         ));
         let tunnel_cert = tunnel_certificate(ca, &self.config.get(), tunnel_addr)?;
-        let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"]));
+        let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"], true));
         let proxy = Service::Public(Arc::new(self.proxy(https_port)));
         let tunnel_service = Service::Tunnel {
             sessions: Arc::new(self.session_acceptor()),
             links: Arc::new(self.link_acceptor()),
+            enroll: Arc::new(self.enroller()),
         };
         let mut serving = Vec::new();
         for (what, listener, tls, service) in [
@@ -295,6 +306,7 @@ impl Rooms {
             lifecycle: self.lifecycle.clone(),
             config: self.config.clone(),
             https_port,
+            failures: self.failures.clone(),
         };
         Proxy {
             routes: self.routes.clone(),
@@ -306,13 +318,24 @@ impl Rooms {
             https_port,
             access: Arc::new(access),
             sessions: Arc::new(self.session_acceptor()),
+            enroll: Arc::new(self.enroller()),
+        }
+    }
+
+    fn enroller(&self) -> Enroller {
+        let config = self.config.get();
+        Enroller {
+            state: self.state.clone(),
+            failures: self.failures.clone(),
+            server_name: config.server_name.clone(),
+            ca_pem: (!config.public_certificate).then(|| self.ca_pem.clone()),
         }
     }
 
     fn session_acceptor(&self) -> SessionAcceptor {
         SessionAcceptor {
             directory: self.directory.clone(),
-            state: self.state.clone(),
+            failures: self.failures.clone(),
             sessions: self.sessions.clone(),
             routes: self.routes.clone(),
             presence: self.presence.clone(),
@@ -329,6 +352,7 @@ impl Rooms {
             lifecycle: self.lifecycle.clone(),
             config: self.config.clone(),
             metrics: self.metrics.clone(),
+            failures: self.failures.clone(),
         }
     }
 

@@ -13,6 +13,10 @@ pub const REGISTER: &str = "register";
 /// edge, and once that one is registered closes this one gracefully (make before break). The
 /// edge is the HTTP/2 client, so its own GOAWAY would mean nothing to the connector.
 pub const MOVE: &str = "move";
+/// Control kind: the edge no longer accepts the key this session was opened with (the tunnel was
+/// revoked, deleted, or rotated past its overlap). The body is a one-line reason; the connector
+/// stops with it, since reconnecting cannot succeed. The edge closes the session right after.
+pub const REVOKED: &str = "revoked";
 /// The path control requests use (informational; the header decides).
 pub const PATH: &str = "/.well-known/tether/control";
 

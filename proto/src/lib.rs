@@ -4,6 +4,7 @@
 //! - [`handshake`]: the WebSocket upgrade that opens a tunnel session: the headers, the
 //!   subprotocol (protocol version), and the Ed25519 signature over the TLS exporter value.
 //! - [`credentials`]: the credentials file `edge tunnel create` writes and the connector reads.
+//! - [`enroll`]: enrollment tokens, the enrollment request, and run tokens.
 //! - [`wsstream`]: turns a WebSocket into a byte stream for HTTP/2, batching one h2 flush into one
 //!   WebSocket message.
 //! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
@@ -23,6 +24,7 @@ pub mod config_error;
 pub mod control;
 pub mod credentials;
 pub mod endpoint;
+pub mod enroll;
 pub mod h2body;
 pub mod handshake;
 pub mod headers;

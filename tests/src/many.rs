@@ -57,7 +57,7 @@ pub async fn connect_tunnels(
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let stop = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(e) = tether_connector::cli::run(config, stop).await {
+            if let Err(e) = tether_connector::cli::run(config, None, stop).await {
                 eprintln!("in-process connector failed: {e:#}");
             }
         });

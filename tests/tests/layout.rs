@@ -19,11 +19,12 @@ const EDGE_LEAVES: &[&str] = &["body", "config", "error", "lifecycle", "metrics"
 /// and no room may use it.
 const EDGE: &[(&str, &[&str])] = &[
     ("state", &[]),
+    ("protect", &[]),
     ("tls", &["state"]),
-    ("tunnels", &["state"]),
-    ("links", &["tunnels", "state"]),
-    ("access", &["tunnels", "state"]),
-    ("public", &["tunnels", "state", "tls"]),
+    ("tunnels", &["state", "protect"]),
+    ("links", &["tunnels", "state", "protect"]),
+    ("access", &["tunnels", "state", "protect"]),
+    ("public", &["tunnels", "state", "tls", "protect"]),
     ("cli", &["state", "tls"]),
     ("drain", &["tunnels", "state"]),
     ("reload", &["tls", "public"]),
@@ -32,6 +33,7 @@ const EDGE: &[(&str, &[&str])] = &[
         "server",
         &[
             "state",
+            "protect",
             "tls",
             "tunnels",
             "links",
@@ -52,11 +54,14 @@ const CONNECTOR: &[(&str, &[&str])] = &[
     ("serve", &["ingress"]),
     ("session", &["serve", "ingress"]),
     ("access", &["session"]),
+    ("enroll", &["session"]),
     ("config", &["ingress"]),
     ("reload", &["config", "ingress"]),
     (
         "cli",
-        &["config", "session", "serve", "ingress", "access", "reload"],
+        &[
+            "config", "session", "serve", "ingress", "access", "enroll", "reload",
+        ],
     ),
 ];
 

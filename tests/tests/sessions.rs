@@ -26,7 +26,7 @@ async fn a_wrong_key_is_refused_and_the_connector_exits_with_the_reason() {
     assert_eq!(status.code(), Some(77));
     let log = connector.proc.log_text();
     assert!(
-        log.contains("401") && log.contains("authentication failed"),
+        log.contains("401") && log.contains("its key is not accepted"),
         "{log}"
     );
     edge.proc.wait_for("session refused", READY);
@@ -75,7 +75,7 @@ async fn deleting_a_tunnel_closes_its_session_and_stops_the_connector() {
     let status = connector.proc.wait_exit(READY);
     assert!(!status.success());
     assert!(
-        connector.proc.log_text().contains("does not exist"),
+        connector.proc.log_text().contains("was deleted"),
         "{}",
         connector.proc.log_text()
     );

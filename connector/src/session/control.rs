@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
-use tether_proto::control::{Move, Registration, MOVE, REGISTER};
+use tether_proto::control::{Move, Registration, MOVE, REGISTER, REVOKED};
 use tether_proto::h2body::RecvBody;
 
 use crate::ingress::origin::OriginBody;
@@ -44,6 +44,21 @@ pub async fn handle(kind: &str, req: Request<RecvBody>, ctx: &Arc<Slot>) -> Resp
             "the edge is draining and asks this session to move"
         );
         ctx.move_requested.notify_waiters();
+        return status(StatusCode::OK);
+    }
+    if kind == REVOKED {
+        let reason = match Limited::new(req.into_body(), 4096).collect().await {
+            Ok(body) => String::from_utf8_lossy(&body.to_bytes()).trim().to_string(),
+            Err(_) => String::new(),
+        };
+        let reason = match reason.is_empty() {
+            true => "the edge no longer accepts this tunnel's key".to_string(),
+            false => reason,
+        };
+        tracing::error!(index = ctx.index, %reason, "the edge revoked this tunnel's key; stopping");
+        if let Ok(mut revoked) = ctx.connector.revoked.lock() {
+            revoked.get_or_insert(reason);
+        }
         return status(StatusCode::OK);
     }
     if kind != REGISTER {

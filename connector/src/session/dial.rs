@@ -60,6 +60,15 @@ impl EdgeTarget {
         SessionError::Transient(format!("{what} {}: {e}", self.address))
     }
 
+    /// The `Host` of requests to this target: the URL's authority.
+    pub fn url_host(&self) -> String {
+        self.url
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|u| u.authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| self.address.clone())
+    }
+
     /// TCP, then TLS with the edge's certificate verified, each bounded by `DIAL_TIMEOUT`.
     pub async fn connect_tls(&self) -> Result<TlsStream<TcpStream>, SessionError> {
         let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(&self.address))

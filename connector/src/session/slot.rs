@@ -29,6 +29,16 @@ pub struct Connector {
     pub metrics: Arc<ConnectorMetrics>,
     /// Where every stream the edge opens goes.
     pub streams: Streams,
+    /// Set when an edge said `revoked`: the tunnel's key is no longer accepted, so every slot
+    /// stops with this reason instead of reconnecting.
+    pub revoked: std::sync::Mutex<Option<String>>,
+}
+
+impl Connector {
+    /// The reason an edge gave for revoking this tunnel's key, if one did.
+    pub fn revoked_reason(&self) -> Option<String> {
+        self.revoked.lock().ok().and_then(|r| r.clone())
+    }
 }
 
 /// One session slot: its number, its registrations and pulse, and the edge it dialled.

@@ -114,6 +114,9 @@ pub async fn run(
                 continue;
             }
         };
+        if let Some(reason) = ctx.connector.revoked_reason() {
+            break Err(reason);
+        }
         match outcome {
             Ok(()) if shutdown.is_cancelled() => break Ok(()),
             Ok(()) => tracing::warn!(

@@ -23,10 +23,13 @@ use tokio_util::sync::CancellationToken;
 use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
+use crate::protect::failures::Failures;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
-use crate::tunnels::upgrade::{server_websocket, switching_protocols, Caller, Upgrade};
+use crate::tunnels::upgrade::{
+    server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
+};
 use crate::tunnels::StreamOpener;
 
 use super::tokens::TokenTable;
@@ -43,6 +46,7 @@ pub struct AccessSessions {
     pub config: LiveConfig,
     /// The public HTTPS port, reported to the origin as the server address.
     pub https_port: Option<u16>,
+    pub failures: Arc<Failures>,
 }
 
 fn refuse(status: StatusCode, reason: &str) -> Response<EdgeBody> {
@@ -59,10 +63,13 @@ impl Upgrade for AccessSessions {
 
 impl AccessSessions {
     fn accept(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        if let Some(wait) = self.failures.blocked(caller.peer.ip()) {
+            return too_many_failures(wait);
+        }
         if caller.exporter.is_none() {
             return refuse(
                 StatusCode::FORBIDDEN,
-                "access sessions need HTTPS: dial the edge's HTTPS port",
+                "access sessions need HTTPS with TLS 1.3: dial the edge's HTTPS port",
             );
         }
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
@@ -82,6 +89,7 @@ impl AccessSessions {
             {
                 Some(cancel) => (true, cancel),
                 None => {
+                    self.failures.failed(caller.peer.ip());
                     tracing::info!(peer = %caller.peer, "access session refused: invalid token");
                     return refuse(StatusCode::UNAUTHORIZED, "the access token is not valid: it was revoked, or mistyped; ask the edge operator for a new one (`edge token create`)");
                 }

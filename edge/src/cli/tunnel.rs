@@ -6,21 +6,53 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use tether_proto::credentials::Credentials;
+use tether_proto::enroll::EnrollmentToken;
 
 use crate::config::EdgeConfig;
 use crate::state::store;
-use crate::state::{decode, EdgeRecord, State, EDGES};
+use crate::state::{decode, EdgeRecord, State, TunnelRecord, EDGES};
 use crate::tls::ca::{write_private, TunnelCa};
 
 #[derive(Subcommand, Debug)]
 pub enum TunnelCommand {
-    /// Create a tunnel and write its credentials file.
+    /// Create a tunnel and write its credentials file (or, with --enroll, print an enrollment
+    /// token instead, so the key is made at the site).
     Create {
         name: String,
         /// Where to write the credentials (default: ./UUID.json).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "enroll")]
         credentials_file: Option<PathBuf>,
+        /// Create the tunnel without a key and print a one-time enrollment token for
+        /// `connector enroll`.
+        #[arg(long)]
+        enroll: bool,
+        /// How long the enrollment token is valid.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h", requires = "enroll")]
+        ttl: std::time::Duration,
     },
+    /// Print a one-time enrollment token for TUNNEL: `connector enroll TOKEN` makes a key at
+    /// the site and registers it (the private key never leaves the site). The tunnel's
+    /// existing keys stay valid.
+    Token {
+        tunnel: String,
+        /// How long the token is valid.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        ttl: std::time::Duration,
+    },
+    /// Replace TUNNEL's key: prints an enrollment token; once it is redeemed, the old keys stay
+    /// valid for --overlap and their sessions are then closed.
+    Rotate {
+        tunnel: String,
+        /// How long the old keys stay valid after the new one is enrolled.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        overlap: std::time::Duration,
+        /// How long the token is valid.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "1h")]
+        ttl: std::time::Duration,
+    },
+    /// Take every key of TUNNEL away: its sessions on every edge close within a second and its
+    /// connectors exit; it runs again only after `edge tunnel token`.
+    Revoke { tunnel: String },
     /// Route traffic for a hostname to a tunnel.
     #[command(subcommand)]
     Route(RouteCommand),
@@ -69,8 +101,47 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
     match command {
         TunnelCommand::Create {
             name,
+            enroll: true,
+            ttl,
+            ..
+        } => {
+            let tunnel = state.create_tunnel(&name, None).await?;
+            println!(
+                "Created tunnel {} with id {} (no key yet)",
+                tunnel.name, tunnel.id
+            );
+            print_enrollment(config, &state, &tunnel, ttl, None).await
+        }
+        TunnelCommand::Create {
+            name,
             credentials_file,
+            ..
         } => create(config, &state, &name, credentials_file).await,
+        TunnelCommand::Token { tunnel, ttl } => {
+            let tunnel = state.resolve(&tunnel).await?;
+            print_enrollment(config, &state, &tunnel, ttl, None).await
+        }
+        TunnelCommand::Rotate {
+            tunnel,
+            overlap,
+            ttl,
+        } => {
+            let tunnel = state.resolve(&tunnel).await?;
+            print_enrollment(config, &state, &tunnel, ttl, Some(overlap)).await
+        }
+        TunnelCommand::Revoke { tunnel } => {
+            let tunnel = state.resolve(&tunnel).await?;
+            state.revoke_tunnel(&tunnel).await?;
+            println!(
+                "Revoked every key of tunnel {} ({}): its sessions close within a second on every edge, and its connectors stop",
+                tunnel.name, tunnel.id
+            );
+            println!(
+                "To run it again: `edge tunnel token {}`, then `connector enroll` at the site",
+                tunnel.name
+            );
+            Ok(())
+        }
         TunnelCommand::Route(RouteCommand::Dns {
             tunnel,
             hostname,
@@ -242,7 +313,7 @@ async fn create(
         &base64::engine::general_purpose::STANDARD,
         key.verifying_key().to_bytes(),
     );
-    let tunnel = state.create_tunnel(name, public_key).await?;
+    let tunnel = state.create_tunnel(name, Some(public_key)).await?;
     let credentials = Credentials {
         tunnel_id: tunnel.id,
         tunnel_name: tunnel.name.clone(),
@@ -262,6 +333,53 @@ async fn create(
     Ok(())
 }
 
+/// Makes an enrollment token (a rotation with `overlap`) and prints it with what to do.
+async fn print_enrollment(
+    config: &EdgeConfig,
+    state: &State,
+    tunnel: &TunnelRecord,
+    ttl: std::time::Duration,
+    overlap: Option<std::time::Duration>,
+) -> anyhow::Result<()> {
+    if ttl.is_zero() {
+        anyhow::bail!("--ttl must be longer than 0s, e.g. --ttl 1h");
+    }
+    let edge = edge_address(config, state).await?;
+    let ca = TunnelCa::load_or_create(state, &config.state_dir).await?;
+    let ca_pin = match config.public_certificate {
+        true => None,
+        false => Some(tether_proto::trust::ca_pin_of_pem(&ca.pem)?),
+    };
+    let (secret, expires_at) = state.create_enrollment(tunnel, ttl, overlap).await?;
+    let token = EnrollmentToken {
+        edge,
+        server_name: config.server_name.clone(),
+        ca_pin,
+        tunnel_id: tunnel.id,
+        secret,
+        expires_at,
+    };
+    let until = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires_at),
+    );
+    println!(
+        "Enrollment token for tunnel {} ({}), good for one use until {until}:",
+        tunnel.name, tunnel.id
+    );
+    println!("{}", token.encode());
+    println!(
+        "At the site: connector enroll TOKEN --out DIR (writes DIR/{}.json)",
+        tunnel.id
+    );
+    if let Some(overlap) = overlap {
+        println!(
+            "Once it is redeemed, the tunnel's current keys stay valid for {} more; then their sessions close.",
+            humantime::format_duration(overlap)
+        );
+    }
+    Ok(())
+}
+
 fn write_credentials(path: &Path, credentials: &Credentials) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(credentials)?;
     write_private(path, &json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
@@ -271,9 +389,10 @@ async fn list(state: &State) -> anyhow::Result<()> {
     let tunnels = state.tunnels().await?;
     let routes = state.routes().await?;
     let sessions = state.sessions().await?;
+    let now = crate::state::now_secs();
     println!(
-        "{:<36}  {:<20}  {:<6}  {:<8}  ROUTES",
-        "ID", "NAME", "CONNS", "EDGES"
+        "{:<36}  {:<20}  {:<4}  {:<6}  {:<8}  ROUTES",
+        "ID", "NAME", "KEYS", "CONNS", "EDGES"
     );
     for t in tunnels {
         let mine: Vec<_> = sessions.iter().filter(|s| s.tunnel_id == t.id).collect();
@@ -291,9 +410,10 @@ async fn list(state: &State) -> anyhow::Result<()> {
             })
             .collect();
         println!(
-            "{:<36}  {:<20}  {:<6}  {:<8}  {}",
+            "{:<36}  {:<20}  {:<4}  {:<6}  {:<8}  {}",
             t.id,
             t.name,
+            t.live_keys(now).count(),
             mine.len(),
             edges.join(","),
             hosts.join(",")

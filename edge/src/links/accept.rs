@@ -24,8 +24,11 @@ use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
+use crate::protect::failures::Failures;
 use crate::tunnels::stream::{small_body, Answer, Outgoing};
-use crate::tunnels::upgrade::{refuse, server_websocket, switching_protocols, Caller, Upgrade};
+use crate::tunnels::upgrade::{
+    refuse, server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
+};
 use crate::tunnels::{Reach, StreamOpener};
 
 use super::key::LinkKey;
@@ -40,12 +43,16 @@ pub struct LinkAcceptor {
     pub lifecycle: Lifecycle,
     pub config: LiveConfig,
     pub metrics: Arc<EdgeMetrics>,
+    pub failures: Arc<Failures>,
 }
 
 #[async_trait::async_trait]
 impl Upgrade for LinkAcceptor {
     /// Accepts a link from a peer edge whose proof over this TLS connection's exporter holds.
     async fn upgrade(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        if let Some(wait) = self.failures.blocked(caller.peer.ip()) {
+            return too_many_failures(wait);
+        }
         let proof = req
             .headers()
             .get(HDR_LINK_PROOF)
@@ -55,11 +62,12 @@ impl Upgrade for LinkAcceptor {
                 self.accept(req)
             }
             _ => {
-                tracing::warn!("edge-to-edge link refused: bad or missing proof");
+                self.failures.failed(caller.peer.ip());
+                tracing::warn!(peer = %caller.peer, "edge-to-edge link refused: bad or missing proof");
                 refuse(
                     StatusCode::UNAUTHORIZED,
                     Refusal::Permanent,
-                    "edge-to-edge link refused: the proof does not match this edge's CA (edges must share one state directory)",
+                    "edge-to-edge link refused: the proof does not match this edge's cluster (edges must share one store, over TLS 1.3)",
                 )
             }
         }

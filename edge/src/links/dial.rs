@@ -146,6 +146,7 @@ impl Elsewhere for Links {
                         conn_index: 0,
                         version: String::new(),
                         connected_at: 0,
+                        key: String::new(),
                     };
                     self.metrics.link_stream("out");
                     return Ok(Session::over_link(record, link.sender));

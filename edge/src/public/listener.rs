@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TUNNEL_PATH};
 use tether_proto::headers::has_token;
 use tokio::net::{TcpListener, TcpStream};
@@ -39,6 +40,7 @@ pub enum Service {
     Tunnel {
         sessions: Arc<dyn Upgrade>,
         links: Arc<dyn Upgrade>,
+        enroll: Arc<dyn Upgrade>,
     },
 }
 
@@ -50,9 +52,14 @@ impl Service {
     async fn call(&self, req: Request<Incoming>, info: Arc<ConnInfo>) -> Response<EdgeBody> {
         match self {
             Service::Public(proxy) => proxy.handle(req, info).await,
-            Service::Tunnel { sessions, links } => match (info.tls.is_some(), req.uri().path()) {
+            Service::Tunnel {
+                sessions,
+                links,
+                enroll,
+            } => match (info.tls.is_some(), req.uri().path()) {
                 (true, TUNNEL_PATH) if wants_link(&req) => links.upgrade(req, info.caller()).await,
                 (true, TUNNEL_PATH) => sessions.upgrade(req, info.caller()).await,
+                (true, ENROLL_PATH) => enroll.upgrade(req, info.caller()).await,
                 _ => {
                     let mut r = Response::new(body::empty());
                     *r.status_mut() = StatusCode::NOT_FOUND;
@@ -221,9 +228,16 @@ async fn handshake(
     };
     let server = stream.get_ref().1;
     let sni = server.server_name().map(normalize_host);
-    let exporter = server
-        .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
-        .ok()?;
+    // Proofs (sessions, links, access, enrollment) are bound to the TLS 1.3 exporter only: on a
+    // TLS 1.2 connection (a browser's, on the public port) there is none, and they are refused.
+    let exporter = match server.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_3) => Some(
+            server
+                .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
+                .ok()?,
+        ),
+        _ => None,
+    };
     let info = ConnInfo {
         peer,
         tls: Some(TlsInfo { sni, exporter }),

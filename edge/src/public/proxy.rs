@@ -11,6 +11,7 @@ use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
+use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL, EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
 use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, REQUEST_ID};
@@ -51,6 +52,8 @@ pub struct Proxy {
     pub access: Arc<dyn Upgrade>,
     /// Tunnel sessions through the HTTPS port's reserved path at `public-hostname`.
     pub sessions: Arc<dyn Upgrade>,
+    /// Enrollment, beside them.
+    pub enroll: Arc<dyn Upgrade>,
 }
 
 /// What the edge knows about the public connection a request arrived on.
@@ -67,7 +70,7 @@ impl ConnInfo {
     pub fn caller(&self) -> Caller {
         Caller {
             peer: self.peer,
-            exporter: self.tls.as_ref().map(|t| t.exporter),
+            exporter: self.tls.as_ref().and_then(|t| t.exporter),
         }
     }
 }
@@ -76,8 +79,9 @@ impl ConnInfo {
 pub struct TlsInfo {
     /// Normalised SNI name, if the client sent one.
     pub sni: Option<String>,
-    /// Keying material of this TLS session, for tunnel sessions opened through the public port.
-    pub exporter: [u8; EXPORTER_LEN],
+    /// Keying material of this TLS session, for tunnel sessions opened through the public port;
+    /// `None` below TLS 1.3.
+    pub exporter: Option<[u8; EXPORTER_LEN]>,
 }
 
 /// Whether a public request asks for an access session.
@@ -141,10 +145,16 @@ impl Proxy {
             if !self.certs.served_covers(tls.sni.as_deref(), &host) {
                 return (Err(EdgeError::Misdirected), None);
             }
-            if req.uri().path() == PUBLIC_TUNNEL_PATH
-                && self.config.get().public_hostname.as_deref() == Some(host.as_str())
-            {
-                return (Ok(self.sessions.upgrade(req, conn.caller()).await), None);
+            if self.config.get().public_hostname.as_deref() == Some(host.as_str()) {
+                match req.uri().path() {
+                    PUBLIC_TUNNEL_PATH => {
+                        return (Ok(self.sessions.upgrade(req, conn.caller()).await), None)
+                    }
+                    ENROLL_PATH => {
+                        return (Ok(self.enroll.upgrade(req, conn.caller()).await), None)
+                    }
+                    _ => {}
+                }
             }
         } else if self.config.get().http_redirect {
             return (Ok(self.redirect_to_https(&req, &host)), None);

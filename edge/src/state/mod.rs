@@ -9,6 +9,7 @@
 mod cluster;
 pub mod directory;
 pub mod dns_source;
+mod enrollment;
 pub mod hostname;
 mod presence;
 pub mod records;
@@ -18,5 +19,6 @@ pub mod store;
 pub mod table;
 mod tunnels;
 
+pub use enrollment::RedeemError;
 pub use records::*;
 pub use tunnels::State;

@@ -8,6 +8,7 @@
 //! | `routes/http/{hostname}` | [`RouteRecord`] (claimed by compare-and-set) | – |
 //! | `ports/{port}` | [`PortRecord`]: a public TCP port (claimed by compare-and-set) | – |
 //! | `tokens/{uuid}` | [`TokenRecord`]: an access token for `connector access tcp` | – |
+//! | `enrollments/{sha256}` | [`EnrollmentRecord`]: a one-time enrollment token | its own, a day past expiry |
 //! | `edges/{edge-id}` | [`EdgeRecord`] | the edge's |
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
 //! | `cluster/ca` | [`CaRecord`]: the tunnel CA, shared by every edge (created by compare-and-set) | – |
@@ -24,6 +25,7 @@ pub const TUNNEL_NAMES: &str = "tunnel-names/";
 pub const ROUTES: &str = "routes/http/";
 pub const PORTS: &str = "ports/";
 pub const TOKENS: &str = "tokens/";
+pub const ENROLLMENTS: &str = "enrollments/";
 pub const EDGES: &str = "edges/";
 pub const SESSIONS: &str = "sessions/";
 pub const CLUSTER: &str = "cluster/";
@@ -35,12 +37,93 @@ pub const CLUSTER_LINK_SECRET: &str = "cluster/link-secret";
 pub const DURABLE: &[&str] = &[TUNNELS, TUNNEL_NAMES, ROUTES, PORTS, TOKENS, CLUSTER];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(from = "TunnelWire")]
 pub struct TunnelRecord {
     pub id: Uuid,
     pub name: String,
-    /// Base64 Ed25519 public key; the private key exists only in the credentials file.
-    pub public_key: String,
+    /// The keys a session may prove: one, normally; the old and the new during a rotation's
+    /// overlap; none before the first enrollment and after `edge tunnel revoke`. The private
+    /// keys exist only at the sites.
+    pub keys: Vec<TunnelKey>,
     pub created_at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TunnelKey {
+    /// Base64 Ed25519 public key.
+    pub public_key: String,
+    pub added_at: u64,
+    /// Unix seconds after which the key is refused (set by a rotation: the old key's overlap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<u64>,
+}
+
+impl TunnelRecord {
+    /// Whether a session proving `public_key` is admitted at `now` (unix seconds).
+    pub fn accepts(&self, public_key: &str, now: u64) -> bool {
+        self.live_keys(now).any(|k| k.public_key == public_key)
+    }
+
+    /// The keys not past their `not_after`.
+    pub fn live_keys(&self, now: u64) -> impl Iterator<Item = &TunnelKey> {
+        self.keys
+            .iter()
+            .filter(move |k| k.not_after.is_none_or(|t| now < t))
+    }
+
+    /// The soonest moment a key still live now stops being accepted.
+    pub fn next_expiry(&self, now: u64) -> Option<u64> {
+        self.live_keys(now).filter_map(|k| k.not_after).min()
+    }
+}
+
+/// A tunnel as stored: records written before a tunnel could hold several keys have one
+/// `public_key`, read as the only key.
+#[derive(Deserialize)]
+struct TunnelWire {
+    id: Uuid,
+    name: String,
+    #[serde(default)]
+    keys: Vec<TunnelKey>,
+    #[serde(default)]
+    public_key: Option<String>,
+    created_at: u64,
+}
+
+impl From<TunnelWire> for TunnelRecord {
+    fn from(w: TunnelWire) -> TunnelRecord {
+        let mut keys = w.keys;
+        if let Some(public_key) = w.public_key.filter(|k| !k.is_empty()) {
+            if !keys.iter().any(|k| k.public_key == public_key) {
+                keys.push(TunnelKey {
+                    public_key,
+                    added_at: w.created_at,
+                    not_after: None,
+                });
+            }
+        }
+        TunnelRecord {
+            id: w.id,
+            name: w.name,
+            keys,
+            created_at: w.created_at,
+        }
+    }
+}
+
+/// A one-time enrollment token (`edge tunnel token`, `edge tunnel rotate`), kept under the
+/// SHA-256 of its secret with a lease that ends a day after it expires.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EnrollmentRecord {
+    pub tunnel_id: Uuid,
+    pub created_at: u64,
+    pub expires_at: u64,
+    /// A rotation: once redeemed, the tunnel's other keys stay valid this many seconds more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_secs: Option<u64>,
+    /// Set (by compare-and-set) when redeemed: a token works once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -129,6 +212,10 @@ pub struct SessionRecord {
     pub conn_index: u8,
     pub version: String,
     pub connected_at: u64,
+    /// The public key the session proved (a rotation or revocation closes the sessions of the
+    /// keys it retires).
+    #[serde(default)]
+    pub key: String,
 }
 
 /// The tunnel CA: its certificate (what connectors pin) and private key, both PEM.
@@ -163,13 +250,15 @@ pub enum StateError {
     AmbiguousToken(String),
     #[error("`{0}` is not a valid hostname: {1}")]
     BadHostname(String, String),
+    #[error("tunnel {0} has no key: it was revoked or never enrolled; `edge tunnel token {0}` makes an enrollment token")]
+    NoKey(String),
     #[error("corrupt record at {0}: {1}")]
     Corrupt(String, String),
 }
 
 pub(super) fn concurrent() -> StateError {
     StateError::Store(StoreError::Backend(
-        "route changed concurrently; retry".into(),
+        "the record changed concurrently; retry".into(),
     ))
 }
 

@@ -19,17 +19,26 @@ impl State {
         State { store }
     }
 
-    /// Creates a tunnel; the name is claimed by compare-and-set so two creates cannot both win.
+    /// Creates a tunnel, with a key or (to be enrolled) without one; the name is claimed by
+    /// compare-and-set so two creates cannot both win.
     pub async fn create_tunnel(
         &self,
         name: &str,
-        public_key: String,
+        public_key: Option<String>,
     ) -> Result<TunnelRecord, StateError> {
+        let now = now_secs();
         let record = TunnelRecord {
             id: Uuid::new_v4(),
             name: name.to_string(),
-            public_key,
-            created_at: now_secs(),
+            keys: public_key
+                .into_iter()
+                .map(|public_key| TunnelKey {
+                    public_key,
+                    added_at: now,
+                    not_after: None,
+                })
+                .collect(),
+            created_at: now,
         };
         let claimed = self
             .store
@@ -104,6 +113,7 @@ impl State {
         self.store
             .delete(&format!("{TUNNEL_NAMES}{}", tunnel.name))
             .await?;
+        self.forget_enrollments(tunnel.id).await?;
         Ok(())
     }
 

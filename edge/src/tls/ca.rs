@@ -32,6 +32,9 @@ pub struct TunnelCa {
     issuer: Issuer<'static, KeyPair>,
     /// PEM of the CA certificate (what connectors pin).
     pub pem: String,
+    /// The same certificate, sent after each certificate the CA issues, so a connector holding
+    /// only the CA's pin (a token) can verify the chain.
+    der: CertificateDer<'static>,
 }
 
 const CA_CERT: &str = "ca.pem";
@@ -65,9 +68,18 @@ impl TunnelCa {
             .get_or_create(CLUSTER_CA, || first_record(legacy_dir))
             .await?;
         let key = KeyPair::from_pem(&record.key_pem)?;
+        TunnelCa::new(key, record.cert_pem)
+    }
+
+    fn new(key: KeyPair, pem: String) -> Result<TunnelCa, CaError> {
+        let der = tether_proto::trust::certificates_from_pem(pem.as_bytes())
+            .ok()
+            .and_then(|certs| certs.into_iter().next())
+            .ok_or_else(|| CaError::Key("the stored CA certificate is not valid PEM".into()))?;
         Ok(TunnelCa {
             issuer: Issuer::new(ca_params(), key),
-            pem: record.cert_pem,
+            pem,
+            der,
         })
     }
 
@@ -75,10 +87,7 @@ impl TunnelCa {
     pub fn generate() -> Result<TunnelCa, CaError> {
         let key = KeyPair::generate()?;
         let pem = ca_params().self_signed(&key)?.pem();
-        Ok(TunnelCa {
-            issuer: Issuer::new(ca_params(), key),
-            pem,
-        })
+        TunnelCa::new(key, pem)
     }
 
     /// Writes `DIR/ca.pem` (the certificate only) for clients to trust.
@@ -111,7 +120,7 @@ impl TunnelCa {
         let der_key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
         let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der_key)
             .map_err(|e| CaError::Key(e.to_string()))?;
-        let chain = vec![CertificateDer::from(cert.der().to_vec())];
+        let chain = vec![CertificateDer::from(cert.der().to_vec()), self.der.clone()];
         Ok(Arc::new(CertifiedKey::new(chain, signing)))
     }
 }

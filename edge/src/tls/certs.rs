@@ -178,14 +178,19 @@ impl ResolvesServerCert for CertResolver {
     }
 }
 
-/// A rustls server configuration offering `alpn` with certificates from `resolver`.
+/// A rustls server configuration offering `alpn` with certificates from `resolver`: TLS 1.3
+/// only when `tls13_only` (the tunnel listener: what a session proves is bound to the TLS 1.3
+/// exporter), else TLS 1.2 too (browsers).
 pub fn server_config(
     resolver: Arc<dyn ResolvesServerCert>,
     alpn: &[&[u8]],
+    tls13_only: bool,
 ) -> Arc<rustls::ServerConfig> {
-    let mut config = rustls::ServerConfig::builder()
-        .with_no_client_auth()
-        .with_cert_resolver(resolver);
+    let builder = match tls13_only {
+        true => rustls::ServerConfig::builder_with_protocol_versions(&[&rustls::version::TLS13]),
+        false => rustls::ServerConfig::builder(),
+    };
+    let mut config = builder.with_no_client_auth().with_cert_resolver(resolver);
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Arc::new(config)
 }

@@ -21,23 +21,25 @@ use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
+use crate::protect::failures::Failures;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
-use crate::state::{now_secs, SessionRecord, State, TunnelRecord};
+use crate::state::{now_secs, SessionRecord};
 
 use super::control::{ask_to_move, control};
 use super::presence::Presence;
 use super::sessions::{Session, Sessions};
-use super::upgrade::{refuse, server_websocket, switching_protocols, Caller, Upgrade};
+use super::upgrade::{
+    refuse, server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
+};
 
 /// What accepting and running a session needs (cheap to clone: each session's task holds one).
 #[derive(Clone)]
 pub struct SessionAcceptor {
-    /// Tunnels and their keys, in memory: a registration of a known tunnel never waits on the
-    /// store.
+    /// Tunnels and their keys, in memory: a registration never waits on the store.
     pub directory: Directory,
-    /// Asked only for a tunnel the directory does not know yet (created a moment ago).
-    pub state: State,
+    /// Failed handshakes per source address: one that has failed too often is refused first.
+    pub failures: Arc<Failures>,
     pub sessions: Arc<Sessions>,
     /// The hostnames a registration lists.
     pub routes: RouteTable,
@@ -59,24 +61,51 @@ impl Upgrade for SessionAcceptor {
     /// Handles an upgrade request for a tunnel session. The caller's exporter is the TLS
     /// session's keying material the connector must have signed.
     async fn upgrade(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody> {
+        if let Some(wait) = self.failures.blocked(caller.peer.ip()) {
+            return too_many_failures(wait);
+        }
         let Some(exporter) = caller.exporter else {
             return refuse(
                 StatusCode::FORBIDDEN,
                 Refusal::Permanent,
-                "tunnel sessions need TLS",
+                "tunnel sessions need TLS 1.3",
             );
         };
-        self.accept(req, exporter).await
+        self.accept(req, exporter, caller).await
     }
 }
 
+/// How long a registration waits for the directory to bring a tunnel or key it does not know
+/// yet (enrolled or created a moment ago, on this edge or another) before refusing.
+const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl SessionAcceptor {
-    /// The tunnel from the directory; one it does not know yet (created after the last change
-    /// the watch brought) is read from the store.
-    async fn tunnel(&self, id: Uuid) -> Result<Option<TunnelRecord>, crate::state::StateError> {
-        match self.directory.tunnel(id) {
-            Some(t) => Ok(Some(t)),
-            None => self.state.tunnel(id).await,
+    /// The tunnel's key that verifies the claim, if any, from the directory alone: a
+    /// registration never reads the store. A tunnel or key the directory does not know yet is
+    /// waited for, each change of the tunnel table rechecked, up to [`FRESHNESS_WAIT`].
+    async fn verified_key(
+        &self,
+        claim: &SessionClaim,
+        exporter: &[u8; EXPORTER_LEN],
+        signature: &str,
+    ) -> Option<String> {
+        let mut changed = self.directory.tunnels.changed();
+        let deadline = tokio::time::Instant::now() + FRESHNESS_WAIT;
+        loop {
+            changed.borrow_and_update();
+            if let Some(tunnel) = self.directory.tunnel(claim.tunnel_id) {
+                let found = tunnel.live_keys(now_secs()).find(|k| {
+                    tether_proto::credentials::public_key_from_b64(&k.public_key)
+                        .is_ok_and(|key| claim.verify(&key, exporter, signature).is_ok())
+                });
+                if let Some(k) = found {
+                    return Some(k.public_key.clone());
+                }
+            }
+            match tokio::time::timeout_at(deadline, changed.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return None,
+            }
         }
     }
 
@@ -84,6 +113,7 @@ impl SessionAcceptor {
         &self,
         req: Request<Incoming>,
         exporter: [u8; EXPORTER_LEN],
+        caller: Caller,
     ) -> Response<EdgeBody> {
         if !wants_tether_websocket(&req) {
             return refuse(
@@ -103,7 +133,10 @@ impl SessionAcceptor {
         };
         let (claim, signature) = match SessionClaim::from_headers(req.headers()) {
             Ok(v) => v,
-            Err(e) => return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string()),
+            Err(e) => {
+                self.failures.failed(caller.peer.ip());
+                return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string());
+            }
         };
         let silent = self.presence.store_silent_for();
         let limit = self.config.get().store_stale_limit;
@@ -124,35 +157,20 @@ impl SessionAcceptor {
                 ),
             );
         }
-        let tunnel = match self.tunnel(claim.tunnel_id).await {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                return refuse(
-                    StatusCode::FORBIDDEN,
-                    Refusal::Permanent,
-                    &format!("tunnel {} does not exist (deleted?)", claim.tunnel_id),
-                )
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot look up a tunnel this edge does not know yet");
-                return refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Refusal::Transient,
-                    "this edge cannot reach its store to look the tunnel up; retry",
-                );
-            }
-        };
-        let verified = tether_proto::credentials::public_key_from_b64(&tunnel.public_key)
-            .map_err(|_| tether_proto::handshake::HandshakeError::BadSignature)
-            .and_then(|key| claim.verify(&key, &exporter, &signature));
-        if let Err(e) = verified {
-            tracing::warn!(tunnel = %tunnel.id, connector = %claim.connector_id, error = %e, "session refused");
+        let Some(public_key) = self.verified_key(&claim, &exporter, &signature).await else {
+            // One answer whether the tunnel is unknown or the key wrong: a refusal does not
+            // tell a stranger which tunnels exist.
+            self.failures.failed(caller.peer.ip());
+            tracing::warn!(tunnel = %claim.tunnel_id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 Refusal::Permanent,
-                &format!("authentication failed for tunnel {}: {e}", tunnel.id),
+                &format!(
+                    "tunnel {}: unknown, or its key is not accepted (revoked, rotated out, deleted, or other credentials)",
+                    claim.tunnel_id
+                ),
             );
-        }
+        };
         // Counted (once authenticated) before the drain flag is read, so a drain that starts
         // now waits for this session and moves it; a drain already started refuses it.
         let registering = Registering::begin(self.sessions.clone(), claim.tunnel_id);
@@ -165,12 +183,13 @@ impl SessionAcceptor {
         }
         let record = SessionRecord {
             session_id: Uuid::new_v4(),
-            tunnel_id: tunnel.id,
+            tunnel_id: claim.tunnel_id,
             edge_id: self.presence.edge_id().to_string(),
             connector_id: claim.connector_id,
             conn_index: claim.conn_index,
             version: claim.version.clone(),
             connected_at: now_secs(),
+            key: public_key,
         };
         let on_upgrade = hyper::upgrade::on(req);
         let acceptor = self.clone();
@@ -225,9 +244,11 @@ impl SessionAcceptor {
                 tokio::spawn(ask_to_move(session.clone(), others));
             }
         }
-        // The tunnel may have been deleted while we registered; the deletion watch would have
-        // found no session to close, so look again now that the session is visible.
-        if let Ok(None) = self.tunnel(record.tunnel_id).await {
+        // The tunnel may have been deleted, or the key revoked, while we registered; the
+        // revocation watch would have found no session to close, so look again now that the
+        // session is visible.
+        let admitted = self.directory.tunnel(record.tunnel_id);
+        if !admitted.is_some_and(|t| t.accepts(&record.key, now_secs())) {
             session.closed.cancel();
         }
         self.presence.add_session(&record);

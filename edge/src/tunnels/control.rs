@@ -1,13 +1,13 @@
 //! Control messages the edge sends on a session (see `tether_proto::control`): the registration
-//! after the handshake, and `move` when this edge drains.
+//! after the handshake, `move` when this edge drains, and `revoked` when its key is taken away.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, Request, StatusCode};
-use tether_proto::control::{Move, MOVE, PATH as CONTROL_PATH};
+use http::{Request, StatusCode};
+use tether_proto::control::{Move, MOVE, PATH as CONTROL_PATH, REVOKED};
 use tether_proto::headers::CONTROL;
 
 use super::sessions::Session;
@@ -17,7 +17,6 @@ use super::sessions::Session;
 pub async fn control(session: &Session, kind: &'static str, body: Bytes) -> Result<(), String> {
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
         .header(CONTROL, kind)
-        .header(header::CONTENT_TYPE, "application/json")
         .body(())
         .map_err(|e| e.to_string())?;
     let exchange = async {
@@ -49,4 +48,20 @@ pub async fn ask_to_move(session: Arc<Session>, others: Vec<String>) {
         tracing::info!(session = %session.record.session_id, reason = %e, "the connector will not move this session; not waiting for it");
         session.stays.store(true, Ordering::Relaxed);
     }
+}
+
+/// How long the connector has to take a `revoked` before the session is closed regardless.
+const REVOKED_ANSWER: Duration = Duration::from_millis(300);
+
+/// Ends a session whose key is no longer accepted, once: no new streams go to it, the connector
+/// is told why (`revoked`, so it stops instead of reconnecting), and it is closed.
+pub async fn revoke(session: Arc<Session>, reason: String) {
+    if session.revoked.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    session.refuse_new_streams();
+    tracing::info!(tunnel = %session.record.tunnel_id, session = %session.record.session_id, %reason, "closing a session whose key is no longer accepted");
+    let told = control(&session, REVOKED, Bytes::from(reason.into_bytes()));
+    let _ = tokio::time::timeout(REVOKED_ANSWER, told).await;
+    session.closed.cancel();
 }

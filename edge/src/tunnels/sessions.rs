@@ -33,6 +33,8 @@ pub struct Session {
     pub stays: AtomicBool,
     /// The drain has sent `move` on it (once is enough).
     pub asked_to_move: AtomicBool,
+    /// Its key is no longer accepted: `revoked` has been sent, and it is closing.
+    pub revoked: AtomicBool,
 }
 
 impl Session {
@@ -46,6 +48,7 @@ impl Session {
             over_link: false,
             stays: AtomicBool::new(false),
             asked_to_move: AtomicBool::new(false),
+            revoked: AtomicBool::new(false),
         })
     }
 
@@ -61,6 +64,7 @@ impl Session {
             over_link: true,
             stays: AtomicBool::new(false),
             asked_to_move: AtomicBool::new(false),
+            revoked: AtomicBool::new(false),
         });
         StreamGuard {
             session,
@@ -78,6 +82,11 @@ impl Session {
         if !self.draining.swap(true, Ordering::Relaxed) {
             tracing::info!(session = %self.record.session_id, tunnel = %self.record.tunnel_id, "session draining: the connector takes no new streams on it");
         }
+    }
+
+    /// The edge takes it out of service (its key was revoked): new streams go elsewhere.
+    pub fn refuse_new_streams(&self) {
+        self.draining.store(true, Ordering::Relaxed);
     }
 
     /// Whether new streams may go here.

@@ -64,6 +64,7 @@ async fn session(tunnel: Uuid, behaviour: Connector) -> Arc<Session> {
         conn_index: 0,
         version: String::new(),
         connected_at: 0,
+        key: String::new(),
     };
     Session::new(record, sender)
 }

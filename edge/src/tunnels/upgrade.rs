@@ -24,21 +24,41 @@ pub struct Caller {
     pub exporter: Option<[u8; EXPORTER_LEN]>,
 }
 
-/// A service behind a WebSocket upgrade: it checks the request, answers 101 (or a refusal), and
-/// runs what follows the upgrade on a task of its own.
+/// A service on a reserved path: a WebSocket upgrade (it checks the request, answers 101 or a
+/// refusal, and runs what follows the upgrade on a task of its own), or enrollment's POST.
 #[async_trait::async_trait]
 pub trait Upgrade: Send + Sync + 'static {
     async fn upgrade(&self, req: Request<Incoming>, caller: Caller) -> Response<EdgeBody>;
 }
 
-/// A refused upgrade: the status, whether to retry, and a one-line reason.
+/// A refused upgrade: the status, whether to retry, and a one-line reason. The connection is
+/// closed after it: a refused caller gets no second try on the same connection.
 pub fn refuse(status: StatusCode, refusal: Refusal, reason: &str) -> Response<EdgeBody> {
     let mut response = Response::new(body::full(format!("{reason}\n")));
     *response.status_mut() = status;
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         HDR_REFUSAL,
         header::HeaderValue::from_static(refusal.as_str()),
     );
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// The refusal for an address that has failed too many handshakes: 429, with when to retry.
+pub fn too_many_failures(wait: std::time::Duration) -> Response<EdgeBody> {
+    let secs = wait.as_secs().max(1);
+    let mut response = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Transient,
+        &format!("too many failed attempts from this address; retry in {secs}s"),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     response
 }
 
