@@ -30,7 +30,7 @@ use crate::state::{dns_source, EdgeRecord, State};
 use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver, DevCa};
 use crate::tls::tunnel_cert::tunnel_certificate;
-use crate::tunnels::accept::SessionAcceptor;
+use crate::tunnels::accept::{SessionAcceptor, FRESHNESS_WAITERS};
 use crate::tunnels::enroll::Enroller;
 use crate::tunnels::presence::Presence;
 use crate::tunnels::revocations::close_revoked_sessions;
@@ -73,6 +73,8 @@ struct Rooms {
     failures: Arc<Failures>,
     /// The tunnel CA's certificate, which enrolled credentials pin.
     ca_pem: String,
+    /// Shared by the session acceptors of every listener.
+    freshness: Arc<tokio::sync::Semaphore>,
 }
 
 /// Serves until `stop` is cancelled (the first SIGTERM or SIGINT), then drains (`drain.rs`) for
@@ -193,6 +195,7 @@ impl Rooms {
             link_key,
             failures: Arc::new(Failures::new(FailureBudget::default())),
             ca_pem: ca.pem.clone(),
+            freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })
     }
 
@@ -336,6 +339,7 @@ impl Rooms {
         SessionAcceptor {
             directory: self.directory.clone(),
             failures: self.failures.clone(),
+            freshness: self.freshness.clone(),
             sessions: self.sessions.clone(),
             routes: self.routes.clone(),
             presence: self.presence.clone(),

@@ -22,7 +22,8 @@ const SWEEP_EVERY: u64 = 4096;
 /// (about 40 bytes each, so the list stays under a few MiB).
 const MAX_BLOCKED: usize = 65_536;
 
-/// The budget: `burst` failures at once, refilled by one every `refill`.
+/// The budget: `burst` failures at once (at least 2), refilled by one every `refill`; the
+/// failure that spends it blocks the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureBudget {
     pub burst: NonZeroU32,
@@ -49,9 +50,12 @@ pub struct Failures {
 
 impl Failures {
     pub fn new(budget: FailureBudget) -> Failures {
+        // The failure that finds the bucket empty is the one that blocks: a bucket of one less
+        // than the budget blocks right after the budget's last failure.
+        let cells = NonZeroU32::new(budget.burst.get() - 1).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(budget.refill.max(Duration::from_millis(1)))
             .unwrap_or(Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(budget.burst);
+            .allow_burst(cells);
         Failures {
             limiter: RateLimiter::keyed(quota),
             blocked: Mutex::new(HashMap::new()),
@@ -144,17 +148,19 @@ mod tests {
         let failures = Failures::new(budget(3));
         let bad: IpAddr = "127.0.0.2".parse().unwrap();
         let good: IpAddr = "127.0.0.1".parse().unwrap();
-        for _ in 0..3 {
+        for _ in 0..2 {
             assert_eq!(failures.blocked(bad), None);
             failures.failed(bad);
         }
         assert_eq!(
             failures.blocked(bad),
             None,
-            "three failures are within a burst of 3"
+            "two failures are within a budget of 3"
         );
         failures.failed(bad);
-        let wait = failures.blocked(bad).expect("the fourth failure blocks");
+        let wait = failures
+            .blocked(bad)
+            .expect("the third failure spends the budget");
         assert!(
             wait > Duration::from_secs(50) && wait <= Duration::from_secs(60),
             "{wait:?}"
@@ -164,7 +170,7 @@ mod tests {
 
     #[test]
     fn ipv6_counts_by_64_and_mapped_ipv4_as_ipv4() {
-        let failures = Failures::new(budget(1));
+        let failures = Failures::new(budget(2));
         failures.failed("2001:db8:1:2::1".parse().unwrap());
         failures.failed("2001:db8:1:2::ffff".parse().unwrap());
         assert!(failures
@@ -180,7 +186,7 @@ mod tests {
 
     #[test]
     fn a_flood_from_many_addresses_keeps_the_block_list_under_its_ceiling() {
-        let failures = Failures::new(budget(1));
+        let failures = Failures::new(budget(2));
         for i in 0..(MAX_BLOCKED as u32 + 5000) {
             let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
             failures.failed(ip);

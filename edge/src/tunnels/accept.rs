@@ -40,6 +40,8 @@ pub struct SessionAcceptor {
     pub directory: Directory,
     /// Failed handshakes per source address: one that has failed too often is refused first.
     pub failures: Arc<Failures>,
+    /// Permits to wait for the directory ([`FRESHNESS_WAITERS`] of them, shared).
+    pub freshness: Arc<tokio::sync::Semaphore>,
     pub sessions: Arc<Sessions>,
     /// The hostnames a registration lists.
     pub routes: RouteTable,
@@ -78,11 +80,14 @@ impl Upgrade for SessionAcceptor {
 /// How long a registration waits for the directory to bring a tunnel or key it does not know
 /// yet (enrolled or created a moment ago, on this edge or another) before refusing.
 const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How many registrations may wait so at once.
+pub const FRESHNESS_WAITERS: usize = 16;
 
 impl SessionAcceptor {
     /// The tunnel's key that verifies the claim, if any, from the directory alone: a
     /// registration never reads the store. A tunnel or key the directory does not know yet is
-    /// waited for, each change of the tunnel table rechecked, up to [`FRESHNESS_WAIT`].
+    /// waited for, each change of the tunnel table rechecked, up to [`FRESHNESS_WAIT`], by at
+    /// most [`FRESHNESS_WAITERS`] registrations at once.
     async fn verified_key(
         &self,
         claim: &SessionClaim,
@@ -91,6 +96,7 @@ impl SessionAcceptor {
     ) -> Option<String> {
         let mut changed = self.directory.tunnels.changed();
         let deadline = tokio::time::Instant::now() + FRESHNESS_WAIT;
+        let mut waiting = None;
         loop {
             changed.borrow_and_update();
             if let Some(tunnel) = self.directory.tunnel(claim.tunnel_id) {
@@ -101,6 +107,11 @@ impl SessionAcceptor {
                 if let Some(k) = found {
                     return Some(k.public_key.clone());
                 }
+            }
+            // Only a few registrations wait at once: under a flood of bad ones the rest are
+            // answered at once, and a newcomer retries.
+            if waiting.is_none() {
+                waiting = Some(self.freshness.clone().try_acquire_owned().ok()?);
             }
             match tokio::time::timeout_at(deadline, changed.changed()).await {
                 Ok(Ok(())) => continue,
