@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a complete Tether tunnel on loopback: an edge with its dev CA and its authoritative DNS for
-# example.test, a tunnel created and routed, and a connector serving the built-in hello_world
+# example.test, a tunnel created, enrolled and routed, and a connector serving the built-in hello_world
 # service, plus a raw TCP service (python3's http.server, as any TCP server) on a public TCP port.
 # Prints what to try; Ctrl-C stops it.
 #
@@ -57,8 +57,12 @@ echo "==> starting the edge"
 pids+=($!)
 wait_for edge.log "edge ready"
 
-echo "==> creating tunnel 'quickstart' and routing $HOST to it"
-"$BIN/edge" tunnel create quickstart --config edge.yml --credentials-file quickstart.json
+echo "==> creating tunnel 'quickstart', enrolling this site for it, and routing $HOST to it"
+"$BIN/edge" tunnel create quickstart --enroll --config edge.yml | tee enroll.txt
+TOKEN=$(grep '^tether-enroll\.' enroll.txt)
+# The site (here, the same machine) makes its key and redeems the one-time token.
+"$BIN/connector" enroll "$TOKEN" --out . | tee enrolled.txt
+CREDENTIALS=$(sed -n 's/^Enrolled: credentials written to \([^ ]*\) .*/\1/p' enrolled.txt)
 "$BIN/edge" tunnel route dns quickstart "$HOST" --config edge.yml
 wait_for edge.log "route added.*$HOST"
 
@@ -70,7 +74,7 @@ wait_for edge.log "listening on tcp 127.0.0.1:$TCP_PORT"
 
 cat > tunnel.yml <<YAML
 tunnel: quickstart
-credentials-file: quickstart.json
+credentials-file: $CREDENTIALS
 ingress:
   - hostname: $HOST
     service: hello_world
