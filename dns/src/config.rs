@@ -26,6 +26,9 @@ pub struct RawDns {
     #[serde(default)]
     transfer_allow: Vec<String>,
     #[serde(default)]
+    trusted_resolvers: Vec<String>,
+    max_udp_payload: Option<u16>,
+    #[serde(default)]
     rate_limit: RawRateLimit,
 }
 
@@ -82,8 +85,18 @@ pub struct DnsConfig {
     pub internal_networks: Vec<IpNet>,
     /// Peers allowed AXFR/IXFR. Empty: nobody.
     pub transfer_allow: Vec<IpNet>,
+    /// Resolvers whose EDNS Client Subnet (RFC 7871) is believed for split horizon; from anyone
+    /// else the query's own source address is the asker. Empty: nobody's.
+    pub trusted_resolvers: Vec<IpNet>,
+    /// The largest UDP answer, whatever the asker advertises (larger ones are truncated, and
+    /// the asker retries over TCP): 1232 by default, as DNS Flag Day 2020 recommends, so answers
+    /// are not fragmented.
+    pub max_udp_payload: u16,
     pub rate_limit: RateLimitConfig,
 }
+
+/// DNS Flag Day 2020's EDNS buffer size.
+pub const DEFAULT_MAX_UDP_PAYLOAD: u16 = 1232;
 
 #[derive(Debug, Clone)]
 pub struct ZoneConfig {
@@ -211,6 +224,17 @@ impl DnsConfig {
         for (i, n) in raw.transfer_allow.iter().enumerate() {
             transfer_allow.push(network(n, &["transfer-allow", &i.to_string()], locate)?);
         }
+        let mut trusted_resolvers = Vec::new();
+        for (i, n) in raw.trusted_resolvers.iter().enumerate() {
+            trusted_resolvers.push(network(n, &["trusted-resolvers", &i.to_string()], locate)?);
+        }
+        let max_udp_payload = raw.max_udp_payload.unwrap_or(DEFAULT_MAX_UDP_PAYLOAD);
+        if !(512..=4096).contains(&max_udp_payload) {
+            return Err(locate(
+                &["max-udp-payload"],
+                format!("max-udp-payload is {max_udp_payload}; write a size from 512 to 4096 bytes (1232 avoids fragmentation)"),
+            ));
+        }
         let rl = &raw.rate_limit;
         let defaults = RateLimitConfig::default();
         let rate_limit = RateLimitConfig {
@@ -234,6 +258,8 @@ impl DnsConfig {
             zones,
             internal_networks,
             transfer_allow,
+            trusted_resolvers,
+            max_udp_payload,
             rate_limit,
         })
     }

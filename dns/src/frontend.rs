@@ -24,6 +24,10 @@ pub struct Frontend {
     pub catalog: Catalog,
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     pub transfer_allow: Vec<IpNet>,
+    /// Whose client subnet split horizon believes (the scope echoed to others is 0).
+    pub trusted_resolvers: Arc<[IpNet]>,
+    /// The cap on every UDP answer's size, whatever the asker advertised.
+    pub max_udp_payload: u16,
     pub rate_limit: Option<ResponseRateLimit>,
     pub metrics: Arc<DnsMetrics>,
 }
@@ -54,11 +58,12 @@ fn allowed(networks: &[IpNet], ip: IpAddr) -> bool {
     networks.iter().any(|n| n.contains(&ip))
 }
 
-/// The OPT of a response to an EDNS query (RFC 6891 §7: such a response carries one).
-fn response_edns(request: &Request) -> Option<Edns> {
+/// The OPT of a response to an EDNS query (RFC 6891 §7: such a response carries one), its size
+/// capped at `cap`.
+fn response_edns(request: &Request, cap: u16) -> Option<Edns> {
     request.edns.as_ref().map(|e| {
         let mut edns = Edns::new();
-        edns.set_max_payload(e.max_payload().max(512));
+        edns.set_max_payload(e.max_payload().clamp(512, cap));
         edns
     })
 }
@@ -69,8 +74,9 @@ async fn reply<R: ResponseHandler>(
     mut handle: R,
     rcode: ResponseCode,
     truncated: bool,
+    cap: u16,
 ) -> ResponseInfo {
-    let edns = response_edns(request);
+    let edns = response_edns(request, cap);
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.response_code = rcode;
     metadata.truncation = truncated;
@@ -109,6 +115,7 @@ impl RequestHandler for Frontend {
         };
         // An IPv4 client of a dual-stack socket arrives as ::ffff:a.b.c.d.
         let src = request.src().ip().to_canonical();
+        let cap = self.max_udp_payload;
         // EDNS version errors (BADVERS) come first, from the catalog.
         let plain = request.edns.as_ref().is_none_or(|e| e.version() == 0);
         // Only QUERY is served (UPDATE, NOTIFY, STATUS… are not implemented, RFC 2136 §3).
@@ -127,7 +134,7 @@ impl RequestHandler for Frontend {
             None
         };
         if let Some(rcode) = refusal {
-            let info = reply(request, response_handle, rcode, false).await;
+            let info = reply(request, response_handle, rcode, false, cap).await;
             count(rcode_label(info.response_code));
             return info;
         }
@@ -141,7 +148,7 @@ impl RequestHandler for Frontend {
                             .get_or_create(&RateLimitLabels { action: "slip" })
                             .inc();
                         let info =
-                            reply(request, response_handle, ResponseCode::NoError, true).await;
+                            reply(request, response_handle, ResponseCode::NoError, true, cap).await;
                         count(rcode_label(info.response_code));
                         return info;
                     }
@@ -164,7 +171,9 @@ impl RequestHandler for Frontend {
             Some(EdnsOption::Subnet(s)) => {
                 // Scope: the whole source prefix when the answer depends on the asker, else 0
                 // (the answer is good for everyone).
-                let varies = query.is_some_and(|q| self.snapshot.load().varies_by_asker(q.name()));
+                let believed = allowed(&self.trusted_resolvers, src);
+                let varies = believed
+                    && query.is_some_and(|q| self.snapshot.load().varies_by_asker(q.name()));
                 let scope = if varies { s.source_prefix() } else { 0 };
                 Some(ClientSubnet::new(s.addr(), s.source_prefix(), scope))
             }
@@ -177,6 +186,7 @@ impl RequestHandler for Frontend {
                 EchoSubnet {
                     inner: response_handle,
                     subnet,
+                    cap,
                 },
             )
             .await;
@@ -185,11 +195,13 @@ impl RequestHandler for Frontend {
     }
 }
 
-/// Adds the client-subnet option, with its scope, to the response's OPT record.
+/// Adds the client-subnet option, with its scope, to the response's OPT record, and caps the
+/// size the response may take over UDP (hickory's catalog takes the asker's word, up to 64 KiB).
 #[derive(Clone)]
 struct EchoSubnet<R> {
     inner: R,
     subnet: Option<ClientSubnet>,
+    cap: u16,
 }
 
 #[async_trait::async_trait]
@@ -205,14 +217,14 @@ impl<R: ResponseHandler> ResponseHandler for EchoSubnet<R> {
             impl Iterator<Item = &'a Record> + Send + 'a,
         >,
     ) -> Result<ResponseInfo, NetError> {
-        let Some(subnet) = self.subnet else {
-            return self.inner.send_response(response).await;
-        };
         let mut edns: Edns = match response.edns() {
             Some(e) => e.clone(),
             None => return self.inner.send_response(response).await,
         };
-        edns.options_mut().insert(EdnsOption::Subnet(subnet));
+        edns.set_max_payload(edns.max_payload().clamp(512, self.cap));
+        if let Some(subnet) = self.subnet {
+            edns.options_mut().insert(EdnsOption::Subnet(subnet));
+        }
         let mut response = response;
         response.set_edns(&edns);
         self.inner.send_response(response).await

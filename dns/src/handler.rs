@@ -23,22 +23,26 @@ pub struct TetherZone {
     pub origin: LowerName,
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     pub internal_networks: Arc<[IpNet]>,
+    pub trusted_resolvers: Arc<[IpNet]>,
 }
 
-/// Who is asking, for split horizon: the client subnet a resolver reports (RFC 7871), else the
-/// address the query came from. A source prefix of 0 means the resolver keeps the client's
-/// address to itself: the resolver is the asker then.
-pub fn asker(src: IpAddr, edns: Option<&Edns>) -> IpNet {
+/// Who is asking, for split horizon: the client subnet a trusted resolver reports (RFC 7871),
+/// else the address the query came from. A source prefix of 0 means the resolver keeps the
+/// client's address to itself: the resolver is the asker then. A subnet from a resolver not in
+/// `trusted` is ignored: anyone could claim to ask from an internal network.
+pub fn asker(src: IpAddr, edns: Option<&Edns>, trusted: &[IpNet]) -> IpNet {
+    let src = match src {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
+        v4 => v4,
+    };
+    let believed = trusted.iter().any(|n| n.contains(&src));
     match edns.and_then(|e| e.option(EdnsCode::Subnet)) {
-        Some(EdnsOption::Subnet(subnet)) if subnet.source_prefix() > 0 => {
+        Some(EdnsOption::Subnet(subnet)) if believed && subnet.source_prefix() > 0 => {
             IpNet::new(subnet.addr(), subnet.source_prefix())
                 .map(|n| n.trunc())
                 .unwrap_or_else(|_| IpNet::from(src))
         }
-        _ => IpNet::from(match src {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(src),
-            v4 => v4,
-        }),
+        _ => IpNet::from(src),
     }
 }
 
@@ -136,7 +140,11 @@ impl ZoneHandler for TetherZone {
         }
         let internal = is_internal(
             &self.internal_networks,
-            asker(request.src().ip(), request.edns.as_ref()),
+            asker(
+                request.src().ip(),
+                request.edns.as_ref(),
+                &self.trusted_resolvers,
+            ),
         );
         let flow = match snapshot.answer(qname, qtype, internal) {
             Answer::Records {

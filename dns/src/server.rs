@@ -73,12 +73,14 @@ pub async fn serve(
 ) -> Result<(), hickory_server::net::NetError> {
     let mut catalog = Catalog::new();
     let internal: Arc<[ipnet::IpNet]> = zones.config.internal_networks.clone().into();
+    let trusted: Arc<[ipnet::IpNet]> = zones.config.trusted_resolvers.clone().into();
     for zone in &zones.config.zones {
         let origin = LowerName::new(&zone.origin);
         let handler: Arc<dyn ZoneHandler> = Arc::new(TetherZone {
             origin: origin.clone(),
             snapshot: zones.current.clone(),
             internal_networks: internal.clone(),
+            trusted_resolvers: trusted.clone(),
         });
         catalog.upsert(origin, vec![handler]);
     }
@@ -86,6 +88,8 @@ pub async fn serve(
         catalog,
         snapshot: zones.current.clone(),
         transfer_allow: zones.config.transfer_allow.clone(),
+        trusted_resolvers: trusted,
+        max_udp_payload: zones.config.max_udp_payload,
         rate_limit: ResponseRateLimit::new(zones.config.rate_limit),
         metrics: zones.metrics.clone(),
     };

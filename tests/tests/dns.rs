@@ -125,6 +125,11 @@ fn large_answers_set_tc_over_udp_and_come_whole_over_tcp() {
     let d = DnsEdge::start(&refs);
     let udp = d.dig(&["+ignore", "+bufsize=1232", "big.example.test", "TXT"]);
     assert!(flags(&udp).contains(&"tc".into()), "{udp}");
+    // However large a buffer the asker advertises, a UDP answer stays within 1232 bytes
+    // (dns.max-udp-payload), so it is never fragmented.
+    let udp_big = d.dig(&["+ignore", "+bufsize=65000", "big.example.test", "TXT"]);
+    assert!(flags(&udp_big).contains(&"tc".into()), "{udp_big}");
+    assert!(udp_big.contains("udp: 1232"), "{udp_big}");
     let udp_plain = d.dig(&["+ignore", "+noedns", "big.example.test", "TXT"]);
     assert!(flags(&udp_plain).contains(&"tc".into()), "{udp_plain}");
     let tcp = d.dig(&["+tcp", "big.example.test", "TXT"]);
@@ -371,6 +376,23 @@ fn split_horizon_by_source_address_and_client_subnet() {
     assert!(
         section(&outside_ecs, "ANSWER")[0].contains("CNAME"),
         "{outside_ecs}"
+    );
+    // A subnet is believed only from a resolver in dns.trusted-resolvers (127.0.0.1 here):
+    // from anyone else the query's source decides, and the scope says the answer is for all.
+    let untrusted = d.dig(&[
+        "-b",
+        "127.0.0.4",
+        "+subnet=127.0.0.2/32",
+        "git.example.test",
+        "A",
+    ]);
+    assert!(
+        section(&untrusted, "ANSWER")[0].contains("CNAME"),
+        "{untrusted}"
+    );
+    assert!(
+        untrusted.contains("CLIENT-SUBNET: 127.0.0.2/32/0"),
+        "{untrusted}"
     );
     // A subnet only partly inside the internal network is not internal.
     let wide = d.dig(&["+subnet=127.0.0.0/24", "git.example.test", "A"]);

@@ -314,7 +314,8 @@ async fn tunnel_list_shows_live_sessions_and_routes() {
         .find(|l| l.contains(&s.tunnel.id))
         .expect("tunnel row");
     let columns: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(columns[2], "2", "two live sessions expected: {row}");
+    assert_eq!(columns[2], "1", "one key expected: {row}");
+    assert_eq!(columns[3], "2", "two live sessions expected: {row}");
     assert!(row.ends_with("app.example.test"), "{row}");
 }
 

@@ -1,6 +1,7 @@
 //! Forwarding headers toward the origin: `X-Forwarded-For` (appended), `X-Forwarded-Proto`,
-//! `X-Forwarded-Host`, and `Forwarded` (RFC 7239). What a client sends under these names is kept
-//! only when the peer is a trusted proxy (`trusted-proxies`); otherwise it is replaced.
+//! `X-Forwarded-Host`, `Forwarded` (RFC 7239), and `X-Real-IP`, `True-Client-IP`,
+//! `CF-Connecting-IP`. What a client sends under these names is kept only when the peer is a
+//! trusted proxy (`trusted-proxies`); otherwise it is replaced.
 
 use std::net::IpAddr;
 
@@ -67,7 +68,23 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
             headers.insert(X_FORWARDED_HOST, v);
         }
     }
+    // The one-address headers apps read for "the client" (nginx's, Akamai's, Cloudflare's, the
+    // last so apps moved from cloudflared keep working): the peer's address, unless a trusted
+    // proxy already said.
+    if let Ok(v) = HeaderValue::from_str(&peer) {
+        for name in CLIENT_IP {
+            if !(trusted && headers.contains_key(&name)) {
+                headers.insert(name, v.clone());
+            }
+        }
+    }
 }
+
+const CLIENT_IP: [HeaderName; 3] = [
+    HeaderName::from_static("x-real-ip"),
+    HeaderName::from_static("true-client-ip"),
+    HeaderName::from_static("cf-connecting-ip"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -86,7 +103,13 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "6.6.6.6".parse().unwrap());
         h.insert("x-forwarded-proto", "http".parse().unwrap());
+        for name in ["x-real-ip", "true-client-ip", "cf-connecting-ip"] {
+            h.insert(name, "6.6.6.6".parse().unwrap());
+        }
         apply(&mut h, &facts(), false);
+        for name in ["x-real-ip", "true-client-ip", "cf-connecting-ip"] {
+            assert_eq!(h[name], "192.0.2.7", "{name}");
+        }
         assert_eq!(h["x-forwarded-for"], "192.0.2.7");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-host"], "app.example.test");
@@ -100,8 +123,14 @@ mod tests {
     fn trusted_proxy_chain_is_appended() {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        h.insert("x-real-ip", "203.0.113.9".parse().unwrap());
         apply(&mut h, &facts(), true);
         assert_eq!(h["x-forwarded-for"], "203.0.113.9, 192.0.2.7");
+        assert_eq!(
+            h["x-real-ip"], "203.0.113.9",
+            "a trusted proxy's word stands"
+        );
+        assert_eq!(h["cf-connecting-ip"], "192.0.2.7", "absent: the peer");
     }
 
     #[test]
