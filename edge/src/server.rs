@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::session::{ACCESS_PER_ADDRESS, ACCESS_TOTAL};
 use crate::access::{AccessSessions, TokenTable};
 use crate::config::{EdgeConfig, LiveConfig};
 use crate::drain::Drain;
@@ -21,6 +22,7 @@ use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
 pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
+use crate::protect::counts::Counts;
 use crate::protect::failures::{FailureBudget, Failures};
 use crate::public::{listener, Proxy, Service, TcpPorts};
 use crate::state::directory::Directory;
@@ -310,6 +312,7 @@ impl Rooms {
             config: self.config.clone(),
             https_port,
             failures: self.failures.clone(),
+            open: Counts::new(ACCESS_PER_ADDRESS, ACCESS_TOTAL),
         };
         Proxy {
             routes: self.routes.clone(),

@@ -27,14 +27,22 @@ pub const SEND_BUFFER: usize = 1 << 20;
 /// session may carry by default (`max-concurrent-streams`), so no burst of honest resets reaches it.
 pub const MAX_PENDING_RESETS: usize = 10_000;
 
-/// An h2 client builder with the session settings above.
+/// The largest header block a session or link accepts (decoded, as HTTP/2 counts it): a public
+/// request's head is capped at 64 KiB, and the edge adds the forwarding and `tether-*` headers.
+/// h2's default is 16 MiB.
+pub const MAX_HEADER_LIST: u32 = 96 << 10;
+
+/// An h2 client builder with the session settings above. Server push is refused (the peer may
+/// open no stream of its own).
 pub fn h2_client() -> h2::client::Builder {
     let mut builder = h2::client::Builder::new();
     builder
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
-        .max_send_buffer_size(SEND_BUFFER);
+        .max_send_buffer_size(SEND_BUFFER)
+        .max_header_list_size(MAX_HEADER_LIST)
+        .enable_push(false);
     builder
 }
 
@@ -45,6 +53,26 @@ pub fn h2_server() -> h2::server::Builder {
         .initial_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
-        .max_send_buffer_size(SEND_BUFFER);
+        .max_send_buffer_size(SEND_BUFFER)
+        .max_header_list_size(MAX_HEADER_LIST);
     builder
 }
+
+/// Access sessions (`connector access tcp`) come from anyone who can reach the HTTPS port, before
+/// any token: their settings are small. A session is one person's TCP connections (ssh, a
+/// database client), so 100 at once, 1 MiB windows each and 16 MiB in all, and 64 KiB of
+/// headers (a CONNECT's are a few hundred bytes).
+pub fn h2_access_server() -> h2::server::Builder {
+    let mut builder = h2::server::Builder::new();
+    builder
+        .initial_window_size(1 << 20)
+        .initial_connection_window_size(16 << 20)
+        .max_frame_size(1 << 16)
+        .max_send_buffer_size(1 << 20)
+        .max_header_list_size(64 << 10)
+        .max_concurrent_streams(ACCESS_STREAMS);
+    builder
+}
+
+/// Streams one access session may have open at once.
+pub const ACCESS_STREAMS: u32 = 100;

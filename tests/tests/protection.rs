@@ -188,3 +188,48 @@ async fn an_address_that_keeps_failing_is_refused_before_any_lookup_and_others_a
     let _connector = edge.connect(&tunnel, HELLO);
     edge.proc.wait_for("session refused", READY);
 }
+
+/// Opens an access session's WebSocket on `https` (no token), as `connector access tcp` does;
+/// `Err` carries the refusal.
+async fn access_session(
+    https: SocketAddr,
+    ca: &Path,
+) -> Result<impl Send, tether_connector::session::SessionError> {
+    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
+    let target = tether_connector::session::EdgeTarget {
+        url: format!("wss://localhost{ACCESS_PATH}"),
+        address: https.to_string(),
+        server_name: ServerName::try_from("localhost").expect("server name"),
+        tls: tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
+    };
+    let tls = target.connect_tls().await?;
+    let request = target.request(ACCESS_SUBPROTOCOL)?;
+    target.upgrade(tls, request).await
+}
+
+#[tokio::test]
+async fn one_address_holds_at_most_32_access_sessions() {
+    let edge = TestEdge::start("");
+    let (https, ca) = (edge.addr("https"), edge.ca_pem());
+    let mut open = Vec::new();
+    for _ in 0..32 {
+        open.push(access_session(https, &ca).await.expect("an access session"));
+    }
+    let refused = access_session(https, &ca)
+        .await
+        .err()
+        .expect("the 33rd is refused");
+    assert!(refused.to_string().contains("429"), "{refused}");
+    assert!(
+        refused.to_string().contains("32 access sessions open"),
+        "{refused}"
+    );
+    // Closing one gives its place back.
+    drop(open.pop());
+    let started = Instant::now();
+    while access_session(https, &ca).await.is_err() {
+        assert!(started.elapsed() < READY, "the place never came back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

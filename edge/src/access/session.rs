@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
+use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
@@ -47,7 +48,14 @@ pub struct AccessSessions {
     /// The public HTTPS port, reported to the origin as the server address.
     pub https_port: Option<u16>,
     pub failures: Arc<Failures>,
+    /// Access sessions open, per address ([`ACCESS_PER_ADDRESS`]) and in all ([`ACCESS_TOTAL`]).
+    pub open: Arc<Counts>,
 }
+
+/// Access sessions one address may hold at once.
+pub const ACCESS_PER_ADDRESS: u32 = 32;
+/// Access sessions an edge holds at once.
+pub const ACCESS_TOTAL: u32 = 4096;
 
 fn refuse(status: StatusCode, reason: &str) -> Response<EdgeBody> {
     crate::tunnels::upgrade::refuse(status, Refusal::Permanent, reason)
@@ -72,6 +80,21 @@ impl AccessSessions {
                 "access sessions need HTTPS with TLS 1.3: dial the edge's HTTPS port",
             );
         }
+        let counted = match self.open.acquire(caller.peer.ip()) {
+            Ok(counted) => counted,
+            Err(Full::Address) => return crate::tunnels::upgrade::refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                Refusal::Transient,
+                &format!(
+                    "this address has {ACCESS_PER_ADDRESS} access sessions open already; close one"
+                ),
+            ),
+            Err(Full::Total) => return crate::tunnels::upgrade::refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::Transient,
+                "this edge has as many access sessions open as it takes; try another edge or later",
+            ),
+        };
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
             return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
         };
@@ -100,7 +123,10 @@ impl AccessSessions {
         let sessions = self.clone();
         self.lifecycle.tracker.spawn(async move {
             match on_upgrade.await {
-                Ok(upgraded) => sessions.run(upgraded, token, cancel, peer).await,
+                Ok(upgraded) => {
+                    let _counted = counted;
+                    sessions.run(upgraded, token, cancel, peer).await
+                }
                 Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
             }
         });
@@ -116,8 +142,7 @@ impl AccessSessions {
         peer: SocketAddr,
     ) {
         let ws = server_websocket(upgraded).await;
-        let handshake = tuning::h2_server()
-            .max_concurrent_streams(self.config.get().max_concurrent_streams)
+        let handshake = tuning::h2_access_server()
             .handshake::<_, Bytes>(WsStream::new(ws))
             .await;
         let mut connection = match handshake {
