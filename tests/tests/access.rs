@@ -127,6 +127,71 @@ async fn tokens_gate_a_route_and_revoking_one_closes_its_streams() {
     assert!(read_all(&mut tcp).await.is_err());
 }
 
+/// Makes `edge token create NAME MORE…` and waits until the edge has it; returns the token.
+fn token(edge: &TestEdge, name: &str, more: &[&str]) -> String {
+    let from = edge.proc.log_len();
+    let created = edge.cli_ok(&[&["token", "create", name], more].concat());
+    edge.proc
+        .wait_for_from(from, &format!("access token added.*name=\"?{name}"), READY);
+    created
+        .lines()
+        .find(|l| l.starts_with("tta_"))
+        .expect("token printed")
+        .to_string()
+}
+
+/// What `connector access tcp` with `more` arguments logs once a connection through it fails.
+async fn refusal(edge: &TestEdge, more: &[&str], expected: &str) {
+    let (access, local) = edge.access("secure.example.test", more);
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp).await.is_err());
+    access.wait_for(expected, READY);
+}
+
+#[tokio::test]
+async fn a_token_opens_only_its_routes_until_it_expires_and_a_requirement_is_never_dropped() {
+    let (edge, tunnel, _connector, _reports) = secure_route().await;
+    // Scoped to another route: refused here, and it says so.
+    let elsewhere = token(&edge, "elsewhere", &["--hostname", "other.example.test"]);
+    refusal(
+        &edge,
+        &["--token", &elsewhere],
+        "is not valid for this route",
+    )
+    .await;
+    // Scoped to this route: carried.
+    let here = token(
+        &edge,
+        "here",
+        &["--hostname", "secure.example.test", "--ttl", "1h"],
+    );
+    let (_with, local) = edge.access("secure.example.test", &["--token", &here]);
+    let mut held = TcpStream::connect(local).await.unwrap();
+    held.write_all(b"C").await.unwrap();
+    let mut ready = [0u8; 5];
+    held.read_exact(&mut ready).await.unwrap();
+    assert_eq!(&ready, b"ready");
+    let listed = edge.cli_ok(&["token", "list"]);
+    assert!(listed.contains("opens secure.example.test"), "{listed}");
+    // Expired: refused like any invalid token.
+    let brief = token(&edge, "brief", &["--ttl", "1s"]);
+    // Waiting for the token's own expiry, not for anything to get ready.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    refusal(&edge, &["--token", &brief], "the access token is not valid").await;
+    // `route dns` on the token route would have made it public: refused, saying why.
+    let out = edge.cli(&[
+        "tunnel",
+        "route",
+        "dns",
+        &tunnel.name,
+        "secure.example.test",
+    ]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("would drop that requirement"), "{said}");
+    refusal(&edge, &[], "requires an access token").await;
+}
+
 /// `CONNECT x@secure.example.test` once missed the exact route that requires a token, matched a
 /// tokenless wildcard route, and reached the origin (the connector routes on the bare host).
 #[tokio::test]

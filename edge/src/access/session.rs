@@ -34,6 +34,7 @@ use crate::tunnels::upgrade::{
 use crate::tunnels::StreamOpener;
 
 use super::tokens::TokenTable;
+use crate::state::TokenRecord;
 
 /// What access sessions need (cheap to clone: each session's task holds one).
 #[derive(Clone)]
@@ -82,13 +83,15 @@ impl AccessSessions {
         }
         let counted = match self.open.acquire(caller.peer.ip()) {
             Ok(counted) => counted,
-            Err(Full::Address) => return crate::tunnels::upgrade::refuse(
-                StatusCode::TOO_MANY_REQUESTS,
-                Refusal::Transient,
-                &format!(
+            Err(Full::Address) => {
+                return crate::tunnels::upgrade::refuse(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Refusal::Transient,
+                    &format!(
                     "this address has {ACCESS_PER_ADDRESS} access sessions open already; close one"
                 ),
-            ),
+                )
+            }
             Err(Full::Total) => return crate::tunnels::upgrade::refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Refusal::Transient,
@@ -104,13 +107,12 @@ impl AccessSessions {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         let (token, cancel) = match bearer {
-            None => (false, CancellationToken::new()),
-            Some(text) => match self
-                .tokens
-                .verify(text)
-                .and_then(|id| self.tokens.session(id))
-            {
-                Some(cancel) => (true, cancel),
+            None => (None, CancellationToken::new()),
+            Some(text) => match self.tokens.verify(text).and_then(|record| {
+                let cancel = self.tokens.session(record.id)?;
+                Some((record, cancel))
+            }) {
+                Some((record, cancel)) => (Some(Arc::new(record)), cancel),
                 None => {
                     self.failures.failed(caller.peer.ip());
                     tracing::info!(peer = %caller.peer, "access session refused: invalid token");
@@ -137,7 +139,7 @@ impl AccessSessions {
     async fn run(
         &self,
         upgraded: hyper::upgrade::Upgraded,
-        token: bool,
+        token: Option<Arc<TokenRecord>>,
         cancel: CancellationToken,
         peer: SocketAddr,
     ) {
@@ -149,7 +151,7 @@ impl AccessSessions {
             Ok(c) => c,
             Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),
         };
-        tracing::info!(%peer, token, "access session opened");
+        tracing::info!(%peer, token = ?token.as_ref().map(|t| t.id), "access session opened");
         // Ends the session's registration under its token however the session ends.
         let _registered = cancel.clone().drop_guard();
         // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
@@ -161,7 +163,7 @@ impl AccessSessions {
             tokio::select! {
                 accepted = connection.accept() => match accepted {
                     Some(Ok((req, respond))) => {
-                        self.lifecycle.tracker.spawn(self.clone().stream(req, respond, token, peer));
+                        self.lifecycle.tracker.spawn(self.clone().stream(req, respond, token.clone(), peer));
                     }
                     Some(Err(e)) => break format!("session error: {e}"),
                     None => break "client closed the session".to_string(),
@@ -197,7 +199,7 @@ impl AccessSessions {
         self,
         req: Request<RecvStream>,
         mut respond: SendResponse<Bytes>,
-        token: bool,
+        token: Option<Arc<TokenRecord>>,
         peer: SocketAddr,
     ) {
         let request_id = new_request_id();
@@ -223,8 +225,19 @@ impl AccessSessions {
         let Some(route) = self.routes.route(&host) else {
             return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
         };
-        if route.require_token && !token {
-            return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME`"));
+        if route.require_token {
+            let now = crate::state::now_secs();
+            match &token {
+                None => return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME --hostname {}`", route.hostname)),
+                Some(t) if !t.opens(&route.hostname, now) => {
+                    let why = match t.expires_at.is_some_and(|e| now >= e) {
+                        true => "has expired",
+                        false => "is not valid for this route",
+                    };
+                    return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("the access token `{}` {why} ({host}); an operator makes one with `edge token create NAME --hostname {}`", t.name, route.hostname));
+                }
+                Some(_) => {}
+            }
         }
         let server = SocketAddr::new([0, 0, 0, 0].into(), self.https_port.unwrap_or(443));
         let port = authority.port_u16().unwrap_or(0);

@@ -23,13 +23,16 @@ pub struct TokenTable {
 }
 
 impl TokenTable {
-    /// The id of the valid token `text`, if it is one.
-    pub fn verify(&self, text: &str) -> Option<Uuid> {
+    /// The token `text`, if it is one and has not expired.
+    pub fn verify(&self, text: &str) -> Option<TokenRecord> {
         let (id, secret_sha256) = TokenRecord::parse(text)?;
         let inner = self.inner.lock().ok()?;
         let record = inner.tokens.get(&id)?;
         // Both sides are hashes of secrets, so comparing them leaks nothing useful in its timing.
-        (record.secret_sha256 == secret_sha256).then_some(id)
+        let live = record
+            .expires_at
+            .is_none_or(|t| crate::state::now_secs() < t);
+        (record.secret_sha256 == secret_sha256 && live).then(|| record.clone())
     }
 
     /// A cancellation for an access session opened with token `id`, fired when it is revoked.

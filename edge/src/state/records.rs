@@ -175,6 +175,21 @@ pub struct TokenRecord {
     /// Hex SHA-256 of the secret part of the token.
     pub secret_sha256: String,
     pub created_at: u64,
+    /// The token routes it opens (route hostnames as routed, wildcards included); empty: every
+    /// route that requires a token (tokens made before tokens had scopes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hostnames: Vec<String>,
+    /// Unix seconds after which it is refused; `None`: never (tokens made before tokens expired).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl TokenRecord {
+    /// Whether it opens `route` (a route hostname) at `now`.
+    pub fn opens(&self, route: &str, now: u64) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+            && (self.hostnames.is_empty() || self.hostnames.iter().any(|h| h == route))
+    }
 }
 
 /// The prefix of every access token, so a leaked one is recognisable (secret scanners).
@@ -240,6 +255,8 @@ pub enum StateError {
     NameTaken(String),
     #[error("no tunnel named or with id `{0}`; `edge tunnel list` shows the tunnels")]
     NoSuchTunnel(String),
+    #[error("{0} is a TCP route that requires an access token; `route dns` would drop that requirement: delete it first (`edge tunnel route delete {0}`), or keep it with `route tcp TUNNEL {0} --require-token`")]
+    WouldDropToken(String),
     #[error("{0} is already routed to tunnel {1}; delete that route or tunnel first")]
     HostnameTaken(String, Uuid),
     #[error("port {0} is already routed to {1} (tunnel {2}); delete that route first (`edge tunnel route delete {1}`) or pick another port")]

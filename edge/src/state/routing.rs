@@ -19,6 +19,13 @@ impl State {
     ) -> Result<RouteRecord, StateError> {
         let host = hostname::normalize_route(hostname)
             .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        // A requirement is never dropped without saying so: a token route stays one.
+        if let Some(kv) = self.store.get(&format!("{ROUTES}{host}")).await? {
+            let current: RouteRecord = decode(&kv)?;
+            if current.require_token && current.tunnel_id == tunnel.id {
+                return Err(StateError::WouldDropToken(host));
+            }
+        }
         let record = RouteRecord {
             direct,
             ..RouteRecord::new(host, tunnel.id)

@@ -118,13 +118,29 @@ impl State {
     }
 
     /// Creates an access token; returns its record and the token text, which exists nowhere else.
-    pub async fn create_token(&self, name: &str) -> Result<(TokenRecord, String), StateError> {
+    /// Scoped to `hostnames` (route hostnames; empty: every token route), valid for `ttl`.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        hostnames: &[String],
+        ttl: Option<std::time::Duration>,
+    ) -> Result<(TokenRecord, String), StateError> {
         let secret = hex::encode(rand::random::<[u8; 32]>());
+        let mut scope = Vec::new();
+        for h in hostnames {
+            scope.push(
+                super::hostname::normalize_route(h)
+                    .map_err(|why| StateError::BadHostname(h.clone(), why))?,
+            );
+        }
+        let now = now_secs();
         let record = TokenRecord {
             id: Uuid::new_v4(),
             name: name.to_string(),
             secret_sha256: sha256_hex(&secret),
-            created_at: now_secs(),
+            created_at: now,
+            hostnames: scope,
+            expires_at: ttl.map(|t| now + t.as_secs()),
         };
         self.store
             .put(&format!("{TOKENS}{}", record.id), encode(&record), None)
