@@ -8,8 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use hickory_proto::rr::Name;
-use hickory_proto::rr::{DNSClass, Record, RecordType};
-use hickory_proto::serialize::txt::Parser;
+use hickory_proto::rr::Record;
 use ipnet::IpNet;
 use serde::Deserialize;
 use tether_proto::config_error::ConfigError;
@@ -179,6 +178,15 @@ fn network(value: &str, at: &[&str], locate: Locate) -> Result<IpNet, ConfigErro
         .map_err(|_| locate(at, format!("`{value}` is not an IP address or CIDR")))
 }
 
+/// Every entry of the list at `key` as a network.
+fn networks(list: &[String], key: &str, locate: Locate) -> Result<Vec<IpNet>, ConfigError> {
+    let at = |i: usize| [key.to_string(), i.to_string()];
+    list.iter()
+        .enumerate()
+        .map(|(i, n)| network(n, &at(i).each_ref().map(String::as_str), locate))
+        .collect()
+}
+
 impl DnsConfig {
     pub fn from_raw(raw: &RawDns, locate: Locate) -> Result<DnsConfig, ConfigError> {
         if raw.zones.is_empty() {
@@ -216,18 +224,9 @@ impl DnsConfig {
                 format!("tunnel-zone {tunnel_zone} is in no hosted zone: make it a name under one of dns.zones"),
             ));
         }
-        let mut internal_networks = Vec::new();
-        for (i, n) in raw.internal_networks.iter().enumerate() {
-            internal_networks.push(network(n, &["internal-networks", &i.to_string()], locate)?);
-        }
-        let mut transfer_allow = Vec::new();
-        for (i, n) in raw.transfer_allow.iter().enumerate() {
-            transfer_allow.push(network(n, &["transfer-allow", &i.to_string()], locate)?);
-        }
-        let mut trusted_resolvers = Vec::new();
-        for (i, n) in raw.trusted_resolvers.iter().enumerate() {
-            trusted_resolvers.push(network(n, &["trusted-resolvers", &i.to_string()], locate)?);
-        }
+        let internal_networks = networks(&raw.internal_networks, "internal-networks", locate)?;
+        let transfer_allow = networks(&raw.transfer_allow, "transfer-allow", locate)?;
+        let trusted_resolvers = networks(&raw.trusted_resolvers, "trusted-resolvers", locate)?;
         let max_udp_payload = raw.max_udp_payload.unwrap_or(DEFAULT_MAX_UDP_PAYLOAD);
         if !(512..=4096).contains(&max_udp_payload) {
             return Err(locate(
@@ -278,132 +277,9 @@ impl DnsConfig {
     }
 }
 
-fn zone(z: &RawZone, at: &[&str], locate: Locate) -> Result<ZoneConfig, ConfigError> {
-    let key = |k: &'static str| [at, &[k]].concat();
-    let origin = name(&z.name, &key("name"), locate)?;
-    if z.name_servers.is_empty() {
-        return Err(locate(
-            &key("name"),
-            format!("zone {origin} has no name servers: list name-servers (each `name:` with `addresses:` when it lies in the zone)"),
-        ));
-    }
-    let mut name_servers = Vec::new();
-    for (i, ns) in z.name_servers.iter().enumerate() {
-        let idx = i.to_string();
-        let at_ns = [at, &["name-servers", &idx]].concat();
-        let ns_name = name(&ns.name, &at_ns, locate)?;
-        let mut addresses = Vec::new();
-        for a in &ns.addresses {
-            addresses.push(
-                a.parse::<IpAddr>()
-                    .map_err(|_| locate(&at_ns, format!("`{a}` is not an IP address")))?,
-            );
-        }
-        if origin.zone_of(&ns_name) && addresses.is_empty() {
-            return Err(locate(
-                &at_ns,
-                format!("name server {ns_name} lies inside zone {origin}, so it needs glue: give its addresses"),
-            ));
-        }
-        name_servers.push((ns_name, addresses));
-    }
-    let s = &z.soa;
-    let at_soa = |k: &'static str| [at, &["soa", k]].concat();
-    let soa = SoaConfig {
-        rname: match &s.rname {
-            Some(r) => name(r, &at_soa("rname"), locate)?,
-            None => origin
-                .prepend_label("hostmaster")
-                .map_err(|e| locate(at, e.to_string()))?,
-        },
-        ttl: seconds(&s.ttl, 3600, &at_soa("ttl"), locate)?,
-        refresh: seconds(&s.refresh, 3600, &at_soa("refresh"), locate)?,
-        retry: seconds(&s.retry, 900, &at_soa("retry"), locate)?,
-        expire: seconds(&s.expire, 1_209_600, &at_soa("expire"), locate)?,
-        minimum: seconds(&s.minimum, 300, &at_soa("minimum"), locate)?,
-    };
-    let mut records = Vec::new();
-    for (i, line) in z.records.iter().enumerate() {
-        let idx = i.to_string();
-        let at_rec = [at, &["records", &idx]].concat();
-        records.extend(static_record(line, &origin, soa.ttl, &at_rec, locate)?);
-    }
-    for (i, r) in records.iter().enumerate() {
-        let beside = |o: &Record| o.name == r.name && o.record_type() != RecordType::CNAME;
-        if r.record_type() == RecordType::CNAME && records.iter().any(beside) {
-            let idx = i.to_string();
-            return Err(locate(
-                &[at, &["records", &idx]].concat(),
-                format!(
-                    "{} has a CNAME and other records; a CNAME must stand alone (RFC 1034 §3.6.2)",
-                    r.name
-                ),
-            ));
-        }
-    }
-    Ok(ZoneConfig {
-        origin,
-        name_servers,
-        soa,
-        records,
-    })
-}
-
-/// One zone-file line (`www 300 IN A 192.0.2.10`; TTL and class optional; names relative to the
-/// zone unless they end in a dot), parsed by hickory's zone-file parser.
-fn static_record(
-    line: &str,
-    origin: &Name,
-    default_ttl: u32,
-    at: &[&str],
-    locate: Locate,
-) -> Result<Vec<Record>, ConfigError> {
-    let text = format!("$TTL {default_ttl}\n{line}\n");
-    let (_, sets) = Parser::new(text, None, Some(origin.clone()))
-        .parse()
-        .map_err(|e| {
-            locate(
-                at,
-                format!("`{line}` is not a zone-file record ({e}); write e.g. `www 300 IN A 192.0.2.10`"),
-            )
-        })?;
-    let mut records = Vec::new();
-    for set in sets.into_values() {
-        for r in set.records_without_rrsigs() {
-            let mut r = r.clone();
-            r.name = r.name.to_lowercase();
-            if r.dns_class != DNSClass::IN {
-                return Err(locate(at, "only class IN is served".into()));
-            }
-            if !origin.zone_of(&r.name) {
-                return Err(locate(at, format!("{} is outside zone {origin}", r.name)));
-            }
-            match r.record_type() {
-                RecordType::SOA => {
-                    return Err(locate(
-                        at,
-                        "the SOA comes from the zone's `soa:` settings, not from records".into(),
-                    ))
-                }
-                RecordType::NS if r.name != *origin => {
-                    return Err(locate(
-                        at,
-                        "delegating a subdomain (NS below the apex) is not supported".into(),
-                    ))
-                }
-                RecordType::CNAME if r.name == *origin => {
-                    return Err(locate(
-                        at,
-                        "a CNAME cannot sit at the zone apex (RFC 1034 §3.6.2)".into(),
-                    ))
-                }
-                _ => {}
-            }
-            records.push(r);
-        }
-    }
-    Ok(records)
-}
+#[path = "config_zones.rs"]
+mod zones;
+use zones::zone;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

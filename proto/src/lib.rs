@@ -17,6 +17,7 @@
 //! - [`metric_parts`]: label sets and helpers both sides' Prometheus metrics use.
 //! - [`status`]: the plain-HTTP server both sides use for `/metrics`, `/ready` and `/healthz`.
 //! - [`logs`]: the log set-up both binaries share.
+//! - [`private`]: files only their owner may read (credentials, the edge's state), written atomically.
 //!
 //! The protocol itself is described in `docs/protocol.md`.
 
@@ -31,6 +32,7 @@ pub mod headers;
 pub mod liveness;
 pub mod logs;
 pub mod metric_parts;
+pub mod private;
 pub mod reload;
 pub mod splice;
 pub mod status;

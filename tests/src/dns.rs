@@ -9,7 +9,7 @@ use crate::READY;
 
 /// The `dns:` section the DNS tests use: zone example.test with in-zone name server, static
 /// records (a large TXT set for truncation, a TXT beside which a route must be flattened),
-/// split horizon for 127.0.0.2 (client subnets believed from 127.0.0.1), transfers for
+/// split horizon for 127.0.0.2 (client subnets believed from 127.0.0.1 and .2), transfers for
 /// 127.0.0.3, per-address rate limiting.
 pub const DNS_CONFIG: &str = "advertise:
   addresses: [127.0.0.1]
@@ -17,7 +17,7 @@ dns:
   tunnel-zone: tunnels.example.test
   ttl: 30s
   internal-networks: [127.0.0.2/32]
-  trusted-resolvers: [127.0.0.1/32]
+  trusted-resolvers: [127.0.0.1/32, 127.0.0.2/32]
   transfer-allow: [127.0.0.3]
   rate-limit:
     ipv4-prefix: 32

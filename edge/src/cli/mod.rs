@@ -1,4 +1,5 @@
-//! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`), `edge token …`
+//! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`; its enrollment and
+//! revocation in `enroll.rs`), `edge token …`
 //! (`token.rs`) and `edge store …` (`store.rs`) management commands, all on the store edge.yml
 //! names.
 //!
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::EdgeConfig;
 
+mod enroll;
 mod store;
 mod token;
 mod tunnel;

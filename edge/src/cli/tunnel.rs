@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use tether_proto::credentials::Credentials;
-use tether_proto::enroll::EnrollmentToken;
 
 use crate::config::EdgeConfig;
 use crate::state::store;
-use crate::state::{decode, EdgeRecord, State, TunnelRecord, EDGES};
+use crate::state::{decode, EdgeRecord, State, EDGES};
 use crate::tls::ca::{write_private, TunnelCa};
+
+use super::enroll::{print_enrollment, revoke};
 
 #[derive(Subcommand, Debug)]
 pub enum TunnelCommand {
@@ -131,16 +132,7 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
         }
         TunnelCommand::Revoke { tunnel } => {
             let tunnel = state.resolve(&tunnel).await?;
-            state.revoke_tunnel(&tunnel).await?;
-            println!(
-                "Revoked every key of tunnel {} ({}): its sessions close within a second on every edge, and its connectors stop",
-                tunnel.name, tunnel.id
-            );
-            println!(
-                "To run it again: `edge tunnel token {}`, then `connector enroll` at the site",
-                tunnel.name
-            );
-            Ok(())
+            revoke(&state, &tunnel).await
         }
         TunnelCommand::Route(RouteCommand::Dns {
             tunnel,
@@ -288,7 +280,7 @@ fn hickory_name(host: &str) -> Option<tether_dns::config::Name> {
 }
 
 /// Where connectors dial: `advertise.tunnel`, else the address a running edge announced.
-async fn edge_address(config: &EdgeConfig, state: &State) -> anyhow::Result<String> {
+pub(super) async fn edge_address(config: &EdgeConfig, state: &State) -> anyhow::Result<String> {
     if let Some(addr) = &config.advertise_tunnel {
         return Ok(addr.clone());
     }
@@ -330,53 +322,6 @@ async fn create(
         "Credentials written to {} (keep it secret: it holds the tunnel's private key)",
         path.display()
     );
-    Ok(())
-}
-
-/// Makes an enrollment token (a rotation with `overlap`) and prints it with what to do.
-async fn print_enrollment(
-    config: &EdgeConfig,
-    state: &State,
-    tunnel: &TunnelRecord,
-    ttl: std::time::Duration,
-    overlap: Option<std::time::Duration>,
-) -> anyhow::Result<()> {
-    if ttl.is_zero() {
-        anyhow::bail!("--ttl must be longer than 0s, e.g. --ttl 1h");
-    }
-    let edge = edge_address(config, state).await?;
-    let ca = TunnelCa::load_or_create(state, &config.state_dir).await?;
-    let ca_pin = match config.public_certificate {
-        true => None,
-        false => Some(tether_proto::trust::ca_pin_of_pem(&ca.pem)?),
-    };
-    let (secret, expires_at) = state.create_enrollment(tunnel, ttl, overlap).await?;
-    let token = EnrollmentToken {
-        edge,
-        server_name: config.server_name.clone(),
-        ca_pin,
-        tunnel_id: tunnel.id,
-        secret,
-        expires_at,
-    };
-    let until = humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(expires_at),
-    );
-    println!(
-        "Enrollment token for tunnel {} ({}), good for one use until {until}:",
-        tunnel.name, tunnel.id
-    );
-    println!("{}", token.encode());
-    println!(
-        "At the site: connector enroll TOKEN --out DIR (writes DIR/{}.json)",
-        tunnel.id
-    );
-    if let Some(overlap) = overlap {
-        println!(
-            "Once it is redeemed, the tunnel's current keys stay valid for {} more; then their sessions close.",
-            humantime::format_duration(overlap)
-        );
-    }
     Ok(())
 }
 

@@ -151,12 +151,7 @@ fn first_record(dir: &Path) -> Result<CaRecord, CaError> {
 
 /// Writes a secret file readable only by its owner (mode 0600 on Unix).
 pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents)
+    tether_proto::private::write_private(path, contents)
 }
 
 #[cfg(test)]

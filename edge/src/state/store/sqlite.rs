@@ -147,6 +147,31 @@ impl SqliteStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| backend(format!("cannot create state dir {}: {e}", dir.display())))?;
         let path = dir.join("state.db");
+        // The store holds the tunnel CA's key: the directory and the database are the owner's
+        // alone, on every start and not only the first (SQLite gives its -wal and -shm files
+        // the database's mode). A directory the edge may not change (shared, another owner's)
+        // is left as it is, with a warning.
+        for (p, mode) in [(dir.to_path_buf(), 0o700), (path.clone(), 0o600)]
+            .into_iter()
+            .chain(["state.db-wal", "state.db-shm"].map(|f| (dir.join(f), 0o600)))
+        {
+            if let Err(e) = tether_proto::private::restrict(&p, mode) {
+                tracing::warn!(path = %p.display(), error = %e, "cannot make it private to its owner");
+            }
+        }
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            let created = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path);
+            if let Err(e) = created.map(drop) {
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    return Err(backend(format!("cannot create {}: {e}", path.display())));
+                }
+            }
+        }
         let conn = Connection::open(&path)
             .map_err(|e| backend(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(10))

@@ -100,3 +100,21 @@ async fn two_handles_share_one_file() {
     a.put("tunnels/x", b"1".to_vec(), None).await.unwrap();
     assert_eq!(b.get("tunnels/x").await.unwrap().unwrap().value, b"1");
 }
+
+#[tokio::test]
+async fn the_state_is_the_owners_alone_on_every_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, store) = open();
+    store.put("tunnels/x", b"1".to_vec(), None).await.unwrap();
+    drop(store);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let db = dir.path().join("state.db");
+    assert_eq!(mode(&db), 0o600);
+    // Opened up since (a restore, a careless chmod): closed again at the next start.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let again = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(mode(dir.path()), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(again.get("tunnels/x").await.unwrap().unwrap().value, b"1");
+}
