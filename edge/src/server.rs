@@ -267,6 +267,8 @@ impl Rooms {
             enroll: Arc::new(self.enroller()),
         };
         let mut serving = Vec::new();
+        let config = self.config.get();
+        let open = Counts::new(config.max_connections_per_ip, config.max_connections);
         for (what, listener, tls, service) in [
             ("http", http, None, proxy.clone()),
             ("https", https, Some(public_tls), proxy),
@@ -283,6 +285,7 @@ impl Rooms {
                 service,
                 self.lifecycle.clone(),
                 self.config.clone(),
+                open.clone(),
             )));
         }
         Ok(serving)

@@ -233,3 +233,50 @@ async fn one_address_holds_at_most_32_access_sessions() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn one_address_holds_at_most_its_share_of_connections_and_others_are_served() {
+    let edge = TestEdge::start("max-connections-per-ip: 8\n");
+    let tunnel = edge.create_tunnel("good");
+    edge.route(&tunnel, "good.example.test");
+    let _connector = edge.connect(&tunnel, HELLO);
+    let http = edge.addr("http");
+    let hog = IpAddr::V4(Ipv4Addr::new(127, 0, 7, 7));
+    let dial = || async {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::new(hog, 0)).unwrap();
+        socket.connect(http).await.unwrap()
+    };
+    // Eight idle connections are held (each waits for its request head)…
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(dial().await);
+    }
+    // …the ninth is closed at once, before anything is read from it…
+    let mut ninth = dial().await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(READY, ninth.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the ninth connection stayed open: {read:?}"
+    );
+    // …and another address is served meanwhile.
+    let (status, _, _) = get_plain(http, "good.example.test", "/").await;
+    assert_eq!(status, StatusCode::OK);
+    // A held connection still works.
+    let mut first = held.remove(0);
+    first
+        .write_all(b"GET / HTTP/1.1\r\nHost: good.example.test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(READY, first.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}

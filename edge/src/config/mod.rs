@@ -76,6 +76,10 @@ pub struct EdgeConfig {
     pub grace_period: Duration,
     pub max_request_body: Option<u64>,
     pub max_concurrent_streams: u32,
+    /// TCP connections the edge's listeners hold at once, in all and per client address
+    /// (`max-connections`, `max-connections-per-ip`); read at start.
+    pub max_connections: u32,
+    pub max_connections_per_ip: u32,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
     /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
@@ -157,6 +161,12 @@ impl EdgeConfig {
             grace_period,
             max_request_body: raw.max_request_body,
             max_concurrent_streams: raw.max_concurrent_streams.unwrap_or(10_000),
+            max_connections: at.positive("max-connections", raw.max_connections, 16_384)?,
+            max_connections_per_ip: at.positive(
+                "max-connections-per-ip",
+                raw.max_connections_per_ip,
+                256,
+            )?,
             trusted_proxies,
             retry_methods,
             dns,

@@ -55,3 +55,14 @@ fn https_without_certificates_is_refused() {
     let e = parse("listen:\n  https: 127.0.0.1:0\n").unwrap_err();
     assert!(e.message.contains("dev-ca"), "{e}");
 }
+
+#[test]
+fn connection_caps_have_defaults_and_zero_is_refused_with_its_line() {
+    let c = parse("listen:\n  http: 127.0.0.1:0\n").unwrap();
+    assert_eq!((c.max_connections, c.max_connections_per_ip), (16_384, 256));
+    let c = parse("listen:\n  http: 127.0.0.1:0\nmax-connections-per-ip: 8\n").unwrap();
+    assert_eq!(c.max_connections_per_ip, 8);
+    let e = parse("listen:\n  http: 127.0.0.1:0\nmax-connections: 0\n").unwrap_err();
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.message.contains("at least 1"), "{e}");
+}

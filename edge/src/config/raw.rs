@@ -31,6 +31,8 @@ pub(super) struct Raw {
     pub(super) grace_period: Option<String>,
     pub(super) max_request_body: Option<u64>,
     pub(super) max_concurrent_streams: Option<u32>,
+    pub(super) max_connections: Option<u32>,
+    pub(super) max_connections_per_ip: Option<u32>,
     #[serde(default)]
     pub(super) trusted_proxies: Vec<String>,
     #[serde(default)]
@@ -127,6 +129,23 @@ impl Fields<'_> {
                     format!("`{v}` is not a duration ({e}); write e.g. 100s, 5m or 250ms"),
                 )
             }),
+        }
+    }
+
+    /// A count that must be at least 1, `default` when absent.
+    pub(super) fn positive(
+        &self,
+        key: &str,
+        value: Option<u32>,
+        default: u32,
+    ) -> Result<u32, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(0) => Err(self.err(
+                &[key],
+                format!("{key} is 0, which would refuse everything; write at least 1 (default {default})"),
+            )),
+            Some(n) => Ok(n),
         }
     }
 

@@ -22,6 +22,7 @@ use tokio_util::task::TaskTracker;
 use crate::body::{self, EdgeBody};
 use crate::config::{EdgeConfig, LiveConfig};
 use crate::lifecycle::Lifecycle;
+use crate::protect::counts::Counts;
 use crate::state::hostname::normalize_host;
 use crate::tunnels::upgrade::Upgrade;
 
@@ -123,6 +124,7 @@ pub async fn serve(
     service: Service,
     lifecycle: Lifecycle,
     config: LiveConfig,
+    open: Arc<Counts>,
 ) {
     let connections = TaskTracker::new();
     let public = service.is_public();
@@ -143,10 +145,19 @@ pub async fn serve(
             // for the links of other edges until the end.
             _ = lifecycle.draining.cancelled(), if public => break,
         };
+        // Over `max-connections-per-ip` or `max-connections`: closed at once, before TLS.
+        let counted = match open.acquire(peer.ip()) {
+            Ok(counted) => counted,
+            Err(full) => {
+                tracing::debug!(%peer, ?full, "connection refused: too many open");
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
         let (tls, service, builder) = (tls.clone(), service.clone(), builder.clone());
         let (lifecycle, config) = (lifecycle.clone(), config.clone());
         connections.spawn(async move {
+            let _counted = counted;
             let Some((io, info)) = handshake(tcp, tls, peer).await else {
                 return;
             };
