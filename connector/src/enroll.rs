@@ -57,10 +57,15 @@ pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
         server_name: answer.server_name,
         edge_ca: answer.edge_ca,
     };
-    if let (Some(pin), Some(pem)) = (&token.ca_pin, &credentials.edge_ca) {
-        // What the file pins from now on must be the CA the token pinned.
-        if tether_proto::trust::ca_pin_of_pem(pem).ok().as_ref() != Some(pin) {
-            anyhow::bail!("the edge sent a CA that is not the one the token pins");
+    if let Some(pin) = &token.ca_pin {
+        // What the file pins from now on must be the CA the token pinned (and not nothing,
+        // which would fall back to the system roots).
+        let sent = credentials
+            .edge_ca
+            .as_deref()
+            .map(tether_proto::trust::ca_pin_of_pem);
+        if !matches!(sent, Some(Ok(p)) if &p == pin) {
+            anyhow::bail!("the edge did not send the CA the token pins");
         }
     }
     let path = args.out.join(format!("{}.json", credentials.tunnel_id));

@@ -280,7 +280,7 @@ async fn revoking_a_tunnel_cuts_a_websocket_held_through_two_edges_within_a_seco
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotation_keeps_the_old_key_for_its_overlap_then_closes_its_sessions() {
     const HOST: &str = "rotated.example.test";
-    let (a, b, _tunnel, mut old) = two_edges_and_a_connector(HOST).await;
+    let (a, b, tunnel, mut old) = two_edges_and_a_connector(HOST).await;
     let mut ws = websocket_through(&b, HOST).await;
     let printed = a.cli_ok(&["tunnel", "rotate", "held", "--overlap", "3s"]);
     assert!(printed.contains("stay valid for 3s"), "{printed}");
@@ -293,6 +293,13 @@ async fn a_rotation_keeps_the_old_key_for_its_overlap_then_closes_its_sessions()
     let _new = TestConnector::spawn(a.dir.path(), &new, &body);
     a.wait_session(from, &new);
     ws_echo(&mut ws, "during the overlap").await;
+    // A session opened on the old key during the overlap (a reconnect, a restarted replica) is
+    // admitted, and goes with the others when the overlap ends: here at B, which held no
+    // session of the tunnel when the rotation happened.
+    let from = b.proc.log_len();
+    let late_body = format!("edge: {}\nha-connections: 1\n{HELLO}", b.addr("tunnel"));
+    let mut late = TestConnector::spawn(a.dir.path(), &tunnel, &late_body);
+    b.wait_session(from, &tunnel);
     // When the overlap ends (3 s after the redemption, counted in whole seconds of the edge's
     // clock: 2 to 3 s after it) the old key's session goes, and its connector stops.
     ends_within(&mut ws, Duration::from_secs(10)).await;
@@ -308,6 +315,8 @@ async fn a_rotation_keeps_the_old_key_for_its_overlap_then_closes_its_sessions()
         "{}",
         old.proc.log_text()
     );
+    let status = tokio::task::block_in_place(|| late.proc.wait_exit(READY));
+    assert_eq!(status.code(), Some(77), "{}", late.proc.log_text());
     // The new key keeps serving.
     let (status, _, _) = get_plain(a.addr("http"), HOST, "/").await;
     assert_eq!(status, StatusCode::OK);

@@ -154,8 +154,11 @@ async fn ten_thousand_bad_handshakes_from_many_addresses_cost_bounded_memory_and
     let statuses = attack.await.expect("flood");
     let elapsed = started.elapsed();
 
-    // Each address failed once: every one was told 401, the same for every unknown tunnel.
-    assert_eq!(statuses.get(&401), Some(&10_000), "{statuses:?}");
+    // Each address failed once: each was refused, 401 (after waiting for the directory) or 503
+    // (no wait free: come back), and none was blocked.
+    let refused = statuses.get(&401).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0);
+    assert_eq!(refused, 10_000, "{statuses:?}");
+    assert!(statuses.get(&401).is_some_and(|n| *n > 0), "{statuses:?}");
     let after = rss_kib(edge.proc.pid());
     let grew = after.saturating_sub(before);
     eprintln!(

@@ -1,4 +1,5 @@
-//! Things held open at once (connections, sessions), counted per source address and in all: a
+//! Things held open at once (connections, sessions), counted per source ([`super::source`]: an
+//! IPv4 address, an IPv6 /64) and in all: a
 //! [`Counted`] is held for as long as the thing lasts, and none is handed out past either cap.
 //! Memory is one small map entry per address that holds something now.
 
@@ -38,7 +39,7 @@ impl Counts {
 
     /// One more for `address`, unless a cap is reached.
     pub fn acquire(self: &Arc<Self>, address: IpAddr) -> Result<Counted, Full> {
-        let address = address.to_canonical();
+        let address = super::source(address);
         let mut held = self.held.lock().map_err(|_| Full::Total)?;
         let (map, total) = &mut *held;
         if *total >= self.total {
@@ -60,7 +61,7 @@ impl Counts {
     pub fn held(&self, address: IpAddr) -> (u32, u32) {
         self.held
             .lock()
-            .map(|h| (h.0.get(&address.to_canonical()).copied().unwrap_or(0), h.1))
+            .map(|h| (h.0.get(&super::source(address)).copied().unwrap_or(0), h.1))
             .unwrap_or((0, 0))
     }
 }

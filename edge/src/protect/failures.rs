@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use super::source as key_of;
+
 /// Sweep old buckets and ended blocks after this many failures.
 const SWEEP_EVERY: u64 = 4096;
 /// At most this many addresses blocked at once; past it, the oldest blocks are dropped first
@@ -114,21 +116,6 @@ impl Failures {
     pub fn tracked(&self) -> (usize, usize) {
         let blocked = self.blocked.lock().map(|b| b.len()).unwrap_or(0);
         (self.limiter.len(), blocked)
-    }
-}
-
-/// What counts as one source: an IPv4 address, or an IPv6 /64 (IPv4-mapped ones as IPv4).
-fn key_of(peer: IpAddr) -> IpAddr {
-    match peer {
-        IpAddr::V4(_) => peer,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut octets = v6.octets();
-                octets[8..].fill(0);
-                IpAddr::V6(octets.into())
-            }
-        },
     }
 }
 

@@ -26,6 +26,9 @@ pub enum RedeemError {
     Used,
     #[error("this enrollment token expired {0}s ago; make a new one with `edge tunnel token NAME --ttl 1h`")]
     Expired(u64),
+    /// The token was spent but the key could not be added: it cannot be used again.
+    #[error("the token was used up but the key could not be added ({0}); make a new token with `edge tunnel token NAME` once the edge's store answers")]
+    Spent(StateError),
     #[error(transparent)]
     State(#[from] StateError),
 }
@@ -113,17 +116,35 @@ impl State {
             .await
             .map_err(|e| match e {
                 StateError::NoSuchTunnel(_) => RedeemError::Unknown,
-                e => e.into(),
+                e => RedeemError::Spent(e),
             })?;
+        // Revoked (or deleted) while this redemption ran: its tokens were deleted, so the key
+        // does not stay.
+        let still = self
+            .store
+            .get(&key)
+            .await
+            .map_err(|e| RedeemError::Spent(e.into()))?;
+        if still.is_none() {
+            let public_key = public_key.to_string();
+            let _ = self
+                .update_keys(tunnel_id, |keys| {
+                    keys.retain(|k| k.public_key != public_key)
+                })
+                .await;
+            return Err(RedeemError::Unknown);
+        }
         Ok(added)
     }
 
     /// Takes every key of a tunnel away, and its unused enrollment tokens: its sessions close
     /// on every edge, and it can run again only after a new enrollment.
     pub async fn revoke_tunnel(&self, tunnel: &TunnelRecord) -> Result<TunnelRecord, StateError> {
-        let revoked = self.update_keys(tunnel.id, Vec::clear).await?;
+        // Tokens first: a redemption under way then finds its token gone after adding its key,
+        // and takes the key back out (`redeem_enrollment`); one that added it earlier loses it
+        // to the clear below.
         self.forget_enrollments(tunnel.id).await?;
-        Ok(revoked)
+        self.update_keys(tunnel.id, Vec::clear).await
     }
 
     /// Deletes the enrollment tokens of a tunnel (revoked or deleted).

@@ -37,7 +37,7 @@ pub const CLUSTER_LINK_SECRET: &str = "cluster/link-secret";
 pub const DURABLE: &[&str] = &[TUNNELS, TUNNEL_NAMES, ROUTES, PORTS, TOKENS, CLUSTER];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(from = "TunnelWire")]
+#[serde(from = "TunnelWire", into = "TunnelWire")]
 pub struct TunnelRecord {
     pub id: Uuid,
     pub name: String,
@@ -78,8 +78,10 @@ impl TunnelRecord {
 }
 
 /// A tunnel as stored: records written before a tunnel could hold several keys have one
-/// `public_key`, read as the only key.
-#[derive(Deserialize)]
+/// `public_key`, read as the only key. It is still written (the newest key without an end, or
+/// empty when there is none), so edges of the version before read every tunnel, and refuse a
+/// revoked one, during a rolling upgrade.
+#[derive(Serialize, Deserialize)]
 struct TunnelWire {
     id: Uuid,
     name: String,
@@ -90,11 +92,26 @@ struct TunnelWire {
     created_at: u64,
 }
 
+impl From<TunnelRecord> for TunnelWire {
+    fn from(t: TunnelRecord) -> TunnelWire {
+        let newest = t.keys.iter().rev().find(|k| k.not_after.is_none());
+        TunnelWire {
+            public_key: Some(newest.map(|k| k.public_key.clone()).unwrap_or_default()),
+            id: t.id,
+            name: t.name,
+            keys: t.keys,
+            created_at: t.created_at,
+        }
+    }
+}
+
 impl From<TunnelWire> for TunnelRecord {
     fn from(w: TunnelWire) -> TunnelRecord {
         let mut keys = w.keys;
+        // Only a record from before `keys` has its key here alone (newer ones repeat one of
+        // `keys`, or write it empty once revoked).
         if let Some(public_key) = w.public_key.filter(|k| !k.is_empty()) {
-            if !keys.iter().any(|k| k.public_key == public_key) {
+            if keys.is_empty() {
                 keys.push(TunnelKey {
                     public_key,
                     added_at: w.created_at,
@@ -294,4 +311,44 @@ pub fn decode<T: DeserializeOwned>(kv: &KeyValue) -> Result<T, StateError> {
 pub(super) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     // Serializing these plain records cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tunnel_reads_from_before_keys_and_writes_what_older_edges_read() {
+        let id = Uuid::new_v4();
+        let old = format!(r#"{{"id":"{id}","name":"t","public_key":"K1","created_at":5}}"#);
+        let read: TunnelRecord = serde_json::from_str(&old).unwrap();
+        assert_eq!(read.keys.len(), 1);
+        assert!(read.accepts("K1", 6));
+        let mut rotated = read.clone();
+        rotated.keys[0].not_after = Some(100);
+        rotated.keys.push(TunnelKey {
+            public_key: "K2".into(),
+            added_at: 50,
+            not_after: None,
+        });
+        let written: serde_json::Value = serde_json::to_value(&rotated).unwrap();
+        assert_eq!(
+            written["public_key"], "K2",
+            "the newest key, for older edges"
+        );
+        let back: TunnelRecord = serde_json::from_value(written).unwrap();
+        assert_eq!(back, rotated);
+        assert!(back.accepts("K1", 99) && !back.accepts("K1", 100));
+        let revoked = TunnelRecord {
+            keys: vec![],
+            ..back
+        };
+        let written = serde_json::to_value(&revoked).unwrap();
+        assert_eq!(
+            written["public_key"], "",
+            "older edges refuse a revoked tunnel"
+        );
+        let back: TunnelRecord = serde_json::from_value(written).unwrap();
+        assert!(back.keys.is_empty());
+    }
 }

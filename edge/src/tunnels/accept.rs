@@ -83,6 +83,16 @@ const FRESHNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// How many registrations may wait so at once.
 pub const FRESHNESS_WAITERS: usize = 16;
 
+/// What [`SessionAcceptor::verified_key`] found.
+enum Verified {
+    /// This live key of the tunnel verifies the claim.
+    Key(String),
+    /// Nothing the directory knows verifies it, even after waiting.
+    Refused,
+    /// Nothing verifies it now, and no wait was free.
+    Busy,
+}
+
 impl SessionAcceptor {
     /// The tunnel's key that verifies the claim, if any, from the directory alone: a
     /// registration never reads the store. A tunnel or key the directory does not know yet is
@@ -93,7 +103,7 @@ impl SessionAcceptor {
         claim: &SessionClaim,
         exporter: &[u8; EXPORTER_LEN],
         signature: &str,
-    ) -> Option<String> {
+    ) -> Verified {
         let mut changed = self.directory.tunnels.changed();
         let deadline = tokio::time::Instant::now() + FRESHNESS_WAIT;
         let mut waiting = None;
@@ -105,17 +115,20 @@ impl SessionAcceptor {
                         .is_ok_and(|key| claim.verify(&key, exporter, signature).is_ok())
                 });
                 if let Some(k) = found {
-                    return Some(k.public_key.clone());
+                    return Verified::Key(k.public_key.clone());
                 }
             }
             // Only a few registrations wait at once: under a flood of bad ones the rest are
-            // answered at once, and a newcomer retries.
+            // told to come back (a newcomer then retries, with backoff).
             if waiting.is_none() {
-                waiting = Some(self.freshness.clone().try_acquire_owned().ok()?);
+                match self.freshness.clone().try_acquire_owned() {
+                    Ok(permit) => waiting = Some(permit),
+                    Err(_) => return Verified::Busy,
+                }
             }
             match tokio::time::timeout_at(deadline, changed.changed()).await {
                 Ok(Ok(())) => continue,
-                _ => return None,
+                _ => return Verified::Refused,
             }
         }
     }
@@ -168,12 +181,26 @@ impl SessionAcceptor {
                 ),
             );
         }
-        let Some(public_key) = self.verified_key(&claim, &exporter, &signature).await else {
-            // One answer whether the tunnel is unknown or the key wrong: a refusal does not
-            // tell a stranger which tunnels exist.
-            self.failures.failed(caller.peer.ip());
-            tracing::warn!(tunnel = %claim.tunnel_id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
-            return refuse(
+        let public_key = match self.verified_key(&claim, &exporter, &signature).await {
+            Verified::Key(key) => key,
+            Verified::Busy => {
+                // Still a claim that verifies against nothing known: it counts as a failure.
+                self.failures.failed(caller.peer.ip());
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Refusal::Transient,
+                    &format!(
+                        "tunnel {}: not known to this edge yet (enrolled or created a moment ago?); retry",
+                        claim.tunnel_id
+                    ),
+                );
+            }
+            Verified::Refused => {
+                // One answer whether the tunnel is unknown or the key wrong: a refusal does not
+                // tell a stranger which tunnels exist.
+                self.failures.failed(caller.peer.ip());
+                tracing::warn!(tunnel = %claim.tunnel_id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
+                return refuse(
                 StatusCode::UNAUTHORIZED,
                 Refusal::Permanent,
                 &format!(
@@ -181,6 +208,7 @@ impl SessionAcceptor {
                     claim.tunnel_id
                 ),
             );
+            }
         };
         // Counted (once authenticated) before the drain flag is read, so a drain that starts
         // now waits for this session and moves it; a drain already started refuses it.

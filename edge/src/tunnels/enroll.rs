@@ -91,6 +91,14 @@ impl Upgrade for Enroller {
                 );
                 response
             }
+            Err(e @ RedeemError::Spent(_)) => {
+                tracing::warn!(error = %e, "enrollment failed on the store after the token was spent");
+                refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Refusal::Permanent,
+                    &e.to_string(),
+                )
+            }
             Err(RedeemError::State(e)) => {
                 tracing::warn!(error = %e, "enrollment failed on the store");
                 refuse(

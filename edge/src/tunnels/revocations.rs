@@ -1,7 +1,8 @@
 //! Closes the sessions whose key the store no longer accepts, on every edge, within a second:
 //! the tunnel was deleted (`edge tunnel delete`), revoked (`edge tunnel revoke`), or rotated and
 //! the old key's overlap has run out (`edge tunnel rotate`). Each change of the tunnel table
-//! ([`Directory`]) reconciles, and so does the moment the soonest overlap ends; so changes missed
+//! ([`Directory`]) reconciles, and so do each new session and the moment the soonest overlap of
+//! a session's key ends; so changes missed
 //! while the watch was down (or compacted away) still take effect once the table is reloaded.
 //!
 //! A tunnel missing from the table is confirmed in the store first: one created a moment ago may
@@ -32,7 +33,10 @@ pub async fn close_revoked_sessions(
     shutdown: CancellationToken,
 ) {
     let mut changed = directory.tunnels.changed();
+    // A session opened since the last look (on a key in its overlap, say) is looked at too.
+    let mut inserted = sessions.insertions();
     loop {
+        inserted.borrow_and_update();
         let now = now_secs();
         // A tunnel the store could not be asked about is asked again in a moment.
         let mut unsure = false;
@@ -84,6 +88,7 @@ pub async fn close_revoked_sessions(
         });
         tokio::select! {
             _ = changed.changed() => {}
+            _ = inserted.changed() => {}
             _ = tokio::time::sleep(RECHECK), if unsure => {}
             _ = tokio::time::sleep(until_expiry.unwrap_or_default()), if until_expiry.is_some() => {}
             _ = shutdown.cancelled() => return,

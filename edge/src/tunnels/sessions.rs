@@ -146,6 +146,8 @@ pub struct Sessions {
     /// Sessions being opened and not yet inserted (from before the 101 to registered), by
     /// tunnel.
     registering: std::sync::Mutex<HashMap<Uuid, usize>>,
+    /// Counts insertions: the revocation watch looks at every new session's key.
+    inserted: tokio::sync::watch::Sender<u64>,
 }
 
 impl Sessions {
@@ -155,6 +157,12 @@ impl Sessions {
                 .or_default()
                 .push(session);
         }
+        self.inserted.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a session is inserted.
+    pub fn insertions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inserted.subscribe()
     }
 
     pub fn remove(&self, session: &Arc<Session>) {
