@@ -200,14 +200,9 @@ impl SessionAcceptor {
                 // tell a stranger which tunnels exist.
                 self.failures.failed(caller.peer.ip());
                 tracing::warn!(tunnel = %claim.tunnel_id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
-                return refuse(
-                StatusCode::UNAUTHORIZED,
-                Refusal::Permanent,
-                &format!(
-                    "tunnel {}: unknown, or its key is not accepted (revoked, rotated out, deleted, or other credentials)",
-                    claim.tunnel_id
-                ),
-            );
+                let id = claim.tunnel_id;
+                let why = format!("tunnel {id}: unknown, or its key is not accepted (revoked, rotated out, deleted, or other credentials)");
+                return refuse(StatusCode::UNAUTHORIZED, Refusal::Permanent, &why);
             }
         };
         // Counted (once authenticated) before the drain flag is read, so a drain that starts
