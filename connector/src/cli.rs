@@ -130,7 +130,7 @@ fn identity(
 ) -> anyhow::Result<(Credentials, Trust)> {
     if let Some(token) = token {
         let credentials = token.credentials()?;
-        let trust = token.ca_pin.clone().map_or(Trust::System, Trust::Pin);
+        let trust = token.edge.trust();
         return Ok((credentials, trust));
     }
     let Some(path) = &config.credentials_file else {

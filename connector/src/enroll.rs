@@ -12,7 +12,6 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use tether_proto::credentials::Credentials;
 use tether_proto::enroll::{EnrollRequest, EnrollResponse, EnrollmentToken, RunToken, ENROLL_PATH};
-use tether_proto::trust::Trust;
 
 use crate::session::EdgeTarget;
 
@@ -29,18 +28,14 @@ pub struct Enroll {
 pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
     // Whether it has expired is the edge's to say: this machine's clock may be off.
     let token = EnrollmentToken::decode(&args.token)?;
-    let trust = match &token.ca_pin {
-        Some(pin) => Trust::Pin(pin.clone()),
-        None => Trust::System,
-    };
-    let tls = trust.client_config(&[b"http/1.1"])?;
-    let target = EdgeTarget::new(&token.edge, &token.server_name, tls)
+    let tls = token.edge.trust().client_config(&[b"http/1.1"])?;
+    let target = EdgeTarget::new(&token.edge.address, &token.edge.server_name, tls)
         .map_err(|e| anyhow::anyhow!("the token's edge address: {e}"))?;
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let request = EnrollRequest {
         tunnel_id: token.tunnel_id,
         secret: token.secret.clone(),
-        public_key: base64_key(&key),
+        public_key: Credentials::encode_public_key(&key),
     };
     let answer = post(&target, &request).await?;
     if answer.tunnel_id != token.tunnel_id {
@@ -53,11 +48,11 @@ pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
         tunnel_id: answer.tunnel_id,
         tunnel_name: answer.tunnel_name,
         private_key: Credentials::encode_key(&key),
-        edge: token.edge,
+        edge: token.edge.address.clone(),
         server_name: answer.server_name,
         edge_ca: answer.edge_ca,
     };
-    if let Some(pin) = &token.ca_pin {
+    if let Some(pin) = &token.edge.ca_pin {
         // What the file pins from now on must be the CA the token pinned (and not nothing,
         // which would fall back to the system roots).
         let sent = credentials
@@ -71,11 +66,6 @@ pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
     let path = args.out.join(format!("{}.json", credentials.tunnel_id));
     write_private(&path, &serde_json::to_vec_pretty(&credentials)?)?;
     Ok(path)
-}
-
-fn base64_key(key: &SigningKey) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes())
 }
 
 /// One HTTP/1.1 POST of the request over TLS 1.3 to the edge.

@@ -87,6 +87,11 @@ impl Credentials {
         Ok(SigningKey::from_bytes(&bytes))
     }
 
+    /// Base64 of the public half of `key`, as the edge stores it.
+    pub fn encode_public_key(key: &SigningKey) -> String {
+        B64.encode(key.verifying_key().to_bytes())
+    }
+
     pub fn encode_key(key: &SigningKey) -> String {
         B64.encode(key.to_bytes())
     }

@@ -51,18 +51,35 @@ fn decode<T: DeserializeOwned>(
     serde_json::from_slice(&json).map_err(|e| TokenError::Damaged(kind, e.to_string()))
 }
 
-/// What `edge tunnel token` prints: single use, until `expires_at`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnrollmentToken {
-    /// `host:port` (or URL) of the edge to redeem it at.
+/// Where a token's edge is and how to trust it; both kinds of token carry one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeRef {
+    /// `host:port` (or URL) of the edge.
     #[serde(rename = "e")]
-    pub edge: String,
+    pub address: String,
     /// The TLS name the edge's tunnel certificate carries.
     #[serde(rename = "s")]
     pub server_name: String,
     /// The pin of the edge's tunnel CA; absent when the edge has a public certificate.
     #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
     pub ca_pin: Option<String>,
+}
+
+impl EdgeRef {
+    /// How to verify the edge: its pinned CA, else the system roots.
+    pub fn trust(&self) -> crate::trust::Trust {
+        self.ca_pin
+            .clone()
+            .map_or(crate::trust::Trust::System, crate::trust::Trust::Pin)
+    }
+}
+
+/// What `edge tunnel token` prints: single use, until `expires_at`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentToken {
+    /// The edge to redeem it at.
+    #[serde(flatten)]
+    pub edge: EdgeRef,
     #[serde(rename = "t")]
     pub tunnel_id: Uuid,
     /// 32 random bytes in hex; the edge stores only their SHA-256.
@@ -87,7 +104,7 @@ impl EnrollmentToken {
 impl std::fmt::Debug for EnrollmentToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EnrollmentToken")
-            .field("edge", &self.edge)
+            .field("edge", &self.edge.address)
             .field("tunnel_id", &self.tunnel_id)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
@@ -134,12 +151,8 @@ pub struct RunToken {
     /// Base64 of the 32-byte Ed25519 secret key.
     #[serde(rename = "p")]
     pub private_key: String,
-    #[serde(rename = "e")]
-    pub edge: String,
-    #[serde(rename = "s")]
-    pub server_name: String,
-    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
-    pub ca_pin: Option<String>,
+    #[serde(flatten)]
+    pub edge: EdgeRef,
 }
 
 impl RunToken {
@@ -149,13 +162,15 @@ impl RunToken {
             tunnel_id: c.tunnel_id,
             tunnel_name: c.tunnel_name.clone(),
             private_key: c.private_key.clone(),
-            edge: c.edge.clone(),
-            server_name: c.server_name.clone(),
-            ca_pin: c
-                .edge_ca
-                .as_deref()
-                .map(crate::trust::ca_pin_of_pem)
-                .transpose()?,
+            edge: EdgeRef {
+                address: c.edge.clone(),
+                server_name: c.server_name.clone(),
+                ca_pin: c
+                    .edge_ca
+                    .as_deref()
+                    .map(crate::trust::ca_pin_of_pem)
+                    .transpose()?,
+            },
         })
     }
 
@@ -171,14 +186,14 @@ impl RunToken {
         Ok(token)
     }
 
-    /// The credentials it carries; the CA is pinned by [`RunToken::ca_pin`] instead.
+    /// The credentials it carries; the CA is pinned by [`EdgeRef::ca_pin`] instead.
     pub fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let credentials = Credentials {
             tunnel_id: self.tunnel_id,
             tunnel_name: self.tunnel_name.clone(),
             private_key: self.private_key.clone(),
-            edge: self.edge.clone(),
-            server_name: self.server_name.clone(),
+            edge: self.edge.address.clone(),
+            server_name: self.edge.server_name.clone(),
             edge_ca: None,
         };
         credentials
@@ -195,7 +210,7 @@ impl std::fmt::Debug for RunToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunToken")
             .field("tunnel_id", &self.tunnel_id)
-            .field("edge", &self.edge)
+            .field("edge", &self.edge.address)
             .finish_non_exhaustive()
     }
 }
@@ -206,9 +221,11 @@ mod tests {
 
     fn enrollment() -> EnrollmentToken {
         EnrollmentToken {
-            edge: "edge.example.com:7844".into(),
-            server_name: "tunnel.example.com".into(),
-            ca_pin: Some("ab".repeat(32)),
+            edge: EdgeRef {
+                address: "edge.example.com:7844".into(),
+                server_name: "tunnel.example.com".into(),
+                ca_pin: Some("ab".repeat(32)),
+            },
             tunnel_id: Uuid::new_v4(),
             secret: "cd".repeat(32),
             expires_at: 1_900_000_000,
@@ -255,7 +272,7 @@ mod tests {
         let back = RunToken::decode(&token.encode()).unwrap();
         assert_eq!(back.credentials().unwrap().tunnel_id, creds.tunnel_id);
         assert_eq!(back.private_key, creds.private_key);
-        assert_eq!(back.ca_pin, None);
+        assert_eq!(back.edge.ca_pin, None);
         let bad = RunToken {
             private_key: "AAAA".into(),
             ..back

@@ -117,7 +117,7 @@ async fn a_site_enrolls_once_with_its_own_key_and_a_used_expired_or_foreign_toke
     // A token whose CA pin is not this edge's: the connector does not talk to that edge.
     let fresh = token_in(&edge.cli_ok(&["tunnel", "token", "other"]));
     let mut pinned_elsewhere = EnrollmentToken::decode(&fresh).unwrap();
-    pinned_elsewhere.ca_pin = Some("00".repeat(32));
+    pinned_elsewhere.edge.ca_pin = Some("00".repeat(32));
     let out = enroll(
         &pinned_elsewhere.encode(),
         tempfile::tempdir().unwrap().path(),

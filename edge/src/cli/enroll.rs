@@ -1,7 +1,7 @@
 //! Admission from the edge's side: the enrollment tokens `edge tunnel token`, `rotate` and
 //! `create --enroll` print, and `edge tunnel revoke`.
 
-use tether_proto::enroll::EnrollmentToken;
+use tether_proto::enroll::{EdgeRef, EnrollmentToken};
 
 use crate::config::EdgeConfig;
 use crate::state::{State, TunnelRecord};
@@ -28,9 +28,11 @@ pub(super) async fn print_enrollment(
     };
     let (secret, expires_at) = state.create_enrollment(tunnel, ttl, overlap).await?;
     let token = EnrollmentToken {
-        edge,
-        server_name: config.server_name.clone(),
-        ca_pin,
+        edge: EdgeRef {
+            address: edge,
+            server_name: config.server_name.clone(),
+            ca_pin,
+        },
         tunnel_id: tunnel.id,
         secret,
         expires_at,

@@ -10,7 +10,7 @@ use tether_proto::credentials::Credentials;
 use crate::config::EdgeConfig;
 use crate::state::store;
 use crate::state::{decode, EdgeRecord, State, EDGES};
-use crate::tls::ca::{write_private, TunnelCa};
+use crate::tls::ca::TunnelCa;
 
 use super::enroll::{print_enrollment, revoke};
 
@@ -301,10 +301,7 @@ async fn create(
     let edge = edge_address(config, state).await?;
     let ca = TunnelCa::load_or_create(state, &config.state_dir).await?;
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
-    let public_key = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        key.verifying_key().to_bytes(),
-    );
+    let public_key = Credentials::encode_public_key(&key);
     let tunnel = state.create_tunnel(name, Some(public_key)).await?;
     let credentials = Credentials {
         tunnel_id: tunnel.id,
@@ -327,7 +324,8 @@ async fn create(
 
 fn write_credentials(path: &Path, credentials: &Credentials) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(credentials)?;
-    write_private(path, &json).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+    tether_proto::private::write_private(path, &json)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
 async fn list(state: &State) -> anyhow::Result<()> {

@@ -284,8 +284,6 @@ pub enum StateError {
     AmbiguousToken(String),
     #[error("`{0}` is not a valid hostname: {1}")]
     BadHostname(String, String),
-    #[error("tunnel {0} has no key: it was revoked or never enrolled; `edge tunnel token {0}` makes an enrollment token")]
-    NoKey(String),
     #[error("corrupt record at {0}: {1}")]
     Corrupt(String, String),
 }

@@ -149,11 +149,6 @@ fn first_record(dir: &Path) -> Result<CaRecord, CaError> {
     })
 }
 
-/// Writes a secret file readable only by its owner (mode 0600 on Unix).
-pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    tether_proto::private::write_private(path, contents)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
