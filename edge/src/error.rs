@@ -25,6 +25,17 @@ pub enum EdgeError {
     BodyTooLarge,
     /// No route for the hostname.
     NoRoute,
+    /// The route's policy wants credentials the request lacks, or that are wrong; `challenge`
+    /// goes into `WWW-Authenticate`. `guess` marks wrong ones (they spend the failure budget).
+    Unauthorized {
+        reason: String,
+        challenge: String,
+        guess: bool,
+    },
+    /// The route refuses this client (its address, or credentials that do not pass).
+    Forbidden(String),
+    /// The client is over a request rate; it may come back after the duration.
+    RateLimited(std::time::Duration),
     /// Routed, but no connector holds a session of the tunnel. Cloudflare answers 530 (error
     /// 1033) here; so do we, so monitors written for cloudflared keep working.
     TunnelOffline,
@@ -46,6 +57,9 @@ impl EdgeError {
             EdgeError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             EdgeError::NoRoute => StatusCode::NOT_FOUND,
+            EdgeError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            EdgeError::Forbidden(_) => StatusCode::FORBIDDEN,
+            EdgeError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             EdgeError::TunnelOffline => {
                 StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -77,6 +91,9 @@ impl EdgeError {
             EdgeError::BodyTooLarge => "body_too_large",
             EdgeError::MethodNotAllowed => "method_not_allowed",
             EdgeError::NoRoute => "no_route",
+            EdgeError::Unauthorized { .. } => "unauthorized",
+            EdgeError::Forbidden(_) => "forbidden",
+            EdgeError::RateLimited(_) => "rate_limited",
             EdgeError::TunnelOffline => "tunnel_offline",
             EdgeError::TunnelBusy => "tunnel_busy",
             EdgeError::TunnelFailed => "tunnel_failed",
@@ -91,7 +108,10 @@ impl EdgeError {
             | EdgeError::MethodNotAllowed
             | EdgeError::Misdirected
             | EdgeError::BodyTooLarge
-            | EdgeError::NoRoute => Fault::Request,
+            | EdgeError::NoRoute
+            | EdgeError::Unauthorized { .. }
+            | EdgeError::Forbidden(_)
+            | EdgeError::RateLimited(_) => Fault::Request,
             EdgeError::TunnelOffline | EdgeError::TunnelBusy | EdgeError::TunnelFailed => {
                 Fault::Tunnel
             }
@@ -99,9 +119,29 @@ impl EdgeError {
         }
     }
 
+    /// Why a policy or a limit refused the request, for the access log.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            EdgeError::Unauthorized { reason, .. } | EdgeError::Forbidden(reason) => Some(reason),
+            EdgeError::RateLimited(_) => Some("request rate"),
+            _ => None,
+        }
+    }
+
+    pub fn unauthorized(reason: &str, challenge: &str, guess: bool) -> EdgeError {
+        EdgeError::Unauthorized {
+            reason: reason.into(),
+            challenge: challenge.into(),
+            guess,
+        }
+    }
+
     pub fn explanation(&self) -> &'static str {
         match self {
             EdgeError::BadRequest(why) => why,
+            EdgeError::Unauthorized { .. } => "This site needs you to sign in: the request carries no credentials, or they are not accepted.",
+            EdgeError::Forbidden(_) => "You are not allowed to use this site.",
+            EdgeError::RateLimited(_) => "Too many requests from your address; wait a moment and try again.",
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
             EdgeError::MethodNotAllowed => "This edge is not a forward proxy: CONNECT is only accepted for WebSockets.",
@@ -144,6 +184,22 @@ impl EdgeError {
         if let Ok(v) = request_id.parse() {
             headers.insert(tether_proto::headers::REQUEST_ID, v);
         }
+        match self {
+            EdgeError::Unauthorized { challenge, .. } => {
+                if let Ok(v) = challenge.parse() {
+                    headers.insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            EdgeError::RateLimited(wait) => {
+                headers.insert(header::RETRY_AFTER, retry_after(*wait));
+            }
+            _ => {}
+        }
         response
     }
+}
+
+/// `Retry-After` in whole seconds, rounded up (at least 1).
+pub fn retry_after(wait: std::time::Duration) -> header::HeaderValue {
+    header::HeaderValue::from(wait.as_secs_f64().ceil().max(1.0) as u64)
 }

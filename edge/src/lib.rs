@@ -5,7 +5,8 @@
 //! - [`access`]: `connector access tcp` sessions on the HTTPS port, and their tokens.
 //! - [`links`]: edge-to-edge links: dialling a peer (Links), accepting one (LinkAcceptor), the key between them.
 //! - [`tunnels`]: connector sessions accepted (SessionAcceptor), enrollment (Enroller), the session table, the StreamOpener and its retries, presence in the store, control messages, revocation.
-//! - [`protect`]: edge protection: the per-address budget of failed handshakes.
+//! - [`protect`]: edge protection: the per-address budget of failed handshakes, open connections and request rates.
+//! - [`policy`]: per-route access: client-ip-rules, and the policies (basic, bearer, JWT).
 //! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate.
 //! - [`state`]: the Store contract and its SQLite and etcd backends, typed records, the directory and route table followed from the store, the DNS source.
 //! - [`cli`]: the `edge tunnel …`, `edge token …` and `edge store …` commands.
@@ -29,6 +30,7 @@ pub mod lifecycle;
 pub mod links;
 pub mod listeners;
 pub mod metrics;
+pub mod policy;
 pub mod protect;
 pub mod public;
 pub mod reload;

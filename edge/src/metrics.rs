@@ -38,6 +38,14 @@ pub struct EdgeMetrics {
     /// Streams over edge-to-edge links: `out`, sent to an edge holding the tunnel's session
     /// because this one held none; `in`, carried here for another edge.
     pub link_streams: Family<DirectionLabels, Counter>,
+    /// What a protection limit refused, by limit.
+    pub limited: Family<LimitLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    /// `request_rate`, `connections`, `failed_handshakes`, `access_sessions`, `stalled_stream`…
+    pub limit: &'static str,
 }
 
 impl Default for EdgeMetrics {
@@ -56,6 +64,7 @@ impl Default for EdgeMetrics {
             sessions: Gauge::default(),
             ping_rtt: rtt_histogram(),
             link_streams: Family::default(),
+            limited: Family::default(),
         }
     }
 }
@@ -102,6 +111,16 @@ impl EdgeMetrics {
             "Streams over edge-to-edge links: out to an edge holding the tunnel's session, in for another edge",
             self.link_streams.clone(),
         );
+        registry.register(
+            "tether_edge_limited",
+            "What the edge's protection limits refused (429 and the like), by limit",
+            self.limited.clone(),
+        );
+    }
+
+    /// One refusal by the protection limit `limit`.
+    pub fn limited(&self, limit: &'static str) {
+        self.limited.get_or_create(&LimitLabels { limit }).inc();
     }
 
     /// One public request answered with `status` after `took`.

@@ -22,8 +22,10 @@ use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
 pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
+use crate::policy::Gate;
 use crate::protect::counts::Counts;
 use crate::protect::failures::{FailureBudget, Failures};
+use crate::protect::rates::Rates;
 use crate::public::{listener, Proxy, Service, TcpPorts};
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
@@ -73,6 +75,9 @@ struct Rooms {
     /// Failed handshakes per address, shared by every listener's sessions, links, access
     /// sessions and enrollments.
     failures: Arc<Failures>,
+    /// Per-route policies and request rates, shared by the public listeners.
+    gate: Arc<Gate>,
+    rates: Arc<Rates>,
     /// The tunnel CA's certificate, which enrolled credentials pin.
     ca_pem: String,
     /// Shared by the session acceptors of every listener.
@@ -182,6 +187,7 @@ impl Rooms {
             config.clone(),
             metrics.clone(),
         ));
+        let failures = Arc::new(Failures::new(FailureBudget::default()));
         Ok(Rooms {
             config,
             directory,
@@ -195,7 +201,9 @@ impl Rooms {
             certs,
             opener,
             link_key,
-            failures: Arc::new(Failures::new(FailureBudget::default())),
+            failures: failures.clone(),
+            gate: Arc::new(Gate::new(failures)),
+            rates: Arc::default(),
             ca_pem: ca.pem.clone(),
             freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })
@@ -328,6 +336,8 @@ impl Rooms {
             access: Arc::new(access),
             sessions: Arc::new(self.session_acceptor()),
             enroll: Arc::new(self.enroller()),
+            gate: self.gate.clone(),
+            rates: self.rates.clone(),
         }
     }
 

@@ -254,3 +254,36 @@ pub async fn access_connect(
     }
     (status, String::from_utf8_lossy(&reason).trim().to_string())
 }
+
+/// One plain-HTTP/1.1 request to `addr` from the local address `source` (127.0.0.2 and up
+/// stand for other clients), with `host` and `headers`; returns status, headers and body.
+pub async fn request_from(
+    source: std::net::IpAddr,
+    addr: SocketAddr,
+    host: &str,
+    headers: &[(&str, &str)],
+) -> (http::StatusCode, http::HeaderMap, String) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(SocketAddr::new(source, 0))
+        .expect("bind source");
+    let tcp = socket.connect(addr).await.expect("connect to edge");
+    let Conn::H1(mut send) = handshake(TokioIo::new(tcp), Proto::Http1).await else {
+        unreachable!("asked for HTTP/1.1")
+    };
+    let mut req = Request::get("/").header("host", host);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let response = send
+        .send_request(req.body(full(Bytes::new())).expect("request"))
+        .await
+        .expect("response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}

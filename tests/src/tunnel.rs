@@ -185,6 +185,27 @@ impl TestEdge {
         self.route_as("dns", tunnel, host, more)
     }
 
+    /// Writes `yaml` as HOST's policy file and runs `edge tunnel route policy HOST --file F`
+    /// (or, with `None`, `--clear`), waiting until this edge has loaded the new record.
+    pub fn set_policy(&self, host: &str, yaml: Option<&str>) -> String {
+        let from = self.proc.log_len();
+        let file = self.dir.path().join(format!("{host}.policy.yml"));
+        let printed = match yaml {
+            Some(yaml) => {
+                std::fs::write(&file, yaml).expect("write policy file");
+                let file = file.to_str().expect("utf-8 path");
+                self.cli_ok(&["tunnel", "route", "policy", host, "--file", file])
+            }
+            None => self.cli_ok(&["tunnel", "route", "policy", host, "--clear"]),
+        };
+        self.proc.wait_for_from(
+            from,
+            &format!("route added.*hostname={}", regex::escape(host)),
+            READY,
+        );
+        printed
+    }
+
     /// `edge tunnel route KIND TUNNEL HOST MORE…` (`dns` or `tcp`), waiting until this edge has
     /// loaded the route; returns what the command printed.
     pub fn route_as(&self, kind: &str, tunnel: &Tunnel, host: &str, more: &[&str]) -> String {

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::EdgeConfig;
 
 mod enroll;
+mod route_policy;
 mod store;
 mod token;
 mod tunnel;

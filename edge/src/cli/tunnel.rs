@@ -93,6 +93,17 @@ pub enum RouteCommand {
         #[arg(long, conflicts_with = "port")]
         require_token: bool,
     },
+    /// Set what HOSTNAME's route asks of public clients, from a policy file: client-ip-rules,
+    /// limits, and a policy (basic, bearer, jwt, oidc, mtls); see docs/security.md.
+    Policy {
+        hostname: String,
+        /// The policy file (YAML); the files it names are read now and stored with it.
+        #[arg(long, required_unless_present = "clear")]
+        file: Option<PathBuf>,
+        /// Remove the route's policy: it is open to everyone again.
+        #[arg(long, conflicts_with = "file")]
+        clear: bool,
+    },
     /// Remove the route for HOSTNAME (its DNS records, and its public TCP port).
     Delete { hostname: String },
 }
@@ -184,6 +195,9 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             }
             dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
             Ok(())
+        }
+        TunnelCommand::Route(RouteCommand::Policy { hostname, file, .. }) => {
+            super::route_policy::set_policy(&state, &hostname, file.as_deref()).await
         }
         TunnelCommand::Route(RouteCommand::Delete { hostname }) => {
             match state.delete_route(&hostname).await? {
@@ -349,7 +363,11 @@ async fn list(state: &State) -> anyhow::Result<()> {
             .map(|r| {
                 let port = r.port.map(|p| format!(":tcp/{p}")).unwrap_or_default();
                 let token = if r.require_token { " (token)" } else { "" };
-                format!("{}{port}{token}", r.hostname)
+                let rules = match r.rules.summary() {
+                    s if s.is_empty() => s,
+                    s => format!(" ({s})"),
+                };
+                format!("{}{port}{token}{rules}", r.hostname)
             })
             .collect();
         println!(

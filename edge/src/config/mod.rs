@@ -10,9 +10,11 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tether_proto::config_error::ConfigError;
 
+mod limits;
 mod raw;
 mod store;
 
+pub use limits::{RateLimit, DEFAULT_RATE_LIMIT};
 use raw::{Fields, Raw};
 pub use store::{EtcdSettings, EtcdTls, StoreConfig, DEFAULT_LEASE_TTL, DEFAULT_STALE_LIMIT};
 
@@ -80,6 +82,8 @@ pub struct EdgeConfig {
     /// (`max-connections`, `max-connections-per-ip`); read at start.
     pub max_connections: u32,
     pub max_connections_per_ip: u32,
+    /// Public requests per client address (`rate-limit`); a route's `limits` replace it.
+    pub rate_limit: RateLimit,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
     /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
@@ -167,6 +171,7 @@ impl EdgeConfig {
                 raw.max_connections_per_ip,
                 256,
             )?,
+            rate_limit: limits::rate_limit(&at, &raw)?,
             trusted_proxies,
             retry_methods,
             dns,

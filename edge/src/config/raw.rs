@@ -34,10 +34,19 @@ pub(super) struct Raw {
     pub(super) max_connections: Option<u32>,
     pub(super) max_connections_per_ip: Option<u32>,
     #[serde(default)]
+    pub(super) rate_limit: RawRateLimit,
+    #[serde(default)]
     pub(super) trusted_proxies: Vec<String>,
     #[serde(default)]
     pub(super) retry_methods: Vec<String>,
     pub(super) dns: Option<tether_dns::config::RawDns>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawRateLimit {
+    pub(super) requests_per_second: Option<u32>,
+    pub(super) burst: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,11 +1,12 @@
 //! Edge protection: what keeps abusers from costing the edge more than their share:
-//! [`failures`], the per-address budget of failed handshakes, and [`counts`], what is held open
-//! at once per address and in all.
+//! [`failures`], the per-address budget of failed handshakes, [`counts`], what is held open
+//! at once per address and in all, and [`rates`], requests per second per address.
 //!
 //! May use: the leaves only.
 
 pub mod counts;
 pub mod failures;
+pub mod rates;
 
 use std::net::IpAddr;
 

@@ -22,6 +22,10 @@ pub struct AccessLine {
     pub status: StatusCode,
     pub tunnel: Option<uuid::Uuid>,
     pub started: Instant,
+    /// Who a route's policy let through.
+    pub identity: Option<String>,
+    /// Why a policy or a limit refused the request.
+    pub reason: Option<String>,
     bytes: u64,
     complete: bool,
 }
@@ -45,6 +49,8 @@ impl AccessLine {
             status,
             tunnel,
             started,
+            identity: None,
+            reason: None,
             bytes: 0,
             complete: false,
         }
@@ -104,10 +110,13 @@ impl http_body::Body for Logged {
 impl Drop for AccessLine {
     fn drop(&mut self) {
         let tunnel = self.tunnel.map(|t| t.to_string()).unwrap_or_default();
+        let identity = self.identity.as_deref().unwrap_or("");
+        let reason = self.reason.as_deref().unwrap_or("");
         tracing::info!(
             target: "access", request_id = %self.request_id, peer = %self.peer, method = %self.method,
             path = %self.path, status = self.status.as_u16(), tunnel = %tunnel, bytes = self.bytes,
             complete = self.complete, duration_ms = self.started.elapsed().as_millis() as u64,
+            identity, reason,
         );
     }
 }

@@ -1,10 +1,13 @@
 //! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]),
 //! WebSockets ([`websocket`]), public TCP ports ([`tcp_ports`]), forwarding headers
-//! ([`forwarded`]) and the access log ([`access_log`]). Error pages are the leaf `error`.
+//! ([`forwarded`]), the checks before the tunnel ([`admit`]: request rate, client rules,
+//! policy) and the access log ([`access_log`]). Error pages are the leaf `error`.
 //!
-//! May use: `tunnels` (to get a stream to a tunnel), `state`, `tls`, and the leaves.
+//! May use: `tunnels` (to get a stream to a tunnel), `state`, `tls`, `policy`, `protect`, and
+//! the leaves.
 
 pub mod access_log;
+pub mod admit;
 pub mod forwarded;
 pub mod listener;
 pub mod proxy;

@@ -21,6 +21,8 @@ use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::{CauseLabels, EdgeMetrics};
+use crate::policy::{Gate, Identity};
+use crate::protect::rates::Rates;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tls::certs::CertResolver;
@@ -31,6 +33,7 @@ use crate::tunnels::upgrade::{Caller, Upgrade};
 use crate::tunnels::{Reach, StreamOpener};
 
 use super::access_log::AccessLine;
+use super::admit::Admitted;
 use super::forwarded::{self, ClientFacts};
 use super::websocket;
 
@@ -54,6 +57,10 @@ pub struct Proxy {
     pub sessions: Arc<dyn Upgrade>,
     /// Enrollment, beside them.
     pub enroll: Arc<dyn Upgrade>,
+    /// Each route's client rules and policy.
+    pub gate: Arc<Gate>,
+    /// Requests per second per client address.
+    pub rates: Arc<Rates>,
 }
 
 /// What the edge knows about the public connection a request arrived on.
@@ -106,19 +113,32 @@ impl Proxy {
         let request_id = new_request_id();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
-        let (response, tunnel) = self.route(req, &conn, &request_id).await;
+        let mut routed = Routed::default();
+        let response = self.route(req, &conn, &request_id, &mut routed).await;
+        let mut reason = None;
         let response = response.unwrap_or_else(|e| {
             tracing::debug!(request_id, error = ?e, "edge answered with an error page");
             self.metrics
                 .errors
                 .get_or_create(&CauseLabels { cause: e.cause() })
                 .inc();
+            reason = e.reason().map(str::to_string);
             e.response(&request_id)
         });
         self.metrics.answered(response.status(), started.elapsed());
         let status = response.status();
-        AccessLine::new(request_id, conn.peer, method, path, status, tunnel, started)
-            .attach(response)
+        let mut line = AccessLine::new(
+            request_id,
+            conn.peer,
+            method,
+            path,
+            status,
+            routed.tunnel,
+            started,
+        );
+        line.identity = routed.identity.map(|i| i.name);
+        line.reason = reason;
+        line.attach(response)
     }
 
     async fn route(
@@ -126,46 +146,47 @@ impl Proxy {
         req: Request<Incoming>,
         conn: &Arc<ConnInfo>,
         request_id: &str,
-    ) -> (Result<Response<EdgeBody>, EdgeError>, Option<uuid::Uuid>) {
+        routed: &mut Routed,
+    ) -> Result<Response<EdgeBody>, EdgeError> {
         let Some(authority) = request_authority(&req) else {
-            return (Err(EdgeError::BadRequest("The request has no Host.")), None);
+            return Err(EdgeError::BadRequest("The request has no Host."));
         };
         let Some(host) = request_host(authority.as_str()) else {
-            return (
-                Err(EdgeError::BadRequest(
-                    "The request's host carries user information (user@host), which is refused.",
-                )),
-                None,
-            );
+            return Err(EdgeError::BadRequest(
+                "The request's host carries user information (user@host), which is refused.",
+            ));
         };
         if wants_access(&req) {
-            return (Ok(self.access.upgrade(req, conn.caller()).await), None);
+            return Ok(self.access.upgrade(req, conn.caller()).await);
         }
         if let Some(tls) = &conn.tls {
             if !self.certs.served_covers(tls.sni.as_deref(), &host) {
-                return (Err(EdgeError::Misdirected), None);
+                return Err(EdgeError::Misdirected);
             }
             if self.config.get().public_hostname.as_deref() == Some(host.as_str()) {
                 match req.uri().path() {
                     PUBLIC_TUNNEL_PATH => {
-                        return (Ok(self.sessions.upgrade(req, conn.caller()).await), None)
+                        return Ok(self.sessions.upgrade(req, conn.caller()).await)
                     }
-                    ENROLL_PATH => {
-                        return (Ok(self.enroll.upgrade(req, conn.caller()).await), None)
-                    }
+                    ENROLL_PATH => return Ok(self.enroll.upgrade(req, conn.caller()).await),
                     _ => {}
                 }
             }
         } else if self.config.get().http_redirect {
-            return (Ok(self.redirect_to_https(&req, &host)), None);
+            return Ok(self.redirect_to_https(&req, &host));
         }
-        let Some(tunnel) = self.routes.lookup(&host) else {
-            return (Err(EdgeError::NoRoute), None);
+        let route = self.routes.route(&host);
+        self.within_rate(route.as_ref(), conn)?;
+        let Some(route) = route else {
+            return Err(EdgeError::NoRoute);
         };
-        (
-            self.forward(req, conn, request_id, authority, tunnel).await,
-            Some(tunnel),
-        )
+        routed.tunnel = Some(route.tunnel_id);
+        let (parts, body) = req.into_parts();
+        let admitted = self.admit(&parts, conn, &route).await?;
+        routed.identity = admitted.identity.clone();
+        let req = Request::from_parts(parts, body);
+        self.forward(req, conn, request_id, authority, route.tunnel_id, admitted)
+            .await
     }
 
     fn redirect_to_https(&self, req: &Request<Incoming>, host: &str) -> Response<EdgeBody> {
@@ -196,6 +217,7 @@ impl Proxy {
         conn: &ConnInfo,
         host: &str,
         request_id: &str,
+        admitted: &Admitted,
     ) {
         strip_hop_by_hop(headers);
         strip_tether(headers);
@@ -212,7 +234,15 @@ impl Proxy {
         if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID, v);
         }
+        admitted.apply(headers);
     }
+}
+
+/// What [`Proxy::route`] learnt, for the access log.
+#[derive(Default)]
+struct Routed {
+    tunnel: Option<uuid::Uuid>,
+    identity: Option<Identity>,
 }
 
 /// The URI of the stream inside the tunnel: always absolute, keeping the public authority.
@@ -249,9 +279,10 @@ impl Proxy {
         request_id: &str,
         authority: Authority,
         tunnel: uuid::Uuid,
+        admitted: Admitted,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let config = self.config.snapshot();
-        if let Some(max) = config.max_request_body {
+        if let Some(max) = admitted.max_body {
             let declared = req
                 .headers()
                 .get(header::CONTENT_LENGTH)
@@ -266,7 +297,8 @@ impl Proxy {
         }
         if let Some(kind) = websocket::kind(&req) {
             let guard = self.stream_slot(tunnel, conn, "websocket").await?;
-            return websocket::proxy(self, req, kind, guard, conn, request_id, authority).await;
+            let head = (request_id, authority, &admitted);
+            return websocket::proxy(self, req, kind, guard, conn, head).await;
         }
         let guard = self.stream_slot(tunnel, conn, "http").await?;
         let scheme = if conn.tls.is_some() {
@@ -277,7 +309,13 @@ impl Proxy {
         let (mut parts, incoming) = req.into_parts();
         parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
         parts.version = http::Version::HTTP_2;
-        self.prepare_headers(&mut parts.headers, conn, authority.as_str(), request_id);
+        self.prepare_headers(
+            &mut parts.headers,
+            conn,
+            authority.as_str(),
+            request_id,
+            &admitted,
+        );
         parts.headers.remove(header::HOST);
         // A failed request body shows only as a reset stream, so the limit records that it tripped,
         // to answer 413 rather than blame the tunnel.
@@ -289,7 +327,7 @@ impl Proxy {
             }
             frame
         });
-        let body = match config.max_request_body {
+        let body = match admitted.max_body {
             Some(max) => {
                 let tripped = over_limit.clone();
                 body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {

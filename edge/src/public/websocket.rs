@@ -22,6 +22,7 @@ use crate::tunnels::sessions::StreamGuard;
 use crate::tunnels::stream::{Answer, Outgoing};
 use crate::tunnels::Reach;
 
+use super::admit::Admitted;
 use super::proxy::{into_public_response, tunnel_uri, ConnInfo, Proxy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,8 +54,7 @@ pub async fn proxy(
     kind: Kind,
     guard: StreamGuard,
     conn: &Arc<ConnInfo>,
-    request_id: &str,
-    authority: Authority,
+    (request_id, authority, admitted): (&str, Authority, &Admitted),
 ) -> Result<Response<EdgeBody>, EdgeError> {
     let public_upgrade = hyper::upgrade::on(&mut req);
     let scheme = if conn.tls.is_some() {
@@ -63,7 +63,7 @@ pub async fn proxy(
         Scheme::HTTP
     };
     let mut headers = req.headers().clone();
-    proxy.prepare_headers(&mut headers, conn, authority.as_str(), request_id);
+    proxy.prepare_headers(&mut headers, conn, authority.as_str(), request_id, admitted);
     headers.remove(header::HOST);
     if kind == Kind::Http2 {
         // An RFC 8441 client sends no key; the HTTP/1.1 origin needs one, so the edge makes it

@@ -13,6 +13,7 @@ mod enrollment;
 pub mod hostname;
 mod presence;
 pub mod records;
+pub mod route_policy;
 pub mod route_table;
 mod routing;
 pub mod store;

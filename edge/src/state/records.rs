@@ -18,6 +18,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::net::IpAddr;
 use uuid::Uuid;
 
+pub use super::route_policy::RouteRules;
 use super::store::{KeyValue, StoreError};
 
 pub const TUNNELS: &str = "tunnels/";
@@ -157,6 +158,9 @@ pub struct RouteRecord {
     /// `route tcp --require-token`: `connector access tcp` must present a valid access token.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_token: bool,
+    /// `edge tunnel route policy`: client rules, limits and the access policy.
+    #[serde(flatten)]
+    pub rules: RouteRules,
 }
 
 impl RouteRecord {
@@ -167,6 +171,7 @@ impl RouteRecord {
             direct: None,
             port: None,
             require_token: false,
+            rules: RouteRules::default(),
         }
     }
 }
@@ -274,6 +279,10 @@ pub enum StateError {
     NoSuchTunnel(String),
     #[error("{0} is a TCP route that requires an access token; `route dns` would drop that requirement: delete it first (`edge tunnel route delete {0}`), or keep it with `route tcp TUNNEL {0} --require-token`")]
     WouldDropToken(String),
+    #[error("no route for {0}; `edge tunnel route dns TUNNEL {0}` makes one, `edge tunnel list` shows them")]
+    NoSuchRoute(String),
+    #[error("{0} has a public TCP port, where nothing carries credentials: a policy cannot be checked there. Reach it with `connector access tcp` instead (`route tcp` without --port)")]
+    PolicyOnPort(String),
     #[error("{0} is already routed to tunnel {1}; delete that route or tunnel first")]
     HostnameTaken(String, Uuid),
     #[error("port {0} is already routed to {1} (tunnel {2}); delete that route first (`edge tunnel route delete {1}`) or pick another port")]

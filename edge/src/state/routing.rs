@@ -19,15 +19,17 @@ impl State {
     ) -> Result<RouteRecord, StateError> {
         let host = hostname::normalize_route(hostname)
             .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
-        // A requirement is never dropped without saying so: a token route stays one.
-        if let Some(kv) = self.store.get(&format!("{ROUTES}{host}")).await? {
-            let current: RouteRecord = decode(&kv)?;
-            if current.require_token && current.tunnel_id == tunnel.id {
+        // A requirement is never dropped without saying so: a token route stays one, and a
+        // route's policy stays with it.
+        let current = self.current_route(&host).await?;
+        if let Some(current) = current.as_ref().filter(|c| c.tunnel_id == tunnel.id) {
+            if current.require_token {
                 return Err(StateError::WouldDropToken(host));
             }
         }
         let record = RouteRecord {
             direct,
+            rules: kept_rules(current.as_ref(), tunnel),
             ..RouteRecord::new(host, tunnel.id)
         };
         let previous = self.put_route(record.clone()).await?;
@@ -46,11 +48,16 @@ impl State {
     ) -> Result<RouteRecord, StateError> {
         let host = hostname::normalize_route(hostname)
             .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let current = self.current_route(&host).await?;
         let record = RouteRecord {
             port: port.map(|(p, _)| p),
             require_token,
+            rules: kept_rules(current.as_ref(), tunnel),
             ..RouteRecord::new(host.clone(), tunnel.id)
         };
+        if record.port.is_some() && record.rules.policy.is_some() {
+            return Err(StateError::PolicyOnPort(host));
+        }
         if let Some((port, bind)) = port {
             self.claim_port(PortRecord {
                 port,
@@ -172,6 +179,47 @@ impl State {
         }
     }
 
+    /// The route for a normalised hostname, if there is one.
+    async fn current_route(&self, host: &str) -> Result<Option<RouteRecord>, StateError> {
+        match self.store.get(&format!("{ROUTES}{host}")).await? {
+            Some(kv) => Ok(Some(decode(&kv)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets the client rules, limits and policy of the route for `hostname`
+    /// (`edge tunnel route policy`); empty rules clear them.
+    pub async fn set_route_rules(
+        &self,
+        hostname: &str,
+        rules: RouteRules,
+    ) -> Result<RouteRecord, StateError> {
+        let host = hostname::normalize_route(hostname)
+            .map_err(|why| StateError::BadHostname(hostname.into(), why))?;
+        let key = format!("{ROUTES}{host}");
+        let Some(kv) = self.store.get(&key).await? else {
+            return Err(StateError::NoSuchRoute(host));
+        };
+        let current: RouteRecord = decode(&kv)?;
+        if current.port.is_some() && rules.policy.is_some() {
+            return Err(StateError::PolicyOnPort(host));
+        }
+        let record = RouteRecord { rules, ..current };
+        match self
+            .store
+            .put_if(
+                &key,
+                encode(&record),
+                None,
+                Expect::ModRevision(kv.mod_revision),
+            )
+            .await?
+        {
+            Ok(_) => Ok(record),
+            Err(_) => Err(concurrent()),
+        }
+    }
+
     /// Removes the route for `hostname`; returns it if there was one.
     pub async fn delete_route(&self, hostname: &str) -> Result<Option<RouteRecord>, StateError> {
         let host = hostname::normalize_route(hostname)
@@ -210,4 +258,12 @@ impl State {
             .map(decode)
             .collect()
     }
+}
+
+/// The rules a re-routed hostname keeps: its own, when it stays with the same tunnel.
+fn kept_rules(current: Option<&RouteRecord>, tunnel: &TunnelRecord) -> RouteRules {
+    current
+        .filter(|c| c.tunnel_id == tunnel.id)
+        .map(|c| c.rules.clone())
+        .unwrap_or_default()
 }

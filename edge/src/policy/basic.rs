@@ -1,0 +1,176 @@
+//! `policy: { basic: { htpasswd-file } }`: HTTP Basic (RFC 7617) against bcrypt entries.
+//!
+//! bcrypt is slow on purpose (tens of milliseconds at cost 10), so a browser that sends the
+//! same credentials with every request must not pay it every time: a right answer is
+//! remembered, as a SHA-256 of the entry and the password, for [`REMEMBER`]. The hashing runs
+//! on the blocking pool, at most [`AT_ONCE`] at a time, and wrong answers spend the client's
+//! failure budget, so guessing is slow and cannot starve the edge.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+
+use crate::error::EdgeError;
+use crate::state::route_policy::BasicPolicy;
+
+use super::{authorization, Identity};
+
+const REMEMBER: Duration = Duration::from_secs(600);
+const AT_ONCE: usize = 2;
+/// Remembered answers at most; past it, the memory starts over.
+const MAX_REMEMBERED: usize = 4096;
+
+pub struct Verified {
+    remembered: Mutex<HashMap<[u8; 32], Instant>>,
+    hashing: Semaphore,
+}
+
+impl Default for Verified {
+    fn default() -> Self {
+        Verified {
+            remembered: Mutex::default(),
+            hashing: Semaphore::new(AT_ONCE),
+        }
+    }
+}
+
+impl Verified {
+    pub async fn check(
+        &self,
+        policy: &BasicPolicy,
+        headers: &HeaderMap,
+    ) -> Result<Identity, EdgeError> {
+        let challenge = format!(
+            "Basic realm=\"{}\", charset=\"UTF-8\"",
+            policy.realm.replace('"', "")
+        );
+        let refuse = |reason: &str, guess| EdgeError::Unauthorized {
+            reason: reason.into(),
+            challenge: challenge.clone(),
+            guess,
+        };
+        let Some((user, password)) = credentials(headers) else {
+            return Err(refuse("basic: no credentials", false));
+        };
+        let Some(entry) = policy
+            .users
+            .iter()
+            .find(|e| e.split_once(':').is_some_and(|(u, _)| u == user))
+        else {
+            return Err(refuse("basic: wrong user or password", true));
+        };
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(entry.as_bytes())
+            .chain_update([0])
+            .chain_update(password.as_bytes())
+            .finalize()
+            .into();
+        if self.remembers(&key) {
+            return Ok(Identity {
+                method: "basic",
+                name: user,
+            });
+        }
+        let hash = entry
+            .split_once(':')
+            .map(|(_, h)| h.to_string())
+            .unwrap_or_default();
+        let permit = self.hashing.acquire().await;
+        let ok =
+            tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
+                .await
+                .unwrap_or(false);
+        drop(permit);
+        if !ok {
+            return Err(refuse("basic: wrong user or password", true));
+        }
+        self.remember(key);
+        Ok(Identity {
+            method: "basic",
+            name: user,
+        })
+    }
+
+    fn remembers(&self, key: &[u8; 32]) -> bool {
+        let Ok(map) = self.remembered.lock() else {
+            return false;
+        };
+        map.get(key).is_some_and(|at| at.elapsed() < REMEMBER)
+    }
+
+    fn remember(&self, key: [u8; 32]) {
+        if let Ok(mut map) = self.remembered.lock() {
+            if map.len() >= MAX_REMEMBERED {
+                map.retain(|_, at| at.elapsed() < REMEMBER);
+                if map.len() >= MAX_REMEMBERED {
+                    map.clear();
+                }
+            }
+            map.insert(key, Instant::now());
+        }
+    }
+}
+
+/// `user` and `password` of an `Authorization: Basic` header.
+fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let encoded = authorization(headers, "Basic")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_auth(user: &str, password: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        h.insert(
+            http::header::AUTHORIZATION,
+            format!("Basic {v}").parse().unwrap(),
+        );
+        h
+    }
+
+    #[tokio::test]
+    async fn the_right_password_passes_and_a_wrong_one_is_a_guess() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let policy = BasicPolicy {
+            realm: "app".into(),
+            htpasswd_file: None,
+            users: vec![format!("alice:{hash}")],
+        };
+        let verified = Verified::default();
+        for _ in 0..2 {
+            let id = verified
+                .check(&policy, &with_auth("alice", "s3cret"))
+                .await
+                .unwrap();
+            assert_eq!(id.name, "alice");
+        }
+        let wrong = verified.check(&policy, &with_auth("alice", "nope")).await;
+        assert!(
+            matches!(wrong, Err(EdgeError::Unauthorized { guess: true, .. })),
+            "{wrong:?}"
+        );
+        let nobody = verified.check(&policy, &with_auth("bob", "s3cret")).await;
+        assert!(matches!(
+            nobody,
+            Err(EdgeError::Unauthorized { guess: true, .. })
+        ));
+        let none = verified.check(&policy, &HeaderMap::new()).await;
+        assert!(matches!(
+            none,
+            Err(EdgeError::Unauthorized { guess: false, .. })
+        ));
+    }
+}

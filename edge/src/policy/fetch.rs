@@ -1,0 +1,107 @@
+//! The edge's own HTTPS client, for what policies fetch from identity providers (JWKS,
+//! discovery documents, OIDC token exchanges): the system's roots and, where a policy names
+//! one, its CA; TLS 1.2 or 1.3 (providers are ordinary web servers); bounded in time and size.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sha2::{Digest, Sha256};
+
+/// What one fetch may take, connection included.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest answer read (a JWKS or a token response is a few KiB).
+const MAX_BODY: usize = 1 << 20;
+
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Clients by the CA they trust besides the system's roots.
+#[derive(Default)]
+pub struct Fetcher {
+    clients: Mutex<HashMap<[u8; 32], HttpsClient>>,
+}
+
+impl Fetcher {
+    fn client(&self, ca: Option<&str>) -> Result<HttpsClient, String> {
+        let key: [u8; 32] = Sha256::digest(ca.unwrap_or("").as_bytes()).into();
+        let mut clients = self.clients.lock().map_err(|_| "client cache poisoned")?;
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        if let Some(pem) = ca {
+            for cert in super::pem_roots(pem)? {
+                roots.add(cert).map_err(|e| format!("bad CA: {e}"))?;
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// Sends `request` and reads the whole answer.
+    pub async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        ca: Option<&str>,
+    ) -> Result<Response<Bytes>, String> {
+        let client = self.client(ca)?;
+        let uri = request.uri().to_string();
+        let fetched = async {
+            let response = client
+                .request(request)
+                .await
+                .map_err(|e| format!("{uri}: {e}"))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_BODY)
+                .collect()
+                .await
+                .map_err(|e| format!("{uri}: {e}"))?
+                .to_bytes();
+            Ok(Response::from_parts(parts, body))
+        };
+        tokio::time::timeout(TIMEOUT, fetched)
+            .await
+            .map_err(|_| format!("{uri}: no answer within {TIMEOUT:?}"))?
+    }
+
+    /// GETs `url` and parses its JSON answer (a 2xx one).
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+        ca: Option<&str>,
+    ) -> Result<T, String> {
+        let request = Request::get(url)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Full::default())
+            .map_err(|e| format!("{url}: {e}"))?;
+        let response = self.send(request, ca).await?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        serde_json::from_slice(response.body())
+            .map_err(|e| format!("{url}: not the JSON expected: {e}"))
+    }
+}

@@ -1,0 +1,124 @@
+//! Per-route access: what a route's record asks of a public client (`client-ip-rules` and
+//! `policy`, `state::route_policy`), checked at the edge before anything reaches the tunnel.
+//! [`Gate::check`] answers with the verified identity or the refusal.
+//!
+//! - [`basic`]: HTTP Basic against bcrypt htpasswd entries; [`bearer`]: token hashes;
+//! - [`jwt`]: JWTs against an issuer's keys, which [`jwks`] fetches and caches through [`fetch`];
+//!
+//! May use: `state` (the records) and `protect` (the failure budget), and the leaves.
+
+pub mod basic;
+pub mod bearer;
+pub mod fetch;
+pub mod jwks;
+pub mod jwt;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use http::request::Parts;
+use http::HeaderMap;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+use crate::error::EdgeError;
+use crate::protect::failures::Failures;
+use crate::state::route_policy::{Policy, RouteRules};
+
+/// Who a policy let through, for the origin (the identity header) and the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// `basic`, `bearer`, `jwt`, `oidc`, `mtls`.
+    pub method: &'static str,
+    /// The user name, the token's email or subject, the certificate's subject.
+    pub name: String,
+}
+
+/// What [`Gate::check`] knows of a request: its head and where it came from.
+pub struct Asking<'a> {
+    pub head: &'a Parts,
+    /// The client's address (after the PROXY protocol, when a trusted balancer sent one).
+    pub client: IpAddr,
+}
+
+/// The per-route checks, and what they keep between requests (fetched keys, verified
+/// passwords).
+pub struct Gate {
+    failures: Arc<Failures>,
+    basic: basic::Verified,
+    keys: jwks::KeyCache,
+}
+
+impl Gate {
+    pub fn new(failures: Arc<Failures>) -> Gate {
+        Gate {
+            failures,
+            basic: basic::Verified::default(),
+            keys: jwks::KeyCache::default(),
+        }
+    }
+
+    /// `Ok(None)` when the route asks for nothing, `Ok(Some(identity))` when its policy let the
+    /// request through, or the refusal.
+    pub async fn check(
+        &self,
+        rules: &RouteRules,
+        asking: &Asking<'_>,
+    ) -> Result<Option<Identity>, EdgeError> {
+        if !rules.admits(asking.client) {
+            return Err(EdgeError::Forbidden(
+                "client-ip-rules: the client's address is not allowed".into(),
+            ));
+        }
+        let Some(policy) = &rules.policy else {
+            return Ok(None);
+        };
+        // Guessing passwords or tokens spends the address's failure budget, as bad handshakes do.
+        if let Some(wait) = self.failures.blocked(asking.client) {
+            return Err(EdgeError::RateLimited(wait));
+        }
+        let checked = match policy {
+            Policy::Basic(p) => self.basic.check(p, &asking.head.headers).await,
+            Policy::Bearer(hashes) => bearer::check(hashes, &asking.head.headers),
+            Policy::Jwt(p) => jwt::check(p, &self.keys, &asking.head.headers).await,
+            Policy::Oidc(_) | Policy::Mtls(_) => Err(EdgeError::Forbidden(format!(
+                "the {} policy is not built into this edge yet",
+                policy.method()
+            ))),
+        };
+        if let Err(EdgeError::Unauthorized { guess: true, .. }) = &checked {
+            self.failures.failed(asking.client);
+        }
+        checked.map(Some)
+    }
+}
+
+/// The certificates of a PEM CA file (at least one).
+pub fn pem_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("not a PEM certificate: {e}"))?;
+    if certs.is_empty() {
+        return Err("holds no PEM certificate".into());
+    }
+    Ok(certs)
+}
+
+/// The value of cookie `name` in the request's Cookie headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
+/// The credentials of an `Authorization: SCHEME …` header, when it uses `scheme`.
+pub fn authorization<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (s, rest) = value.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}

@@ -1,0 +1,102 @@
+//! What a public request must pass before it goes to its tunnel: the request rate of its
+//! client (the route's `limits`, else the edge's `rate-limit`), the route's `client-ip-rules`
+//! and its `policy`. What passes carries its verified identity to the origin in a header the
+//! client cannot set.
+
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::EdgeError;
+use crate::policy::{Asking, Identity};
+use crate::protect::rates::Rate;
+use crate::state::route_policy::IDENTITY_HEADER;
+use crate::state::RouteRecord;
+
+use super::proxy::{ConnInfo, Proxy};
+
+/// What the checks let through, and what they ask of the rest of the way.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    pub identity: Option<Identity>,
+    /// The header the identity goes in; removed from the client's request either way.
+    pub header: HeaderName,
+    /// The route's body limit, else the edge's.
+    pub max_body: Option<u64>,
+}
+
+impl Admitted {
+    /// Nothing checked (requests that reach no route's policy).
+    pub fn open(max_body: Option<u64>) -> Admitted {
+        Admitted {
+            identity: None,
+            header: HeaderName::from_static(IDENTITY_HEADER),
+            max_body,
+        }
+    }
+
+    /// Puts the verified identity (and only it) into the headers for the origin.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        headers.remove(&self.header);
+        if let Some(value) = self
+            .identity
+            .as_ref()
+            .and_then(|i| HeaderValue::from_str(&i.name).ok())
+        {
+            headers.insert(self.header.clone(), value);
+        }
+    }
+}
+
+impl Proxy {
+    /// Whether the client may send another request now: the route's rate, else the edge's.
+    pub(super) fn within_rate(
+        &self,
+        route: Option<&RouteRecord>,
+        conn: &ConnInfo,
+    ) -> Result<(), EdgeError> {
+        let limits = route.map(|r| &r.rules.limits);
+        let rate = match limits.and_then(|l| l.requests_per_second) {
+            Some(rps) => Rate::new(rps, limits.and_then(|l| l.burst)),
+            None => {
+                let edge = self.config.get().rate_limit;
+                Rate::new(edge.requests_per_second, Some(edge.burst))
+            }
+        };
+        let Some(rate) = rate else {
+            return Ok(());
+        };
+        self.rates.check(rate, conn.peer.ip()).map_err(|wait| {
+            self.metrics.limited("request_rate");
+            EdgeError::RateLimited(wait)
+        })
+    }
+
+    /// The route's client rules and policy, for this request.
+    pub(super) async fn admit(
+        &self,
+        head: &Parts,
+        conn: &ConnInfo,
+        route: &RouteRecord,
+    ) -> Result<Admitted, EdgeError> {
+        let rules = &route.rules;
+        let asking = Asking {
+            head,
+            client: conn.peer.ip(),
+        };
+        let identity = self.gate.check(rules, &asking).await?;
+        let header = rules
+            .identity_header
+            .as_deref()
+            .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok())
+            .unwrap_or(HeaderName::from_static(IDENTITY_HEADER));
+        let max_body = rules
+            .limits
+            .max_request_body
+            .or(self.config.get().max_request_body);
+        Ok(Admitted {
+            identity,
+            header,
+            max_body,
+        })
+    }
+}
