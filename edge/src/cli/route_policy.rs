@@ -187,6 +187,14 @@ impl Checker<'_> {
                 mtls.ca = ca;
             }
         }
+        if matches!(policy, Policy::Oidc(_) | Policy::Mtls(_)) {
+            return Err(self.err(
+                &["policy", method],
+                format!(
+                    "the {method} policy is not built into this edge yet; use basic, bearer or jwt"
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::fetch::Fetcher;
 
 const FRESH: Duration = Duration::from_secs(600);
-const REFETCH_AT_MOST: Duration = Duration::from_secs(10);
+const REFETCH_AT_MOST: Duration = Duration::from_secs(2);
 
 /// One usable key of a JWKS.
 pub struct Key {
