@@ -286,3 +286,29 @@ async fn ssh_through_access_tcp_as_proxy_command() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A route's client-ip-rules hold for access streams, and a route with a policy cannot be
+/// reached around it through `connector access tcp`.
+#[tokio::test]
+async fn access_streams_obey_client_ip_rules_and_never_bypass_a_policy() {
+    let (origin, _reports) = scenario_origin().await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - hostname: db.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
+    );
+    edge.route_as("tcp", &tunnel, "db.example.test", &[]);
+    edge.set_policy("db.example.test", Some("client-ip-rules:\n  - deny: [127.0.0.1]\n"));
+    let (denied, local) = edge.access("db.example.test", &[]);
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp).await.is_err());
+    denied.wait_for("client-ip-rules do not allow this address", READY);
+
+    let hash = "0".repeat(64);
+    edge.set_policy("db.example.test", Some(&format!("policy:\n  bearer: [{hash}]\n")));
+    let (refused, local) = edge.access("db.example.test", &[]);
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    assert!(read_all(&mut tcp).await.is_err());
+    refused.wait_for("has a bearer policy, which `connector access tcp` cannot meet yet", READY);
+}

@@ -225,6 +225,25 @@ impl AccessSessions {
         let Some(route) = self.routes.route(&host) else {
             return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
         };
+        // A route's client rules hold here too; a route with a policy is not reachable this way
+        // until access sessions can present its credentials (it would bypass the policy).
+        if !route.rules.admits(peer.ip()) {
+            return refuse_stream(
+                respond,
+                StatusCode::FORBIDDEN,
+                &format!("{host}: client-ip-rules do not allow this address"),
+            );
+        }
+        if let Some(policy) = &route.rules.policy {
+            return refuse_stream(
+                respond,
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "{host} has a {} policy, which `connector access tcp` cannot meet yet",
+                    policy.method()
+                ),
+            );
+        }
         if route.require_token {
             let now = crate::state::now_secs();
             match &token {
