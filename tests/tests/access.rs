@@ -299,16 +299,25 @@ async fn access_streams_obey_client_ip_rules_and_never_bypass_a_policy() {
         &format!("ingress:\n  - hostname: db.example.test\n    service: tcp://{origin}\n  - service: http_status:404\n"),
     );
     edge.route_as("tcp", &tunnel, "db.example.test", &[]);
-    edge.set_policy("db.example.test", Some("client-ip-rules:\n  - deny: [127.0.0.1]\n"));
+    edge.set_policy(
+        "db.example.test",
+        Some("client-ip-rules:\n  - deny: [127.0.0.1]\n"),
+    );
     let (denied, local) = edge.access("db.example.test", &[]);
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
     denied.wait_for("client-ip-rules do not allow this address", READY);
 
     let hash = "0".repeat(64);
-    edge.set_policy("db.example.test", Some(&format!("policy:\n  bearer: [{hash}]\n")));
+    edge.set_policy(
+        "db.example.test",
+        Some(&format!("policy:\n  bearer: [{hash}]\n")),
+    );
     let (refused, local) = edge.access("db.example.test", &[]);
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
-    refused.wait_for("has a bearer policy, which `connector access tcp` cannot meet yet", READY);
+    refused.wait_for(
+        "has a bearer policy, which `connector access tcp` cannot meet yet",
+        READY,
+    );
 }
