@@ -50,6 +50,8 @@ state-dir: state
 listen:
   http: 127.0.0.1:$EDGE_PORT
   tunnel: 127.0.0.1:0
+rate-limit:
+  requests-per-second: 0   # wrk sends everything from 127.0.0.1
 YAML
 RUST_LOG=warn,tether_edge::server=info "$BIN/edge" run --config edge.yml > edge.log 2>&1 & pids+=($!)
 wait_for edge.log "edge ready"

@@ -25,7 +25,7 @@ pub struct Tether {
 /// the footprint scenario's 10,000 streams on one session.
 pub fn edge_yaml(cert: &Cert) -> String {
     format!(
-        "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: 127.0.0.1:0\ntls:\n  certificates:\n    - cert: {}\n      key: {}\nmax-concurrent-streams: 100000\n# Every client and every one of a thousand connectors is on 127.0.0.1 here.\nmax-connections-per-ip: 100000\n",
+        "state-dir: state\npublic-hostname: localhost\nlisten:\n  http: 127.0.0.1:0\n  https: 127.0.0.1:0\n  tunnel: 127.0.0.1:0\ntls:\n  certificates:\n    - cert: {}\n      key: {}\nmax-concurrent-streams: 100000\n# Every client and every one of a thousand connectors is on 127.0.0.1 here.\nmax-connections-per-ip: 100000\nrate-limit:\n  requests-per-second: 0\n",
         cert.cert.display(),
         cert.key.display()
     )
