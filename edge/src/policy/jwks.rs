@@ -29,6 +29,10 @@ pub type KeySet = Vec<Key>;
 /// or the one its type implies. Keys for encryption, and of unknown types, are left out.
 pub fn parse(json: &str) -> Result<KeySet, String> {
     let set: JwkSet = serde_json::from_str(json).map_err(|e| format!("not a JWKS: {e}"))?;
+    keys_of(&set)
+}
+
+fn keys_of(set: &JwkSet) -> Result<KeySet, String> {
     let keys: KeySet = set.keys.iter().filter_map(usable).collect();
     if keys.is_empty() {
         return Err(
@@ -88,10 +92,6 @@ pub struct KeyCache {
 }
 
 impl KeyCache {
-    pub fn fetcher(&self) -> &Fetcher {
-        &self.fetcher
-    }
-
     /// The keys of an inline JWKS, parsed once.
     pub fn inline(&self, json: &str) -> Result<Arc<KeySet>, String> {
         let hash: [u8; 32] = Sha256::digest(json.as_bytes()).into();
@@ -129,14 +129,14 @@ impl KeyCache {
         let mut entry = entry.lock().await;
         let has_kid = |keys: &KeySet| kid.is_none() || keys.iter().any(|k| k.kid.as_deref() == kid);
         let age = entry.at.map(|at| at.elapsed());
-        let wanted = match (&entry.keys, age) {
-            (Some(keys), Some(age)) => age > FRESH || (!has_kid(keys) && age > REFETCH_AT_MOST),
-            _ => age.is_none_or(|a| a > REFETCH_AT_MOST) || entry.keys.is_none(),
+        let stale = match &entry.keys {
+            Some(keys) => age.is_none_or(|a| a > FRESH) || !has_kid(keys),
+            None => true,
         };
-        if wanted && age.is_none_or(|a| a > REFETCH_AT_MOST) {
+        if stale && age.is_none_or(|a| a > REFETCH_AT_MOST) {
             entry.at = Some(Instant::now());
-            match self.fetcher.json::<serde_json::Value>(url, ca).await {
-                Ok(doc) => match parse(&doc.to_string()) {
+            match self.fetcher.json::<JwkSet>(url, ca).await {
+                Ok(set) => match keys_of(&set) {
                     Ok(keys) => entry.keys = Some(Arc::new(keys)),
                     Err(e) => {
                         tracing::warn!(url, error = %e, "the issuer's JWKS is not usable; keeping the keys known")
