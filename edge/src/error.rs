@@ -23,6 +23,8 @@ pub enum EdgeError {
     MethodNotAllowed,
     /// `max-request-body` exceeded.
     BodyTooLarge,
+    /// The request body sent nothing for `body-read-timeout`.
+    BodyTimeout,
     /// No route for the hostname.
     NoRoute,
     /// The route's policy wants credentials the request lacks, or that are wrong; `challenge`
@@ -55,6 +57,7 @@ impl EdgeError {
             EdgeError::BadRequest(_) => StatusCode::BAD_REQUEST,
             EdgeError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             EdgeError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            EdgeError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             EdgeError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             EdgeError::NoRoute => StatusCode::NOT_FOUND,
             EdgeError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -89,6 +92,7 @@ impl EdgeError {
             EdgeError::BadRequest(_) => "bad_request",
             EdgeError::Misdirected => "misdirected",
             EdgeError::BodyTooLarge => "body_too_large",
+            EdgeError::BodyTimeout => "body_timeout",
             EdgeError::MethodNotAllowed => "method_not_allowed",
             EdgeError::NoRoute => "no_route",
             EdgeError::Unauthorized { .. } => "unauthorized",
@@ -108,6 +112,7 @@ impl EdgeError {
             | EdgeError::MethodNotAllowed
             | EdgeError::Misdirected
             | EdgeError::BodyTooLarge
+            | EdgeError::BodyTimeout
             | EdgeError::NoRoute
             | EdgeError::Unauthorized { .. }
             | EdgeError::Forbidden(_)
@@ -144,6 +149,7 @@ impl EdgeError {
             EdgeError::RateLimited(_) => "Too many requests from your address; wait a moment and try again.",
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
+            EdgeError::BodyTimeout => "The request body stopped arriving; the edge waited long enough.",
             EdgeError::MethodNotAllowed => "This edge is not a forward proxy: CONNECT is only accepted for WebSockets.",
             EdgeError::NoRoute => "No tunnel is routed for this hostname.",
             EdgeError::TunnelOffline => "The tunnel for this hostname has no connector online.",

@@ -22,24 +22,22 @@ use crate::links::key::LinkKey;
 use crate::links::{LinkAcceptor, Links};
 pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
-use crate::policy::Gate;
 use crate::protect::counts::Counts;
 use crate::protect::failures::{FailureBudget, Failures};
-use crate::protect::rates::Rates;
+use crate::protect::stalls;
+use crate::public::admit::Guards;
 use crate::public::{listener, Proxy, Service, TcpPorts};
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
 use crate::state::store;
 use crate::state::{dns_source, EdgeRecord, State};
 use crate::tls::ca::TunnelCa;
-use crate::tls::certs::{self, CertResolver, DevCa};
+use crate::tls::certs::{self, CertResolver};
 use crate::tls::tunnel_cert::tunnel_certificate;
 use crate::tunnels::accept::{SessionAcceptor, FRESHNESS_WAITERS};
 use crate::tunnels::enroll::Enroller;
-use crate::tunnels::presence::Presence;
 use crate::tunnels::revocations::close_revoked_sessions;
-use crate::tunnels::sessions::Sessions;
-use crate::tunnels::StreamOpener;
+use crate::tunnels::{presence::Presence, sessions::Sessions, StreamOpener};
 use tether_dns::server::Zones;
 
 #[derive(Debug, thiserror::Error)]
@@ -75,9 +73,8 @@ struct Rooms {
     /// Failed handshakes per address, shared by every listener's sessions, links, access
     /// sessions and enrollments.
     failures: Arc<Failures>,
-    /// Per-route policies and request rates, shared by the public listeners.
-    gate: Arc<Gate>,
-    rates: Arc<Rates>,
+    /// Per-route policies, request rates and unread responses, shared by the public listeners.
+    guards: Guards,
     /// The tunnel CA's certificate, which enrolled credentials pin.
     ca_pem: String,
     /// Shared by the session acceptors of every listener.
@@ -140,17 +137,7 @@ impl Rooms {
         let directory = Directory::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
         let routes = RouteTable::default();
         routes.set(state.routes().await?);
-        let configured = config
-            .certificates
-            .iter()
-            .map(certs::load_pair)
-            .collect::<Result<Vec<_>, _>>()?;
-        let dev_ca = config.dev_ca.then(|| DevCa {
-            ca: ca.clone(),
-            routes: routes.clone(),
-            public_hostname: config.public_hostname.clone(),
-        });
-        let certs = Arc::new(CertResolver::new(configured, dev_ca));
+        let certs = Arc::new(CertResolver::from_config(&config, ca, &routes)?);
         let record = EdgeRecord {
             id: config.edge_id.clone(),
             tunnel_address: config
@@ -202,8 +189,7 @@ impl Rooms {
             opener,
             link_key,
             failures: failures.clone(),
-            gate: Arc::new(Gate::new(failures)),
-            rates: Arc::default(),
+            guards: Guards::new(failures),
             ca_pem: ca.pem.clone(),
             freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })
@@ -245,8 +231,15 @@ impl Rooms {
             close_revoked_sessions(directory, state, self.sessions.clone(), shutdown.clone());
         background.spawn(revocations);
         let (config, certs) = (self.config.clone(), self.certs.clone());
-        background.spawn(crate::reload::watch(config, certs, shutdown));
+        background.spawn(crate::reload::watch(config, certs, shutdown.clone()));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
+        let (stalls, metrics) = (self.guards.stalls.clone(), self.metrics.clone());
+        background.spawn(stalls::sweep_each_second(
+            stalls,
+            self.config.clone(),
+            metrics,
+            shutdown,
+        ));
         background
     }
 
@@ -275,8 +268,7 @@ impl Rooms {
             enroll: Arc::new(self.enroller()),
         };
         let mut serving = Vec::new();
-        let config = self.config.get();
-        let open = Counts::new(config.max_connections_per_ip, config.max_connections);
+        let open = Counts::of_config(&self.config.get());
         for (what, listener, tls, service) in [
             ("http", http, None, proxy.clone()),
             ("https", https, Some(public_tls), proxy),
@@ -336,8 +328,7 @@ impl Rooms {
             access: Arc::new(access),
             sessions: Arc::new(self.session_acceptor()),
             enroll: Arc::new(self.enroller()),
-            gate: self.gate.clone(),
-            rates: self.rates.clone(),
+            guards: self.guards.clone(),
         }
     }
 
@@ -382,6 +373,9 @@ impl Rooms {
             opener: self.opener.clone(),
             lifecycle: self.lifecycle.clone(),
             metrics: self.metrics.clone(),
+            config: self.config.clone(),
+            routes: self.routes.clone(),
+            open: Counts::of_config(&self.config.get()),
         }
     }
 

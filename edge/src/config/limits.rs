@@ -1,6 +1,8 @@
 //! edge.yml's limits on public clients: the request rate per address, and (with the listeners'
 //! settings) what one connection or stream may hold.
 
+use std::time::Duration;
+
 use tether_proto::config_error::ConfigError;
 
 use super::raw::{Fields, Raw};
@@ -38,5 +40,62 @@ pub(super) fn rate_limit(at: &Fields, raw: &Raw) -> Result<RateLimit, ConfigErro
     Ok(RateLimit {
         requests_per_second,
         burst,
+    })
+}
+
+/// What one public stream may hold, and for how long: the slow-client limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// A request body that sends nothing for this long fails (`body-read-timeout`; nginx's
+    /// `client_body_timeout`): 408 while the edge still reads it whole, a reset stream after.
+    pub body_read_timeout: Duration,
+    /// A response the client takes nothing of for this long is reset, which gives its share of
+    /// the tunnel session's window back (`send-timeout`; nginx's `send_timeout`).
+    pub send_timeout: Duration,
+    /// A WebSocket or public TCP connection that carries nothing either way for this long is
+    /// closed (`stream-idle-timeout`); `None` when set to 0.
+    pub stream_idle_timeout: Option<Duration>,
+    /// Streams one HTTP/2 client connection may open at once (`max-streams-per-connection`).
+    pub max_streams_per_connection: u32,
+    /// Responses of one tunnel that one client address may leave unread at once
+    /// (`max-stalled-streams-per-client`): past it, the longest-stalled are reset.
+    pub max_stalled_per_client: u32,
+}
+
+pub const DEFAULT_STREAM_LIMITS: StreamLimits = StreamLimits {
+    body_read_timeout: Duration::from_secs(60),
+    send_timeout: Duration::from_secs(60),
+    stream_idle_timeout: Some(Duration::from_secs(30 * 60)),
+    // nginx's http2_max_concurrent_streams.
+    max_streams_per_connection: 128,
+    // 8 stream windows (4 MiB each) of a session's 32: a quarter of one session.
+    max_stalled_per_client: 8,
+};
+
+pub(super) fn stream_limits(at: &Fields, raw: &Raw) -> Result<StreamLimits, ConfigError> {
+    let d = DEFAULT_STREAM_LIMITS;
+    let idle = at.duration(
+        "stream-idle-timeout",
+        &raw.stream_idle_timeout,
+        d.stream_idle_timeout.unwrap_or_default(),
+    )?;
+    Ok(StreamLimits {
+        body_read_timeout: at.duration(
+            "body-read-timeout",
+            &raw.body_read_timeout,
+            d.body_read_timeout,
+        )?,
+        send_timeout: at.duration("send-timeout", &raw.send_timeout, d.send_timeout)?,
+        stream_idle_timeout: (!idle.is_zero()).then_some(idle),
+        max_streams_per_connection: at.positive(
+            "max-streams-per-connection",
+            raw.max_streams_per_connection,
+            d.max_streams_per_connection,
+        )?,
+        max_stalled_per_client: at.positive(
+            "max-stalled-streams-per-client",
+            raw.max_stalled_streams_per_client,
+            d.max_stalled_per_client,
+        )?,
     })
 }

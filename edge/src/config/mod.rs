@@ -14,7 +14,7 @@ mod limits;
 mod raw;
 mod store;
 
-pub use limits::{RateLimit, DEFAULT_RATE_LIMIT};
+pub use limits::{RateLimit, StreamLimits, DEFAULT_RATE_LIMIT, DEFAULT_STREAM_LIMITS};
 use raw::{Fields, Raw};
 pub use store::{EtcdSettings, EtcdTls, StoreConfig, DEFAULT_LEASE_TTL, DEFAULT_STALE_LIMIT};
 
@@ -84,6 +84,8 @@ pub struct EdgeConfig {
     pub max_connections_per_ip: u32,
     /// Public requests per client address (`rate-limit`); a route's `limits` replace it.
     pub rate_limit: RateLimit,
+    /// The slow-client limits on public streams.
+    pub streams: StreamLimits,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
     /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
@@ -172,6 +174,7 @@ impl EdgeConfig {
                 256,
             )?,
             rate_limit: limits::rate_limit(&at, &raw)?,
+            streams: limits::stream_limits(&at, &raw)?,
             trusted_proxies,
             retry_methods,
             dns,

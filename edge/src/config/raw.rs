@@ -33,6 +33,11 @@ pub(super) struct Raw {
     pub(super) max_concurrent_streams: Option<u32>,
     pub(super) max_connections: Option<u32>,
     pub(super) max_connections_per_ip: Option<u32>,
+    pub(super) body_read_timeout: Option<String>,
+    pub(super) send_timeout: Option<String>,
+    pub(super) stream_idle_timeout: Option<String>,
+    pub(super) max_streams_per_connection: Option<u32>,
+    pub(super) max_stalled_streams_per_client: Option<u32>,
     #[serde(default)]
     pub(super) rate_limit: RawRateLimit,
     #[serde(default)]

@@ -37,6 +37,11 @@ impl Counts {
         })
     }
 
+    /// The caps of edge.yml: `max-connections-per-ip` and `max-connections`.
+    pub fn of_config(config: &crate::config::EdgeConfig) -> Arc<Counts> {
+        Counts::new(config.max_connections_per_ip, config.max_connections)
+    }
+
     /// One more for `address`, unless a cap is reached.
     pub fn acquire(self: &Arc<Self>, address: IpAddr) -> Result<Counted, Full> {
         let address = super::source(address);

@@ -1,12 +1,14 @@
 //! Edge protection: what keeps abusers from costing the edge more than their share:
 //! [`failures`], the per-address budget of failed handshakes, [`counts`], what is held open
-//! at once per address and in all, and [`rates`], requests per second per address.
+//! at once per address and in all, [`rates`], requests per second per address, and [`stalls`],
+//! responses a client stopped reading.
 //!
 //! May use: the leaves only.
 
 pub mod counts;
 pub mod failures;
 pub mod rates;
+pub mod stalls;
 
 use std::net::IpAddr;
 

@@ -7,12 +7,35 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::EdgeError;
-use crate::policy::{Asking, Identity};
-use crate::protect::rates::Rate;
+use std::sync::Arc;
+
+use crate::policy::{Asking, Gate, Identity};
+use crate::protect::failures::Failures;
+use crate::protect::rates::{Rate, Rates};
+use crate::protect::stalls::Stalls;
 use crate::state::route_policy::IDENTITY_HEADER;
 use crate::state::RouteRecord;
 
 use super::proxy::{ConnInfo, Proxy};
+
+/// What guards the public side, shared by its listeners: each route's client rules and policy,
+/// request rates per client address, and the watch on responses clients stop reading.
+#[derive(Clone)]
+pub struct Guards {
+    pub gate: Arc<Gate>,
+    pub rates: Arc<Rates>,
+    pub stalls: Arc<Stalls>,
+}
+
+impl Guards {
+    pub fn new(failures: Arc<Failures>) -> Guards {
+        Guards {
+            gate: Arc::new(Gate::new(failures)),
+            rates: Arc::default(),
+            stalls: Arc::default(),
+        }
+    }
+}
 
 /// What the checks let through, and what they ask of the rest of the way.
 #[derive(Debug, Clone)]
@@ -65,10 +88,13 @@ impl Proxy {
         let Some(rate) = rate else {
             return Ok(());
         };
-        self.rates.check(rate, conn.peer.ip()).map_err(|wait| {
-            self.metrics.limited("request_rate");
-            EdgeError::RateLimited(wait)
-        })
+        self.guards
+            .rates
+            .check(rate, conn.peer.ip())
+            .map_err(|wait| {
+                self.metrics.limited("request_rate");
+                EdgeError::RateLimited(wait)
+            })
     }
 
     /// The route's client rules and policy, for this request.
@@ -83,7 +109,7 @@ impl Proxy {
             head,
             client: conn.peer.ip(),
         };
-        let identity = self.gate.check(rules, &asking).await?;
+        let identity = self.guards.gate.check(rules, &asking).await?;
         let header = rules
             .identity_header
             .as_deref()

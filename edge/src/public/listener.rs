@@ -29,6 +29,10 @@ use crate::tunnels::upgrade::Upgrade;
 use super::proxy::{ConnInfo, Proxy, TlsInfo};
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Public HTTP/2: streams a client may reset before the edge has served them, at once (h2's
+/// default), and streams the edge may reset for a client's protocol errors per connection.
+const MAX_PENDING_RESETS: usize = 20;
+const MAX_ERROR_RESETS: usize = 1024;
 /// How long open connections may finish after shutdown begins.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -107,8 +111,13 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
         .http2()
         .timer(TokioTimer::new())
         .enable_connect_protocol()
-        .max_concurrent_streams(1000)
+        .max_concurrent_streams(edge_cfg.streams.max_streams_per_connection)
         .max_header_list_size(64 * 1024)
+        // Rapid reset (CVE-2023-44487): a client that resets more streams than this before they
+        // are served gets GOAWAY (ENHANCE_YOUR_CALM); so does one that keeps sending frames that
+        // make the edge reset its streams. The header list cap also bounds a CONTINUATION flood.
+        .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
+        .max_local_error_reset_streams(MAX_ERROR_RESETS)
         .initial_stream_window_size(tether_proto::tuning::STREAM_WINDOW)
         .initial_connection_window_size(tether_proto::tuning::CONNECTION_WINDOW)
         .max_frame_size(tether_proto::tuning::MAX_FRAME)

@@ -1,5 +1,5 @@
-//! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]),
-//! WebSockets ([`websocket`]), public TCP ports ([`tcp_ports`]), forwarding headers
+//! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]) and the
+//! request body on its way ([`request_body`]), WebSockets ([`websocket`]), public TCP ports ([`tcp_ports`]), forwarding headers
 //! ([`forwarded`]), the checks before the tunnel ([`admit`]: request rate, client rules,
 //! policy) and the access log ([`access_log`]). Error pages are the leaf `error`.
 //!
@@ -11,6 +11,7 @@ pub mod admit;
 pub mod forwarded;
 pub mod listener;
 pub mod proxy;
+pub mod request_body;
 pub mod tcp_ports;
 pub mod websocket;
 

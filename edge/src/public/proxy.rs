@@ -2,14 +2,13 @@
 //! See `docs/architecture.md` for the whole path.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use h2::RecvStream;
 use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::h2body::RecvBody;
@@ -21,20 +20,20 @@ use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::{CauseLabels, EdgeMetrics};
-use crate::policy::{Gate, Identity};
-use crate::protect::rates::Rates;
+use crate::policy::Identity;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tls::certs::CertResolver;
 use crate::tunnels::activity::Activity;
 use crate::tunnels::sessions::StreamGuard;
-use crate::tunnels::stream::{new_request_id, small_body, Outgoing};
+use crate::tunnels::stream::new_request_id;
 use crate::tunnels::upgrade::{Caller, Upgrade};
 use crate::tunnels::{Reach, StreamOpener};
 
 use super::access_log::AccessLine;
-use super::admit::Admitted;
+use super::admit::{Admitted, Guards};
 use super::forwarded::{self, ClientFacts};
+use super::request_body::RequestBody;
 use super::websocket;
 
 /// What the public side needs to route and carry a request.
@@ -57,10 +56,8 @@ pub struct Proxy {
     pub sessions: Arc<dyn Upgrade>,
     /// Enrollment, beside them.
     pub enroll: Arc<dyn Upgrade>,
-    /// Each route's client rules and policy.
-    pub gate: Arc<Gate>,
-    /// Requests per second per client address.
-    pub rates: Arc<Rates>,
+    /// Route rules and policies, request rates, the watch on unread responses.
+    pub guards: Guards,
 }
 
 /// What the edge knows about the public connection a request arrived on.
@@ -300,13 +297,22 @@ impl Proxy {
             let head = (request_id, authority, &admitted);
             return websocket::proxy(self, req, kind, guard, conn, head).await;
         }
+        let (mut parts, incoming) = req.into_parts();
+        let mut body = RequestBody::new(
+            incoming,
+            &parts.headers,
+            admitted.max_body,
+            config.streams.body_read_timeout,
+            self.metrics.clone(),
+        );
+        // Before the stream slot: a slow small body holds none while it trickles in.
+        body.read_small().await?;
         let guard = self.stream_slot(tunnel, conn, "http").await?;
         let scheme = if conn.tls.is_some() {
             Scheme::HTTPS
         } else {
             Scheme::HTTP
         };
-        let (mut parts, incoming) = req.into_parts();
         parts.uri = tunnel_uri(&authority, scheme, &parts.uri)?;
         parts.version = http::Version::HTTP_2;
         self.prepare_headers(
@@ -317,82 +323,47 @@ impl Proxy {
             &admitted,
         );
         parts.headers.remove(header::HOST);
-        // A failed request body shows only as a reset stream, so the limit records that it tripped,
-        // to answer 413 rather than blame the tunnel.
-        let over_limit = Arc::new(AtomicBool::new(false));
-        let metrics = self.metrics.clone();
-        let incoming = incoming.map_frame(move |frame| {
-            if let Some(data) = frame.data_ref() {
-                metrics.bytes_in.inc_by(data.len() as u64);
-            }
-            frame
-        });
-        let body = match admitted.max_body {
-            Some(max) => {
-                let tripped = over_limit.clone();
-                body::boxed(Limited::new(incoming, max as usize).map_err(move |e| {
-                    if e.is::<LengthLimitError>() {
-                        tripped.store(true, Ordering::Relaxed);
-                    }
-                    e
-                }))
-            }
-            None => body::boxed(incoming),
-        };
         let replayable = config.is_replayable(&parts.method);
-        let outgoing = match small_body(&parts.headers) {
-            // Read whole first, as nginx buffers request bodies, so that a stream the connector
-            // refuses while it drains can go to another session body and all. (The connector's
-            // final GOAWAY once refused a stream the edge had already handed its body to, in the
-            // replicas test; likely h2 wrote the edge's PONG ahead of that stream's queued HEADERS.)
-            true => match http_body_util::BodyExt::collect(body).await {
-                Ok(collected) => Outgoing::Buffered(collected.to_bytes()),
-                Err(_) if over_limit.load(Ordering::Relaxed) => {
-                    return Err(EdgeError::BodyTooLarge)
-                }
-                Err(_) => return Err(EdgeError::BadRequest("The request body ended early.")),
-            },
-            false => Outgoing::Body(body),
-        };
+        let (outgoing, failed) = body.outgoing();
         let head = Request::from_parts(parts, ());
         let opened = self
             .opener
             .open(head, outgoing, guard, replayable, Reach::Anywhere)
             .await;
-        let (answer, guard) = match opened {
-            Err(_) if over_limit.load(Ordering::Relaxed) => return Err(EdgeError::BodyTooLarge),
-            other => other?,
-        };
-        Ok(into_public_response(
-            answer.response,
-            guard,
-            request_id,
-            self.metrics.clone(),
-        ))
+        let (answer, guard) = opened.map_err(|e| failed.error().unwrap_or(e))?;
+        Ok(self.public_response(answer.response, guard, request_id, conn))
     }
-}
 
-/// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers out,
-/// request id in, and the stream slot held until the body is done.
-pub fn into_public_response(
-    response: Response<RecvStream>,
-    guard: StreamGuard,
-    request_id: &str,
-    metrics: Arc<EdgeMetrics>,
-) -> Response<EdgeBody> {
-    let (mut parts, incoming) = response.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    strip_tether(&mut parts.headers);
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        parts.headers.insert(REQUEST_ID, v);
-    }
-    let body = RecvBody::new(incoming).map_frame(move |frame| {
-        // Moving the guard into the closure keeps the stream counted until the body is dropped.
-        let _held = &guard;
-        if let Some(data) = frame.data_ref() {
-            metrics.bytes_out.inc_by(data.len() as u64);
+    /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers
+    /// out, request id in, and the stream slot held until the body is done. The body is watched
+    /// for a client that stops reading it (`protect::stalls`).
+    pub fn public_response(
+        &self,
+        response: Response<RecvStream>,
+        guard: StreamGuard,
+        request_id: &str,
+        conn: &ConnInfo,
+    ) -> Response<EdgeBody> {
+        let (mut parts, incoming) = response.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        strip_tether(&mut parts.headers);
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            parts.headers.insert(REQUEST_ID, v);
         }
-        frame
-    });
-    Response::from_parts(parts, body::boxed(body))
+        let tunnel = guard.session.record.tunnel_id;
+        let metrics = self.metrics.clone();
+        let body = RecvBody::new(incoming).map_frame(move |frame| {
+            // Moving the guard into the closure keeps the stream counted until the body is dropped.
+            let _held = &guard;
+            if let Some(data) = frame.data_ref() {
+                metrics.bytes_out.inc_by(data.len() as u64);
+            }
+            frame
+        });
+        let watched = self
+            .guards
+            .stalls
+            .watch(body::boxed(body), tunnel, conn.peer.ip());
+        Response::from_parts(parts, body::boxed(watched))
+    }
 }

@@ -13,9 +13,12 @@ use tether_proto::splice::{abort_tcp, keepalive, splice, Ended};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
+use crate::protect::counts::Counts;
 use crate::state::directory::Directory;
+use crate::state::route_table::RouteTable;
 use crate::state::PortRecord;
 use crate::tunnels::stream::{connect_head, new_request_id};
 use crate::tunnels::StreamOpener;
@@ -28,6 +31,11 @@ pub struct TcpPorts {
     pub opener: Arc<StreamOpener>,
     pub lifecycle: Lifecycle,
     pub metrics: Arc<EdgeMetrics>,
+    pub config: LiveConfig,
+    /// The routes, for their `client-ip-rules`.
+    pub routes: RouteTable,
+    /// Connections held at once per client address and in all, over every port.
+    pub open: Arc<Counts>,
 }
 
 /// How often a port that could not be bound is tried again.
@@ -128,9 +136,26 @@ impl TcpPorts {
             };
             match accepted {
                 Ok((tcp, peer)) => {
-                    self.lifecycle
-                        .tracker
-                        .spawn(self.clone().carry(tcp, peer, route.load_full()));
+                    let route = route.load_full();
+                    // Over `max-connections-per-ip` or `max-connections`, or refused by the
+                    // route's `client-ip-rules`: closed at once, nothing reaches the tunnel.
+                    let counted = match self.open.acquire(peer.ip()) {
+                        Ok(counted) => counted,
+                        Err(full) => {
+                            tracing::debug!(%peer, ?full, "TCP connection refused: too many open");
+                            continue;
+                        }
+                    };
+                    if !self.admits(&route, peer.ip()) {
+                        tracing::info!(target: "access", %peer, hostname = route.hostname, port = route.port, reason = "client-ip-rules", "TCP connection refused");
+                        abort_tcp(tcp);
+                        continue;
+                    }
+                    let carried = self.clone().carry(tcp, peer, route);
+                    self.lifecycle.tracker.spawn(async move {
+                        carried.await;
+                        drop(counted);
+                    });
                 }
                 Err(e) => {
                     // Out of file descriptors, most likely: back off instead of spinning.
@@ -139,6 +164,13 @@ impl TcpPorts {
                 }
             }
         }
+    }
+
+    /// Whether the route's `client-ip-rules` let `client` in.
+    fn admits(&self, port: &PortRecord, client: IpAddr) -> bool {
+        self.routes
+            .route(&port.hostname)
+            .is_none_or(|r| r.rules.admits(client))
     }
 
     /// One public TCP connection through the tunnel.
@@ -163,7 +195,8 @@ impl TcpPorts {
                 return abort_tcp(tcp);
             }
         };
-        let spliced = splice(&mut tcp, pipe, None).await;
+        let idle = self.config.get().streams.stream_idle_timeout;
+        let spliced = splice(&mut tcp, pipe, idle).await;
         drop(guard);
         self.metrics.bytes_in.inc_by(spliced.up);
         self.metrics.bytes_out.inc_by(spliced.down);

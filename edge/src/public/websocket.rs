@@ -23,7 +23,7 @@ use crate::tunnels::stream::{Answer, Outgoing};
 use crate::tunnels::Reach;
 
 use super::admit::Admitted;
-use super::proxy::{into_public_response, tunnel_uri, ConnInfo, Proxy};
+use super::proxy::{tunnel_uri, ConnInfo, Proxy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -106,12 +106,7 @@ pub async fn proxy(
         if let (Some(status), Kind::Http1) = (real, kind) {
             *response.status_mut() = status;
         }
-        return Ok(into_public_response(
-            response,
-            guard,
-            request_id,
-            proxy.metrics.clone(),
-        ));
+        return Ok(proxy.public_response(response, guard, request_id, conn));
     }
     let mut public = Response::new(body::empty());
     if kind == Kind::Http1 {
@@ -142,6 +137,7 @@ pub async fn proxy(
         recv: response.into_body(),
     };
     let metrics = proxy.metrics.clone();
+    let idle = proxy.config.get().streams.stream_idle_timeout;
     proxy.lifecycle.tracker.spawn(async move {
         let public = match public_upgrade.await {
             Ok(public) => public,
@@ -150,7 +146,7 @@ pub async fn proxy(
                 return;
             }
         };
-        let spliced = splice(&mut TokioIo::new(public), pipe, None).await;
+        let spliced = splice(&mut TokioIo::new(public), pipe, idle).await;
         metrics.bytes_in.inc_by(spliced.up);
         metrics.bytes_out.inc_by(spliced.down);
         tracing::debug!(request_id, ?spliced, "websocket closed");

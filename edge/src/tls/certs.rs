@@ -99,6 +99,25 @@ impl std::fmt::Debug for CertResolver {
 }
 
 impl CertResolver {
+    /// The configured certificates, and the dev CA when `tls.dev-ca` is on.
+    pub fn from_config(
+        config: &crate::config::EdgeConfig,
+        ca: &Arc<TunnelCa>,
+        routes: &RouteTable,
+    ) -> Result<Self, CertError> {
+        let configured = config
+            .certificates
+            .iter()
+            .map(load_pair)
+            .collect::<Result<Vec<_>, _>>()?;
+        let dev_ca = config.dev_ca.then(|| DevCa {
+            ca: ca.clone(),
+            routes: routes.clone(),
+            public_hostname: config.public_hostname.clone(),
+        });
+        Ok(CertResolver::new(configured, dev_ca))
+    }
+
     pub fn new(configured: Vec<Arc<CertifiedKey>>, dev_ca: Option<DevCa>) -> Self {
         CertResolver {
             configured: ArcSwap::from_pointee(configured),

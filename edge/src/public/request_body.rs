@@ -1,0 +1,124 @@
+//! A public request's body on its way to the tunnel: counted in the metrics, cut at the route's
+//! `max-request-body`, and failed when it sends nothing for `body-read-timeout` (a slow POST).
+//! A small body with a declared length is read whole before the request takes a stream of the
+//! tunnel, so a slow one holds no stream slot while it trickles in.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderMap;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use tower_http::timeout::{TimeoutBody, TimeoutError};
+
+use crate::body::{self, EdgeBody};
+use crate::error::EdgeError;
+use crate::metrics::EdgeMetrics;
+use crate::tunnels::stream::{small_body, Outgoing};
+
+/// The body, and what made it fail (a failed body shows on the tunnel only as a reset stream).
+pub struct RequestBody {
+    body: EdgeBody,
+    small: bool,
+    /// The small body, once read whole.
+    read: Option<bytes::Bytes>,
+    tripped: Arc<Tripped>,
+}
+
+#[derive(Default)]
+struct Tripped {
+    too_large: AtomicBool,
+    timed_out: AtomicBool,
+}
+
+impl RequestBody {
+    pub fn new(
+        incoming: Incoming,
+        headers: &HeaderMap,
+        max_body: Option<u64>,
+        read_timeout: Duration,
+        metrics: Arc<EdgeMetrics>,
+    ) -> RequestBody {
+        let tripped = Arc::new(Tripped::default());
+        let counted = incoming.map_frame(move |frame| {
+            if let Some(data) = frame.data_ref() {
+                metrics.bytes_in.inc_by(data.len() as u64);
+            }
+            frame
+        });
+        let timed = {
+            let tripped = tripped.clone();
+            TimeoutBody::new(read_timeout, counted).map_err(move |e| {
+                if e.is::<TimeoutError>() {
+                    tripped.timed_out.store(true, Ordering::Relaxed);
+                }
+                e
+            })
+        };
+        let body = match max_body {
+            Some(max) => {
+                let tripped = tripped.clone();
+                body::boxed(Limited::new(timed, max as usize).map_err(move |e| {
+                    if e.is::<LengthLimitError>() {
+                        tripped.too_large.store(true, Ordering::Relaxed);
+                    }
+                    e
+                }))
+            }
+            None => body::boxed(timed),
+        };
+        RequestBody {
+            body,
+            small: small_body(headers),
+            read: None,
+            tripped,
+        }
+    }
+
+    /// Reads a small body whole (the caller does this before it takes a stream slot).
+    pub async fn read_small(&mut self) -> Result<(), EdgeError> {
+        if !self.small {
+            return Ok(());
+        }
+        let body = std::mem::replace(&mut self.body, body::empty());
+        match body.collect().await {
+            Ok(collected) => {
+                self.read = Some(collected.to_bytes());
+                Ok(())
+            }
+            Err(_) => Err(self
+                .failure()
+                .unwrap_or(EdgeError::BadRequest("The request body ended early."))),
+        }
+    }
+
+    /// What follows the head: a small body (read by now) can be sent again.
+    pub fn outgoing(self) -> (Outgoing, Failed) {
+        let failed = Failed(self.tripped);
+        match self.read {
+            Some(bytes) => (Outgoing::Buffered(bytes), failed),
+            None => (Outgoing::Body(self.body), failed),
+        }
+    }
+
+    fn failure(&self) -> Option<EdgeError> {
+        Failed(self.tripped.clone()).error()
+    }
+}
+
+/// Whether the body failed by a limit, after it went.
+pub struct Failed(Arc<Tripped>);
+
+impl Failed {
+    /// The limit that failed the body, if one did: it, not the tunnel, is to blame.
+    pub fn error(&self) -> Option<EdgeError> {
+        if self.0.too_large.load(Ordering::Relaxed) {
+            Some(EdgeError::BodyTooLarge)
+        } else if self.0.timed_out.load(Ordering::Relaxed) {
+            Some(EdgeError::BodyTimeout)
+        } else {
+            None
+        }
+    }
+}
