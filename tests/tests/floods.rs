@@ -1,0 +1,137 @@
+//! HTTP/2 floods on the public port end the flooding connection, not the edge: streams opened
+//! and reset at once (rapid reset, CVE-2023-44487) get GOAWAY ENHANCE_YOUR_CALM, and a header
+//! block continued for ever (CONTINUATION flood) is cut at the header list cap. Other clients
+//! are served throughout. The frames are written by hand: no HTTP/2 client library sends them.
+
+use std::net::SocketAddr;
+
+use tests::client::request_from;
+use tests::origin::{ok, serve};
+use tests::tunnel::{TestConnector, TestEdge};
+use tests::READY;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const HOST: &str = "app.example.test";
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const HEADERS: u8 = 1;
+const RST_STREAM: u8 = 3;
+const SETTINGS: u8 = 4;
+const GOAWAY: u8 = 7;
+const CONTINUATION: u8 = 9;
+const END_STREAM: u8 = 1;
+const END_HEADERS: u8 = 4;
+const CANCEL: u32 = 8;
+const ENHANCE_YOUR_CALM: u32 = 0xb;
+
+fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let len = payload.len() as u32;
+    let mut out = len.to_be_bytes()[1..].to_vec();
+    out.extend([kind, flags]);
+    out.extend(stream.to_be_bytes());
+    out.extend(payload);
+    out
+}
+
+/// HPACK for `GET http://HOST/`: indexed :method, :scheme and :path, then :authority as a
+/// literal without indexing.
+fn request_block() -> Vec<u8> {
+    let mut block = vec![0x82, 0x86, 0x84, 0x01, HOST.len() as u8];
+    block.extend(HOST.as_bytes());
+    block
+}
+
+async fn app() -> (TestEdge, TestConnector, SocketAddr) {
+    let origin = serve(|_req| async { ok("hello") }).await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    edge.route(&tunnel, HOST);
+    let http = edge.addr("http");
+    (edge, connector, http)
+}
+
+/// Reads frames until GOAWAY (its error code) or the end of the connection (`None`).
+async fn goaway(mut read: tokio::net::tcp::OwnedReadHalf) -> Option<u32> {
+    let mut head = [0u8; 9];
+    loop {
+        read.read_exact(&mut head).await.ok()?;
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; len];
+        read.read_exact(&mut payload).await.ok()?;
+        if head[3] == GOAWAY && len >= 8 {
+            return Some(u32::from_be_bytes(payload[4..8].try_into().ok()?));
+        }
+    }
+}
+
+async fn served(http: SocketAddr) {
+    let (status, _, body) = request_from("127.0.0.1".parse().unwrap(), http, HOST, &[]).await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "hello"));
+}
+
+#[tokio::test]
+async fn streams_reset_as_soon_as_opened_get_goaway_enhance_your_calm() {
+    let (_edge, _connector, http) = app().await;
+    served(http).await;
+    let (read, mut write) = TcpStream::connect(http).await.unwrap().into_split();
+    let reader = tokio::spawn(goaway(read));
+    let mut flood = PREFACE.to_vec();
+    flood.extend(frame(SETTINGS, 0, 0, &[]));
+    let block = request_block();
+    for n in 0..5000u32 {
+        let stream = 2 * n + 1;
+        flood.extend(frame(HEADERS, END_STREAM | END_HEADERS, stream, &block));
+        flood.extend(frame(RST_STREAM, 0, stream, &CANCEL.to_be_bytes()));
+    }
+    // The edge may close before it has read everything.
+    let _ = write.write_all(&flood).await;
+    let code = tokio::time::timeout(READY, reader)
+        .await
+        .expect("the edge answered the flood in time")
+        .unwrap();
+    assert_eq!(code, Some(ENHANCE_YOUR_CALM), "GOAWAY ENHANCE_YOUR_CALM");
+    served(http).await;
+}
+
+#[tokio::test]
+async fn a_header_block_continued_for_ever_is_cut_off() {
+    let (_edge, _connector, http) = app().await;
+    let (read, mut write) = TcpStream::connect(http).await.unwrap().into_split();
+    let reader = tokio::spawn(goaway(read));
+    let mut start = PREFACE.to_vec();
+    start.extend(frame(SETTINGS, 0, 0, &[]));
+    start.extend(frame(HEADERS, END_STREAM, 1, &request_block()));
+    write.write_all(&start).await.unwrap();
+    // 16 KiB CONTINUATION frames of `x-a: vvv…` fields, never END_HEADERS: up to 64 MiB, a
+    // thousand times the edge's 64 KiB header list cap.
+    let mut field = vec![0x00, 3, b'x', b'-', b'a', 100];
+    field.extend([b'v'; 100]);
+    let payload: Vec<u8> = field.iter().copied().cycle().take(16 << 10).collect();
+    let continuation = frame(CONTINUATION, 0, 1, &payload);
+    let total = 4096;
+    let flood = async {
+        let mut sent = 0;
+        while sent < total && write.write_all(&continuation).await.is_ok() {
+            sent += 1;
+        }
+        sent
+    };
+    let sent = tokio::time::timeout(READY, flood)
+        .await
+        .expect("the edge neither reads for ever nor stalls the writer");
+    let code = tokio::time::timeout(READY, reader)
+        .await
+        .expect("the connection ended in time")
+        .unwrap();
+    assert!(
+        sent < total,
+        "the edge cut the block off before 64 MiB (after {sent} frames)"
+    );
+    // h2 answers a header block past the cap with GOAWAY (PROTOCOL_ERROR), then closes.
+    assert!(code.is_some(), "the edge said GOAWAY before it closed");
+    served(http).await;
+}
