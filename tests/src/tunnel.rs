@@ -252,6 +252,12 @@ impl TestEdge {
             ),
             READY,
         );
+        // And the route table has it, so a later change is not mistaken for this one.
+        self.proc.wait_for_from(
+            from,
+            &format!("route added.*hostname={}", regex::escape(host)),
+            READY,
+        );
         let re = regex::Regex::new(r"listening on tcp (\S+)").expect("regex");
         re.captures(&line)
             .and_then(|c| c[1].parse().ok())

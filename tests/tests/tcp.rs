@@ -21,7 +21,12 @@ struct TcpSetup {
 }
 
 fn tcp_setup(host: &str, service: &str) -> TcpSetup {
-    let edge = TestEdge::start("");
+    tcp_setup_with("", host, service)
+}
+
+/// [`tcp_setup`] with more edge.yml (`edge_extra`).
+fn tcp_setup_with(edge_extra: &str, host: &str, service: &str) -> TcpSetup {
+    let edge = TestEdge::start(edge_extra);
     let tunnel = edge.create_tunnel("tcp");
     let connector = edge.connect(
         &tunnel,
@@ -106,7 +111,12 @@ async fn thousand_connections_open_at_once_then_all_echo() {
     const N: usize = 1000;
     rlimit::increase_nofile_limit(16_384).unwrap();
     let (origin, mut reports) = scenario_origin().await;
-    let s = tcp_setup("many.example.test", &format!("tcp://{origin}"));
+    // Every connection comes from 127.0.0.1: past the default 256 per address.
+    let s = tcp_setup_with(
+        "max-connections-per-ip: 2000\n",
+        "many.example.test",
+        &format!("tcp://{origin}"),
+    );
     let mut conns = Vec::with_capacity(N);
     for _ in 0..N {
         let mut tcp = TcpStream::connect(s.public).await.unwrap();
@@ -277,4 +287,43 @@ async fn one_gigabyte_counted_exactly() {
     }
     tcp.shutdown().await.unwrap();
     assert_eq!(read_all(&mut tcp).await.unwrap(), (1u64 << 30).to_string());
+}
+
+#[tokio::test]
+async fn a_tcp_port_obeys_client_ip_rules_and_closes_a_connection_idle_for_stream_idle_timeout() {
+    let (origin, mut reports) = scenario_origin().await;
+    let host = "rules.example.test";
+    let s = tcp_setup_with(
+        "stream-idle-timeout: 1s\n",
+        host,
+        &format!("tcp://{origin}"),
+    );
+    s._edge
+        .set_policy(host, Some("client-ip-rules:\n  - deny: [127.0.0.2]\n"));
+
+    // Denied: closed before anything reaches the tunnel.
+    let from = s._edge.proc.log_len();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut denied = socket.connect(s.public).await.unwrap();
+    let _ = denied.write_all(b"E").await;
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(READY, denied.read_to_end(&mut rest)).await;
+    assert!(read.expect("closed in time").is_err() || rest.is_empty());
+    s._edge
+        .proc
+        .wait_for_from(from, "TCP connection refused.*client-ip-rules", READY);
+
+    // Allowed, then quiet: the edge closes it after about a second. The denied connection
+    // never reached the origin: this is its only report.
+    let mut quiet = TcpStream::connect(s.public).await.unwrap();
+    quiet.write_all(b"E").await.unwrap();
+    assert_eq!(next_report(&mut reports).await, "E:open");
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(READY, quiet.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the idle connection was closed");
+    assert!(
+        reports.try_recv().is_err(),
+        "one connection reached the origin"
+    );
 }

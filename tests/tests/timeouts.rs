@@ -1,5 +1,6 @@
 //! Timeouts bound what they should and nothing else: `response-header-timeout` never limits a
-//! streaming body, and `idle-timeout` closes a connection only while nothing is open on it.
+//! streaming body, `idle-timeout` closes a connection only while nothing is open on it, and
+//! `stream-idle-timeout` closes a WebSocket that carries nothing either way.
 
 use std::time::{Duration, Instant};
 
@@ -84,5 +85,45 @@ async fn a_quiet_stream_outlives_both_timeouts_and_an_idle_connection_is_closed(
     assert!(
         idle >= Duration::from_millis(900),
         "closed before the idle timeout: {idle:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_websocket_that_carries_nothing_is_closed_after_stream_idle_timeout() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let echo = origin::websocket_echo().await;
+    let s = Setup::new(
+        "stream-idle-timeout: 1s\n",
+        &["ws.example.test"],
+        &format!("ingress:\n  - service: http://{echo}\n"),
+    );
+    let tcp = tokio::net::TcpStream::connect(s.edge.addr("http"))
+        .await
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async("ws://ws.example.test/echo", tcp)
+        .await
+        .unwrap();
+    // Traffic keeps it open past the timeout.
+    let mut quiet_since = Instant::now();
+    for n in 0..4 {
+        ws.send(Message::text(format!("ping {n}"))).await.unwrap();
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::text(format!("ping {n}"))
+        );
+        quiet_since = Instant::now();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    let ended = tokio::time::timeout(tests::READY, async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the quiet WebSocket was closed");
+    let quiet = quiet_since.elapsed();
+    assert!(
+        quiet >= Duration::from_millis(900),
+        "closed before the idle timeout: {quiet:?}"
     );
 }
