@@ -88,6 +88,9 @@ pub struct EdgeConfig {
     pub streams: StreamLimits,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
+    /// Load balancers whose PROXY protocol header (v1 or v2) names the real client
+    /// (`proxy-protocol.trusted`); nobody else's is read.
+    pub proxy_protocol: Vec<IpNet>,
     /// Methods besides GET, HEAD and OPTIONS that may be sent again on another session when
     /// the first died before answering (`retry-methods`).
     pub retry_methods: Vec<http::Method>,
@@ -117,7 +120,12 @@ impl EdgeConfig {
         )?;
         let listen = listen(&at, &raw)?;
         let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
-        let trusted_proxies = trusted_proxies(&at, &raw)?;
+        let trusted_proxies = networks(&at, &["trusted-proxies"], &raw.trusted_proxies)?;
+        let proxy_protocol = networks(
+            &at,
+            &["proxy-protocol", "trusted"],
+            &raw.proxy_protocol.trusted,
+        )?;
         let liveness_timeout = liveness_timeout(&at, &raw)?;
         let grace_period =
             at.duration("grace-period", &raw.grace_period, Duration::from_secs(30))?;
@@ -176,6 +184,7 @@ impl EdgeConfig {
             rate_limit: limits::rate_limit(&at, &raw)?,
             streams: limits::stream_limits(&at, &raw)?,
             trusted_proxies,
+            proxy_protocol,
             retry_methods,
             dns,
         })
@@ -300,16 +309,17 @@ fn liveness_timeout(at: &Fields, raw: &Raw) -> Result<Duration, ConfigError> {
     Ok(timeout)
 }
 
-fn trusted_proxies(at: &Fields, raw: &Raw) -> Result<Vec<IpNet>, ConfigError> {
+/// A list of IPs or CIDRs at `keys`.
+fn networks(at: &Fields, keys: &[&str], list: &[String]) -> Result<Vec<IpNet>, ConfigError> {
     let mut trusted = Vec::new();
-    for (i, p) in raw.trusted_proxies.iter().enumerate() {
+    for (i, p) in list.iter().enumerate() {
         let idx = i.to_string();
         let net = p
             .parse::<IpNet>()
             .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
             .map_err(|_| {
                 at.err(
-                    &["trusted-proxies", &idx],
+                    &[keys, &[idx.as_str()]].concat(),
                     format!("`{p}` is not an IP or CIDR"),
                 )
             })?;

@@ -43,8 +43,17 @@ pub(super) struct Raw {
     #[serde(default)]
     pub(super) trusted_proxies: Vec<String>,
     #[serde(default)]
+    pub(super) proxy_protocol: RawProxyProtocol,
+    #[serde(default)]
     pub(super) retry_methods: Vec<String>,
     pub(super) dns: Option<tether_dns::config::RawDns>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProxyProtocol {
+    #[serde(default)]
+    pub(super) trusted: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -27,6 +27,7 @@ use crate::state::hostname::normalize_host;
 use crate::tunnels::upgrade::Upgrade;
 
 use super::proxy::{ConnInfo, Proxy, TlsInfo};
+use super::{forwarded, proxy_protocol};
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Public HTTP/2: streams a client may reset before the edge has served them, at once (h2's
@@ -154,19 +155,34 @@ pub async fn serve(
             // for the links of other edges until the end.
             _ = lifecycle.draining.cancelled(), if public => break,
         };
+        // A trusted balancer's connections are counted by the client its PROXY header names.
+        let balancer = public && forwarded::is_trusted(peer.ip(), &config.get().proxy_protocol);
         // Over `max-connections-per-ip` or `max-connections`: closed at once, before TLS.
-        let counted = match open.acquire(peer.ip()) {
-            Ok(counted) => counted,
-            Err(full) => {
-                tracing::debug!(%peer, ?full, "connection refused: too many open");
-                continue;
-            }
+        let counted = match balancer {
+            true => None,
+            false => match open.acquire(peer.ip()) {
+                Ok(counted) => Some(counted),
+                Err(full) => {
+                    tracing::debug!(%peer, ?full, "connection refused: too many open");
+                    continue;
+                }
+            },
         };
         let _ = tcp.set_nodelay(true);
         let (tls, service, builder) = (tls.clone(), service.clone(), builder.clone());
-        let (lifecycle, config) = (lifecycle.clone(), config.clone());
+        let (lifecycle, config, open) = (lifecycle.clone(), config.clone(), open.clone());
         connections.spawn(async move {
-            let _counted = counted;
+            let (mut tcp, mut peer, mut _counted) = (tcp, peer, counted);
+            if balancer {
+                peer = match proxy_protocol::client_of(&mut tcp, peer).await {
+                    Ok(client) => client,
+                    Err(e) => return tracing::debug!(%peer, error = %e, "connection refused"),
+                };
+                _counted = match open.acquire(peer.ip()) {
+                    Ok(counted) => Some(counted),
+                    Err(full) => return tracing::debug!(%peer, ?full, "connection refused"),
+                };
+            }
             let Some((io, info)) = handshake(tcp, tls, peer).await else {
                 return;
             };

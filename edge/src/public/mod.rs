@@ -1,6 +1,6 @@
 //! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]) and the
 //! request body on its way ([`request_body`]), WebSockets ([`websocket`]), public TCP ports ([`tcp_ports`]), forwarding headers
-//! ([`forwarded`]), the checks before the tunnel ([`admit`]: request rate, client rules,
+//! ([`forwarded`]) and the PROXY protocol from trusted balancers ([`proxy_protocol`]), the checks before the tunnel ([`admit`]: request rate, client rules,
 //! policy) and the access log ([`access_log`]). Error pages are the leaf `error`.
 //!
 //! May use: `tunnels` (to get a stream to a tunnel), `state`, `tls`, `policy`, `protect`, and
@@ -11,6 +11,7 @@ pub mod admit;
 pub mod forwarded;
 pub mod listener;
 pub mod proxy;
+pub mod proxy_protocol;
 pub mod request_body;
 pub mod tcp_ports;
 pub mod websocket;

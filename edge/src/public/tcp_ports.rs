@@ -23,6 +23,8 @@ use crate::state::PortRecord;
 use crate::tunnels::stream::{connect_head, new_request_id};
 use crate::tunnels::StreamOpener;
 
+use super::{forwarded, proxy_protocol};
+
 /// What the public TCP ports need (cheap to clone: each listener's task holds one).
 #[derive(Clone)]
 pub struct TcpPorts {
@@ -136,26 +138,8 @@ impl TcpPorts {
             };
             match accepted {
                 Ok((tcp, peer)) => {
-                    let route = route.load_full();
-                    // Over `max-connections-per-ip` or `max-connections`, or refused by the
-                    // route's `client-ip-rules`: closed at once, nothing reaches the tunnel.
-                    let counted = match self.open.acquire(peer.ip()) {
-                        Ok(counted) => counted,
-                        Err(full) => {
-                            tracing::debug!(%peer, ?full, "TCP connection refused: too many open");
-                            continue;
-                        }
-                    };
-                    if !self.admits(&route, peer.ip()) {
-                        tracing::info!(target: "access", %peer, hostname = route.hostname, port = route.port, reason = "client-ip-rules", "TCP connection refused");
-                        abort_tcp(tcp);
-                        continue;
-                    }
-                    let carried = self.clone().carry(tcp, peer, route);
-                    self.lifecycle.tracker.spawn(async move {
-                        carried.await;
-                        drop(counted);
-                    });
+                    let admitted = self.clone().admit(tcp, peer, route.load_full());
+                    self.lifecycle.tracker.spawn(admitted);
                 }
                 Err(e) => {
                     // Out of file descriptors, most likely: back off instead of spinning.
@@ -166,11 +150,25 @@ impl TcpPorts {
         }
     }
 
-    /// Whether the route's `client-ip-rules` let `client` in.
-    fn admits(&self, port: &PortRecord, client: IpAddr) -> bool {
-        self.routes
-            .route(&port.hostname)
-            .is_none_or(|r| r.rules.admits(client))
+    /// The checks before a connection is carried: the client a trusted balancer's PROXY header
+    /// names, `max-connections-per-ip` and `max-connections`, the route's `client-ip-rules`.
+    /// A connection that fails one is closed at once; nothing reaches the tunnel.
+    async fn admit(self, mut tcp: TcpStream, mut peer: SocketAddr, route: Arc<PortRecord>) {
+        if forwarded::is_trusted(peer.ip(), &self.config.get().proxy_protocol) {
+            peer = match proxy_protocol::client_of(&mut tcp, peer).await {
+                Ok(client) => client,
+                Err(e) => return tracing::debug!(%peer, error = %e, "TCP connection refused"),
+            };
+        }
+        let Ok(_counted) = self.open.acquire(peer.ip()) else {
+            return tracing::debug!(%peer, "TCP connection refused: too many open");
+        };
+        let admits = self.routes.route(&route.hostname);
+        if !admits.is_none_or(|r| r.rules.admits(peer.ip())) {
+            tracing::info!(target: "access", %peer, hostname = route.hostname, port = route.port, reason = "client-ip-rules", "TCP connection refused");
+            return abort_tcp(tcp);
+        }
+        self.carry(tcp, peer, route).await;
     }
 
     /// One public TCP connection through the tunnel.
