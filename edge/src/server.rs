@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::tls::client_auth::ServerTls;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -254,13 +254,14 @@ impl Rooms {
         tunnel_addr: Option<SocketAddr>,
         https_port: Option<u16>,
     ) -> Result<Vec<JoinHandle<()>>, RunError> {
-        let public_tls = TlsAcceptor::from(certs::server_config(
-            self.certs.clone(),
-            &[b"h2", b"http/1.1"],
-            false,
-        ));
+        let base = certs::server_config(self.certs.clone(), &[b"h2", b"http/1.1"], false);
+        let public_tls = ServerTls::by_sni(base, self.certs.clone(), self.routes.clone());
         let tunnel_cert = tunnel_certificate(ca, &self.config.get(), tunnel_addr)?;
-        let tunnel_tls = TlsAcceptor::from(certs::server_config(tunnel_cert, &[b"http/1.1"], true));
+        let tunnel_config = certs::server_config(tunnel_cert, &[b"http/1.1"], true);
+        let (public_tls, tunnel_tls) = (
+            Arc::new(public_tls),
+            Arc::new(ServerTls::fixed(tunnel_config)),
+        );
         let proxy = Service::Public(Arc::new(self.proxy(https_port)));
         let tunnel_service = Service::Tunnel {
             sessions: Arc::new(self.session_acceptor()),

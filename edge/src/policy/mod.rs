@@ -4,6 +4,7 @@
 //!
 //! - [`basic`]: HTTP Basic against bcrypt htpasswd entries; [`bearer`]: token hashes;
 //! - [`jwt`]: JWTs against an issuer's keys, which [`jwks`] fetches and caches through [`fetch`];
+//! - [`mtls`]: the client certificate the TLS handshake verified (`tls::client_auth`);
 //!
 //! May use: `state` (the records) and `protect` (the failure budget), and the leaves.
 
@@ -12,6 +13,7 @@ pub mod bearer;
 pub mod fetch;
 pub mod jwks;
 pub mod jwt;
+pub mod mtls;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -39,6 +41,9 @@ pub struct Asking<'a> {
     pub head: &'a Parts,
     /// The client's address (after the PROXY protocol, when a trusted balancer sent one).
     pub client: IpAddr,
+    /// The client certificate its connection's handshake verified: the id of the CA it was
+    /// verified against, and its subject.
+    pub certificate: Option<([u8; 32], &'a str)>,
 }
 
 /// The per-route checks, and what they keep between requests (fetched keys, verified
@@ -81,7 +86,8 @@ impl Gate {
             Policy::Basic(p) => self.basic.check(p, &asking.head.headers).await,
             Policy::Bearer(hashes) => bearer::check(hashes, &asking.head.headers),
             Policy::Jwt(p) => jwt::check(p, &self.keys, &asking.head.headers).await,
-            Policy::Oidc(_) | Policy::Mtls(_) => Err(EdgeError::Forbidden(format!(
+            Policy::Mtls(p) => mtls::check(p, asking.certificate),
+            Policy::Oidc(_) => Err(EdgeError::Forbidden(format!(
                 "the {} policy is not built into this edge yet",
                 policy.method()
             ))),

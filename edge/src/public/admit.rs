@@ -108,6 +108,11 @@ impl Proxy {
         let asking = Asking {
             head,
             client: conn.peer.ip(),
+            certificate: conn
+                .tls
+                .as_ref()
+                .and_then(|t| t.client.as_ref())
+                .map(|c| (c.ca, c.subject.as_str())),
         };
         let identity = self.guards.gate.check(rules, &asking).await?;
         let header = rules

@@ -15,7 +15,7 @@ use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TU
 use tether_proto::headers::has_token;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::either::Either;
 use tokio_util::task::TaskTracker;
 
@@ -24,6 +24,7 @@ use crate::config::{EdgeConfig, LiveConfig};
 use crate::lifecycle::Lifecycle;
 use crate::protect::counts::Counts;
 use crate::state::hostname::normalize_host;
+use crate::tls::client_auth::{self, ClientCert, ServerTls};
 use crate::tunnels::upgrade::Upgrade;
 
 use super::proxy::{ConnInfo, Proxy, TlsInfo};
@@ -130,7 +131,7 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
 /// serves each with `service`; then waits, for a while, for the open ones to finish.
 pub async fn serve(
     listener: TcpListener,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<ServerTls>>,
     service: Service,
     lifecycle: Lifecycle,
     config: LiveConfig,
@@ -238,10 +239,10 @@ type Io = Either<TcpStream, Box<TlsStream<TcpStream>>>;
 
 async fn handshake(
     tcp: TcpStream,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Arc<ServerTls>>,
     peer: SocketAddr,
 ) -> Option<(TokioIo<Io>, ConnInfo)> {
-    let Some(acceptor) = tls else {
+    let Some(tls) = tls else {
         return Some((
             TokioIo::new(Either::Left(tcp)),
             ConnInfo {
@@ -251,7 +252,17 @@ async fn handshake(
             },
         ));
     };
-    let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+    // The settings are chosen once the ClientHello has named the host: some hosts want a
+    // client certificate (`tls::client_auth`).
+    let mut required_ca = None;
+    let accepted = async {
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await?;
+        let sni = start.client_hello().server_name().map(normalize_host);
+        let (config, ca) = tls.choose(sni.as_deref());
+        required_ca = ca;
+        start.into_stream(config).await
+    };
+    let stream = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, accepted).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
             tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -274,9 +285,20 @@ async fn handshake(
         ),
         _ => None,
     };
+    // Verified by the handshake against `required_ca`.
+    let client = required_ca
+        .zip(server.peer_certificates().and_then(|c| c.first()))
+        .map(|(ca, cert)| ClientCert {
+            ca,
+            subject: client_auth::subject(cert),
+        });
     let info = ConnInfo {
         peer,
-        tls: Some(TlsInfo { sni, exporter }),
+        tls: Some(TlsInfo {
+            sni,
+            exporter,
+            client,
+        }),
         activity: Default::default(),
     };
     Some((TokioIo::new(Either::Right(Box::new(stream))), info))

@@ -86,6 +86,8 @@ pub struct TlsInfo {
     /// Keying material of this TLS session, for tunnel sessions opened through the public port;
     /// `None` below TLS 1.3.
     pub exporter: Option<[u8; EXPORTER_LEN]>,
+    /// The client certificate the handshake verified, for a host whose route wants one.
+    pub client: Option<crate::tls::client_auth::ClientCert>,
 }
 
 /// Whether a public request asks for an access session.

@@ -181,6 +181,14 @@ pub struct MtlsPolicy {
     pub ca: String,
 }
 
+impl MtlsPolicy {
+    /// Names the CA: the SHA-256 of its PEM.
+    pub fn ca_id(&self) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(self.ca.as_bytes()).into()
+    }
+}
+
 fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
