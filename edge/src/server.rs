@@ -317,6 +317,7 @@ impl Rooms {
             https_port,
             failures: self.failures.clone(),
             open: Counts::new(ACCESS_PER_ADDRESS, ACCESS_TOTAL),
+            gate: self.guards.gate.clone(),
         };
         Proxy {
             routes: self.routes.clone(),

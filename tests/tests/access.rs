@@ -287,10 +287,10 @@ async fn ssh_through_access_tcp_as_proxy_command() {
     );
 }
 
-/// A route's client-ip-rules hold for access streams, and a route with a policy cannot be
-/// reached around it through `connector access tcp`.
+/// A route's client-ip-rules hold for access streams, and its policy too: the access client
+/// presents the credentials with `--header`, on every stream.
 #[tokio::test]
-async fn access_streams_obey_client_ip_rules_and_never_bypass_a_policy() {
+async fn access_streams_obey_client_ip_rules_and_present_a_policys_credentials() {
     let (origin, _reports) = scenario_origin().await;
     let edge = TestEdge::start("");
     let tunnel = edge.create_tunnel("t");
@@ -306,9 +306,12 @@ async fn access_streams_obey_client_ip_rules_and_never_bypass_a_policy() {
     let (denied, local) = edge.access("db.example.test", &[]);
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
-    denied.wait_for("client-ip-rules do not allow this address", READY);
+    denied.wait_for(
+        "client-ip-rules: the client's address is not allowed",
+        READY,
+    );
 
-    let hash = "0".repeat(64);
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"s3cret"));
     edge.set_policy(
         "db.example.test",
         Some(&format!("policy:\n  bearer: [{hash}]\n")),
@@ -316,8 +319,14 @@ async fn access_streams_obey_client_ip_rules_and_never_bypass_a_policy() {
     let (refused, local) = edge.access("db.example.test", &[]);
     let mut tcp = TcpStream::connect(local).await.unwrap();
     assert!(read_all(&mut tcp).await.is_err());
-    refused.wait_for(
-        "has a bearer policy, which `connector access tcp` cannot meet yet",
-        READY,
+    refused.wait_for("pass its bearer credentials with --header", READY);
+
+    let (_allowed, local) = edge.access(
+        "db.example.test",
+        &["--header", "Authorization: Bearer s3cret"],
     );
+    let mut tcp = TcpStream::connect(local).await.unwrap();
+    tcp.write_all(b"Ahello").await.unwrap();
+    tcp.shutdown().await.unwrap();
+    assert_eq!(read_all(&mut tcp).await.unwrap(), "got 5");
 }

@@ -42,6 +42,10 @@ pub struct AccessTcp {
     /// Access token, for routes created with --require-token.
     #[arg(long, env = "TETHER_ACCESS_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A header sent with every connection, for a route's policy at the edge, e.g.
+    /// `--header "Authorization: Basic …"` or `--header "Authorization: Bearer JWT"`; repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 /// One access session, opened on first use and again whenever it has died.
@@ -49,6 +53,8 @@ struct AccessClient {
     target: EdgeTarget,
     hostname: String,
     token: Option<String>,
+    /// Sent on every stream, for the route's policy.
+    headers: http::HeaderMap,
     session: Mutex<Option<Session>>,
 }
 
@@ -88,12 +94,29 @@ pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
         },
         hostname,
         token: args.token.clone(),
+        headers: headers(&args.headers)?,
         session: Mutex::new(None),
     });
     match args.url {
         None => client.stdio().await,
         Some(addr) => client.listen(addr).await,
     }
+}
+
+/// `--header NAME: VALUE` flags as headers.
+fn headers(flags: &[String]) -> anyhow::Result<http::HeaderMap> {
+    let mut headers = http::HeaderMap::new();
+    for flag in flags {
+        let parsed = flag.split_once(':').and_then(|(name, value)| {
+            let name = http::HeaderName::from_bytes(name.trim().as_bytes()).ok()?;
+            Some((name, http::HeaderValue::from_str(value.trim()).ok()?))
+        });
+        let Some((name, value)) = parsed else {
+            anyhow::bail!("--header `{flag}` is not `NAME: VALUE`");
+        };
+        headers.append(name, value);
+    }
+    Ok(headers)
 }
 
 impl AccessClient {
@@ -161,10 +184,11 @@ impl AccessClient {
 
     async fn try_open(&self) -> anyhow::Result<Pipe> {
         let mut sender = self.sender().await?;
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(Method::CONNECT)
             .uri(format!("{}:0", self.hostname))
             .body(())?;
+        request.headers_mut().extend(self.headers.clone());
         let (response, send) = sender.send_request(request, false)?;
         let response = response.await?;
         let status = response.status();

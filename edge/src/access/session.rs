@@ -22,7 +22,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;
 use crate::config::LiveConfig;
+use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
+use crate::policy::{Asking, Gate};
 use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
 use crate::state::hostname::request_host;
@@ -49,6 +51,8 @@ pub struct AccessSessions {
     /// The public HTTPS port, reported to the origin as the server address.
     pub https_port: Option<u16>,
     pub failures: Arc<Failures>,
+    /// Each route's client rules and policy.
+    pub gate: Arc<Gate>,
     /// Access sessions open, per address ([`ACCESS_PER_ADDRESS`]) and in all ([`ACCESS_TOTAL`]).
     pub open: Arc<Counts>,
 }
@@ -225,25 +229,26 @@ impl AccessSessions {
         let Some(route) = self.routes.route(&host) else {
             return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
         };
-        // A route's client rules hold here too; a route with a policy is not reachable this way
-        // until access sessions can present its credentials (it would bypass the policy).
-        if !route.rules.admits(peer.ip()) {
-            return refuse_stream(
-                respond,
-                StatusCode::FORBIDDEN,
-                &format!("{host}: client-ip-rules do not allow this address"),
-            );
-        }
-        if let Some(policy) = &route.rules.policy {
-            return refuse_stream(
-                respond,
-                StatusCode::FORBIDDEN,
-                &format!(
-                    "{host} has a {} policy, which `connector access tcp` cannot meet yet",
-                    policy.method()
-                ),
-            );
-        }
+        // A route's client rules and policy hold here too, against the stream's own headers
+        // (`connector access tcp --header`); no stream carries a client certificate.
+        let (head, body) = req.into_parts();
+        let asking = Asking {
+            head: &head,
+            client: peer.ip(),
+            certificate: None,
+        };
+        let identity = match self.gate.check(&route.rules, &asking).await {
+            Ok(identity) => identity,
+            Err(e) => {
+                let why = match (&e, &route.rules.policy) {
+                    (EdgeError::Misdirected, _) => "its mtls policy needs a client certificate, which access sessions do not carry".to_string(),
+                    (_, Some(p)) => format!("{}; pass its {} credentials with --header", e.reason().unwrap_or(e.explanation()), p.method()),
+                    (_, None) => e.reason().unwrap_or(e.explanation()).to_string(),
+                };
+                tracing::info!(target: "access", request_id, %peer, hostname = host, reason = why, "access stream refused");
+                return refuse_stream(respond, e.status(), &format!("{host}: {why}"));
+            }
+        };
         if route.require_token {
             let now = crate::state::now_secs();
             match &token {
@@ -275,12 +280,10 @@ impl AccessSessions {
             Ok(send) => send,
             Err(_) => return,
         };
-        let client = Pipe {
-            send,
-            recv: req.into_body(),
-        };
+        let client = Pipe { send, recv: body };
         let (up, down, result) = relay(client, tunnel).await;
         drop(guard);
-        tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, up, down, result = ?result, "access stream closed");
+        let identity = identity.map(|i| i.name);
+        tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, identity, up, down, result = ?result, "access stream closed");
     }
 }
