@@ -36,6 +36,9 @@ pub enum EdgeError {
     },
     /// The route refuses this client (its address, or credentials that do not pass).
     Forbidden(String),
+    /// Sent elsewhere by the edge itself, with a cookie: to the identity provider to sign in,
+    /// or back to where the browser was going once signed in (the `oidc` policy).
+    Redirect { location: String, cookie: String },
     /// The client is over a request rate; it may come back after the duration.
     RateLimited(std::time::Duration),
     /// Routed, but no connector holds a session of the tunnel. Cloudflare answers 530 (error
@@ -63,6 +66,7 @@ impl EdgeError {
             EdgeError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             EdgeError::Forbidden(_) => StatusCode::FORBIDDEN,
             EdgeError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            EdgeError::Redirect { .. } => StatusCode::FOUND,
             EdgeError::TunnelOffline => {
                 StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -98,6 +102,7 @@ impl EdgeError {
             EdgeError::Unauthorized { .. } => "unauthorized",
             EdgeError::Forbidden(_) => "forbidden",
             EdgeError::RateLimited(_) => "rate_limited",
+            EdgeError::Redirect { .. } => "sign_in",
             EdgeError::TunnelOffline => "tunnel_offline",
             EdgeError::TunnelBusy => "tunnel_busy",
             EdgeError::TunnelFailed => "tunnel_failed",
@@ -116,7 +121,8 @@ impl EdgeError {
             | EdgeError::NoRoute
             | EdgeError::Unauthorized { .. }
             | EdgeError::Forbidden(_)
-            | EdgeError::RateLimited(_) => Fault::Request,
+            | EdgeError::RateLimited(_)
+            | EdgeError::Redirect { .. } => Fault::Request,
             EdgeError::TunnelOffline | EdgeError::TunnelBusy | EdgeError::TunnelFailed => {
                 Fault::Tunnel
             }
@@ -129,6 +135,7 @@ impl EdgeError {
         match self {
             EdgeError::Unauthorized { reason, .. } | EdgeError::Forbidden(reason) => Some(reason),
             EdgeError::RateLimited(_) => Some("request rate"),
+            EdgeError::Redirect { .. } => Some("oidc: sign-in"),
             _ => None,
         }
     }
@@ -147,6 +154,7 @@ impl EdgeError {
             EdgeError::Unauthorized { .. } => "This site needs you to sign in: the request carries no credentials, or they are not accepted.",
             EdgeError::Forbidden(_) => "You are not allowed to use this site.",
             EdgeError::RateLimited(_) => "Too many requests from your address; wait a moment and try again.",
+            EdgeError::Redirect { .. } => "Continue to sign in.",
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
             EdgeError::BodyTimeout => "The request body stopped arriving; the edge waited long enough.",
@@ -198,6 +206,12 @@ impl EdgeError {
             }
             EdgeError::RateLimited(wait) => {
                 headers.insert(header::RETRY_AFTER, retry_after(*wait));
+            }
+            EdgeError::Redirect { location, cookie } => {
+                if let (Ok(l), Ok(c)) = (location.parse(), cookie.parse()) {
+                    headers.insert(header::LOCATION, l);
+                    headers.insert(header::SET_COOKIE, c);
+                }
             }
             _ => {}
         }

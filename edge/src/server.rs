@@ -159,7 +159,8 @@ impl Rooms {
         let config = LiveConfig::new(config);
         let metrics = Arc::new(EdgeMetrics::default());
         let sessions = Arc::new(Sessions::default());
-        let link_key = LinkKey::derive(&state.link_secret().await?);
+        let secret = state.link_secret().await?;
+        let link_key = LinkKey::derive(&secret);
         let links = Links::new(
             tether_proto::trust::session_client_config(Some(&ca.pem))
                 .map_err(|e| crate::tls::ca::CaError::Key(e.to_string()))?,
@@ -189,7 +190,7 @@ impl Rooms {
             opener,
             link_key,
             failures: failures.clone(),
-            guards: Guards::new(failures),
+            guards: Guards::new(failures, &secret),
             ca_pem: ca.pem.clone(),
             freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })

@@ -187,14 +187,6 @@ impl Checker<'_> {
                 mtls.ca = ca;
             }
         }
-        if matches!(policy, Policy::Oidc(_)) {
-            return Err(self.err(
-                &["policy", method],
-                format!(
-                    "the {method} policy is not built into this edge yet; use basic, bearer, jwt or mtls"
-                ),
-            ));
-        }
         Ok(())
     }
 

@@ -24,6 +24,9 @@ pub struct Claims {
     pub sub: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// An OIDC ID token's nonce.
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 impl Claims {

@@ -4,6 +4,7 @@
 //!
 //! - [`basic`]: HTTP Basic against bcrypt htpasswd entries; [`bearer`]: token hashes;
 //! - [`jwt`]: JWTs against an issuer's keys, which [`jwks`] fetches and caches through [`fetch`];
+//! - [`oidc`]: a login at an OpenID provider, kept in a cookie the edge signs ([`signed`]);
 //! - [`mtls`]: the client certificate the TLS handshake verified (`tls::client_auth`);
 //!
 //! May use: `state` (the records) and `protect` (the failure budget), and the leaves.
@@ -14,6 +15,8 @@ pub mod fetch;
 pub mod jwks;
 pub mod jwt;
 pub mod mtls;
+pub mod oidc;
+pub mod signed;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -52,14 +55,17 @@ pub struct Gate {
     failures: Arc<Failures>,
     basic: basic::Verified,
     keys: jwks::KeyCache,
+    oidc: oidc::Oidc,
 }
 
 impl Gate {
-    pub fn new(failures: Arc<Failures>) -> Gate {
+    /// `cookies` signs the oidc policy's session cookies.
+    pub fn new(failures: Arc<Failures>, cookies: signed::SigningKey) -> Gate {
         Gate {
             failures,
             basic: basic::Verified::default(),
             keys: jwks::KeyCache::default(),
+            oidc: oidc::Oidc::new(cookies),
         }
     }
 
@@ -87,10 +93,7 @@ impl Gate {
             Policy::Bearer(hashes) => bearer::check(hashes, &asking.head.headers),
             Policy::Jwt(p) => jwt::check(p, &self.keys, &asking.head.headers).await,
             Policy::Mtls(p) => mtls::check(p, asking.certificate),
-            Policy::Oidc(_) => Err(EdgeError::Forbidden(format!(
-                "the {} policy is not built into this edge yet",
-                policy.method()
-            ))),
+            Policy::Oidc(p) => self.oidc.check(p, asking.head, &self.keys).await,
         };
         if let Err(EdgeError::Unauthorized { guess: true, .. }) = &checked {
             self.failures.failed(asking.client);

@@ -9,6 +9,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use crate::error::EdgeError;
 use std::sync::Arc;
 
+use crate::policy::signed::SigningKey;
 use crate::policy::{Asking, Gate, Identity};
 use crate::protect::failures::Failures;
 use crate::protect::rates::{Rate, Rates};
@@ -28,9 +29,10 @@ pub struct Guards {
 }
 
 impl Guards {
-    pub fn new(failures: Arc<Failures>) -> Guards {
+    /// `secret` is the cluster's, for the cookies the edge signs.
+    pub fn new(failures: Arc<Failures>, secret: &[u8]) -> Guards {
         Guards {
-            gate: Arc::new(Gate::new(failures)),
+            gate: Arc::new(Gate::new(failures, SigningKey::derive(secret))),
             rates: Arc::default(),
             stalls: Arc::default(),
         }
