@@ -175,3 +175,20 @@ pub async fn websocket_echo() -> SocketAddr {
 pub fn ok(body: impl Into<Bytes>) -> Response<Body> {
     Response::new(full(body))
 }
+
+/// A CA of the test's own and a certificate from it for `127.0.0.1`, for HTTPS servers the
+/// edge fetches from (identity providers): the CA's PEM, the certificate's PEM and its key's.
+pub fn loopback_certificate() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_pem = ca_params.self_signed(&ca_key).expect("CA").pem();
+    let ca = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&leaf_key, &ca)
+        .expect("certificate");
+    (ca_pem, leaf.pem(), leaf_key.serialize_pem())
+}

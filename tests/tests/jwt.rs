@@ -9,9 +9,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use http::StatusCode;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PKCS_ED25519};
+use rcgen::{KeyPair, PKCS_ED25519};
 use tests::client::request_from;
-use tests::origin::{ok, serve, serve_tls};
+use tests::origin::{loopback_certificate, ok, serve, serve_tls};
 use tests::tunnel::TestEdge;
 
 const HOST: &str = "app.example.test";
@@ -55,19 +55,10 @@ fn token(key: &SigningKey, aud: &str, exp: u64) -> String {
 async fn issuer(
     keys: Vec<serde_json::Value>,
 ) -> (String, String, Arc<Mutex<Vec<serde_json::Value>>>) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_pem = ca_params.self_signed(&ca_key).unwrap().pem();
-    let ca = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca)
-        .unwrap();
+    let (ca_pem, leaf_pem, leaf_key) = loopback_certificate();
     let served = Arc::new(Mutex::new(keys));
     let jwks = served.clone();
-    let addr = serve_tls(&leaf.pem(), &leaf_key.serialize_pem(), move |_req| {
+    let addr = serve_tls(&leaf_pem, &leaf_key, move |_req| {
         let body = serde_json::json!({ "keys": *jwks.lock().unwrap() }).to_string();
         async move { ok(body) }
     })

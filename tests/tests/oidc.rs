@@ -15,12 +15,12 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, PKCS_ED25519};
+use rcgen::{KeyPair, PKCS_ED25519};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use sha2::{Digest, Sha256};
 use tests::client::full;
-use tests::origin::{ok, serve, serve_tls};
+use tests::origin::{loopback_certificate, ok, serve, serve_tls};
 use tests::tunnel::TestEdge;
 use tokio::net::TcpStream;
 
@@ -38,16 +38,7 @@ fn query(uri: &str) -> HashMap<String, String> {
 
 /// The provider: its issuer URL and CA (PEM).
 async fn provider(tokens_issued: Arc<Mutex<u32>>) -> (String, String) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_pem = ca_params.self_signed(&ca_key).unwrap().pem();
-    let ca = Issuer::new(ca_params, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca)
-        .unwrap();
+    let (ca_pem, leaf_pem, leaf_key) = loopback_certificate();
     let signing = KeyPair::generate_for(&PKCS_ED25519).unwrap();
     let jwk = serde_json::json!({ "keys": [{
         "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": "k1",
@@ -57,75 +48,71 @@ async fn provider(tokens_issued: Arc<Mutex<u32>>) -> (String, String) {
     let issuer: Arc<OnceLock<String>> = Arc::default();
     let codes: Codes = Arc::default();
     let me = issuer.clone();
-    let addr = serve_tls(
-        &leaf.pem(),
-        &leaf_key.serialize_pem(),
-        move |req: Request<Incoming>| {
-            let (me, codes, jwk, key) = (me.clone(), codes.clone(), jwk.clone(), key.clone());
-            let issued = tokens_issued.clone();
-            async move {
-                let iss = me.get().unwrap().clone();
-                let uri = req.uri().to_string();
-                match req.uri().path() {
-                    "/.well-known/openid-configuration" => ok(serde_json::json!({
-                        "issuer": iss, "authorization_endpoint": format!("{iss}/authorize"),
-                        "token_endpoint": format!("{iss}/token"), "jwks_uri": format!("{iss}/jwks"),
-                    })
-                    .to_string()),
-                    "/jwks" => ok(jwk.to_string()),
-                    "/authorize" => {
-                        let q = query(&uri);
-                        assert_eq!(q["client_id"], CLIENT_ID);
-                        assert_eq!(q["code_challenge_method"], "S256");
-                        let code = format!("code-{}", codes.lock().unwrap().len());
-                        let remembered = (
-                            q["code_challenge"].clone(),
-                            q["nonce"].clone(),
-                            q["redirect_uri"].clone(),
-                        );
-                        codes.lock().unwrap().insert(code.clone(), remembered);
-                        let to = format!("{}?code={code}&state={}", q["redirect_uri"], q["state"]);
-                        let mut r = ok("");
-                        *r.status_mut() = StatusCode::FOUND;
-                        r.headers_mut()
-                            .insert(header::LOCATION, to.parse().unwrap());
-                        r
-                    }
-                    "/token" => {
-                        let body = req.into_body().collect().await.unwrap().to_bytes();
-                        let form: HashMap<String, String> =
-                            form_urlencoded::parse(&body).into_owned().collect();
-                        let Some((challenge, nonce, redirect)) =
-                            codes.lock().unwrap().remove(&form["code"])
-                        else {
-                            return bad("unknown or used code");
-                        };
-                        let verified = URL_SAFE_NO_PAD
-                            .encode(Sha256::digest(form["code_verifier"].as_bytes()));
-                        if verified != challenge
-                            || form["client_secret"] != SECRET
-                            || form["redirect_uri"] != redirect
-                        {
-                            return bad("PKCE verifier, client secret or redirect URI wrong");
-                        }
-                        *issued.lock().unwrap() += 1;
-                        let mut header = Header::new(Algorithm::EdDSA);
-                        header.kid = Some("k1".into());
-                        let claims = serde_json::json!({
-                            "iss": iss, "aud": CLIENT_ID, "exp": now() + 300, "sub": "u-1",
-                            "email": "alice@example.test", "nonce": nonce,
-                        });
-                        let id_token = encode(&header, &claims, &key).unwrap();
-                        ok(
-                            serde_json::json!({ "id_token": id_token, "token_type": "Bearer" })
-                                .to_string(),
-                        )
-                    }
-                    _ => bad("no such endpoint"),
+    let addr = serve_tls(&leaf_pem, &leaf_key, move |req: Request<Incoming>| {
+        let (me, codes, jwk, key) = (me.clone(), codes.clone(), jwk.clone(), key.clone());
+        let issued = tokens_issued.clone();
+        async move {
+            let iss = me.get().unwrap().clone();
+            let uri = req.uri().to_string();
+            match req.uri().path() {
+                "/.well-known/openid-configuration" => ok(serde_json::json!({
+                    "issuer": iss, "authorization_endpoint": format!("{iss}/authorize"),
+                    "token_endpoint": format!("{iss}/token"), "jwks_uri": format!("{iss}/jwks"),
+                })
+                .to_string()),
+                "/jwks" => ok(jwk.to_string()),
+                "/authorize" => {
+                    let q = query(&uri);
+                    assert_eq!(q["client_id"], CLIENT_ID);
+                    assert_eq!(q["code_challenge_method"], "S256");
+                    let code = format!("code-{}", codes.lock().unwrap().len());
+                    let remembered = (
+                        q["code_challenge"].clone(),
+                        q["nonce"].clone(),
+                        q["redirect_uri"].clone(),
+                    );
+                    codes.lock().unwrap().insert(code.clone(), remembered);
+                    let to = format!("{}?code={code}&state={}", q["redirect_uri"], q["state"]);
+                    let mut r = ok("");
+                    *r.status_mut() = StatusCode::FOUND;
+                    r.headers_mut()
+                        .insert(header::LOCATION, to.parse().unwrap());
+                    r
                 }
+                "/token" => {
+                    let body = req.into_body().collect().await.unwrap().to_bytes();
+                    let form: HashMap<String, String> =
+                        form_urlencoded::parse(&body).into_owned().collect();
+                    let Some((challenge, nonce, redirect)) =
+                        codes.lock().unwrap().remove(&form["code"])
+                    else {
+                        return bad("unknown or used code");
+                    };
+                    let verified =
+                        URL_SAFE_NO_PAD.encode(Sha256::digest(form["code_verifier"].as_bytes()));
+                    if verified != challenge
+                        || form["client_secret"] != SECRET
+                        || form["redirect_uri"] != redirect
+                    {
+                        return bad("PKCE verifier, client secret or redirect URI wrong");
+                    }
+                    *issued.lock().unwrap() += 1;
+                    let mut header = Header::new(Algorithm::EdDSA);
+                    header.kid = Some("k1".into());
+                    let claims = serde_json::json!({
+                        "iss": iss, "aud": CLIENT_ID, "exp": now() + 300, "sub": "u-1",
+                        "email": "alice@example.test", "nonce": nonce,
+                    });
+                    let id_token = encode(&header, &claims, &key).unwrap();
+                    ok(
+                        serde_json::json!({ "id_token": id_token, "token_type": "Bearer" })
+                            .to_string(),
+                    )
+                }
+                _ => bad("no such endpoint"),
             }
-        },
-    )
+        }
+    })
     .await;
     issuer.set(format!("https://{addr}")).unwrap();
     (format!("https://{addr}"), ca_pem)
