@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
+use http_body::Body as _;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use tower_http::timeout::{TimeoutBody, TimeoutError};
@@ -41,20 +42,26 @@ impl RequestBody {
         metrics: Arc<EdgeMetrics>,
     ) -> RequestBody {
         let tripped = Arc::new(Tripped::default());
+        // TimeoutBody does not pass `is_end_stream` on, and a request without a body must say
+        // so: its stream then ends with its head, and it can be sent again if refused.
+        let empty = incoming.is_end_stream();
         let counted = incoming.map_frame(move |frame| {
             if let Some(data) = frame.data_ref() {
                 metrics.bytes_in.inc_by(data.len() as u64);
             }
             frame
         });
-        let timed = {
-            let tripped = tripped.clone();
-            TimeoutBody::new(read_timeout, counted).map_err(move |e| {
-                if e.is::<TimeoutError>() {
-                    tripped.timed_out.store(true, Ordering::Relaxed);
-                }
-                e
-            })
+        let timed = match empty {
+            true => body::boxed(counted),
+            false => {
+                let tripped = tripped.clone();
+                body::boxed(TimeoutBody::new(read_timeout, counted).map_err(move |e| {
+                    if e.is::<TimeoutError>() {
+                        tripped.timed_out.store(true, Ordering::Relaxed);
+                    }
+                    e
+                }))
+            }
         };
         let body = match max_body {
             Some(max) => {
