@@ -146,11 +146,7 @@ impl Oidc {
             state: random(),
             verifier: random(),
             nonce: random(),
-            to: head
-                .uri
-                .path_and_query()
-                .map_or("/", |p| p.as_str())
-                .to_string(),
+            to: back_to(head),
             exp: now + LOGIN_SECS,
         };
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(login.verifier.as_bytes()));
@@ -292,7 +288,34 @@ impl Oidc {
     }
 }
 
+/// Where to send the browser once signed in: the path it asked for, on this host only (a
+/// path starting `//` or `/\` would be read as another host's URL: an open redirect).
+fn back_to(head: &Parts) -> String {
+    match head.uri.path_and_query().map(|p| p.as_str()) {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") => {
+            p.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
 /// A `Set-Cookie` value for the edge's host-only, HTTPS-only cookies.
 fn cookie_header(name: &str, value: &str, max_age: u64) -> String {
     format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(path: &str) -> Parts {
+        Request::get(path).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_way_back_stays_on_this_host() {
+        assert_eq!(back_to(&head("/private?x=1")), "/private?x=1");
+        assert_eq!(back_to(&head("//evil.example/x")), "/");
+        assert_eq!(back_to(&head("/\\evil.example/x")), "/");
+    }
 }
