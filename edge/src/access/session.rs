@@ -240,10 +240,11 @@ impl AccessSessions {
         let identity = match self.gate.check(&route.rules, &asking).await {
             Ok(identity) => identity,
             Err(e) => {
+                let reason = e.reason().unwrap_or(e.explanation());
                 let why = match (&e, &route.rules.policy) {
                     (EdgeError::Misdirected, _) => "its mtls policy needs a client certificate, which access sessions do not carry".to_string(),
-                    (_, Some(p)) => format!("{}; pass its {} credentials with --header", e.reason().unwrap_or(e.explanation()), p.method()),
-                    (_, None) => e.reason().unwrap_or(e.explanation()).to_string(),
+                    (_, Some(p)) if !reason.starts_with("client-ip-rules") => format!("{reason}; pass its {} credentials with --header", p.method()),
+                    _ => reason.to_string(),
                 };
                 tracing::info!(target: "access", request_id, %peer, hostname = host, reason = why, "access stream refused");
                 return refuse_stream(respond, e.status(), &format!("{host}: {why}"));
