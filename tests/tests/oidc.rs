@@ -21,7 +21,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use sha2::{Digest, Sha256};
 use tests::client::full;
 use tests::origin::{loopback_certificate, ok, serve, serve_tls};
-use tests::tunnel::TestEdge;
+use tests::tunnel::Setup;
 use tokio::net::TcpStream;
 
 const HOST: &str = "app.example.test";
@@ -195,13 +195,12 @@ async fn a_browser_signs_in_at_the_provider_and_comes_back_with_a_session() {
         ok(format!("hello {}", who.unwrap().to_str().unwrap()))
     })
     .await;
-    let edge = TestEdge::start("");
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
+    let setup = Setup::new(
+        "",
+        &[HOST],
         &format!("ingress:\n  - service: http://{origin}\n"),
     );
-    edge.route(&tunnel, HOST);
+    let edge = &setup.edge;
     let ca_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(ca_file.path(), &provider_ca).unwrap();
     edge.set_policy(
