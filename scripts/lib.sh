@@ -17,12 +17,14 @@ free_port() {
 
 # need_protoc: etcd-client (the cluster store) builds etcd's protobufs with protoc; installs it
 # with apt-get when running as root, else says how and exits.
+# etcd's protos import google/protobuf/*.proto, which come with libprotobuf-dev (a Recommends of
+# protobuf-compiler, so a machine installed without recommends has protoc but not them).
 need_protoc() {
-  command -v protoc >/dev/null && return 0
+  command -v protoc >/dev/null && [ -f /usr/include/google/protobuf/descriptor.proto ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing protoc (apt-get install protobuf-compiler)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
+    echo "==> installing protoc (apt-get install protobuf-compiler libprotobuf-dev)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null
   else
-    echo "protoc is needed to build: sudo apt-get install protobuf-compiler"; exit 1
+    echo "protoc is needed to build: sudo apt-get install protobuf-compiler libprotobuf-dev"; exit 1
   fi
 }
