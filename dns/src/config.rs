@@ -271,6 +271,11 @@ impl DnsConfig {
             .max_by_key(|z| z.origin.num_labels())
     }
 
+    /// Whether `host` (a hostname as text, no trailing dot) lies in a hosted zone.
+    pub fn hosts(&self, host: &str) -> bool {
+        Name::from_ascii(format!("{host}.")).is_ok_and(|n| self.zone_of(&n).is_some())
+    }
+
     /// The endpoint name of a tunnel: `UUID.<tunnel-zone>`.
     pub fn endpoint(&self, tunnel_id: &str) -> Option<Name> {
         self.tunnel_zone.prepend_label(tunnel_id).ok()

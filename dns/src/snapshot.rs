@@ -9,14 +9,15 @@
 //! - a routed hostname: a CNAME to its tunnel's endpoint, or the endpoint's A/AAAA copied in
 //!   (flattened) where a CNAME is illegal — at an apex or beside other records (RFC 1034 §3.6.2,
 //!   RFC 2181 §10.1); `*.host` routes become wildcard owners (RFC 4592);
-//! - a route's `--direct` address, answered only to internal askers (split horizon).
+//! - a route's `--direct` address, answered only to internal askers (split horizon);
+//! - `_acme-challenge.name`: the TXT values of the ACME DNS-01 challenges in flight.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use hickory_proto::rr::rdata::CNAME;
+use hickory_proto::rr::rdata::{CNAME, TXT};
 use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType};
 
 use crate::config::DnsConfig;
@@ -29,6 +30,9 @@ pub struct Input {
     /// one of its sessions, or every live edge when none does.
     pub endpoints: Vec<(String, Vec<IpAddr>)>,
     pub routes: Vec<Route>,
+    /// ACME DNS-01 challenges in flight: (name, value) answers a TXT at `_acme-challenge.name`
+    /// (RFC 8555 §8.4); a name may hold two values at once (a wildcard and its apex).
+    pub acme_challenges: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,6 +52,8 @@ impl Input {
         }
         self.endpoints.sort();
         self.routes.sort();
+        self.acme_challenges.sort();
+        self.acme_challenges.dedup();
     }
 }
 
@@ -69,6 +75,9 @@ pub struct Snapshot {
     pub input: Input,
     pub zones: Vec<Zone>,
 }
+
+/// The TTL of ACME challenge TXT records.
+const ACME_TTL: u32 = 10;
 
 /// A CNAME chain longer than this is cut (a loop, or a misconfiguration).
 const MAX_CHAIN: usize = 8;
@@ -155,6 +164,21 @@ impl Snapshot {
             if let Some(direct) = route.direct {
                 node.direct = address_records(&host, &[direct], config.ttl);
             }
+        }
+        for (name, value) in &input.acme_challenges {
+            let Ok(owner) = Name::from_str(&format!("_acme-challenge.{name}.")) else {
+                continue;
+            };
+            let Some(z) = zone_for(&mut zones, &owner) else {
+                continue;
+            };
+            let txt = RData::TXT(TXT::new(vec![value.clone()]));
+            // Short-lived: a validation asks once, and a retried order brings a new value.
+            let record = Record::from_rdata(owner.clone(), ACME_TTL, txt);
+            z.nodes
+                .entry(LowerName::new(&owner))
+                .or_default()
+                .add(record);
         }
         for z in &mut zones {
             add_empty_non_terminals(z);

@@ -22,6 +22,7 @@ fn input(hosts: &[(&str, Option<&str>)]) -> Input {
                 direct: d.map(|d| d.parse().unwrap()),
             })
             .collect(),
+        acme_challenges: Vec::new(),
     };
     input.normalize();
     input
@@ -135,5 +136,33 @@ fn any_is_answered_with_one_rrset() {
     assert_eq!(
         ask(&s, "busy.example.test.", RecordType::ANY, false).len(),
         1
+    );
+}
+
+#[test]
+fn acme_challenges_are_txt_records_beside_a_wildcard_route_and_hold_two_values() {
+    let mut input = input(&[("*.example.test", None)]);
+    input.acme_challenges = vec![
+        ("example.test".into(), "apex-value".into()),
+        ("example.test".into(), "wildcard-value".into()),
+        ("elsewhere.invalid".into(), "outside".into()),
+    ];
+    input.normalize();
+    let s = Snapshot::build(&config(), input, None, 100);
+    let mut txt = ask(&s, "_acme-challenge.example.test.", RecordType::TXT, false);
+    txt.sort();
+    assert_eq!(
+        txt,
+        vec![
+            "_acme-challenge.example.test. TXT apex-value",
+            "_acme-challenge.example.test. TXT wildcard-value"
+        ]
+    );
+    // The wildcard route still answers every other name.
+    assert_eq!(
+        ask(&s, "app.example.test.", RecordType::CNAME, false),
+        vec![format!(
+            "app.example.test. CNAME {ID}.tunnels.example.test."
+        )]
     );
 }

@@ -7,7 +7,8 @@
 //! - [`tunnels`]: connector sessions accepted (SessionAcceptor), enrollment (Enroller), the session table, the StreamOpener and its retries, presence in the store, control messages, revocation.
 //! - [`protect`]: edge protection: the per-address budget of failed handshakes, open connections and request rates.
 //! - [`policy`]: per-route access: client-ip-rules, and the policies (basic, bearer, JWT).
-//! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate.
+//! - [`tls`]: the tunnel CA, the certificate for each handshake, the tunnel listener's certificate, ACME certificates and TLS-ALPN-01 validations at the handshake.
+//! - [`acme`]: certificates ordered over ACME for the routed hostnames: which names, when, the account, one order, the loop that places them under a lock in the store.
 //! - [`state`]: the Store contract and its SQLite and etcd backends, typed records, the directory and route table followed from the store, the DNS source.
 //! - [`cli`]: the `edge tunnel …`, `edge token …` and `edge store …` commands.
 //! - Leaves: [`config`], [`metrics`], [`error`], [`body`], [`lifecycle`]: edge.yml (LiveConfig),
@@ -21,6 +22,7 @@
 //! `tests/tests/layout.rs` keeps it so.
 
 pub mod access;
+pub mod acme;
 pub mod body;
 pub mod cli;
 pub mod config;

@@ -40,6 +40,16 @@ pub struct EdgeMetrics {
     pub link_streams: Family<DirectionLabels, Counter>,
     /// What a protection limit refused, by limit.
     pub limited: Family<LimitLabels, Counter>,
+    /// ACME orders this edge placed, by outcome and reason.
+    pub acme_orders: Family<AcmeLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AcmeLabels {
+    /// `issued` or `failed`.
+    pub result: &'static str,
+    /// `new` (no certificate yet) or `renewal`.
+    pub kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -65,6 +75,7 @@ impl Default for EdgeMetrics {
             ping_rtt: rtt_histogram(),
             link_streams: Family::default(),
             limited: Family::default(),
+            acme_orders: Family::default(),
         }
     }
 }
@@ -115,6 +126,11 @@ impl EdgeMetrics {
             "tether_edge_limited",
             "What the edge's protection limits refused (429 and the like), by limit",
             self.limited.clone(),
+        );
+        registry.register(
+            "tether_edge_acme_orders",
+            "ACME orders this edge placed, by result (issued, failed) and kind (new, renewal)",
+            self.acme_orders.clone(),
         );
     }
 

@@ -15,6 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::access::session::{ACCESS_PER_ADDRESS, ACCESS_TOTAL};
 use crate::access::{AccessSessions, TokenTable};
+use crate::acme::Manager as AcmeManager;
 use crate::config::{EdgeConfig, LiveConfig};
 use crate::drain::Drain;
 use crate::lifecycle::Lifecycle;
@@ -27,10 +28,12 @@ use crate::protect::failures::{FailureBudget, Failures};
 use crate::protect::stalls;
 use crate::public::admit::Guards;
 use crate::public::{listener, Proxy, Service, TcpPorts};
+use crate::state::acme::AcmeTables;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
 use crate::state::store;
 use crate::state::{dns_source, EdgeRecord, State};
+use crate::tls::acme_certs::AcmeCerts;
 use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver};
 use crate::tls::tunnel_cert::tunnel_certificate;
@@ -68,6 +71,9 @@ struct Rooms {
     routes: RouteTable,
     tokens: TokenTable,
     certs: Arc<CertResolver>,
+    /// ACME certificates and challenges in the store, followed in memory.
+    acme: AcmeTables,
+    acme_certs: Arc<AcmeCerts>,
     opener: Arc<StreamOpener>,
     link_key: LinkKey,
     /// Failed handshakes per address, shared by every listener's sessions, links, access
@@ -137,7 +143,14 @@ impl Rooms {
         let directory = Directory::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
         let routes = RouteTable::default();
         routes.set(state.routes().await?);
-        let certs = Arc::new(CertResolver::from_config(&config, ca, &routes)?);
+        let acme = AcmeTables::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
+        let acme_certs = AcmeCerts::new(acme.clone());
+        let certs = Arc::new(CertResolver::from_config(
+            &config,
+            ca,
+            &routes,
+            Some(acme_certs.clone()),
+        )?);
         let record = EdgeRecord {
             id: config.edge_id.clone(),
             tunnel_address: config
@@ -187,6 +200,8 @@ impl Rooms {
             routes,
             tokens: TokenTable::default(),
             certs,
+            acme,
+            acme_certs,
             opener,
             link_key,
             failures: failures.clone(),
@@ -214,8 +229,12 @@ impl Rooms {
                 // Tests and scripts read the bound port from this line.
                 tracing::info!("listening on dns {addr}");
             }
-            let (directory, routes) = (self.directory.clone(), self.routes.clone());
-            let dns = dns_source::run(directory, routes, zones, sockets, shutdown.clone());
+            let sources = dns_source::Sources {
+                directory: self.directory.clone(),
+                routes: self.routes.clone(),
+                acme: self.acme.clone(),
+            };
+            let dns = dns_source::run(sources, zones, sockets, shutdown.clone());
             background.spawn(dns);
         }
         if let Some(listener) = metrics {
@@ -234,6 +253,8 @@ impl Rooms {
         let (config, certs) = (self.config.clone(), self.certs.clone());
         background.spawn(crate::reload::watch(config, certs, shutdown.clone()));
         background.spawn(self.presence.clone().keep(self.sessions.clone()));
+        background.spawn(self.acme_certs.clone().follow(shutdown.clone()));
+        background.spawn(self.acme_manager().run(shutdown.clone()));
         let (stalls, metrics) = (self.guards.stalls.clone(), self.metrics.clone());
         background.spawn(stalls::sweep_each_second(
             stalls,
@@ -256,7 +277,12 @@ impl Rooms {
         https_port: Option<u16>,
     ) -> Result<Vec<JoinHandle<()>>, RunError> {
         let base = certs::server_config(self.certs.clone(), &[b"h2", b"http/1.1"], false);
-        let public_tls = ServerTls::by_sni(base, self.certs.clone(), self.routes.clone());
+        let public_tls = ServerTls::by_sni(
+            base,
+            self.certs.clone(),
+            self.routes.clone(),
+            Some(self.acme_certs.clone()),
+        );
         let tunnel_cert = tunnel_certificate(ca, &self.config.get(), tunnel_addr)?;
         let tunnel_config = certs::server_config(tunnel_cert, &[b"http/1.1"], true);
         let (public_tls, tunnel_tls) = (
@@ -332,7 +358,22 @@ impl Rooms {
             sessions: Arc::new(self.session_acceptor()),
             enroll: Arc::new(self.enroller()),
             guards: self.guards.clone(),
+            acme: self.acme.clone(),
         }
+    }
+
+    /// Orders and renews ACME certificates while `tls.acme` is set; names a configured
+    /// certificate covers are left alone.
+    fn acme_manager(&self) -> AcmeManager {
+        let certs = self.certs.clone();
+        AcmeManager::new(
+            self.state.clone(),
+            self.acme.clone(),
+            self.routes.clone(),
+            self.config.clone(),
+            self.metrics.clone(),
+            Arc::new(move |name: &str| certs.configured_covers(name)),
+        )
     }
 
     fn enroller(&self) -> Enroller {

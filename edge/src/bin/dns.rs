@@ -11,7 +11,9 @@ use clap::{Parser, Subcommand};
 use tether_dns::server::Zones;
 use tether_edge::cli::{load_config_or_exit, wait_for_signal, LogFormat};
 use tether_edge::config::EdgeConfig;
+use tether_edge::state::acme::AcmeTables;
 use tether_edge::state::directory::Directory;
+use tether_edge::state::dns_source::Sources;
 use tether_edge::state::route_table::RouteTable;
 use tether_edge::state::store;
 use tokio_util::sync::CancellationToken;
@@ -77,8 +79,9 @@ async fn run(
     let shutdown = CancellationToken::new();
     let directory = Directory::follow(store.clone(), shutdown.clone()).await;
     let routes = RouteTable::default();
-    tokio::spawn(routes.clone().follow(store, shutdown.clone()));
+    tokio::spawn(routes.clone().follow(store.clone(), shutdown.clone()));
     routes.loaded().await;
+    let acme = AcmeTables::follow(store, shutdown.clone()).await;
     if let Some(addr) = metrics {
         let mut registry = prometheus_client::registry::Registry::default();
         zones.metrics.register(&mut registry);
@@ -97,6 +100,11 @@ async fn run(
         wait_for_signal().await;
         signal.cancel();
     });
-    tether_edge::state::dns_source::run(directory, routes, zones, sockets, shutdown).await;
+    let sources = Sources {
+        directory,
+        routes,
+        acme,
+    };
+    tether_edge::state::dns_source::run(sources, zones, sockets, shutdown).await;
     Ok(())
 }

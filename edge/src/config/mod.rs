@@ -10,10 +10,14 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tether_proto::config_error::ConfigError;
 
+mod acme;
 mod limits;
 mod raw;
 mod store;
 
+pub use acme::{
+    AcmeConfig, ChallengeKind, Eab, DEFAULT_ORDER_INTERVAL, LETSENCRYPT, LETSENCRYPT_STAGING,
+};
 pub use limits::{RateLimit, StreamLimits, DEFAULT_RATE_LIMIT, DEFAULT_STREAM_LIMITS};
 use raw::{Fields, Raw};
 pub use store::{EtcdSettings, EtcdTls, StoreConfig, DEFAULT_LEASE_TTL, DEFAULT_STALE_LIMIT};
@@ -68,6 +72,8 @@ pub struct EdgeConfig {
     pub addresses: Vec<IpAddr>,
     pub certificates: Vec<CertificateFiles>,
     pub dev_ca: bool,
+    /// Certificates from an ACME CA for the routed hostnames (`tls.acme`).
+    pub acme: Option<AcmeConfig>,
     pub http_redirect: bool,
     pub response_header_timeout: Duration,
     pub header_read_timeout: Duration,
@@ -131,7 +137,8 @@ impl EdgeConfig {
             at.duration("grace-period", &raw.grace_period, Duration::from_secs(30))?;
         let retry_methods = retry_methods(&at, &raw)?;
         let dns = dns(&at, &raw, &listen)?;
-        let certificates = certificates(&at, &raw, &listen)?;
+        let acme = acme::acme(&at, &raw, &listen)?;
+        let certificates = certificates(&at, &raw, &listen, acme.is_some())?;
         let edge_id = raw
             .edge_id
             .clone()
@@ -155,6 +162,7 @@ impl EdgeConfig {
             addresses,
             certificates,
             dev_ca: raw.tls.dev_ca,
+            acme,
             http_redirect: raw.http_redirect,
             response_header_timeout: at.duration(
                 "response-header-timeout",
@@ -258,6 +266,7 @@ fn certificates(
     at: &Fields,
     raw: &Raw,
     listen: &Listen,
+    acme: bool,
 ) -> Result<Vec<CertificateFiles>, ConfigError> {
     let certificates = raw
         .tls
@@ -268,8 +277,8 @@ fn certificates(
             key: at.relative(&c.key),
         })
         .collect::<Vec<_>>();
-    if listen.https.is_some() && certificates.is_empty() && !raw.tls.dev_ca {
-        return Err(at.err(&["tls"], "the HTTPS listener has no certificate: list tls.certificates, or set tls.dev-ca: true for testing".into()));
+    if listen.https.is_some() && certificates.is_empty() && !raw.tls.dev_ca && !acme {
+        return Err(at.err(&["tls"], "the HTTPS listener has no certificate: set tls.acme (certificates from Let's Encrypt or another ACME CA), list tls.certificates, or set tls.dev-ca: true for testing".into()));
     }
     Ok(certificates)
 }

@@ -91,6 +91,7 @@ pub(super) struct RawTls {
     pub(super) certificates: Vec<RawCertificate>,
     #[serde(default)]
     pub(super) dev_ca: bool,
+    pub(super) acme: Option<super::acme::RawAcme>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,7 @@ use hyper_util::server::conn::auto;
 use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TUNNEL_PATH};
 use tether_proto::headers::has_token;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::LazyConfigAcceptor;
@@ -24,6 +25,7 @@ use crate::config::{EdgeConfig, LiveConfig};
 use crate::lifecycle::Lifecycle;
 use crate::protect::counts::Counts;
 use crate::state::hostname::normalize_host;
+use crate::tls::acme_certs::{Handshake, UNRECOGNIZED_NAME_ALERT};
 use crate::tls::client_auth::{self, ClientCert, ServerTls};
 use crate::tunnels::upgrade::Upgrade;
 
@@ -253,11 +255,26 @@ async fn handshake(
         ));
     };
     // The settings are chosen once the ClientHello has named the host: some hosts want a
-    // client certificate (`tls::client_auth`).
+    // client certificate (`tls::client_auth`), ACME validations get their own (`tls::acme_certs`).
     let mut required_ca = None;
     let accepted = async {
-        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await?;
+        let mut start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp).await?;
         let sni = start.client_hello().server_name().map(normalize_host);
+        match tls.classify(&start.client_hello(), sni.as_deref()) {
+            Handshake::Serve => {}
+            Handshake::AcmeValidation(config) => {
+                if let Some(config) = config {
+                    let mut validated = start.into_stream(config).await?;
+                    let _ = validated.shutdown().await;
+                    tracing::info!(%peer, hostname = sni.as_deref().unwrap_or(""), "answered a TLS-ALPN-01 validation");
+                }
+                return Err(std::io::Error::other("an ACME validation handshake"));
+            }
+            Handshake::UnrecognizedName => {
+                let _ = start.io.write_all(&UNRECOGNIZED_NAME_ALERT).await;
+                return Err(std::io::Error::other("no certificate for this name"));
+            }
+        }
         let (config, ca) = tls.choose(sni.as_deref());
         required_ca = ca;
         start.into_stream(config).await

@@ -21,6 +21,7 @@ use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::{CauseLabels, EdgeMetrics};
 use crate::policy::Identity;
+use crate::state::acme::AcmeTables;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tls::certs::CertResolver;
@@ -31,6 +32,7 @@ use crate::tunnels::upgrade::{Caller, Upgrade};
 use crate::tunnels::{Reach, StreamOpener};
 
 use super::access_log::AccessLine;
+use super::acme_http;
 use super::admit::{Admitted, Guards};
 use super::forwarded::{self, ClientFacts};
 use super::request_body::RequestBody;
@@ -58,6 +60,8 @@ pub struct Proxy {
     pub enroll: Arc<dyn Upgrade>,
     /// Route rules and policies, request rates, the watch on unread responses.
     pub guards: Guards,
+    /// HTTP-01 validations in flight.
+    pub acme: AcmeTables,
 }
 
 /// What the edge knows about the public connection a request arrived on.
@@ -171,6 +175,8 @@ impl Proxy {
                     _ => {}
                 }
             }
+        } else if let Some(validation) = acme_http::answer(&self.acme, &req) {
+            return Ok(validation);
         } else if self.config.get().http_redirect {
             return Ok(self.redirect_to_https(&req, &host));
         }

@@ -1,6 +1,6 @@
-//! Feeds the DNS server from what the edge knows ([`Directory`] and [`RouteTable`], both in
-//! memory from the store's watches): which tunnels exist, which live edges hold their sessions
-//! (and at which addresses), and the routes. Rebuilt after every batch of changes; with the store
+//! Feeds the DNS server from what the edge knows ([`Directory`], [`RouteTable`] and
+//! [`AcmeTables`], all in memory from the store's watches): which tunnels exist, which live edges
+//! hold their sessions (and at which addresses), the routes, and the ACME DNS-01 challenges. Rebuilt after every batch of changes; with the store
 //! gone, the last answers stay.
 
 use std::collections::HashMap;
@@ -12,6 +12,7 @@ use tether_dns::server::Zones;
 use tether_dns::snapshot::{Input, Route};
 use tokio_util::sync::CancellationToken;
 
+use super::acme::AcmeTables;
 use super::directory::Directory;
 use super::route_table::RouteTable;
 
@@ -19,7 +20,7 @@ use super::route_table::RouteTable;
 const SETTLE: Duration = Duration::from_millis(20);
 
 /// The state the answers depend on.
-pub fn input(directory: &Directory, routes: &RouteTable) -> Input {
+pub fn input(directory: &Directory, routes: &RouteTable, acme: &AcmeTables) -> Input {
     let records = directory.edges();
     // A draining edge is left out, unless every edge is draining (an answer beats none).
     let all_draining = records.iter().all(|e| e.draining);
@@ -60,59 +61,74 @@ pub fn input(directory: &Directory, routes: &RouteTable) -> Input {
             direct: r.direct,
         })
         .collect();
-    Input { endpoints, routes }
+    Input {
+        endpoints,
+        routes,
+        acme_challenges: acme.dns01(),
+    }
 }
 
-fn refresh(directory: &Directory, routes: &RouteTable, zones: &Zones) {
+/// What the DNS answers from, all in memory.
+#[derive(Clone)]
+pub struct Sources {
+    pub directory: Directory,
+    pub routes: RouteTable,
+    pub acme: AcmeTables,
+}
+
+fn refresh(sources: &Sources, zones: &Zones) {
+    let Sources {
+        directory,
+        routes,
+        acme,
+    } = sources;
     // The store's revision, so every DNS server on one store gives one content one serial.
-    let revision = directory.revision().max(routes.revision());
-    if zones.publish(input(directory, routes), revision) {
+    let revision = directory
+        .revision()
+        .max(routes.revision())
+        .max(acme.challenges.revision());
+    if zones.publish(input(directory, routes, acme), revision) {
         tracing::info!(serial = zones.current.load().serial, "dns zones updated");
     }
 }
 
 /// Keeps `zones` current until `shutdown`: one rebuild now, then one per batch of changes.
-pub async fn follow(
-    directory: Directory,
-    routes: RouteTable,
-    zones: Arc<Zones>,
-    shutdown: CancellationToken,
-) {
+pub async fn follow(sources: Sources, zones: Arc<Zones>, shutdown: CancellationToken) {
     let mut changes = [
-        directory.tunnels.changed(),
-        directory.edges.changed(),
-        directory.sessions.changed(),
+        sources.directory.tunnels.changed(),
+        sources.directory.edges.changed(),
+        sources.directory.sessions.changed(),
+        sources.routes.changed(),
+        sources.acme.challenges.changed(),
     ];
-    let mut route_changes = routes.changed();
     loop {
-        refresh(&directory, &routes, &zones);
-        let [tunnels, edges, sessions] = &mut changes;
+        refresh(&sources, &zones);
+        let [tunnels, edges, sessions, routes, challenges] = &mut changes;
         tokio::select! {
             _ = tunnels.changed() => {}
             _ = edges.changed() => {}
             _ = sessions.changed() => {}
-            _ = route_changes.changed() => {}
+            _ = routes.changed() => {}
+            _ = challenges.changed() => {}
             _ = shutdown.cancelled() => return,
         }
         tokio::time::sleep(SETTLE).await;
         for c in &mut changes {
             c.mark_unchanged();
         }
-        route_changes.mark_unchanged();
     }
 }
 
-/// Runs the DNS server on `sockets` until `shutdown`, answering from `directory` and `routes`
-/// (already loaded). Queries that arrive before the first rebuild wait in the socket buffers.
+/// Runs the DNS server on `sockets` until `shutdown`, answering from `sources` (already
+/// loaded). Queries that arrive before the first rebuild wait in the socket buffers.
 pub async fn run(
-    directory: Directory,
-    routes: RouteTable,
+    sources: Sources,
     zones: Arc<Zones>,
     sockets: tether_dns::server::Sockets,
     shutdown: CancellationToken,
 ) {
-    refresh(&directory, &routes, &zones);
-    let following = tokio::spawn(follow(directory, routes, zones.clone(), shutdown.clone()));
+    refresh(&sources, &zones);
+    let following = tokio::spawn(follow(sources, zones.clone(), shutdown.clone()));
     if let Err(e) = tether_dns::server::serve(&zones, sockets, shutdown).await {
         tracing::error!(error = %e, "dns server stopped");
     }

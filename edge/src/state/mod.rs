@@ -1,11 +1,14 @@
 //! The edge's state: the etcd-shaped [`store::Store`] contract and its SQLite backend, the typed
 //! records kept in it ([`records`]) and the operations on them ([`State`]: tunnels and tokens,
 //! routing, presence), the tables followed live from it (routes: [`route_table`]), the hostname
-//! rules ([`hostname`]) and the feed of the authoritative DNS ([`dns_source`]).
+//! rules ([`hostname`]), the ACME certificates, locks and challenges ([`acme`]) and the feed of
+//! the authoritative DNS ([`dns_source`]).
 //!
 //! May use: the leaves (`config`, `metrics`, `error`, `body`, `lifecycle`) only. Every other room
 //! reads the state through what is here.
 
+pub mod acme;
+pub mod acme_records;
 mod cluster;
 pub mod directory;
 pub mod dns_source;

@@ -13,6 +13,7 @@
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
 //! | `cluster/ca` | [`CaRecord`]: the tunnel CA, shared by every edge (created by compare-and-set) | – |
 //! | `cluster/link-secret` | [`LinkSecretRecord`]: what links between edges prove (likewise) | – |
+//! | `acme/…` | accounts, certificates, order locks, challenges: see [`super::acme_records`] | some |
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::net::IpAddr;
@@ -35,7 +36,16 @@ pub const CLUSTER_LINK_SECRET: &str = "cluster/link-secret";
 
 /// Every prefix that holds what a cluster is (not who is alive now): what `edge store copy`
 /// moves.
-pub const DURABLE: &[&str] = &[TUNNELS, TUNNEL_NAMES, ROUTES, PORTS, TOKENS, CLUSTER];
+pub const DURABLE: &[&str] = &[
+    TUNNELS,
+    TUNNEL_NAMES,
+    ROUTES,
+    PORTS,
+    TOKENS,
+    CLUSTER,
+    super::acme_records::ACME_ACCOUNTS,
+    super::acme_records::ACME_CERTS,
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(from = "TunnelWire", into = "TunnelWire")]

@@ -15,6 +15,7 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
+use super::acme_certs::AcmeCerts;
 use super::ca::TunnelCa;
 use crate::config::CertificateFiles;
 use crate::state::hostname::normalize_host;
@@ -32,29 +33,49 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
         path: path.display().to_string(),
         message,
     };
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| read(&files.cert, e.to_string()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| read(&files.cert, e.to_string()))?;
-    if chain.is_empty() {
-        return Err(read(&files.cert, "no certificate in the file".into()));
-    }
-    let key =
-        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
-    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
-        .map_err(|e| read(&files.key, format!("unsupported key: {e}")))?;
-    let pair = CertifiedKey::new(chain, signing);
-    // A renewal caught between its certificate and its key being replaced must not be served.
-    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
-        pair.keys_match()
-    {
-        return Err(read(
+    let chain = std::fs::read(&files.cert).map_err(|e| read(&files.cert, e.to_string()))?;
+    let key = std::fs::read(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
+    certified_key_from_pem(&chain, &key).map_err(|e| match e {
+        PemError::Chain(m) => read(&files.cert, m),
+        PemError::Key(m) => read(&files.key, m),
+        PemError::Mismatch => read(
             &files.key,
             format!(
                 "the key does not belong to the certificate in {}",
                 files.cert.display()
             ),
-        ));
+        ),
+    })
+}
+
+/// What is wrong with a PEM certificate chain and key.
+#[derive(Debug, thiserror::Error)]
+pub enum PemError {
+    #[error("certificate chain: {0}")]
+    Chain(String),
+    #[error("private key: {0}")]
+    Key(String),
+    #[error("the key does not belong to the certificate")]
+    Mismatch,
+}
+
+/// A PEM chain (leaf first) and its PEM private key, ready for rustls.
+pub fn certified_key_from_pem(chain: &[u8], key: &[u8]) -> Result<Arc<CertifiedKey>, PemError> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain)
+        .collect::<Result<_, _>>()
+        .map_err(|e| PemError::Chain(e.to_string()))?;
+    if chain.is_empty() {
+        return Err(PemError::Chain("no certificate in it".into()));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| PemError::Key(e.to_string()))?;
+    let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
+        .map_err(|e| PemError::Key(format!("unsupported key: {e}")))?;
+    let pair = CertifiedKey::new(chain, signing);
+    // A renewal caught between its certificate and its key being replaced must not be served.
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        pair.keys_match()
+    {
+        return Err(PemError::Mismatch);
     }
     Ok(Arc::new(pair))
 }
@@ -71,12 +92,14 @@ pub fn covers(cert: &CertifiedKey, host: &str) -> bool {
         .is_ok_and(|ee| ee.verify_is_valid_for_subject_name(&name).is_ok())
 }
 
-/// Where dev certificates come from, and which names may get one.
+/// Where certificates from the tunnel CA come from, and which names may get one.
 pub struct DevCa {
     pub ca: Arc<TunnelCa>,
     pub routes: RouteTable,
-    /// The edge's own hostname also gets a dev certificate.
+    /// The edge's own hostname gets one (connectors that dial it pin the tunnel CA).
     pub public_hostname: Option<String>,
+    /// Routed names get one too (`tls.dev-ca`); else only the public hostname does.
+    pub routed: bool,
 }
 
 /// Most dev certificates kept at once.
@@ -86,6 +109,8 @@ pub struct CertResolver {
     /// `tls.certificates`, swapped whole when they are reloaded.
     configured: ArcSwap<Vec<Arc<CertifiedKey>>>,
     dev_ca: Option<DevCa>,
+    /// Certificates ordered over ACME, served after the configured ones (`tls.acme`).
+    acme: Option<Arc<AcmeCerts>>,
     /// Dev certificates issued so far, by name, so each name costs one key generation.
     issued: Mutex<HashMap<String, Arc<CertifiedKey>>>,
 }
@@ -99,29 +124,38 @@ impl std::fmt::Debug for CertResolver {
 }
 
 impl CertResolver {
-    /// The configured certificates, and the dev CA when `tls.dev-ca` is on.
+    /// The configured certificates, then the ACME ones, then the tunnel CA: for routed names
+    /// when `tls.dev-ca` is on, and for the public hostname then or when ACME is on (the
+    /// public hostname gets no ACME certificate unless `advertise.public-certificate` says
+    /// connectors trust public CAs for it: they pin the tunnel CA).
     pub fn from_config(
         config: &crate::config::EdgeConfig,
         ca: &Arc<TunnelCa>,
         routes: &RouteTable,
+        acme: Option<Arc<AcmeCerts>>,
     ) -> Result<Self, CertError> {
         let configured = config
             .certificates
             .iter()
             .map(load_pair)
             .collect::<Result<Vec<_>, _>>()?;
-        let dev_ca = config.dev_ca.then(|| DevCa {
+        let pinned_public = config.acme.is_some() && !config.public_certificate;
+        let dev_ca = (config.dev_ca || pinned_public).then(|| DevCa {
             ca: ca.clone(),
             routes: routes.clone(),
             public_hostname: config.public_hostname.clone(),
+            routed: config.dev_ca,
         });
-        Ok(CertResolver::new(configured, dev_ca))
+        let mut resolver = CertResolver::new(configured, dev_ca);
+        resolver.acme = acme;
+        Ok(resolver)
     }
 
     pub fn new(configured: Vec<Arc<CertifiedKey>>, dev_ca: Option<DevCa>) -> Self {
         CertResolver {
             configured: ArcSwap::from_pointee(configured),
             dev_ca,
+            acme: None,
             issued: Mutex::new(HashMap::new()),
         }
     }
@@ -132,12 +166,20 @@ impl CertResolver {
         self.configured.store(Arc::new(configured));
     }
 
+    /// Whether a configured certificate (`tls.certificates`) covers `name`.
+    pub fn configured_covers(&self, name: &str) -> bool {
+        self.configured.load().iter().any(|c| covers(c, name))
+    }
+
     /// The certificate served for a (normalised) SNI name.
     pub fn for_name(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         // Configured certificates are few: checking each costs microseconds and caches nothing,
         // so a scanner sending endless names under a wildcard grows no map.
         if let Some(cert) = self.configured.load().iter().find(|c| covers(c, name)) {
             return Some(cert.clone());
+        }
+        if let Some(cert) = self.acme.as_ref().and_then(|a| a.for_name(name)) {
+            return Some(cert);
         }
         if let Some(hit) = self.issued.lock().ok()?.get(name) {
             return Some(hit.clone());
@@ -155,8 +197,8 @@ impl CertResolver {
 
     fn issue(&self, name: &str) -> Option<Arc<CertifiedKey>> {
         let dev = self.dev_ca.as_ref()?;
-        let allowed =
-            dev.routes.lookup(name).is_some() || dev.public_hostname.as_deref() == Some(name);
+        let allowed = (dev.routed && dev.routes.lookup(name).is_some())
+            || dev.public_hostname.as_deref() == Some(name);
         if !allowed {
             return None;
         }
@@ -245,6 +287,7 @@ mod tests {
                 ca,
                 routes,
                 public_hostname: None,
+                routed: true,
             }),
         );
         let issued = resolver.for_name("hello.example.test").unwrap();

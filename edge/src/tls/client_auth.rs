@@ -14,6 +14,8 @@ use rustls::{RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
+use super::acme_certs::AcmeCerts;
+use super::certs::CertResolver;
 use crate::state::route_policy::Policy;
 use crate::state::route_table::RouteTable;
 
@@ -29,12 +31,15 @@ pub struct ClientCert {
 /// Which settings a listener's handshakes get.
 pub struct ServerTls {
     base: Arc<ServerConfig>,
-    by_sni: Option<BySni>,
+    pub(super) by_sni: Option<BySni>,
 }
 
-struct BySni {
+pub(super) struct BySni {
     routes: RouteTable,
-    resolver: Arc<dyn ResolvesServerCert>,
+    /// Which names have a certificate (`acme_certs::Handshake::UnrecognizedName`).
+    pub(super) certs: Arc<CertResolver>,
+    /// TLS-ALPN-01 validations in flight.
+    pub(super) acme: Option<Arc<AcmeCerts>>,
     by_ca: Mutex<HashMap<[u8; 32], Arc<ServerConfig>>>,
 }
 
@@ -44,15 +49,18 @@ impl ServerTls {
         ServerTls { base, by_sni: None }
     }
 
-    /// `base`, except for SNI names whose route asks for a client certificate.
+    /// `base`, except for SNI names whose route asks for a client certificate, ACME
+    /// validations, and names without a certificate.
     pub fn by_sni(
         base: Arc<ServerConfig>,
-        resolver: Arc<dyn ResolvesServerCert>,
+        certs: Arc<CertResolver>,
         routes: RouteTable,
+        acme: Option<Arc<AcmeCerts>>,
     ) -> ServerTls {
         let by_sni = BySni {
             routes,
-            resolver,
+            certs,
+            acme,
             by_ca: Mutex::default(),
         };
         ServerTls {
@@ -80,7 +88,8 @@ impl ServerTls {
         if let Some(config) = by_ca.get(&id) {
             return (config.clone(), Some(id));
         }
-        match self.requiring(&by_sni.resolver, &mtls.ca) {
+        let resolver: Arc<dyn ResolvesServerCert> = by_sni.certs.clone();
+        match self.requiring(&resolver, &mtls.ca) {
             Ok(config) => {
                 by_ca.insert(id, config.clone());
                 (config, Some(id))

@@ -15,7 +15,7 @@ pub fn tunnel_certificate(
     bound: Option<SocketAddr>,
 ) -> Result<Arc<SingleCert>, CaError> {
     let names = tunnel_certificate_names(config, bound);
-    Ok(Arc::new(SingleCert(ca.issue(&names)?)))
+    Ok(Arc::new(SingleCert::new(ca.issue(&names)?)))
 }
 
 /// The names in the tunnel listener's certificate: the advertised server name, plus the
@@ -38,9 +38,15 @@ fn tunnel_certificate_names(config: &EdgeConfig, bound: Option<SocketAddr>) -> V
     names
 }
 
-/// Serves one certificate whatever the SNI (the tunnel listener).
+/// Serves one certificate whatever the SNI (the tunnel listener, an ACME validation).
 #[derive(Debug)]
 pub struct SingleCert(Arc<rustls::sign::CertifiedKey>);
+
+impl SingleCert {
+    pub fn new(key: Arc<rustls::sign::CertifiedKey>) -> SingleCert {
+        SingleCert(key)
+    }
+}
 
 impl rustls::server::ResolvesServerCert for SingleCert {
     fn resolve(

@@ -1,0 +1,33 @@
+//! Certificates over ACME (RFC 8555) for the routed hostnames: which names and by which
+//! challenge ([`names`]), when ([`schedule`]), the account ([`client`]), one order ([`order`])
+//! and the loop that places them, one edge per name by a lock in the store ([`manager`]).
+//! Serving what is ordered, and answering TLS-ALPN-01, is `tls::acme_certs`; HTTP-01 is
+//! answered by `public::proxy`, DNS-01 by the DNS from the store (`state::dns_source`).
+//!
+//! May use: `state`, and the leaves.
+
+pub mod client;
+pub mod issued;
+pub mod manager;
+pub mod names;
+pub mod order;
+pub mod schedule;
+
+pub use manager::Manager;
+
+/// Why an order did not give a certificate. The text goes into the name's record, the log and
+/// `edge cert list`.
+#[derive(Debug, thiserror::Error)]
+pub enum AcmeError {
+    /// The CA answered with a problem, or could not be reached.
+    #[error("{0}")]
+    Acme(#[from] instant_acme::Error),
+    /// The CA refused a challenge, an authorization or the order.
+    #[error("{0}")]
+    Refused(String),
+    /// Something on this side: the store, a key, the HTTP client.
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
