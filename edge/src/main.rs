@@ -23,6 +23,7 @@ async fn main() {
         Command::Tunnel(cmd) => cli::tunnel_command(&config, cmd).await,
         Command::Token(cmd) => cli::token_command(&config, cmd).await,
         Command::Store(cmd) => cli::store_command(&config, cmd).await,
+        Command::Cert(cmd) => cli::cert_command(&config, cmd).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

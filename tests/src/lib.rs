@@ -6,11 +6,13 @@
 //! - [`tunnel`]: [`tunnel::TestEdge`] and [`tunnel::TestConnector`]; [`many`]: many tunnels with
 //!   in-process connectors.
 //! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
+//! - [`acme`]: a real ACME CA (pebble) and edges ordering from it.
 //! - [`etcd`]: a real etcd cluster (members killed and restarted at will).
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`load`]: steady HTTP load through edges, every failure counted.
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
+pub mod acme;
 pub mod client;
 pub mod dns;
 pub mod etcd;

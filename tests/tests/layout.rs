@@ -27,7 +27,7 @@ const EDGE: &[(&str, &[&str])] = &[
     ("links", &["tunnels", "state", "protect"]),
     ("access", &["tunnels", "state", "protect", "policy"]),
     ("public", &["tunnels", "state", "tls", "protect", "policy"]),
-    ("cli", &["state", "tls", "policy"]),
+    ("cli", &["state", "tls", "policy", "acme"]),
     ("drain", &["tunnels", "state"]),
     ("reload", &["tls", "public"]),
     ("listeners", &[]),

@@ -1,9 +1,10 @@
 //! The `edge` command line: `edge run`, and the `edge tunnel …` (`tunnel.rs`; its enrollment and
 //! revocation in `enroll.rs`), `edge token …`
-//! (`token.rs`) and `edge store …` (`store.rs`) management commands, all on the store edge.yml
-//! names.
+//! (`token.rs`), `edge store …` (`store.rs`) and `edge cert list` (`cert.rs`) management
+//! commands, all on the store edge.yml names.
 //!
-//! May use: `state` and `tls` (the CA, for credentials files), and the leaves.
+//! May use: `state`, `tls` (the CA, for credentials files), `acme` (which names, when they
+//! renew), and the leaves.
 
 use std::path::{Path, PathBuf};
 
@@ -11,12 +12,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::EdgeConfig;
 
+mod cert;
 mod enroll;
 mod route_policy;
 mod store;
 mod token;
 mod tunnel;
 
+pub use cert::{cert_command, CertCommand};
 pub use store::{store_command, StoreCommand};
 pub use token::{token_command, TokenCommand};
 pub use tunnel::{tunnel_command, RouteCommand, TunnelCommand};
@@ -87,4 +90,7 @@ pub enum Command {
     /// Move the state between stores (`copy --from sqlite --to etcd`).
     #[command(subcommand)]
     Store(StoreCommand),
+    /// ACME certificates (`list`): issuer, expiry and the last error of each name.
+    #[command(subcommand)]
+    Cert(CertCommand),
 }

@@ -266,7 +266,8 @@ async fn handshake(
                 if let Some(config) = config {
                     let mut validated = start.into_stream(config).await?;
                     let _ = validated.shutdown().await;
-                    tracing::info!(%peer, hostname = sni.as_deref().unwrap_or(""), "answered a TLS-ALPN-01 validation");
+                    let hostname = sni.as_deref().unwrap_or("");
+                    tracing::info!(%peer, %hostname, "answered a TLS-ALPN-01 validation");
                 }
                 return Err(std::io::Error::other("an ACME validation handshake"));
             }
