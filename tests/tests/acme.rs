@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use tests::acme::{curl_verified, edge_and_pebble, metric};
+use http::Request;
+use tests::acme::{curl_verified, edge_and_pebble, metric, served_leaf};
+use tests::client::{connect, full, Proto};
 use tests::READY;
 
 const HELLO: &str = "ingress:\n  - service: hello_world\n";
@@ -105,4 +107,132 @@ fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_ru
     // The wildcard covers one level, and only it; other names keep being refused.
     let (ok, text) = curl_verified(edge.addr("https"), "a.b.wild.example.test", &root);
     assert!(!ok, "{text}");
+}
+
+/// How many log lines of `edge` say `name` was issued for `kind` (new or renewal).
+fn issued(edge: &tests::tunnel::TestEdge, name: &str, kind: &str) -> usize {
+    let pattern = format!(
+        "ACME certificate issued name=\"{}\" kind=\"{kind}\"",
+        regex::escape(name)
+    );
+    edge.proc.count_from(0, &pattern)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_due_certificate_is_renewed_once_and_an_open_http2_connection_survives_the_swap() {
+    // 30-second certificates: renewed when a third of the life is left, 20 s in.
+    let (edge, pebble) = edge_and_pebble(
+        "    challenge: [tls-alpn-01]\n",
+        r#""certificateValidityPeriod": 30,"#,
+    );
+    let root = pebble.issuing_root();
+    let tunnel = edge.create_tunnel("t1");
+    let _connector = edge.connect(&tunnel, HELLO);
+    let host = "app.example.test";
+    edge.route(&tunnel, host);
+    wait_trusted(&edge, host, &root);
+    let (first, first_serial) = served_leaf(edge.addr("https"), host, &root).await;
+
+    // An HTTP/2 connection opened on the first certificate.
+    let (mut open, alpn) = connect(edge.addr("https"), Some((host, &root)), Proto::Http2).await;
+    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+    let get = || {
+        Request::get(format!("https://{host}/"))
+            .body(full(""))
+            .unwrap()
+    };
+    assert_eq!(open.send(get()).await.unwrap().status(), 200);
+
+    let renewed = edge.proc.wait_for(
+        &format!("ACME certificate issued name=\"{host}\" kind=\"renewal\""),
+        READY * 2,
+    );
+    edge.proc.wait_count(
+        &format!("serving an ACME certificate name={host} "),
+        2,
+        READY,
+    );
+    // New handshakes get the renewed certificate; the open connection keeps working.
+    let (second, second_serial) = served_leaf(edge.addr("https"), host, &root).await;
+    assert_ne!(first, second, "{renewed}");
+    assert_ne!(first_serial, second_serial);
+    assert!(renewed.contains(&second_serial), "{renewed}");
+    assert_eq!(open.send(get()).await.unwrap().status(), 200);
+
+    // Once, not in a loop: the renewed certificate is not due for another 20 s, and orders
+    // may come every second (order-interval), so a loop would show here several times over.
+    let watch = Instant::now();
+    while watch.elapsed() < Duration::from_secs(5) {
+        assert_eq!(
+            issued(&edge, host, "renewal"),
+            1,
+            "{}",
+            edge.proc.log_text()
+        );
+        assert_eq!(edge.proc.count_from(0, "ordering an ACME certificate"), 2);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        metric(
+            &edge,
+            "tether_edge_acme_orders_total{result=\"issued\",kind=\"renewal\"}"
+        ),
+        1
+    );
+    assert_eq!(open.send(get()).await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_ca_refuses_or_is_down_the_edge_keeps_serving_and_backs_off() {
+    let (edge, mut pebble) = edge_and_pebble(
+        "    challenge: [tls-alpn-01]\n",
+        r#""certificateValidityPeriod": 40, "domainBlocklist": ["refused.example.test"],"#,
+    );
+    let root = pebble.issuing_root();
+    let tunnel = edge.create_tunnel("t1");
+    let _connector = edge.connect(&tunnel, HELLO);
+    edge.route(&tunnel, "app.example.test");
+    wait_trusted(&edge, "app.example.test", &root);
+    let (served, _) = served_leaf(edge.addr("https"), "app.example.test", &root).await;
+
+    // Refused: logged, counted, retried with a doubling wait (order-interval 1s), no loop.
+    edge.route(&tunnel, "refused.example.test");
+    for (n, wait) in [(1, "1s"), (2, "2s"), (3, "4s")] {
+        edge.proc.wait_for(
+            &format!("ACME order failed; the certificate in force stays name=\"refused.example.test\" kind=\"new\" error=.*rejectedIdentifier.* failures={n} retry_in={wait}"),
+            READY,
+        );
+    }
+    assert!(
+        metric(
+            &edge,
+            "tether_edge_acme_orders_total{result=\"failed\",kind=\"new\"}"
+        ) >= 3
+    );
+    let list = edge.cli_ok(&["cert", "list"]);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("refused.example.test\t"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        line.contains("rejectedIdentifier") && line.contains("failed in a row"),
+        "{line}"
+    );
+
+    // Down: the renewal (due 27 s in) fails, and the certificate in force is still served.
+    pebble.stop();
+    edge.proc.wait_for(
+        "ACME order failed; the certificate in force stays name=\"app.example.test\" kind=\"renewal\"",
+        READY * 2,
+    );
+    assert!(
+        metric(
+            &edge,
+            "tether_edge_acme_orders_total{result=\"failed\",kind=\"renewal\"}"
+        ) >= 1
+    );
+    let (still, _) = served_leaf(edge.addr("https"), "app.example.test", &root).await;
+    assert_eq!(served, still);
+    let (ok, text) = curl_verified(edge.addr("https"), "app.example.test", &root);
+    assert!(ok, "{text}");
 }
