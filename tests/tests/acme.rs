@@ -5,14 +5,15 @@
 use std::time::{Duration, Instant};
 
 use http::Request;
-use tests::acme::{curl_verified, edge_and_pebble, metric, served_leaf};
+use tests::acme::{curl_verified, edge_and_pebble, edge_yaml, metric, served_leaf, Pebble};
 use tests::client::{connect, full, Proto};
+use tests::tunnel::TestEdge;
 use tests::READY;
 
 const HELLO: &str = "ingress:\n  - service: hello_world\n";
 
 /// Waits until `host` is served with a certificate `root` verifies; returns how long it took.
-fn wait_trusted(edge: &tests::tunnel::TestEdge, host: &str, root: &std::path::Path) -> Duration {
+fn wait_trusted(edge: &TestEdge, host: &str, root: &std::path::Path) -> Duration {
     let started = Instant::now();
     let mut changes = edge.proc.log_len();
     loop {
@@ -36,8 +37,8 @@ fn wait_trusted(edge: &tests::tunnel::TestEdge, host: &str, root: &std::path::Pa
     }
 }
 
-#[test]
-fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_runs() {
+#[tokio::test(flavor = "multi_thread")]
+async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_runs() {
     let (edge, pebble) = edge_and_pebble("    challenge: [tls-alpn-01, dns-01]\n", "");
     let root = pebble.issuing_root();
     let tunnel = edge.create_tunnel("t1");
@@ -46,6 +47,8 @@ fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_ru
     // Before any order, a name without a certificate is refused with unrecognized_name.
     let (ok, text) = curl_verified(edge.addr("https"), "nothing.example.test", &root);
     assert!(!ok && text.contains("unrecognized name"), "{text}");
+    // The public hostname keeps the tunnel CA's certificate, which connectors pin.
+    served_leaf(edge.addr("https"), "localhost", &edge.ca_pem()).await;
 
     // TLS-ALPN-01, on the public HTTPS port.
     edge.route(&tunnel, "alpn.example.test");
@@ -107,10 +110,17 @@ fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_ru
     // The wildcard covers one level, and only it; other names keep being refused.
     let (ok, text) = curl_verified(edge.addr("https"), "a.b.wild.example.test", &root);
     assert!(!ok, "{text}");
+    // No order was placed for the public hostname.
+    assert_eq!(
+        edge.proc
+            .count_from(0, "ordering an ACME certificate name=\"localhost\""),
+        0
+    );
+    assert!(!list.contains("localhost"), "{list}");
 }
 
 /// How many log lines of `edge` say `name` was issued for `kind` (new or renewal).
-fn issued(edge: &tests::tunnel::TestEdge, name: &str, kind: &str) -> usize {
+fn issued(edge: &TestEdge, name: &str, kind: &str) -> usize {
     let pattern = format!(
         "ACME certificate issued name=\"{}\" kind=\"{kind}\"",
         regex::escape(name)
@@ -235,4 +245,88 @@ async fn when_the_ca_refuses_or_is_down_the_edge_keeps_serving_and_backs_off() {
     assert_eq!(served, still);
     let (ok, text) = curl_verified(edge.addr("https"), "app.example.test", &root);
     assert!(ok, "{text}");
+}
+
+/// Two edges on one store, A on 127.0.0.1 and B on 127.0.0.2 with the same port numbers (pebble
+/// validates on one port), the DNS (A's) answering B's address for the routed names because
+/// only B holds the tunnel's session. A orders everything; B only `both.example.test` (its
+/// `domains` allowlist), for which the two race for the lock.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_edges_order_once_and_the_edge_without_the_lock_answers_the_ca() {
+    let mut pebble = Pebble::plan();
+    let a = TestEdge::start_config(
+        tempfile::tempdir().unwrap(),
+        &edge_yaml(&pebble, "127.0.0.1", (0, 0), "    challenge: [http-01]\n"),
+    );
+    let ports = (a.addr("http").port(), a.addr("https").port());
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(a.dir.path().join("state"), dir.path().join("state")).unwrap();
+    let b = TestEdge::start_config(
+        dir,
+        &edge_yaml(
+            &pebble,
+            "127.0.0.2",
+            ports,
+            "    challenge: [tls-alpn-01]\n    domains: [both.example.test]\n",
+        ),
+    );
+    pebble.start(ports.0, ports.1, a.addr("dns"), "");
+    let root = pebble.issuing_root();
+    let tunnel = b.create_tunnel("t1");
+    let from = b.proc.log_len();
+    let _connector = tests::tunnel::TestConnector::spawn(
+        b.dir.path(),
+        &tunnel,
+        &format!("edge: {}\nha-connections: 1\n{HELLO}", b.addr("tunnel")),
+    );
+    b.wait_session(from, &tunnel);
+
+    // Only A may order `one`: by HTTP-01, which the CA sends to B.
+    a.route(&tunnel, "one.example.test");
+    wait_trusted(&b, "one.example.test", &root);
+    b.proc.wait_for("answered an HTTP-01 validation", READY);
+    // Then `two` by TLS-ALPN-01 (A reloaded to prefer it), answered by B too.
+    let from = a.proc.log_len();
+    let yaml = std::fs::read_to_string(&a.config).unwrap();
+    std::fs::write(&a.config, yaml.replace("[http-01]", "[tls-alpn-01]")).unwrap();
+    a.proc.wait_for_from(from, "edge.yml reloaded", READY);
+    a.route(&tunnel, "two.example.test");
+    wait_trusted(&b, "two.example.test", &root);
+    b.proc.wait_for(
+        "answered a TLS-ALPN-01 validation peer=\\S+ hostname=two.example.test",
+        READY,
+    );
+    // `both`: each edge may order it; the lock lets one.
+    a.route(&tunnel, "both.example.test");
+    wait_trusted(&b, "both.example.test", &root);
+
+    for name in ["one.example.test", "two.example.test", "both.example.test"] {
+        let orders = [&a, &b]
+            .iter()
+            .map(|e| {
+                e.proc
+                    .count_from(0, &format!("ordering an ACME certificate name=\"{name}\""))
+            })
+            .sum::<usize>();
+        assert_eq!(orders, 1, "{name}: one order in the cluster");
+        assert_eq!(
+            issued(&a, name, "new") + issued(&b, name, "new"),
+            1,
+            "{name}"
+        );
+        // Both edges serve the same certificate (A once it has loaded it).
+        a.proc
+            .wait_for(&format!("serving an ACME certificate name={name} "), READY);
+        let at_a = served_leaf(a.addr("https"), name, &root).await;
+        let at_b = served_leaf(b.addr("https"), name, &root).await;
+        assert_eq!(at_a.1, at_b.1, "{name}: the same serial at both edges");
+    }
+    assert_eq!(issued(&b, "one.example.test", "new"), 0);
+    assert_eq!(issued(&b, "two.example.test", "new"), 0);
+    // The CA never reached A: DNS pointed it at B.
+    assert_eq!(
+        a.proc
+            .count_from(0, "answered an? (HTTP-01|TLS-ALPN-01) validation"),
+        0
+    );
 }

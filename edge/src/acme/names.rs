@@ -1,6 +1,6 @@
 //! Which names get an ACME certificate, and by which challenges: every routed hostname, the
-//! names listed in `tls.acme.domains` (which, when present, is also the allowlist), and the
-//! public hostname only when connectors trust public CAs for it.
+//! names listed in `tls.acme.names`, and the public hostname only when connectors trust public
+//! CAs for it; of those, only what `tls.acme.domains` allows when it is set.
 
 use tether_dns::config::DnsConfig;
 
@@ -19,13 +19,13 @@ pub fn allowed(config: &AcmeConfig, name: &str) -> bool {
 }
 
 /// The names to hold certificates for, in order, without repeats: the routes' hostnames, the
-/// listed domains, and the public hostname with `advertise.public-certificate`.
+/// listed names, and the public hostname with `advertise.public-certificate`.
 pub fn wanted(edge: &EdgeConfig, acme: &AcmeConfig, routed: Vec<String>) -> Vec<String> {
     let public = edge
         .public_hostname
         .clone()
         .filter(|_| edge.public_certificate);
-    let listed = acme.domains.clone().unwrap_or_default();
+    let listed = acme.names.clone();
     let mut names = Vec::new();
     for name in routed.into_iter().chain(listed).chain(public) {
         if allowed(acme, &name) && !names.contains(&name) {
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn the_allowlist_admits_listed_names_and_names_under_a_wildcard() {
-        let e = edge("    domains: [app.example.test, \"*.apps.example.test\"]\n");
+        let e = edge("    domains: [app.example.test, \"*.apps.example.test\"]\n    names: [app.example.test, \"*.apps.example.test\", not.allowed.test]\n");
         let a = e.acme.as_ref().unwrap();
         assert!(allowed(a, "app.example.test"));
         assert!(allowed(a, "*.apps.example.test"));

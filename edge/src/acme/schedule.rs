@@ -95,6 +95,7 @@ mod tests {
             renew_before: renew_before.map(Duration::from_secs),
             eab: None,
             domains: None,
+            names: vec![],
             order_interval: Duration::from_secs(interval),
         }
     }

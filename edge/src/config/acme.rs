@@ -29,6 +29,8 @@ pub(super) struct RawAcme {
     renew_before: Option<String>,
     eab: Option<RawEab>,
     domains: Option<Vec<String>>,
+    #[serde(default)]
+    names: Vec<String>,
     order_interval: Option<String>,
 }
 
@@ -92,9 +94,10 @@ pub struct AcmeConfig {
     pub renew_before: Option<Duration>,
     pub eab: Option<Eab>,
     /// Only names these allow are ordered (`domains`): `example.com` allows that name, and
-    /// `*.example.com` the wildcard and every name under example.com. Exact entries are also
-    /// ordered without a route. `None`: every routed hostname.
+    /// `*.example.com` the wildcard and every name under example.com. `None`: any name.
     pub domains: Option<Vec<String>>,
+    /// Names ordered whether or not they are routed (`names`), e.g. `*.example.com`.
+    pub names: Vec<String>,
     /// At most one order per name per this long, issued or failed (`order-interval`).
     pub order_interval: Duration,
 }
@@ -163,24 +166,9 @@ pub(super) fn acme(
     };
     let domains = match &r.domains {
         None => None,
-        Some(list) => {
-            let mut out = Vec::new();
-            for (i, d) in list.iter().enumerate() {
-                let name = d.trim_end_matches('.').to_ascii_lowercase();
-                let bare = name.strip_prefix("*.").unwrap_or(&name);
-                if bare.is_empty() || bare.contains('*') || !bare.contains('.') {
-                    return Err(at.err(
-                        &["tls", "acme", "domains", &i.to_string()],
-                        format!(
-                            "`{d}` is not a hostname; write e.g. app.example.com or *.example.com"
-                        ),
-                    ));
-                }
-                out.push(name);
-            }
-            Some(out)
-        }
+        Some(list) => Some(hostnames(at, "domains", list)?),
     };
+    let names = hostnames(at, "names", &r.names)?;
     Ok(Some(AcmeConfig {
         directory,
         email: r.email.clone(),
@@ -190,12 +178,30 @@ pub(super) fn acme(
         renew_before,
         eab,
         domains,
+        names,
         order_interval: at.duration_at(
             &key("order-interval"),
             &r.order_interval,
             DEFAULT_ORDER_INTERVAL,
         )?,
     }))
+}
+
+/// A list of hostnames or `*.` wildcards at `tls.acme.KEY`, lower case, without trailing dots.
+fn hostnames(at: &Fields, key: &str, list: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for (i, d) in list.iter().enumerate() {
+        let name = d.trim_end_matches('.').to_ascii_lowercase();
+        let bare = name.strip_prefix("*.").unwrap_or(&name);
+        if bare.is_empty() || bare.contains('*') || !bare.contains('.') {
+            return Err(at.err(
+                &["tls", "acme", key, &i.to_string()],
+                format!("`{d}` is not a hostname; write e.g. app.example.com or *.example.com"),
+            ));
+        }
+        out.push(name);
+    }
+    Ok(out)
 }
 
 /// `challenge:` in order, each one the edge can answer: tls-alpn-01 needs `listen.https`,

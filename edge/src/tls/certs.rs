@@ -125,9 +125,9 @@ impl std::fmt::Debug for CertResolver {
 
 impl CertResolver {
     /// The configured certificates, then the ACME ones, then the tunnel CA: for routed names
-    /// when `tls.dev-ca` is on, and for the public hostname then or when ACME is on (the
-    /// public hostname gets no ACME certificate unless `advertise.public-certificate` says
-    /// connectors trust public CAs for it: they pin the tunnel CA).
+    /// when `tls.dev-ca` is on, and for the public hostname unless `advertise.public-certificate`
+    /// says connectors dial it trusting public CAs (they pin the tunnel CA otherwise, so it gets
+    /// no ACME certificate).
     pub fn from_config(
         config: &crate::config::EdgeConfig,
         ca: &Arc<TunnelCa>,
@@ -139,11 +139,11 @@ impl CertResolver {
             .iter()
             .map(load_pair)
             .collect::<Result<Vec<_>, _>>()?;
-        let pinned_public = config.acme.is_some() && !config.public_certificate;
-        let dev_ca = (config.dev_ca || pinned_public).then(|| DevCa {
+        let pinned = config.dev_ca || !config.public_certificate;
+        let dev_ca = Some(DevCa {
             ca: ca.clone(),
             routes: routes.clone(),
-            public_hostname: config.public_hostname.clone(),
+            public_hostname: config.public_hostname.clone().filter(|_| pinned),
             routed: config.dev_ca,
         });
         let mut resolver = CertResolver::new(configured, dev_ca);
