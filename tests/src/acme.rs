@@ -59,13 +59,14 @@ impl Pebble {
 
     /// Starts pebble: HTTP-01 on `http_port`, TLS-ALPN-01 on `tls_port` (the edge's public
     /// ports), names resolved by `dns`; `extra` is more of its JSON config (with a trailing
-    /// comma), e.g. `"certificateValidityPeriod": 30,`.
+    /// comma), e.g. `"certificateValidityPeriod": 30,`, which may override the defaults before
+    /// it (JSON's last key wins).
     pub fn start(&mut self, http_port: u16, tls_port: u16, dns: SocketAddr, extra: &str) {
         let config = self.dir.path().join("pebble.json");
         let json = format!(
-            r#"{{"pebble": {{"listenAddress": "127.0.0.1:{}", "managementListenAddress": "127.0.0.1:{}",
-  "certificate": "cert.pem", "privateKey": "key.pem", "httpPort": {http_port}, "tlsPort": {tls_port},
-  {extra} "ocspResponderURL": "", "externalAccountBindingRequired": false}}}}"#,
+            r#"{{"pebble": {{"ocspResponderURL": "", "externalAccountBindingRequired": false, {extra}
+  "listenAddress": "127.0.0.1:{}", "managementListenAddress": "127.0.0.1:{}",
+  "certificate": "cert.pem", "privateKey": "key.pem", "httpPort": {http_port}, "tlsPort": {tls_port}}}}}"#,
             self.listen, self.management
         );
         std::fs::write(&config, json).expect("write pebble.json");

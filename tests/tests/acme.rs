@@ -245,6 +245,25 @@ async fn when_the_ca_refuses_or_is_down_the_edge_keeps_serving_and_backs_off() {
     assert_eq!(served, still);
     let (ok, text) = curl_verified(edge.addr("https"), "app.example.test", &root);
     assert!(ok, "{text}");
+
+    // Back, but reset (a new pebble knows neither the account nor its old root): the edge
+    // registers again and renews, from the new root.
+    let https = edge.addr("https");
+    pebble.start(edge.addr("http").port(), https.port(), edge.addr("dns"), "");
+    let new_root = pebble.issuing_root();
+    edge.proc
+        .wait_for("the CA no longer knows the ACME account", READY);
+    edge.proc.wait_for(
+        "ACME certificate issued name=\"app.example.test\" kind=\"renewal\"",
+        READY,
+    );
+    edge.proc.wait_count(
+        "serving an ACME certificate name=app.example.test ",
+        2,
+        READY,
+    );
+    let (ok, text) = curl_verified(https, "app.example.test", &new_root);
+    assert!(ok, "{text}");
 }
 
 /// Two edges on one store, A on 127.0.0.1 and B on 127.0.0.2 with the same port numbers (pebble
@@ -329,4 +348,21 @@ async fn two_edges_order_once_and_the_edge_without_the_lock_answers_the_ca() {
             .count_from(0, "answered an? (HTTP-01|TLS-ALPN-01) validation"),
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ca_that_requires_external_account_binding_gets_it() {
+    let mac = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+    let (edge, pebble) = edge_and_pebble(
+        &format!("    challenge: [http-01]\n    eab:\n      key-id: kid-1\n      hmac: {mac}\n"),
+        &format!(
+            r#""externalAccountBindingRequired": true, "externalAccountMACKeys": {{"kid-1": "{mac}"}},"#
+        ),
+    );
+    let root = pebble.issuing_root();
+    let tunnel = edge.create_tunnel("t1");
+    let _connector = edge.connect(&tunnel, HELLO);
+    edge.route(&tunnel, "app.example.test");
+    wait_trusted(&edge, "app.example.test", &root);
+    edge.proc.wait_for("ACME account registered", READY);
 }

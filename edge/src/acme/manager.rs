@@ -36,7 +36,7 @@ pub struct Manager {
     pub config: LiveConfig,
     pub metrics: Arc<EdgeMetrics>,
     pub covered: Covered,
-    /// The account, kept once made, for the directory it is at.
+    /// The account, kept once made, for the directory and roots it was made with.
     account: Mutex<Option<(String, Account)>>,
 }
 
@@ -177,20 +177,41 @@ impl Manager {
             lease,
             kinds,
         };
-        order(&account, name, &ctx).await
+        let result = order(&account, name, &ctx).await;
+        if let Err(e) = &result {
+            self.forget_unknown_account(acme, e).await;
+        }
+        result
     }
 
     /// The cluster's account at the configured directory, made or read once.
     async fn account(&self, acme: &AcmeConfig) -> Result<Account, AcmeError> {
+        let key = format!("{} {:?}", acme.directory, acme.ca_roots);
         let mut cached = self.account.lock().await;
-        if let Some((directory, account)) = cached.as_ref() {
-            if *directory == acme.directory {
+        if let Some((made_for, account)) = cached.as_ref() {
+            if *made_for == key {
                 return Ok(account.clone());
             }
         }
         let account = client::account(&self.state, acme).await?;
-        *cached = Some((acme.directory.clone(), account.clone()));
+        *cached = Some((key, account.clone()));
         Ok(account)
+    }
+
+    /// A CA that no longer knows the account (its data was reset, as staging's sometimes is):
+    /// the stored one is dropped, and the next order registers anew.
+    async fn forget_unknown_account(&self, acme: &AcmeConfig, error: &AcmeError) {
+        let AcmeError::Acme(instant_acme::Error::Api(problem)) = error else {
+            return;
+        };
+        if problem.r#type.as_deref() != Some("urn:ietf:params:acme:error:accountDoesNotExist") {
+            return;
+        }
+        tracing::warn!(directory = %acme.directory, "the CA no longer knows the ACME account; registering a new one at the next order");
+        *self.account.lock().await = None;
+        if let Err(e) = self.state.forget_acme_account(&acme.directory).await {
+            tracing::warn!(error = %e, "cannot drop the stored ACME account");
+        }
     }
 
     /// Writes the order's outcome to the name's record (what every edge serves and `edge cert
@@ -204,12 +225,20 @@ impl Manager {
         previous: Option<CertRecord>,
         outcome: Result<super::order::Issued, AcmeError>,
     ) {
-        let now = now_secs();
+        // Rounded up: `due` compares whole seconds rounded down, so an interval or a backoff
+        // never comes round sooner than it says.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis().div_ceil(1000) as u64);
         let mut record = previous.unwrap_or_else(|| CertRecord {
             name: name.to_string(),
             ..CertRecord::default()
         });
+        if record.order_directory != acme.directory {
+            record.failures = 0;
+        }
         record.last_order_at = now;
+        record.order_directory = acme.directory.clone();
         record.ordered_by = edge.to_string();
         let result = outcome.and_then(|issued| Ok((issued::facts(&issued.chain_pem)?, issued)));
         let label = match result {

@@ -61,10 +61,13 @@ pub fn due(record: Option<&CertRecord>, config: &AcmeConfig, now: u64) -> Due {
         Why::New => 0,
         Why::Renewal => renew_at(record, config),
     };
-    // One order per name per interval, issued or failed; after a failure, the backoff too.
-    at = at.max(record.last_order_at + config.order_interval.as_secs());
-    if record.failures > 0 {
-        at = at.max(record.next_attempt_at);
+    // One order per name per interval at a CA, issued or failed, and after a failure the
+    // backoff too; a new CA (staging to production) starts afresh.
+    if record.order_directory == config.directory {
+        at = at.max(record.last_order_at + config.order_interval.as_secs());
+        if record.failures > 0 {
+            at = at.max(record.next_attempt_at);
+        }
     }
     if now >= at {
         Due::Now(why)
@@ -108,6 +111,7 @@ mod tests {
             not_before,
             not_after,
             last_order_at: ordered,
+            order_directory: "https://ca.test/dir".into(),
             ..CertRecord::default()
         }
     }
@@ -138,6 +142,7 @@ mod tests {
         let mut failed = CertRecord {
             name: "app.example.test".into(),
             last_order_at: 100,
+            order_directory: "https://ca.test/dir".into(),
             failures: 1,
             next_attempt_at: 100 + backoff(1, &c).as_secs(),
             ..CertRecord::default()
@@ -147,10 +152,15 @@ mod tests {
         failed.next_attempt_at = 100 + backoff(3, &c).as_secs();
         assert_eq!(due(Some(&failed), &c, 200), Due::At(100 + 4 * 3600));
         assert_eq!(backoff(30, &c), MAX_BACKOFF);
-        // A change of CA orders anew, still once per interval.
+        // A change of CA (staging to production) orders anew at once...
         let mut other = issued(0, 90 * 86400, 50);
-        other.directory = "https://other.test/dir".into();
-        assert_eq!(due(Some(&other), &c, 60), Due::At(3650));
-        assert_eq!(due(Some(&other), &c, 3650), Due::Now(Why::New));
+        other.directory = "https://staging.test/dir".into();
+        other.order_directory = "https://staging.test/dir".into();
+        assert_eq!(due(Some(&other), &c, 60), Due::Now(Why::New));
+        // ... and a failure there backs off like any other.
+        other.order_directory = c.directory.clone();
+        other.failures = 1;
+        other.next_attempt_at = 60 + 3600;
+        assert_eq!(due(Some(&other), &c, 70), Due::At(3660));
     }
 }

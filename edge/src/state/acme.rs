@@ -40,6 +40,12 @@ impl State {
         }
     }
 
+    /// Drops the stored account at `directory` (the CA no longer knows it).
+    pub async fn forget_acme_account(&self, directory: &str) -> Result<(), StateError> {
+        self.store.delete(&account_key(directory)).await?;
+        Ok(())
+    }
+
     pub async fn cert_record(&self, name: &str) -> Result<Option<CertRecord>, StateError> {
         match self.store.get(&format!("{ACME_CERTS}{name}")).await? {
             Some(kv) => Ok(Some(decode(&kv)?)),

@@ -74,9 +74,12 @@ pub struct CertRecord {
     /// The edge that placed the last order.
     #[serde(default)]
     pub ordered_by: String,
-    /// When the last order started (issued or failed): at most one per `order-interval`.
+    /// When the last order ended (issued or failed), and at which directory: at most one
+    /// per `order-interval` at each CA.
     #[serde(default)]
     pub last_order_at: u64,
+    #[serde(default)]
+    pub order_directory: String,
     /// Orders failed in a row since the last issuance (the backoff's exponent).
     #[serde(default)]
     pub failures: u32,

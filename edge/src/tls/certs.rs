@@ -294,4 +294,42 @@ mod tests {
         assert!(covers(&issued, "hello.example.test"));
         assert!(resolver.for_name("unrouted.example.test").is_none());
     }
+
+    #[test]
+    fn configured_certificates_win_then_acme_then_nothing() {
+        use crate::state::acme::AcmeTables;
+        use crate::state::acme_records::{CertRecord, Secret};
+        tether_proto::install_crypto_provider();
+        let ca = TunnelCa::generate().unwrap();
+        let configured = ca.issue(&["*.conf.test".into()]).unwrap();
+        let record = |name: &str| {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+            let cert = params.self_signed(&key).unwrap();
+            let record = CertRecord {
+                name: name.into(),
+                chain_pem: cert.pem(),
+                key_pem: Secret(key.serialize_pem()),
+                serial: name.into(),
+                ..CertRecord::default()
+            };
+            (name.to_string(), record)
+        };
+        let tables = AcmeTables::default();
+        tables.certs.set([
+            record("app.conf.test"),
+            record("app.acme.test"),
+            record("*.wild.test"),
+        ]);
+        let mut resolver = CertResolver::new(vec![configured.clone()], None);
+        resolver.acme = Some(AcmeCerts::new(tables));
+        let served = |name: &str| resolver.for_name(name).map(|c| c.cert[0].clone());
+        assert_eq!(served("app.conf.test"), Some(configured.cert[0].clone()));
+        assert!(resolver.configured_covers("app.conf.test"));
+        let acme = served("app.acme.test").unwrap();
+        assert_ne!(acme, configured.cert[0]);
+        assert!(served("a.wild.test").is_some());
+        assert!(served("a.b.wild.test").is_none());
+        assert!(served("x.acme.test").is_none());
+    }
 }

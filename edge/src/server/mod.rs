@@ -13,21 +13,18 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::access::session::{ACCESS_PER_ADDRESS, ACCESS_TOTAL};
-use crate::access::{AccessSessions, TokenTable};
-use crate::acme::Manager as AcmeManager;
+use crate::access::TokenTable;
 use crate::config::{EdgeConfig, LiveConfig};
-use crate::drain::Drain;
 use crate::lifecycle::Lifecycle;
 use crate::links::key::LinkKey;
-use crate::links::{LinkAcceptor, Links};
+use crate::links::Links;
 pub use crate::listeners::{BindError, Listeners};
 use crate::metrics::{self, EdgeMetrics};
 use crate::protect::counts::Counts;
 use crate::protect::failures::{FailureBudget, Failures};
 use crate::protect::stalls;
 use crate::public::admit::Guards;
-use crate::public::{listener, Proxy, Service, TcpPorts};
+use crate::public::{listener, Service};
 use crate::state::acme::AcmeTables;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
@@ -37,8 +34,7 @@ use crate::tls::acme_certs::AcmeCerts;
 use crate::tls::ca::TunnelCa;
 use crate::tls::certs::{self, CertResolver};
 use crate::tls::tunnel_cert::tunnel_certificate;
-use crate::tunnels::accept::{SessionAcceptor, FRESHNESS_WAITERS};
-use crate::tunnels::enroll::Enroller;
+use crate::tunnels::accept::FRESHNESS_WAITERS;
 use crate::tunnels::revocations::close_revoked_sessions;
 use crate::tunnels::{presence::Presence, sessions::Sessions, StreamOpener};
 use tether_dns::server::Zones;
@@ -333,103 +329,6 @@ impl Rooms {
         background.close();
         self.presence.revoke().await;
     }
-
-    fn proxy(&self, https_port: Option<u16>) -> Proxy {
-        let access = AccessSessions {
-            tokens: self.tokens.clone(),
-            routes: self.routes.clone(),
-            opener: self.opener.clone(),
-            lifecycle: self.lifecycle.clone(),
-            config: self.config.clone(),
-            https_port,
-            failures: self.failures.clone(),
-            open: Counts::new(ACCESS_PER_ADDRESS, ACCESS_TOTAL),
-            gate: self.guards.gate.clone(),
-        };
-        Proxy {
-            routes: self.routes.clone(),
-            certs: self.certs.clone(),
-            config: self.config.clone(),
-            metrics: self.metrics.clone(),
-            opener: self.opener.clone(),
-            lifecycle: self.lifecycle.clone(),
-            https_port,
-            access: Arc::new(access),
-            sessions: Arc::new(self.session_acceptor()),
-            enroll: Arc::new(self.enroller()),
-            guards: self.guards.clone(),
-            acme: self.acme.clone(),
-        }
-    }
-
-    /// Orders and renews ACME certificates while `tls.acme` is set; names a configured
-    /// certificate covers are left alone.
-    fn acme_manager(&self) -> AcmeManager {
-        let certs = self.certs.clone();
-        AcmeManager::new(
-            self.state.clone(),
-            self.acme.clone(),
-            self.routes.clone(),
-            self.config.clone(),
-            self.metrics.clone(),
-            Arc::new(move |name: &str| certs.configured_covers(name)),
-        )
-    }
-
-    fn enroller(&self) -> Enroller {
-        let config = self.config.get();
-        Enroller {
-            state: self.state.clone(),
-            failures: self.failures.clone(),
-            server_name: config.server_name.clone(),
-            ca_pem: (!config.public_certificate).then(|| self.ca_pem.clone()),
-        }
-    }
-
-    fn session_acceptor(&self) -> SessionAcceptor {
-        SessionAcceptor {
-            directory: self.directory.clone(),
-            failures: self.failures.clone(),
-            freshness: self.freshness.clone(),
-            sessions: self.sessions.clone(),
-            routes: self.routes.clone(),
-            presence: self.presence.clone(),
-            lifecycle: self.lifecycle.clone(),
-            config: self.config.clone(),
-            metrics: self.metrics.clone(),
-        }
-    }
-
-    fn link_acceptor(&self) -> LinkAcceptor {
-        LinkAcceptor {
-            key: self.link_key.clone(),
-            opener: self.opener.clone(),
-            lifecycle: self.lifecycle.clone(),
-            config: self.config.clone(),
-            metrics: self.metrics.clone(),
-            failures: self.failures.clone(),
-        }
-    }
-
-    fn tcp_ports(&self) -> TcpPorts {
-        TcpPorts {
-            directory: self.directory.clone(),
-            opener: self.opener.clone(),
-            lifecycle: self.lifecycle.clone(),
-            metrics: self.metrics.clone(),
-            config: self.config.clone(),
-            routes: self.routes.clone(),
-            open: Counts::of_config(&self.config.get()),
-        }
-    }
-
-    fn drain(&self) -> Drain {
-        Drain {
-            sessions: self.sessions.clone(),
-            presence: self.presence.clone(),
-            lifecycle: self.lifecycle.clone(),
-            config: self.config.clone(),
-            metrics: self.metrics.clone(),
-        }
-    }
 }
+
+mod handles;
