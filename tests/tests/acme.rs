@@ -14,7 +14,16 @@ const HELLO: &str = "ingress:\n  - service: hello_world\n";
 
 /// Waits until `host` is served with a certificate `root` verifies; returns how long it took.
 fn wait_trusted(edge: &TestEdge, host: &str, root: &std::path::Path) -> Duration {
-    let started = Instant::now();
+    wait_trusted_since(edge, host, root, Instant::now())
+}
+
+/// [`wait_trusted`], timed from `started`.
+fn wait_trusted_since(
+    edge: &TestEdge,
+    host: &str,
+    root: &std::path::Path,
+    started: Instant,
+) -> Duration {
     let mut changes = edge.proc.log_len();
     loop {
         let (ok, text) = curl_verified(edge.addr("https"), host, root);
@@ -50,9 +59,10 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     // The public hostname keeps the tunnel CA's certificate, which connectors pin.
     served_leaf(edge.addr("https"), "localhost", &edge.ca_pem()).await;
 
-    // TLS-ALPN-01, on the public HTTPS port.
+    // TLS-ALPN-01, on the public HTTPS port; timed from `edge tunnel route dns`.
+    let started = Instant::now();
     edge.route(&tunnel, "alpn.example.test");
-    let took = wait_trusted(&edge, "alpn.example.test", &root);
+    let took = wait_trusted_since(&edge, "alpn.example.test", &root, started);
     eprintln!("route dns -> trusted certificate served (tls-alpn-01): {took:?}");
     edge.proc.wait_for(
         "answered a TLS-ALPN-01 validation peer=\\S+ hostname=alpn.example.test",
@@ -60,8 +70,9 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     );
 
     // A wildcard by DNS-01, answered by the edge's own DNS.
+    let started = Instant::now();
     edge.route(&tunnel, "*.wild.example.test");
-    let took = wait_trusted(&edge, "any.wild.example.test", &root);
+    let took = wait_trusted_since(&edge, "any.wild.example.test", &root, started);
     eprintln!("route dns -> trusted wildcard certificate served (dns-01): {took:?}");
 
     // HTTP-01, on the public HTTP port, after a reload that prefers it.
@@ -73,8 +84,9 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     )
     .unwrap();
     edge.proc.wait_for_from(from, "edge.yml reloaded", READY);
+    let started = Instant::now();
     edge.route(&tunnel, "http.example.test");
-    let took = wait_trusted(&edge, "http.example.test", &root);
+    let took = wait_trusted_since(&edge, "http.example.test", &root, started);
     eprintln!("route dns -> trusted certificate served (http-01): {took:?}");
     edge.proc.wait_for("answered an HTTP-01 validation", READY);
 
