@@ -121,7 +121,7 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     );
     // The wildcard covers one level, and only it; other names keep being refused.
     let (ok, text) = curl_verified(edge.addr("https"), "a.b.wild.example.test", &root);
-    assert!(!ok, "{text}");
+    assert!(!ok && text.contains("unrecognized name"), "{text}");
     // No order was placed for the public hostname.
     assert_eq!(
         edge.proc
@@ -208,7 +208,7 @@ async fn a_due_certificate_is_renewed_once_and_an_open_http2_connection_survives
 async fn when_the_ca_refuses_or_is_down_the_edge_keeps_serving_and_backs_off() {
     let (edge, mut pebble) = edge_and_pebble(
         "    challenge: [tls-alpn-01]\n",
-        r#""certificateValidityPeriod": 40, "domainBlocklist": ["refused.example.test"],"#,
+        r#""certificateValidityPeriod": 60, "domainBlocklist": ["refused.example.test"],"#,
     );
     let root = pebble.issuing_root();
     let tunnel = edge.create_tunnel("t1");
@@ -241,7 +241,7 @@ async fn when_the_ca_refuses_or_is_down_the_edge_keeps_serving_and_backs_off() {
         "{line}"
     );
 
-    // Down: the renewal (due 27 s in) fails, and the certificate in force is still served.
+    // Down: the renewal (due 40 s in) fails, and the certificate in force is still served.
     pebble.stop();
     edge.proc.wait_for(
         "ACME order failed; the certificate in force stays name=\"app.example.test\" kind=\"renewal\"",

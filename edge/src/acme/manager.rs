@@ -1,28 +1,30 @@
 //! The loop that keeps every wanted name certified: on a route change, a certificate change, or
 //! when the next order is due, it walks the names and orders those due. Each order is placed
-//! by one edge of the cluster: whoever takes the name's lock in the store (compare-and-set,
-//! bound to the order's lease, so an edge dying mid-order frees it). Every order's outcome is
-//! written to the name's record, logged and counted; a failure backs off.
+//! by one edge of the cluster: whoever takes the name's lock in the store ([`HeldLock`]). Every
+//! order's outcome is written to the name's record over the version read under the lock
+//! ([`recorded`]), logged and counted; a failure backs off.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use instant_acme::Account;
-use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use super::order::{order, OrderContext};
-use super::schedule::{backoff, due, Due, Why};
-use super::{client, issued, names, AcmeError};
-use crate::config::{AcmeConfig, LiveConfig};
+use super::client::Accounts;
+use super::lock::HeldLock;
+use super::order::{order, Issued, OrderContext};
+use super::outcome::recorded;
+use super::schedule::{due, Due, Why};
+use super::{names, AcmeError};
+use crate::config::{AcmeConfig, ChallengeKind, LiveConfig};
 use crate::metrics::{AcmeLabels, EdgeMetrics};
 use crate::state::acme::AcmeTables;
-use crate::state::acme_records::{CertRecord, Secret};
 use crate::state::route_table::RouteTable;
 use crate::state::{now_secs, State};
 
-/// The order lock's lease: renewed every third of it while the order runs.
-const LOCK_TTL: Duration = Duration::from_secs(30);
+/// The longest an order may take, validations and issuance included; a CA that accepts and
+/// never answers would otherwise hold this edge's orders (and the name's lock) for good.
+const ORDER_TIMEOUT: Duration = Duration::from_secs(600);
 /// The longest the loop sleeps without looking again (a lock another edge held may be free).
 const RESCAN: Duration = Duration::from_secs(60);
 
@@ -36,8 +38,9 @@ pub struct Manager {
     pub config: LiveConfig,
     pub metrics: Arc<EdgeMetrics>,
     pub covered: Covered,
-    /// The account, kept once made, for the directory and roots it was made with.
-    account: Mutex<Option<(String, Account)>>,
+    accounts: Accounts,
+    /// When this edge last attempted each name.
+    recent: Mutex<HashMap<String, u64>>,
 }
 
 impl Manager {
@@ -56,7 +59,8 @@ impl Manager {
             config,
             metrics,
             covered,
-            account: Mutex::new(None),
+            accounts: Accounts::default(),
+            recent: Mutex::default(),
         }
     }
 
@@ -91,6 +95,10 @@ impl Manager {
                 continue;
             }
             let now = now_secs();
+            if let Some(at) = self.remembered(&name, &acme, now) {
+                next = next.min(Duration::from_secs(at - now));
+                continue;
+            }
             match due(self.tables.certs.get(&name).as_ref(), &acme, now) {
                 Due::At(at) => next = next.min(Duration::from_secs(at - now)),
                 Due::Now(why) => {
@@ -108,46 +116,60 @@ impl Manager {
         name: &str,
         why: Why,
         acme: &AcmeConfig,
-        kinds: &[crate::config::ChallengeKind],
+        kinds: &[ChallengeKind],
         edge: &str,
     ) {
-        let store = &self.state.store;
-        let lease = match store.grant_lease(LOCK_TTL).await {
-            Ok(lease) => lease,
+        let lock = match HeldLock::take(&self.state, name, edge).await {
+            Ok(Some(lock)) => lock,
+            Ok(None) => return,
             Err(e) => {
                 return tracing::warn!(name, error = %e, "cannot order an ACME certificate: the store is unavailable")
             }
         };
-        let ordering = async {
-            match self.state.lock_order(name, edge, lease).await? {
-                Ok(()) => {}
-                Err(holder) => {
-                    let holder = holder.map(|h| h.edge).unwrap_or_default();
-                    tracing::debug!(name, holder, "another edge is ordering this certificate");
-                    return Ok(None);
-                }
-            }
-            // Another edge may have finished an order since this edge's table was read.
-            let record = self.state.cert_record(name).await?;
-            if due(record.as_ref(), acme, now_secs()) != Due::Now(why) {
-                return Ok(None);
-            }
-            let keeping = tokio::spawn(keep_lease(self.state.clone(), lease));
-            let outcome = self.place(name, why, acme, kinds, lease).await;
-            keeping.abort();
-            Ok::<_, AcmeError>(Some((record, outcome)))
-        };
-        match ordering.await {
-            Ok(Some((record, outcome))) => {
-                self.record(name, why, acme, edge, record, outcome).await
-            }
-            Ok(None) => {}
+        self.attempted(name);
+        match self.order_under(&lock, name, why, acme, kinds, edge).await {
+            Ok(()) => {}
             Err(e) => tracing::warn!(name, error = %e, "cannot order an ACME certificate"),
         }
-        // Deletes the lock and any challenge left behind.
-        if let Err(e) = store.revoke(lease).await {
-            tracing::warn!(name, error = %e, "cannot release the ACME order lock; it expires with its lease");
+        lock.release().await;
+    }
+
+    async fn order_under(
+        &self,
+        lock: &HeldLock,
+        name: &str,
+        why: Why,
+        acme: &AcmeConfig,
+        kinds: &[ChallengeKind],
+        edge: &str,
+    ) -> Result<(), AcmeError> {
+        // Another edge may have finished an order since this edge's table was read.
+        let read = self.state.cert_record(name).await?;
+        let (previous, revision) = read.map_or((None, None), |(r, v)| (Some(r), Some(v)));
+        if due(previous.as_ref(), acme, now_secs()) != Due::Now(why) {
+            return Ok(());
         }
+        let placed = tokio::time::timeout(ORDER_TIMEOUT, self.place(name, why, acme, kinds, lock));
+        let outcome = tokio::select! {
+            placed = placed => placed.unwrap_or_else(|_| Err(AcmeError::Setup(format!(
+                "the CA did not finish the order within {ORDER_TIMEOUT:?}"
+            )))),
+            // Another edge may hold the lock now: this one writes nothing.
+            _ = lock.lost() => return Err(AcmeError::Setup("the order lock expired before the order ended".into())),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis().div_ceil(1000) as u64);
+        let (record, label) = recorded(previous, name, why, acme, edge, now, outcome);
+        self.metrics
+            .acme_orders
+            .get_or_create(&AcmeLabels {
+                result: label,
+                kind: why.as_str(),
+            })
+            .inc();
+        self.state.put_cert_record(&record, revision).await?;
+        Ok(())
     }
 
     async fn place(
@@ -155,9 +177,9 @@ impl Manager {
         name: &str,
         why: Why,
         acme: &AcmeConfig,
-        kinds: &[crate::config::ChallengeKind],
-        lease: crate::state::store::LeaseId,
-    ) -> Result<super::order::Issued, AcmeError> {
+        kinds: &[ChallengeKind],
+        lock: &HeldLock,
+    ) -> Result<Issued, AcmeError> {
         if kinds.is_empty() {
             return Err(AcmeError::Setup(match name.starts_with("*.") {
                 true => format!("{name}: a wildcard certificate needs dns-01, and its zone served by this edge's DNS (`dns:` zones)"),
@@ -170,123 +192,34 @@ impl Manager {
             challenge = kinds[0].as_str(),
             "ordering an ACME certificate"
         );
-        let account = self.account(acme).await?;
+        let account = self.accounts.get(&self.state, acme).await?;
         let ctx = OrderContext {
             state: &self.state,
             tables: &self.tables,
-            lease,
+            lease: lock.lease(),
             kinds,
         };
         let result = order(&account, name, &ctx).await;
         if let Err(e) = &result {
-            self.forget_unknown_account(acme, e).await;
+            self.accounts.forget_if_unknown(&self.state, acme, e).await;
         }
         result
     }
 
-    /// The cluster's account at the configured directory, made or read once.
-    async fn account(&self, acme: &AcmeConfig) -> Result<Account, AcmeError> {
-        let key = format!("{} {:?}", acme.directory, acme.ca_roots);
-        let mut cached = self.account.lock().await;
-        if let Some((made_for, account)) = cached.as_ref() {
-            if *made_for == key {
-                return Ok(account.clone());
-            }
-        }
-        let account = client::account(&self.state, acme).await?;
-        *cached = Some((key, account.clone()));
-        Ok(account)
-    }
-
-    /// A CA that no longer knows the account (its data was reset, as staging's sometimes is):
-    /// the stored one is dropped, and the next order registers anew.
-    async fn forget_unknown_account(&self, acme: &AcmeConfig, error: &AcmeError) {
-        let AcmeError::Acme(instant_acme::Error::Api(problem)) = error else {
-            return;
-        };
-        if problem.r#type.as_deref() != Some("urn:ietf:params:acme:error:accountDoesNotExist") {
-            return;
-        }
-        tracing::warn!(directory = %acme.directory, "the CA no longer knows the ACME account; registering a new one at the next order");
-        *self.account.lock().await = None;
-        if let Err(e) = self.state.forget_acme_account(&acme.directory).await {
-            tracing::warn!(error = %e, "cannot drop the stored ACME account");
+    /// Notes an attempt at `name` in memory: if its outcome cannot be stored, the name still
+    /// waits an `order-interval`.
+    fn attempted(&self, name: &str) {
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.insert(name.to_string(), now_secs());
         }
     }
 
-    /// Writes the order's outcome to the name's record (what every edge serves and `edge cert
-    /// list` shows), logs and counts it.
-    async fn record(
-        &self,
-        name: &str,
-        why: Why,
-        acme: &AcmeConfig,
-        edge: &str,
-        previous: Option<CertRecord>,
-        outcome: Result<super::order::Issued, AcmeError>,
-    ) {
-        // Rounded up: `due` compares whole seconds rounded down, so an interval or a backoff
-        // never comes round sooner than it says.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis().div_ceil(1000) as u64);
-        let mut record = previous.unwrap_or_else(|| CertRecord {
-            name: name.to_string(),
-            ..CertRecord::default()
-        });
-        if record.order_directory != acme.directory {
-            record.failures = 0;
-        }
-        record.last_order_at = now;
-        record.order_directory = acme.directory.clone();
-        record.ordered_by = edge.to_string();
-        let result = outcome.and_then(|issued| Ok((issued::facts(&issued.chain_pem)?, issued)));
-        let label = match result {
-            Ok((facts, issued)) => {
-                record.chain_pem = issued.chain_pem;
-                record.key_pem = Secret(issued.key_pem);
-                record.directory = acme.directory.clone();
-                record.challenge = issued.challenge.as_str().to_string();
-                record.not_before = facts.not_before;
-                record.not_after = facts.not_after;
-                record.serial = facts.serial;
-                record.issuer = facts.issuer;
-                record.failures = 0;
-                record.last_error = None;
-                record.next_attempt_at = 0;
-                tracing::info!(name, kind = why.as_str(), serial = %record.serial, issuer = %record.issuer,
-                    not_after = record.not_after, challenge = %record.challenge, "ACME certificate issued");
-                "issued"
-            }
-            Err(e) => {
-                record.failures += 1;
-                let wait = backoff(record.failures, acme);
-                record.next_attempt_at = now + wait.as_secs();
-                record.last_error = Some(e.to_string());
-                tracing::warn!(name, kind = why.as_str(), error = %e, failures = record.failures,
-                    retry_in = ?wait, "ACME order failed; the certificate in force stays");
-                "failed"
-            }
-        };
-        self.metrics
-            .acme_orders
-            .get_or_create(&AcmeLabels {
-                result: label,
-                kind: why.as_str(),
-            })
-            .inc();
-        if let Err(e) = self.state.put_cert_record(&record).await {
-            tracing::error!(name, error = %e, "cannot store the ACME order's outcome");
-        }
-    }
-}
-
-/// Keeps the order's lease alive until aborted.
-async fn keep_lease(state: State, lease: crate::state::store::LeaseId) {
-    loop {
-        tokio::time::sleep(LOCK_TTL / 3).await;
-        if let Err(e) = state.store.keep_alive(lease).await {
-            tracing::warn!(error = %e, "cannot renew the ACME order lock");
-        }
+    /// When `name` may be attempted again by what this edge remembers, if later than `now`.
+    fn remembered(&self, name: &str, acme: &AcmeConfig, now: u64) -> Option<u64> {
+        let recent = self.recent.lock().ok()?;
+        let next = recent
+            .get(name)?
+            .saturating_add(acme.order_interval.as_secs());
+        (next > now).then_some(next)
     }
 }

@@ -1,6 +1,7 @@
 //! Certificates over ACME (RFC 8555) for the routed hostnames: which names and by which
-//! challenge ([`names`]), when ([`schedule`]), the account ([`client`]), one order ([`order`])
-//! and the loop that places them, one edge per name by a lock in the store ([`manager`]).
+//! challenge ([`names`]), when ([`schedule`]), the account ([`client`]), one order ([`order`]),
+//! what it leaves in the name's record ([`outcome`], [`issued`]) and the loop that places them
+//! ([`manager`]), one edge per name by a lock in the store ([`lock`]).
 //! Serving what is ordered, and answering TLS-ALPN-01, is `tls::acme_certs`; HTTP-01 is
 //! answered by `public::proxy`, DNS-01 by the DNS from the store (`state::dns_source`).
 //!
@@ -8,9 +9,11 @@
 
 pub mod client;
 pub mod issued;
+pub mod lock;
 pub mod manager;
 pub mod names;
 pub mod order;
+pub mod outcome;
 pub mod schedule;
 
 pub use manager::Manager;

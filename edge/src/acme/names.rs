@@ -21,14 +21,14 @@ pub fn allowed(config: &AcmeConfig, name: &str) -> bool {
 /// The names to hold certificates for, in order, without repeats: the routes' hostnames, the
 /// listed names, and the public hostname with `advertise.public-certificate`.
 pub fn wanted(edge: &EdgeConfig, acme: &AcmeConfig, routed: Vec<String>) -> Vec<String> {
-    let public = edge
-        .public_hostname
-        .clone()
-        .filter(|_| edge.public_certificate);
+    // Connectors that dial the public hostname pin the tunnel CA, unless it has a public
+    // certificate: then it is ordered like any name, else never (not even when routed or listed).
+    let public = edge.public_hostname.clone();
+    let pinned = public.clone().filter(|_| !edge.public_certificate);
     let listed = acme.names.clone();
     let mut names = Vec::new();
     for name in routed.into_iter().chain(listed).chain(public) {
-        if allowed(acme, &name) && !names.contains(&name) {
+        if allowed(acme, &name) && !names.contains(&name) && Some(&name) != pinned.as_ref() {
             names.push(name);
         }
     }
@@ -115,6 +115,9 @@ mod tests {
             [Http01, Dns01]
         );
         // Without the key, the public hostname is the tunnel CA's (connectors pin it).
-        assert!(wanted(&e, a, vec![]).is_empty());
+        assert!(wanted(&e, a, vec!["edge.example.test".into()]).is_empty());
+        let mut public = e.clone();
+        public.public_certificate = true;
+        assert_eq!(wanted(&public, a, vec![]), ["edge.example.test"]);
     }
 }

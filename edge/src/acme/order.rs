@@ -104,6 +104,7 @@ async fn run(
         };
         let record = match kind {
             ChallengeKind::Http01 => Challenge::Http01 {
+                name: bare,
                 token: challenge.token.clone(),
                 key_authorization: key_authorization.as_str().to_string(),
             },

@@ -64,7 +64,11 @@ pub fn due(record: Option<&CertRecord>, config: &AcmeConfig, now: u64) -> Due {
     // One order per name per interval at a CA, issued or failed, and after a failure the
     // backoff too; a new CA (staging to production) starts afresh.
     if record.order_directory == config.directory {
-        at = at.max(record.last_order_at + config.order_interval.as_secs());
+        at = at.max(
+            record
+                .last_order_at
+                .saturating_add(config.order_interval.as_secs()),
+        );
         if record.failures > 0 {
             at = at.max(record.next_attempt_at);
         }

@@ -8,6 +8,7 @@ use crate::config::EdgeConfig;
 use crate::state::acme_records::CertRecord;
 use crate::state::store;
 use crate::state::State;
+use crate::tls::certs;
 
 #[derive(Subcommand, Debug)]
 pub enum CertCommand {
@@ -19,11 +20,18 @@ pub async fn cert_command(config: &EdgeConfig, command: CertCommand) -> anyhow::
     let state = State::new(store::open(&config.store, &config.state_dir).await?);
     let CertCommand::List = command;
     let mut records = state.cert_records().await?;
-    // Names that will be ordered but have no record yet.
+    // Names that will be ordered but have no record yet (not those a configured certificate
+    // covers).
     if let Some(acme) = &config.acme {
+        let configured = config
+            .certificates
+            .iter()
+            .filter_map(|files| certs::load_pair(files).ok())
+            .collect::<Vec<_>>();
+        let resolver = certs::CertResolver::new(configured, None);
         let routed = state.routes().await?.into_iter().map(|r| r.hostname);
         for name in names::wanted(config, acme, routed.collect()) {
-            if !records.iter().any(|r| r.name == name) {
+            if !records.iter().any(|r| r.name == name) && !resolver.configured_covers(&name) {
                 records.push(CertRecord {
                     name,
                     ..CertRecord::default()

@@ -179,12 +179,21 @@ pub(super) fn acme(
         eab,
         domains,
         names,
-        order_interval: at.duration_at(
-            &key("order-interval"),
-            &r.order_interval,
-            DEFAULT_ORDER_INTERVAL,
-        )?,
+        order_interval: order_interval(at, r)?,
     }))
+}
+
+/// `order-interval`: at least a second (0 would let orders follow each other unbounded).
+fn order_interval(at: &Fields, r: &RawAcme) -> Result<Duration, ConfigError> {
+    let keys = ["tls", "acme", "order-interval"];
+    let interval = at.duration_at(&keys, &r.order_interval, DEFAULT_ORDER_INTERVAL)?;
+    if interval < Duration::from_secs(1) {
+        return Err(at.err(
+            &keys,
+            "order-interval must be at least 1s (default 1h: one order per name per hour)".into(),
+        ));
+    }
+    Ok(interval)
 }
 
 /// A list of hostnames or `*.` wildcards at `tls.acme.KEY`, lower case, without trailing dots.

@@ -10,14 +10,15 @@ use crate::state::acme::AcmeTables;
 
 const PREFIX: &str = "/.well-known/acme-challenge/";
 
-/// The answer to an HTTP-01 validation, if `req` is one for a token in flight.
-pub fn answer<B>(tables: &AcmeTables, req: &Request<B>) -> Option<Response<EdgeBody>> {
+/// The answer to an HTTP-01 validation, if `req` (for `host`, normalised) is one for a token
+/// in flight for that name.
+pub fn answer<B>(tables: &AcmeTables, host: &str, req: &Request<B>) -> Option<Response<EdgeBody>> {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return None;
     }
     let token = req.uri().path().strip_prefix(PREFIX)?;
-    let key_authorization = tables.http01(token)?;
-    tracing::info!(token, "answered an HTTP-01 validation");
+    let key_authorization = tables.http01(host, token)?;
+    tracing::info!(hostname = host, token, "answered an HTTP-01 validation");
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CACHE_CONTROL, "no-store")

@@ -175,7 +175,7 @@ impl Proxy {
                     _ => {}
                 }
             }
-        } else if let Some(validation) = acme_http::answer(&self.acme, &req) {
+        } else if let Some(validation) = acme_http::answer(&self.acme, &host, &req) {
             return Ok(validation);
         } else if self.config.get().http_redirect {
             return Ok(self.redirect_to_https(&req, &host));

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::acme_records::*;
 use super::records::{decode, encode, StateError};
-use super::store::{Expect, LeaseId, Store};
+use super::store::{Expect, LeaseId, Revision, Store};
 use super::table::Table;
 use super::State;
 
@@ -40,15 +40,30 @@ impl State {
         }
     }
 
-    /// Drops the stored account at `directory` (the CA no longer knows it).
-    pub async fn forget_acme_account(&self, directory: &str) -> Result<(), StateError> {
-        self.store.delete(&account_key(directory)).await?;
+    /// Drops the stored account at `directory` if it still holds `credentials` (the CA no
+    /// longer knows it).
+    pub async fn forget_acme_account(
+        &self,
+        directory: &str,
+        credentials: &str,
+    ) -> Result<(), StateError> {
+        let key = account_key(directory);
+        if let Some(kv) = self.store.get(&key).await? {
+            let stored: AccountRecord = decode(&kv)?;
+            if stored.credentials.0 == credentials {
+                self.store.delete_if(&key, kv.mod_revision).await?;
+            }
+        }
         Ok(())
     }
 
-    pub async fn cert_record(&self, name: &str) -> Result<Option<CertRecord>, StateError> {
+    /// A name's record, and the revision to write its next version against.
+    pub async fn cert_record(
+        &self,
+        name: &str,
+    ) -> Result<Option<(CertRecord, Revision)>, StateError> {
         match self.store.get(&format!("{ACME_CERTS}{name}")).await? {
-            Some(kv) => Ok(Some(decode(&kv)?)),
+            Some(kv) => Ok(Some((decode(&kv)?, kv.mod_revision))),
             None => Ok(None),
         }
     }
@@ -59,11 +74,23 @@ impl State {
         kvs.iter().map(decode).collect()
     }
 
-    /// Written only by the holder of the name's order lock.
-    pub async fn put_cert_record(&self, record: &CertRecord) -> Result<(), StateError> {
+    /// Written by the holder of the name's order lock, over the version it read (`None`: there
+    /// was none): a write that finds another version (the lock was lost meanwhile) is refused.
+    pub async fn put_cert_record(
+        &self,
+        record: &CertRecord,
+        read: Option<Revision>,
+    ) -> Result<(), StateError> {
         let key = format!("{ACME_CERTS}{}", record.name);
-        self.store.put(&key, encode(record), None).await?;
-        Ok(())
+        let expect = read.map_or(Expect::Absent, Expect::ModRevision);
+        match self
+            .store
+            .put_if(&key, encode(record), None, expect)
+            .await?
+        {
+            Ok(_) => Ok(()),
+            Err(_) => Err(super::records::concurrent()),
+        }
     }
 
     /// Takes the order lock of `name` for `edge`, bound to `lease` (it goes with the lease when
@@ -87,11 +114,6 @@ impl State {
             Ok(_) => Ok(Ok(())),
             Err(holder) => Ok(Err(holder.and_then(|kv| decode(&kv).ok()))),
         }
-    }
-
-    pub async fn unlock_order(&self, name: &str) -> Result<(), StateError> {
-        self.store.delete(&format!("{ACME_LOCKS}{name}")).await?;
-        Ok(())
     }
 
     /// Publishes a challenge for every edge, bound to the order's `lease`.
@@ -143,12 +165,14 @@ impl AcmeTables {
         tables
     }
 
-    /// The key authorization for an HTTP-01 token in flight.
-    pub fn http01(&self, token: &str) -> Option<String> {
+    /// The key authorization for an HTTP-01 token in flight for `host`.
+    pub fn http01(&self, host: &str, token: &str) -> Option<String> {
         match self.challenges.get(&format!("http-01/{token}"))? {
             Challenge::Http01 {
-                key_authorization, ..
-            } => Some(key_authorization),
+                name,
+                key_authorization,
+                ..
+            } if name == host => Some(key_authorization),
             _ => None,
         }
     }

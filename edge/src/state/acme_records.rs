@@ -109,6 +109,8 @@ pub struct OrderLock {
 pub enum Challenge {
     /// RFC 8555 §8.3: `GET /.well-known/acme-challenge/{token}` answers the key authorization.
     Http01 {
+        /// The name being validated: only a request for it is answered.
+        name: String,
         token: String,
         key_authorization: String,
     },

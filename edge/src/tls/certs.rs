@@ -166,8 +166,13 @@ impl CertResolver {
         self.configured.store(Arc::new(configured));
     }
 
-    /// Whether a configured certificate (`tls.certificates`) covers `name`.
+    /// Whether a configured certificate (`tls.certificates`) covers `name` (for `*.zone`:
+    /// every name one level under the zone).
     pub fn configured_covers(&self, name: &str) -> bool {
+        let probe = name
+            .strip_prefix("*.")
+            .map(|zone| format!("any-name.{zone}"));
+        let name = probe.as_deref().unwrap_or(name);
         self.configured.load().iter().any(|c| covers(c, name))
     }
 
@@ -178,8 +183,16 @@ impl CertResolver {
         if let Some(cert) = self.configured.load().iter().find(|c| covers(c, name)) {
             return Some(cert.clone());
         }
-        if let Some(cert) = self.acme.as_ref().and_then(|a| a.for_name(name)) {
-            return Some(cert);
+        // The public hostname connectors pin stays the tunnel CA's, even under an ACME
+        // wildcard.
+        let pinned = self
+            .dev_ca
+            .as_ref()
+            .is_some_and(|d| d.public_hostname.as_deref() == Some(name));
+        if !pinned {
+            if let Some(cert) = self.acme.as_ref().and_then(|a| a.for_name(name)) {
+                return Some(cert);
+            }
         }
         if let Some(hit) = self.issued.lock().ok()?.get(name) {
             return Some(hit.clone());
@@ -326,6 +339,8 @@ mod tests {
         let served = |name: &str| resolver.for_name(name).map(|c| c.cert[0].clone());
         assert_eq!(served("app.conf.test"), Some(configured.cert[0].clone()));
         assert!(resolver.configured_covers("app.conf.test"));
+        assert!(resolver.configured_covers("*.conf.test"));
+        assert!(!resolver.configured_covers("*.acme.test"));
         let acme = served("app.acme.test").unwrap();
         assert_ne!(acme, configured.cert[0]);
         assert!(served("a.wild.test").is_some());
