@@ -75,20 +75,31 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     let took = wait_trusted_since(&edge, "any.wild.example.test", &root, started);
     eprintln!("route dns -> trusted wildcard certificate served (dns-01): {took:?}");
 
-    // HTTP-01, on the public HTTP port, after a reload that prefers it.
+    // HTTP-01, on the public HTTP port, after a reload that prefers it; answered before the
+    // redirect to HTTPS that plain HTTP otherwise gets.
     let from = edge.proc.log_len();
     let yaml = std::fs::read_to_string(&edge.config).unwrap();
-    std::fs::write(
-        &edge.config,
-        yaml.replace("[tls-alpn-01, dns-01]", "[http-01]"),
-    )
-    .unwrap();
+    let yaml = yaml.replace("[tls-alpn-01, dns-01]", "[http-01]") + "http-redirect: true\n";
+    std::fs::write(&edge.config, yaml).unwrap();
     edge.proc.wait_for_from(from, "edge.yml reloaded", READY);
     let started = Instant::now();
     edge.route(&tunnel, "http.example.test");
     let took = wait_trusted_since(&edge, "http.example.test", &root, started);
     eprintln!("route dns -> trusted certificate served (http-01): {took:?}");
-    edge.proc.wait_for("answered an HTTP-01 validation", READY);
+    edge.proc.wait_for(
+        "answered an HTTP-01 validation hostname=http.example.test",
+        READY,
+    );
+    let other_token = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["-H", "Host: http.example.test"])
+        .arg(format!(
+            "http://{}/.well-known/acme-challenge/not-in-flight",
+            edge.addr("http")
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&other_token.stdout), "308");
 
     // What each name got, as `edge cert list` shows it, and the metric.
     let list = edge.cli_ok(&["cert", "list"]);

@@ -18,7 +18,7 @@ pub fn answer<B>(tables: &AcmeTables, host: &str, req: &Request<B>) -> Option<Re
     }
     let token = req.uri().path().strip_prefix(PREFIX)?;
     let key_authorization = tables.http01(host, token)?;
-    tracing::info!(hostname = host, token, "answered an HTTP-01 validation");
+    tracing::info!(hostname = %host, %token, "answered an HTTP-01 validation");
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::CACHE_CONTROL, "no-store")
