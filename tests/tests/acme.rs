@@ -46,6 +46,21 @@ fn wait_trusted_since(
     }
 }
 
+/// Routes `route` and waits until `host` under it is served with a trusted certificate; prints
+/// the time from `edge tunnel route dns` to then.
+fn route_until_trusted(
+    edge: &TestEdge,
+    tunnel: &tests::tunnel::Tunnel,
+    route: &str,
+    host: &str,
+    root: &std::path::Path,
+) {
+    let started = Instant::now();
+    edge.route(tunnel, route);
+    let took = wait_trusted_since(edge, host, root, started);
+    eprintln!("edge tunnel route dns {route} -> trusted certificate for {host} served: {took:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_edge_runs() {
     let (edge, pebble) = edge_and_pebble("    challenge: [tls-alpn-01, dns-01]\n", "");
@@ -60,20 +75,26 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     served_leaf(edge.addr("https"), "localhost", &edge.ca_pem()).await;
 
     // TLS-ALPN-01, on the public HTTPS port; timed from `edge tunnel route dns`.
-    let started = Instant::now();
-    edge.route(&tunnel, "alpn.example.test");
-    let took = wait_trusted_since(&edge, "alpn.example.test", &root, started);
-    eprintln!("route dns -> trusted certificate served (tls-alpn-01): {took:?}");
+    route_until_trusted(
+        &edge,
+        &tunnel,
+        "alpn.example.test",
+        "alpn.example.test",
+        &root,
+    );
     edge.proc.wait_for(
         "answered a TLS-ALPN-01 validation peer=\\S+ hostname=alpn.example.test",
         READY,
     );
 
     // A wildcard by DNS-01, answered by the edge's own DNS.
-    let started = Instant::now();
-    edge.route(&tunnel, "*.wild.example.test");
-    let took = wait_trusted_since(&edge, "any.wild.example.test", &root, started);
-    eprintln!("route dns -> trusted wildcard certificate served (dns-01): {took:?}");
+    route_until_trusted(
+        &edge,
+        &tunnel,
+        "*.wild.example.test",
+        "any.wild.example.test",
+        &root,
+    );
 
     // HTTP-01, on the public HTTP port, after a reload that prefers it; answered before the
     // redirect to HTTPS that plain HTTP otherwise gets.
@@ -82,10 +103,13 @@ async fn each_challenge_gets_a_trusted_certificate_for_a_route_added_while_the_e
     let yaml = yaml.replace("[tls-alpn-01, dns-01]", "[http-01]") + "http-redirect: true\n";
     std::fs::write(&edge.config, yaml).unwrap();
     edge.proc.wait_for_from(from, "edge.yml reloaded", READY);
-    let started = Instant::now();
-    edge.route(&tunnel, "http.example.test");
-    let took = wait_trusted_since(&edge, "http.example.test", &root, started);
-    eprintln!("route dns -> trusted certificate served (http-01): {took:?}");
+    route_until_trusted(
+        &edge,
+        &tunnel,
+        "http.example.test",
+        "http.example.test",
+        &root,
+    );
     edge.proc.wait_for(
         "answered an HTTP-01 validation hostname=http.example.test",
         READY,
