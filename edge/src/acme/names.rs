@@ -24,7 +24,7 @@ pub fn wanted(edge: &EdgeConfig, acme: &AcmeConfig, routed: Vec<String>) -> Vec<
     // Connectors that dial the public hostname pin the tunnel CA, unless it has a public
     // certificate: then it is ordered like any name, else never (not even when routed or listed).
     let public = edge.public_hostname.clone();
-    let pinned = public.clone().filter(|_| !edge.public_certificate);
+    let pinned = edge.pinned_public_hostname().map(str::to_string);
     let listed = acme.names.clone();
     let mut names = Vec::new();
     for name in routed.into_iter().chain(listed).chain(public) {

@@ -198,6 +198,15 @@ impl EdgeConfig {
         })
     }
 
+    /// The public hostname when its certificate comes from the tunnel CA: connectors that dial
+    /// it pin that CA unless `advertise.public-certificate` says otherwise, and `tls.dev-ca`
+    /// issues it one anyway. It then gets no ACME certificate.
+    pub fn pinned_public_hostname(&self) -> Option<&str> {
+        self.public_hostname
+            .as_deref()
+            .filter(|_| self.dev_ca || !self.public_certificate)
+    }
+
     /// Whether a request with `method` may be sent a second time, on another session, after the
     /// first session died before answering: the safe methods, and those `retry-methods` adds.
     pub fn is_replayable(&self, method: &http::Method) -> bool {

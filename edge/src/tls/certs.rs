@@ -139,11 +139,10 @@ impl CertResolver {
             .iter()
             .map(load_pair)
             .collect::<Result<Vec<_>, _>>()?;
-        let pinned = config.dev_ca || !config.public_certificate;
         let dev_ca = Some(DevCa {
             ca: ca.clone(),
             routes: routes.clone(),
-            public_hostname: config.public_hostname.clone().filter(|_| pinned),
+            public_hostname: config.pinned_public_hostname().map(str::to_string),
             routed: config.dev_ca,
         });
         let mut resolver = CertResolver::new(configured, dev_ca);
