@@ -17,6 +17,8 @@ pub enum TrustError {
     Empty,
     #[error("cannot load the system root certificates: {0}")]
     System(String),
+    #[error("a root certificate is not usable: {0}")]
+    BadRoot(String),
 }
 
 /// Parses every certificate in a PEM string.
@@ -52,6 +54,24 @@ pub fn root_store(pinned: Option<&str>) -> Result<RootCertStore, TrustError> {
         return Err(TrustError::Empty);
     }
     Ok(roots)
+}
+
+/// Client configuration for ordinary HTTPS servers the edge talks to (identity providers, ACME
+/// CAs): the system's roots plus `extra` (a private CA), TLS 1.2 or 1.3.
+pub fn web_client_config(extra: Vec<CertificateDer<'static>>) -> Result<ClientConfig, TrustError> {
+    // No system roots at all is fine when `extra` is what the server needs.
+    let mut roots = root_store(None).unwrap_or_else(|_| RootCertStore::empty());
+    for cert in extra {
+        roots
+            .add(cert)
+            .map_err(|e| TrustError::BadRoot(e.to_string()))?;
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TrustError::BadRoot(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// Client configuration for the tunnel session: TLS 1.3 (the exporter the session proof is

@@ -2,8 +2,6 @@
 //! limits: instant-acme's own deadlines are checked only between requests), and the account at
 //! the configured directory, made once for the cluster and kept in the store.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -21,26 +19,17 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// instant-acme over our own hyper client: its default client would trust only the system's
 /// roots, and a private CA (step-ca, pebble) needs `ca-roots` as well.
 fn http_client(config: &AcmeConfig) -> Result<Box<dyn instant_acme::HttpClient>, AcmeError> {
-    let mut roots =
-        tether_proto::trust::root_store(None).unwrap_or_else(|_| rustls::RootCertStore::empty());
+    let mut extra = Vec::new();
     for path in &config.ca_roots {
         let pem = std::fs::read(path)
             .map_err(|e| AcmeError::Setup(format!("cannot read {}: {e}", path.display())))?;
-        let certs = tether_proto::trust::certificates_from_pem(&pem)
-            .map_err(|e| AcmeError::Setup(format!("{}: {e}", path.display())))?;
-        for cert in certs {
-            roots
-                .add(cert)
-                .map_err(|e| AcmeError::Setup(format!("{}: {e}", path.display())))?;
-        }
+        extra.extend(
+            tether_proto::trust::certificates_from_pem(&pem)
+                .map_err(|e| AcmeError::Setup(format!("{}: {e}", path.display())))?,
+        );
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| AcmeError::Setup(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let tls = tether_proto::trust::web_client_config(extra)
+        .map_err(|e| AcmeError::Setup(format!("tls.acme.ca-roots: {e}")))?;
     let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));

@@ -3,7 +3,7 @@
 //! one, its CA; TLS 1.2 or 1.3 (providers are ordinary web servers); bounded in time and size.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -35,22 +35,11 @@ impl Fetcher {
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        if let Some(pem) = ca {
-            for cert in super::pem_roots(pem)? {
-                roots.add(cert).map_err(|e| format!("bad CA: {e}"))?;
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        let extra = match ca {
+            Some(pem) => super::pem_roots(pem)?,
+            None => Vec::new(),
+        };
+        let tls = tether_proto::trust::web_client_config(extra).map_err(|e| e.to_string())?;
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
