@@ -23,6 +23,7 @@
 
 pub mod access;
 pub mod acme;
+pub mod admin;
 pub mod body;
 pub mod cli;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod links;
 pub mod listeners;
+pub mod manage;
 pub mod metrics;
 pub mod policy;
 pub mod protect;

@@ -25,6 +25,8 @@ pub struct Listeners {
     /// UDP and TCP on one port.
     pub dns: Option<tether_dns::server::Sockets>,
     pub metrics: Option<TcpListener>,
+    /// The admin API and dashboard (`admin.listen`).
+    pub admin: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -54,6 +56,7 @@ impl Listeners {
             tunnel: one("tunnel", listen.tunnel).await?,
             dns,
             metrics: one("metrics", listen.metrics).await?,
+            admin: one("admin", listen.admin).await?,
         })
     }
 

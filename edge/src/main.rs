@@ -17,14 +17,28 @@ async fn main() {
         cli.log_format == LogFormat::Json,
         tether_proto::logs::EDGE_FILTER,
     );
+    // Through the admin API (`--api`), `edge tunnel` needs no edge.yml.
+    if let Command::Tunnel(args) = cli.command {
+        let config = match args.api.url {
+            Some(_) => None,
+            None => Some(cli::load_config_or_exit(&cli.config)),
+        };
+        exit_on_error(cli::tunnel_command(config.as_ref(), args).await);
+        return;
+    }
     let config = cli::load_config_or_exit(&cli.config);
     let result = match cli.command {
         Command::Run => run(config).await,
-        Command::Tunnel(cmd) => cli::tunnel_command(&config, cmd).await,
+        Command::Tunnel(_) => Ok(()),
+        Command::Admin(cmd) => cli::admin_command(&config, cmd).await,
         Command::Token(cmd) => cli::token_command(&config, cmd).await,
         Command::Store(cmd) => cli::store_command(&config, cmd).await,
         Command::Cert(cmd) => cli::cert_command(&config, cmd).await,
     };
+    exit_on_error(result);
+}
+
+fn exit_on_error(result: anyhow::Result<()>) {
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -149,6 +149,23 @@ impl EdgeMetrics {
         self.request_duration.observe(took.as_secs_f64());
     }
 
+    /// Public requests answered since the edge started, and how many of them were 5xx: what the
+    /// dashboard's plots difference into rates.
+    pub fn answered_totals(&self) -> (u64, u64) {
+        let count = |status| {
+            self.requests
+                .get(&StatusLabels { status })
+                .map_or(0, |c| c.get())
+        };
+        let errors = count("5xx");
+        let all = ["1xx", "2xx", "3xx", "4xx"]
+            .into_iter()
+            .map(count)
+            .sum::<u64>()
+            + errors;
+        (all, errors)
+    }
+
     /// Tunnel streams open now through this edge: those of its own public clients (HTTP,
     /// WebSocket, TCP, on its sessions or over links) and those it carries for other edges.
     pub fn open_streams(&self) -> i64 {

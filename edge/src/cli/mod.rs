@@ -12,6 +12,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::EdgeConfig;
 
+mod admin;
+mod api_client;
+mod backend;
 mod cert;
 mod enroll;
 mod route_policy;
@@ -19,10 +22,12 @@ mod store;
 mod token;
 mod tunnel;
 
+pub use admin::{admin_command, AdminCommand};
+pub use api_client::ApiArgs;
 pub use cert::{cert_command, CertCommand};
 pub use store::{store_command, StoreCommand};
 pub use token::{token_command, TokenCommand};
-pub use tunnel::{tunnel_command, RouteCommand, TunnelCommand};
+pub use tunnel::{tunnel_command, RouteCommand, TunnelArgs, TunnelCommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -81,15 +86,17 @@ pub async fn wait_for_signal() {
 pub enum Command {
     /// Run the edge.
     Run,
-    /// Manage tunnels.
-    #[command(subcommand)]
-    Tunnel(TunnelCommand),
+    /// Manage tunnels (on the store, or with --api through an edge's admin API).
+    Tunnel(TunnelArgs),
     /// Manage access tokens for `connector access tcp` (routes made with --require-token).
     #[command(subcommand)]
     Token(TokenCommand),
     /// Move the state between stores (`copy --from sqlite --to etcd`).
     #[command(subcommand)]
     Store(StoreCommand),
+    /// The admin API's tokens (`token create --role read|write`, `list`, `revoke`).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// ACME certificates (`list`): issuer, expiry and the last error of each name.
     #[command(subcommand)]
     Cert(CertCommand),

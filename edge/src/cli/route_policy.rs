@@ -6,26 +6,27 @@ use std::path::Path;
 
 use tether_proto::config_error::ConfigError;
 
+use super::backend::Backend;
 use crate::state::route_policy::{Policy, RouteRules};
-use crate::state::State;
 
 /// The keys a policy file may have at its top.
 const KEYS: &[&str] = &["client-ip-rules", "limits", "policy", "identity-header"];
 
 /// Sets (or with `None`, clears) the rules of the route for `hostname`.
-pub async fn set_policy(state: &State, hostname: &str, file: Option<&Path>) -> anyhow::Result<()> {
+/// The file is read here, with the files it names, and only the result is sent (`--api`).
+pub(super) async fn set_policy(
+    backend: &Backend,
+    hostname: &str,
+    file: Option<&Path>,
+) -> anyhow::Result<()> {
     let rules = match file {
         Some(path) => load(path)?,
         None => RouteRules::default(),
     };
-    let route = state.set_route_rules(hostname, rules).await?;
-    match route.rules.is_empty() {
+    let route = backend.set_policy(hostname, rules).await?;
+    match route.policy.is_empty() {
         true => println!("Cleared the policy of {}", route.hostname),
-        false => println!(
-            "Set the policy of {}: {}",
-            route.hostname,
-            route.rules.summary()
-        ),
+        false => println!("Set the policy of {}: {}", route.hostname, route.policy),
     }
     println!("Every edge enforces it within a second.");
     Ok(())

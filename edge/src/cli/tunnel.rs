@@ -1,5 +1,6 @@
 //! `edge tunnel …`: create, route, list and delete tunnels; a route in a hosted zone gets its DNS
-//! record, one elsewhere prints the record to create.
+//! record, one elsewhere prints the record to create. Each runs on the store edge.yml names, or
+//! with `--api` through an edge's admin API (`backend.rs`); either way the same lines print.
 
 use std::path::{Path, PathBuf};
 
@@ -7,12 +8,23 @@ use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use tether_proto::credentials::Credentials;
 
+use super::api_client::{ApiArgs, ApiClient};
+use super::backend::Backend;
+use super::enroll::{print_enrollment, print_revoked};
 use crate::config::EdgeConfig;
+use crate::manage::views::{RoutedView, TunnelView};
+use crate::manage::{Manager, TcpOptions};
 use crate::state::store;
-use crate::state::{decode, EdgeRecord, State, EDGES};
-use crate::tls::ca::TunnelCa;
+use crate::state::State;
 
-use super::enroll::{print_enrollment, revoke};
+/// `edge tunnel [--api URL --api-token T] …`.
+#[derive(clap::Args, Debug)]
+pub struct TunnelArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(subcommand)]
+    pub command: TunnelCommand,
+}
 
 #[derive(Subcommand, Debug)]
 pub enum TunnelCommand {
@@ -59,6 +71,9 @@ pub enum TunnelCommand {
     Route(RouteCommand),
     /// List tunnels with their routes and live sessions.
     List,
+    /// Show one tunnel: its routes, and its sessions with their edge, connector version, age
+    /// and RTT.
+    Info { tunnel: String },
     /// Delete a tunnel and its routes; its live sessions are closed.
     Delete { tunnel: String },
 }
@@ -108,8 +123,21 @@ pub enum RouteCommand {
     Delete { hostname: String },
 }
 
-pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyhow::Result<()> {
-    let state = State::new(store::open(&config.store, &config.state_dir).await?);
+/// Runs `edge tunnel …`: through the admin API with `--api` (edge.yml is then not read), else on
+/// the store `config` names.
+pub async fn tunnel_command(config: Option<&EdgeConfig>, args: TunnelArgs) -> anyhow::Result<()> {
+    let backend = match (&args.api.url, config) {
+        (Some(_), _) => Backend::Remote(Box::new(ApiClient::new(&args.api)?)),
+        (None, Some(config)) => {
+            let state = State::new(store::open(&config.store, &config.state_dir).await?);
+            Backend::Local(Box::new(Manager::new(config.clone(), state)))
+        }
+        (None, None) => anyhow::bail!("no edge.yml and no --api: nothing to manage"),
+    };
+    run(&backend, args.command).await
+}
+
+async fn run(backend: &Backend, command: TunnelCommand) -> anyhow::Result<()> {
     match command {
         TunnelCommand::Create {
             name,
@@ -117,46 +145,48 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             ttl,
             ..
         } => {
-            let tunnel = state.create_tunnel(&name, None).await?;
+            let created = backend.create_tunnel(&name, None).await?;
+            let tunnel = &created.tunnel;
             println!(
                 "Created tunnel {} with id {} (no key yet)",
                 tunnel.name, tunnel.id
             );
-            print_enrollment(config, &state, &tunnel, ttl, None).await
+            let id = tunnel.id.to_string();
+            print_enrollment(&backend.enrollment(&id, ttl, None).await?);
+            Ok(())
         }
         TunnelCommand::Create {
             name,
             credentials_file,
             ..
-        } => create(config, &state, &name, credentials_file).await,
+        } => create(backend, &name, credentials_file).await,
         TunnelCommand::Token { tunnel, ttl } => {
-            let tunnel = state.resolve(&tunnel).await?;
-            print_enrollment(config, &state, &tunnel, ttl, None).await
+            print_enrollment(&backend.enrollment(&tunnel, ttl, None).await?);
+            Ok(())
         }
         TunnelCommand::Rotate {
             tunnel,
             overlap,
             ttl,
         } => {
-            let tunnel = state.resolve(&tunnel).await?;
-            print_enrollment(config, &state, &tunnel, ttl, Some(overlap)).await
+            print_enrollment(&backend.enrollment(&tunnel, ttl, Some(overlap)).await?);
+            Ok(())
         }
         TunnelCommand::Revoke { tunnel } => {
-            let tunnel = state.resolve(&tunnel).await?;
-            revoke(&state, &tunnel).await
+            print_revoked(&backend.revoke(&tunnel).await?);
+            Ok(())
         }
         TunnelCommand::Route(RouteCommand::Dns {
             tunnel,
             hostname,
             direct,
         }) => {
-            let tunnel = state.resolve(&tunnel).await?;
-            let route = state.route(&tunnel, &hostname, direct).await?;
+            let routed = backend.route_dns(&tunnel, &hostname, direct).await?;
             println!(
                 "Routed {} to tunnel {} ({})",
-                route.hostname, tunnel.name, tunnel.id
+                routed.route.hostname, routed.tunnel_name, routed.route.tunnel_id
             );
-            dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
+            print_dns(&routed);
             Ok(())
         }
         TunnelCommand::Route(RouteCommand::Tcp {
@@ -166,20 +196,16 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             bind,
             require_token,
         }) => {
-            let tunnel = state.resolve(&tunnel).await?;
-            let port = match port {
-                Some(port) => Some((
-                    check_port(config, &state, &hostname, port, bind).await?,
-                    bind,
-                )),
-                None => None,
+            let options = TcpOptions {
+                port,
+                bind,
+                require_token,
             };
-            let route = state
-                .route_tcp(&tunnel, &hostname, port, require_token)
-                .await?;
+            let routed = backend.route_tcp(&tunnel, &hostname, options).await?;
+            let route = &routed.route;
             println!(
                 "Routed TCP for {} to tunnel {} ({})",
-                route.hostname, tunnel.name, tunnel.id
+                route.hostname, routed.tunnel_name, route.tunnel_id
             );
             match route.port {
                 Some(port) => {
@@ -193,28 +219,30 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
             if route.require_token {
                 println!("Access needs a token: `edge token create NAME`, then `connector access tcp --token …`.");
             }
-            dns_advice(config, &state, &route.hostname, &tunnel.id.to_string()).await;
+            print_dns(&routed);
             Ok(())
         }
         TunnelCommand::Route(RouteCommand::Policy { hostname, file, .. }) => {
-            super::route_policy::set_policy(&state, &hostname, file.as_deref()).await
+            super::route_policy::set_policy(backend, &hostname, file.as_deref()).await
         }
         TunnelCommand::Route(RouteCommand::Delete { hostname }) => {
-            match state.delete_route(&hostname).await? {
-                Some(route) => println!(
-                    "Deleted the route for {} (tunnel {})",
-                    route.hostname, route.tunnel_id
-                ),
-                None => {
-                    anyhow::bail!("no route for {hostname}; `edge tunnel list` shows the routes")
-                }
-            }
+            let route = backend.delete_route(&hostname).await?;
+            println!(
+                "Deleted the route for {} (tunnel {})",
+                route.hostname, route.tunnel_id
+            );
             Ok(())
         }
-        TunnelCommand::List => list(&state).await,
+        TunnelCommand::List => {
+            list(&backend.tunnels().await?);
+            Ok(())
+        }
+        TunnelCommand::Info { tunnel } => {
+            info(&backend.tunnel(&tunnel).await?);
+            Ok(())
+        }
         TunnelCommand::Delete { tunnel } => {
-            let tunnel = state.resolve(&tunnel).await?;
-            state.delete_tunnel(&tunnel).await?;
+            let tunnel = backend.delete_tunnel(&tunnel).await?;
             println!(
                 "Deleted tunnel {} ({}); its sessions close within seconds",
                 tunnel.name, tunnel.id
@@ -224,107 +252,25 @@ pub async fn tunnel_command(config: &EdgeConfig, command: TunnelCommand) -> anyh
     }
 }
 
-/// Refuses a public port that cannot work: a wildcard hostname (a port carries one name), port 0,
-/// or a port another program on this host already listens on. The store's compare-and-set then
-/// refuses a port another route holds.
-async fn check_port(
-    config: &EdgeConfig,
-    state: &State,
-    hostname: &str,
-    port: u16,
-    bind: Option<std::net::IpAddr>,
-) -> anyhow::Result<u16> {
-    if hostname.starts_with("*.") {
-        anyhow::bail!("a public TCP port carries one hostname, not a wildcard: route a name such as db.example.com");
-    }
-    if port == 0 {
-        anyhow::bail!("--port 0 is not a port clients can dial; pick a fixed port such as 2222");
-    }
-    let ours = state.ports().await?.into_iter().any(|p| p.port == port);
-    if ours {
-        // Held by a route (maybe this one, re-run): the compare-and-set decides.
-        return Ok(port);
-    }
-    let ip = bind
-        .or(config.listen.https.or(config.listen.http).map(|a| a.ip()))
-        .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
-    if let Err(e) = std::net::TcpListener::bind((ip, port)) {
-        anyhow::bail!("port {port} on {ip} is not free ({e}): another program, or one of the edge's own listeners, uses it; pick another port");
-    }
-    Ok(port)
-}
-
-/// Says what DNS now answers for `host`, or the exact record to create elsewhere.
-async fn dns_advice(config: &EdgeConfig, state: &State, host: &str, tunnel_id: &str) {
-    let Some(dns) = &config.dns else {
-        let (edges, _) = state.store.range(EDGES).await.unwrap_or_default();
-        let addrs: Vec<String> = edges
-            .iter()
-            .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
-            .flat_map(|e| e.addresses)
-            .map(|a| a.to_string())
-            .collect();
-        if !addrs.is_empty() {
-            println!(
-                "Point {host} at this edge in your DNS (A/AAAA): {}",
-                addrs.join(", ")
-            );
-        }
-        return;
-    };
-    let Some(endpoint) = dns.endpoint(tunnel_id) else {
-        return;
-    };
-    let name = hickory_name(host);
-    match name.as_ref().and_then(|n| dns.zone_of(n)) {
-        Some(zone) => println!(
-            "DNS: {host} now resolves through {endpoint} (zone {} is served by this edge's DNS)",
-            zone.origin
-        ),
-        None => {
-            println!("{host} is in no zone this edge's DNS hosts; create this record at your DNS provider:");
-            println!("  {host}. {} IN CNAME {endpoint}", dns.ttl.max(300));
-        }
+fn print_dns(routed: &RoutedView) {
+    for line in &routed.dns {
+        println!("{line}");
     }
 }
 
-fn hickory_name(host: &str) -> Option<tether_dns::config::Name> {
-    tether_dns::config::Name::from_ascii(format!("{}.", host.trim_start_matches("*.")).as_str())
-        .ok()
-}
-
-/// Where connectors dial: `advertise.tunnel`, else the address a running edge announced.
-pub(super) async fn edge_address(config: &EdgeConfig, state: &State) -> anyhow::Result<String> {
-    if let Some(addr) = &config.advertise_tunnel {
-        return Ok(addr.clone());
-    }
-    let (edges, _) = state.store.range(EDGES).await?;
-    edges
-        .iter()
-        .filter_map(|kv| decode::<EdgeRecord>(kv).ok())
-        .find_map(|e| e.tunnel_address)
-        .ok_or_else(|| anyhow::anyhow!("{}: set advertise.tunnel (HOST:PORT connectors dial), or start the edge first so it announces its tunnel address", config.source.display()))
-}
-
-async fn create(
-    config: &EdgeConfig,
-    state: &State,
-    name: &str,
-    path: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let edge = edge_address(config, state).await?;
-    let ca = TunnelCa::load_or_create(state, &config.state_dir).await?;
+/// Makes the key here, registers only its public half, and writes the credentials file.
+async fn create(backend: &Backend, name: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let public_key = Credentials::encode_public_key(&key);
-    let tunnel = state.create_tunnel(name, Some(public_key)).await?;
+    let created = backend.create_tunnel(name, Some(public_key)).await?;
+    let tunnel = &created.tunnel;
     let credentials = Credentials {
         tunnel_id: tunnel.id,
         tunnel_name: tunnel.name.clone(),
         private_key: Credentials::encode_key(&key),
-        edge,
-        server_name: config.server_name.clone(),
-        // A public certificate is verified against the system roots; otherwise pin our CA.
-        edge_ca: (!config.public_certificate).then(|| ca.pem.clone()),
+        edge: created.edge.clone(),
+        server_name: created.server_name.clone(),
+        edge_ca: created.edge_ca.clone(),
     };
     let path = path.unwrap_or_else(|| PathBuf::from(format!("{}.json", tunnel.id)));
     write_credentials(&path, &credentials)?;
@@ -342,43 +288,56 @@ fn write_credentials(path: &Path, credentials: &Credentials) -> anyhow::Result<(
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 
-async fn list(state: &State) -> anyhow::Result<()> {
-    let tunnels = state.tunnels().await?;
-    let routes = state.routes().await?;
-    let sessions = state.sessions().await?;
-    let now = crate::state::now_secs();
+fn list(tunnels: &[TunnelView]) {
     println!(
         "{:<36}  {:<20}  {:<4}  {:<6}  {:<8}  ROUTES",
         "ID", "NAME", "KEYS", "CONNS", "EDGES"
     );
     for t in tunnels {
-        let mine: Vec<_> = sessions.iter().filter(|s| s.tunnel_id == t.id).collect();
-        let mut edges: Vec<&str> = mine.iter().map(|s| s.edge_id.as_str()).collect();
+        let mut edges: Vec<&str> = t.sessions.iter().map(|s| s.edge_id.as_str()).collect();
         edges.sort();
         edges.dedup();
-        // A TCP route shows its public port (`db.example.com:tcp/5432`) and its token requirement.
-        let hosts: Vec<String> = routes
-            .iter()
-            .filter(|r| r.tunnel_id == t.id)
-            .map(|r| {
-                let port = r.port.map(|p| format!(":tcp/{p}")).unwrap_or_default();
-                let token = if r.require_token { " (token)" } else { "" };
-                let rules = match r.rules.summary() {
-                    s if s.is_empty() => s,
-                    s => format!(" ({s})"),
-                };
-                format!("{}{port}{token}{rules}", r.hostname)
-            })
-            .collect();
+        let hosts: Vec<String> = t.routes.iter().map(|r| r.label()).collect();
         println!(
             "{:<36}  {:<20}  {:<4}  {:<6}  {:<8}  {}",
             t.id,
             t.name,
-            t.live_keys(now).count(),
-            mine.len(),
+            t.keys,
+            t.sessions.len(),
             edges.join(","),
             hosts.join(",")
         );
     }
-    Ok(())
+}
+
+fn info(t: &TunnelView) {
+    println!("NAME:     {}", t.name);
+    println!("ID:       {}", t.id);
+    println!("CREATED:  {}", rfc3339(t.created_at));
+    println!("KEYS:     {}", t.keys);
+    println!("ROUTES:");
+    for r in &t.routes {
+        println!("  {}", r.label());
+    }
+    println!(
+        "SESSIONS:\n  {:<36}  {:<22}  {:<36}  {:<10}  {:<8}  RTT",
+        "SESSION", "EDGE", "CONNECTOR", "VERSION", "AGE"
+    );
+    for s in &t.sessions {
+        let rtt = s.rtt_ms.map_or("-".to_string(), |ms| format!("{ms:.1}ms"));
+        let age = humantime::format_duration(std::time::Duration::from_secs(s.age_secs));
+        println!(
+            "  {:<36}  {:<22}  {:<36}  {:<10}  {:<8}  {rtt}",
+            s.session_id,
+            s.edge_id,
+            s.connector_id,
+            s.version,
+            age.to_string()
+        );
+    }
+}
+
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
 }

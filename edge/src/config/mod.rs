@@ -1,7 +1,7 @@
 //! edge.yml: parsed strictly (unknown keys are errors), then validated into [`EdgeConfig`].
 //! Loading binds nothing and creates nothing; every error names the file, line and fix.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,28 +11,21 @@ use ipnet::IpNet;
 use tether_proto::config_error::ConfigError;
 
 mod acme;
+mod admin;
 mod limits;
+mod listen;
 mod raw;
 mod store;
 
 pub use acme::{
     AcmeConfig, ChallengeKind, Eab, DEFAULT_ORDER_INTERVAL, LETSENCRYPT, LETSENCRYPT_STAGING,
 };
+pub use admin::{AdminConfig, AdminTls, DEFAULT_ADMIN_LISTEN};
 pub use limits::{RateLimit, StreamLimits, DEFAULT_RATE_LIMIT, DEFAULT_STREAM_LIMITS};
+pub use listen::Listen;
+use listen::{advertise, listen};
 use raw::{Fields, Raw};
 pub use store::{EtcdSettings, EtcdTls, StoreConfig, DEFAULT_LEASE_TTL, DEFAULT_STALE_LIMIT};
-
-/// Where the edge listens. Each listener is optional, but at least one public one is required.
-#[derive(Debug, Clone, Default)]
-pub struct Listen {
-    pub http: Option<SocketAddr>,
-    pub https: Option<SocketAddr>,
-    pub tunnel: Option<SocketAddr>,
-    /// The authoritative DNS server (UDP and TCP on the same port); needs the `dns:` section.
-    pub dns: Option<SocketAddr>,
-    /// Prometheus metrics at `/metrics` (plain HTTP; keep it on a private address).
-    pub metrics: Option<SocketAddr>,
-}
 
 /// A configured certificate and key, both PEM files.
 #[derive(Debug, Clone)]
@@ -103,6 +96,8 @@ pub struct EdgeConfig {
     /// Hosted zones, served by `listen.dns` or by the standalone `dns run`; also tells
     /// `edge tunnel route dns` which records it creates itself.
     pub dns: Option<tether_dns::config::DnsConfig>,
+    /// The admin API and dashboard (`admin:`); off when absent.
+    pub admin: Option<AdminConfig>,
 }
 
 impl EdgeConfig {
@@ -124,7 +119,9 @@ impl EdgeConfig {
             &raw.store_stale_limit,
             DEFAULT_STALE_LIMIT,
         )?;
-        let listen = listen(&at, &raw)?;
+        let admin = admin::admin(&at, &raw)?;
+        let mut listen = listen(&at, &raw)?;
+        listen.admin = admin.as_ref().map(|a| a.listen);
         let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
         let trusted_proxies = networks(&at, &["trusted-proxies"], &raw.trusted_proxies)?;
         let proxy_protocol = networks(
@@ -195,6 +192,7 @@ impl EdgeConfig {
             proxy_protocol,
             retry_methods,
             dns,
+            admin,
         })
     }
 
@@ -215,60 +213,6 @@ impl EdgeConfig {
             http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
         ) || self.retry_methods.contains(method)
     }
-}
-
-fn listen(at: &Fields, raw: &Raw) -> Result<Listen, ConfigError> {
-    let listen = Listen {
-        http: at.addr(&["listen", "http"], &raw.listen.http)?,
-        https: at.addr(&["listen", "https"], &raw.listen.https)?,
-        tunnel: at.addr(&["listen", "tunnel"], &raw.listen.tunnel)?,
-        dns: at.addr(&["listen", "dns"], &raw.listen.dns)?,
-        metrics: at.addr(&["listen", "metrics"], &raw.listen.metrics)?,
-    };
-    if listen.http.is_none() && listen.https.is_none() {
-        return Err(at.err(
-            &["listen"],
-            "no public listener: set listen.http and/or listen.https".into(),
-        ));
-    }
-    if raw.http_redirect && listen.https.is_none() {
-        return Err(at.err(
-            &["http-redirect"],
-            "http-redirect needs an HTTPS listener: set listen.https".into(),
-        ));
-    }
-    Ok(listen)
-}
-
-/// The tunnel address connectors dial, and the edge's public IPs.
-fn advertise(
-    at: &Fields,
-    raw: &Raw,
-    listen: &Listen,
-) -> Result<(Option<String>, Vec<IpAddr>), ConfigError> {
-    let mut addresses = Vec::new();
-    for (i, a) in raw.advertise.addresses.iter().enumerate() {
-        let idx = i.to_string();
-        addresses.push(a.parse::<IpAddr>().map_err(|_| {
-            at.err(
-                &["advertise", "addresses", &idx],
-                format!("`{a}` is not an IP address"),
-            )
-        })?);
-    }
-    // The default is the tunnel listener's address, unless it cannot be dialled from
-    // elsewhere (port 0, or an unspecified IP such as 0.0.0.0).
-    let advertise_tunnel = raw.advertise.tunnel.clone().or_else(|| {
-        listen
-            .tunnel
-            .filter(|a| a.port() != 0 && !a.ip().is_unspecified())
-            .map(|a| a.to_string())
-    });
-    if let Some(t) = &advertise_tunnel {
-        tether_proto::endpoint::Endpoint::parse(t)
-            .map_err(|e| at.err(&["advertise", "tunnel"], e))?;
-    }
-    Ok((advertise_tunnel, addresses))
 }
 
 fn certificates(

@@ -47,6 +47,7 @@ pub(super) struct Raw {
     #[serde(default)]
     pub(super) retry_methods: Vec<String>,
     pub(super) dns: Option<tether_dns::config::RawDns>,
+    pub(super) admin: Option<super::admin::RawAdmin>,
 }
 
 #[derive(Debug, Default, Deserialize)]

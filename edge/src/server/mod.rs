@@ -51,6 +51,8 @@ pub enum RunError {
     Ca(#[from] crate::tls::ca::CaError),
     #[error(transparent)]
     Cert(#[from] certs::CertError),
+    #[error("admin.tls: {0}")]
+    AdminTls(String),
 }
 
 /// The handles the wiring holds; each room gets the few it needs.
@@ -111,8 +113,10 @@ pub async fn run(
         tunnel,
         dns,
         metrics,
+        admin,
     } = listeners;
     let background = rooms.start_background(dns, metrics);
+    rooms.start_admin(admin, &background)?;
     // Public TCP ports listen where the public HTTP(S) listener does, unless a route says.
     let tcp_bind = public_addr
         .map(|a| a.ip())
@@ -331,4 +335,5 @@ impl Rooms {
     }
 }
 
+mod admin;
 mod handles;

@@ -9,6 +9,7 @@
 
 pub mod acme;
 pub mod acme_records;
+pub mod admin;
 mod cluster;
 pub mod directory;
 pub mod dns_source;

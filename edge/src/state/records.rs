@@ -13,6 +13,7 @@
 //! | `sessions/{tunnel}/{session}` | [`SessionRecord`] | the edge's |
 //! | `cluster/ca` | [`CaRecord`]: the tunnel CA, shared by every edge (created by compare-and-set) | – |
 //! | `cluster/link-secret` | [`LinkSecretRecord`]: what links between edges prove (likewise) | – |
+//! | `admin/tokens/{uuid}`, `admin/stats/{edge-id}` | admin tokens, each edge's recent counters: see [`super::admin`] | the edge's, for stats |
 //! | `acme/…` | accounts, certificates, order locks, challenges: see [`super::acme_records`] | some |
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -45,6 +46,7 @@ pub const DURABLE: &[&str] = &[
     CLUSTER,
     super::acme_records::ACME_ACCOUNTS,
     super::acme_records::ACME_CERTS,
+    super::admin::ADMIN_TOKENS,
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -301,6 +303,12 @@ pub enum StateError {
     NoSuchToken(String),
     #[error("several access tokens are named `{0}`; revoke by id (`edge token list` shows ids)")]
     AmbiguousToken(String),
+    #[error("no admin token with id or name `{0}`; `edge admin token list` shows them")]
+    NoSuchAdminToken(String),
+    #[error(
+        "several admin tokens are named `{0}`; revoke by id (`edge admin token list` shows ids)"
+    )]
+    AmbiguousAdminToken(String),
     #[error("`{0}` is not a valid hostname: {1}")]
     BadHostname(String, String),
     #[error("corrupt record at {0}: {1}")]

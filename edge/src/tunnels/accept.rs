@@ -290,8 +290,14 @@ impl SessionAcceptor {
             tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
             index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
         );
-        let metrics = self.metrics.clone();
-        let pulse = Pulse::observed(move |rtt| metrics.ping_rtt.observe(rtt.as_secs_f64()));
+        let (metrics, measured) = (self.metrics.clone(), session.clone());
+        let pulse = Pulse::observed(move |rtt| {
+            metrics.ping_rtt.observe(rtt.as_secs_f64());
+            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX).max(1);
+            measured
+                .rtt_micros
+                .store(micros, std::sync::atomic::Ordering::Relaxed);
+        });
         let liveness = Liveness::new(self.config.get().liveness_timeout).watch(ping_pong, pulse);
         self.metrics.sessions.inc();
         let reason = tokio::select! {

@@ -12,6 +12,7 @@
 
 pub mod accept;
 pub mod activity;
+pub mod connector_drain;
 pub mod control;
 pub mod enroll;
 pub mod opener;

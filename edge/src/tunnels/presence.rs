@@ -86,7 +86,8 @@ impl Presence {
         &self.record.id
     }
 
-    fn lease(&self) -> LeaseId {
+    /// The lease this edge's rows live under (replaced if it was lost).
+    pub fn lease(&self) -> LeaseId {
         self.lease.load(Ordering::Relaxed)
     }
 

@@ -1,7 +1,7 @@
 //! Live tunnel sessions held by this edge, and the choice of one for a new stream.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
@@ -35,6 +35,8 @@ pub struct Session {
     pub asked_to_move: AtomicBool,
     /// Its key is no longer accepted: `revoked` has been sent, and it is closing.
     pub revoked: AtomicBool,
+    /// The last PING round trip, in microseconds (0: none yet): the admin API shows it.
+    pub rtt_micros: AtomicU64,
 }
 
 impl Session {
@@ -49,6 +51,7 @@ impl Session {
             stays: AtomicBool::new(false),
             asked_to_move: AtomicBool::new(false),
             revoked: AtomicBool::new(false),
+            rtt_micros: AtomicU64::new(0),
         })
     }
 
@@ -65,6 +68,7 @@ impl Session {
             stays: AtomicBool::new(false),
             asked_to_move: AtomicBool::new(false),
             revoked: AtomicBool::new(false),
+            rtt_micros: AtomicU64::new(0),
         });
         StreamGuard {
             session,

@@ -1,0 +1,234 @@
+//! Who may call the admin API, and from where: an admin token from the store (bearer header, or
+//! the dashboard's HttpOnly cookie), with its role; a Host this listener answers to (a page on
+//! another name that rebinds its DNS to us is refused); and, for writes, an Origin that is the
+//! listener itself (a page elsewhere cannot post with the dashboard's cookie).
+
+use http::{header, HeaderMap, StatusCode};
+
+use super::reply::ApiError;
+use crate::state::admin::{AdminTokenRecord, Role};
+use crate::state::now_secs;
+use crate::state::table::Table;
+
+/// The dashboard's cookie: the admin token itself, HttpOnly (no script reads it) and
+/// SameSite=Strict (no other site's request carries it).
+pub const COOKIE: &str = "tether_admin";
+
+/// What an endpoint needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Nothing (login, logout).
+    Public,
+    /// A read or write token.
+    Read,
+    /// A write token.
+    Write,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: AdminTokenRecord,
+    /// It came with the cookie (a browser), not a bearer header.
+    pub by_cookie: bool,
+}
+
+/// The admin tokens every edge honours, followed from the store: a revoked token is refused
+/// within a second.
+#[derive(Clone)]
+pub struct Tokens(pub Table<AdminTokenRecord>);
+
+impl Tokens {
+    /// The record of a token's text, if it is known, unexpired and its secret matches.
+    pub fn check(&self, text: &str) -> Option<AdminTokenRecord> {
+        let (id, sha) = AdminTokenRecord::parse(text)?;
+        let record = self.0.get(&id.to_string())?;
+        let same = constant_time_eq(record.secret_sha256.as_bytes(), sha.as_bytes());
+        (same && record.valid_at(now_secs())).then_some(record)
+    }
+
+    /// The caller of a request: 401 without a valid token.
+    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let (text, by_cookie) = match bearer(headers) {
+            Some(t) => (t, false),
+            None => match cookie(headers, COOKIE) {
+                Some(t) => (t, true),
+                None => return Err(unauthorized("no admin token: send `Authorization: Bearer TOKEN` (`edge admin token create`), or log in to the dashboard")),
+            },
+        };
+        match self.check(&text) {
+            Some(token) => Ok(Caller { token, by_cookie }),
+            None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
+        }
+    }
+}
+
+/// Checks `access` for `caller`: 403 for a read token on a write.
+pub fn allows(caller: &Caller, access: Access) -> Result<(), ApiError> {
+    match (access, caller.token.role) {
+        (Access::Write, Role::Read) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "admin token {} is read-only; this needs a write token (`edge admin token create --role write`)",
+                caller.token.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The Host names the listener answers to.
+#[derive(Debug, Clone, Default)]
+pub struct Hosts {
+    /// `admin.hosts` and the edge's public hostname, lowercase.
+    pub names: Vec<String>,
+}
+
+impl Hosts {
+    /// Accepts an IP literal (no DNS name, so nothing to rebind), `localhost`, or a listed
+    /// name; refuses every other Host with 421.
+    pub fn check(&self, authority: Option<&str>) -> Result<(), ApiError> {
+        let Some(authority) = authority else {
+            return Err(misdirected("the request names no Host"));
+        };
+        let host = host_of(authority);
+        let ip = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        if ip || host == "localhost" || self.names.contains(&host) {
+            return Ok(());
+        }
+        Err(misdirected(&format!(
+            "this admin listener does not answer to `{host}`; add it to admin.hosts in edge.yml"
+        )))
+    }
+}
+
+fn misdirected(message: &str) -> ApiError {
+    ApiError::new(StatusCode::MISDIRECTED_REQUEST, "unknown_host", message)
+}
+
+/// The host part of an authority (`name:port`, `[v6]:port`), lowercase.
+fn host_of(authority: &str) -> String {
+    let host = match authority.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
+        _ => authority,
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// A write from a browser must come from a page of this listener: its Origin must be
+/// `scheme://authority` of the request itself. A client without Origin (the CLI, curl) is
+/// accepted unless it authenticated with the cookie, which only browsers hold.
+pub fn check_origin(
+    headers: &HeaderMap,
+    authority: Option<&str>,
+    scheme: &str,
+    by_cookie: bool,
+) -> Result<(), ApiError> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let forbidden = |m: String| ApiError::new(StatusCode::FORBIDDEN, "bad_origin", m);
+    match (origin, authority) {
+        (Some(origin), Some(authority)) => {
+            let own = format!("{scheme}://{authority}");
+            match origin.eq_ignore_ascii_case(&own) {
+                true => Ok(()),
+                false => Err(forbidden(format!(
+                    "a write from {origin} is refused: only pages of {own} may write"
+                ))),
+            }
+        }
+        (Some(origin), None) => Err(forbidden(format!("a write from {origin} names no Host"))),
+        (None, _) if by_cookie => Err(forbidden(
+            "a write with the dashboard's cookie must carry an Origin header".into(),
+        )),
+        (None, _) => Ok(()),
+    }
+}
+
+/// The `Set-Cookie` value that logs the dashboard in for `max_age` seconds (or out, with 0).
+pub fn set_cookie(token: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_refuse_names_they_do_not_know() {
+        let hosts = Hosts {
+            names: vec!["admin.example.com".into()],
+        };
+        for ok in [
+            "127.0.0.1:7070",
+            "[::1]:7070",
+            "localhost:7070",
+            "ADMIN.example.com",
+            "admin.example.com:443",
+        ] {
+            assert!(hosts.check(Some(ok)).is_ok(), "{ok}");
+        }
+        for bad in ["evil.example:7070", "admin.example.com.evil", ""] {
+            let e = hosts.check(Some(bad)).unwrap_err();
+            assert_eq!(e.status, StatusCode::MISDIRECTED_REQUEST, "{bad}");
+        }
+        assert!(hosts.check(None).is_err());
+    }
+
+    #[test]
+    fn writes_need_their_own_origin() {
+        let mut h = HeaderMap::new();
+        let at = Some("127.0.0.1:7070");
+        assert!(check_origin(&h, at, "http", false).is_ok());
+        assert!(check_origin(&h, at, "http", true).is_err());
+        h.insert(header::ORIGIN, "http://127.0.0.1:7070".parse().unwrap());
+        assert!(check_origin(&h, at, "http", true).is_ok());
+        assert!(check_origin(&h, at, "https", true).is_err());
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(check_origin(&h, at, "http", false).is_err());
+    }
+
+    #[test]
+    fn tokens_come_from_the_header_or_the_cookie() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=b; tether_admin=tadm_x.y".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, COOKIE).as_deref(), Some("tadm_x.y"));
+        h.insert(header::AUTHORIZATION, "Bearer tadm_1.2".parse().unwrap());
+        assert_eq!(bearer(&h).as_deref(), Some("tadm_1.2"));
+    }
+}

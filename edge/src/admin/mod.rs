@@ -1,0 +1,205 @@
+//! The admin API and the dashboard, on their own listener (`admin:` in edge.yml): JSON under
+//! `/api/v1/…` (`router.rs` lists every endpoint, `openapi.json` describes them), live changes
+//! as server-sent events (`events.rs`), and the dashboard's static pages at `/`
+//! (`dashboard.rs`). Every request passes the Host check; every API call but login needs an
+//! admin token from the store, and a write a write token and its own Origin (`auth.rs`). Each
+//! edge also publishes its recent counters for the plots (`stats.rs`).
+//!
+//! May use: `manage` (the operations `edge tunnel` runs too), `state`, `tunnels` (this edge's
+//! sessions and their PING round trips), and the leaves.
+
+pub mod auth;
+mod cluster;
+mod dashboard;
+mod events;
+pub mod reply;
+pub mod router;
+mod serve;
+pub mod stats;
+mod tunnels;
+
+use std::sync::Arc;
+
+use http::{header, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use crate::body::EdgeBody;
+use crate::config::LiveConfig;
+use crate::lifecycle::Lifecycle;
+use crate::manage::Manager;
+use crate::state::admin::EdgeStats;
+use crate::state::directory::Directory;
+use crate::state::route_table::RouteTable;
+use crate::state::table::Table;
+use crate::state::State;
+use auth::{Access, Caller, Hosts, Tokens};
+use reply::{ApiError, ApiResult};
+use router::{Matched, Name};
+
+pub use serve::serve;
+
+/// The OpenAPI 3.1 document of the API, served at `/api/v1/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// What the admin API reads and changes.
+pub struct AdminApi {
+    pub config: LiveConfig,
+    pub state: State,
+    /// Sessions, edges and tunnels, in memory: the events' source.
+    pub directory: Directory,
+    pub routes: RouteTable,
+    pub tokens: Tokens,
+    /// Every edge's published counters, in memory.
+    pub stats: Table<EdgeStats>,
+    pub lifecycle: Lifecycle,
+    /// The listener speaks TLS: the cookie is `Secure` and Origins are `https://`.
+    pub secure: bool,
+}
+
+/// One request as the handlers see it.
+pub(crate) struct Call {
+    pub request: Request<Incoming>,
+    /// The `{…}` segment of the path, decoded.
+    pub param: String,
+    /// `None` for the public endpoints.
+    pub caller: Option<Caller>,
+}
+
+impl AdminApi {
+    /// Answers one request; never fails (errors are JSON answers).
+    pub async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<EdgeBody> {
+        let authority = authority(&request);
+        let hosts = self.hosts();
+        if let Err(e) = hosts.check(authority.as_deref()) {
+            return e.response();
+        }
+        let path = request.uri().path().to_string();
+        if !path.starts_with("/api/") {
+            return dashboard::asset(request.method(), &path);
+        }
+        match self.route(request, &path, authority.as_deref()).await {
+            Ok(response) => response,
+            Err(e) => e.response(),
+        }
+    }
+
+    async fn route(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        path: &str,
+        authority: Option<&str>,
+    ) -> ApiResult {
+        let (endpoint, param) = match router::find(request.method().as_str(), path) {
+            Matched::Found(endpoint, param) => (endpoint, param.unwrap_or_default()),
+            Matched::WrongMethod(methods) => {
+                let mut e = ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    format!("{path} takes {}", methods.join(", ")),
+                )
+                .response();
+                if let Ok(allow) = methods.join(", ").parse() {
+                    e.headers_mut().insert(header::ALLOW, allow);
+                }
+                return Ok(e);
+            }
+            Matched::NotFound => {
+                return Err(ApiError::not_found(format!(
+                    "no endpoint {path}; the API is described at /api/v1/openapi.json"
+                )))
+            }
+        };
+        let scheme = if self.secure { "https" } else { "http" };
+        let caller = match endpoint.access {
+            Access::Public => {
+                // Login sets the cookie: a page elsewhere must not log a browser in either.
+                auth::check_origin(request.headers(), authority, scheme, false)?;
+                None
+            }
+            access => {
+                let caller = self.tokens.caller(request.headers())?;
+                auth::allows(&caller, access)?;
+                if request.method() != Method::GET {
+                    auth::check_origin(request.headers(), authority, scheme, caller.by_cookie)?;
+                }
+                Some(caller)
+            }
+        };
+        let call = Call {
+            request,
+            param,
+            caller,
+        };
+        self.dispatch(endpoint.name, call).await
+    }
+
+    async fn dispatch(self: &Arc<Self>, name: Name, call: Call) -> ApiResult {
+        match name {
+            Name::OpenApi => Ok(openapi()),
+            Name::Login => self.login(call).await,
+            Name::Logout => Ok(self.logout()),
+            Name::WhoAmI => self.whoami(call),
+            Name::ListTunnels => reply::json(&self.manager().tunnels().await?),
+            Name::CreateTunnel => self.create_tunnel(call).await,
+            Name::GetTunnel => reply::json(&self.manager().tunnel(&call.param).await?),
+            Name::DeleteTunnel => reply::json(&self.manager().delete_tunnel(&call.param).await?),
+            Name::CreateEnrollment => self.create_enrollment(call).await,
+            Name::RevokeTunnel => reply::json(&self.manager().revoke(&call.param).await?),
+            Name::ListRoutes => reply::json(&self.manager().routes().await?),
+            Name::CreateRoute => self.create_route(call).await,
+            Name::DeleteRoute => reply::json(&self.manager().delete_route(&call.param).await?),
+            Name::SetPolicy => self.set_policy(call).await,
+            Name::ClearPolicy => {
+                let manager = self.manager();
+                let cleared = manager.set_policy(&call.param, Default::default()).await?;
+                reply::json(&cleared)
+            }
+            Name::ListSessions => self.sessions(call).await,
+            Name::ListEdges => self.edges().await,
+            Name::ListPorts => self.ports().await,
+            Name::Metrics => self.metrics().await,
+            Name::DrainConnector => self.drain_connector(call).await,
+            Name::Events => Ok(events::stream(self.clone(), call)),
+        }
+    }
+
+    /// The operations on a snapshot of the config as it is now.
+    fn manager(&self) -> Manager {
+        Manager::new((**self.config.get()).clone(), self.state.clone())
+    }
+
+    fn hosts(&self) -> Hosts {
+        let config = self.config.get();
+        let mut names = config
+            .admin
+            .as_ref()
+            .map(|a| a.hosts.clone())
+            .unwrap_or_default();
+        names.extend(config.public_hostname.clone());
+        Hosts { names }
+    }
+}
+
+/// The request's authority: the Host header (HTTP/1.1) or the URI's (HTTP/2).
+fn authority(request: &Request<Incoming>) -> Option<String> {
+    request
+        .uri()
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            request
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+}
+
+fn openapi() -> Response<EdgeBody> {
+    let mut response = Response::new(crate::body::full(OPENAPI));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}

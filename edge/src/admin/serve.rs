@@ -1,0 +1,84 @@
+//! The admin listener's accept loop: HTTP/1.1 and HTTP/2, over TLS when `admin.tls` is set. The
+//! loop only accepts; the handshake runs in the connection's task, under a timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use super::AdminApi;
+
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long open connections (event streams included) may finish after shutdown begins.
+const GRACE: Duration = Duration::from_secs(2);
+/// Connections the admin listener holds at once; more wait in the kernel's backlog.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Serves the admin API and dashboard on `listener` until the edge shuts down.
+pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, api: Arc<AdminApi>) {
+    let shutdown = api.lifecycle.shutdown.clone();
+    let permits = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        // The permit is taken before accepting, so a flood waits in the backlog.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            _ = shutdown.cancelled() => return,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "admin listener: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = shutdown.cancelled() => return,
+        };
+        let (api, tls) = (api.clone(), tls.clone());
+        tokio::spawn(async move {
+            connection(stream, tls, api).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, api: Arc<AdminApi>) {
+    let _ = stream.set_nodelay(true);
+    match tls {
+        None => http(TokioIo::new(stream), api).await,
+        Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+            Ok(Ok(stream)) => http(TokioIo::new(stream), api).await,
+            Ok(Err(e)) => tracing::debug!(error = %e, "admin listener: TLS handshake failed"),
+            Err(_) => tracing::debug!("admin listener: TLS handshake timed out"),
+        },
+    }
+}
+
+async fn http<IO>(io: TokioIo<IO>, api: Arc<AdminApi>)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let shutdown = api.lifecycle.shutdown.clone();
+    let service = service_fn(move |request| {
+        let api = api.clone();
+        async move { Ok::<_, std::convert::Infallible>(api.handle(request).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let conn = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = shutdown.cancelled() => conn.as_mut().graceful_shutdown(),
+    }
+    let _ = tokio::time::timeout(GRACE, conn).await;
+}

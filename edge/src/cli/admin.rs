@@ -1,0 +1,93 @@
+//! `edge admin token …`: the admin API's tokens, kept in the store (as hashes) so every edge
+//! honours them.
+
+use clap::Subcommand;
+
+use crate::config::EdgeConfig;
+use crate::state::admin::Role;
+use crate::state::store;
+use crate::state::State;
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Admin tokens for the API and the dashboard.
+    #[command(subcommand)]
+    Token(AdminTokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminTokenCommand {
+    /// Create a token; it is printed once and stored only as a hash.
+    Create {
+        /// A name to recognise it by (who or what uses it).
+        #[arg(default_value = "admin")]
+        name: String,
+        /// `read`: every GET, and the dashboard without actions; `write`: everything.
+        #[arg(long, value_parser = parse_role, default_value = "read")]
+        role: Role,
+        /// How long it is valid.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "90days")]
+        ttl: std::time::Duration,
+    },
+    /// List admin tokens (ids, names, roles, expiry; never the secrets).
+    List,
+    /// Revoke a token by id or name; every edge refuses it within a second.
+    Revoke { token: String },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("`{text}` is not a role; write read or write"))
+}
+
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
+pub async fn admin_command(config: &EdgeConfig, command: AdminCommand) -> anyhow::Result<()> {
+    let state = State::new(store::open(&config.store, &config.state_dir).await?);
+    let AdminCommand::Token(command) = command;
+    match command {
+        AdminTokenCommand::Create { name, role, ttl } => {
+            if ttl.is_zero() {
+                anyhow::bail!("--ttl must be longer than 0s, e.g. --ttl 30days");
+            }
+            let (record, token) = state.create_admin_token(&name, role, Some(ttl)).await?;
+            println!(
+                "Created {} admin token {} ({})",
+                record.role.as_str(),
+                record.name,
+                record.id
+            );
+            if let Some(t) = record.expires_at {
+                println!("Valid until {}", rfc3339(t));
+            }
+            println!("{token}");
+            println!("Keep it secret; it is not shown again. Log in to the dashboard with it, or: edge tunnel list --api URL --api-token TOKEN");
+        }
+        AdminTokenCommand::List => {
+            let tokens = state.admin_tokens().await?;
+            if tokens.is_empty() {
+                println!("No admin tokens; create one with `edge admin token create NAME --role read|write`");
+            }
+            for t in tokens {
+                let until = t.expires_at.map_or("never".to_string(), rfc3339);
+                println!(
+                    "{}  {}  {}  created {}  expires {until}",
+                    t.id,
+                    t.name,
+                    t.role.as_str(),
+                    rfc3339(t.created_at)
+                );
+            }
+        }
+        AdminTokenCommand::Revoke { token } => {
+            let record = state.revoke_admin_token(&token).await?;
+            println!(
+                "Revoked admin token {} ({}); every edge refuses it within a second",
+                record.name, record.id
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Where `edge tunnel …` runs: on the store edge.yml names ([`Manager`], as the admin API does),
+//! or through an edge's admin API (`--api URL --api-token T`), so an operator needs no access to
+//! the store. Both give the same answers; `tunnel.rs` prints them.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::api_client::ApiClient;
+use crate::manage::views::{CreatedView, EnrollmentView, RouteView, RoutedView, TunnelView};
+use crate::manage::{Manager, TcpOptions};
+use crate::state::RouteRules;
+
+pub enum Backend {
+    Local(Box<Manager>),
+    Remote(Box<ApiClient>),
+}
+
+/// A tunnel name or id, or a hostname, as one segment of an API path.
+fn segment(text: &str) -> String {
+    // byte_serialize writes a space as `+` (and a `+` as %2B); a path wants %20.
+    form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+impl Backend {
+    pub async fn create_tunnel(
+        &self,
+        name: &str,
+        public_key: Option<String>,
+    ) -> anyhow::Result<CreatedView> {
+        match self {
+            Backend::Local(m) => Ok(m.create_tunnel(name, public_key).await?),
+            Backend::Remote(api) => {
+                let body = json!({ "name": name, "public_key": public_key });
+                api.call("POST", "/api/v1/tunnels", Some(body)).await
+            }
+        }
+    }
+
+    pub async fn enrollment(
+        &self,
+        tunnel: &str,
+        ttl: Duration,
+        overlap: Option<Duration>,
+    ) -> anyhow::Result<EnrollmentView> {
+        match self {
+            Backend::Local(m) => Ok(m.enrollment(tunnel, ttl, overlap).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/tunnels/{}/enrollments", segment(tunnel));
+                let body = json!({
+                    "ttl_secs": ttl.as_secs(),
+                    "overlap_secs": overlap.map(|o| o.as_secs()),
+                });
+                api.call("POST", &path, Some(body)).await
+            }
+        }
+    }
+
+    pub async fn revoke(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
+        match self {
+            Backend::Local(m) => Ok(m.revoke(tunnel).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/tunnels/{}/revoke", segment(tunnel));
+                api.call("POST", &path, None).await
+            }
+        }
+    }
+
+    pub async fn delete_tunnel(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
+        match self {
+            Backend::Local(m) => Ok(m.delete_tunnel(tunnel).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/tunnels/{}", segment(tunnel));
+                api.call("DELETE", &path, None).await
+            }
+        }
+    }
+
+    pub async fn tunnels(&self) -> anyhow::Result<Vec<TunnelView>> {
+        match self {
+            Backend::Local(m) => Ok(m.tunnels().await?),
+            Backend::Remote(api) => api.call("GET", "/api/v1/tunnels", None).await,
+        }
+    }
+
+    pub async fn tunnel(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
+        match self {
+            Backend::Local(m) => Ok(m.tunnel(tunnel).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/tunnels/{}", segment(tunnel));
+                api.call("GET", &path, None).await
+            }
+        }
+    }
+
+    pub async fn route_dns(
+        &self,
+        tunnel: &str,
+        hostname: &str,
+        direct: Option<IpAddr>,
+    ) -> anyhow::Result<RoutedView> {
+        match self {
+            Backend::Local(m) => Ok(m.route_dns(tunnel, hostname, direct).await?),
+            Backend::Remote(api) => {
+                let body = json!({
+                    "type": "dns", "tunnel": tunnel, "hostname": hostname, "direct": direct,
+                });
+                api.call("POST", "/api/v1/routes", Some(body)).await
+            }
+        }
+    }
+
+    pub async fn route_tcp(
+        &self,
+        tunnel: &str,
+        hostname: &str,
+        options: TcpOptions,
+    ) -> anyhow::Result<RoutedView> {
+        match self {
+            Backend::Local(m) => Ok(m.route_tcp(tunnel, hostname, options).await?),
+            Backend::Remote(api) => {
+                let body = json!({
+                    "type": "tcp", "tunnel": tunnel, "hostname": hostname,
+                    "port": options.port, "bind": options.bind,
+                    "require_token": options.require_token,
+                });
+                api.call("POST", "/api/v1/routes", Some(body)).await
+            }
+        }
+    }
+
+    pub async fn set_policy(&self, hostname: &str, rules: RouteRules) -> anyhow::Result<RouteView> {
+        match self {
+            Backend::Local(m) => Ok(m.set_policy(hostname, rules).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/routes/{}/policy", segment(hostname));
+                match rules.is_empty() {
+                    true => api.call("DELETE", &path, None).await,
+                    false => {
+                        api.call("PUT", &path, Some(serde_json::to_value(&rules)?))
+                            .await
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn delete_route(&self, hostname: &str) -> anyhow::Result<RouteView> {
+        match self {
+            Backend::Local(m) => Ok(m.delete_route(hostname).await?),
+            Backend::Remote(api) => {
+                let path = format!("/api/v1/routes/{}", segment(hostname));
+                api.call("DELETE", &path, None).await
+            }
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! What the admin API keeps in the store: its tokens (`admin/tokens/{uuid}`, stored as the
+//! SHA-256 of their secret, honoured by every edge) and each edge's recent counters
+//! (`admin/stats/{edge-id}`, under the edge's presence lease, read by the dashboard's plots), and
+//! requests to drain a connector (`admin/drains/{connector}`, under a short lease of their own).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::records::{decode, encode, now_secs, sha256_hex, StateError};
+use super::store::LeaseId;
+use super::State;
+
+pub const ADMIN_TOKENS: &str = "admin/tokens/";
+pub const ADMIN_STATS: &str = "admin/stats/";
+pub const ADMIN_DRAINS: &str = "admin/drains/";
+
+/// The prefix of every admin token, so a leaked one is recognisable (secret scanners).
+pub const ADMIN_TOKEN_PREFIX: &str = "tadm_";
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Every GET of the API and the dashboard without its action buttons.
+    Read,
+    /// Everything: also create, route, delete and drain.
+    Write,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "read" => Some(Role::Read),
+            "write" => Some(Role::Write),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Write => "write",
+        }
+    }
+}
+
+/// An admin token. The secret is shown once, by `edge admin token create`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AdminTokenRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    /// Hex SHA-256 of the secret part of the token.
+    pub secret_sha256: String,
+    pub created_at: u64,
+    /// Unix seconds after which it is refused; `None`: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+impl AdminTokenRecord {
+    /// Splits `tadm_<id>.<secret>` into the token's id and the SHA-256 of its secret.
+    pub fn parse(token: &str) -> Option<(Uuid, String)> {
+        let rest = token.trim().strip_prefix(ADMIN_TOKEN_PREFIX)?;
+        let (id, secret) = rest.split_once('.')?;
+        Some((id.parse().ok()?, sha256_hex(secret)))
+    }
+
+    pub fn valid_at(&self, now: u64) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// A request to drain a connector's sessions: no new streams go to them, and each closes once
+/// its open streams have ended; the connector then connects again (to any edge).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DrainRecord {
+    pub connector_id: Uuid,
+    pub requested_at: u64,
+}
+
+/// One edge's counters, sampled every few seconds; the newest last. The dashboard plots the
+/// differences between neighbours (requests/s, errors/s).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EdgeStats {
+    pub edge_id: String,
+    /// Seconds between samples.
+    pub interval: u64,
+    pub samples: Vec<StatsSample>,
+    /// The PING round trip of each of this edge's sessions, in milliseconds, by session id.
+    #[serde(default)]
+    pub rtt_ms: BTreeMap<Uuid, f64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct StatsSample {
+    /// Unix seconds.
+    pub at: u64,
+    /// Public requests answered since the edge started.
+    pub requests: u64,
+    /// Of those, answered 5xx (the edge's own error pages included).
+    pub errors: u64,
+    pub sessions: i64,
+    pub streams: i64,
+}
+
+impl State {
+    /// Creates an admin token; returns its record and the token text, which exists nowhere else.
+    pub async fn create_admin_token(
+        &self,
+        name: &str,
+        role: Role,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<(AdminTokenRecord, String), StateError> {
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let now = now_secs();
+        let record = AdminTokenRecord {
+            id: Uuid::new_v4(),
+            name: name.to_string(),
+            role,
+            secret_sha256: sha256_hex(&secret),
+            created_at: now,
+            expires_at: ttl.map(|t| now + t.as_secs()),
+        };
+        self.store
+            .put(
+                &format!("{ADMIN_TOKENS}{}", record.id),
+                encode(&record),
+                None,
+            )
+            .await?;
+        let token = format!("{ADMIN_TOKEN_PREFIX}{}.{secret}", record.id.simple());
+        Ok((record, token))
+    }
+
+    pub async fn admin_tokens(&self) -> Result<Vec<AdminTokenRecord>, StateError> {
+        let (rows, _) = self.store.range(ADMIN_TOKENS).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// Revokes the admin token with this id, or the one with this name; every edge refuses it
+    /// within a second.
+    pub async fn revoke_admin_token(
+        &self,
+        id_or_name: &str,
+    ) -> Result<AdminTokenRecord, StateError> {
+        let tokens = self.admin_tokens().await?;
+        let matching: Vec<&AdminTokenRecord> = tokens
+            .iter()
+            .filter(|t| {
+                t.id.to_string() == id_or_name
+                    || t.id.simple().to_string() == id_or_name
+                    || t.name == id_or_name
+            })
+            .collect();
+        let token = match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => return Err(StateError::NoSuchAdminToken(id_or_name.into())),
+            _ => return Err(StateError::AmbiguousAdminToken(id_or_name.into())),
+        };
+        self.store
+            .delete(&format!("{ADMIN_TOKENS}{}", token.id))
+            .await?;
+        Ok(token)
+    }
+
+    /// Every edge's published counters.
+    pub async fn edge_stats(&self) -> Result<Vec<EdgeStats>, StateError> {
+        let (rows, _) = self.store.range(ADMIN_STATS).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The PING round trip of every session, as the edges holding them last published it.
+    pub async fn session_rtts(&self) -> Result<BTreeMap<Uuid, f64>, StateError> {
+        Ok(self
+            .edge_stats()
+            .await?
+            .into_iter()
+            .flat_map(|s| s.rtt_ms)
+            .collect())
+    }
+
+    /// Asks every edge to drain the sessions of `connector` (`admin/drains/{connector}`, under
+    /// a lease of `ttl`, so the request is forgotten once it is done).
+    pub async fn drain_connector(
+        &self,
+        connector: Uuid,
+        ttl: std::time::Duration,
+    ) -> Result<(), StateError> {
+        let lease = self.store.grant_lease(ttl).await?;
+        let record = DrainRecord {
+            connector_id: connector,
+            requested_at: now_secs(),
+        };
+        let key = format!("{ADMIN_DRAINS}{connector}");
+        self.store.put(&key, encode(&record), Some(lease)).await?;
+        Ok(())
+    }
+
+    /// Publishes this edge's counters under its presence lease: gone with the edge.
+    pub async fn publish_stats(&self, stats: &EdgeStats, lease: LeaseId) -> Result<(), StateError> {
+        let key = format!("{ADMIN_STATS}{}", stats.edge_id);
+        self.store.put(&key, encode(stats), Some(lease)).await?;
+        Ok(())
+    }
+}
