@@ -13,6 +13,7 @@
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod acme;
+pub mod admin;
 pub mod client;
 pub mod dns;
 pub mod etcd;

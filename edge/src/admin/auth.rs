@@ -7,8 +7,8 @@ use http::{header, HeaderMap, StatusCode};
 
 use super::reply::ApiError;
 use crate::state::admin::{AdminTokenRecord, Role};
-use crate::state::now_secs;
 use crate::state::table::Table;
+use crate::state::{now_secs, State};
 
 /// The dashboard's cookie: the admin token itself, HttpOnly (no script reads it) and
 /// SameSite=Strict (no other site's request carries it).
@@ -36,19 +36,36 @@ pub struct Caller {
 /// The admin tokens every edge honours, followed from the store: a revoked token is refused
 /// within a second.
 #[derive(Clone)]
-pub struct Tokens(pub Table<AdminTokenRecord>);
+pub struct Tokens {
+    pub table: Table<AdminTokenRecord>,
+    /// Asked for a token the table does not hold yet (made a moment ago, before the watch
+    /// brought it).
+    pub state: State,
+}
 
 impl Tokens {
     /// The record of a token's text, if it is known, unexpired and its secret matches.
-    pub fn check(&self, text: &str) -> Option<AdminTokenRecord> {
+    pub async fn check(&self, text: &str) -> Option<AdminTokenRecord> {
         let (id, sha) = AdminTokenRecord::parse(text)?;
-        let record = self.0.get(&id.to_string())?;
+        let record = match self.table.get(&id.to_string()) {
+            Some(record) => record,
+            None => self.state.admin_token(id).await.ok()??,
+        };
         let same = constant_time_eq(record.secret_sha256.as_bytes(), sha.as_bytes());
         (same && record.valid_at(now_secs())).then_some(record)
     }
 
+    /// Whether the token with this id is still valid (an open event stream asks).
+    pub async fn still_valid(&self, id: uuid::Uuid) -> bool {
+        let record = match self.table.get(&id.to_string()) {
+            Some(record) => Some(record),
+            None => self.state.admin_token(id).await.ok().flatten(),
+        };
+        record.is_some_and(|t| t.valid_at(now_secs()))
+    }
+
     /// The caller of a request: 401 without a valid token.
-    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let (text, by_cookie) = match bearer(headers) {
             Some(t) => (t, false),
             None => match cookie(headers, COOKIE) {
@@ -56,7 +73,7 @@ impl Tokens {
                 None => return Err(unauthorized("no admin token: send `Authorization: Bearer TOKEN` (`edge admin token create`), or log in to the dashboard")),
             },
         };
-        match self.check(&text) {
+        match self.check(&text).await {
             Some(token) => Ok(Caller { token, by_cookie }),
             None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
         }

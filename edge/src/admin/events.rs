@@ -52,12 +52,13 @@ impl Sources {
 }
 
 pub(super) fn stream(api: Arc<AdminApi>, call: Call) -> Response<EdgeBody> {
-    let token = call.caller.map(|c| c.token.id.to_string());
+    let token = call.caller.map(|c| c.token.id);
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let shutdown = api.lifecycle.shutdown.clone();
     tokio::spawn(async move {
         let mut sources = Sources::of(&api);
-        let mut keepalive = tokio::time::interval(KEEPALIVE);
+        let start = tokio::time::Instant::now() + KEEPALIVE;
+        let mut keepalive = tokio::time::interval_at(start, KEEPALIVE);
         if tx
             .send(Bytes::from_static(
                 b"retry: 2000\nevent: hello\ndata: {}\n\n",
@@ -78,8 +79,11 @@ pub(super) fn stream(api: Arc<AdminApi>, call: Call) -> Response<EdgeBody> {
                 _ = shutdown.cancelled() => return,
             };
             // A token revoked (or expired) while the stream is open ends it.
-            let valid = token.as_ref().and_then(|id| api.tokens.0.get(id));
-            if !valid.is_some_and(|t| t.valid_at(crate::state::now_secs())) {
+            let valid = match token {
+                Some(id) => api.tokens.still_valid(id).await,
+                None => false,
+            };
+            if !valid {
                 return;
             }
             if tx.send(Bytes::from(frame)).await.is_err() {

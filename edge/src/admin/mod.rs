@@ -117,7 +117,7 @@ impl AdminApi {
                 None
             }
             access => {
-                let caller = self.tokens.caller(request.headers())?;
+                let caller = self.tokens.caller(request.headers()).await?;
                 auth::allows(&caller, access)?;
                 if request.method() != Method::GET {
                     auth::check_origin(request.headers(), authority, scheme, caller.by_cookie)?;

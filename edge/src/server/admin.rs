@@ -66,7 +66,10 @@ impl Rooms {
             state: self.state.clone(),
             directory: self.directory.clone(),
             routes: self.routes.clone(),
-            tokens: Tokens(tokens),
+            tokens: Tokens {
+                table: tokens,
+                state: self.state.clone(),
+            },
             stats,
             lifecycle: self.lifecycle.clone(),
             secure: tls.is_some(),

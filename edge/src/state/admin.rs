@@ -135,6 +135,13 @@ impl State {
         Ok((record, token))
     }
 
+    pub async fn admin_token(&self, id: Uuid) -> Result<Option<AdminTokenRecord>, StateError> {
+        match self.store.get(&format!("{ADMIN_TOKENS}{id}")).await? {
+            Some(kv) => Ok(Some(decode(&kv)?)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn admin_tokens(&self) -> Result<Vec<AdminTokenRecord>, StateError> {
         let (rows, _) = self.store.range(ADMIN_TOKENS).await?;
         rows.iter().map(decode).collect()
