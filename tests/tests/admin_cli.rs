@@ -1,0 +1,244 @@
+//! `edge tunnel … --api URL --api-token T`: an operator with no edge.yml and no access to the
+//! store runs the same commands through the admin API, and sees what the local CLI shows.
+
+use std::process::{Command, Output};
+
+use tests::admin::ADMIN;
+use tests::process::binaries;
+use tests::tunnel::{TestEdge, Tunnel};
+use tests::READY;
+
+const HELLO: &str = "ingress:\n  - service: hello_world\n";
+
+/// An operator's shell elsewhere: an empty directory (no edge.yml), the API in the environment.
+struct Remote {
+    dir: tempfile::TempDir,
+    url: String,
+    token: String,
+}
+
+impl Remote {
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&binaries().edge)
+            .current_dir(self.dir.path())
+            .args(args)
+            .env("TETHER_API", &self.url)
+            .env("TETHER_API_TOKEN", &self.token)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run edge")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "edge {args:?} --api: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The same command on the edge's store and through the API: exit status and output alike.
+fn same(edge: &TestEdge, remote: &Remote, args: &[&str]) -> String {
+    let local = edge.cli(args);
+    let api = remote.run(args);
+    assert_eq!(
+        local.status.success(),
+        api.status.success(),
+        "{args:?}: {} / {}",
+        text(&local.stderr),
+        text(&api.stderr)
+    );
+    assert_eq!(text(&local.stdout), text(&api.stdout), "{args:?}");
+    assert_eq!(text(&local.stderr), text(&api.stderr), "{args:?}");
+    text(&api.stdout)
+}
+
+#[test]
+fn the_cli_over_the_api_creates_routes_lists_and_deletes_as_it_does_on_the_store() {
+    let edge = TestEdge::start(ADMIN);
+    let token = edge.admin_token("ops", "write");
+    let remote = Remote {
+        dir: tempfile::tempdir().expect("tempdir"),
+        url: edge.admin_url(),
+        token,
+    };
+    assert!(!remote.dir.path().join("edge.yml").exists());
+
+    // Create: the key is made here and only its public half is sent.
+    let credentials = remote.dir.path().join("web.json");
+    let printed = remote.ok(&[
+        "tunnel",
+        "create",
+        "web",
+        "--credentials-file",
+        credentials.to_str().unwrap(),
+    ]);
+    assert!(
+        printed.starts_with("Created tunnel web with id "),
+        "{printed}"
+    );
+    let id = printed
+        .split("with id ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let file = std::fs::read_to_string(&credentials).expect("credentials written");
+    assert!(file.contains("\"PrivateKey\""), "{file}");
+    let listed = same(&edge, &remote, &["tunnel", "list"]);
+    assert!(listed.contains(&id) && listed.contains("web"), "{listed}");
+
+    // Route, through the API, and serve traffic with the credentials made remotely.
+    let from = edge.proc.log_len();
+    let routed = remote.ok(&["tunnel", "route", "dns", "web", "app.example.test"]);
+    assert_eq!(
+        routed.lines().next(),
+        Some(format!("Routed app.example.test to tunnel web ({id})").as_str()),
+        "{routed}"
+    );
+    edge.proc
+        .wait_for_from(from, "route added.*hostname=app.example.test", READY);
+    let tunnel = Tunnel {
+        name: "web".into(),
+        id: id.clone(),
+        credentials,
+    };
+    let _connector = edge.connect(&tunnel, HELLO);
+    let served = curl_through(&edge, "app.example.test");
+    assert!(served.contains("Hello from Tether!"), "{served}");
+
+    // Routing the same name elsewhere fails alike; so does an unknown tunnel.
+    let _other = edge.create_tunnel("other");
+    same(
+        &edge,
+        &remote,
+        &["tunnel", "route", "dns", "other", "app.example.test"],
+    );
+    same(
+        &edge,
+        &remote,
+        &["tunnel", "route", "dns", "nosuch", "x.example.test"],
+    );
+    same(
+        &edge,
+        &remote,
+        &[
+            "tunnel",
+            "route",
+            "tcp",
+            "other",
+            "*.example.test",
+            "--port",
+            "2222",
+        ],
+    );
+    same(&edge, &remote, &["tunnel", "delete", "nosuch"]);
+
+    // A policy file is read here, with the files it names, and only the result is sent.
+    let policy = remote.dir.path().join("policy.yml");
+    std::fs::write(&policy, "client-ip-rules:\n  - allow: [127.0.0.0/8]\n").unwrap();
+    let set = remote.ok(&[
+        "tunnel",
+        "route",
+        "policy",
+        "app.example.test",
+        "--file",
+        policy.to_str().unwrap(),
+    ]);
+    assert!(
+        set.contains("Set the policy of app.example.test: ip-rules:1"),
+        "{set}"
+    );
+    let listed = same(&edge, &remote, &["tunnel", "list"]);
+    assert!(listed.contains("app.example.test (ip-rules:1)"), "{listed}");
+    remote.ok(&["tunnel", "route", "policy", "app.example.test", "--clear"]);
+
+    // An enrollment made through the API works at a site.
+    let printed = remote.ok(&["tunnel", "create", "site", "--enroll"]);
+    let token = printed
+        .lines()
+        .find(|l| l.starts_with("tether-enroll."))
+        .expect("a token");
+    let site = tempfile::tempdir().unwrap();
+    let out = Command::new(&binaries().connector)
+        .args(["enroll", token, "--out"])
+        .arg(site.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "enroll: {}", text(&out.stderr));
+    same(&edge, &remote, &["tunnel", "list"]);
+
+    // Delete the route, then the tunnel: both ways see the same.
+    let deleted = remote.ok(&["tunnel", "route", "delete", "app.example.test"]);
+    assert_eq!(
+        deleted.trim(),
+        format!("Deleted the route for app.example.test (tunnel {id})")
+    );
+    same(
+        &edge,
+        &remote,
+        &["tunnel", "route", "delete", "app.example.test"],
+    );
+    let deleted = remote.ok(&["tunnel", "delete", "web"]);
+    assert!(
+        deleted.starts_with(&format!("Deleted tunnel web ({id})")),
+        "{deleted}"
+    );
+    let listed = same(&edge, &remote, &["tunnel", "list"]);
+    assert!(!listed.contains(&id), "{listed}");
+}
+
+#[test]
+fn the_cli_over_the_api_needs_a_valid_token_and_says_so() {
+    let edge = TestEdge::start(ADMIN);
+    let read = edge.admin_token("viewer", "read");
+    let mut remote = Remote {
+        dir: tempfile::tempdir().expect("tempdir"),
+        url: edge.admin_url(),
+        token: read,
+    };
+    let listed = remote.ok(&["tunnel", "list"]);
+    assert!(listed.starts_with("ID"), "{listed}");
+    let refused = remote.run(&["tunnel", "create", "x"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("read-only"),
+        "{}",
+        text(&refused.stderr)
+    );
+    remote.token = "tadm_0123456789abcdef0123456789abcdef.wrong".into();
+    let refused = remote.run(&["tunnel", "list"]);
+    assert!(
+        text(&refused.stderr).contains("unknown, revoked or expired"),
+        "{}",
+        text(&refused.stderr)
+    );
+    remote.url = "http://127.0.0.1:1".into();
+    let refused = remote.run(&["tunnel", "list"]);
+    assert!(
+        text(&refused.stderr).contains("cannot reach the admin API at http://127.0.0.1:1"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+/// GET https://HOST/ through the edge with curl, trusting its dev CA.
+fn curl_through(edge: &TestEdge, host: &str) -> String {
+    let port = edge.addr("https").port();
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(edge.ca_pem())
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .arg(format!("https://{host}:{port}/"))
+        .output()
+        .expect("run curl");
+    text(&out.stdout)
+}
