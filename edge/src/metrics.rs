@@ -1,7 +1,8 @@
 //! The edge's Prometheus metrics, and `/metrics` in the text format on `listen.metrics`. Labels
 //! are a small fixed set (status class, cause, kind, direction): no per-hostname labels.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::StatusCode;
@@ -42,6 +43,22 @@ pub struct EdgeMetrics {
     pub limited: Family<LimitLabels, Counter>,
     /// ACME orders this edge placed, by outcome and reason.
     pub acme_orders: Family<AcmeLabels, Counter>,
+    /// The last error pages the edge answered for routed requests, newest last: the
+    /// dashboard's "recent errors" of a tunnel (a metric label per tunnel would be unbounded).
+    pub recent_errors: Mutex<VecDeque<RecentError>>,
+}
+
+/// How many recent errors an edge keeps.
+pub const RECENT_ERRORS: usize = 50;
+
+/// One error page the edge answered for a tunnel's request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecentError {
+    /// Unix seconds.
+    pub at: u64,
+    pub tunnel: uuid::Uuid,
+    pub status: u16,
+    pub cause: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -76,6 +93,7 @@ impl Default for EdgeMetrics {
             link_streams: Family::default(),
             limited: Family::default(),
             acme_orders: Family::default(),
+            recent_errors: Mutex::default(),
         }
     }
 }
@@ -147,6 +165,24 @@ impl EdgeMetrics {
             })
             .inc();
         self.request_duration.observe(took.as_secs_f64());
+    }
+
+    /// Keeps an error page answered for a request to `tunnel`.
+    pub fn recent_error(&self, tunnel: uuid::Uuid, status: StatusCode, cause: &'static str) {
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Ok(mut ring) = self.recent_errors.lock() {
+            if ring.len() == RECENT_ERRORS {
+                ring.pop_front();
+            }
+            ring.push_back(RecentError {
+                at,
+                tunnel,
+                status: status.as_u16(),
+                cause,
+            });
+        }
     }
 
     /// Public requests answered since the edge started, and how many of them were 5xx: what the

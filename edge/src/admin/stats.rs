@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::EdgeMetrics;
-use crate::state::admin::{EdgeStats, StatsSample};
+use crate::state::admin::{EdgeStats, ErrorSample, StatsSample};
 use crate::state::{now_secs, State};
 use crate::tunnels::presence::Presence;
 use crate::tunnels::sessions::Sessions;
@@ -57,6 +57,7 @@ impl StatsPublisher {
                         (micros > 0).then(|| (s.record.session_id, micros as f64 / 1000.0))
                     })
                     .collect(),
+                errors: self.recent_errors(),
             };
             if let Err(e) = self
                 .state
@@ -66,6 +67,21 @@ impl StatsPublisher {
                 tracing::debug!(error = %e, "cannot publish this edge's counters");
             }
         }
+    }
+
+    fn recent_errors(&self) -> Vec<ErrorSample> {
+        let ring = match self.metrics.recent_errors.lock() {
+            Ok(ring) => ring.clone(),
+            Err(_) => return Vec::new(),
+        };
+        ring.iter()
+            .map(|e| ErrorSample {
+                at: e.at,
+                tunnel_id: e.tunnel,
+                status: e.status,
+                cause: e.cause.to_string(),
+            })
+            .collect()
     }
 
     fn sample(&self) -> StatsSample {

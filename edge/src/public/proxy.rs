@@ -126,7 +126,12 @@ impl Proxy {
                 .get_or_create(&CauseLabels { cause: e.cause() })
                 .inc();
             reason = e.reason().map(str::to_string);
-            e.response(&request_id)
+            let response = e.response(&request_id);
+            if let Some(tunnel) = routed.tunnel {
+                self.metrics
+                    .recent_error(tunnel, response.status(), e.cause());
+            }
+            response
         });
         self.metrics.answered(response.status(), started.elapsed());
         let status = response.status();

@@ -92,6 +92,19 @@ pub struct EdgeStats {
     /// The PING round trip of each of this edge's sessions, in milliseconds, by session id.
     #[serde(default)]
     pub rtt_ms: BTreeMap<Uuid, f64>,
+    /// The last error pages this edge answered for tunnels' requests, newest last.
+    #[serde(default)]
+    pub errors: Vec<ErrorSample>,
+}
+
+/// An error page an edge answered for a request to a tunnel.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorSample {
+    pub at: u64,
+    pub tunnel_id: Uuid,
+    pub status: u16,
+    /// Why (`no_session`, `origin_timeout`, …: the `cause` label of `tether_edge_errors`).
+    pub cause: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
