@@ -14,6 +14,7 @@
 
 pub mod acme;
 pub mod admin;
+pub mod browser;
 pub mod client;
 pub mod dns;
 pub mod etcd;
