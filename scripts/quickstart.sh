@@ -4,8 +4,11 @@
 # service, plus a raw TCP service (python3's http.server, as any TCP server) on a public TCP port.
 # Prints what to try; Ctrl-C stops it.
 #
+# The admin API and its dashboard listen on 127.0.0.1:7070 with a write token printed at the end.
+#
 # Ports can be changed with TETHER_HTTP_PORT, TETHER_HTTPS_PORT, TETHER_TUNNEL_PORT,
-# TETHER_DNS_PORT, TETHER_TCP_PORT (the public TCP port) and TETHER_TCP_ORIGIN_PORT.
+# TETHER_DNS_PORT, TETHER_TCP_PORT (the public TCP port), TETHER_TCP_ORIGIN_PORT and
+# TETHER_ADMIN_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -16,6 +19,7 @@ TUNNEL_PORT=${TETHER_TUNNEL_PORT:-7844}
 DNS_PORT=${TETHER_DNS_PORT:-8053}
 TCP_PORT=${TETHER_TCP_PORT:-9000}
 TCP_ORIGIN_PORT=${TETHER_TCP_ORIGIN_PORT:-9001}
+ADMIN_PORT=${TETHER_ADMIN_PORT:-7070}
 HOST=hello.example.test
 TCP_HOST=files.example.test
 WORK=.tether/quickstart
@@ -38,6 +42,8 @@ tls:
   dev-ca: true   # issues certificates for routed hostnames from the edge's own CA (state/ca.pem)
 advertise:
   addresses: [127.0.0.1]         # what DNS answers for this edge
+admin:
+  listen: 127.0.0.1:$ADMIN_PORT  # the admin API and dashboard (tokens: edge admin token create)
 dns:
   tunnel-zone: tunnels.example.test
   zones:
@@ -88,6 +94,8 @@ echo "==> starting the connector"
 pids+=($!)
 wait_for connector.log "tunnel session registered"
 
+ADMIN_TOKEN=$("$BIN/edge" admin token create quickstart --role write --ttl 1day --config edge.yml | grep '^tadm_')
+
 DIR=$PWD
 cat <<TXT
 
@@ -107,12 +115,21 @@ and through the edge's HTTPS port with the access client (as ssh's ProxyCommand 
   $BIN/connector access tcp --hostname $TCP_HOST --edge 127.0.0.1:$HTTPS_PORT --ca $DIR/state/ca.pem --url 127.0.0.1:9002 &
   curl http://127.0.0.1:9002/tunnel.yml
 
+The dashboard and admin API (docs/operations.md#the-admin-api-and-dashboard):
+  open http://127.0.0.1:$ADMIN_PORT/ and log in with this write token:
+  $ADMIN_TOKEN
+  $BIN/edge tunnel list --api http://127.0.0.1:$ADMIN_PORT --api-token $ADMIN_TOKEN   # the CLI, without the store
+  curl -H "Authorization: Bearer $ADMIN_TOKEN" http://127.0.0.1:$ADMIN_PORT/api/v1/sessions
+
 Press Ctrl-C to stop.
 TXT
 if [ "${TETHER_QUICKSTART_CHECK:-}" = 1 ]; then
   # TETHER_QUICKSTART_CHECK=1 (run by hand and before each stop): prove the printed lines work, then exit.
   curl -fsS --cacert "$DIR/state/ca.pem" --resolve "$HOST:$HTTPS_PORT:127.0.0.1" "https://$HOST:$HTTPS_PORT/" | head -1
   curl -fsS "http://127.0.0.1:$TCP_PORT/tunnel.yml" | head -1
+  "$BIN/edge" tunnel list --api "http://127.0.0.1:$ADMIN_PORT" --api-token "$ADMIN_TOKEN" | grep -q quickstart
+  curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$ADMIN_PORT/api/v1/sessions" | head -c 120; echo
+  curl -fsS "http://127.0.0.1:$ADMIN_PORT/" | grep -q '<title>Tether</title>'
   if command -v dig >/dev/null; then
     # The DNS follows the store within a watch interval: ask until the chain is there (30 s at most).
     for _ in $(seq 300); do

@@ -99,6 +99,16 @@ fn keep_restart_only(current: &EdgeConfig, next: &mut EdgeConfig) {
     next.dev_ca = current.dev_ca;
     next.header_read_timeout = current.header_read_timeout;
     next.dns = current.dns.clone();
+    // The admin listener and its TLS stay; the Host names it answers to follow the file.
+    let hosts = next
+        .admin
+        .as_ref()
+        .map(|a| a.hosts.clone())
+        .unwrap_or_default();
+    next.admin = current.admin.clone().map(|mut admin| {
+        admin.hosts = hosts;
+        admin
+    });
 }
 
 /// Keys that differ but are only read at start: listeners and their TLS setup, the store, the
@@ -109,6 +119,11 @@ fn restart_only_changes(old: &EdgeConfig, new: &EdgeConfig) -> Vec<&'static str>
         (l.http, l.https, l.tunnel, l.dns, l.metrics)
     };
     let dns = |c: &EdgeConfig| c.dns.as_ref().map(|d| format!("{d:?}"));
+    let admin = |c: &EdgeConfig| {
+        c.admin
+            .as_ref()
+            .map(|a| format!("{:?} {:?}", a.listen, a.tls))
+    };
     [
         ("listen", listen(old) != listen(new)),
         ("state-dir", old.state_dir != new.state_dir),
@@ -134,6 +149,7 @@ fn restart_only_changes(old: &EdgeConfig, new: &EdgeConfig) -> Vec<&'static str>
             old.header_read_timeout != new.header_read_timeout,
         ),
         ("dns", dns(old) != dns(new)),
+        ("admin", admin(old) != admin(new)),
     ]
     .into_iter()
     .filter(|(_, changed)| *changed)

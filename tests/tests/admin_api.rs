@@ -377,7 +377,12 @@ fn unknown_hosts_foreign_origins_and_revoked_tokens_are_refused() {
             .next()
             .unwrap()
     );
-    let no_origin = edge.api_with("POST", "/api/v1/tunnels", std::slice::from_ref(&cookie), body);
+    let no_origin = edge.api_with(
+        "POST",
+        "/api/v1/tunnels",
+        std::slice::from_ref(&cookie),
+        body,
+    );
     assert_eq!(no_origin.status, 403, "{no_origin:?}");
     let made = edge.api_with(
         "POST",

@@ -66,3 +66,35 @@ fn connection_caps_have_defaults_and_zero_is_refused_with_its_line() {
     assert_eq!(e.line, Some(3), "{e}");
     assert!(e.message.contains("at least 1"), "{e}");
 }
+
+#[test]
+fn admin_listens_on_loopback_unless_it_has_tls() {
+    let c = parse("listen:\n  http: 127.0.0.1:0\nadmin: {}\n").unwrap();
+    let admin = c.admin.expect("admin");
+    assert_eq!(admin.listen.to_string(), DEFAULT_ADMIN_LISTEN);
+    assert!(matches!(admin.tls, AdminTls::Off));
+    assert_eq!(c.listen.admin, Some(admin.listen));
+    assert!(parse("listen:\n  http: 127.0.0.1:0\n")
+        .unwrap()
+        .admin
+        .is_none());
+    let e = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:7070\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    assert!(e.message.contains("tls: edge"), "{e}");
+    let c = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:7070\n  tls: edge\n  hosts: [Admin.Example.com]\n").unwrap();
+    let admin = c.admin.expect("admin");
+    assert!(matches!(admin.tls, AdminTls::Edge));
+    assert_eq!(admin.hosts, ["admin.example.com"]);
+    let c =
+        parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  tls: {cert: a.pem, key: a.key}\n").unwrap();
+    assert!(
+        matches!(c.admin.unwrap().tls, AdminTls::Files(f) if f.cert == Path::new("/etc/tether/a.pem"))
+    );
+    let e = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  tls: yes\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+    let e =
+        parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  hosts: [\"a.example:80\"]\n").unwrap_err();
+    assert!(e.message.contains("host name"), "{e}");
+    let e = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  lisen: 127.0.0.1:1\n").unwrap_err();
+    assert_eq!(e.line, Some(4), "{e}");
+}
