@@ -394,10 +394,25 @@ fn unknown_hosts_foreign_origins_and_revoked_tokens_are_refused() {
     let wrong_login = edge.api_with(
         "POST",
         "/api/v1/login",
-        &[own],
+        std::slice::from_ref(&own),
         Some(&json!({"token": WRONG}).to_string()),
     );
     assert_eq!(wrong_login.status, 401);
+    let doc = openapi();
+    assert_documented(&doc, "POST", "/api/v1/login", &login);
+    assert_documented(&doc, "POST", "/api/v1/login", &wrong_login);
+    // Logging out clears the cookie; a login from another origin is refused.
+    let out = edge.api_with("POST", "/api/v1/logout", &[cookie.clone(), own], None);
+    assert_eq!(out.status, 200, "{out:?}");
+    assert!(out.headers.contains("Max-Age=0"), "{}", out.headers);
+    assert_documented(&doc, "POST", "/api/v1/logout", &out);
+    let foreign_login = edge.api_with(
+        "POST",
+        "/api/v1/login",
+        &["Origin: http://evil.example".into()],
+        Some(&json!({"token": write}).to_string()),
+    );
+    assert_eq!(foreign_login.status, 403);
     // Revoked: refused by the edge within a second or so (it follows the store's watch).
     edge.cli_ok(&["admin", "token", "revoke", "ops"]);
     let status = wait_until(|| {
