@@ -10,6 +10,10 @@ use crate::tunnel::TestEdge;
 
 /// The `admin:` section of a test edge: the listener on a free port, plain HTTP on loopback.
 pub const ADMIN: &str = "admin:\n  listen: 127.0.0.1:0\n";
+/// A connector's rules: the built-in hello_world for every name.
+pub const HELLO: &str = "ingress:\n  - service: hello_world\n";
+/// A well-formed admin token no edge made.
+pub const WRONG: &str = "tadm_0123456789abcdef0123456789abcdef.not-the-secret";
 
 /// An answer: the status, and the body as JSON (`Value::Null` when it is not JSON).
 #[derive(Debug, Clone)]
@@ -134,4 +138,28 @@ pub fn assert_documented(doc: &Value, method: &str, path: &str, answer: &Answer)
         answer.status,
         answer.body
     );
+}
+
+/// Waits until the API lists `n` sessions (each connector opens four, one after the other).
+pub fn wait_for_sessions(edge: &TestEdge, token: &str, n: usize) {
+    wait_until(|| {
+        let a = edge.api("GET", "/api/v1/sessions", Some(token), None);
+        (a.body.as_array().map(Vec::len) == Some(n)).then_some(())
+    })
+}
+
+/// Polls `probe` (each call a real request) until it returns something, for at most [`crate::READY`].
+pub fn wait_until<T>(mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + crate::READY;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not within {:?}",
+            crate::READY
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }

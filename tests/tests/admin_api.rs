@@ -2,18 +2,14 @@
 //! answer checked against openapi.json, and the document checked against the router.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use serde_json::{json, Value};
-use tests::admin::{assert_documented, openapi, Answer, ADMIN};
-use tests::process::Proc;
+use tests::admin::{
+    assert_documented, openapi, wait_for_sessions, wait_until, ADMIN, HELLO, WRONG,
+};
 use tests::tunnel::TestEdge;
-use tests::READY;
 use tether_edge::admin::auth::Access;
 use tether_edge::admin::router::ENDPOINTS;
-
-const HELLO: &str = "ingress:\n  - service: hello_world\n";
-const WRONG: &str = "tadm_0123456789abcdef0123456789abcdef.not-the-secret";
 
 #[test]
 fn openapi_lists_exactly_the_routers_endpoints() {
@@ -312,214 +308,54 @@ fn bad_json_and_unknown_fields_are_refused_naming_the_field() {
 }
 
 #[test]
-fn unknown_hosts_foreign_origins_and_revoked_tokens_are_refused() {
-    let edge = TestEdge::start(&format!("{ADMIN}  hosts: [admin.example.test]\n"));
-    let write = edge.admin_token("ops", "write");
-    let bearer = format!("Authorization: Bearer {write}");
-    // DNS rebinding: a page on another name that resolves to this listener.
-    let rebound = edge.api_with(
-        "GET",
-        "/api/v1/tunnels",
-        &[bearer.clone(), "Host: evil.example:80".into()],
-        None,
-    );
-    assert_eq!(
-        (rebound.status, rebound.body["code"].as_str()),
-        (421, Some("unknown_host"))
-    );
-    let page = edge.api_with("GET", "/", &["Host: evil.example".into()], None);
-    assert_eq!(page.status, 421);
-    let listed = edge.api_with(
-        "GET",
-        "/api/v1/tunnels",
-        &[bearer.clone(), "Host: admin.example.test".into()],
-        None,
-    );
-    assert_eq!(listed.status, 200);
-    // A write from another origin, even with a valid token.
-    let body = Some("{\"name\": \"x\"}");
-    let foreign = edge.api_with(
-        "POST",
-        "/api/v1/tunnels",
-        &[bearer.clone(), "Origin: http://evil.example".into()],
-        body,
-    );
-    assert_eq!(
-        (foreign.status, foreign.body["code"].as_str()),
-        (403, Some("bad_origin"))
-    );
-    // The dashboard's cookie: HttpOnly, SameSite=Strict; a write with it needs its own Origin.
-    let own = format!("Origin: {}", edge.admin_url());
-    let login = edge.api_with(
-        "POST",
-        "/api/v1/login",
-        std::slice::from_ref(&own),
-        Some(&json!({"token": write}).to_string()),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
-    let cookie_line = login
-        .headers
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .expect("a cookie");
-    assert!(
-        cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"),
-        "{cookie_line}"
-    );
-    let cookie = format!(
-        "Cookie: {}",
-        cookie_line
-            .split_once(':')
-            .unwrap()
-            .1
-            .trim()
-            .split(';')
-            .next()
-            .unwrap()
-    );
-    let no_origin = edge.api_with(
-        "POST",
-        "/api/v1/tunnels",
-        std::slice::from_ref(&cookie),
-        body,
-    );
-    assert_eq!(no_origin.status, 403, "{no_origin:?}");
-    let made = edge.api_with(
-        "POST",
-        "/api/v1/tunnels",
-        &[cookie.clone(), own.clone()],
-        body,
-    );
-    assert_eq!(made.status, 201, "{made:?}");
-    let wrong_login = edge.api_with(
-        "POST",
-        "/api/v1/login",
-        std::slice::from_ref(&own),
-        Some(&json!({"token": WRONG}).to_string()),
-    );
-    assert_eq!(wrong_login.status, 401);
-    let doc = openapi();
-    assert_documented(&doc, "POST", "/api/v1/login", &login);
-    assert_documented(&doc, "POST", "/api/v1/login", &wrong_login);
-    // Logging out clears the cookie; a login from another origin is refused.
-    let out = edge.api_with("POST", "/api/v1/logout", &[cookie.clone(), own], None);
-    assert_eq!(out.status, 200, "{out:?}");
-    assert!(out.headers.contains("Max-Age=0"), "{}", out.headers);
-    assert_documented(&doc, "POST", "/api/v1/logout", &out);
-    let foreign_login = edge.api_with(
-        "POST",
-        "/api/v1/login",
-        &["Origin: http://evil.example".into()],
-        Some(&json!({"token": write}).to_string()),
-    );
-    assert_eq!(foreign_login.status, 403);
-    // Revoked: refused by the edge within a second or so (it follows the store's watch).
-    edge.cli_ok(&["admin", "token", "revoke", "ops"]);
-    let status = wait_until(|| {
-        let a = edge.api("GET", "/api/v1/tunnels", Some(&write), None);
-        (a.status != 200).then_some(a.status)
-    });
-    assert_eq!(status, 401);
-    let listed = edge.cli_ok(&["admin", "token", "list"]);
-    assert!(!listed.contains("ops"), "{listed}");
-}
-
-#[test]
-fn events_stream_sessions_as_connectors_come_and_go() {
+fn a_policy_sent_as_json_is_held_to_what_a_policy_file_is() {
     let edge = TestEdge::start(ADMIN);
-    let read = edge.admin_token("viewer", "read");
+    let write = edge.admin_token("ops", "write");
     let tunnel = edge.create_tunnel("web");
-    let url = format!("{}/api/v1/events", edge.admin_url());
-    let script = format!("exec curl -sN -H 'Authorization: Bearer {read}' {url} 1>&2");
-    let mut command = Command::new("sh");
-    command.args(["-c", &script]);
-    let events = Proc::spawn("events", command);
-    events.wait_for("event: hello", READY);
-    let from = events.log_len();
-    let _connector = edge.connect(&tunnel, HELLO);
-    events.wait_for_from(from, "event: sessions", READY);
-    let from = events.log_len();
     edge.route(&tunnel, "app.example.test");
-    events.wait_for_from(from, "event: routes", READY);
-    // The edges' counters arrive as `stats` every few seconds.
-    events.wait_for_from(from, "event: stats", READY);
-}
-
-#[test]
-fn a_drained_connector_hands_its_traffic_over_and_comes_back() {
-    let edge = TestEdge::start(ADMIN);
-    let write = edge.admin_token("ops", "write");
-    let tunnel = edge.create_tunnel("web");
-    let first = edge.connect(&tunnel, HELLO);
-    wait_for_sessions(&edge, &write, 4);
-    let ids = |a: &Answer, connector: &str| -> Vec<String> {
-        let all = a.body.as_array().cloned().unwrap_or_default();
-        all.iter()
-            .filter(|s| s["connector_id"] == connector)
-            .map(|s| s["session_id"].as_str().unwrap_or("").to_string())
-            .collect()
-    };
-    let sessions = edge.api("GET", "/api/v1/sessions", Some(&write), None);
-    let connector = sessions.body[0]["connector_id"]
-        .as_str()
-        .expect("a connector")
-        .to_string();
-    let before = ids(&sessions, &connector);
-    assert_eq!(before.len(), 4);
-    let from = edge.proc.log_len();
-    let path = format!("/api/v1/connectors/{connector}/drain");
-    let drained = edge.api("POST", &path, Some(&write), None);
-    assert_eq!(
-        (drained.status, drained.body["sessions"].as_u64()),
-        (202, Some(4)),
-        "{drained:?}"
-    );
-    assert_documented(
-        &openapi(),
-        "POST",
-        "/api/v1/connectors/{connector}/drain",
-        &drained,
-    );
-    edge.proc
-        .wait_count("draining a connector's session on request", 4, READY);
-    // Its sessions close and the connector connects again: four new sessions.
-    edge.proc.wait_count("tunnel session registered", 8, READY);
-    assert!(edge.proc.count_from(from, "tunnel session ended") >= 4);
-    let after = wait_until(|| {
-        let a = edge.api("GET", "/api/v1/sessions", Some(&write), None);
-        let now = ids(&a, &connector);
-        (now.len() == 4 && now.iter().all(|id| !before.contains(id))).then_some(now)
-    });
-    assert_eq!(after.len(), 4);
-    assert!(
-        first.proc.log_text().contains("session"),
-        "the connector ran"
-    );
-    let unknown = edge.api(
-        "POST",
-        &format!("/api/v1/connectors/{}/drain", uuid::Uuid::new_v4()),
-        Some(&write),
-        None,
-    );
-    assert_eq!(unknown.status, 404);
-}
-
-/// Waits until the API lists `n` sessions (each connector opens four, one after the other).
-fn wait_for_sessions(edge: &TestEdge, token: &str, n: usize) {
-    wait_until(|| {
-        let a = edge.api("GET", "/api/v1/sessions", Some(token), None);
-        (a.body.as_array().map(Vec::len) == Some(n)).then_some(())
-    })
-}
-
-/// Polls `probe` (each call a real request) until it returns something, for at most [`READY`].
-fn wait_until<T>(mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = std::time::Instant::now() + READY;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(std::time::Instant::now() < deadline, "not within {READY:?}");
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    let path = "/api/v1/routes/app.example.test/policy";
+    let hash = "A".repeat(64);
+    for (policy, names) in [
+        (
+            json!({"limits": {"requests-per-second": 0}}),
+            "limits.requests-per-second",
+        ),
+        (json!({"limits": {"burst": 5}}), "limits.burst"),
+        (json!({"identity-header": "bad header"}), "identity-header"),
+        (
+            json!({"policy": {"bearer": ["not-a-hash"]}}),
+            "policy.bearer.0",
+        ),
+        (
+            json!({"policy": {"basic": {"htpasswd-file": "/etc/passwd"}}}),
+            "htpasswd-file",
+        ),
+        (
+            json!({"policy": {"basic": {"users": ["alice:plaintext"]}}}),
+            "bcrypt",
+        ),
+        (
+            json!({"policy": {"jwt": {"issuer": "i", "audience": "a", "jwks-url": "http://idp.example/keys"}}}),
+            "https://",
+        ),
+        (
+            json!({"policy": {"mtls": {"ca": "not a pem"}}}),
+            "policy.mtls.ca",
+        ),
+    ] {
+        let answer = edge.api("PUT", path, Some(&write), Some(&policy.to_string()));
+        assert_eq!(answer.status, 400, "{policy}: {answer:?}");
+        let message = answer.body["message"].as_str().unwrap_or("");
+        assert!(message.contains(names), "{policy}: {message}");
     }
+    // What passes is stored in its checked form: hashes in lower case.
+    let policy = json!({"policy": {"bearer": [hash]}});
+    let set = edge.api("PUT", path, Some(&write), Some(&policy.to_string()));
+    assert_eq!(
+        (set.status, set.body["policy"].as_str()),
+        (200, Some("bearer")),
+        "{set:?}"
+    );
+    let route = edge.api("GET", "/api/v1/routes", Some(&write), None);
+    assert_eq!(route.body[0]["policy"], "bearer");
 }

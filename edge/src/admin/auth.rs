@@ -10,9 +10,11 @@ use crate::state::admin::{AdminTokenRecord, Role};
 use crate::state::table::Table;
 use crate::state::{now_secs, State};
 
-/// The dashboard's cookie: the admin token itself, HttpOnly (no script reads it) and
-/// SameSite=Strict (no other site's request carries it).
+/// The dashboard's cookie: a login's random id (not the token), HttpOnly (no script reads it)
+/// and SameSite=Strict (no other site's request carries it). Over TLS it is `__Host-` prefixed:
+/// Secure, for this host only, never set by another name.
 pub const COOKIE: &str = "tether_admin";
+pub const SECURE_COOKIE: &str = "__Host-tether_admin";
 
 /// What an endpoint needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +41,10 @@ pub struct Caller {
 pub struct Tokens {
     pub table: Table<AdminTokenRecord>,
     /// Asked for a token the table does not hold yet (made a moment ago, before the watch
-    /// brought it).
+    /// brought it), and for the dashboard's logins.
     pub state: State,
+    /// The listener speaks TLS: which cookie name is ours.
+    pub secure: bool,
 }
 
 impl Tokens {
@@ -64,18 +68,43 @@ impl Tokens {
         record.is_some_and(|t| t.valid_at(now_secs()))
     }
 
-    /// The caller of a request: 401 without a valid token.
-    pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let (text, by_cookie) = match bearer(headers) {
-            Some(t) => (t, false),
-            None => match cookie(headers, COOKIE) {
-                Some(t) => (t, true),
-                None => return Err(unauthorized("no admin token: send `Authorization: Bearer TOKEN` (`edge admin token create`), or log in to the dashboard")),
-            },
+    /// The token behind a dashboard login's cookie, if the login is open and its token valid.
+    async fn logged_in(&self, login: &str) -> Option<AdminTokenRecord> {
+        let record = self.state.login(login).await.ok()??;
+        let token = match self.table.get(&record.token_id.to_string()) {
+            Some(token) => token,
+            None => self.state.admin_token(record.token_id).await.ok()??,
         };
-        match self.check(&text).await {
-            Some(token) => Ok(Caller { token, by_cookie }),
-            None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
+        token.valid_at(now_secs()).then_some(token)
+    }
+
+    /// The dashboard's login id in a request's cookies.
+    pub fn login_cookie(&self, headers: &HeaderMap) -> Option<String> {
+        cookie(headers, self.cookie_name())
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure {
+            SECURE_COOKIE
+        } else {
+            COOKIE
+        }
+    }
+
+    /// The caller of a request: 401 without a valid token or login.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if let Some(text) = bearer(headers) {
+            return match self.check(&text).await {
+                Some(token) => Ok(Caller { token, by_cookie: false }),
+                None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
+            };
+        }
+        let Some(login) = self.login_cookie(headers) else {
+            return Err(unauthorized("no admin token: send `Authorization: Bearer TOKEN` (`edge admin token create`), or log in to the dashboard"));
+        };
+        match self.logged_in(&login).await {
+            Some(token) => Ok(Caller { token, by_cookie: true }),
+            None => Err(unauthorized("the dashboard's login has ended (logged out, expired, or its token revoked); log in again")),
         }
     }
 }
@@ -193,10 +222,15 @@ pub fn check_origin(
     }
 }
 
-/// The `Set-Cookie` value that logs the dashboard in for `max_age` seconds (or out, with 0).
-pub fn set_cookie(token: &str, max_age: u64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+/// The `Set-Cookie` value that holds the dashboard's login for `max_age` seconds (or ends it,
+/// with 0).
+pub fn set_cookie(login: &str, max_age: u64, secure: bool) -> String {
+    match secure {
+        true => format!(
+            "{SECURE_COOKIE}={login}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}; Secure"
+        ),
+        false => format!("{COOKIE}={login}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}"),
+    }
 }
 
 #[cfg(test)]

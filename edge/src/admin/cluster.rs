@@ -70,22 +70,29 @@ impl AdminApi {
         };
         let max_age = token
             .expires_at
-            .map_or(LOGIN_FOR, |t| t.saturating_sub(now_secs()).min(LOGIN_FOR));
+            .map_or(LOGIN_FOR, |t| t.saturating_sub(now_secs()).min(LOGIN_FOR))
+            .max(1);
+        let login = self
+            .state
+            .create_login(&token, Duration::from_secs(max_age))
+            .await?;
         let who = WhoAmI {
             name: token.name,
             role: token.role,
             expires_at: token.expires_at,
         };
-        let cookie = auth::set_cookie(body.token.trim(), max_age, self.secure);
+        let cookie = auth::set_cookie(&login, max_age, self.secure);
         Ok(with_cookie(reply::json_with(StatusCode::OK, &who), &cookie))
     }
 
-    pub(super) fn logout(&self) -> http::Response<EdgeBody> {
+    /// Ends the login (every edge refuses its cookie from now on) and clears the cookie.
+    pub(super) async fn logout(&self, call: Call) -> ApiResult {
+        if let Some(login) = self.tokens.login_cookie(call.request.headers()) {
+            self.state.end_login(&login).await?;
+        }
         let cookie = auth::set_cookie("", 0, self.secure);
-        with_cookie(
-            reply::json_with(StatusCode::OK, &serde_json::json!({})),
-            &cookie,
-        )
+        let body = reply::json_with(StatusCode::OK, &serde_json::json!({}));
+        Ok(with_cookie(body, &cookie))
     }
 
     pub(super) fn whoami(&self, call: Call) -> ApiResult {
@@ -115,7 +122,7 @@ impl AdminApi {
     pub(super) async fn edges(self: &Arc<Self>) -> ApiResult {
         let edges = self.state.edges().await?;
         let sessions = self.state.sessions().await?;
-        let stats = self.state.edge_stats().await?;
+        let stats = self.history.all();
         let views: Vec<EdgeView> = edges
             .into_iter()
             .map(|e| EdgeView {
@@ -140,7 +147,7 @@ impl AdminApi {
 
     /// Every edge's counters of the last 15 minutes.
     pub(super) async fn metrics(self: &Arc<Self>) -> ApiResult {
-        reply::json(&self.state.edge_stats().await?)
+        reply::json(&self.history.all())
     }
 
     /// Asks every edge to drain the sessions of a connector: no new streams go to them, and

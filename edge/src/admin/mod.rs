@@ -3,21 +3,26 @@
 //! as server-sent events (`events.rs`), and the dashboard's static pages at `/`
 //! (`dashboard.rs`). Every request passes the Host check; every API call but login needs an
 //! admin token from the store, and a write a write token and its own Origin (`auth.rs`). Each
-//! edge also publishes its recent counters for the plots (`stats.rs`).
+//! edge also publishes its recent counters for the plots (`stats.rs`), which an edge serving the
+//! API keeps for 15 minutes (`history.rs`).
 //!
 //! May use: `manage` (the operations `edge tunnel` runs too), `state`, `tunnels` (this edge's
-//! sessions and their PING round trips), and the leaves.
+//! sessions and their PING round trips), `protect` (a budget of failed logins per address), and
+//! the leaves.
 
 pub mod auth;
 mod cluster;
 mod dashboard;
 mod events;
+pub mod history;
 pub mod reply;
 pub mod router;
 mod serve;
 pub mod stats;
 mod tunnels;
 
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use http::{header, Method, Request, Response, StatusCode};
@@ -27,6 +32,7 @@ use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
 use crate::manage::Manager;
+use crate::protect::failures::{FailureBudget, Failures};
 use crate::state::admin::EdgeStats;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
@@ -49,12 +55,27 @@ pub struct AdminApi {
     pub directory: Directory,
     pub routes: RouteTable,
     pub tokens: Tokens,
-    /// Every edge's published counters, in memory.
+    /// Every edge's published counters, in memory: the events' source.
     pub stats: Table<EdgeStats>,
+    /// Every edge's last 15 minutes, kept from `stats`.
+    pub history: history::History,
     pub lifecycle: Lifecycle,
     /// The listener speaks TLS: the cookie is `Secure` and Origins are `https://`.
     pub secure: bool,
+    /// Requests with a wrong token or login, per address: past [`AUTH_BUDGET`], refused (429)
+    /// before the store is asked.
+    pub failures: Failures,
 }
+
+/// A hundred wrong tokens at once, then one a second: room for scripts and people, none for
+/// guessing (the secrets are 256 bits anyway) or for loading the store with lookups.
+pub const AUTH_BUDGET: FailureBudget = FailureBudget {
+    burst: match NonZeroU32::new(100) {
+        Some(n) => n,
+        None => NonZeroU32::MIN,
+    },
+    refill: std::time::Duration::from_secs(1),
+};
 
 /// One request as the handlers see it.
 pub(crate) struct Call {
@@ -67,7 +88,11 @@ pub(crate) struct Call {
 
 impl AdminApi {
     /// Answers one request; never fails (errors are JSON answers).
-    pub async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<EdgeBody> {
+    pub async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+        peer: IpAddr,
+    ) -> Response<EdgeBody> {
         let authority = authority(&request);
         let hosts = self.hosts();
         if let Err(e) = hosts.check(authority.as_deref()) {
@@ -77,9 +102,27 @@ impl AdminApi {
         if !path.starts_with("/api/") {
             return dashboard::asset(request.method(), &path);
         }
+        // An address that keeps failing to authenticate is refused before any lookup.
+        if let Some(wait) = self.failures.blocked(peer) {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_failures",
+                "too many requests with a wrong admin token from this address; wait and retry",
+            )
+            .response();
+            if let Ok(after) = wait.as_secs().max(1).to_string().parse() {
+                e.headers_mut().insert(header::RETRY_AFTER, after);
+            }
+            return e;
+        }
         match self.route(request, &path, authority.as_deref()).await {
             Ok(response) => response,
-            Err(e) => e.response(),
+            Err(e) => {
+                if e.status == StatusCode::UNAUTHORIZED {
+                    self.failures.failed(peer);
+                }
+                e.response()
+            }
         }
     }
 
@@ -137,7 +180,7 @@ impl AdminApi {
         match name {
             Name::OpenApi => Ok(openapi()),
             Name::Login => self.login(call).await,
-            Name::Logout => Ok(self.logout()),
+            Name::Logout => self.logout(call).await,
             Name::WhoAmI => self.whoami(call),
             Name::ListTunnels => reply::json(&self.manager().tunnels().await?),
             Name::CreateTunnel => self.create_tunnel(call).await,

@@ -14,6 +14,8 @@ use crate::manage::{ErrorKind, ManageError};
 
 /// The largest request body the API reads: a route policy with its files is a few KiB.
 const MAX_BODY: usize = 1 << 20;
+/// How long the whole body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,9 +101,10 @@ pub fn json_with<T: Serialize>(status: StatusCode, value: &T) -> Response<EdgeBo
 
 /// Reads a JSON body into `T`. An empty body reads as `{}`, so a POST without options works.
 pub async fn read_json<T: DeserializeOwned>(body: Incoming) -> Result<T, ApiError> {
-    let bytes = Limited::new(body, MAX_BODY)
-        .collect()
+    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect());
+    let bytes = read
         .await
+        .map_err(|_| ApiError::bad_request("the request body did not arrive within 30 s"))?
         .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?
         .to_bytes();
     let bytes = match bytes.iter().all(u8::is_ascii_whitespace) {

@@ -1,6 +1,7 @@
 //! The admin listener's accept loop: HTTP/1.1 and HTTP/2, over TLS when `admin.tls` is set. The
 //! loop only accepts; the handshake runs in the connection's task, under a timeout.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use super::AdminApi;
 
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+const KEEPALIVE: Duration = Duration::from_secs(20);
 /// How long open connections (event streams included) may finish after shutdown begins.
 const GRACE: Duration = Duration::from_secs(2);
 /// Connections the admin listener holds at once; more wait in the kernel's backlog.
@@ -29,9 +31,9 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, api: Arc<Adm
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = shutdown.cancelled() => return,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "admin listener: accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -42,38 +44,45 @@ pub async fn serve(listener: TcpListener, tls: Option<TlsAcceptor>, api: Arc<Adm
         };
         let (api, tls) = (api.clone(), tls.clone());
         tokio::spawn(async move {
-            connection(stream, tls, api).await;
+            connection(stream, peer.ip(), tls, api).await;
             drop(permit);
         });
     }
 }
 
-async fn connection(stream: TcpStream, tls: Option<TlsAcceptor>, api: Arc<AdminApi>) {
+async fn connection(stream: TcpStream, peer: IpAddr, tls: Option<TlsAcceptor>, api: Arc<AdminApi>) {
     let _ = stream.set_nodelay(true);
     match tls {
-        None => http(TokioIo::new(stream), api).await,
+        None => http(TokioIo::new(stream), peer, api).await,
         Some(tls) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
-            Ok(Ok(stream)) => http(TokioIo::new(stream), api).await,
+            Ok(Ok(stream)) => http(TokioIo::new(stream), peer, api).await,
             Ok(Err(e)) => tracing::debug!(error = %e, "admin listener: TLS handshake failed"),
             Err(_) => tracing::debug!("admin listener: TLS handshake timed out"),
         },
     }
 }
 
-async fn http<IO>(io: TokioIo<IO>, api: Arc<AdminApi>)
+async fn http<IO>(io: TokioIo<IO>, peer: IpAddr, api: Arc<AdminApi>)
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let shutdown = api.lifecycle.shutdown.clone();
     let service = service_fn(move |request| {
         let api = api.clone();
-        async move { Ok::<_, std::convert::Infallible>(api.handle(request).await) }
+        async move { Ok::<_, std::convert::Infallible>(api.handle(request, peer).await) }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
+    // A client that holds an HTTP/2 connection must answer its PINGs.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(KEEPALIVE))
+        .keep_alive_timeout(KEEPALIVE)
+        .max_concurrent_streams(64);
     let conn = builder.serve_connection_with_upgrades(io, service);
     tokio::pin!(conn);
     tokio::select! {

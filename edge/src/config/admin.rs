@@ -50,6 +50,14 @@ pub(super) fn admin(at: &Fields, raw: &Raw) -> Result<Option<AdminConfig>, Confi
         .addr(&["admin", "listen"], &admin.listen)?
         .unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.parse().expect("a valid address"));
     let tls = tls(at, &admin.tls)?;
+    let has_certificates =
+        !raw.tls.certificates.is_empty() || raw.tls.dev_ca || raw.tls.acme.is_some();
+    if matches!(tls, AdminTls::Edge) && !has_certificates {
+        return Err(at.err(
+            &["admin", "tls"],
+            "`tls: edge` serves the public listener's certificates, but there are none: set tls.certificates, tls.acme or tls.dev-ca, or give the admin listener its own (`tls: {cert: FILE, key: FILE}`)".into(),
+        ));
+    }
     if matches!(tls, AdminTls::Off) && !listen.ip().is_loopback() {
         return Err(at.err(
             &["admin", "listen"],

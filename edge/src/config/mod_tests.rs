@@ -81,7 +81,10 @@ fn admin_listens_on_loopback_unless_it_has_tls() {
     let e = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:7070\n").unwrap_err();
     assert_eq!(e.line, Some(4), "{e}");
     assert!(e.message.contains("tls: edge"), "{e}");
-    let c = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:7070\n  tls: edge\n  hosts: [Admin.Example.com]\n").unwrap();
+    let e = parse("listen:\n  http: 127.0.0.1:0\nadmin:\n  listen: 0.0.0.0:7070\n  tls: edge\n")
+        .unwrap_err();
+    assert!(e.message.contains("there are none"), "{e}");
+    let c = parse("listen:\n  http: 127.0.0.1:0\ntls:\n  dev-ca: true\nadmin:\n  listen: 0.0.0.0:7070\n  tls: edge\n  hosts: [Admin.Example.com]\n").unwrap();
     let admin = c.admin.expect("admin");
     assert!(matches!(admin.tls, AdminTls::Edge));
     assert_eq!(admin.hosts, ["admin.example.com"]);

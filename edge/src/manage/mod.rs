@@ -3,8 +3,10 @@
 //! the API's handlers call the [`Manager`] the local CLI calls, and the answers ([`views`]) are
 //! what both print.
 //!
-//! May use: `state`, `tls` (the CA, which credentials and enrollment tokens pin), and the leaves.
+//! May use: `state`, `tls` (the CA, which credentials and enrollment tokens pin), `policy` (to
+//! check a route's policy: its keys and CAs), and the leaves.
 
+pub mod policy;
 mod routes;
 pub use routes::TcpOptions;
 mod tunnels;

@@ -65,6 +65,9 @@ impl Manager {
         hostname: &str,
         rules: RouteRules,
     ) -> Result<RouteView, ManageError> {
+        let mut rules = rules;
+        super::policy::check_rules(&mut rules)
+            .map_err(|e| ManageError::invalid(format!("{}: {}", e.keys.join("."), e.message)))?;
         let route = self.state.set_route_rules(hostname, rules).await?;
         Ok(RouteView::of(&route))
     }

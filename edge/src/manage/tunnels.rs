@@ -10,6 +10,9 @@ use super::{ManageError, Manager};
 use crate::state::{decode, EdgeRecord, TunnelRecord, EDGES};
 use crate::tls::ca::TunnelCa;
 
+/// The longest an enrollment token or a rotation's overlap may last.
+const LONGEST: Duration = Duration::from_secs(365 * 24 * 3600);
+
 impl Manager {
     /// Creates a tunnel. With `public_key` (the caller made the private key and keeps it) it
     /// can run at once; without, it waits for `connector enroll`.
@@ -49,6 +52,11 @@ impl Manager {
         if ttl.is_zero() {
             return Err(ManageError::invalid(
                 "--ttl must be longer than 0s, e.g. --ttl 1h",
+            ));
+        }
+        if ttl > LONGEST || overlap.is_some_and(|o| o > LONGEST) {
+            return Err(ManageError::invalid(
+                "--ttl and --overlap are at most 365 days",
             ));
         }
         let tunnel = self.state.resolve(tunnel).await?;

@@ -1,5 +1,6 @@
 //! What the operations answer: the admin API's JSON bodies, and what the CLI prints from, on
-//! either path. Nothing secret is in them (a route's policy shows as its summary).
+//! either path. Nothing secret is in them (a route's policy shows as its summary). Fields they
+//! do not know are ignored, so an older CLI reads a newer edge's answers.
 
 use std::net::IpAddr;
 
@@ -9,7 +10,6 @@ use uuid::Uuid;
 use crate::state::{now_secs, RouteRecord, SessionRecord, TunnelRecord};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TunnelView {
     pub id: Uuid,
     pub name: String,
@@ -42,7 +42,6 @@ impl TunnelView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RouteView {
     pub hostname: String,
     pub tunnel_id: Uuid,
@@ -80,7 +79,6 @@ impl RouteView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SessionView {
     pub session_id: Uuid,
     pub tunnel_id: Uuid,
@@ -115,7 +113,6 @@ impl SessionView {
 /// A tunnel made: what a credentials file needs besides the private key, which the caller
 /// made and kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CreatedView {
     pub tunnel: TunnelView,
     /// `host:port` connectors dial.
@@ -128,7 +125,6 @@ pub struct CreatedView {
 
 /// A one-time enrollment token, and what it is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct EnrollmentView {
     pub tunnel_id: Uuid,
     pub tunnel_name: String,
@@ -140,7 +136,6 @@ pub struct EnrollmentView {
 
 /// A route made or changed, and what DNS does about it (lines to print).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RoutedView {
     pub route: RouteView,
     pub tunnel_name: String,

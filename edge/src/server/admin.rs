@@ -9,9 +9,11 @@ use tokio_util::task::TaskTracker;
 
 use super::{Rooms, RunError};
 use crate::admin::auth::Tokens;
+use crate::admin::history::History;
 use crate::admin::stats::StatsPublisher;
 use crate::admin::AdminApi;
 use crate::config::AdminTls;
+use crate::protect::failures::Failures;
 use crate::state::admin::{ADMIN_STATS, ADMIN_TOKENS};
 use crate::state::table::Table;
 use crate::tls::certs;
@@ -61,6 +63,8 @@ impl Rooms {
         background.spawn(tokens.clone().follow(store.clone(), shutdown.clone()));
         let stats = Table::new(ADMIN_STATS);
         background.spawn(stats.clone().follow(store, shutdown.clone()));
+        let history = History::default();
+        background.spawn(history.clone().follow(stats.clone(), shutdown.clone()));
         let api = Arc::new(AdminApi {
             config: self.config.clone(),
             state: self.state.clone(),
@@ -69,10 +73,13 @@ impl Rooms {
             tokens: Tokens {
                 table: tokens,
                 state: self.state.clone(),
+                secure: tls.is_some(),
             },
             stats,
+            history,
             lifecycle: self.lifecycle.clone(),
             secure: tls.is_some(),
+            failures: Failures::new(crate::admin::AUTH_BUDGET),
         });
         if let Ok(addr) = listener.local_addr() {
             // Tests and scripts read the bound port from this line.

@@ -1,7 +1,8 @@
 //! What the admin API keeps in the store: its tokens (`admin/tokens/{uuid}`, stored as the
-//! SHA-256 of their secret, honoured by every edge) and each edge's recent counters
-//! (`admin/stats/{edge-id}`, under the edge's presence lease, read by the dashboard's plots), and
-//! requests to drain a connector (`admin/drains/{connector}`, under a short lease of their own).
+//! SHA-256 of their secret, honoured by every edge); each edge's last minute of counters
+//! (`admin/stats/{edge-id}`, every 5 s) and its sessions' round trips (`admin/rtt/{edge-id}`,
+//! every 30 s), both under the edge's presence lease; and requests to drain a connector
+//! (`admin/drains/{connector}`, under a short lease of their own).
 
 use std::collections::BTreeMap;
 
@@ -9,12 +10,22 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::records::{decode, encode, now_secs, sha256_hex, StateError};
-use super::store::LeaseId;
+use super::store::{Expect, LeaseId};
 use super::State;
 
 pub const ADMIN_TOKENS: &str = "admin/tokens/";
 pub const ADMIN_STATS: &str = "admin/stats/";
 pub const ADMIN_DRAINS: &str = "admin/drains/";
+pub const ADMIN_RTTS: &str = "admin/rtt/";
+pub const ADMIN_LOGINS: &str = "admin/logins/";
+
+/// A dashboard login: the cookie holds a random id whose SHA-256 keys this record, under a lease
+/// that ends it; logging out deletes it, and revoking its token ends it too.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginRecord {
+    pub token_id: Uuid,
+    pub expires_at: u64,
+}
 
 /// The prefix of every admin token, so a leaked one is recognisable (secret scanners).
 pub const ADMIN_TOKEN_PREFIX: &str = "tadm_";
@@ -81,20 +92,26 @@ pub struct DrainRecord {
     pub requested_at: u64,
 }
 
-/// One edge's counters, sampled every few seconds; the newest last. The dashboard plots the
-/// differences between neighbours (requests/s, errors/s).
+/// One edge's counters, sampled every few seconds; the newest last. In the store, an edge's
+/// last minute (each reader keeps the longer ring: `admin::history`); from the API, its last 15
+/// minutes. The dashboard plots the differences between neighbours (requests/s, errors/s).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EdgeStats {
     pub edge_id: String,
     /// Seconds between samples.
     pub interval: u64,
     pub samples: Vec<StatsSample>,
-    /// The PING round trip of each of this edge's sessions, in milliseconds, by session id.
-    #[serde(default)]
-    pub rtt_ms: BTreeMap<Uuid, f64>,
-    /// The last error pages this edge answered for tunnels' requests, newest last.
+    /// Error pages this edge answered for tunnels' requests, newest last (in the store, those
+    /// of the last minute).
     #[serde(default)]
     pub errors: Vec<ErrorSample>,
+}
+
+/// The PING round trip of each of an edge's sessions, in milliseconds, by session id.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EdgeRtts {
+    pub edge_id: String,
+    pub rtt_ms: BTreeMap<Uuid, f64>,
 }
 
 /// An error page an edge answered for a request to a tunnel.
@@ -155,6 +172,43 @@ impl State {
         }
     }
 
+    /// Opens a dashboard login for `token` lasting `ttl`; returns the cookie's value, which
+    /// exists nowhere else.
+    pub async fn create_login(
+        &self,
+        token: &AdminTokenRecord,
+        ttl: std::time::Duration,
+    ) -> Result<String, StateError> {
+        let id = hex::encode(rand::random::<[u8; 32]>());
+        let record = LoginRecord {
+            token_id: token.id,
+            expires_at: now_secs() + ttl.as_secs(),
+        };
+        let lease = self.store.grant_lease(ttl).await?;
+        let key = format!("{ADMIN_LOGINS}{}", sha256_hex(&id));
+        self.store.put(&key, encode(&record), Some(lease)).await?;
+        Ok(id)
+    }
+
+    /// The login a cookie's value names, if it is open.
+    pub async fn login(&self, id: &str) -> Result<Option<LoginRecord>, StateError> {
+        let key = format!("{ADMIN_LOGINS}{}", sha256_hex(id));
+        match self.store.get(&key).await? {
+            Some(kv) => {
+                let record: LoginRecord = decode(&kv)?;
+                Ok((now_secs() < record.expires_at).then_some(record))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Ends the login a cookie's value names.
+    pub async fn end_login(&self, id: &str) -> Result<(), StateError> {
+        let key = format!("{ADMIN_LOGINS}{}", sha256_hex(id));
+        self.store.delete(&key).await?;
+        Ok(())
+    }
+
     pub async fn admin_tokens(&self) -> Result<Vec<AdminTokenRecord>, StateError> {
         let (rows, _) = self.store.range(ADMIN_TOKENS).await?;
         rows.iter().map(decode).collect()
@@ -186,24 +240,26 @@ impl State {
         Ok(token)
     }
 
-    /// Every edge's published counters.
-    pub async fn edge_stats(&self) -> Result<Vec<EdgeStats>, StateError> {
-        let (rows, _) = self.store.range(ADMIN_STATS).await?;
-        rows.iter().map(decode).collect()
-    }
-
     /// The PING round trip of every session, as the edges holding them last published it.
     pub async fn session_rtts(&self) -> Result<BTreeMap<Uuid, f64>, StateError> {
-        Ok(self
-            .edge_stats()
-            .await?
-            .into_iter()
-            .flat_map(|s| s.rtt_ms)
-            .collect())
+        let (rows, _) = self.store.range(ADMIN_RTTS).await?;
+        let mut all = BTreeMap::new();
+        for row in &rows {
+            all.extend(decode::<EdgeRtts>(row)?.rtt_ms);
+        }
+        Ok(all)
+    }
+
+    /// Publishes this edge's sessions' round trips under its presence lease.
+    pub async fn publish_rtts(&self, rtts: &EdgeRtts, lease: LeaseId) -> Result<(), StateError> {
+        let key = format!("{ADMIN_RTTS}{}", rtts.edge_id);
+        self.store.put(&key, encode(rtts), Some(lease)).await?;
+        Ok(())
     }
 
     /// Asks every edge to drain the sessions of `connector` (`admin/drains/{connector}`, under
-    /// a lease of `ttl`, so the request is forgotten once it is done).
+    /// a lease of `ttl`, so the request is forgotten once it is done). A request already
+    /// pending for the connector stands: a second click drains nothing more.
     pub async fn drain_connector(
         &self,
         connector: Uuid,
@@ -215,7 +271,13 @@ impl State {
             requested_at: now_secs(),
         };
         let key = format!("{ADMIN_DRAINS}{connector}");
-        self.store.put(&key, encode(&record), Some(lease)).await?;
+        let put = self
+            .store
+            .put_if(&key, encode(&record), Some(lease), Expect::Absent)
+            .await?;
+        if put.is_err() {
+            self.store.revoke(lease).await?;
+        }
         Ok(())
     }
 

@@ -31,21 +31,28 @@ pub async fn drain_on_request(
     let requests: Table<DrainRecord> = Table::new(ADMIN_DRAINS);
     tokio::spawn(requests.clone().follow(store, shutdown.clone()));
     let mut changed = requests.changed();
-    let mut started: HashSet<Uuid> = HashSet::new();
+    // Each request is carried out once, on the sessions the connector holds when this edge
+    // sees it: the sessions it opens again afterwards are left alone (draining another replica
+    // next must not take this one down again).
+    let mut handled: HashSet<(Uuid, u64)> = HashSet::new();
     loop {
-        let wanted: HashSet<Uuid> = requests.all().iter().map(|r| r.connector_id).collect();
-        let live = sessions.all();
-        let ids: HashSet<Uuid> = live.iter().map(|s| s.record.session_id).collect();
-        started.retain(|id| ids.contains(id));
-        for session in live {
-            let id = session.record.session_id;
-            if session.over_link || !wanted.contains(&session.record.connector_id) {
+        let pending = requests.all();
+        handled.retain(|(c, at)| {
+            pending
+                .iter()
+                .any(|r| r.connector_id == *c && r.requested_at == *at)
+        });
+        let new: HashSet<Uuid> = pending
+            .iter()
+            .filter(|r| handled.insert((r.connector_id, r.requested_at)))
+            .map(|r| r.connector_id)
+            .collect();
+        for session in sessions.all() {
+            if session.over_link || !new.contains(&session.record.connector_id) {
                 continue;
             }
-            if started.insert(id) {
-                let grace = config.get().grace_period;
-                tokio::spawn(drain(session, grace));
-            }
+            let grace = config.get().grace_period;
+            tokio::spawn(drain(session, grace));
         }
         tokio::select! {
             r = changed.changed() => if r.is_err() { return },
