@@ -64,6 +64,20 @@ impl TestEdge {
     }
 }
 
+/// GET https://HOST/ through `edge`'s HTTPS listener with curl, trusting its dev CA; the body.
+pub fn curl_through(edge: &TestEdge, host: &str) -> String {
+    let port = edge.addr("https").port();
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--cacert"])
+        .arg(edge.ca_pem())
+        .arg("--resolve")
+        .arg(format!("{host}:{port}:127.0.0.1"))
+        .arg(format!("https://{host}:{port}/"))
+        .output()
+        .expect("run curl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// One request with curl: its status, its JSON body, its response headers.
 pub fn curl(method: &str, url: &str, headers: &[String], body: Option<&str>) -> Answer {
     let dir = tempfile::tempdir().expect("tempdir");

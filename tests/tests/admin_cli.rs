@@ -3,12 +3,10 @@
 
 use std::process::{Command, Output};
 
-use tests::admin::ADMIN;
+use tests::admin::{curl_through, ADMIN, HELLO};
 use tests::process::binaries;
 use tests::tunnel::{TestEdge, Tunnel};
 use tests::READY;
-
-const HELLO: &str = "ingress:\n  - service: hello_world\n";
 
 /// An operator's shell elsewhere: an empty directory (no edge.yml), the API in the environment.
 struct Remote {
@@ -227,18 +225,4 @@ fn the_cli_over_the_api_needs_a_valid_token_and_says_so() {
         "{}",
         text(&refused.stderr)
     );
-}
-
-/// GET https://HOST/ through the edge with curl, trusting its dev CA.
-fn curl_through(edge: &TestEdge, host: &str) -> String {
-    let port = edge.addr("https").port();
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "30", "--cacert"])
-        .arg(edge.ca_pem())
-        .arg("--resolve")
-        .arg(format!("{host}:{port}:127.0.0.1"))
-        .arg(format!("https://{host}:{port}/"))
-        .output()
-        .expect("run curl");
-    text(&out.stdout)
 }

@@ -3,15 +3,11 @@
 //! serves traffic, and a read-only token shows no action. Screenshots of each page land in
 //! `target/screenshots/` for review.
 
-use std::process::Command;
-
 use serde_json::Value;
-use tests::admin::ADMIN;
+use tests::admin::{curl_through, ADMIN, HELLO};
 use tests::browser::{screenshot_path, Browser, Page};
 use tests::tunnel::{TestEdge, Tunnel};
 use tests::READY;
-
-const HELLO: &str = "ingress:\n  - service: hello_world\n";
 
 /// Logs in with `token` through the page's form.
 async fn log_in(page: &mut Page<'_>, token: &str) {
@@ -34,19 +30,6 @@ async fn wait_sessions(page: &mut Page<'_>, name: &str, sessions: usize) {
          && r.children[1].textContent === '{sessions}')"
     ))
     .await;
-}
-
-fn curl_through(edge: &TestEdge, host: &str) -> String {
-    let port = edge.addr("https").port();
-    let out = Command::new("curl")
-        .args(["-sS", "--max-time", "30", "--cacert"])
-        .arg(edge.ca_pem())
-        .arg("--resolve")
-        .arg(format!("{host}:{port}:127.0.0.1"))
-        .arg(format!("https://{host}:{port}/"))
-        .output()
-        .expect("run curl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[tokio::test]

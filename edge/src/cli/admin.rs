@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 
+use super::rfc3339;
 use crate::config::EdgeConfig;
 use crate::state::admin::Role;
 use crate::state::store;
@@ -37,11 +38,6 @@ pub enum AdminTokenCommand {
 
 fn parse_role(text: &str) -> Result<Role, String> {
     Role::parse(text).ok_or_else(|| format!("`{text}` is not a role; write read or write"))
-}
-
-fn rfc3339(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
 }
 
 pub async fn admin_command(config: &EdgeConfig, command: AdminCommand) -> anyhow::Result<()> {

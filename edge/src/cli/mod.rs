@@ -66,6 +66,12 @@ pub fn load_config_or_exit(path: &Path) -> EdgeConfig {
     }
 }
 
+/// Unix seconds as an RFC 3339 time, as the commands print them.
+fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};

@@ -11,6 +11,7 @@ use tether_proto::credentials::Credentials;
 use super::api_client::{ApiArgs, ApiClient};
 use super::backend::Backend;
 use super::enroll::{print_enrollment, print_revoked};
+use super::rfc3339;
 use crate::config::EdgeConfig;
 use crate::manage::views::{RoutedView, TunnelView};
 use crate::manage::{Manager, TcpOptions};
@@ -335,9 +336,4 @@ fn info(t: &TunnelView) {
             age.to_string()
         );
     }
-}
-
-fn rfc3339(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
 }

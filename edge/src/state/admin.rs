@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::records::{decode, encode, now_secs, sha256_hex, StateError};
+use super::records::{decode, encode, now_secs, one_named, sha256_hex, StateError};
 use super::store::{Expect, LeaseId};
 use super::State;
 
@@ -221,18 +221,10 @@ impl State {
         id_or_name: &str,
     ) -> Result<AdminTokenRecord, StateError> {
         let tokens = self.admin_tokens().await?;
-        let matching: Vec<&AdminTokenRecord> = tokens
-            .iter()
-            .filter(|t| {
-                t.id.to_string() == id_or_name
-                    || t.id.simple().to_string() == id_or_name
-                    || t.name == id_or_name
-            })
-            .collect();
-        let token = match matching.as_slice() {
-            [one] => (*one).clone(),
-            [] => return Err(StateError::NoSuchAdminToken(id_or_name.into())),
-            _ => return Err(StateError::AmbiguousAdminToken(id_or_name.into())),
+        let token = match one_named(&tokens, id_or_name, |t| (t.id, &t.name)) {
+            Some(Ok(one)) => one.clone(),
+            None => return Err(StateError::NoSuchAdminToken(id_or_name.into())),
+            Some(Err(())) => return Err(StateError::AmbiguousAdminToken(id_or_name.into())),
         };
         self.store
             .delete(&format!("{ADMIN_TOKENS}{}", token.id))

@@ -162,18 +162,10 @@ impl State {
     /// Revokes the token with this id, or the one token with this name.
     pub async fn revoke_token(&self, id_or_name: &str) -> Result<TokenRecord, StateError> {
         let tokens = self.tokens().await?;
-        let matching: Vec<&TokenRecord> = tokens
-            .iter()
-            .filter(|t| {
-                t.id.to_string() == id_or_name
-                    || t.id.simple().to_string() == id_or_name
-                    || t.name == id_or_name
-            })
-            .collect();
-        let token = match matching.as_slice() {
-            [one] => (*one).clone(),
-            [] => return Err(StateError::NoSuchToken(id_or_name.into())),
-            _ => return Err(StateError::AmbiguousToken(id_or_name.into())),
+        let token = match one_named(&tokens, id_or_name, |t| (t.id, &t.name)) {
+            Some(Ok(one)) => one.clone(),
+            None => return Err(StateError::NoSuchToken(id_or_name.into())),
+            Some(Err(())) => return Err(StateError::AmbiguousToken(id_or_name.into())),
         };
         self.store.delete(&format!("{TOKENS}{}", token.id)).await?;
         Ok(token)
