@@ -226,3 +226,59 @@ fn the_cli_over_the_api_needs_a_valid_token_and_says_so() {
         text(&refused.stderr)
     );
 }
+
+#[test]
+fn over_tls_the_cli_trusts_the_given_ca_and_the_cookie_is_host_only() {
+    // `tls: edge`: the public listener's certificates; with the dev CA, the public hostname's.
+    let edge = TestEdge::start(&format!("{ADMIN}  tls: edge\n"));
+    let token = edge.admin_token("ops", "write");
+    let url = format!("https://localhost:{}", edge.addr("admin").port());
+    let ca = edge.ca_pem();
+    let remote = Remote {
+        dir: tempfile::tempdir().expect("tempdir"),
+        url: url.clone(),
+        token: token.clone(),
+    };
+    // Without the edge's CA the certificate is not trusted, and the CLI says so.
+    let refused = remote.run(&["tunnel", "list"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("cannot reach the admin API"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let listed = remote.ok(&["tunnel", "list", "--api-ca", ca.to_str().unwrap()]);
+    assert!(listed.starts_with("ID"), "{listed}");
+    // The dashboard's login cookie: __Host- prefixed and Secure.
+    let out = Command::new("curl")
+        .args(["-sS", "-D", "-", "-o", "/dev/null", "--cacert"])
+        .arg(&ca)
+        .args([
+            "-H",
+            &format!("Origin: {url}"),
+            "-H",
+            "Content-Type: application/json",
+        ])
+        .args(["--data-binary", &format!("{{\"token\": \"{token}\"}}")])
+        .arg(format!("{url}/api/v1/login"))
+        .output()
+        .expect("run curl");
+    let headers = text(&out.stdout);
+    let cookie = headers
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie in {headers}"));
+    assert!(
+        cookie.contains("__Host-tether_admin=") && cookie.contains("Secure"),
+        "{cookie}"
+    );
+    // Plain http:// to another machine is refused before anything is sent.
+    let mut far = remote;
+    far.url = "http://192.0.2.1:7070".into();
+    let refused = far.run(&["tunnel", "list"]);
+    assert!(
+        text(&refused.stderr).contains("plain http:// only to this machine"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::records::{decode, encode, now_secs, one_named, sha256_hex, StateError};
+use super::records::{decode, encode, now_secs, sha256_hex, StateError};
 use super::store::{Expect, LeaseId};
+use super::tunnels::one_named;
 use super::State;
 
 pub const ADMIN_TOKENS: &str = "admin/tokens/";

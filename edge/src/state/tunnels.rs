@@ -171,3 +171,26 @@ impl State {
         Ok(token)
     }
 }
+
+/// How a token is named on the command line: its id (with or without dashes) or its name.
+/// `Some(Ok)` for the one that matches, `Some(Err(()))` when several do, `None` for none.
+pub(super) fn one_named<'a, T>(
+    all: &'a [T],
+    id_or_name: &str,
+    id_and_name: impl Fn(&T) -> (Uuid, &str),
+) -> Option<Result<&'a T, ()>> {
+    let matching: Vec<&T> = all
+        .iter()
+        .filter(|t| {
+            let (id, name) = id_and_name(t);
+            id.to_string() == id_or_name
+                || id.simple().to_string() == id_or_name
+                || name == id_or_name
+        })
+        .collect();
+    match matching.as_slice() {
+        [] => None,
+        [one] => Some(Ok(*one)),
+        _ => Some(Err(())),
+    }
+}
