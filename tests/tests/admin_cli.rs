@@ -277,7 +277,7 @@ fn over_tls_the_cli_trusts_the_given_ca_and_the_cookie_is_host_only() {
     far.url = "http://192.0.2.1:7070".into();
     let refused = far.run(&["tunnel", "list"]);
     assert!(
-        text(&refused.stderr).contains("plain http:// only to this machine"),
+        text(&refused.stderr).contains("plain http:// only to a loopback address"),
         "{}",
         text(&refused.stderr)
     );

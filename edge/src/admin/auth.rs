@@ -8,7 +8,7 @@ use http::{header, HeaderMap, StatusCode};
 use super::reply::ApiError;
 use crate::state::admin::{AdminTokenRecord, Role};
 use crate::state::table::Table;
-use crate::state::{now_secs, State};
+use crate::state::{now_secs, State, StateError};
 
 /// The dashboard's cookie: a login's random id (not the token), HttpOnly (no script reads it)
 /// and SameSite=Strict (no other site's request carries it). Over TLS it is `__Host-` prefixed:
@@ -31,8 +31,14 @@ pub enum Access {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token: AdminTokenRecord,
-    /// It came with the cookie (a browser), not a bearer header.
-    pub by_cookie: bool,
+    /// The dashboard's login it came with (a browser), rather than a bearer header.
+    pub login: Option<String>,
+}
+
+impl Caller {
+    pub fn by_cookie(&self) -> bool {
+        self.login.is_some()
+    }
 }
 
 /// The admin tokens every edge honours, followed from the store: a revoked token is refused
@@ -59,8 +65,7 @@ impl Tokens {
         (same && record.valid_at(now_secs())).then_some(record)
     }
 
-    /// Whether the token with this id is still valid (an open event stream asks).
-    pub async fn still_valid(&self, id: uuid::Uuid) -> bool {
+    async fn token_valid(&self, id: uuid::Uuid) -> bool {
         let record = match self.table.get(&id.to_string()) {
             Some(record) => Some(record),
             None => self.state.admin_token(id).await.ok().flatten(),
@@ -69,13 +74,24 @@ impl Tokens {
     }
 
     /// The token behind a dashboard login's cookie, if the login is open and its token valid.
-    async fn logged_in(&self, login: &str) -> Option<AdminTokenRecord> {
-        let record = self.state.login(login).await.ok()??;
-        let token = match self.table.get(&record.token_id.to_string()) {
-            Some(token) => token,
-            None => self.state.admin_token(record.token_id).await.ok()??,
+    async fn logged_in(&self, login: &str) -> Result<Option<AdminTokenRecord>, StateError> {
+        let Some(record) = self.state.login(login).await? else {
+            return Ok(None);
         };
-        token.valid_at(now_secs()).then_some(token)
+        let token = match self.table.get(&record.token_id.to_string()) {
+            Some(token) => Some(token),
+            None => self.state.admin_token(record.token_id).await?,
+        };
+        Ok(token.filter(|t| t.valid_at(now_secs())))
+    }
+
+    /// Whether `caller` may still go on (an open event stream asks): its token is valid and,
+    /// for the dashboard, its login still open.
+    pub async fn still_valid(&self, caller: &Caller) -> bool {
+        match &caller.login {
+            Some(login) => matches!(self.logged_in(login).await, Ok(Some(_))),
+            None => self.token_valid(caller.token.id).await,
+        }
     }
 
     /// The dashboard's login id in a request's cookies.
@@ -95,15 +111,18 @@ impl Tokens {
     pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         if let Some(text) = bearer(headers) {
             return match self.check(&text).await {
-                Some(token) => Ok(Caller { token, by_cookie: false }),
+                Some(token) => Ok(Caller { token, login: None }),
                 None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
             };
         }
         let Some(login) = self.login_cookie(headers) else {
             return Err(unauthorized("no admin token: send `Authorization: Bearer TOKEN` (`edge admin token create`), or log in to the dashboard"));
         };
-        match self.logged_in(&login).await {
-            Some(token) => Ok(Caller { token, by_cookie: true }),
+        match self.logged_in(&login).await? {
+            Some(token) => Ok(Caller {
+                token,
+                login: Some(login),
+            }),
             None => Err(unauthorized("the dashboard's login has ended (logged out, expired, or its token revoked); log in again")),
         }
     }

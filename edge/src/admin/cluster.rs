@@ -81,16 +81,17 @@ impl AdminApi {
             role: token.role,
             expires_at: token.expires_at,
         };
-        let cookie = auth::set_cookie(&login, max_age, self.secure);
+        let cookie = auth::set_cookie(&login, max_age, self.tokens.secure);
         Ok(with_cookie(reply::json_with(StatusCode::OK, &who), &cookie))
     }
 
-    /// Ends the login (every edge refuses its cookie from now on) and clears the cookie.
+    /// Ends the caller's login (every edge refuses its cookie from now on) and clears the
+    /// cookie.
     pub(super) async fn logout(&self, call: Call) -> ApiResult {
-        if let Some(login) = self.tokens.login_cookie(call.request.headers()) {
+        if let Some(login) = call.caller.and_then(|c| c.login) {
             self.state.end_login(&login).await?;
         }
-        let cookie = auth::set_cookie("", 0, self.secure);
+        let cookie = auth::set_cookie("", 0, self.tokens.secure);
         let body = reply::json_with(StatusCode::OK, &serde_json::json!({}));
         Ok(with_cookie(body, &cookie))
     }

@@ -2,7 +2,7 @@
 //! shows changes, from the tables this edge follows from the store's watch: `sessions`,
 //! `edges`, `tunnels`, `routes` and `stats` (an edge published its counters). Each event's
 //! data is the table's revision; the page then fetches what it shows. A comment every 15 s
-//! keeps proxies from closing the stream; a token revoked meanwhile ends it.
+//! keeps proxies from closing the stream; a token revoked (or a login ended) meanwhile ends it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,7 +52,7 @@ impl Sources {
 }
 
 pub(super) fn stream(api: Arc<AdminApi>, call: Call) -> Response<EdgeBody> {
-    let token = call.caller.map(|c| c.token.id);
+    let caller = call.caller;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     let shutdown = api.lifecycle.shutdown.clone();
     tokio::spawn(async move {
@@ -79,8 +79,8 @@ pub(super) fn stream(api: Arc<AdminApi>, call: Call) -> Response<EdgeBody> {
                 _ = shutdown.cancelled() => return,
             };
             // A token revoked (or expired) while the stream is open ends it.
-            let valid = match token {
-                Some(id) => api.tokens.still_valid(id).await,
+            let valid = match &caller {
+                Some(caller) => api.tokens.still_valid(caller).await,
                 None => false,
             };
             if !valid {

@@ -60,8 +60,6 @@ pub struct AdminApi {
     /// Every edge's last 15 minutes, kept from `stats`.
     pub history: history::History,
     pub lifecycle: Lifecycle,
-    /// The listener speaks TLS: the cookie is `Secure` and Origins are `https://`.
-    pub secure: bool,
     /// Requests with a wrong token or login, per address: past [`AUTH_BUDGET`], refused (429)
     /// before the store is asked.
     pub failures: Failures,
@@ -152,7 +150,7 @@ impl AdminApi {
                 )))
             }
         };
-        let scheme = if self.secure { "https" } else { "http" };
+        let scheme = if self.tokens.secure { "https" } else { "http" };
         let caller = match endpoint.access {
             Access::Public => {
                 // Login sets the cookie: a page elsewhere must not log a browser in either.
@@ -163,7 +161,7 @@ impl AdminApi {
                 let caller = self.tokens.caller(request.headers()).await?;
                 auth::allows(&caller, access)?;
                 if request.method() != Method::GET {
-                    auth::check_origin(request.headers(), authority, scheme, caller.by_cookie)?;
+                    auth::check_origin(request.headers(), authority, scheme, caller.by_cookie())?;
                 }
                 Some(caller)
             }

@@ -53,7 +53,7 @@ use Access::{Public, Read, Write};
 pub const ENDPOINTS: &[Endpoint] = &[
     at("GET", "/api/v1/openapi.json", Read, Name::OpenApi),
     at("POST", "/api/v1/login", Public, Name::Login),
-    at("POST", "/api/v1/logout", Public, Name::Logout),
+    at("POST", "/api/v1/logout", Read, Name::Logout),
     at("GET", "/api/v1/whoami", Read, Name::WhoAmI),
     at("GET", "/api/v1/tunnels", Read, Name::ListTunnels),
     at("POST", "/api/v1/tunnels", Write, Name::CreateTunnel),

@@ -1,7 +1,7 @@
 //! Each edge's recent counters, for the dashboard's plots: every [`SAMPLE_EVERY`] the edge
 //! samples its request and 5xx totals, sessions and open streams, and publishes its last minute
 //! of samples with the error pages of that minute under its presence lease
-//! (`admin/stats/{edge-id}`, well under a kilobyte a write); every [`RTT_EVERY`] it publishes
+//! (`admin/stats/{edge-id}`, a kilobyte or two a write); every [`RTT_EVERY`] it publishes
 //! the PING round trip of each of its sessions (`admin/rtt/{edge-id}`). An edge serving the
 //! admin API keeps the 15-minute ring of every edge from these (`history.rs`), so a dashboard on
 //! any edge plots them all, and a dead edge's rows go with its lease.

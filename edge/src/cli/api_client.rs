@@ -60,21 +60,15 @@ impl ApiClient {
     pub fn new(args: &ApiArgs) -> anyhow::Result<ApiClient> {
         let url = args.url.clone().context("--api is not set")?;
         let base = url.trim_end_matches('/').to_string();
-        let uri: http::Uri = base
-            .parse()
-            .with_context(|| format!("--api {url}: not a URL"))?;
-        let loopback = uri.host().is_some_and(|h| {
-            h == "localhost"
-                || h.trim_matches(['[', ']'])
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        });
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if loopback => {}
-            Some("http") => anyhow::bail!("--api {url}: plain http:// only to this machine (the token would cross the network in clear); use https://"),
-            _ => anyhow::bail!("--api {url}: write the admin listener's URL, e.g. https://edge.example.com:7070"),
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            anyhow::bail!(
+                "--api {url}: write the admin listener's URL, e.g. https://edge.example.com:7070"
+            );
         }
+        // The rule for a policy's identity provider: https://, or http:// to this machine only.
+        crate::manage::policy::fetchable(&base).map_err(|why| {
+            anyhow::anyhow!("--api {why}: the token would cross the network in clear")
+        })?;
         let token = args.token.clone().context(
             "--api needs an admin token: --api-token or TETHER_API_TOKEN (`edge admin token create`)",
         )?;

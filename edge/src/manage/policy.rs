@@ -70,7 +70,7 @@ fn check_policy(policy: &mut Policy) -> Result<(), RuleError> {
                 let why = "basic needs htpasswd-file (made with `htpasswd -B -c FILE USER`)";
                 return Err(at(&["policy", "basic"], why));
             }
-            htpasswd_users(&basic.users.join("\n"))
+            basic.users = htpasswd_users(&basic.users.join("\n"))
                 .map_err(|why| at(&["policy", "basic", "users"], why))?;
         }
         Policy::Bearer(hashes) => {

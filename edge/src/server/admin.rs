@@ -78,7 +78,6 @@ impl Rooms {
             stats,
             history,
             lifecycle: self.lifecycle.clone(),
-            secure: tls.is_some(),
             failures: Failures::new(crate::admin::AUTH_BUDGET),
         });
         if let Ok(addr) = listener.local_addr() {
