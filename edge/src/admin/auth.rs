@@ -54,15 +54,21 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// The record of a token's text, if it is known, unexpired and its secret matches.
-    pub async fn check(&self, text: &str) -> Option<AdminTokenRecord> {
-        let (id, sha) = AdminTokenRecord::parse(text)?;
+    /// The record of a token's text, if it is known, unexpired and its secret matches; an
+    /// error only when the store had to be asked and did not answer.
+    pub async fn check(&self, text: &str) -> Result<Option<AdminTokenRecord>, StateError> {
+        let Some((id, sha)) = AdminTokenRecord::parse(text) else {
+            return Ok(None);
+        };
         let record = match self.table.get(&id.to_string()) {
             Some(record) => record,
-            None => self.state.admin_token(id).await.ok()??,
+            None => match self.state.admin_token(id).await? {
+                Some(record) => record,
+                None => return Ok(None),
+            },
         };
         let same = constant_time_eq(record.secret_sha256.as_bytes(), sha.as_bytes());
-        (same && record.valid_at(now_secs())).then_some(record)
+        Ok((same && record.valid_at(now_secs())).then_some(record))
     }
 
     async fn token_valid(&self, id: uuid::Uuid) -> bool {
@@ -110,7 +116,7 @@ impl Tokens {
     /// The caller of a request: 401 without a valid token or login.
     pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         if let Some(text) = bearer(headers) {
-            return match self.check(&text).await {
+            return match self.check(&text).await? {
                 Some(token) => Ok(Caller { token, login: None }),
                 None => Err(unauthorized("the admin token is unknown, revoked or expired; `edge admin token list` shows the valid ones")),
             };

@@ -63,7 +63,7 @@ struct Drained {
 impl AdminApi {
     pub(super) async fn login(self: &Arc<Self>, call: Call) -> ApiResult {
         let body: Login = read_json(call.request.into_body()).await?;
-        let Some(token) = self.tokens.check(&body.token).await else {
+        let Some(token) = self.tokens.check(&body.token).await? else {
             return Err(unauthorized(
                 "the admin token is unknown, revoked or expired",
             ));
