@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, Response};
+use http::{Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, StreamBody};
 use tokio::sync::watch;
@@ -95,15 +95,6 @@ pub(super) fn stream(api: Arc<AdminApi>, call: Call) -> Response<EdgeBody> {
         let bytes = rx.recv().await?;
         Some((Ok::<_, BoxError>(Frame::data(bytes)), rx))
     });
-    let mut response = Response::new(StreamBody::new(frames).boxed_unsync());
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    response
+    let body = StreamBody::new(frames).boxed_unsync();
+    super::reply::answer(StatusCode::OK, body, "text/event-stream")
 }

@@ -237,10 +237,9 @@ fn authority(request: &Request<Incoming>) -> Option<String> {
 }
 
 fn openapi() -> Response<EdgeBody> {
-    let mut response = Response::new(crate::body::full(OPENAPI));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response
+    reply::answer(
+        StatusCode::OK,
+        crate::body::full(OPENAPI),
+        "application/json",
+    )
 }

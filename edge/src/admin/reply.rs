@@ -85,12 +85,21 @@ pub fn json<T: Serialize>(value: &T) -> ApiResult {
 pub fn json_with<T: Serialize>(status: StatusCode, value: &T) -> Response<EdgeBody> {
     // Serializing the API's plain views cannot fail.
     let bytes = serde_json::to_vec(value).unwrap_or_default();
-    let mut response = Response::new(body::full(Bytes::from(bytes)));
+    answer(status, body::full(Bytes::from(bytes)), "application/json")
+}
+
+/// An API answer: `body` as `content_type`, never cached (it is live state, behind a token).
+pub fn answer(
+    status: StatusCode,
+    body: EdgeBody,
+    content_type: &'static str,
+) -> Response<EdgeBody> {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
+        http::HeaderValue::from_static(content_type),
     );
     headers.insert(
         header::CACHE_CONTROL,
