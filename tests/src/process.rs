@@ -78,8 +78,11 @@ impl Proc {
         command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .env("NO_COLOR", "1");
+            .stderr(Stdio::piped());
+        // Plain log lines, unless the caller set it (wstunnel wants `true`, not `1`).
+        if !command.get_envs().any(|(k, _)| k == "NO_COLOR") {
+            command.env("NO_COLOR", "1");
+        }
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info,hickory_server=warn,hickory_proto=warn");
         }

@@ -16,6 +16,30 @@ fn the_benchmark_harness_runs_every_scenario() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "bench failed:\n{stderr}");
     let report = std::fs::read_to_string(out_file.path()).unwrap();
+    let header: Vec<&str> = report
+        .lines()
+        .find(|l| l.starts_with("| scenario | metric | direct |"))
+        .unwrap_or_else(|| panic!("no table in:\n{report}"))
+        .split('|')
+        .map(str::trim)
+        .collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no `{name}` column in {header:?}"))
+    };
+    let (l7, l4) = (column("tether"), column("tether L4"));
+    let row = |metric: &str| -> Vec<String> {
+        report
+            .lines()
+            .find(|l| l.starts_with('|') && l.contains(metric))
+            .unwrap_or_else(|| panic!("no row for `{metric}` in:\n{report}"))
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let figure = |cell: &str| cell.chars().any(|c| c.is_ascii_digit());
     for metric in [
         "wrk -t2 -c50, HTTP/1.1",
         "wrk -t2 -c50, HTTPS",
@@ -31,15 +55,39 @@ fn the_benchmark_harness_runs_every_scenario() {
         "to first request served",
         "dnsperf",
     ] {
-        let row = report
-            .lines()
-            .find(|l| l.starts_with('|') && l.contains(metric))
-            .unwrap_or_else(|| panic!("no row for `{metric}` in:\n{report}"));
-        // Every row has a figure for Tether: a number in its last cell.
-        let last = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        // Every row has a figure for Tether, through the HTTP listener or a public TCP port.
+        let cells = row(metric);
         assert!(
-            last.chars().any(|c| c.is_ascii_digit()),
-            "no figure in `{row}`"
+            figure(&cells[l7]) || figure(&cells[l4]),
+            "no figure for Tether in `{metric}`: {cells:?}"
         );
+    }
+    // Small requests and latency go through both of Tether's paths, and the CPU each process
+    // spent per request is there for the direct path and both of Tether's.
+    for metric in [
+        "wrk -t2 -c50, HTTP/1.1",
+        "p50, 1 connection",
+        "CPU per request (wrk, HTTP/1.1): load generator",
+        "CPU per request (wrk, HTTP/1.1): origin (nginx)",
+        "CPU per request (wrk, HTTP/1.1): tunnel, public side",
+        "CPU per request (wrk, HTTP/1.1): tunnel, origin side",
+        "CPU per request (wrk, HTTP/1.1): all processes",
+    ] {
+        let cells = row(metric);
+        assert!(
+            figure(&cells[l7]) && figure(&cells[l4]),
+            "`{metric}` lacks a path: {cells:?}"
+        );
+    }
+    assert!(figure(
+        &row("CPU per request (wrk, HTTP/1.1): all processes")[column("direct")]
+    ));
+    // The machine's load around every scenario.
+    for scenario in ["1 small requests", "2 bulk", "3 latency", "6 dns"] {
+        let line = report
+            .lines()
+            .find(|l| l.starts_with(&format!("| {scenario} | ")) && l.matches('.').count() == 6)
+            .unwrap_or_else(|| panic!("no load averages for {scenario} in:\n{report}"));
+        assert_eq!(line.matches('|').count(), 4, "{line}");
     }
 }

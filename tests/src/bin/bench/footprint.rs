@@ -14,6 +14,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::table::{Compare, Row};
+
 /// Resident memory of process `pid`, KiB.
 pub fn rss_kib(pid: u32) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -82,4 +84,51 @@ pub async fn open_websockets(
         }
     }
     Ok(open)
+}
+
+/// Scenario 4: (RSS with N WebSocket streams open − RSS with none) / N, edge and connector.
+pub async fn idle_streams(
+    plan: &crate::Plan,
+    tether: &crate::tether::Tether,
+) -> anyhow::Result<Vec<Row>> {
+    let pids = [tether.edge.proc.pid(), tether.connector.proc.pid()];
+    let mut rows = Vec::new();
+    let before: Vec<f64> = pids.iter().map(|p| rss_kib(*p)).collect::<Result<_, _>>()?;
+    let open = open_websockets(
+        tether.edge.addr("http"),
+        crate::tether::WS_HOST,
+        plan.streams,
+    )
+    .await?;
+    let after: Vec<f64> = pids.iter().map(|p| rss_kib(*p)).collect::<Result<_, _>>()?;
+    for (i, name) in ["edge", "connector"].iter().enumerate() {
+        let mut row = Row::new(
+            "4 footprint",
+            &format!("{name}, per idle WebSocket stream (N = {})", plan.streams),
+            "KiB",
+            Compare::Absolute,
+        );
+        row.push("tether", (after[i] - before[i]) / plan.streams as f64);
+        rows.push(row);
+    }
+    drop(open);
+    Ok(rows)
+}
+
+/// Scenario 4: (edge RSS with N tunnels connected − with none) / N.
+pub async fn tunnels(plan: &crate::Plan, tether: &crate::tether::Tether) -> anyhow::Result<Row> {
+    let pid = tether.edge.proc.pid();
+    let mut row = Row::new(
+        "4 footprint",
+        &format!("edge, per connected tunnel (N = {})", plan.tunnels),
+        "KiB",
+        Compare::Absolute,
+    );
+    let created = tests::many::create_tunnels(&tether.edge, plan.tunnels)?;
+    let before = rss_kib(pid)?;
+    let shutdown = tests::many::connect_tunnels(&tether.edge, &created).await?;
+    let after = rss_kib(pid)?;
+    shutdown.cancel();
+    row.push("tether", (after - before) / plan.tunnels as f64);
+    Ok(row)
 }

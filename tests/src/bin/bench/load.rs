@@ -39,6 +39,11 @@ fn run(command: &mut Command) -> anyhow::Result<String> {
 
 /// `wrk -t2 -c50`: requests/s for the small file.
 pub fn wrk(target: &Target, time: Duration) -> anyhow::Result<f64> {
+    Ok(wrk_counted(target, time)?.0)
+}
+
+/// `wrk -t2 -c50`: requests/s for the small file, and how many requests were answered.
+pub fn wrk_counted(target: &Target, time: Duration) -> anyhow::Result<(f64, u64)> {
     let out = run(Command::new("wrk")
         .args(["-t2", "-c50", &format!("-d{}s", time.as_secs().max(1))])
         .args(["-H", &format!("Host: {}", target.host)])
@@ -48,7 +53,13 @@ pub fn wrk(target: &Target, time: Duration) -> anyhow::Result<f64> {
         "wrk saw errors against {}:\n{out}",
         target.url("")
     );
-    number_after(&out, "Requests/sec:")
+    // "  523456 requests in 10.00s, 212.34MB read"
+    let requests = out
+        .lines()
+        .find_map(|l| l.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.parse().ok())
+        .with_context(|| format!("no request count in:\n{out}"))?;
+    Ok((number_after(&out, "Requests/sec:")?, requests))
 }
 
 /// `h2load` over HTTP/2 (TLS, ALPN h2), 50 connections with 10 streams each: requests/s.

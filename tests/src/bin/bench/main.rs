@@ -7,23 +7,26 @@
 //! each (3 by default), and each cell is the median with min–max. `--smoke` is a short run that
 //! only proves the harness works; the test suite runs it. Nothing here asserts timing.
 
+mod cost;
 mod dns;
 mod footprint;
 mod load;
 mod origin;
 mod peers;
+mod rathole;
+mod scenarios;
 mod startup;
 mod table;
 mod tether;
+mod wstunnel;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-use load::percentile;
 use table::{Compare, Row};
-use tether::{plain, tls};
+use tether::plain;
 
 #[derive(Parser)]
 #[command(about = "Tether's benchmark harness: every figure against the direct path, same run")]
@@ -47,7 +50,7 @@ struct Args {
     /// Tunnels connected for the footprint (default 1,000; smoke 10).
     #[arg(long, value_name = "N")]
     tunnels: Option<usize>,
-    /// Leave rathole and bore out even when installed.
+    /// Leave the peers (rathole, wstunnel, bore) out even when installed.
     #[arg(long)]
     no_peers: bool,
     /// Also write the table and the raw samples to this file.
@@ -114,10 +117,11 @@ fn main() -> anyhow::Result<()> {
         .worker_threads(1)
         .enable_all()
         .build()?;
-    let rows = runtime.block_on(run(&args, &plan))?;
+    let (rows, load) = runtime.block_on(run(&args, &plan))?;
     let report = format!(
-        "{}\nRaw samples:\n\n```\n{}```\n",
+        "{}\nMachine load (`/proc/loadavg`: 1, 5 and 15 minutes) around each scenario:\n\n{}\nRaw samples:\n\n```\n{}```\n",
         table::render(&rows),
+        table::render_load(&load),
         table::raw(&rows)
     );
     println!("\n{report}");
@@ -127,7 +131,10 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
+/// The machine's load before and after each scenario.
+type Load = Vec<(&'static str, String, String)>;
+
+async fn run(args: &Args, plan: &Plan) -> anyhow::Result<(Vec<Row>, Load)> {
     let wants =
         |s: Scenario| args.scenarios.contains(&Scenario::All) || args.scenarios.contains(&s);
     let work = tempfile::tempdir()?;
@@ -141,7 +148,12 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let peers = if args.smoke || args.no_peers {
         Vec::new()
     } else {
-        peers::start_all(work.path(), nginx.http, iperf.addr)
+        peers::start_all(&peers::Origins {
+            dir: work.path(),
+            cert: &cert,
+            nginx: nginx.http,
+            iperf: iperf.addr,
+        })
     };
     for peer in &peers {
         load::wait_serving(&plain(peer.http))?;
@@ -161,11 +173,14 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
         row.push("tether", footprint::rss_kib(*pid)? / 1024.0);
     }
 
+    let mut load: Load = Vec::new();
     let mut max_rps = None;
     if wants(Scenario::Http) {
         eprintln!("== 1 small HTTP requests");
+        let before = cost::loadavg();
         let sampler = footprint::PeakRss::start(pids.clone());
-        let http = small_requests(plan, &tether, &nginx, &peers)?;
+        let http = scenarios::small_requests(plan, &tether, &nginx, &peers)?;
+        load.push(("1 small requests", before, cost::loadavg()));
         let peak = sampler.stop();
         for (name, kib) in ["edge", "connector"].iter().zip(peak) {
             let mut row = Row::new(
@@ -182,7 +197,8 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
     }
     if wants(Scenario::Bulk) {
         eprintln!("== 2 bulk");
-        rows.extend(bulk(
+        let before = cost::loadavg();
+        rows.extend(scenarios::bulk(
             plan,
             work.path(),
             &tether,
@@ -190,14 +206,16 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
             iperf.addr,
             &peers,
         )?);
+        load.push(("2 bulk", before, cost::loadavg()));
     }
     if wants(Scenario::Latency) {
         eprintln!("== 3 latency");
+        let before = cost::loadavg();
         let max = match max_rps {
             Some(rps) => rps,
             None => load::wrk(&tether.http(), plan.time)?,
         };
-        rows.extend(latency(
+        rows.extend(scenarios::latency(
             plan,
             work.path(),
             &tether,
@@ -205,9 +223,11 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
             &peers,
             max / 2.0,
         )?);
+        load.push(("3 latency", before, cost::loadavg()));
     }
     if wants(Scenario::Startup) {
         eprintln!("== 5 start-up");
+        let before = cost::loadavg();
         let tunnel = startup::prepare(&tether.edge);
         let mut row = Row::new(
             "5 start-up",
@@ -219,15 +239,19 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
             row.push("tether", startup::once(&tether.edge, &tunnel, nginx.http)?);
         }
         rows.push(row);
+        load.push(("5 start-up", before, cost::loadavg()));
     }
     if wants(Scenario::Footprint) {
         eprintln!("== 4 footprint");
-        footprint.extend(idle_streams(plan, &tether).await?);
-        footprint.push(tunnels(plan, &tether).await?);
+        let before = cost::loadavg();
+        footprint.extend(footprint::idle_streams(plan, &tether).await?);
+        footprint.push(footprint::tunnels(plan, &tether).await?);
+        load.push(("4 footprint", before, cost::loadavg()));
     }
     rows.extend(footprint);
     if wants(Scenario::Dns) {
         eprintln!("== 6 DNS");
+        let before = cost::loadavg();
         let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let bins = tests::process::binaries()
             .edge
@@ -235,207 +259,10 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<Vec<Row>> {
             .map(PathBuf::from)
             .unwrap_or_default();
         rows.push(dns::run(&workspace, &bins, plan.rounds, plan.time)?);
+        load.push(("6 dns", before, cost::loadavg()));
     }
     // In scenario order (a stable sort keeps each scenario's rows as measured).
     rows.sort_by_key(|row| row.scenario);
-    Ok(rows)
-}
-
-/// Scenario 1: wrk over HTTP/1.1 and over HTTPS, h2load over HTTP/2 (requests/s).
-fn small_requests(
-    plan: &Plan,
-    tether: &tether::Tether,
-    nginx: &origin::Nginx,
-    peers: &[peers::Peer],
-) -> anyhow::Result<Vec<Row>> {
-    let mut http = Row::new(
-        "1 small requests",
-        "wrk -t2 -c50, HTTP/1.1",
-        "req/s",
-        Compare::Ratio,
-    );
-    let mut https = Row::new(
-        "1 small requests",
-        "wrk -t2 -c50, HTTPS",
-        "req/s",
-        Compare::Ratio,
-    );
-    let mut h2 = Row::new(
-        "1 small requests",
-        "h2load -c50 -m10, HTTP/2 over TLS",
-        "req/s",
-        Compare::Ratio,
-    );
-    for _ in 0..plan.rounds {
-        http.push("direct", load::wrk(&plain(nginx.http), plan.time)?);
-        http.push("tether", load::wrk(&tether.http(), plan.time)?);
-        for peer in peers {
-            http.push(peer.name, load::wrk(&plain(peer.http), plan.time)?);
-        }
-        https.push("direct", load::wrk(&tls(nginx.https), plan.time)?);
-        https.push("tether", load::wrk(&tether.https(), plan.time)?);
-        h2.push("direct", load::h2load_rps(&tls(nginx.https), plan.time)?);
-        h2.push("tether", load::h2load_rps(&tether.https(), plan.time)?);
-    }
-    Ok(vec![http, https, h2])
-}
-
-/// Scenario 2: 1 GB down and up over HTTP (MB/s); iperf3 through a public TCP port (Gbit/s).
-fn bulk(
-    plan: &Plan,
-    dir: &std::path::Path,
-    tether: &tether::Tether,
-    nginx: &origin::Nginx,
-    iperf: std::net::SocketAddr,
-    peers: &[peers::Peer],
-) -> anyhow::Result<Vec<Row>> {
-    let upload_file = dir.join("upload.bin");
-    std::fs::File::create(&upload_file)?.set_len(plan.big)?;
-    let size = format!("{} MiB", plan.big >> 20);
-    let mut down = Row::new(
-        "2 bulk",
-        &format!("{size} download, HTTP"),
-        "MB/s",
-        Compare::Ratio,
-    );
-    let mut up = Row::new(
-        "2 bulk",
-        &format!("{size} upload, HTTP"),
-        "MB/s",
-        Compare::Ratio,
-    );
-    let mut one = Row::new(
-        "2 bulk",
-        "iperf3, 1 stream, public TCP port",
-        "Gbit/s",
-        Compare::Ratio,
-    );
-    let mut eight = Row::new(
-        "2 bulk",
-        "iperf3, 8 streams, public TCP port",
-        "Gbit/s",
-        Compare::Ratio,
-    );
-    let paths = |direct: std::net::SocketAddr, through: std::net::SocketAddr| {
-        let mut all = vec![("direct", direct), ("tether", through)];
-        all.extend(
-            peers
-                .iter()
-                .map(|p| (p.name, if direct == iperf { p.tcp } else { p.http })),
-        );
-        all
-    };
-    for _ in 0..plan.rounds {
-        for (path, addr) in paths(nginx.http, tether.edge.addr("http")) {
-            down.push(path, load::download(&plain(addr))?);
-            up.push(path, load::upload(&plain(addr), &upload_file)?);
-        }
-        for (path, addr) in paths(iperf, tether.tcp) {
-            one.push(path, load::iperf(addr, 1, plan.time)?);
-            eight.push(path, load::iperf(addr, 8, plan.time)?);
-        }
-    }
-    Ok(vec![down, up, one, eight])
-}
-
-/// Scenario 3: latency added at one connection, and at a fixed rate of half the maximum.
-fn latency(
-    plan: &Plan,
-    dir: &std::path::Path,
-    tether: &tether::Tether,
-    nginx: &origin::Nginx,
-    peers: &[peers::Peer],
-    rate: f64,
-) -> anyhow::Result<Vec<Row>> {
-    let log = dir.join("h2load.log");
-    let mut targets = vec![("direct", plain(nginx.http)), ("tether", tether.http())];
-    targets.extend(peers.iter().map(|p| (p.name, plain(p.http))));
-    // oha paces each request; h2load's `--rps` sends each client's share in bursts, so its
-    // figures carry the generator's own queueing. oha is used when installed.
-    let oha = peers::find("oha");
-    let generator = if oha.is_some() {
-        "oha -q"
-    } else {
-        "h2load --rps"
-    };
-    let fixed = format!("{rate:.0} req/s ({generator})");
-    let mut rows = vec![
-        Row::new("3 latency", "p50, 1 connection", "µs", Compare::Added),
-        Row::new("3 latency", "p99, 1 connection", "µs", Compare::Added),
-        Row::new(
-            "3 latency",
-            &format!("p50, 50 connections at {fixed}"),
-            "µs",
-            Compare::Added,
-        ),
-        Row::new(
-            "3 latency",
-            &format!("p99, 50 connections at {fixed}"),
-            "µs",
-            Compare::Added,
-        ),
-    ];
-    for _ in 0..plan.rounds {
-        for (path, target) in &targets {
-            let mut one = load::latencies(target, 1, None, plan.time, &log)?;
-            rows[0].push(path, percentile(&mut one, 50.0));
-            rows[1].push(path, percentile(&mut one, 99.0));
-            let (p50, p99) = match &oha {
-                Some(oha) => load::oha_fixed_rate(oha, target, 50, rate, plan.time)?,
-                None => {
-                    let mut loaded = load::latencies(target, 50, Some(rate), plan.time, &log)?;
-                    (percentile(&mut loaded, 50.0), percentile(&mut loaded, 99.0))
-                }
-            };
-            rows[2].push(path, p50);
-            rows[3].push(path, p99);
-        }
-    }
-    Ok(rows)
-}
-
-/// Scenario 4: (RSS with N WebSocket streams open − RSS with none) / N, edge and connector.
-async fn idle_streams(plan: &Plan, tether: &tether::Tether) -> anyhow::Result<Vec<Row>> {
-    let pids = [tether.edge.proc.pid(), tether.connector.proc.pid()];
-    let mut rows = Vec::new();
-    let before: Vec<f64> = pids
-        .iter()
-        .map(|p| footprint::rss_kib(*p))
-        .collect::<Result<_, _>>()?;
-    let open =
-        footprint::open_websockets(tether.edge.addr("http"), tether::WS_HOST, plan.streams).await?;
-    let after: Vec<f64> = pids
-        .iter()
-        .map(|p| footprint::rss_kib(*p))
-        .collect::<Result<_, _>>()?;
-    for (i, name) in ["edge", "connector"].iter().enumerate() {
-        let mut row = Row::new(
-            "4 footprint",
-            &format!("{name}, per idle WebSocket stream (N = {})", plan.streams),
-            "KiB",
-            Compare::Absolute,
-        );
-        row.push("tether", (after[i] - before[i]) / plan.streams as f64);
-        rows.push(row);
-    }
-    drop(open);
-    Ok(rows)
-}
-
-/// Scenario 4: (edge RSS with N tunnels connected − with none) / N.
-async fn tunnels(plan: &Plan, tether: &tether::Tether) -> anyhow::Result<Row> {
-    let pid = tether.edge.proc.pid();
-    let mut row = Row::new(
-        "4 footprint",
-        &format!("edge, per connected tunnel (N = {})", plan.tunnels),
-        "KiB",
-        Compare::Absolute,
-    );
-    let created = tests::many::create_tunnels(&tether.edge, plan.tunnels)?;
-    let before = footprint::rss_kib(pid)?;
-    let shutdown = tests::many::connect_tunnels(&tether.edge, &created).await?;
-    let after = footprint::rss_kib(pid)?;
-    shutdown.cancel();
-    row.push("tether", (after - before) / plan.tunnels as f64);
-    Ok(row)
+    load.sort_by_key(|(scenario, _, _)| *scenario);
+    Ok((rows, load))
 }

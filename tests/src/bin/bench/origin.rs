@@ -89,6 +89,11 @@ http {{
         wait_listening(https)?;
         Ok(Nginx { http, https, proc })
     }
+
+    /// The master and its workers.
+    pub fn pids(&self) -> Vec<u32> {
+        crate::cost::with_children(self.proc.pid())
+    }
 }
 
 impl Drop for Nginx {

@@ -13,6 +13,8 @@ pub enum Compare {
     Added,
     /// No direct path (footprint, start-up): the path's own figure.
     Absolute,
+    /// Each path's own figure, the direct path's too (CPU per request).
+    Own,
 }
 
 pub struct Row {
@@ -51,7 +53,7 @@ impl Row {
     /// Per-round comparisons of `samples` with the direct samples of the same rounds.
     fn compared(&self, samples: &[f64]) -> Vec<f64> {
         match self.compare {
-            Compare::Absolute => samples.to_vec(),
+            Compare::Absolute | Compare::Own => samples.to_vec(),
             Compare::Ratio => samples
                 .iter()
                 .zip(&self.direct)
@@ -170,13 +172,22 @@ pub fn render(rows: &[Row]) -> String {
                             cell_signed(&compared, &format!(" {unit}")),
                             cell(s, "")
                         ),
-                        Compare::Absolute => cell(&compared, &format!(" {unit}")),
+                        Compare::Absolute | Compare::Own => cell(&compared, &format!(" {unit}")),
                     }
                 }
             };
             let _ = write!(out, " {text} |");
         }
         out.push('\n');
+    }
+    out
+}
+
+/// The machine's load average (1, 5, 15 minutes) before and after each scenario.
+pub fn render_load(load: &[(&str, String, String)]) -> String {
+    let mut out = String::from("| scenario | loadavg before | loadavg after |\n|---|---|---|\n");
+    for (scenario, before, after) in load {
+        let _ = writeln!(out, "| {scenario} | {before} | {after} |");
     }
     out
 }

@@ -1,7 +1,9 @@
 //! Tether as a user runs it, on loopback: one edge (public HTTP and HTTPS listeners with the
 //! benchmark's certificate, a tunnel listener) and one connector whose rules send
 //! `bench.example.test` to nginx, `ws.example.test` to a WebSocket echo server and
-//! `iperf.example.test` (a public TCP port) to iperf3.
+//! `iperf.example.test` (a public TCP port) to iperf3, and `nginx-tcp.example.test` (another
+//! public TCP port) to nginx, so small requests can go through the edge at L4 as through the
+//! peers, beside the HTTP listener's L7 path.
 
 use std::net::SocketAddr;
 
@@ -13,12 +15,15 @@ use crate::origin::Cert;
 pub const HTTP_HOST: &str = "bench.example.test";
 pub const WS_HOST: &str = "ws.example.test";
 pub const TCP_HOST: &str = "iperf.example.test";
+pub const NGINX_TCP_HOST: &str = "nginx-tcp.example.test";
 
 pub struct Tether {
     pub edge: TestEdge,
     pub connector: TestConnector,
     /// The public TCP port routed to iperf3.
     pub tcp: SocketAddr,
+    /// The public TCP port routed to nginx's plain HTTP listener.
+    pub nginx_tcp: SocketAddr,
 }
 
 /// The edge's configuration for the benchmark: defaults but for the certificate, and room for
@@ -34,7 +39,7 @@ pub fn edge_yaml(cert: &Cert) -> String {
 /// The connector's rules.
 pub fn ingress(nginx: SocketAddr, ws: SocketAddr, iperf: SocketAddr) -> String {
     format!(
-        "ingress:\n  - hostname: {HTTP_HOST}\n    service: http://{nginx}\n  - hostname: {WS_HOST}\n    service: http://{ws}\n  - hostname: {TCP_HOST}\n    service: tcp://{iperf}\n  - service: http_status:404\n"
+        "ingress:\n  - hostname: {HTTP_HOST}\n    service: http://{nginx}\n  - hostname: {WS_HOST}\n    service: http://{ws}\n  - hostname: {TCP_HOST}\n    service: tcp://{iperf}\n  - hostname: {NGINX_TCP_HOST}\n    service: tcp://{nginx}\n  - service: http_status:404\n"
     )
 }
 
@@ -45,11 +50,13 @@ impl Tether {
         edge.route(&tunnel, HTTP_HOST);
         edge.route(&tunnel, WS_HOST);
         let tcp = edge.route_tcp_port(&tunnel, TCP_HOST);
+        let nginx_tcp = edge.route_tcp_port(&tunnel, NGINX_TCP_HOST);
         let connector = edge.connect(&tunnel, rules);
         Ok(Tether {
             edge,
             connector,
             tcp,
+            nginx_tcp,
         })
     }
 
@@ -59,6 +66,19 @@ impl Tether {
 
     pub fn https(&self) -> Target {
         tls(self.edge.addr("https"))
+    }
+
+    /// nginx through the public TCP port (L4: the edge does not read HTTP).
+    pub fn l4(&self) -> Target {
+        plain(self.nginx_tcp)
+    }
+
+    /// The edge and the connector, for CPU accounting.
+    pub fn roles(&self) -> Vec<(&'static str, Vec<u32>)> {
+        vec![
+            ("tunnel, public side", vec![self.edge.proc.pid()]),
+            ("tunnel, origin side", vec![self.connector.proc.pid()]),
+        ]
     }
 }
 
