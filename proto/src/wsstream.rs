@@ -19,9 +19,14 @@ use tokio_tungstenite::WebSocketStream;
 /// Largest message the adapter sends; one h2 flush rarely exceeds it.
 pub const MAX_MESSAGE: usize = 1 << 20;
 
-/// tungstenite's read buffer, allocated up front for every session. Its default, 128 KiB, was
-/// most of the edge's memory per connected tunnel (150 KiB per tunnel in `bench footprint`).
-pub const READ_BUFFER: usize = 16 << 10;
+/// tungstenite's read buffer, allocated up front for every session, and the most it reads per
+/// call. Its default, 128 KiB, was most of the edge's memory per connected tunnel (150 KiB per
+/// tunnel in `bench footprint`). tungstenite zero-fills this much before every read, including
+/// the reads that find nothing, so at 16 KiB the fill was a fifth of the edge's instructions per
+/// small request (`scripts/callgrind.sh edge`: 150k per request at 16 KiB, 121k at 4 KiB); a
+/// 4 KiB read still takes a WebSocket frame of a small request or response in one call, and
+/// single-stream bulk measured no worse (docs/benchmarks.md).
+pub const READ_BUFFER: usize = 4 << 10;
 
 /// WebSocket settings for a tunnel session on both sides.
 pub fn session_ws_config() -> WebSocketConfig {
