@@ -82,12 +82,22 @@ fn the_benchmark_harness_runs_every_scenario() {
     assert!(figure(
         &row("CPU per request (wrk, HTTP/1.1): all processes")[column("direct")]
     ));
-    // The machine's load around every scenario.
+    // The machine's load before and after every scenario, in a table of its own.
+    let load = report
+        .split_once("Machine load")
+        .and_then(|(_, rest)| rest.split_once("Raw samples"))
+        .map(|(table, _)| table)
+        .unwrap_or_else(|| panic!("no machine load in:\n{report}"));
     for scenario in ["1 small requests", "2 bulk", "3 latency", "6 dns"] {
-        let line = report
+        let prefix = format!("| {scenario} | ");
+        let line = load
             .lines()
-            .find(|l| l.starts_with(&format!("| {scenario} | ")) && l.matches('.').count() == 6)
-            .unwrap_or_else(|| panic!("no load averages for {scenario} in:\n{report}"));
-        assert_eq!(line.matches('|').count(), 4, "{line}");
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no load averages for {scenario} in:\n{load}"));
+        let averages: Vec<f64> = line[prefix.len()..]
+            .split(['|', ' '])
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert_eq!(averages.len(), 6, "{line}");
     }
 }
