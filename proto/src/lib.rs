@@ -38,6 +38,7 @@ pub mod splice;
 pub mod status;
 pub mod trust;
 pub mod tuning;
+pub mod wsserver;
 pub mod wsstream;
 
 /// Installs aws-lc-rs as rustls' process-wide crypto provider. Idempotent; both binaries and the

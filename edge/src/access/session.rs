@@ -17,7 +17,6 @@ use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
-use tether_proto::wsstream::WsStream;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;
@@ -147,10 +146,8 @@ impl AccessSessions {
         cancel: CancellationToken,
         peer: SocketAddr,
     ) {
-        let ws = server_websocket(upgraded).await;
-        let handshake = tuning::h2_access_server()
-            .handshake::<_, Bytes>(WsStream::new(ws))
-            .await;
+        let ws = server_websocket(upgraded);
+        let handshake = tuning::h2_access_server().handshake::<_, Bytes>(ws).await;
         let mut connection = match handshake {
             Ok(c) => c,
             Err(e) => return tracing::debug!(%peer, error = %e, "access session handshake failed"),

@@ -17,7 +17,6 @@ use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORI
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
-use tether_proto::wsstream::WsStream;
 
 use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;
@@ -97,14 +96,14 @@ impl LinkAcceptor {
 
     /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
     async fn serve(&self, upgraded: hyper::upgrade::Upgraded) {
-        let ws = server_websocket(upgraded).await;
+        let ws = server_websocket(upgraded);
         let handshake = tuning::h2_server()
             .enable_connect_protocol()
             .max_concurrent_streams(u32::MAX)
             // As on a tunnel session: the peer relays public clients, whose going away in
             // hundreds at once is ordinary.
             .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-            .handshake::<_, Bytes>(WsStream::new(ws))
+            .handshake::<_, Bytes>(ws)
             .await;
         let mut connection = match handshake {
             Ok(c) => c,

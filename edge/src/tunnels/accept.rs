@@ -14,7 +14,6 @@ use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::has_token;
 use tether_proto::liveness::{Liveness, Pulse};
 use tether_proto::tuning;
-use tether_proto::wsstream::WsStream;
 use uuid::Uuid;
 
 use crate::body::EdgeBody;
@@ -244,10 +243,10 @@ impl SessionAcceptor {
         record: SessionRecord,
         registering: Registering,
     ) {
-        let ws = server_websocket(upgraded).await;
+        let ws = server_websocket(upgraded);
         let handshake = tuning::h2_client()
             .max_concurrent_reset_streams(1024)
-            .handshake::<_, Bytes>(WsStream::new(ws))
+            .handshake::<_, Bytes>(ws)
             .await;
         let (sender, mut connection) = match handshake {
             Ok(v) => v,

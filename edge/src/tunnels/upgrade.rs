@@ -8,10 +8,8 @@ use http::{header, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tether_proto::handshake::{Refusal, EXPORTER_LEN, HDR_REFUSAL};
-use tether_proto::wsstream::session_ws_config;
+use tether_proto::wsserver::ServerFrames;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::WebSocketStream;
 
 use crate::body::{self, EdgeBody};
 
@@ -88,14 +86,10 @@ pub fn switching_protocols(
     response
 }
 
-/// The server side of a WebSocket the edge has just accepted, with the sessions' settings.
-pub async fn server_websocket(
+/// The server side of a WebSocket the edge has just accepted, as the byte stream HTTP/2 runs
+/// over (`tether_proto::wsserver`).
+pub fn server_websocket(
     upgraded: hyper::upgrade::Upgraded,
-) -> WebSocketStream<TokioIo<hyper::upgrade::Upgraded>> {
-    WebSocketStream::from_raw_socket(
-        TokioIo::new(upgraded),
-        Role::Server,
-        Some(session_ws_config()),
-    )
-    .await
+) -> ServerFrames<TokioIo<hyper::upgrade::Upgraded>> {
+    ServerFrames::new(TokioIo::new(upgraded))
 }

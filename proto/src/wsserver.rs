@@ -1,0 +1,372 @@
+//! The server end of a tunnel WebSocket (RFC 6455) as a byte stream, for HTTP/2 to run over, read
+//! and written frame by frame without tungstenite.
+//!
+//! Written by hand because what tungstenite does around each frame is most of what a session's
+//! WebSocket layer costs: it zero-fills its read buffer before every read (the reads that find
+//! nothing included), and copies each payload into a buffer of its own on the way in and again on
+//! the way out. Here a data frame's payload is read straight into the reader's buffer (HTTP/2's)
+//! when nothing else is buffered, anything read is read into spare capacity without filling it
+//! first (`tokio_util::io::poll_read_buf`), and a frame is written from the buffer the writes were
+//! gathered in, its header put in room kept in front of them. No crate offers this over tokio's
+//! `AsyncRead`/`AsyncWrite`; the frame format is small and fixed.
+//!
+//! The server side only: the edge accepts sessions, links and access sessions through hyper's
+//! upgrade, which hands over the connection with nothing left unread. Frames from the client must
+//! be masked and are unmasked here; frames to it are not. Message boundaries carry no meaning on
+//! a byte stream, so binary and continuation frames are read alike; a text frame is an error; a
+//! ping is answered with a pong on the next write or flush; a close frame (or the end of the
+//! connection between frames) ends the stream.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::wsstream::MAX_MESSAGE;
+
+/// The most read from the connection at once into its own buffer: headers, control frames and
+/// small payloads (a payload bigger than what is buffered is read into the reader's buffer).
+const READ_CHUNK: usize = 16 << 10;
+/// Room kept in front of gathered writes for the largest header of an unmasked frame.
+const ROOM: usize = 10;
+/// Largest frame accepted: the peer batches up to [`MAX_MESSAGE`] per frame.
+const MAX_FRAME: u64 = 2 * MAX_MESSAGE as u64;
+
+const OP_CONTINUATION: u8 = 0x0;
+const OP_TEXT: u8 = 0x1;
+const OP_BINARY: u8 = 0x2;
+const OP_CLOSE: u8 = 0x8;
+const OP_PING: u8 = 0x9;
+const OP_PONG: u8 = 0xA;
+
+pub struct ServerFrames<S> {
+    io: S,
+    /// Bytes read from `io` and not yet used: headers, control payloads, parts of data payloads.
+    inbuf: BytesMut,
+    /// What is left of the current data frame's payload, its mask, and how far into the mask.
+    left: u64,
+    mask: [u8; 4],
+    mask_at: usize,
+    /// A close frame was read, or the connection ended between frames.
+    read_closed: bool,
+    /// Payload written since the last frame was sealed, after [`ROOM`] bytes for its header.
+    write_buf: BytesMut,
+    /// Whole frames (data and pongs) waiting for `io`, in order.
+    out: BytesMut,
+    close_sent: bool,
+    max_message: usize,
+}
+
+fn invalid(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why)
+}
+
+/// XORs `data` with `mask`, starting `at` bytes into it.
+fn unmask(data: &mut [u8], mask: [u8; 4], at: usize) {
+    let m: [u8; 4] = std::array::from_fn(|i| mask[(at + i) % 4]);
+    let wide = u64::from_ne_bytes([m[0], m[1], m[2], m[3], m[0], m[1], m[2], m[3]]);
+    let mut chunks = data.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let v = u64::from_ne_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]) ^ wide;
+        chunk.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= m[i % 4];
+    }
+}
+
+/// A frame's header: FIN, opcode, payload length, mask. `None` until `buf` holds all of it.
+struct Header {
+    fin: bool,
+    opcode: u8,
+    len: u64,
+    mask: Option<[u8; 4]>,
+    size: usize,
+}
+
+fn parse_header(buf: &[u8]) -> io::Result<Option<Header>> {
+    let [b0, b1, ..] = *buf else { return Ok(None) };
+    if b0 & 0x70 != 0 {
+        return Err(invalid("WebSocket frame with reserved bits set"));
+    }
+    let (len, mut size) = match b1 & 0x7f {
+        126 if buf.len() >= 4 => (u64::from(u16::from_be_bytes([buf[2], buf[3]])), 4),
+        127 if buf.len() >= 10 => {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&buf[2..10]);
+            (u64::from_be_bytes(n), 10)
+        }
+        126 | 127 => return Ok(None),
+        n => (u64::from(n), 2),
+    };
+    let mask = if b1 & 0x80 != 0 {
+        let Some(m) = buf.get(size..size + 4) else {
+            return Ok(None);
+        };
+        size += 4;
+        Some([m[0], m[1], m[2], m[3]])
+    } else {
+        None
+    };
+    Ok(Some(Header {
+        fin: b0 & 0x80 != 0,
+        opcode: b0 & 0x0f,
+        len,
+        mask,
+        size,
+    }))
+}
+
+/// An unmasked frame's header for a payload of `len` bytes.
+fn header(opcode: u8, len: usize) -> ([u8; ROOM], usize) {
+    let mut h = [0u8; ROOM];
+    h[0] = 0x80 | opcode;
+    let size = if len < 126 {
+        h[1] = len as u8;
+        2
+    } else if let Ok(short) = u16::try_from(len) {
+        h[1] = 126;
+        h[2..4].copy_from_slice(&short.to_be_bytes());
+        4
+    } else {
+        h[1] = 127;
+        h[2..10].copy_from_slice(&(len as u64).to_be_bytes());
+        10
+    };
+    (h, size)
+}
+
+impl<S> ServerFrames<S> {
+    pub fn new(io: S) -> Self {
+        Self::with_max_message(io, MAX_MESSAGE)
+    }
+
+    pub fn with_max_message(io: S, max_message: usize) -> Self {
+        let mut write_buf = BytesMut::new();
+        write_buf.extend_from_slice(&[0; ROOM]);
+        ServerFrames {
+            io,
+            inbuf: BytesMut::new(),
+            left: 0,
+            mask: [0; 4],
+            mask_at: 0,
+            read_closed: false,
+            write_buf,
+            out: BytesMut::new(),
+            close_sent: false,
+            max_message,
+        }
+    }
+
+    /// Turns the gathered writes into one binary frame at the end of `out`.
+    fn seal(&mut self) {
+        let len = self.write_buf.len() - ROOM;
+        if len == 0 {
+            return;
+        }
+        let (h, size) = header(OP_BINARY, len);
+        self.write_buf[ROOM - size..ROOM].copy_from_slice(&h[..size]);
+        let mut frame = self.write_buf.split();
+        frame.advance(ROOM - size);
+        if self.out.is_empty() {
+            self.out = frame;
+        } else {
+            self.out.extend_from_slice(&frame);
+        }
+        self.write_buf.extend_from_slice(&[0; ROOM]);
+    }
+
+    fn control(&mut self, opcode: u8, payload: &[u8]) {
+        let (h, size) = header(opcode, payload.len());
+        self.out.extend_from_slice(&h[..size]);
+        self.out.extend_from_slice(payload);
+    }
+
+    /// Handles a whole control frame whose payload is `payload`.
+    fn on_control(&mut self, opcode: u8, payload: &[u8]) {
+        match opcode {
+            OP_PING => self.control(OP_PONG, payload),
+            OP_CLOSE => {
+                self.read_closed = true;
+                if !self.close_sent {
+                    // Echo the status code (RFC 6455 §5.5.1).
+                    let code = payload.get(..2).unwrap_or(&[]).to_vec();
+                    self.control(OP_CLOSE, &code);
+                    self.close_sent = true;
+                }
+            }
+            _ => {} // OP_PONG
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
+    /// Writes `out` to the connection until it is empty.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.out.is_empty() {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out.advance(n);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Reads more of the connection into `inbuf`; `false` at its end.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        self.inbuf.reserve(READ_CHUNK);
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.inbuf) {
+            Poll::Ready(Ok(n)) => Poll::Ready(Ok(n > 0)),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                // An idle session holds no read buffer.
+                if self.inbuf.is_empty() {
+                    self.inbuf = BytesMut::new();
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Reads the next frame's header, and handles control frames; `false` at the end.
+    fn poll_next_data(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        loop {
+            let Some(h) = parse_header(&self.inbuf)? else {
+                if !ready!(self.poll_fill(cx))? {
+                    if self.inbuf.is_empty() {
+                        return Poll::Ready(Ok(false));
+                    }
+                    return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
+                }
+                continue;
+            };
+            let Some(mask) = h.mask else {
+                return Poll::Ready(Err(invalid("unmasked WebSocket frame from a client")));
+            };
+            match h.opcode {
+                OP_BINARY | OP_CONTINUATION => {
+                    if h.len > MAX_FRAME {
+                        return Poll::Ready(Err(invalid("WebSocket frame too large")));
+                    }
+                    self.inbuf.advance(h.size);
+                    (self.left, self.mask, self.mask_at) = (h.len, mask, 0);
+                    if h.len > 0 {
+                        return Poll::Ready(Ok(true));
+                    }
+                }
+                OP_CLOSE | OP_PING | OP_PONG => {
+                    if h.len > 125 || !h.fin {
+                        return Poll::Ready(Err(invalid("malformed WebSocket control frame")));
+                    }
+                    let end = h.size + h.len as usize;
+                    while self.inbuf.len() < end {
+                        if !ready!(self.poll_fill(cx))? {
+                            return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
+                        }
+                    }
+                    let mut payload = self.inbuf[h.size..end].to_vec();
+                    unmask(&mut payload, mask, 0);
+                    self.inbuf.advance(end);
+                    self.on_control(h.opcode, &payload);
+                    // Best effort: the pong or close goes now if the connection takes it, else
+                    // with the next write or flush.
+                    let _ = self.poll_drain(cx);
+                    if self.read_closed {
+                        return Poll::Ready(Ok(false));
+                    }
+                }
+                OP_TEXT => return Poll::Ready(Err(invalid("text message on a tunnel session"))),
+                _ => return Poll::Ready(Err(invalid("unknown WebSocket opcode"))),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ServerFrames<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if this.left == 0 && (this.read_closed || !ready!(this.poll_next_data(cx))?) {
+            this.read_closed = true;
+            return Poll::Ready(Ok(()));
+        }
+        let start = buf.filled().len();
+        let want = this.left.min(buf.remaining() as u64) as usize;
+        if !this.inbuf.is_empty() {
+            let n = want.min(this.inbuf.len());
+            buf.put_slice(&this.inbuf[..n]);
+            this.inbuf.advance(n);
+        } else {
+            // Nothing buffered: the payload goes straight into the reader's buffer. What the read
+            // brings past this frame's end is the next frame's and is kept.
+            ready!(Pin::new(&mut this.io).poll_read(cx, buf))?;
+            let got = buf.filled().len() - start;
+            if got == 0 {
+                return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into()));
+            }
+            if got > want {
+                this.inbuf.extend_from_slice(&buf.filled()[start + want..]);
+                buf.set_filled(start + want);
+            }
+        }
+        let n = buf.filled().len() - start;
+        unmask(&mut buf.filled_mut()[start..], this.mask, this.mask_at);
+        this.mask_at = (this.mask_at + n) % 4;
+        this.left -= n as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ServerFrames<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.write_buf.len() - ROOM >= this.max_message {
+            this.seal();
+        }
+        if !this.out.is_empty() && this.write_buf.len() == ROOM {
+            ready!(this.poll_drain(cx))?;
+        }
+        let n = buf
+            .len()
+            .min(this.max_message - (this.write_buf.len() - ROOM));
+        this.write_buf.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.seal();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.seal();
+        if !this.close_sent {
+            this.control(OP_CLOSE, &1000u16.to_be_bytes());
+            this.close_sent = true;
+        }
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+#[path = "wsserver_tests.rs"]
+mod tests;
