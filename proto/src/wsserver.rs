@@ -11,11 +11,14 @@
 //! `AsyncRead`/`AsyncWrite`; the frame format is small and fixed.
 //!
 //! The server side only: the edge accepts sessions, links and access sessions through hyper's
-//! upgrade, which hands over the connection with nothing left unread. Frames from the client must
-//! be masked and are unmasked here; frames to it are not. Message boundaries carry no meaning on
-//! a byte stream, so binary and continuation frames are read alike; a text frame is an error; a
-//! ping is answered with a pong on the next write or flush; a close frame (or the end of the
-//! connection between frames) ends the stream.
+//! upgrade, whose connection replays anything hyper read past the request. Frames from the client
+//! must be masked and are unmasked here; frames to it are not. Message boundaries carry no meaning
+//! on a byte stream, so binary and continuation frames are read alike and the fragmentation rules
+//! are not enforced; a text frame is an error (closed with 1003, other protocol errors with 1002,
+//! a frame past the limit with 1009); the latest ping is answered with one pong when what is
+//! already queued has been written (a peer that sends pings and never reads queues nothing more);
+//! a close frame (or the end of the connection between frames) ends the stream, is echoed after
+//! what was gathered, and nothing is sent after it.
 
 use std::io;
 use std::pin::Pin;
@@ -53,9 +56,13 @@ pub struct ServerFrames<S> {
     read_closed: bool,
     /// Payload written since the last frame was sealed, after [`ROOM`] bytes for its header.
     write_buf: BytesMut,
-    /// Whole frames (data and pongs) waiting for `io`, in order.
+    /// Whole frames waiting for `io`, in order.
     out: BytesMut,
+    /// The latest ping's payload, answered once `out` is empty.
+    pong: Option<Vec<u8>>,
     close_sent: bool,
+    /// The status our close frame carries: 1000, or why we gave up on the peer.
+    close_code: u16,
     max_message: usize,
 }
 
@@ -146,6 +153,7 @@ impl<S> ServerFrames<S> {
     }
 
     pub fn with_max_message(io: S, max_message: usize) -> Self {
+        assert!(max_message > 0, "a message must hold at least a byte");
         let mut write_buf = BytesMut::new();
         write_buf.extend_from_slice(&[0; ROOM]);
         ServerFrames {
@@ -157,7 +165,9 @@ impl<S> ServerFrames<S> {
             read_closed: false,
             write_buf,
             out: BytesMut::new(),
+            pong: None,
             close_sent: false,
+            close_code: 1000,
             max_message,
         }
     }
@@ -189,32 +199,49 @@ impl<S> ServerFrames<S> {
     /// Handles a whole control frame whose payload is `payload`.
     fn on_control(&mut self, opcode: u8, payload: &[u8]) {
         match opcode {
-            OP_PING => self.control(OP_PONG, payload),
+            OP_PING if !self.close_sent => self.pong = Some(payload.to_vec()),
             OP_CLOSE => {
                 self.read_closed = true;
-                if !self.close_sent {
-                    // Echo the status code (RFC 6455 §5.5.1).
-                    let code = payload.get(..2).unwrap_or(&[]).to_vec();
-                    self.control(OP_CLOSE, &code);
-                    self.close_sent = true;
-                }
+                // Echo the status code (RFC 6455 §5.5.1), after what was gathered.
+                let code = payload.get(..2).unwrap_or(&[]).to_vec();
+                self.send_close(&code);
             }
-            _ => {} // OP_PONG
+            _ => {} // OP_PONG, or a ping after our close
         }
+    }
+
+    /// Queues the close frame, after any gathered writes; nothing is sent after it.
+    fn send_close(&mut self, payload: &[u8]) {
+        if !self.close_sent {
+            self.seal();
+            self.control(OP_CLOSE, payload);
+            self.close_sent = true;
+        }
+    }
+
+    /// A protocol error: the stream fails, and our close frame says why.
+    fn refuse(&mut self, code: u16, why: &'static str) -> io::Error {
+        self.close_code = code;
+        invalid(why)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
-    /// Writes `out` to the connection until it is empty.
+    /// Writes `out` to the connection until it is empty, then the pong owed, if any.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.out.is_empty() {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        loop {
+            while !self.out.is_empty() {
+                let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.out))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.out.advance(n);
             }
-            self.out.advance(n);
+            match self.pong.take() {
+                Some(payload) if !self.close_sent => self.control(OP_PONG, &payload),
+                _ => return Poll::Ready(Ok(())),
+            }
         }
-        Poll::Ready(Ok(()))
     }
 
     /// Reads more of the connection into `inbuf`; `false` at its end.
@@ -236,7 +263,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
     /// Reads the next frame's header, and handles control frames; `false` at the end.
     fn poll_next_data(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
         loop {
-            let Some(h) = parse_header(&self.inbuf)? else {
+            let parsed = parse_header(&self.inbuf).map_err(|e| {
+                self.close_code = 1002;
+                e
+            })?;
+            let Some(h) = parsed else {
                 if !ready!(self.poll_fill(cx))? {
                     if self.inbuf.is_empty() {
                         return Poll::Ready(Ok(false));
@@ -246,12 +277,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
                 continue;
             };
             let Some(mask) = h.mask else {
-                return Poll::Ready(Err(invalid("unmasked WebSocket frame from a client")));
+                return Poll::Ready(Err(
+                    self.refuse(1002, "unmasked WebSocket frame from a client")
+                ));
             };
             match h.opcode {
                 OP_BINARY | OP_CONTINUATION => {
                     if h.len > MAX_FRAME {
-                        return Poll::Ready(Err(invalid("WebSocket frame too large")));
+                        return Poll::Ready(Err(self.refuse(1009, "WebSocket frame too large")));
                     }
                     self.inbuf.advance(h.size);
                     (self.left, self.mask, self.mask_at) = (h.len, mask, 0);
@@ -261,7 +294,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
                 }
                 OP_CLOSE | OP_PING | OP_PONG => {
                     if h.len > 125 || !h.fin {
-                        return Poll::Ready(Err(invalid("malformed WebSocket control frame")));
+                        return Poll::Ready(Err(
+                            self.refuse(1002, "malformed WebSocket control frame")
+                        ));
                     }
                     let end = h.size + h.len as usize;
                     while self.inbuf.len() < end {
@@ -280,8 +315,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
                         return Poll::Ready(Ok(false));
                     }
                 }
-                OP_TEXT => return Poll::Ready(Err(invalid("text message on a tunnel session"))),
-                _ => return Poll::Ready(Err(invalid("unknown WebSocket opcode"))),
+                OP_TEXT => {
+                    return Poll::Ready(Err(self.refuse(1003, "text message on a tunnel session")))
+                }
+                _ => return Poll::Ready(Err(self.refuse(1002, "unknown WebSocket opcode"))),
             }
         }
     }
@@ -335,6 +372,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ServerFrames<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.close_sent {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
         if this.write_buf.len() - ROOM >= this.max_message {
             this.seal();
         }
@@ -357,11 +397,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ServerFrames<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.seal();
-        if !this.close_sent {
-            this.control(OP_CLOSE, &1000u16.to_be_bytes());
-            this.close_sent = true;
-        }
+        let code = this.close_code.to_be_bytes();
+        this.send_close(&code);
         ready!(this.poll_drain(cx))?;
         Pin::new(&mut this.io).poll_shutdown(cx)
     }

@@ -154,3 +154,95 @@ async fn the_end_of_the_connection_mid_frame_is_an_error_and_between_frames_the_
     drop(raw);
     assert_eq!(server.read(&mut [0u8; 8]).await.unwrap(), 0);
 }
+
+/// A masked frame as a client sends it (mask 1,2,3,4).
+fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [1, 2, 3, 4];
+    let mut f = vec![0x80 | opcode];
+    match payload.len() {
+        n if n < 126 => f.push(0x80 | n as u8),
+        n => {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+    }
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+#[tokio::test]
+async fn a_peer_that_pings_and_never_reads_queues_at_most_one_pong() {
+    // The connection takes 64 bytes of ours, then nothing: the peer never reads.
+    let (a, mut raw) = tokio::io::duplex(64);
+    let mut server = ServerFrames::new(a);
+    let ping = client_frame(OP_PING, &[7u8; 125]);
+    let mut flood = Vec::new();
+    for _ in 0..2_000 {
+        flood.extend_from_slice(&ping);
+    }
+    flood.extend_from_slice(&client_frame(OP_BINARY, b"data"));
+    let writer = tokio::spawn(async move {
+        raw.write_all(&flood).await.unwrap();
+        raw
+    });
+    let mut got = [0u8; 8];
+    let n = server.read(&mut got).await.unwrap();
+    assert_eq!(&got[..n], b"data");
+    assert!(
+        server.out.len() <= 2 * 127,
+        "{} bytes of pongs queued",
+        server.out.len()
+    );
+    drop(writer.await.unwrap());
+}
+
+#[tokio::test]
+async fn after_the_close_echo_nothing_is_written_and_errors_close_with_their_code() {
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let mut client = WebSocketStream::from_raw_socket(b, Role::Client, None).await;
+    let mut server = ServerFrames::new(a);
+    server.write_all(b"gathered").await.unwrap();
+    client.close(None).await.unwrap();
+    assert_eq!(server.read(&mut [0u8; 8]).await.unwrap(), 0);
+    let err = server.write_all(b"late").await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    server.flush().await.unwrap();
+    // What was gathered before the close went before the echo.
+    assert_eq!(
+        client.next().await.unwrap().unwrap(),
+        Message::Binary(Bytes::from_static(b"gathered"))
+    );
+    assert!(matches!(client.next().await, Some(Ok(Message::Close(_)))));
+
+    let (mut server, mut client) = pair().await;
+    client.send(Message::text("nope")).await.unwrap();
+    assert!(server.read(&mut [0u8; 8]).await.is_err());
+    server.shutdown().await.unwrap();
+    let Some(Ok(Message::Close(Some(frame)))) = client.next().await else {
+        panic!("no close frame");
+    };
+    assert_eq!(u16::from(frame.code), 1003);
+}
+
+#[tokio::test]
+async fn one_big_read_takes_one_frame_and_keeps_the_next() {
+    let (a, mut raw) = tokio::io::duplex(1 << 16);
+    let mut server = ServerFrames::new(a);
+    let (first, second) = (pattern(300, 1), pattern(200, 2));
+    let mut bytes = client_frame(OP_BINARY, &first);
+    bytes.extend_from_slice(&client_frame(OP_PING, b"p"));
+    bytes.extend_from_slice(&client_frame(OP_BINARY, &second));
+    raw.write_all(&bytes).await.unwrap();
+    drop(raw);
+    let mut got = Vec::new();
+    let mut big = vec![0u8; 4096];
+    loop {
+        let n = server.read(&mut big).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        got.push(big[..n].to_vec());
+    }
+    assert_eq!(got.concat(), [first, second].concat());
+}
