@@ -263,10 +263,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerFrames<S> {
     /// Reads the next frame's header, and handles control frames; `false` at the end.
     fn poll_next_data(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
         loop {
-            let parsed = parse_header(&self.inbuf).map_err(|e| {
-                self.close_code = 1002;
-                e
-            })?;
+            let parsed = parse_header(&self.inbuf).inspect_err(|_| self.close_code = 1002)?;
             let Some(h) = parsed else {
                 if !ready!(self.poll_fill(cx))? {
                     if self.inbuf.is_empty() {
