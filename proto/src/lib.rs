@@ -38,6 +38,7 @@ pub mod splice;
 pub mod status;
 pub mod trust;
 pub mod tuning;
+pub mod wsframe;
 pub mod wsserver;
 pub mod wsstream;
 
