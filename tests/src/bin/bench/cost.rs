@@ -78,12 +78,14 @@ fn children_ticks() -> anyhow::Result<u64> {
     Ok(f.get(13).context("short stat")? + f.get(14).context("short stat")?)
 }
 
+/// `getconf CLK_TCK`, asked once.
 fn clock_ticks_per_second() -> anyhow::Result<f64> {
-    let out = Command::new("getconf").arg("CLK_TCK").output()?;
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .context("getconf CLK_TCK printed no number")
+    static TICKS: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    let ticks = TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    });
+    ticks.context("getconf CLK_TCK printed no number")
 }
 
 /// `pid` and its children (nginx's master and its workers).

@@ -33,17 +33,24 @@ pub fn start(binary: &Path, origins: &Origins, transport: Transport) -> anyhow::
         Transport::Tls | Transport::WebSocketTls => {
             let identity = pkcs12(origins)?;
             let (kind, websocket) = match transport {
-                Transport::WebSocketTls => ("websocket", "[transport.websocket]\ntls = true\n"),
+                Transport::WebSocketTls => ("websocket", "websocket]\ntls = true\n"),
                 _ => ("tls", ""),
+            };
+            let section = |side: &str| {
+                if websocket.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{side}.transport.{websocket}")
+                }
             };
             let server = format!(
                 "[server.transport]\ntype = \"{kind}\"\n[server.transport.tls]\npkcs12 = {identity:?}\npkcs12_password = \"{PKCS12_PASSWORD}\"\n{}",
-                websocket.replace("[transport", "[server.transport")
+                section("server")
             );
             let client = format!(
                 "[client.transport]\ntype = \"{kind}\"\n[client.transport.tls]\ntrusted_root = {:?}\nhostname = \"{HTTP_HOST}\"\n{}",
                 origins.cert.cert.display().to_string(),
-                websocket.replace("[transport", "[client.transport")
+                section("client")
             );
             (server, client)
         }
