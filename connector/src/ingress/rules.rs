@@ -92,10 +92,20 @@ impl Ingress {
             let hostname = match r.hostname.as_deref().map(str::trim) {
                 None | Some("") | Some("*") => None,
                 Some(h) => {
-                    let h = h.trim_end_matches('.').to_ascii_lowercase();
-                    if !h.is_ascii() {
-                        return Err(err("hostname", format!("rule #{number}: hostname `{h}` is not ASCII; write its punycode form (xn--…)")));
-                    }
+                    let h = h.trim_end_matches('.').to_lowercase();
+                    // Browsers send a Unicode name's punycode form (as cloudflared matches it).
+                    let h = if h.is_ascii() {
+                        h
+                    } else {
+                        let (wild, name) = match h.strip_prefix("*.") {
+                            Some(rest) => ("*.", rest),
+                            None => ("", h.as_str()),
+                        };
+                        match idna::domain_to_ascii(name) {
+                            Ok(ascii) => format!("{wild}{ascii}"),
+                            Err(_) => return Err(err("hostname", format!("rule #{number}: hostname `{h}` is not a valid internationalised domain name"))),
+                        }
+                    };
                     if h.contains(':') {
                         return Err(err("hostname", format!("rule #{number}: hostname `{h}` has a port; ingress hostnames never include one")));
                     }
@@ -213,9 +223,35 @@ mod tests {
 
     #[test]
     fn odd_hostnames_are_errors_not_panics() {
-        for host in ["é*.test", "é.test", "a.*.test", "*x.test", "app.test:443"] {
+        for host in [
+            "é*.test",
+            "a.*.test",
+            "*x.test",
+            "app.test:443",
+            "ü.test:80",
+        ] {
             let e = parse(&format!("{HEAD}ingress:\n  - hostname: '{host}'\n    service: hello_world\n  - service: http_status:404\n")).unwrap_err();
             assert!(e.message.contains("rule #1"), "{host}: {e}");
+        }
+    }
+
+    #[test]
+    fn unicode_hostnames_become_punycode_and_ws_schemes_are_http() {
+        let c = parse(&format!("{HEAD}ingress:\n  - hostname: bücher.example\n    service: ws://localhost:8080\n  - hostname: '*.münchen.test'\n    service: wss://localhost:8443\n  - service: hello-world\n")).unwrap();
+        let rules = &c.ingress.rules;
+        assert_eq!(rules[0].hostname.as_deref(), Some("xn--bcher-kva.example"));
+        assert_eq!(rules[1].hostname.as_deref(), Some("*.xn--mnchen-3ya.test"));
+        assert_eq!(c.ingress.find("xn--bcher-kva.example", "/").number, 1);
+        let base = |n: usize| match &rules[n].service {
+            super::Service::Origin(o) => o.base.to_string(),
+            other => panic!("rule {n}: {other:?}"),
+        };
+        assert_eq!(base(0), "http://localhost:8080/");
+        assert_eq!(base(1), "https://localhost:8443/");
+        assert!(matches!(rules[2].service, super::Service::HelloWorld));
+        for service in ["bastion", "socks-proxy"] {
+            let e = parse(&format!("{HEAD}ingress:\n  - service: {service}\n")).unwrap_err();
+            assert!(e.message.contains("connector access tcp"), "{e}");
         }
     }
 
@@ -235,7 +271,17 @@ mod tests {
         assert_eq!(tcp(1).address, "127.0.0.1:6379");
         assert_eq!(tcp(1).settings.tcp_idle_timeout, None);
         assert_eq!(tcp(2).address, "[::1]:3389");
-        let e = parse(&format!("{HEAD}ingress:\n  - service: tcp://localhost\n")).unwrap_err();
+        // cloudflared's forms: tcp:// without a port, any other scheme as TCP.
+        let c = parse(&format!("{HEAD}ingress:\n  - hostname: a.test\n    service: tcp://localhost\n  - service: postgres://db:5432\n")).unwrap();
+        let tcp = |n: usize| match &c.ingress.rules[n].service {
+            super::Service::Tcp(t) => t.address.clone(),
+            other => panic!("rule {n}: {other:?}"),
+        };
+        assert_eq!(
+            (tcp(0).as_str(), tcp(1).as_str()),
+            ("localhost:7864", "db:5432")
+        );
+        let e = parse(&format!("{HEAD}ingress:\n  - service: postgres://db\n")).unwrap_err();
         assert!(e.message.contains("needs a port"), "{e}");
         let e = parse(&format!(
             "{HEAD}ingress:\n  - service: tcp://h:1\n    originRequest:\n      proxyProtocol: v1\n"

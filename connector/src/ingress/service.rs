@@ -1,6 +1,7 @@
 //! What a rule's `service` names, and `originRequest`, the settings it is reached with
 //! (inherited from the top level, overridden per rule): HTTP(S) and unix-socket origins, raw TCP
-//! services (`tcp://`, `ssh://`, `rdp://`, `smb://`), status answers and `hello_world`.
+//! services (`tcp://`, `ssh://`, `rdp://`, `smb://`, and any other scheme, as cloudflared does),
+//! status answers and `hello_world`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -196,13 +197,13 @@ impl OriginRequest {
 /// What a rule sends matching requests to.
 #[derive(Debug, Clone)]
 pub enum Service {
-    /// `http://`, `https://`, `unix:`, `unix+tls:`: a pooled origin.
+    /// `http://`, `https://` (`ws://`, `wss://`), `unix:`, `unix+tls:`: a pooled origin.
     Origin(Arc<Origin>),
     /// `http_status:NNN`: answer with this status and no body.
     Status(StatusCode),
     /// `hello_world`: a built-in page that shows the request, for trying a tunnel out.
     HelloWorld,
-    /// `tcp://`, `ssh://`, `rdp://`, `smb://`: raw TCP to HOST:PORT.
+    /// `tcp://`, `ssh://`, `rdp://`, `smb://`, any other scheme: raw TCP to HOST:PORT.
     Tcp(Arc<TcpOrigin>),
 }
 
@@ -214,15 +215,13 @@ pub struct TcpOrigin {
     pub settings: OriginRequest,
 }
 
-/// The TCP service schemes and their default ports.
-const TCP_SCHEMES: [(&str, Option<u16>); 4] = [
-    ("tcp", None),
-    ("ssh", Some(22)),
-    ("rdp", Some(3389)),
-    ("smb", Some(445)),
-];
+/// Default ports of the TCP service schemes, as cloudflared fills them in. `tcp://` has none of
+/// its own; cloudflared's 7864 is kept so a migrated `tcp://host` reaches the same place. Any
+/// other scheme (`postgres://db:5432`) is TCP too, and must name its port.
+const TCP_DEFAULT_PORTS: [(&str, u16); 4] =
+    [("tcp", 7864), ("ssh", 22), ("rdp", 3389), ("smb", 445)];
 
-fn parse_tcp(text: &str, scheme: &str, default_port: Option<u16>) -> Result<String, String> {
+fn parse_tcp(text: &str, scheme: &str) -> Result<String, String> {
     let uri: http::Uri = text
         .parse()
         .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
@@ -235,10 +234,13 @@ fn parse_tcp(text: &str, scheme: &str, default_port: Option<u16>) -> Result<Stri
             "`{text}`: a {scheme}:// service is HOST:PORT only, without a path"
         ));
     }
-    let port = uri
-        .port_u16()
-        .or(default_port)
-        .ok_or_else(|| format!("`{text}` needs a port, as in tcp://localhost:6379"))?;
+    let default_port = TCP_DEFAULT_PORTS
+        .iter()
+        .find(|(s, _)| *s == scheme)
+        .map(|(_, p)| *p);
+    let port = uri.port_u16().or(default_port).ok_or_else(|| {
+        format!("`{text}` needs a port: Tether carries a {scheme}:// service as raw TCP, as in {scheme}://{host}:PORT")
+    })?;
     Ok(format!("{host}:{port}"))
 }
 
@@ -247,8 +249,12 @@ pub(super) fn parse_service(
     settings: OriginRequest,
     base: &Path,
 ) -> Result<Service, String> {
-    if text == "hello_world" {
+    // cloudflared accepts both spellings.
+    if text == "hello_world" || text == "hello-world" {
         return Ok(Service::HelloWorld);
+    }
+    if text == "bastion" || text == "socks-proxy" {
+        return Err(format!("`{text}`: Tether has no {text} service; give each TCP service a rule of its own (`service: tcp://HOST:PORT`) and reach it with `connector access tcp`"));
     }
     if let Some(code) = text.strip_prefix("http_status:") {
         let status = code
@@ -269,12 +275,13 @@ pub(super) fn parse_service(
             return Origin::unix(path, tls, settings).map(|o| Service::Origin(Arc::new(o)));
         }
     }
-    for (scheme, default_port) in TCP_SCHEMES {
-        if text.starts_with(&format!("{scheme}://")) {
-            let address = parse_tcp(text, scheme, default_port)?;
-            return Ok(Service::Tcp(Arc::new(TcpOrigin { address, settings })));
-        }
-    }
+    // `ws://` and `wss://` are HTTP origins, as in cloudflared: the upgrade is HTTP's.
+    let text = match text.split_once("://") {
+        Some(("ws", rest)) => format!("http://{rest}"),
+        Some(("wss", rest)) => format!("https://{rest}"),
+        _ => text.to_string(),
+    };
+    let text = text.as_str();
     if text.starts_with("http://") || text.starts_with("https://") {
         let uri: http::Uri = text
             .parse()
@@ -286,5 +293,16 @@ pub(super) fn parse_service(
         }
         return Origin::http(&uri, settings).map(|o| Service::Origin(Arc::new(o)));
     }
-    Err(format!("`{text}` is not a service Tether knows: use http://, https://, unix:, unix+tls:, http_status:NNN or hello_world"))
+    // Any other scheme is raw TCP, as cloudflared treats it.
+    if let Some((scheme, _)) = text.split_once("://") {
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            let address = parse_tcp(text, scheme)?;
+            return Ok(Service::Tcp(Arc::new(TcpOrigin { address, settings })));
+        }
+    }
+    Err(format!("`{text}` is not a service Tether knows: use http://, https://, ws://, wss://, unix:, unix+tls:, tcp://HOST:PORT (or any other SCHEME://HOST:PORT, carried as TCP), http_status:NNN or hello_world"))
 }
