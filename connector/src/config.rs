@@ -16,33 +16,9 @@ const MAX_HA_CONNECTIONS: u8 = 16;
 /// 1 s × 2^16 is about 18 hours.
 const MAX_RETRIES: u32 = 16;
 
-/// Top-level cloudflared keys with no meaning in Tether (yet): accepted, warned about.
-const IGNORED_TOP_LEVEL: &[&str] = &[
-    "protocol",
-    "loglevel",
-    "logfile",
-    "log-directory",
-    "transport-loglevel",
-    "no-autoupdate",
-    "autoupdate-freq",
-    "edge-ip-version",
-    "edge-bind-address",
-    "region",
-    "tag",
-    "origincert",
-    "post-quantum",
-    "management-diagnostics",
-    "pidfile",
-    "warp-routing",
-    "url",
-    "hello-world",
-    "no-tls-verify",
-    "proxy-dns",
-    "cred-file",
-];
-
+/// tunnel.yml as written. Unknown keys are not serde's to reject: [`crate::compat`] checks the
+/// top level first (cloudflared's flags are warnings there); nested structs deny unknown keys.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     tunnel: Option<String>,
     #[serde(rename = "credentials-file")]
@@ -67,76 +43,29 @@ struct RawConfig {
     /// How long a session may go without answering a PING before it is declared dead.
     #[serde(rename = "liveness-timeout")]
     liveness_timeout: Option<String>,
-    // cloudflared keys accepted for compatibility; see IGNORED_TOP_LEVEL.
-    protocol: Option<yaml_serde::Value>,
-    loglevel: Option<yaml_serde::Value>,
-    logfile: Option<yaml_serde::Value>,
+    /// cloudflared's log keys: a level, a file, or a directory for `connector.log`.
+    loglevel: Option<String>,
+    logfile: Option<String>,
     #[serde(rename = "log-directory")]
-    log_directory: Option<yaml_serde::Value>,
-    #[serde(rename = "transport-loglevel")]
-    transport_loglevel: Option<yaml_serde::Value>,
-    #[serde(rename = "no-autoupdate")]
-    no_autoupdate: Option<yaml_serde::Value>,
-    #[serde(rename = "autoupdate-freq")]
-    autoupdate_freq: Option<yaml_serde::Value>,
-    #[serde(rename = "edge-ip-version")]
-    edge_ip_version: Option<yaml_serde::Value>,
-    #[serde(rename = "edge-bind-address")]
-    edge_bind_address: Option<yaml_serde::Value>,
-    region: Option<yaml_serde::Value>,
-    tag: Option<yaml_serde::Value>,
-    origincert: Option<yaml_serde::Value>,
-    #[serde(rename = "post-quantum")]
-    post_quantum: Option<yaml_serde::Value>,
-    #[serde(rename = "management-diagnostics")]
-    management_diagnostics: Option<yaml_serde::Value>,
-    pidfile: Option<yaml_serde::Value>,
+    log_directory: Option<String>,
+    /// cloudflared's single-origin keys, used when there are no ingress rules.
+    url: Option<String>,
+    #[serde(rename = "hello-world")]
+    hello_world: Option<bool>,
+    #[serde(rename = "unix-socket")]
+    unix_socket: Option<String>,
+    /// cloudflared's private-network routing: refused when enabled.
     #[serde(rename = "warp-routing")]
     warp_routing: Option<yaml_serde::Value>,
-    url: Option<yaml_serde::Value>,
-    #[serde(rename = "hello-world")]
-    hello_world: Option<yaml_serde::Value>,
-    #[serde(rename = "no-tls-verify")]
-    no_tls_verify: Option<yaml_serde::Value>,
-    #[serde(rename = "proxy-dns")]
-    proxy_dns: Option<yaml_serde::Value>,
-    #[serde(rename = "cred-file")]
-    cred_file: Option<yaml_serde::Value>,
 }
 
-impl RawConfig {
-    /// Which ignored cloudflared keys are present (same order as [`IGNORED_TOP_LEVEL`]).
-    fn ignored_present(&self) -> Vec<&'static str> {
-        let present = [
-            self.protocol.is_some(),
-            self.loglevel.is_some(),
-            self.logfile.is_some(),
-            self.log_directory.is_some(),
-            self.transport_loglevel.is_some(),
-            self.no_autoupdate.is_some(),
-            self.autoupdate_freq.is_some(),
-            self.edge_ip_version.is_some(),
-            self.edge_bind_address.is_some(),
-            self.region.is_some(),
-            self.tag.is_some(),
-            self.origincert.is_some(),
-            self.post_quantum.is_some(),
-            self.management_diagnostics.is_some(),
-            self.pidfile.is_some(),
-            self.warp_routing.is_some(),
-            self.url.is_some(),
-            self.hello_world.is_some(),
-            self.no_tls_verify.is_some(),
-            self.proxy_dns.is_some(),
-            self.cred_file.is_some(),
-        ];
-        IGNORED_TOP_LEVEL
-            .iter()
-            .zip(present)
-            .filter(|(_, p)| *p)
-            .map(|(k, _)| *k)
-            .collect()
-    }
+/// Where the connector logs, from tunnel.yml (the command line's flags win).
+#[derive(Debug, Clone, Default)]
+pub struct LogConfig {
+    /// `loglevel`: debug, info, warn, error or fatal.
+    pub level: Option<String>,
+    /// `logfile`, or `log-directory`/connector.log.
+    pub file: Option<PathBuf>,
 }
 
 /// A validated tunnel.yml.
@@ -160,6 +89,7 @@ pub struct ConnectorConfig {
     pub liveness_timeout: Duration,
     /// `metrics:`; unset, the first free port of 127.0.0.1:20241–20245, then any.
     pub metrics: Option<SocketAddr>,
+    pub log: LogConfig,
     /// Messages about accepted-but-ignored keys, logged at start.
     pub warnings: Vec<String>,
 }
@@ -186,25 +116,41 @@ impl ConnectorConfig {
 
     pub fn parse(path: &Path, text: &str) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        let raw: RawConfig =
+        let mut warnings = crate::compat::check_top_level(&file, text)?;
+        let mut raw: RawConfig =
             yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
-        let mut warnings: Vec<String> = raw
-            .ignored_present()
-            .into_iter()
-            .map(|k| {
-                let at = tether_proto::config_error::locate(text, &[k]).map(|(l, _)| format!(":{l}")).unwrap_or_default();
-                format!("{file}{at}: `{k}` is a cloudflared setting that Tether does not use; it is ignored")
-            })
-            .collect();
+        refuse_warp_routing(&raw, &file, text)?;
+        single_origin(&mut raw, &file, text, &mut warnings)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let credentials_file = raw.credentials_file.as_deref().map(|credentials| {
-            let p = PathBuf::from(credentials);
+        let relative = |p: &str| {
+            let p = PathBuf::from(p);
             if p.is_absolute() {
                 p
             } else {
                 base.join(p)
             }
-        });
+        };
+        let credentials_file = raw.credentials_file.as_deref().map(relative);
+        if let Some(level) = &raw.loglevel {
+            if tether_proto::logs::level_filter(level).is_none() {
+                return Err(ConfigError::at(
+                    &file,
+                    text,
+                    &["loglevel"],
+                    format!(
+                        "`{level}` is not a log level; write debug, info, warn, error or fatal"
+                    ),
+                ));
+            }
+        }
+        let log = LogConfig {
+            level: raw.loglevel.clone(),
+            file: raw.logfile.as_deref().map(relative).or_else(|| {
+                raw.log_directory
+                    .as_deref()
+                    .map(|d| relative(d).join("connector.log"))
+            }),
+        };
         let defaults = OriginRequest::default().merge(
             &raw.origin_request,
             &file,
@@ -268,9 +214,52 @@ impl ConnectorConfig {
             retries,
             liveness_timeout,
             metrics,
+            log,
             warnings,
         })
     }
+}
+
+/// `warp-routing` with `enabled: true` asked cloudflared to route private networks, which Tether
+/// does not do; cloudflared's other warp-routing keys are warnings.
+fn refuse_warp_routing(raw: &RawConfig, file: &str, text: &str) -> Result<(), ConfigError> {
+    let Some(warp) = &raw.warp_routing else {
+        return Ok(());
+    };
+    if warp.get("enabled").and_then(|v| v.as_bool()) == Some(true) {
+        return Err(ConfigError::at(file, text, &["warp-routing", "enabled"], "`warp-routing: enabled: true`: Tether does not route private networks for WARP clients; publish each service with an ingress rule (TCP ones with `service: tcp://HOST:PORT` and `connector access tcp`), then remove `warp-routing`"));
+    }
+    Ok(())
+}
+
+/// cloudflared's `url:`, `hello-world:` and `unix-socket:` serve every request when there are no
+/// ingress rules; with rules, cloudflared ignores them, and so does Tether (with a warning).
+fn single_origin(
+    raw: &mut RawConfig,
+    file: &str,
+    text: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    let service = match (raw.hello_world, &raw.url, &raw.unix_socket) {
+        (Some(true), _, _) => Some(("hello-world", "hello_world".to_string())),
+        (_, Some(url), _) => Some(("url", url.clone())),
+        (_, None, Some(path)) => Some(("unix-socket", format!("unix:{path}"))),
+        _ => None,
+    };
+    let Some((key, service)) = service else {
+        return Ok(());
+    };
+    if !raw.ingress.is_empty() {
+        let line = tether_proto::config_error::locate(text, &[key])
+            .map(|(l, _)| format!(":{l}"))
+            .unwrap_or_default();
+        warnings.push(format!("{file}{line}: `{key}` is ignored because the file has ingress rules (as cloudflared does)"));
+        return Ok(());
+    }
+    let quoted = serde_json::to_string(&service).unwrap_or_default();
+    raw.ingress = yaml_serde::from_str(&format!("- service: {quoted}\n"))
+        .map_err(|e| ConfigError::at(file, text, &[key], e.to_string()))?;
+    Ok(())
 }
 
 /// `IP:PORT`, or `localhost:PORT` as cloudflared's examples write it.

@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod enroll;
 pub mod health;

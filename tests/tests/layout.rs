@@ -54,7 +54,7 @@ const EDGE: &[(&str, &[&str])] = &[
     ),
 ];
 
-const CONNECTOR_LEAVES: &[&str] = &["metrics", "health"];
+const CONNECTOR_LEAVES: &[&str] = &["metrics", "health", "compat"];
 
 /// The connector: `session` hands streams to `serve`, `serve` asks `ingress`.
 const CONNECTOR: &[(&str, &[&str])] = &[

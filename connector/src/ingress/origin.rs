@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::Uri;
@@ -39,6 +40,8 @@ pub struct OriginTimeout(&'static str);
 enum Target {
     /// Host and port come from each request's URI.
     Tcp,
+    /// `matchSNItoHost`: always this host and port; the URI's host is the TLS server name.
+    Pinned(String, u16),
     Unix(PathBuf),
 }
 
@@ -74,7 +77,14 @@ impl Origin {
             .path_and_query("/")
             .build()
             .map_err(|e| e.to_string())?;
-        Self::new(base, Target::Tcp, tls, settings)
+        let target = match (&settings.match_sni_to_host, base.host()) {
+            (true, Some(host)) if tls => Target::Pinned(
+                host.trim_matches(['[', ']']).to_string(),
+                base.port_u16().unwrap_or(443),
+            ),
+            _ => Target::Tcp,
+        };
+        Self::new(base, target, tls, settings)
     }
 
     pub fn unix(path: PathBuf, tls: bool, settings: OriginRequest) -> Result<Origin, String> {
@@ -118,23 +128,34 @@ impl Origin {
 }
 
 fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
-    let builder = ClientConfig::builder();
     let mut config = if settings.no_tls_verify {
-        builder
+        ClientConfig::builder()
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(NoVerify))
             .with_no_client_auth()
     } else {
-        let roots = match &settings.ca_pool {
+        // `caPool` adds to the system's roots, as cloudflared's does.
+        let extra = match &settings.ca_pool {
             Some(path) => {
-                let pem = std::fs::read_to_string(path)
-                    .map_err(|e| format!("caPool {}: {e}", path.display()))?;
-                tether_proto::trust::root_store(Some(&pem))
+                let pem =
+                    std::fs::read(path).map_err(|e| format!("caPool {}: {e}", path.display()))?;
+                tether_proto::trust::certificates_from_pem(&pem)
                     .map_err(|e| format!("caPool {}: {e}", path.display()))?
             }
-            None => tether_proto::trust::root_store(None).map_err(|e| e.to_string())?,
+            None => Vec::new(),
         };
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let mut roots = match tether_proto::trust::root_store(None) {
+            Ok(roots) => roots,
+            // No system roots is fine when `caPool` has what the origin needs.
+            Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
+            Err(e) => return Err(e.to_string()),
+        };
+        for cert in extra {
+            roots.add(cert).map_err(|e| format!("caPool: {e}"))?;
+        }
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth()
     };
     config.alpn_protocols = if settings.http2_origin {
         vec![b"h2".to_vec()]
@@ -185,6 +206,15 @@ impl ServerCertVerifier for NoVerify {
     }
 }
 
+/// A TCP connection to an origin, with `tcpKeepAlive` and no Nagle delay.
+async fn dial_tcp(host: &str, port: u16, keep_alive: Duration) -> std::io::Result<OriginStream> {
+    let tcp = TcpStream::connect((host, port)).await?;
+    tcp.set_nodelay(true)?;
+    let keepalive = socket2::TcpKeepalive::new().with_time(keep_alive);
+    socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive)?;
+    Ok(OriginStream::Tcp(tcp))
+}
+
 /// A connection to an origin.
 pub enum OriginStream {
     Tcp(TcpStream),
@@ -225,19 +255,11 @@ impl OriginConnector {
         let connect = async {
             match &self.target {
                 Target::Tcp => {
-                    let port = uri
-                        .port_u16()
-                        .unwrap_or(if uri.scheme_str() == Some("https") {
-                            443
-                        } else {
-                            80
-                        });
-                    let tcp = TcpStream::connect((host.as_str(), port)).await?;
-                    tcp.set_nodelay(true)?;
-                    let keepalive = socket2::TcpKeepalive::new().with_time(s.tcp_keep_alive);
-                    socket2::SockRef::from(&tcp).set_tcp_keepalive(&keepalive)?;
-                    Ok::<_, std::io::Error>(OriginStream::Tcp(tcp))
+                    let https = uri.scheme_str() == Some("https");
+                    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+                    dial_tcp(&host, port, s.tcp_keep_alive).await
                 }
+                Target::Pinned(host, port) => dial_tcp(host, *port, s.tcp_keep_alive).await,
                 Target::Unix(path) => Ok(OriginStream::Unix(UnixStream::connect(path).await?)),
             }
         };
@@ -250,7 +272,11 @@ impl OriginConnector {
                 h2: false,
             });
         };
-        let name = s.origin_server_name.clone().unwrap_or(host);
+        // With `matchSNItoHost` the URI's host is the request's Host (see `origin_parts`).
+        let name = match s.match_sni_to_host {
+            true => host,
+            false => s.origin_server_name.clone().unwrap_or(host),
+        };
         let server_name = ServerName::try_from(name)?;
         let handshake = async {
             match stream {

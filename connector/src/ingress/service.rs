@@ -28,6 +28,9 @@ pub struct RawOriginRequest {
     #[serde(rename = "noTLSVerify")]
     no_tls_verify: Option<bool>,
     disable_chunked_encoding: Option<bool>,
+    /// https origins: the TLS server name is the request's Host (after `httpHostHeader`).
+    #[serde(rename = "matchSNItoHost")]
+    match_sni_to_host: Option<bool>,
     http2_origin: Option<bool>,
     /// `v2`: TCP services send a PROXY protocol v2 header first, so the origin sees the client.
     proxy_protocol: Option<String>,
@@ -35,8 +38,6 @@ pub struct RawOriginRequest {
     tcp_idle_timeout: Option<String>,
     // cloudflared keys without meaning here: accepted with a warning.
     no_happy_eyeballs: Option<yaml_serde::Value>,
-    #[serde(rename = "matchSNItoHost")]
-    match_sni_to_host: Option<yaml_serde::Value>,
     bastion_mode: Option<yaml_serde::Value>,
     proxy_address: Option<yaml_serde::Value>,
     proxy_port: Option<yaml_serde::Value>,
@@ -55,10 +56,14 @@ pub struct OriginRequest {
     pub keep_alive_timeout: Duration,
     pub http_host_header: Option<String>,
     pub origin_server_name: Option<String>,
-    /// PEM file of CAs to trust for an https origin (in addition to none: it replaces the system roots).
+    /// PEM file of CAs to trust for an https origin, besides the system's roots (as cloudflared).
     pub ca_pool: Option<std::path::PathBuf>,
     pub no_tls_verify: bool,
+    /// Requests reach the origin with a Content-Length, never chunked (WSGI servers want this):
+    /// a body without one is gathered first, up to 16 MiB (`UNCHUNKED_BODY_LIMIT`).
     pub disable_chunked_encoding: bool,
+    /// https origins: send the request's Host as the TLS server name.
+    pub match_sni_to_host: bool,
     pub http2_origin: bool,
     /// TCP services: send a PROXY protocol v2 header to the origin first.
     pub proxy_protocol: bool,
@@ -80,6 +85,7 @@ impl Default for OriginRequest {
             ca_pool: None,
             no_tls_verify: false,
             disable_chunked_encoding: false,
+            match_sni_to_host: false,
             http2_origin: false,
             proxy_protocol: false,
             tcp_idle_timeout: None,
@@ -114,14 +120,13 @@ impl OriginRequest {
                 }),
             }
         };
+        refuse_what_would_be_lost(raw, file, text, at)?;
         for (key, present) in [
             ("noHappyEyeballs", raw.no_happy_eyeballs.is_some()),
-            ("matchSNItoHost", raw.match_sni_to_host.is_some()),
             ("bastionMode", raw.bastion_mode.is_some()),
             ("proxyAddress", raw.proxy_address.is_some()),
             ("proxyPort", raw.proxy_port.is_some()),
             ("proxyType", raw.proxy_type.is_some()),
-            ("ipRules", raw.ip_rules.is_some()),
             ("access", raw.access.is_some()),
         ] {
             if present {
@@ -166,6 +171,7 @@ impl OriginRequest {
             disable_chunked_encoding: raw
                 .disable_chunked_encoding
                 .unwrap_or(self.disable_chunked_encoding),
+            match_sni_to_host: raw.match_sni_to_host.unwrap_or(self.match_sni_to_host),
             http2_origin: raw.http2_origin.unwrap_or(self.http2_origin),
             proxy_protocol: match raw.proxy_protocol.as_deref() {
                 None => self.proxy_protocol,
@@ -192,6 +198,36 @@ impl OriginRequest {
             },
         })
     }
+}
+
+/// cloudflared settings whose silent loss would open or change a service: errors naming the
+/// edge-side setting that does the same job.
+fn refuse_what_would_be_lost(
+    raw: &RawOriginRequest,
+    file: &str,
+    text: &str,
+    at: &[&str],
+) -> Result<(), ConfigError> {
+    let refuse = |key: &str, message: &str| {
+        let path: Vec<&str> = at.iter().copied().chain([key]).collect();
+        Err(ConfigError::at(file, text, &path, message))
+    };
+    if raw.bastion_mode.as_ref().and_then(|v| v.as_bool()) == Some(true) {
+        return refuse("bastionMode", "`bastionMode: true`: Tether has no bastion mode; give each TCP service a rule of its own (`service: tcp://HOST:PORT`), reach it with `connector access tcp`, and remove bastionMode");
+    }
+    if raw.ip_rules.is_some() {
+        return refuse("ipRules", "`ipRules` limit where cloudflared's socks-proxy may connect, and Tether has no SOCKS proxy; to limit which clients reach a hostname, put `client-ip-rules` in a route policy file and apply it at the edge with `edge tunnel route policy HOSTNAME --file policy.yml` (docs/security.md), then remove ipRules");
+    }
+    let required = raw
+        .access
+        .as_ref()
+        .and_then(|a| a.get("required"))
+        .and_then(|v| v.as_bool());
+    if required == Some(true) {
+        let path: Vec<&str> = at.iter().copied().chain(["access"]).collect();
+        return Err(ConfigError::at(file, text, &path, "`access: required: true` checks Cloudflare Access tokens, which no Tether edge issues; protect the hostname at the edge instead, with a `policy:` (jwt, oidc, basic, bearer or mtls) in a route policy file applied by `edge tunnel route policy HOSTNAME --file policy.yml` (docs/security.md), then remove `access`"));
+    }
+    Ok(())
 }
 
 /// What a rule sends matching requests to.

@@ -4,7 +4,8 @@
 //! that blames the origin; one failing origin only fails its own streams.
 
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri};
-use http_body_util::Empty;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Body;
 use tether_proto::h2body::RecvBody;
 use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR};
 
@@ -14,6 +15,10 @@ use crate::metrics::CauseLabels;
 
 use super::respond::{boxed, classify, origin_failed, request_id, text};
 use super::stream::Streams;
+
+/// The most a `disableChunkedEncoding` origin's request body without a Content-Length may
+/// hold: it is gathered in memory to be sent with one.
+pub const UNCHUNKED_BODY_LIMIT: usize = 16 << 20;
 
 /// Serves one HTTP stream the edge opened, and counts it.
 pub async fn handle(req: Request<RecvBody>, streams: &Streams) -> Response<OriginBody> {
@@ -101,15 +106,27 @@ pub(super) fn origin_parts(
         .unwrap_or("/")
         .to_string();
     let public_host = parts.uri.authority().map(|a| a.to_string());
+    let host = origin.settings.http_host_header.clone().or(public_host);
     let base = origin.base.clone().into_parts();
     let mut uri = Uri::builder().path_and_query(path);
-    if let (Some(scheme), Some(authority)) = (base.scheme, base.authority) {
+    if let (Some(scheme), Some(mut authority)) = (base.scheme, base.authority) {
+        if origin.settings.match_sni_to_host && scheme == http::uri::Scheme::HTTPS {
+            // The origin's connector dials the configured address and takes the TLS server
+            // name from this authority, which also keeps each name's connections apart in
+            // the pool.
+            let name = host
+                .as_deref()
+                .and_then(|h| h.parse::<http::uri::Authority>().ok());
+            if let Some(name) = name {
+                let port = authority.port_u16().unwrap_or(443);
+                authority = format!("{}:{port}", name.host()).parse()?;
+            }
+        }
         uri = uri.scheme(scheme).authority(authority);
     }
     parts.uri = uri.build()?;
     parts.version = http::Version::HTTP_11;
     strip_hop_by_hop(&mut parts.headers);
-    let host = origin.settings.http_host_header.clone().or(public_host);
     if let Some(host) = host.and_then(|h| HeaderValue::from_str(&h).ok()) {
         parts.headers.insert(header::HOST, host);
     }
@@ -125,9 +142,20 @@ async fn forward(
     if let Err(e) = origin_parts(&mut parts, origin) {
         return origin_failed(OriginFailure::Unreachable, request_id, &e);
     }
+    let body = if origin.settings.disable_chunked_encoding
+        && !parts.headers.contains_key(header::CONTENT_LENGTH)
+        && !body.is_end_stream()
+    {
+        match unchunked(body, &mut parts.headers).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        }
+    } else {
+        boxed(body)
+    };
     match origin
         .client
-        .request(Request::from_parts(parts, boxed(body)))
+        .request(Request::from_parts(parts, body))
         .await
     {
         Ok(response) => {
@@ -141,5 +169,31 @@ async fn forward(
             let failure = classify(&e);
             origin_failed(failure, request_id, &(Box::new(e) as BoxError))
         }
+    }
+}
+
+/// `disableChunkedEncoding`: the whole body, sent with its Content-Length (hyper sends a known
+/// length rather than chunks). Bodies past [`UNCHUNKED_BODY_LIMIT`] get 413.
+async fn unchunked(
+    body: RecvBody,
+    headers: &mut http::HeaderMap,
+) -> Result<OriginBody, Response<OriginBody>> {
+    let collected = http_body_util::Limited::new(body, UNCHUNKED_BODY_LIMIT)
+        .collect()
+        .await;
+    match collected {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            Ok(boxed(http_body_util::Full::new(bytes)))
+        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("this origin takes no chunked request bodies (disableChunkedEncoding) and this one, sent without a Content-Length, is over {} MiB\n", UNCHUNKED_BODY_LIMIT >> 20),
+        )),
+        Err(e) => Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("the request body ended early: {e}\n"),
+        )),
     }
 }
