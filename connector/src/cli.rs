@@ -1,5 +1,7 @@
 //! The `connector` command line: `connector run`, `connector enroll`, `connector token`,
-//! `connector ingress validate|rule` (`connector access` is in `access`).
+//! `connector ingress validate|rule`, and cloudflared's spellings of them (`connector tunnel run
+//! [NAME]`, `tunnel ingress …`, `tunnel ready`, its global flags); `connector access` is in
+//! `access`, `connector service` in `service`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,13 +27,94 @@ use crate::session::{Connector, EdgeTarget, Slot};
     about = "The Tether connector: outbound tunnel sessions to the edge"
 )]
 pub struct Cli {
-    /// Path to tunnel.yml.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags taken before or after any command (`connector tunnel --config F run` as well as
+/// `connector run --config F`), with cloudflared's names and environment variables.
+#[derive(clap::Args, Debug)]
+pub struct GlobalArgs {
+    /// Path to tunnel.yml (a cloudflared config.yml works too).
     #[arg(long, global = true, default_value = "tunnel.yml")]
     pub config: PathBuf,
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    #[command(subcommand)]
-    pub command: Command,
+    /// debug, info, warn, error or fatal (overrides tunnel.yml's `loglevel`; RUST_LOG wins).
+    #[arg(
+        long,
+        global = true,
+        alias = "log-level",
+        env = "TUNNEL_LOGLEVEL",
+        value_name = "LEVEL"
+    )]
+    pub loglevel: Option<String>,
+    /// Also append the log to this file (overrides tunnel.yml's `logfile`).
+    #[arg(long, global = true, env = "TUNNEL_LOGFILE", value_name = "FILE")]
+    pub logfile: Option<PathBuf>,
+    /// Also append the log to DIR/connector.log (overrides tunnel.yml's `log-directory`).
+    #[arg(long, global = true, env = "TUNNEL_LOGDIRECTORY", value_name = "DIR")]
+    pub log_directory: Option<PathBuf>,
+    /// Where /metrics, /ready and /healthz are served, IP:PORT or localhost:PORT (overrides
+    /// tunnel.yml's `metrics`); `tunnel ready` asks here.
+    #[arg(long, global = true, env = "TUNNEL_METRICS", value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Accepted for cloudflared's command lines: Tether never updates itself.
+    #[arg(long, global = true, env = "NO_AUTOUPDATE")]
+    pub no_autoupdate: bool,
+    /// Accepted for cloudflared's command lines and ignored: sessions are always HTTP/2 over a
+    /// TLS WebSocket.
+    #[arg(
+        long,
+        global = true,
+        env = "TUNNEL_TRANSPORT_PROTOCOL",
+        value_name = "auto|http2|quic"
+    )]
+    pub protocol: Option<String>,
+    /// Accepted for cloudflared's command lines and ignored: the edge's address decides.
+    #[arg(
+        long,
+        global = true,
+        env = "TUNNEL_EDGE_IP_VERSION",
+        value_name = "4|6|auto"
+    )]
+    pub edge_ip_version: Option<String>,
+    /// Accepted for cloudflared's command lines and ignored: you choose the edges yourself.
+    #[arg(long, global = true, env = "TUNNEL_REGION")]
+    pub region: Option<String>,
+}
+
+impl GlobalArgs {
+    /// What the ignored cloudflared flags get: one warning each.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (flag, set, why) in [
+            (
+                "--protocol",
+                self.protocol.is_some(),
+                "sessions are always HTTP/2 over a TLS WebSocket",
+            ),
+            (
+                "--edge-ip-version",
+                self.edge_ip_version.is_some(),
+                "the edge's address decides",
+            ),
+            (
+                "--region",
+                self.region.is_some(),
+                "you choose the edges yourself",
+            ),
+        ] {
+            if set {
+                warnings.push(format!(
+                    "{flag} is a cloudflared flag that Tether does not use ({why}); it is ignored"
+                ));
+            }
+        }
+        warnings
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -44,6 +127,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the tunnel.
     Run(RunArgs),
+    /// cloudflared's spelling: `tunnel run [NAME]`, `tunnel ingress …`, `tunnel ready`; with no
+    /// command, runs the tunnel.
+    Tunnel(TunnelArgs),
     /// Redeem an enrollment token (`edge tunnel token NAME`): make this site's key and write
     /// its credentials file.
     Enroll(crate::enroll::Enroll),
@@ -58,23 +144,83 @@ pub enum Command {
     /// Reach a TCP service through the edge from this machine (no tunnel.yml needed).
     #[command(subcommand)]
     Access(AccessCommand),
+    /// Run the connector as a system service.
+    #[command(subcommand)]
+    Service(crate::service::ServiceCommand),
 }
 
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug, Default, Clone)]
 pub struct RunArgs {
     /// Run with a run token instead of tunnel.yml's credentials file (`connector token` prints
     /// one). Also read from TUNNEL_TOKEN.
     #[arg(long, env = "TUNNEL_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Read the run token from this file (as `service install --token` writes it).
+    #[arg(
+        long,
+        env = "TUNNEL_TOKEN_FILE",
+        value_name = "FILE",
+        conflicts_with = "token"
+    )]
+    pub token_file: Option<PathBuf>,
     /// Send every request to this origin (one catch-all ingress rule, e.g.
     /// http://localhost:8080) instead of reading tunnel.yml.
     #[arg(long)]
     pub url: Option<String>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct TunnelArgs {
+    #[command(subcommand)]
+    pub command: Option<TunnelCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TunnelCommand {
+    /// Run the tunnel; NAME (name or id), when given, must match the credentials.
+    Run {
+        #[command(flatten)]
+        run: RunArgs,
+        name: Option<String>,
+    },
+    /// Check ingress rules.
+    #[command(subcommand)]
+    Ingress(IngressCommand),
+    /// Exit 0 when the running connector's /ready answers 200 (for container health checks);
+    /// asks --metrics, TUNNEL_METRICS or tunnel.yml's `metrics`, else ports 20241-20245.
+    Ready,
+}
+
+/// What a command line asks of the tunnel, once `connector tunnel …` is unfolded.
+pub enum Action {
+    Run(RunArgs, Option<String>),
+    Ingress(IngressCommand),
+    Ready,
+}
+
+impl Command {
+    /// The tunnel action of `run`, `ingress` and their `tunnel …` spellings.
+    pub fn action(self) -> Option<Action> {
+        match self {
+            Command::Run(run) => Some(Action::Run(run, None)),
+            Command::Ingress(cmd) => Some(Action::Ingress(cmd)),
+            Command::Tunnel(TunnelArgs { command, run }) => Some(match command {
+                None => Action::Run(run, None),
+                Some(TunnelCommand::Run { run, name }) => Action::Run(run, name),
+                Some(TunnelCommand::Ingress(cmd)) => Action::Ingress(cmd),
+                Some(TunnelCommand::Ready) => Action::Ready,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum AccessCommand {
     /// Carry TCP to HOSTNAME's service: from a local port (--url) or stdin/stdout (ssh ProxyCommand).
+    #[command(visible_aliases = ["ssh", "rdp", "smb"])]
     Tcp(crate::access::AccessTcp),
 }
 

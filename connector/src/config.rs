@@ -263,7 +263,7 @@ fn single_origin(
 }
 
 /// `IP:PORT`, or `localhost:PORT` as cloudflared's examples write it.
-fn metrics_address(value: &str) -> Option<SocketAddr> {
+pub fn metrics_address(value: &str) -> Option<SocketAddr> {
     if let Some(port) = value.strip_prefix("localhost:") {
         return Some((Ipv4Addr::LOCALHOST, port.parse().ok()?).into());
     }

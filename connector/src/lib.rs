@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod cloudflared_metrics;
 pub mod compat;
 pub mod config;
 pub mod enroll;
@@ -23,4 +24,5 @@ pub mod ingress;
 pub mod metrics;
 pub mod reload;
 pub mod serve;
+pub mod service;
 pub mod session;

@@ -2,8 +2,8 @@
 //! then hand over to the library.
 
 use clap::Parser;
-use tether_connector::cli::{self, Cli, Command, LogFormat};
-use tether_connector::config::ConnectorConfig;
+use tether_connector::cli::{self, Action, Cli, Command, GlobalArgs, LogFormat, RunArgs};
+use tether_connector::config::{self, ConnectorConfig};
 use tether_proto::enroll::RunToken;
 use tokio_util::sync::CancellationToken;
 
@@ -17,89 +17,95 @@ const EXIT_REFUSED: i32 = 77;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(
-        cli.log_format == LogFormat::Json,
-        tether_proto::logs::CONNECTOR_FILTER,
-    );
+    let global = cli.global;
     tether_proto::install_crypto_provider();
-    if let Command::Access(cli::AccessCommand::Tcp(args)) = cli.command {
-        // Exit here rather than return: a blocked read of stdin would hold up the runtime's
-        // shutdown after the connection has ended.
-        match tether_connector::access::run(args).await {
-            Ok(()) => std::process::exit(0),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                std::process::exit(1);
+    let command = match cli.command {
+        Command::Access(cli::AccessCommand::Tcp(args)) => {
+            init_logs(&global, &Default::default());
+            // Exit here rather than return: a blocked read of stdin would hold up the runtime's
+            // shutdown after the connection has ended.
+            match tether_connector::access::run(args).await {
+                Ok(()) => std::process::exit(0),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::exit(1);
+                }
             }
         }
-    }
-    match &cli.command {
-        Command::Enroll(_) | Command::Token { .. } => std::process::exit(other_command(cli).await),
-        _ => {}
-    }
-    let (url, token) = match &cli.command {
-        Command::Run(args) => (args.url.clone(), args.token.clone()),
-        _ => (None, None),
+        Command::Service(command) => {
+            match tether_connector::service::command(command, &global.config) {
+                Ok(()) => std::process::exit(0),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        command @ (Command::Enroll(_) | Command::Token { .. }) => {
+            init_logs(&global, &Default::default());
+            std::process::exit(other_command(command).await)
+        }
+        command => command,
     };
-    let token = match token.as_deref().map(RunToken::decode) {
+    let Some(action) = command.action() else {
+        unreachable!("every other command was handled above")
+    };
+    let metrics = match global
+        .metrics
+        .as_deref()
+        .map(|m| (m, config::metrics_address(m)))
+    {
         None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            eprintln!("error: --token / TUNNEL_TOKEN: {e}");
+        Some((_, Some(addr))) => Some(addr),
+        Some((m, None)) => {
+            eprintln!("error: --metrics / TUNNEL_METRICS: `{m}` is not an address; write IP:PORT or localhost:PORT, e.g. 127.0.0.1:20241");
             std::process::exit(EXIT_CONFIG);
         }
     };
-    let loaded = match &url {
+    let (args, name, ingress) = match action {
+        Action::Ready => std::process::exit(ready(&global, metrics).await),
+        Action::Run(args, name) => (args, name, None),
+        Action::Ingress(cmd) => (RunArgs::default(), None, Some(cmd)),
+    };
+    let token = match run_token(&args) {
+        Ok(token) => token,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(EXIT_CONFIG);
+        }
+    };
+    let loaded = match &args.url {
         Some(url) => ConnectorConfig::from_url(url),
-        None if token.is_some() && !cli.config.exists() => {
+        None if token.is_some() && !global.config.exists() => {
             eprintln!(
                 "error: {} does not exist: with a run token, give the origin with --url (e.g. --url http://localhost:8080), or the ingress rules in a tunnel.yml (--config)",
-                cli.config.display()
+                global.config.display()
             );
             std::process::exit(EXIT_CONFIG);
         }
-        None => ConnectorConfig::load(&cli.config),
+        None => ConnectorConfig::load(&global.config),
     };
-    let config = match loaded {
+    let mut config = match loaded {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(EXIT_CONFIG);
         }
     };
-    for warning in &config.warnings {
+    // The command line wins over tunnel.yml, as in cloudflared.
+    if let Some(name) = name {
+        config.tunnel = Some(name);
+    }
+    if metrics.is_some() {
+        config.metrics = metrics;
+    }
+    init_logs(&global, &config.log);
+    for warning in config.warnings.iter().chain(&global.warnings()) {
         tracing::warn!("{warning}");
     }
-    let result = match cli.command {
-        Command::Access(_) | Command::Enroll(_) | Command::Token { .. } => Ok(()),
-        Command::Ingress(cmd) => cli::ingress_command(&config, cmd),
-        Command::Run(_) => {
-            let shutdown = CancellationToken::new();
-            let on_signal = shutdown.clone();
-            tokio::spawn(async move {
-                // The first SIGTERM or SIGINT drains (`grace-period`); a second exits at once.
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (
-                    signal(SignalKind::terminate()),
-                    signal(SignalKind::interrupt()),
-                ) else {
-                    tracing::error!("cannot listen for SIGTERM and SIGINT");
-                    return;
-                };
-                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-                tracing::info!("shutting down: draining sessions; signal again to exit at once");
-                on_signal.cancel();
-                tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-                tracing::warn!("second signal: exiting without waiting for open streams");
-                std::process::exit(EXIT_SIGNAL);
-            });
-            // On a worker, not in `block_on`: the session's connection task then runs beside
-            // the streams it wakes instead of on a third thread of its own.
-            match tokio::spawn(cli::run(config, token, shutdown)).await {
-                Ok(result) => result,
-                Err(e) => Err(anyhow::anyhow!("the connector's main task failed: {e}")),
-            }
-        }
+    let result = match ingress {
+        Some(cmd) => cli::ingress_command(&config, cmd),
+        None => run_until_signalled(config, token).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -108,9 +114,112 @@ async fn main() {
     }
 }
 
+/// `--token`, `TUNNEL_TOKEN`, or the file of `--token-file` / `TUNNEL_TOKEN_FILE`.
+fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
+    let text = match (&args.token, &args.token_file) {
+        (Some(token), _) => token.clone(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|e| format!("--token-file {}: {e}", file.display()))?,
+        (None, None) => return Ok(None),
+    };
+    RunToken::decode(text.trim())
+        .map(Some)
+        .map_err(|e| format!("--token / TUNNEL_TOKEN: {e}"))
+}
+
+/// The log set-up: flags over tunnel.yml's `loglevel`, `logfile` and `log-directory`.
+fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
+    let level = global.loglevel.as_deref().or(from_config.level.as_deref());
+    if let Some(level) = level.filter(|l| tether_proto::logs::level_filter(l).is_none()) {
+        eprintln!("error: --loglevel / TUNNEL_LOGLEVEL: `{level}` is not a log level; write debug, info, warn, error or fatal");
+        std::process::exit(EXIT_CONFIG);
+    }
+    let path = global
+        .logfile
+        .clone()
+        .or_else(|| {
+            global
+                .log_directory
+                .as_ref()
+                .map(|d| d.join("connector.log"))
+        })
+        .or_else(|| from_config.file.clone());
+    let file = path.map(|path| {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| {
+                eprintln!("error: cannot open the log file {}: {e}", path.display());
+                std::process::exit(EXIT_CONFIG);
+            })
+    });
+    tether_proto::logs::init_with(&tether_proto::logs::LogOptions {
+        json: global.log_format == LogFormat::Json,
+        default_filter: tether_proto::logs::CONNECTOR_FILTER,
+        level,
+        file,
+    });
+}
+
+/// `connector tunnel ready`: 0 when the connector's /ready answers 200.
+async fn ready(global: &GlobalArgs, metrics: Option<std::net::SocketAddr>) -> i32 {
+    // The address from the flag, else from tunnel.yml when there is one that loads.
+    let configured = metrics.or_else(|| {
+        global
+            .config
+            .exists()
+            .then(|| ConnectorConfig::load(&global.config).ok())
+            .flatten()
+            .and_then(|c| c.metrics)
+    });
+    let addresses = tether_connector::health::ready_addresses(configured);
+    match tether_connector::health::probe_ready(&addresses).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("{e}");
+            1
+        }
+    }
+}
+
+/// Runs the tunnel: the first SIGTERM or SIGINT drains (`grace-period`); a second exits at once.
+async fn run_until_signalled(
+    config: ConnectorConfig,
+    token: Option<RunToken>,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::error!("cannot listen for SIGTERM and SIGINT");
+            return;
+        };
+        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+        tracing::info!("shutting down: draining sessions; signal again to exit at once");
+        on_signal.cancel();
+        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
+        tracing::warn!("second signal: exiting without waiting for open streams");
+        std::process::exit(EXIT_SIGNAL);
+    });
+    // On a worker, not in `block_on`: the session's connection task then runs beside the
+    // streams it wakes instead of on a third thread of its own.
+    match tokio::spawn(cli::run(config, token, shutdown)).await {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("the connector's main task failed: {e}")),
+    }
+}
+
 /// The commands that need no tunnel.yml: `enroll` and `token`. Returns the exit status.
-async fn other_command(cli: Cli) -> i32 {
-    let result = match cli.command {
+async fn other_command(command: Command) -> i32 {
+    let result = match command {
         Command::Enroll(args) => tether_connector::enroll::enroll(args).await.map(|path| {
             println!("Enrolled: credentials written to {} (keep it secret: it holds this site's private key)", path.display());
             println!("Next: set `credentials-file: {}` in tunnel.yml and run `connector run --config tunnel.yml`,", path.display());

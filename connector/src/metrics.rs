@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::cloudflared_metrics::{CloudflaredMetrics, CodeLabels};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -18,6 +19,13 @@ pub struct EdgeLabels {
     pub edge: String,
 }
 
+/// A stream counted as open (by kind, in all, and as a TCP session) until dropped.
+pub struct OpenStream {
+    _kind: StreamCount,
+    _all: StreamCount,
+    _tcp: Option<StreamCount>,
+}
+
 #[derive(Debug)]
 pub struct ConnectorMetrics {
     pub sessions: Family<EdgeLabels, Gauge>,
@@ -27,6 +35,8 @@ pub struct ConnectorMetrics {
     pub requests: Family<StatusLabels, Counter>,
     pub origin_errors: Family<CauseLabels, Counter>,
     pub request_duration: Histogram,
+    /// The same figures under cloudflared's names.
+    pub cloudflared: CloudflaredMetrics,
 }
 
 impl Default for ConnectorMetrics {
@@ -39,6 +49,7 @@ impl Default for ConnectorMetrics {
             requests: Family::default(),
             origin_errors: Family::default(),
             request_duration: duration_histogram(),
+            cloudflared: CloudflaredMetrics::default(),
         }
     }
 }
@@ -80,15 +91,34 @@ impl ConnectorMetrics {
             "Time from a request's arrival to its response head",
             self.request_duration.clone(),
         );
+        self.cloudflared.register(registry);
     }
 
     /// Counts one stream of `kind` as open until the returned guard is dropped.
-    pub fn stream(&self, kind: &'static str) -> StreamCount {
-        StreamCount::new(
-            self.streams_active
-                .get_or_create(&KindLabels { kind })
-                .clone(),
-        )
+    pub fn stream(&self, kind: &'static str) -> OpenStream {
+        let cf = &self.cloudflared;
+        cf.total_requests.inc();
+        let tcp = (kind == "tcp").then(|| {
+            cf.tcp_total_sessions.inc();
+            StreamCount::new(cf.tcp_active_sessions.clone())
+        });
+        OpenStream {
+            _kind: StreamCount::new(
+                self.streams_active
+                    .get_or_create(&KindLabels { kind })
+                    .clone(),
+            ),
+            _all: StreamCount::new(cf.concurrent_requests.clone()),
+            _tcp: tcp,
+        }
+    }
+
+    /// A request's origin failed for `cause`.
+    pub fn origin_error(&self, cause: &'static str) {
+        self.origin_errors
+            .get_or_create(&CauseLabels { cause })
+            .inc();
+        self.cloudflared.request_errors.inc();
     }
 
     /// One HTTP request answered with `status` after `took`.
@@ -99,5 +129,11 @@ impl ConnectorMetrics {
             })
             .inc();
         self.request_duration.observe(took.as_secs_f64());
+        self.cloudflared
+            .response_by_code
+            .get_or_create(&CodeLabels {
+                status_code: status.as_u16(),
+            })
+            .inc();
     }
 }

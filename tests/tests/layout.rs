@@ -54,7 +54,7 @@ const EDGE: &[(&str, &[&str])] = &[
     ),
 ];
 
-const CONNECTOR_LEAVES: &[&str] = &["metrics", "health", "compat"];
+const CONNECTOR_LEAVES: &[&str] = &["metrics", "cloudflared_metrics", "health", "compat"];
 
 /// The connector: `session` hands streams to `serve`, `serve` asks `ingress`.
 const CONNECTOR: &[(&str, &[&str])] = &[
@@ -65,10 +65,11 @@ const CONNECTOR: &[(&str, &[&str])] = &[
     ("enroll", &["session"]),
     ("config", &["ingress"]),
     ("reload", &["config", "ingress"]),
+    ("service", &["config"]),
     (
         "cli",
         &[
-            "config", "session", "serve", "ingress", "access", "enroll", "reload",
+            "config", "session", "serve", "ingress", "access", "enroll", "reload", "service",
         ],
     ),
 ];

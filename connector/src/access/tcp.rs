@@ -26,12 +26,14 @@ use crate::session::EdgeTarget;
 
 #[derive(clap::Args, Debug)]
 pub struct AccessTcp {
-    /// The hostname routed to the TCP service (`edge tunnel route tcp TUNNEL HOSTNAME`).
-    #[arg(long)]
+    /// The hostname routed to the TCP service (`edge tunnel route tcp TUNNEL HOSTNAME`);
+    /// cloudflared's `https://HOSTNAME` form is accepted.
+    #[arg(long, visible_alias = "tunnel-host", short = 'T', value_parser = hostname)]
     pub hostname: String,
-    /// Listen here and carry each connection (e.g. 127.0.0.1:2222); without it, carry one
-    /// connection over stdin/stdout, as ssh's ProxyCommand wants.
-    #[arg(long, value_name = "ADDR")]
+    /// Listen here and carry each connection (e.g. localhost:2222, 127.0.0.1:2222 or
+    /// tcp://localhost:2222); without it, carry one connection over stdin/stdout, as ssh's
+    /// ProxyCommand wants.
+    #[arg(long, visible_alias = "listener", short = 'L', value_name = "ADDR", value_parser = listen_address)]
     pub url: Option<SocketAddr>,
     /// The edge's HTTPS address (default: HOSTNAME:443).
     #[arg(long, value_name = "HOST:PORT")]
@@ -46,6 +48,33 @@ pub struct AccessTcp {
     /// `--header "Authorization: Basic …"` or `--header "Authorization: Bearer JWT"`; repeatable.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+}
+
+/// `--hostname`: a bare name, or a URL of it as cloudflared's docs write it.
+fn hostname(value: &str) -> Result<String, String> {
+    let name = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let name = name.trim_end_matches('/');
+    if name.is_empty() || name.contains(['/', ' ']) {
+        return Err(format!(
+            "`{value}` is not a hostname; write e.g. ssh.example.com"
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+/// `--url`: `HOST:PORT` where HOST is an IP address or `localhost`, with or without a scheme
+/// (cloudflared's `tcp://localhost:2222`).
+fn listen_address(value: &str) -> Result<SocketAddr, String> {
+    let address = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let address = address.trim_end_matches('/');
+    if let Some(port) = address.strip_prefix("localhost:") {
+        if let Ok(port) = port.parse::<u16>() {
+            return Ok((std::net::Ipv4Addr::LOCALHOST, port).into());
+        }
+    }
+    address.parse().map_err(|_| {
+        format!("`{value}` is not a listening address; write e.g. localhost:2222 or 127.0.0.1:2222")
+    })
 }
 
 /// One access session, opened on first use and again whenever it has died.

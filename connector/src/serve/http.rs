@@ -11,7 +11,6 @@ use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGI
 
 use crate::ingress::origin::{BoxError, Origin, OriginBody};
 use crate::ingress::{Rule, Service};
-use crate::metrics::CauseLabels;
 
 use super::respond::{boxed, classify, origin_failed, request_id, text};
 use super::stream::Streams;
@@ -32,13 +31,7 @@ pub async fn handle(req: Request<RecvBody>, streams: &Streams) -> Response<Origi
         .get(ORIGIN_ERROR)
         .and_then(|v| OriginFailure::parse(v.to_str().ok()?));
     if let Some(failure) = failure {
-        streams
-            .metrics
-            .origin_errors
-            .get_or_create(&CauseLabels {
-                cause: failure.as_str(),
-            })
-            .inc();
+        streams.metrics.origin_error(failure.as_str());
     }
     response
 }

@@ -20,6 +20,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_util::sync::CancellationToken;
 
+use crate::cloudflared_metrics::LocationLabels;
 use crate::metrics::EdgeLabels;
 use crate::serve::respond::answer;
 
@@ -78,8 +79,20 @@ pub async fn run(
             edge: target.address.clone(),
         })
         .clone();
+    let cloudflared = &ctx.connector.metrics.cloudflared;
+    let location = cloudflared
+        .server_locations
+        .get_or_create(&LocationLabels {
+            connection_id: ctx.index.to_string(),
+            edge_location: target.address.clone(),
+        })
+        .clone();
     open.inc();
+    cloudflared.ha_connections.inc();
+    location.set(1);
     let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
+    location.set(0);
+    cloudflared.ha_connections.dec();
     open.dec();
     // Stopped for good before the pulse is cleared, so no late PONG marks a dead slot ready.
     // (A finished watch may already have been awaited by `serve`: never poll it twice.)
