@@ -232,12 +232,16 @@ impl EdgeMetrics {
     }
 }
 
-/// The page for `path`: the registry's metrics at `/metrics`, 404 elsewhere.
+/// The page for `path`: the registry's metrics at `/metrics`, `OK` at `/healthz` (and
+/// cloudflared's `/healthcheck`) while the process runs, 404 elsewhere.
 pub fn render(registry: &Registry, path: &str) -> Page {
+    if matches!(path, "/healthz" | "/healthcheck") {
+        return Page::text(StatusCode::OK, "OK\n");
+    }
     if path != "/metrics" {
         return Page::text(
             StatusCode::NOT_FOUND,
-            "not found; metrics are at /metrics\n",
+            "not found; metrics are at /metrics, health at /healthz\n",
         );
     }
     metrics_page(|text| prometheus_client::encoding::text::encode(text, registry))

@@ -83,7 +83,9 @@ impl Proc {
         if !command.get_envs().any(|(k, _)| k == "NO_COLOR") {
             command.env("NO_COLOR", "1");
         }
-        if std::env::var_os("RUST_LOG").is_none() {
+        // The caller may set RUST_LOG, or remove it to test the programs' own level settings.
+        let chosen = command.get_envs().any(|(k, _)| k == "RUST_LOG");
+        if std::env::var_os("RUST_LOG").is_none() && !chosen {
             command.env("RUST_LOG", "info,hickory_server=warn,hickory_proto=warn");
         }
         let mut child = command

@@ -145,14 +145,21 @@ impl TestEdge {
     }
 
     pub fn create_tunnel(&self, name: &str) -> Tunnel {
+        self.create_tunnel_with(name, &[])
+    }
+
+    /// [`TestEdge::create_tunnel`] with more arguments (`--id UUID`).
+    pub fn create_tunnel_with(&self, name: &str, more: &[&str]) -> Tunnel {
         let credentials = self.dir.path().join(format!("{name}.json"));
-        let out = self.cli_ok(&[
+        let mut args = vec![
             "tunnel",
             "create",
             name,
             "--credentials-file",
             credentials.to_str().expect("utf-8 path"),
-        ]);
+        ];
+        args.extend(more);
+        let out = self.cli_ok(&args);
         let id = out
             .split("with id ")
             .nth(1)

@@ -22,6 +22,9 @@ struct NewTunnel {
     /// tunnel waits for `connector enroll`.
     #[serde(default)]
     public_key: Option<String>,
+    /// A chosen id (a migrated cloudflared tunnel's UUID); default: a new one.
+    #[serde(default)]
+    id: Option<uuid::Uuid>,
 }
 
 /// `POST /api/v1/tunnels/{tunnel}/enrollments`.
@@ -68,7 +71,7 @@ impl AdminApi {
         let body: NewTunnel = read_json(call.request.into_body()).await?;
         let created = self
             .manager()
-            .create_tunnel(&body.name, body.public_key)
+            .create_tunnel(&body.name, body.public_key, body.id)
             .await?;
         Ok(reply::json_with(StatusCode::CREATED, &created))
     }

@@ -30,11 +30,12 @@ impl Backend {
         &self,
         name: &str,
         public_key: Option<String>,
+        id: Option<uuid::Uuid>,
     ) -> anyhow::Result<CreatedView> {
         match self {
-            Backend::Local(m) => Ok(m.create_tunnel(name, public_key).await?),
+            Backend::Local(m) => Ok(m.create_tunnel(name, public_key, id).await?),
             Backend::Remote(api) => {
-                let body = json!({ "name": name, "public_key": public_key });
+                let body = json!({ "name": name, "public_key": public_key, "id": id });
                 api.call("POST", "/api/v1/tunnels", Some(body)).await
             }
         }

@@ -43,6 +43,10 @@ pub enum TunnelCommand {
         /// How long the enrollment token is valid.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "1h", requires = "enroll")]
         ttl: std::time::Duration,
+        /// Give the tunnel this id, e.g. the UUID of the cloudflared tunnel it replaces, so
+        /// `tunnel:` lines, credentials file names and DNS records keep their names.
+        #[arg(long, value_name = "UUID")]
+        id: Option<uuid::Uuid>,
     },
     /// Print a one-time enrollment token for TUNNEL: `connector enroll TOKEN` makes a key at
     /// the site and registers it (the private key never leaves the site). The tunnel's
@@ -144,9 +148,10 @@ async fn run(backend: &Backend, command: TunnelCommand) -> anyhow::Result<()> {
             name,
             enroll: true,
             ttl,
+            id,
             ..
         } => {
-            let created = backend.create_tunnel(&name, None).await?;
+            let created = backend.create_tunnel(&name, None, id).await?;
             let tunnel = &created.tunnel;
             println!(
                 "Created tunnel {} with id {} (no key yet)",
@@ -159,8 +164,9 @@ async fn run(backend: &Backend, command: TunnelCommand) -> anyhow::Result<()> {
         TunnelCommand::Create {
             name,
             credentials_file,
+            id,
             ..
-        } => create(backend, &name, credentials_file).await,
+        } => create(backend, &name, credentials_file, id).await,
         TunnelCommand::Token { tunnel, ttl } => {
             print_enrollment(&backend.enrollment(&tunnel, ttl, None).await?);
             Ok(())
@@ -260,10 +266,15 @@ fn print_dns(routed: &RoutedView) {
 }
 
 /// Makes the key here, registers only its public half, and writes the credentials file.
-async fn create(backend: &Backend, name: &str, path: Option<PathBuf>) -> anyhow::Result<()> {
+async fn create(
+    backend: &Backend,
+    name: &str,
+    path: Option<PathBuf>,
+    id: Option<uuid::Uuid>,
+) -> anyhow::Result<()> {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let public_key = Credentials::encode_public_key(&key);
-    let created = backend.create_tunnel(name, Some(public_key)).await?;
+    let created = backend.create_tunnel(name, Some(public_key), id).await?;
     let tunnel = &created.tunnel;
     let credentials = Credentials {
         tunnel_id: tunnel.id,

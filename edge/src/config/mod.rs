@@ -87,6 +87,9 @@ pub struct EdgeConfig {
     pub streams: StreamLimits,
     /// Peers whose X-Forwarded-For / Forwarded headers are kept; everyone else's are replaced.
     pub trusted_proxies: Vec<IpNet>,
+    /// `compat-headers: cloudflare`: requests to origins carry CF-Connecting-IP,
+    /// CF-Connecting-IPv6 and CF-Visitor as Cloudflare's edge sends them (off by default).
+    pub cloudflare_headers: bool,
     /// Load balancers whose PROXY protocol header (v1 or v2) names the real client
     /// (`proxy-protocol.trusted`); nobody else's is read.
     pub proxy_protocol: Vec<IpNet>,
@@ -124,6 +127,16 @@ impl EdgeConfig {
         listen.admin = admin.as_ref().map(|a| a.listen);
         let (advertise_tunnel, addresses) = advertise(&at, &raw, &listen)?;
         let trusted_proxies = networks(&at, &["trusted-proxies"], &raw.trusted_proxies)?;
+        let cloudflare_headers = match raw.compat_headers.as_deref() {
+            None | Some("none") => false,
+            Some("cloudflare") => true,
+            Some(other) => {
+                return Err(at.err(
+                    &["compat-headers"],
+                    format!("`{other}` is not a header set the edge knows; write `cloudflare` (CF-Connecting-IP, CF-Connecting-IPv6, CF-Visitor) or `none`"),
+                ))
+            }
+        };
         let proxy_protocol = networks(
             &at,
             &["proxy-protocol", "trusted"],
@@ -189,6 +202,7 @@ impl EdgeConfig {
             rate_limit: limits::rate_limit(&at, &raw)?,
             streams: limits::stream_limits(&at, &raw)?,
             trusted_proxies,
+            cloudflare_headers,
             proxy_protocol,
             retry_methods,
             dns,

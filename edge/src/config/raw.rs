@@ -42,6 +42,8 @@ pub(super) struct Raw {
     pub(super) rate_limit: RawRateLimit,
     #[serde(default)]
     pub(super) trusted_proxies: Vec<String>,
+    /// `cloudflare`: the headers Cloudflare's edge sends origins (CF-Connecting-IP, …).
+    pub(super) compat_headers: Option<String>,
     #[serde(default)]
     pub(super) proxy_protocol: RawProxyProtocol,
     #[serde(default)]

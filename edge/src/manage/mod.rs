@@ -86,6 +86,7 @@ impl From<StateError> for ManageError {
             | StateError::NoSuchToken(_)
             | StateError::NoSuchAdminToken(_) => ErrorKind::NotFound,
             StateError::NameTaken(_)
+            | StateError::IdTaken(_)
             | StateError::HostnameTaken(..)
             | StateError::PortTaken(..)
             | StateError::WouldDropToken(_)

@@ -20,6 +20,7 @@ impl Manager {
         &self,
         name: &str,
         public_key: Option<String>,
+        id: Option<uuid::Uuid>,
     ) -> Result<CreatedView, ManageError> {
         if name.is_empty() || name.len() > 200 || name.chars().any(|c| c.is_control()) {
             return Err(ManageError::invalid(
@@ -32,7 +33,7 @@ impl Manager {
         }
         let edge = self.edge_address().await?;
         let ca = TunnelCa::load_or_create(&self.state, &self.config.state_dir).await?;
-        let tunnel = self.state.create_tunnel(name, public_key).await?;
+        let tunnel = self.state.create_tunnel(name, public_key, id).await?;
         Ok(CreatedView {
             tunnel: TunnelView::of(&tunnel, &[], &[]),
             edge,

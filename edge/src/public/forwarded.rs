@@ -1,7 +1,8 @@
 //! Forwarding headers toward the origin: `X-Forwarded-For` (appended), `X-Forwarded-Proto`,
-//! `X-Forwarded-Host`, `Forwarded` (RFC 7239), and `X-Real-IP`, `True-Client-IP`,
-//! `CF-Connecting-IP`. What a client sends under these names is kept only when the peer is a
-//! trusted proxy (`trusted-proxies`); otherwise it is replaced.
+//! `X-Forwarded-Host`, `Forwarded` (RFC 7239), `X-Real-IP`, `True-Client-IP`, and with
+//! `compat-headers: cloudflare` Cloudflare's `CF-Connecting-IP`, `CF-Connecting-IPv6` and
+//! `CF-Visitor`. What a client sends under these names is kept only when the peer is a trusted
+//! proxy (`trusted-proxies`); otherwise it is replaced (or removed).
 
 use std::net::IpAddr;
 
@@ -12,6 +13,8 @@ pub struct ClientFacts<'a> {
     pub peer: IpAddr,
     pub https: bool,
     pub host: &'a str,
+    /// `compat-headers: cloudflare`: add Cloudflare's client headers too.
+    pub cloudflare: bool,
 }
 
 pub fn is_trusted(peer: IpAddr, trusted: &[IpNet]) -> bool {
@@ -68,9 +71,8 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
             headers.insert(X_FORWARDED_HOST, v);
         }
     }
-    // The one-address headers apps read for "the client" (nginx's, Akamai's, Cloudflare's, the
-    // last so apps moved from cloudflared keep working): the peer's address, unless a trusted
-    // proxy already said.
+    // The one-address headers apps read for "the client" (nginx's, Akamai's): the peer's
+    // address, unless a trusted proxy already said.
     if let Ok(v) = HeaderValue::from_str(&peer) {
         for name in CLIENT_IP {
             if !(trusted && headers.contains_key(&name)) {
@@ -78,13 +80,49 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
             }
         }
     }
+    cloudflare(headers, facts, trusted, &peer);
 }
 
-const CLIENT_IP: [HeaderName; 3] = [
+const CLIENT_IP: [HeaderName; 2] = [
     HeaderName::from_static("x-real-ip"),
     HeaderName::from_static("true-client-ip"),
-    HeaderName::from_static("cf-connecting-ip"),
 ];
+
+const CF_CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
+const CF_CONNECTING_IPV6: HeaderName = HeaderName::from_static("cf-connecting-ipv6");
+const CF_VISITOR: HeaderName = HeaderName::from_static("cf-visitor");
+
+/// Cloudflare's client headers, as its edge sends them to origins, so a set-up moved from
+/// cloudflared (nginx `real_ip_header CF-Connecting-IP`, fail2ban on that address) keeps
+/// working: `CF-Connecting-IP` (the client), `CF-Connecting-IPv6` (an IPv6 client) and
+/// `CF-Visitor` (`{"scheme":"https"}`). A trusted proxy's are kept (Cloudflare in front of the
+/// edge); anyone else's are removed, and replaced only with `compat-headers: cloudflare`.
+fn cloudflare(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool, peer: &str) {
+    let keep = trusted && headers.contains_key(&CF_CONNECTING_IP);
+    if keep {
+        return;
+    }
+    headers.remove(&CF_CONNECTING_IP);
+    headers.remove(&CF_CONNECTING_IPV6);
+    headers.remove(&CF_VISITOR);
+    if !facts.cloudflare {
+        return;
+    }
+    if let Ok(v) = HeaderValue::from_str(peer) {
+        if facts.peer.is_ipv6() {
+            headers.insert(CF_CONNECTING_IPV6, v.clone());
+        }
+        headers.insert(CF_CONNECTING_IP, v);
+    }
+    headers.insert(
+        CF_VISITOR,
+        HeaderValue::from_static(if facts.https {
+            r#"{"scheme":"https"}"#
+        } else {
+            r#"{"scheme":"http"}"#
+        }),
+    );
+}
 
 #[cfg(test)]
 mod tests {
@@ -95,6 +133,7 @@ mod tests {
             peer: "192.0.2.7".parse().unwrap(),
             https: true,
             host: "app.example.test",
+            cloudflare: false,
         }
     }
 
@@ -103,13 +142,29 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", "6.6.6.6".parse().unwrap());
         h.insert("x-forwarded-proto", "http".parse().unwrap());
-        for name in ["x-real-ip", "true-client-ip", "cf-connecting-ip"] {
+        for name in [
+            "x-real-ip",
+            "true-client-ip",
+            "cf-connecting-ip",
+            "cf-visitor",
+        ] {
             h.insert(name, "6.6.6.6".parse().unwrap());
         }
+        let mut cf = h.clone();
         apply(&mut h, &facts(), false);
-        for name in ["x-real-ip", "true-client-ip", "cf-connecting-ip"] {
+        for name in ["x-real-ip", "true-client-ip"] {
             assert_eq!(h[name], "192.0.2.7", "{name}");
         }
+        // Cloudflare's are not forwarded from a client, and only set when asked for.
+        assert!(!h.contains_key("cf-connecting-ip") && !h.contains_key("cf-visitor"));
+        let with_cf = ClientFacts {
+            cloudflare: true,
+            ..facts()
+        };
+        apply(&mut cf, &with_cf, false);
+        assert_eq!(cf["cf-connecting-ip"], "192.0.2.7");
+        assert_eq!(cf["cf-visitor"], r#"{"scheme":"https"}"#);
+        assert!(!cf.contains_key("cf-connecting-ipv6"));
         assert_eq!(h["x-forwarded-for"], "192.0.2.7");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-host"], "app.example.test");
@@ -130,7 +185,14 @@ mod tests {
             h["x-real-ip"], "203.0.113.9",
             "a trusted proxy's word stands"
         );
-        assert_eq!(h["cf-connecting-ip"], "192.0.2.7", "absent: the peer");
+        let mut h = HeaderMap::new();
+        h.insert("cf-connecting-ip", "203.0.113.9".parse().unwrap());
+        let with_cf = ClientFacts {
+            cloudflare: true,
+            ..facts()
+        };
+        apply(&mut h, &with_cf, true);
+        assert_eq!(h["cf-connecting-ip"], "203.0.113.9", "Cloudflare in front");
     }
 
     #[test]
@@ -140,11 +202,15 @@ mod tests {
             peer: "2001:db8::1".parse().unwrap(),
             https: false,
             host: "h",
+            cloudflare: true,
         };
         apply(&mut h, &f, false);
         assert_eq!(
             h["forwarded"],
             "for=\"[2001:db8::1]\";proto=http;host=\"h\""
         );
+        assert_eq!(h["cf-connecting-ip"], "2001:db8::1");
+        assert_eq!(h["cf-connecting-ipv6"], "2001:db8::1");
+        assert_eq!(h["cf-visitor"], r#"{"scheme":"http"}"#);
     }
 }

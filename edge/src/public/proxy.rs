@@ -231,15 +231,17 @@ impl Proxy {
     ) {
         strip_hop_by_hop(headers);
         strip_tether(headers);
+        let config = self.config.get();
         let facts = ClientFacts {
             peer: conn.peer.ip(),
             https: conn.tls.is_some(),
             host,
+            cloudflare: config.cloudflare_headers,
         };
         forwarded::apply(
             headers,
             &facts,
-            forwarded::is_trusted(conn.peer.ip(), &self.config.get().trusted_proxies),
+            forwarded::is_trusted(conn.peer.ip(), &config.trusted_proxies),
         );
         if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID, v);

@@ -287,6 +287,8 @@ pub enum StateError {
     Store(#[from] StoreError),
     #[error("a tunnel named `{0}` already exists; pick another name or delete it first")]
     NameTaken(String),
+    #[error("a tunnel with id {0} already exists; `edge tunnel list` shows it")]
+    IdTaken(Uuid),
     #[error("no tunnel named or with id `{0}`; `edge tunnel list` shows the tunnels")]
     NoSuchTunnel(String),
     #[error("{0} is a TCP route that requires an access token; `route dns` would drop that requirement: delete it first (`edge tunnel route delete {0}`), or keep it with `route tcp TUNNEL {0} --require-token`")]

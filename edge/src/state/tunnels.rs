@@ -19,16 +19,18 @@ impl State {
         State { store }
     }
 
-    /// Creates a tunnel, with a key or (to be enrolled) without one; the name is claimed by
-    /// compare-and-set so two creates cannot both win.
+    /// Creates a tunnel, with a key or (to be enrolled) without one, and with the id `id` (a
+    /// migrated cloudflared tunnel keeps its UUID) or a new one; the name and the id are claimed
+    /// by compare-and-set so two creates cannot both win.
     pub async fn create_tunnel(
         &self,
         name: &str,
         public_key: Option<String>,
+        id: Option<Uuid>,
     ) -> Result<TunnelRecord, StateError> {
         let now = now_secs();
         let record = TunnelRecord {
-            id: Uuid::new_v4(),
+            id: id.unwrap_or_else(Uuid::new_v4),
             name: name.to_string(),
             keys: public_key
                 .into_iter()
@@ -52,9 +54,20 @@ impl State {
         if claimed.is_err() {
             return Err(StateError::NameTaken(name.into()));
         }
-        self.store
-            .put(&format!("{TUNNELS}{}", record.id), encode(&record), None)
+        let stored = self
+            .store
+            .put_if(
+                &format!("{TUNNELS}{}", record.id),
+                encode(&record),
+                None,
+                Expect::Absent,
+            )
             .await?;
+        if stored.is_err() {
+            // The id was taken (only a chosen one can be): give the name back.
+            self.store.delete(&format!("{TUNNEL_NAMES}{name}")).await?;
+            return Err(StateError::IdTaken(record.id));
+        }
         Ok(record)
     }
 
