@@ -129,6 +129,37 @@ pub const CLOUDFLARED_FLAGS: &[&str] = &[
     "dns-resolver-addrs",
 ];
 
+/// cloudflared's origin flags, which set up the one origin of `url:` (`hello-world`,
+/// `unix-socket`) when a file has no ingress rules, and the `originRequest` key each stands for.
+/// With ingress rules cloudflared ignores them, and so does Tether (with a warning).
+pub const SINGLE_ORIGIN_FLAGS: &[(&str, &str)] = &[
+    ("http-host-header", "httpHostHeader"),
+    ("origin-server-name", "originServerName"),
+    ("origin-ca-pool", "caPool"),
+    ("no-tls-verify", "noTLSVerify"),
+    ("no-chunked-encoding", "disableChunkedEncoding"),
+    ("http2-origin", "http2Origin"),
+    ("proxy-connect-timeout", "connectTimeout"),
+    ("proxy-tls-timeout", "tlsTimeout"),
+    ("proxy-tcp-keepalive", "tcpKeepAlive"),
+    ("proxy-keepalive-connections", "keepAliveConnections"),
+    ("proxy-keepalive-timeout", "keepAliveTimeout"),
+];
+
+/// Whether a file serves one origin: `url`, `hello-world: true` or `unix-socket`, and no
+/// ingress rules.
+pub fn is_single_origin(file: &yaml_serde::Value) -> bool {
+    let has = |k: &str| file.get(k).is_some_and(|v| !v.is_null());
+    let rules = file
+        .get("ingress")
+        .and_then(|v| v.as_sequence())
+        .is_some_and(|r| !r.is_empty());
+    !rules
+        && (has("url")
+            || has("unix-socket")
+            || file.get("hello-world").and_then(|v| v.as_bool()) == Some(true))
+}
+
 /// cloudflared flags that turn on a mode Tether does not have: ignoring them would run a tunnel
 /// that silently does something else, so `true` is an error naming the fix.
 const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
@@ -144,6 +175,7 @@ pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigErro
         // Not a mapping: serde's error on the real parse says so, with its place.
         return Ok(Vec::new());
     };
+    let single_origin = is_single_origin(&value);
     let mut warnings = Vec::new();
     for (key, value) in map {
         let Some(key) = key.as_str() else { continue };
@@ -152,7 +184,8 @@ pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigErro
                 .map(|(l, _)| format!(":{l}"))
                 .unwrap_or_default()
         };
-        if TETHER_KEYS.contains(&key) {
+        let origin_flag = SINGLE_ORIGIN_FLAGS.iter().any(|(k, _)| *k == key);
+        if TETHER_KEYS.contains(&key) || (single_origin && origin_flag) {
             continue;
         }
         if let Some((_, fix)) = REFUSED_WHEN_TRUE.iter().find(|(k, _)| *k == key) {
@@ -280,6 +313,20 @@ mod tests {
         assert_eq!(c.ingress.rules[0].service_text, "http://localhost:8000");
         let c = parse("hello-world: true\n").unwrap();
         assert_eq!(c.ingress.rules[0].service_text, "hello_world");
+        let c = parse("url: https://localhost:8443\nhttp-host-header: app.internal\nno-tls-verify: true\nproxy-connect-timeout: 5s\n").unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let crate::ingress::Service::Origin(origin) = &c.ingress.rules[0].service else {
+            panic!("an origin")
+        };
+        assert_eq!(
+            origin.settings.http_host_header.as_deref(),
+            Some("app.internal")
+        );
+        assert!(origin.settings.no_tls_verify);
+        assert_eq!(
+            origin.settings.connect_timeout,
+            std::time::Duration::from_secs(5)
+        );
         let c = parse(&format!("url: http://localhost:8000\n{RULES}")).unwrap();
         assert_eq!(c.ingress.rules[0].service_text, "hello_world");
         assert!(

@@ -233,7 +233,8 @@ fn refuse_warp_routing(raw: &RawConfig, file: &str, text: &str) -> Result<(), Co
 }
 
 /// cloudflared's `url:`, `hello-world:` and `unix-socket:` serve every request when there are no
-/// ingress rules; with rules, cloudflared ignores them, and so does Tether (with a warning).
+/// ingress rules, set up by its origin flags (`http-host-header`, `no-tls-verify`, …); with
+/// rules, cloudflared ignores them, and so does Tether (with a warning).
 fn single_origin(
     raw: &mut RawConfig,
     file: &str,
@@ -256,9 +257,23 @@ fn single_origin(
         warnings.push(format!("{file}{line}: `{key}` is ignored because the file has ingress rules (as cloudflared does)"));
         return Ok(());
     }
-    let quoted = serde_json::to_string(&service).unwrap_or_default();
-    raw.ingress = yaml_serde::from_str(&format!("- service: {quoted}\n"))
-        .map_err(|e| ConfigError::at(file, text, &[key], e.to_string()))?;
+    // The one rule, with cloudflared's origin flags as its originRequest.
+    let top: yaml_serde::Value =
+        yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
+    let mut origin = yaml_serde::Mapping::new();
+    for (flag, setting) in crate::compat::SINGLE_ORIGIN_FLAGS {
+        if let Some(value) = top.get(flag) {
+            origin.insert((*setting).into(), value.clone());
+        }
+    }
+    let mut rule = yaml_serde::Mapping::new();
+    rule.insert("service".into(), service.into());
+    if !origin.is_empty() {
+        rule.insert("originRequest".into(), origin.into());
+    }
+    let rules = yaml_serde::Value::Sequence(vec![rule.into()]);
+    raw.ingress = yaml_serde::from_value(rules)
+        .map_err(|e| ConfigError::at(file, text, &[key], format!("{e}")))?;
     Ok(())
 }
 

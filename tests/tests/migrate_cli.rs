@@ -386,3 +386,67 @@ fn server_stop(mut server: Proc) -> Proc {
     server.wait_exit(READY);
     server
 }
+
+#[test]
+fn the_docker_compose_token_set_up_runs_with_its_health_check() {
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("compose");
+    edge.route(&tunnel, "compose.example.test");
+    let dir = tempfile::tempdir().unwrap();
+    let token = connector(&["token", "--credentials-file"])
+        .arg(&tunnel.credentials)
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&token.stdout).trim().to_string();
+    let compose = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../config-examples/cloudflared/docker-compose.yml"),
+    )
+    .unwrap();
+    let compose: yaml_serde::Value = yaml_serde::from_str(&compose).unwrap();
+    let service = &compose["services"]["tunnel"];
+    // The service's command, with the origin on this machine instead of the `app` container.
+    let command_line = service["command"].as_str().unwrap();
+    let args: Vec<&str> = command_line.split(' ').collect();
+    assert_eq!(&args[..4], ["tunnel", "--no-autoupdate", "run", "--url"]);
+    let metrics = format!("127.0.0.1:{}", free_port());
+    let environment: Vec<(String, String)> = service["environment"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let (k, v) = e.as_str().unwrap().split_once('=').unwrap();
+            let v = match k {
+                "TUNNEL_TOKEN" => token.clone(),
+                // Inside a container 0.0.0.0; here the loopback, on a free port.
+                "TUNNEL_METRICS" => metrics.clone(),
+                _ => v.to_string(),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    let mut command = connector(&args[..4]);
+    command.arg("hello_world").envs(environment.clone());
+    command.env("TUNNEL_LOGDIRECTORY", dir.path());
+    let from = edge.proc.log_len();
+    let _tunnel = Proc::spawn("connector", command);
+    edge.wait_session(from, &tunnel);
+
+    // The health check exactly as compose runs it (the binary on PATH is ours).
+    let test = service["healthcheck"]["test"].as_sequence().unwrap();
+    let check: Vec<&str> = test.iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(check[..2], ["CMD", "connector"]);
+    let out = connector(&check[2..]).envs(environment).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let logged = std::fs::read_to_string(dir.path().join("connector.log")).unwrap();
+    assert!(logged.contains("starting tunnel"), "{logged}");
+
+    // `connector tunnel` with no command runs too, here with the token in a file.
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let mut command = connector(&["tunnel", "--url", "hello_world", "--metrics", "127.0.0.1:0"]);
+    command.env("TUNNEL_TOKEN_FILE", &token_file);
+    let from = edge.proc.log_len();
+    let _bare = Proc::spawn("connector", command);
+    edge.wait_session(from, &tunnel);
+}
