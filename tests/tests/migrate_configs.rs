@@ -65,6 +65,16 @@ fn run(edge: &TestEdge, tunnel: &Tunnel, config: &Path) -> Proc {
     proc
 }
 
+/// `connector tunnel --config PATH ingress validate`.
+fn validate(path: &Path) -> std::process::Output {
+    Command::new(&binaries().connector)
+        .args(["tunnel", "--config"])
+        .arg(path)
+        .args(["ingress", "validate"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn refused_files_fail_naming_line_and_fix() {
     for (file, line, fix) in [
@@ -77,12 +87,7 @@ fn refused_files_fail_naming_line_and_fix() {
         ("refused-bastion.yml", 6, "connector access tcp"),
     ] {
         let path = example(file);
-        let out = Command::new(&binaries().connector)
-            .args(["tunnel", "--config"])
-            .arg(&path)
-            .args(["ingress", "validate"])
-            .output()
-            .unwrap();
+        let out = validate(&path);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(64), "{file}: {err}");
         assert!(
@@ -103,12 +108,7 @@ fn every_other_file_validates() {
         if name.starts_with("refused-") || name == "docker-compose.yml" {
             continue;
         }
-        let out = Command::new(&binaries().connector)
-            .args(["tunnel", "--config"])
-            .arg(&path)
-            .args(["ingress", "validate"])
-            .output()
-            .unwrap();
+        let out = validate(&path);
         let stdout = String::from_utf8_lossy(&out.stdout);
         if name == "https-capool.yml" {
             // Its CA file is read at start, as cloudflared reads it: here it is missing.
