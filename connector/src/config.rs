@@ -74,6 +74,8 @@ pub struct ConnectorConfig {
     pub source: PathBuf,
     /// The `tunnel:` value (name or UUID), checked against the credentials.
     pub tunnel: Option<String>,
+    /// `tunnel` came from `connector tunnel run NAME`, not from the file.
+    pub tunnel_from_command_line: bool,
     /// `credentials-file`; without it, `connector run` needs a run token (`--token`,
     /// `TUNNEL_TOKEN`).
     pub credentials_file: Option<PathBuf>,
@@ -100,7 +102,8 @@ impl ConnectorConfig {
     pub fn from_url(url: &str) -> Result<ConnectorConfig, ConfigError> {
         // A JSON string is a YAML scalar: the URL goes through the same validation as a rule's
         // `service:` in a file.
-        let quoted = serde_json::to_string(url).unwrap_or_default();
+        let url = crate::ingress::url_with_scheme(url);
+        let quoted = serde_json::to_string(&url).unwrap_or_default();
         Self::parse(
             Path::new("--url"),
             &format!("ingress:\n  - service: {quoted}\n"),
@@ -138,7 +141,7 @@ impl ConnectorConfig {
                     text,
                     &["loglevel"],
                     format!(
-                        "`{level}` is not a log level; write debug, info, warn, error or fatal"
+                        "`{level}` is not a log level; write trace, debug, info, warn, error or fatal"
                     ),
                 ));
             }
@@ -206,6 +209,7 @@ impl ConnectorConfig {
         Ok(ConnectorConfig {
             source: path.to_path_buf(),
             tunnel: raw.tunnel,
+            tunnel_from_command_line: false,
             credentials_file,
             edge: raw.edge,
             ingress,
@@ -243,7 +247,7 @@ fn single_origin(
 ) -> Result<(), ConfigError> {
     let service = match (raw.hello_world, &raw.url, &raw.unix_socket) {
         (Some(true), _, _) => Some(("hello-world", "hello_world".to_string())),
-        (_, Some(url), _) => Some(("url", url.clone())),
+        (_, Some(url), _) => Some(("url", crate::ingress::url_with_scheme(url))),
         (_, None, Some(path)) => Some(("unix-socket", format!("unix:{path}"))),
         _ => None,
     };

@@ -17,7 +17,7 @@ const EXIT_REFUSED: i32 = 77;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    let global = cli.global;
+    let global = cli.global.without_empty_values();
     tether_proto::install_crypto_provider();
     let command = match cli.command {
         Command::Access(cli::AccessCommand::Tcp(args)) => {
@@ -33,7 +33,7 @@ async fn main() {
             }
         }
         Command::Service(command) => {
-            match tether_connector::service::command(command, &global.config) {
+            match tether_connector::service::command(command, &global.config_path()) {
                 Ok(()) => std::process::exit(0),
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -76,14 +76,18 @@ async fn main() {
     };
     let loaded = match &args.url {
         Some(url) => ConnectorConfig::from_url(url),
-        None if token.is_some() && !global.config.exists() => {
+        None if token.is_some() && !global.config_path().exists() => {
             eprintln!(
                 "error: {} does not exist: with a run token, give the origin with --url (e.g. --url http://localhost:8080), or the ingress rules in a tunnel.yml (--config)",
-                global.config.display()
+                global.config_path().display()
             );
             std::process::exit(EXIT_CONFIG);
         }
-        None => ConnectorConfig::load(&global.config),
+        None if global.no_config_found() => {
+            eprintln!("error: no configuration file: give one with --config FILE (looked for ./tunnel.yml, /etc/tether/tunnel.yml, and config.yml where cloudflared keeps it: ~/.cloudflared, /etc/cloudflared, /usr/local/etc/cloudflared)");
+            std::process::exit(EXIT_CONFIG);
+        }
+        None => ConnectorConfig::load(&global.config_path()),
     };
     let mut config = match loaded {
         Ok(c) => c,
@@ -95,6 +99,7 @@ async fn main() {
     // The command line wins over tunnel.yml, as in cloudflared.
     if let Some(name) = name {
         config.tunnel = Some(name);
+        config.tunnel_from_command_line = true;
     }
     if metrics.is_some() {
         config.metrics = metrics;
@@ -109,14 +114,21 @@ async fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let refused = e.downcast_ref::<cli::Refused>().is_some();
-        std::process::exit(if refused { EXIT_REFUSED } else { 1 });
+        let status = if e.downcast_ref::<cli::Refused>().is_some() {
+            EXIT_REFUSED
+        } else if e.downcast_ref::<cli::BadIdentity>().is_some() {
+            EXIT_CONFIG
+        } else {
+            1
+        };
+        std::process::exit(status);
     }
 }
 
 /// `--token`, `TUNNEL_TOKEN`, or the file of `--token-file` / `TUNNEL_TOKEN_FILE`.
 fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
-    let text = match (&args.token, &args.token_file) {
+    let token = args.token.as_ref().filter(|t| !t.is_empty());
+    let text = match (token, &args.token_file) {
         (Some(token), _) => token.clone(),
         (None, Some(file)) => std::fs::read_to_string(file)
             .map_err(|e| format!("--token-file {}: {e}", file.display()))?,
@@ -131,7 +143,7 @@ fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
 fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
     let level = global.loglevel.as_deref().or(from_config.level.as_deref());
     if let Some(level) = level.filter(|l| tether_proto::logs::level_filter(l).is_none()) {
-        eprintln!("error: --loglevel / TUNNEL_LOGLEVEL: `{level}` is not a log level; write debug, info, warn, error or fatal");
+        eprintln!("error: --loglevel / TUNNEL_LOGLEVEL: `{level}` is not a log level; write trace, debug, info, warn, error or fatal");
         std::process::exit(EXIT_CONFIG);
     }
     let path = global
@@ -161,21 +173,28 @@ fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
         json: global.log_format == LogFormat::Json,
         default_filter: tether_proto::logs::CONNECTOR_FILTER,
         level,
+        level_wins: global.loglevel.is_some(),
         file,
     });
 }
 
 /// `connector tunnel ready`: 0 when the connector's /ready answers 200.
 async fn ready(global: &GlobalArgs, metrics: Option<std::net::SocketAddr>) -> i32 {
-    // The address from the flag, else from tunnel.yml when there is one that loads.
-    let configured = metrics.or_else(|| {
-        global
-            .config
-            .exists()
-            .then(|| ConnectorConfig::load(&global.config).ok())
-            .flatten()
-            .and_then(|c| c.metrics)
-    });
+    // The address from the flag, else from the configuration file: one named with --config
+    // must load (a wrong guess could report another connector on this host as ready); a default
+    // one is read when present.
+    let configured = match metrics {
+        Some(addr) => Some(addr),
+        None if global.no_config_found() => None,
+        None => match ConnectorConfig::load(&global.config_path()) {
+            Ok(config) => config.metrics,
+            Err(e) if global.config.is_some() => {
+                eprintln!("error: {e}");
+                return EXIT_CONFIG;
+            }
+            Err(_) => None,
+        },
+    };
     let addresses = tether_connector::health::ready_addresses(configured);
     match tether_connector::health::probe_ready(&addresses).await {
         Ok(()) => 0,

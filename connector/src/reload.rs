@@ -22,7 +22,9 @@ pub async fn watch(
 ) {
     let path = config.source.clone();
     let mut trigger = Trigger::new(vec![path.clone()]);
-    let mut current = config;
+    // Compared with the file as it was read, not with what the command line overrode in it
+    // (`--metrics`, `tunnel run NAME`), so only real edits are reported.
+    let mut current = ConnectorConfig::load(&path).unwrap_or(config);
     while let Some(why) = trigger.next(&stop).await {
         if let Some(next) = reload(&path, &current, &ingress, why) {
             current = next;
@@ -41,6 +43,7 @@ fn reload(
         Err(e) => {
             tracing::error!(
                 reason = why,
+                file = %path.display(),
                 "tunnel.yml not reloaded, the rules in force stay: {e}"
             );
             return None;
@@ -66,9 +69,11 @@ fn reload(
     next.retries = current.retries;
     next.liveness_timeout = current.liveness_timeout;
     next.metrics = current.metrics;
+    next.log = current.log.clone();
     ingress.store(Arc::new(next.ingress.clone()));
     tracing::info!(
         reason = why,
+        file = %path.display(),
         rules = next.ingress.rules.len(),
         "tunnel.yml reloaded: new streams use the new ingress rules"
     );
@@ -92,6 +97,8 @@ fn restart_only_changes(old: &ConnectorConfig, new: &ConnectorConfig) -> Vec<&'s
             old.liveness_timeout != new.liveness_timeout,
         ),
         ("metrics", old.metrics != new.metrics),
+        ("loglevel", old.log.level != new.log.level),
+        ("logfile", old.log.file != new.log.file),
     ]
     .into_iter()
     .filter(|(_, changed)| *changed)

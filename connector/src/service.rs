@@ -112,9 +112,21 @@ fn install_unit(install: &Install, config: &Path) -> anyhow::Result<PathBuf> {
         }
         (None, _) => {
             let config = std::path::absolute(config)?;
+            if [Path::new("/tmp"), Path::new("/var/tmp")]
+                .iter()
+                .any(|t| config.starts_with(t))
+            {
+                anyhow::bail!("{}: the service runs with a private /tmp (PrivateTmp=yes) and would not see this file; move it, e.g. to /etc/tether/tunnel.yml, and give that --config", config.display());
+            }
             let loaded = ConnectorConfig::load(&config).map_err(|e| {
+                let with_token = match token {
+                    Some(_) => {
+                        ", or give the origin with --url (a run token carries no ingress rules)"
+                    }
+                    None => "",
+                };
                 anyhow::anyhow!(
-                    "{e}\n(the service runs with this tunnel.yml: fix it, or give --config)"
+                    "{e}\n(the service runs with this file: fix it, or give --config{with_token})"
                 )
             })?;
             if token.is_none() && loaded.credentials_file.is_none() {
@@ -162,7 +174,7 @@ RestartSec=5s
 # 64: tunnel.yml is invalid; 77: the edge refused the tunnel for good (deleted, wrong key).
 RestartPreventExitStatus=64 77
 NoNewPrivileges=yes
-ProtectSystem=full
+ProtectSystem=true
 PrivateTmp=yes
 
 [Install]
@@ -171,9 +183,10 @@ WantedBy=multi-user.target
     )
 }
 
-/// One ExecStart word: `%` doubled (systemd's specifiers), quoted when it holds spaces or quotes.
+/// One ExecStart word: `%` and `$` doubled (systemd's specifiers and variables), quoted when it
+/// holds spaces or quotes.
 fn quote(arg: &str) -> String {
-    let arg = arg.replace('%', "%%");
+    let arg = arg.replace('%', "%%").replace('$', "$$");
     if arg
         .chars()
         .any(|c| c.is_whitespace() || c == '"' || c == '\'' || c == '\\')
@@ -189,15 +202,19 @@ fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // Made anew (never through a symlink someone left there), readable by its owner only.
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot replace {}: {e}", path.display())
+        }
+        _ => {}
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(path)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-    // An older file keeps its mode when opened: set it again.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     file.write_all(format!("{secret}\n").as_bytes())?;
     println!("Wrote the run token to {} (mode 0600)", path.display());
     Ok(())
@@ -226,5 +243,6 @@ mod tests {
         assert_eq!(super::quote("/usr/bin/connector"), "/usr/bin/connector");
         assert_eq!(super::quote("/srv/my tunnel.yml"), "\"/srv/my tunnel.yml\"");
         assert_eq!(super::quote("/srv/50%.yml"), "/srv/50%%.yml");
+        assert_eq!(super::quote("/srv/$HOME.yml"), "/srv/$$HOME.yml");
     }
 }

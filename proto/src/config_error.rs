@@ -37,9 +37,14 @@ impl ConfigError {
         }
     }
 
-    /// An error about the key at `path` (e.g. `["ingress", "2", "service"]`), located in `text`.
+    /// An error about the key at `path` (e.g. `["ingress", "2", "service"]`), located in `text`;
+    /// where the key itself cannot be found (flow style, `warp-routing: {enabled: true}`), at
+    /// the nearest enclosing key that can.
     pub fn at(file: &str, text: &str, path: &[&str], message: impl Into<String>) -> Self {
-        let (line, column) = match locate(text, path) {
+        let found = (1..=path.len())
+            .rev()
+            .find_map(|n| locate(text, &path[..n]));
+        let (line, column) = match found {
             Some((l, c)) => (Some(l), Some(c)),
             None => (None, None),
         };
@@ -58,9 +63,44 @@ impl ConfigError {
             file: file.into(),
             line: location.as_ref().map(|l| l.line()),
             column: location.as_ref().map(|l| l.column()),
-            message: err.to_string(),
+            message: readable(&err.to_string()),
         }
     }
+}
+
+/// yaml_serde's message without the position it appends (the error already leads with it),
+/// and an unknown key's error with the closest key suggested rather than every key listed.
+fn readable(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => &message[..i],
+        _ => message,
+    };
+    let Some(rest) = message.split("unknown field `").nth(1) else {
+        return message.to_string();
+    };
+    let Some((key, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let prefix = &message[..message.find("unknown field `").unwrap_or(0)];
+    let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let closest = keys
+        .iter()
+        .map(|k| {
+            (
+                strsim::levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
+                *k,
+            )
+        })
+        .filter(|(d, _)| *d <= 3)
+        .min();
+    let hint = match closest {
+        Some((_, k)) => format!("did you mean `{k}`? "),
+        None => String::new(),
+    };
+    format!(
+        "{prefix}`{key}` is not a key here; {hint}the keys here are {}",
+        keys.join(", ")
+    )
 }
 
 /// One meaningful line of block YAML: where its sequence dash and its key stand.

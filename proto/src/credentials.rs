@@ -45,11 +45,10 @@ impl fmt::Debug for Credentials {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
-    #[error("cannot read credentials file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read credentials file {path}: {io}")]
+    Read { path: String, io: std::io::Error },
+    #[error("credentials file {path} is cloudflared's (it has AccountTag and TunnelSecret): a Tether tunnel has a key of its own. At your edge run `edge tunnel create NAME --id UUID` (or `--enroll`, then `connector enroll TOKEN` here) and point credentials-file at the file it writes")]
+    Cloudflared { path: String },
     #[error("credentials file {path} is not valid (line {line}, column {column}): {message}")]
     Parse {
         path: String,
@@ -64,10 +63,13 @@ pub enum CredentialsError {
 impl Credentials {
     pub fn load(path: &Path) -> Result<Credentials, CredentialsError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CredentialsError::Read {
+        let text = std::fs::read_to_string(path).map_err(|io| CredentialsError::Read {
             path: shown.clone(),
-            source,
+            io,
         })?;
+        if text.contains("\"AccountTag\"") && text.contains("\"TunnelSecret\"") {
+            return Err(CredentialsError::Cloudflared { path: shown });
+        }
         let creds: Credentials =
             serde_json::from_str(&text).map_err(|e| CredentialsError::Parse {
                 path: shown.clone(),

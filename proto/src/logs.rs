@@ -16,6 +16,7 @@ pub fn init(json: bool, default: &str) {
         json,
         default_filter: default,
         level: None,
+        level_wins: false,
         file: None,
     });
 }
@@ -28,40 +29,64 @@ pub struct LogOptions<'a> {
     pub default_filter: &'a str,
     /// cloudflared's level names: `debug`, `info`, `warn`, `error`, `fatal` (`trace` too).
     pub level: Option<&'a str>,
+    /// `level` was given explicitly (`--loglevel`, `TUNNEL_LOGLEVEL`) and wins over `RUST_LOG`;
+    /// otherwise (tunnel.yml's `loglevel`) `RUST_LOG` wins.
+    pub level_wins: bool,
     /// Also append every line to this file (without colours), as cloudflared's `--logfile` does.
     pub file: Option<std::fs::File>,
 }
 
+/// Tether's own code: `debug` and `trace` open these, and leave the libraries (h2's frames,
+/// rustls) at `info`, as cloudflared's debug level shows its own messages. `RUST_LOG` reaches
+/// any crate.
+const OWN_TARGETS: [&str; 7] = [
+    "connector",
+    "edge",
+    "dns",
+    "tether_connector",
+    "tether_edge",
+    "tether_dns",
+    "tether_proto",
+];
+
 /// A cloudflared level name as a tracing filter; `None` when it is not one.
-pub fn level_filter(level: &str) -> Option<&'static str> {
-    Some(match level.to_ascii_lowercase().as_str() {
+pub fn level_filter(level: &str) -> Option<String> {
+    let level = match level.to_ascii_lowercase().as_str() {
         "trace" => "trace",
         "debug" => "debug",
-        "info" => "info",
-        "warn" | "warning" => "warn",
-        "error" | "fatal" | "panic" => "error",
+        "info" => return Some("info".into()),
+        "warn" | "warning" => return Some("warn".into()),
+        "error" | "fatal" | "panic" => return Some("error".into()),
         _ => return None,
-    })
+    };
+    let own: Vec<String> = OWN_TARGETS.iter().map(|t| format!("{t}={level}")).collect();
+    Some(format!("info,{}", own.join(",")))
 }
 
-/// Installs the subscriber: `RUST_LOG` wins, then `level`, then `default_filter`.
+/// Installs the subscriber: an explicit `level`, else `RUST_LOG`, else `level`, else
+/// `default_filter`.
 pub fn init_with(options: &LogOptions) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        options
-            .level
-            .and_then(level_filter)
-            .unwrap_or(options.default_filter)
+    let level = options.level.and_then(level_filter);
+    let from_env = match (&level, options.level_wins) {
+        (Some(_), true) => None,
+        _ => tracing_subscriber::EnvFilter::try_from_default_env().ok(),
+    };
+    let filter = from_env.unwrap_or_else(|| {
+        level
+            .unwrap_or_else(|| options.default_filter.to_string())
             .into()
     });
-    // stderr keeps tracing-subscriber's colour default (which honours NO_COLOR).
-    let stderr = layer(options.json, None, std::io::stderr);
+    // Colours only for a terminal, and not with NO_COLOR: not in journald, files or pipes.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let stderr = layer(options.json, colour, std::io::stderr);
     let file = options
         .file
         .as_ref()
         .and_then(|f| f.try_clone().ok())
-        .map(|f| layer(options.json, Some(false), std::sync::Mutex::new(f)));
+        .map(|f| layer(options.json, false, std::sync::Mutex::new(f)));
     tracing_subscriber::registry()
         .with(filter)
         .with(stderr)
@@ -72,7 +97,7 @@ pub fn init_with(options: &LogOptions) {
 /// One formatting layer: text or JSON lines to `writer`.
 fn layer<S, W>(
     json: bool,
-    ansi: Option<bool>,
+    ansi: bool,
     writer: W,
 ) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
 where
@@ -80,13 +105,29 @@ where
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
     use tracing_subscriber::Layer;
-    let mut fmt = tracing_subscriber::fmt::layer().with_writer(writer);
-    if let Some(ansi) = ansi {
-        fmt = fmt.with_ansi(ansi);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(ansi);
+    match (json, ansi) {
+        (true, _) => fmt.json().boxed(),
+        (false, true) => fmt.boxed(),
+        // A span's fields are formatted once per field formatter *type* and the text is shared
+        // by every layer of that type: a plain layer needs a type of its own, or it would
+        // reuse the coloured layer's text.
+        (false, false) => fmt.fmt_fields(PlainFields::default()).boxed(),
     }
-    if json {
-        fmt.json().boxed()
-    } else {
-        fmt.boxed()
+}
+
+/// tracing-subscriber's field formatter under a type of its own (see [`layer`]).
+#[derive(Default)]
+struct PlainFields(tracing_subscriber::fmt::format::DefaultFields);
+
+impl<'w> tracing_subscriber::fmt::FormatFields<'w> for PlainFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        writer: tracing_subscriber::fmt::format::Writer<'w>,
+        fields: R,
+    ) -> std::fmt::Result {
+        self.0.format_fields(writer, fields)
     }
 }

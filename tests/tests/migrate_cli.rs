@@ -73,8 +73,10 @@ fn cloudflared_command_lines_run_and_tunnel_ready_follows_a_stopped_edge() {
     .env("TUNNEL_METRICS", &metrics)
     .output()
     .unwrap();
+    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
     assert!(
-        text(&out).contains("tunnel `other` does not match the credentials"),
+        text(&out)
+            .contains("tunnel `other` (from the command line) does not match the credentials"),
         "{}",
         text(&out)
     );
@@ -130,10 +132,16 @@ fn cloudflared_command_lines_run_and_tunnel_ready_follows_a_stopped_edge() {
         "cloudflared_tunnel_request_errors 0\n",
         "cloudflared_tunnel_ha_connections 1\n",
         "cloudflared_tunnel_response_by_code{status_code=\"200\"} 1\n",
-        "cloudflared_tunnel_concurrent_requests_per_tunnel 0\n",
     ] {
         assert!(scraped.contains(line), "{line} in {scraped}");
     }
+    // Its stream may not have been counted out yet: the name is what dashboards need.
+    assert!(
+        scraped
+            .lines()
+            .any(|l| l.starts_with("cloudflared_tunnel_concurrent_requests_per_tunnel ")),
+        "{scraped}"
+    );
     let location = format!(
         "cloudflared_tunnel_server_locations{{connection_id=\"0\",edge_location=\"{}\"}} 1\n",
         edge.addr("tunnel")
@@ -239,8 +247,17 @@ fn verify(unit: &Path) {
 fn service_install_writes_units_systemd_accepts_and_they_run() {
     let edge = TestEdge::start("");
     let tunnel = edge.create_tunnel("svc");
-    let dir = tempfile::tempdir().unwrap();
+    // Not under /tmp: the unit has a private /tmp, and install refuses a file there.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let config = tunnel_yml(dir.path(), &tunnel, "");
+    let in_tmp = tempfile::tempdir_in("/tmp").unwrap();
+    let out = connector(&["service", "install", "--no-enable", "--unit-dir"])
+        .arg(in_tmp.path())
+        .arg("--config")
+        .arg(tunnel_yml(in_tmp.path(), &tunnel, ""))
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("PrivateTmp=yes"), "{}", text(&out));
     let units = dir.path().join("units");
     let install = |args: &[&str]| {
         let mut command = connector(&["service", "install"]);
@@ -441,7 +458,9 @@ fn the_docker_compose_token_set_up_runs_with_its_health_check() {
     let logged = std::fs::read_to_string(dir.path().join("connector.log")).unwrap();
     assert!(logged.contains("starting tunnel"), "{logged}");
 
-    // `connector tunnel` with no command runs too, here with the token in a file.
+    // `connector tunnel` with no command runs too, here with the token in a file; and the run
+    // flags may stand before `run`, with cloudflared's NO_AUTOUPDATE=1 (and an empty
+    // TUNNEL_METRICS, as compose files leave it: unset).
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, format!("{token}\n")).unwrap();
     let mut command = connector(&["tunnel", "--url", "hello_world", "--metrics", "127.0.0.1:0"]);
@@ -449,4 +468,38 @@ fn the_docker_compose_token_set_up_runs_with_its_health_check() {
     let from = edge.proc.log_len();
     let _bare = Proc::spawn("connector", command);
     edge.wait_session(from, &tunnel);
+    let mut command = connector(&["tunnel", "--token-file"]);
+    command
+        .arg(&token_file)
+        .args(["--url", "localhost:9", "run"])
+        .env("NO_AUTOUPDATE", "1")
+        .env("TUNNEL_METRICS", "");
+    let from = edge.proc.log_len();
+    let before = Proc::spawn("connector", command);
+    edge.wait_session(from, &tunnel);
+    // `localhost:9` is cloudflared's scheme-less form of http://localhost:9.
+    before.wait_for("starting tunnel", READY);
+}
+
+#[test]
+fn a_chosen_id_in_use_is_refused_and_the_name_stays_free() {
+    let edge = TestEdge::start("");
+    let id = "0b8d3ac4-35c1-4e57-9a9d-3b4de3b0a1c1";
+    let first = edge.create_tunnel_with("first", &["--id", id]);
+    assert_eq!(first.id, id);
+    let out = edge.cli(&["tunnel", "create", "second", "--id", id]);
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("a tunnel with id {id} already exists")),
+        "{said}"
+    );
+    // The name was not taken by the failed create, and `first` is untouched.
+    let second = edge.create_tunnel("second");
+    assert_ne!(second.id, id);
+    let listed = edge.cli_ok(&["tunnel", "list"]);
+    assert!(
+        listed.contains("first") && listed.contains("second"),
+        "{listed}"
+    );
 }

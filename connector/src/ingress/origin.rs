@@ -57,6 +57,9 @@ pub struct Origin {
     pub base: Uri,
     pub client: Client<OriginConnector, OriginBody>,
     pub settings: OriginRequest,
+    /// `matchSNItoHost` on an https origin over TCP (as cloudflared, not for unix sockets): the
+    /// request URI's host is the TLS server name, and the connection goes to the service.
+    pub sni_from_host: bool,
 }
 
 impl std::fmt::Debug for Origin {
@@ -107,6 +110,7 @@ impl Origin {
         } else {
             None
         };
+        let sni_from_host = matches!(target, Target::Pinned(..));
         let connector = OriginConnector {
             target,
             tls,
@@ -123,6 +127,7 @@ impl Origin {
             base,
             client,
             settings,
+            sni_from_host,
         })
     }
 }
@@ -134,25 +139,7 @@ fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
             .with_custom_certificate_verifier(Arc::new(NoVerify))
             .with_no_client_auth()
     } else {
-        // `caPool` adds to the system's roots, as cloudflared's does.
-        let extra = match &settings.ca_pool {
-            Some(path) => {
-                let pem =
-                    std::fs::read(path).map_err(|e| format!("caPool {}: {e}", path.display()))?;
-                tether_proto::trust::certificates_from_pem(&pem)
-                    .map_err(|e| format!("caPool {}: {e}", path.display()))?
-            }
-            None => Vec::new(),
-        };
-        let mut roots = match tether_proto::trust::root_store(None) {
-            Ok(roots) => roots,
-            // No system roots is fine when `caPool` has what the origin needs.
-            Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
-            Err(e) => return Err(e.to_string()),
-        };
-        for cert in extra {
-            roots.add(cert).map_err(|e| format!("caPool: {e}"))?;
-        }
+        let roots = origin_roots(settings)?;
         ClientConfig::builder()
             .with_root_certificates(roots)
             .with_no_client_auth()
@@ -163,6 +150,31 @@ fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
         vec![b"http/1.1".to_vec()]
     };
     Ok(Arc::new(config))
+}
+
+/// The CAs an https origin's certificate is checked against: the system's roots, and `caPool`'s
+/// added to them, as cloudflared does.
+fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, String> {
+    let extra = match &settings.ca_pool {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                format!("caPool {}: {e}; write the path of a PEM file of the CA that signed the origin's certificate", path.display())
+            })?;
+            tether_proto::trust::certificates_from_pem(&pem)
+                .map_err(|e| format!("caPool {}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let mut roots = match tether_proto::trust::root_store(None) {
+        Ok(roots) => roots,
+        // No system roots is fine when `caPool` has what the origin needs.
+        Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
+        Err(e) => return Err(e.to_string()),
+    };
+    for cert in extra {
+        roots.add(cert).map_err(|e| format!("caPool: {e}"))?;
+    }
+    Ok(roots)
 }
 
 /// `noTLSVerify: true`: the user asked to accept any origin certificate (a self-signed origin on
@@ -273,9 +285,9 @@ impl OriginConnector {
             });
         };
         // With `matchSNItoHost` the URI's host is the request's Host (see `origin_parts`).
-        let name = match s.match_sni_to_host {
-            true => host,
-            false => s.origin_server_name.clone().unwrap_or(host),
+        let name = match self.target {
+            Target::Pinned(..) => host,
+            _ => s.origin_server_name.clone().unwrap_or(host),
         };
         let server_name = ServerName::try_from(name)?;
         let handshake = async {
@@ -379,3 +391,7 @@ impl AsyncWrite for OriginStream {
         each_stream!(self, s => Pin::new(s).poll_shutdown(cx))
     }
 }
+
+#[cfg(test)]
+#[path = "origin_tests.rs"]
+mod tests;

@@ -143,8 +143,19 @@ impl Ingress {
                 &["ingress", &idx, "originRequest"],
                 warnings,
             )?;
-            let service = parse_service(&service_text, settings, base)
-                .map_err(|m| err("service", format!("rule #{number}: {m}")))?;
+            let service = parse_service(&service_text, settings, base).map_err(|m| {
+                // A caPool problem is reported where caPool is written: this rule's, else the
+                // top level's it inherited.
+                let own = ["ingress", idx.as_str(), "originRequest", "caPool"];
+                let at: &[&str] = match tether_proto::config_error::locate(text, &own) {
+                    Some(_) => &own,
+                    None => &["originRequest", "caPool"],
+                };
+                match m.starts_with("caPool ") {
+                    true => ConfigError::at(file, text, at, format!("rule #{number}: {m}")),
+                    false => err("service", format!("rule #{number}: {m}")),
+                }
+            })?;
             rules.push(Rule {
                 number,
                 hostname,

@@ -251,6 +251,19 @@ pub struct TcpOrigin {
     pub settings: OriginRequest,
 }
 
+/// cloudflared's `--url`/`url:` may leave out the scheme (`localhost:8080`): it means http://.
+pub fn url_with_scheme(url: &str) -> String {
+    let special = ["hello_world", "hello-world", "bastion", "socks-proxy"].contains(&url)
+        || ["http_status:", "unix:", "unix+tls:"]
+            .iter()
+            .any(|p| url.starts_with(p));
+    if special || url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    }
+}
+
 /// Default ports of the TCP service schemes, as cloudflared fills them in. `tcp://` has none of
 /// its own; cloudflared's 7864 is kept so a migrated `tcp://host` reaches the same place. Any
 /// other scheme (`postgres://db:5432`) is TCP too, and must name its port.
@@ -311,11 +324,15 @@ pub(super) fn parse_service(
             return Origin::unix(path, tls, settings).map(|o| Service::Origin(Arc::new(o)));
         }
     }
-    // `ws://` and `wss://` are HTTP origins, as in cloudflared: the upgrade is HTTP's.
+    // Schemes are case-insensitive (`HTTP://`); `ws://` and `wss://` are HTTP origins, as in
+    // cloudflared: the upgrade is HTTP's.
     let text = match text.split_once("://") {
-        Some(("ws", rest)) => format!("http://{rest}"),
-        Some(("wss", rest)) => format!("https://{rest}"),
-        _ => text.to_string(),
+        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
+            "ws" => format!("http://{rest}"),
+            "wss" => format!("https://{rest}"),
+            lower => format!("{lower}://{rest}"),
+        },
+        None => text.to_string(),
     };
     let text = text.as_str();
     if text.starts_with("http://") || text.starts_with("https://") {

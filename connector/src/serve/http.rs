@@ -19,6 +19,11 @@ use super::stream::Streams;
 /// hold: it is gathered in memory to be sent with one.
 pub const UNCHUNKED_BODY_LIMIT: usize = 16 << 20;
 
+/// Bodies gathered at once for `disableChunkedEncoding`; more wait their turn, so the connector
+/// holds at most 4 × [`UNCHUNKED_BODY_LIMIT`] (64 MiB) of them, however many arrive.
+static UNCHUNKED_AT_ONCE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(4)));
+
 /// Serves one HTTP stream the edge opened, and counts it.
 pub async fn handle(req: Request<RecvBody>, streams: &Streams) -> Response<OriginBody> {
     let started = std::time::Instant::now();
@@ -103,7 +108,7 @@ pub(super) fn origin_parts(
     let base = origin.base.clone().into_parts();
     let mut uri = Uri::builder().path_and_query(path);
     if let (Some(scheme), Some(mut authority)) = (base.scheme, base.authority) {
-        if origin.settings.match_sni_to_host && scheme == http::uri::Scheme::HTTPS {
+        if origin.sni_from_host {
             // The origin's connector dials the configured address and takes the TLS server
             // name from this authority, which also keeps each name's connections apart in
             // the pool.
@@ -171,6 +176,9 @@ async fn unchunked(
     body: RecvBody,
     headers: &mut http::HeaderMap,
 ) -> Result<OriginBody, Response<OriginBody>> {
+    // Held until the gathered body has gone to the origin (the body owns it). The semaphore is
+    // never closed, so acquiring cannot fail.
+    let turn = UNCHUNKED_AT_ONCE.clone().acquire_owned().await.ok();
     let collected = http_body_util::Limited::new(body, UNCHUNKED_BODY_LIMIT)
         .collect()
         .await;
@@ -178,7 +186,10 @@ async fn unchunked(
         Ok(collected) => {
             let bytes = collected.to_bytes();
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-            Ok(boxed(http_body_util::Full::new(bytes)))
+            Ok(boxed(http_body_util::Full::new(bytes).map_frame(move |frame| {
+                let _held = &turn;
+                frame
+            })))
         }
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(text(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -35,7 +35,11 @@ impl Backend {
         match self {
             Backend::Local(m) => Ok(m.create_tunnel(name, public_key, id).await?),
             Backend::Remote(api) => {
-                let body = json!({ "name": name, "public_key": public_key, "id": id });
+                let mut body = json!({ "name": name, "public_key": public_key });
+                // Only when chosen: an edge older than `id` refuses the unknown field.
+                if let Some(id) = id {
+                    body["id"] = json!(id);
+                }
                 api.call("POST", "/api/v1/tunnels", Some(body)).await
             }
         }

@@ -28,6 +28,13 @@ impl State {
         public_key: Option<String>,
         id: Option<Uuid>,
     ) -> Result<TunnelRecord, StateError> {
+        // A chosen id already in use is refused before the name is claimed, so the name never
+        // points, even for a moment, at another tunnel.
+        if let Some(id) = id {
+            if self.tunnel(id).await?.is_some() {
+                return Err(StateError::IdTaken(id));
+            }
+        }
         let now = now_secs();
         let record = TunnelRecord {
             id: id.unwrap_or_else(Uuid::new_v4),
@@ -51,9 +58,9 @@ impl State {
                 Expect::Absent,
             )
             .await?;
-        if claimed.is_err() {
+        let Ok(claim) = claimed else {
             return Err(StateError::NameTaken(name.into()));
-        }
+        };
         let stored = self
             .store
             .put_if(
@@ -64,8 +71,11 @@ impl State {
             )
             .await?;
         if stored.is_err() {
-            // The id was taken (only a chosen one can be): give the name back.
-            self.store.delete(&format!("{TUNNEL_NAMES}{name}")).await?;
+            // The id was taken meanwhile (only a chosen one can be): give back the name, as
+            // claimed here and not since changed.
+            self.store
+                .delete_if(&format!("{TUNNEL_NAMES}{name}"), claim)
+                .await?;
             return Err(StateError::IdTaken(record.id));
         }
         Ok(record)
@@ -91,10 +101,14 @@ impl State {
                 None => None,
             },
         };
+        // A name claim whose record bears another name (a create that failed half-way) finds
+        // nothing: a name never resolves to another tunnel.
+        let by_name = name_or_id.parse::<Uuid>().is_err();
         match id {
             Some(id) => self
                 .tunnel(id)
                 .await?
+                .filter(|t| !by_name || t.name == name_or_id)
                 .ok_or_else(|| StateError::NoSuchTunnel(name_or_id.into())),
             None => Err(StateError::NoSuchTunnel(name_or_id.into())),
         }
