@@ -119,6 +119,12 @@ pub async fn run(
         }
         match outcome {
             Ok(()) if shutdown.is_cancelled() => break Ok(()),
+            // Closing a drained session can end in an error from the WebSocket layer (a frame
+            // after the close): nothing is reconnected at shutdown, so it is no warning.
+            Err(SessionError::Transient(reason)) if shutdown.is_cancelled() => {
+                tracing::info!(index = ctx.index, "session closed at shutdown ({reason})");
+                break Ok(());
+            }
             Ok(()) => tracing::warn!(
                 index = ctx.index,
                 "session closed by the edge; reconnecting"
