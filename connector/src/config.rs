@@ -76,6 +76,8 @@ pub struct ConnectorConfig {
     pub tunnel: Option<String>,
     /// `tunnel` came from `connector tunnel run NAME`, not from the file.
     pub tunnel_from_command_line: bool,
+    /// `metrics` came from `--metrics` or `TUNNEL_METRICS`, not from the file.
+    pub metrics_from_command_line: bool,
     /// `credentials-file`; without it, `connector run` needs a run token (`--token`,
     /// `TUNNEL_TOKEN`).
     pub credentials_file: Option<PathBuf>,
@@ -210,6 +212,7 @@ impl ConnectorConfig {
             source: path.to_path_buf(),
             tunnel: raw.tunnel,
             tunnel_from_command_line: false,
+            metrics_from_command_line: false,
             credentials_file,
             edge: raw.edge,
             ingress,

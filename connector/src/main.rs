@@ -103,6 +103,7 @@ async fn main() {
     }
     if metrics.is_some() {
         config.metrics = metrics;
+        config.metrics_from_command_line = true;
     }
     init_logs(&global, &config.log);
     for warning in config.warnings.iter().chain(&global.warnings()) {
@@ -126,17 +127,30 @@ async fn main() {
 }
 
 /// `--token`, `TUNNEL_TOKEN`, or the file of `--token-file` / `TUNNEL_TOKEN_FILE`.
+/// The run token: `--token`, else `--token-file`, else `TUNNEL_TOKEN`, else the file
+/// `TUNNEL_TOKEN_FILE` names (flags beat variables; empty ones count as unset).
 fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
-    let token = args.token.as_ref().filter(|t| !t.is_empty());
-    let text = match (token, &args.token_file) {
-        (Some(token), _) => token.clone(),
-        (None, Some(file)) => std::fs::read_to_string(file)
-            .map_err(|e| format!("--token-file {}: {e}", file.display()))?,
-        (None, None) => return Ok(None),
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let read = |file: &std::path::Path, from: &str| {
+        std::fs::read_to_string(file).map_err(|e| format!("{from} {}: {e}", file.display()))
+    };
+    let (text, from) = if let Some(token) = args.token.clone().filter(|t| !t.is_empty()) {
+        (token, "--token")
+    } else if let Some(file) = &args.token_file {
+        (read(file, "--token-file")?, "--token-file")
+    } else if let Some(token) = var("TUNNEL_TOKEN") {
+        (token, "TUNNEL_TOKEN")
+    } else if let Some(file) = var("TUNNEL_TOKEN_FILE") {
+        (
+            read(std::path::Path::new(&file), "TUNNEL_TOKEN_FILE")?,
+            "TUNNEL_TOKEN_FILE",
+        )
+    } else {
+        return Ok(None);
     };
     RunToken::decode(text.trim())
         .map(Some)
-        .map_err(|e| format!("--token / TUNNEL_TOKEN: {e}"))
+        .map_err(|e| format!("{from}: {e}"))
 }
 
 /// The log set-up: flags over tunnel.yml's `loglevel`, `logfile` and `log-directory`.

@@ -22,9 +22,7 @@ pub async fn watch(
 ) {
     let path = config.source.clone();
     let mut trigger = Trigger::new(vec![path.clone()]);
-    // Compared with the file as it was read, not with what the command line overrode in it
-    // (`--metrics`, `tunnel run NAME`), so only real edits are reported.
-    let mut current = ConnectorConfig::load(&path).unwrap_or(config);
+    let mut current = config;
     while let Some(why) = trigger.next(&stop).await {
         if let Some(next) = reload(&path, &current, &ingress, why) {
             current = next;
@@ -69,6 +67,8 @@ fn reload(
     next.retries = current.retries;
     next.liveness_timeout = current.liveness_timeout;
     next.metrics = current.metrics;
+    next.tunnel_from_command_line = current.tunnel_from_command_line;
+    next.metrics_from_command_line = current.metrics_from_command_line;
     next.log = current.log.clone();
     ingress.store(Arc::new(next.ingress.clone()));
     tracing::info!(
@@ -83,7 +83,11 @@ fn reload(
 /// The keys that differ between `old` and `new` but cannot change while running.
 fn restart_only_changes(old: &ConnectorConfig, new: &ConnectorConfig) -> Vec<&'static str> {
     [
-        ("tunnel", old.tunnel != new.tunnel),
+        // What the command line set (`tunnel run NAME`, `--metrics`) is not the file's to change.
+        (
+            "tunnel",
+            !old.tunnel_from_command_line && old.tunnel != new.tunnel,
+        ),
         (
             "credentials-file",
             old.credentials_file != new.credentials_file,
@@ -96,7 +100,10 @@ fn restart_only_changes(old: &ConnectorConfig, new: &ConnectorConfig) -> Vec<&'s
             "liveness-timeout",
             old.liveness_timeout != new.liveness_timeout,
         ),
-        ("metrics", old.metrics != new.metrics),
+        (
+            "metrics",
+            !old.metrics_from_command_line && old.metrics != new.metrics,
+        ),
         ("loglevel", old.log.level != new.log.level),
         ("logfile", old.log.file != new.log.file),
     ]

@@ -112,12 +112,7 @@ fn install_unit(install: &Install, config: &Path) -> anyhow::Result<PathBuf> {
         }
         (None, _) => {
             let config = std::path::absolute(config)?;
-            if [Path::new("/tmp"), Path::new("/var/tmp")]
-                .iter()
-                .any(|t| config.starts_with(t))
-            {
-                anyhow::bail!("{}: the service runs with a private /tmp (PrivateTmp=yes) and would not see this file; move it, e.g. to /etc/tether/tunnel.yml, and give that --config", config.display());
-            }
+            refuse_private_tmp(&config, "--config")?;
             let loaded = ConnectorConfig::load(&config).map_err(|e| {
                 let with_token = match token {
                     Some(_) => {
@@ -129,6 +124,12 @@ fn install_unit(install: &Install, config: &Path) -> anyhow::Result<PathBuf> {
                     "{e}\n(the service runs with this file: fix it, or give --config{with_token})"
                 )
             })?;
+            if let Some(credentials) = &loaded.credentials_file {
+                refuse_private_tmp(credentials, "its credentials-file")?;
+            }
+            if let Some(log) = &loaded.log.file {
+                refuse_private_tmp(log, "its log file")?;
+            }
             if token.is_none() && loaded.credentials_file.is_none() {
                 anyhow::bail!("{}: credentials-file is missing: add it, or install with a run token (`connector service install TOKEN`)", config.display());
             }
@@ -139,6 +140,7 @@ fn install_unit(install: &Install, config: &Path) -> anyhow::Result<PathBuf> {
     args.extend(["tunnel".into(), "run".into()]);
     if let Some(token) = token {
         RunToken::decode(token).map_err(|e| anyhow::anyhow!("the run token: {e}"))?;
+        refuse_private_tmp(&install.placement.token_file, "--token-file")?;
         write_secret(&install.placement.token_file, token)?;
         let file = std::path::absolute(&install.placement.token_file)?;
         args.extend(["--token-file".into(), file.display().to_string()]);
@@ -153,6 +155,19 @@ fn install_unit(install: &Install, config: &Path) -> anyhow::Result<PathBuf> {
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", unit_path.display()))?;
     std::fs::set_permissions(&unit_path, std::fs::Permissions::from_mode(0o644))?;
     Ok(unit_path)
+}
+
+/// The unit runs with a private /tmp (`PrivateTmp=yes`): a file the service needs there would be
+/// missing when it starts, so install refuses it now.
+fn refuse_private_tmp(path: &Path, what: &str) -> anyhow::Result<()> {
+    let real = std::fs::canonicalize(path).or_else(|_| std::path::absolute(path))?;
+    if [Path::new("/tmp"), Path::new("/var/tmp")]
+        .iter()
+        .any(|t| real.starts_with(t))
+    {
+        anyhow::bail!("{what} {}: the service runs with a private /tmp (PrivateTmp=yes) and would not see it; move it, e.g. to /etc/tether/", path.display());
+    }
+    Ok(())
 }
 
 fn unit_text(exec_start: &str, stop_timeout: u64) -> String {

@@ -63,33 +63,47 @@ impl ConfigError {
             file: file.into(),
             line: location.as_ref().map(|l| l.line()),
             column: location.as_ref().map(|l| l.column()),
-            message: readable(&err.to_string()),
+            message: readable(
+                &err.to_string(),
+                location.as_ref().map(|l| (l.line(), l.column())),
+            ),
         }
     }
 }
 
 /// yaml_serde's message without the position it appends (the error already leads with it),
 /// and an unknown key's error with the closest key suggested rather than every key listed.
-fn readable(message: &str) -> String {
-    let message = match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => &message[..i],
-        _ => message,
+fn readable(message: &str, at: Option<(usize, usize)>) -> String {
+    let message = match at {
+        Some((line, column)) => {
+            message.replacen(&format!(" at line {line} column {column}"), "", 1)
+        }
+        None => message.to_string(),
     };
-    let Some(rest) = message.split("unknown field `").nth(1) else {
-        return message.to_string();
+    let Some(start) = message.find("unknown field `") else {
+        return message;
     };
-    let Some((key, expected)) = rest.split_once('`') else {
-        return message.to_string();
+    let rest = &message[start + "unknown field `".len()..];
+    // serde: "unknown field `K`, expected one of `a`, `b`", "… expected `a` or `b`", "… expected
+    // `a`", or "…, there are no fields". K may itself hold a backtick: split at the last marker.
+    let (key, keys) = if let Some(i) = rest.rfind("`, expected ") {
+        let expected = &rest[i + "`, expected ".len()..];
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        (&rest[..i], keys)
+    } else if let Some(i) = rest.rfind("`, there are no fields") {
+        (&rest[..i], Vec::new())
+    } else {
+        return message;
     };
-    let prefix = &message[..message.find("unknown field `").unwrap_or(0)];
-    let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let prefix = &message[..start];
+    if keys.is_empty() {
+        return format!("{prefix}`{key}` is not a key here; no keys are allowed here");
+    }
     let closest = keys
         .iter()
         .map(|k| {
-            (
-                strsim::levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase()),
-                *k,
-            )
+            let distance = strsim::levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase());
+            (distance, *k)
         })
         .filter(|(d, _)| *d <= 3)
         .min();
@@ -195,6 +209,34 @@ pub fn locate(text: &str, path: &[&str]) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn unknown_keys_get_the_closest_one_and_positions_are_not_repeated() {
+        let r = |m: &str| super::readable(m, Some((5, 7)));
+        assert_eq!(
+            r("ingress[0]: unknown field `servce`, expected one of `hostname`, `path`, `service` at line 5 column 7"),
+            "ingress[0]: `servce` is not a key here; did you mean `service`? the keys here are hostname, path, service"
+        );
+        assert_eq!(
+            r("unknown field `x`, expected `alpha` or `beta`"),
+            "`x` is not a key here; the keys here are alpha, beta"
+        );
+        assert_eq!(
+            r("unknown field `a`b`, expected `ab`"),
+            "`a`b` is not a key here; did you mean `ab`? the keys here are ab"
+        );
+        assert_eq!(
+            r("unknown field `x`, there are no fields"),
+            "`x` is not a key here; no keys are allowed here"
+        );
+        // A syntax error keeps its other position (the context), only the leading one goes.
+        assert_eq!(
+            r("did not find expected '-' indicator at line 5 column 7, while parsing a block collection at line 4 column 3"),
+            "did not find expected '-' indicator, while parsing a block collection at line 4 column 3"
+        );
+        assert_eq!(r("invalid type: integer"), "invalid type: integer");
+    }
+
     use super::*;
 
     const TEXT: &str = "tunnel: x\ningress:\n  - hostname: a\n    service: http://a\n  - service: http_status:404\n";

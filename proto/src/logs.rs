@@ -131,3 +131,62 @@ impl<'w> tracing_subscriber::fmt::FormatFields<'w> for PlainFields {
         self.0.format_fields(writer, fields)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    #[test]
+    fn a_plain_layer_beside_a_coloured_one_writes_no_colours() {
+        let (coloured, plain) = (Buffer::default(), Buffer::default());
+        let subscriber = tracing_subscriber::registry()
+            .with(super::layer(false, true, {
+                let b = coloured.clone();
+                move || b.clone()
+            }))
+            .with(super::layer(false, false, {
+                let b = plain.clone();
+                move || b.clone()
+            }));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!("Connection", peer = "Server");
+            let _entered = span.enter();
+            tracing::info!(index = 1, "inside");
+        });
+        assert!(coloured.text().contains('\u{1b}'), "{}", coloured.text());
+        let plain = plain.text();
+        assert!(plain.contains("Connection{peer=\"Server\"}"), "{plain}");
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+    }
+
+    #[test]
+    fn debug_opens_tethers_crates_only() {
+        let filter = super::level_filter("debug").unwrap();
+        assert!(filter.starts_with("info,"), "{filter}");
+        assert!(filter.contains("tether_connector=debug"), "{filter}");
+        assert_eq!(super::level_filter("fatal").as_deref(), Some("error"));
+        assert_eq!(super::level_filter("loud"), None);
+    }
+}

@@ -247,8 +247,20 @@ fn verify(unit: &Path) {
 fn service_install_writes_units_systemd_accepts_and_they_run() {
     let edge = TestEdge::start("");
     let tunnel = edge.create_tunnel("svc");
-    // Not under /tmp: the unit has a private /tmp, and install refuses a file there.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // Not under /tmp: the unit has a private /tmp, and install refuses files there. The build's
+    // own scratch directory, unless the checkout itself is under /tmp; then $HOME.
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let base = [env!("CARGO_TARGET_TMPDIR"), home.as_str()]
+        .into_iter()
+        .find(|d| !d.starts_with("/tmp") && !d.starts_with("/var/tmp"))
+        .expect("a directory outside /tmp");
+    let dir = tempfile::tempdir_in(base).unwrap();
+    let credentials = dir.path().join("svc.json");
+    std::fs::copy(&tunnel.credentials, &credentials).unwrap();
+    let tunnel = Tunnel {
+        credentials,
+        ..tunnel
+    };
     let config = tunnel_yml(dir.path(), &tunnel, "");
     let in_tmp = tempfile::tempdir_in("/tmp").unwrap();
     let out = connector(&["service", "install", "--no-enable", "--unit-dir"])
@@ -257,7 +269,9 @@ fn service_install_writes_units_systemd_accepts_and_they_run() {
         .arg(tunnel_yml(in_tmp.path(), &tunnel, ""))
         .output()
         .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("PrivateTmp=yes"), "{}", text(&out));
+    assert!(!in_tmp.path().join("tether-connector.service").exists());
     let units = dir.path().join("units");
     let install = |args: &[&str]| {
         let mut command = connector(&["service", "install"]);

@@ -30,7 +30,7 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// debug, info, warn, error or fatal (overrides tunnel.yml's `loglevel`; RUST_LOG wins).
+    /// trace, debug, info, warn, error or fatal (overrides tunnel.yml's `loglevel` and RUST_LOG).
     #[arg(
         long,
         global = true,
@@ -40,10 +40,10 @@ pub struct GlobalArgs {
     )]
     pub loglevel: Option<String>,
     /// Also append the log to this file (overrides tunnel.yml's `logfile`).
-    #[arg(long, global = true, env = "TUNNEL_LOGFILE", value_name = "FILE")]
+    #[arg(long, global = true, env = "TUNNEL_LOGFILE", value_name = "FILE", value_parser = any_path())]
     pub logfile: Option<PathBuf>,
     /// Also append the log to DIR/connector.log (overrides tunnel.yml's `log-directory`).
-    #[arg(long, global = true, env = "TUNNEL_LOGDIRECTORY", value_name = "DIR")]
+    #[arg(long, global = true, env = "TUNNEL_LOGDIRECTORY", value_name = "DIR", value_parser = any_path())]
     pub log_directory: Option<PathBuf>,
     /// Where /metrics, /ready and /healthz are served, IP:PORT or localhost:PORT (overrides
     /// tunnel.yml's `metrics`); `tunnel ready` asks here.
@@ -72,6 +72,13 @@ pub struct GlobalArgs {
     /// Accepted for cloudflared's command lines and ignored: you choose the edges yourself.
     #[arg(long, global = true, env = "TUNNEL_REGION")]
     pub region: Option<String>,
+}
+
+/// A path that may be empty (`TUNNEL_LOGFILE=` in a compose file), dropped later as unset;
+/// clap's own path parser refuses an empty one.
+fn any_path() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
 }
 
 /// Where the configuration is looked for without --config: Tether's places, then cloudflared's
@@ -201,16 +208,12 @@ pub enum Command {
 #[derive(clap::Args, Debug, Default, Clone)]
 pub struct RunArgs {
     /// Run with a run token instead of tunnel.yml's credentials file (`connector token` prints
-    /// one). Also read from TUNNEL_TOKEN.
-    #[arg(long, env = "TUNNEL_TOKEN", hide_env_values = true)]
+    /// one). Without it: --token-file, else TUNNEL_TOKEN, else TUNNEL_TOKEN_FILE (a flag beats
+    /// a variable, as in cloudflared; an empty variable counts as unset).
+    #[arg(long)]
     pub token: Option<String>,
-    /// Read the run token from this file (as `service install --token` writes it).
-    #[arg(
-        long,
-        env = "TUNNEL_TOKEN_FILE",
-        value_name = "FILE",
-        conflicts_with = "token"
-    )]
+    /// Read the run token from this file (as `service install TOKEN` writes it).
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// Send every request to this origin (one catch-all ingress rule, e.g.
     /// http://localhost:8080) instead of reading tunnel.yml.
@@ -272,7 +275,8 @@ impl Command {
 }
 
 impl RunArgs {
-    /// These flags, each filled from `outer` where not given here.
+    /// These flags, each filled from `outer` where not given here (the token and its file as
+    /// one).
     fn or(self, outer: RunArgs) -> RunArgs {
         let given_here = self.token.is_some() || self.token_file.is_some();
         RunArgs {

@@ -70,7 +70,9 @@ fn identity(
     token: Option<&RunToken>,
 ) -> anyhow::Result<(Credentials, Trust)> {
     if let Some(token) = token {
-        let credentials = token.credentials()?;
+        let credentials = token
+            .credentials()
+            .map_err(|e| BadIdentity(format!("the run token: {e}")))?;
         let trust = token.edge.trust();
         return Ok((credentials, trust));
     }
@@ -136,7 +138,7 @@ pub async fn run(
     }
     let key = credentials
         .signing_key()
-        .map_err(|_| anyhow::anyhow!("bad private key in the credentials"))?;
+        .map_err(|_| BadIdentity("bad private key in the credentials: make them again with `edge tunnel create` or `connector enroll`".into()))?;
     let tls = trust.client_config(&[b"http/1.1"])?;
     let edge = config
         .edge

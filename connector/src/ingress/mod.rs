@@ -5,6 +5,7 @@
 //! May use: the leaves only.
 
 pub mod origin;
+mod origin_tls;
 pub mod rules;
 pub mod service;
 

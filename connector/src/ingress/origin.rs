@@ -2,12 +2,12 @@
 //!
 //! hyper-util's pooling client does the pooling; [`OriginConnector`] opens its connections so that
 //! `connectTimeout`, `tlsTimeout`, `tcpKeepAlive`, `caPool`, `noTLSVerify` and `originServerName`
-//! apply, for unix sockets too (which no off-the-shelf connector covers).
+//! apply, for unix sockets too (which no off-the-shelf connector covers); the TLS settings are
+//! built in `origin_tls`.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,14 +17,13 @@ use http_body_util::combinators::UnsyncBoxBody;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
+use super::origin_tls::tls_config;
 use super::OriginRequest;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -129,92 +128,6 @@ impl Origin {
             settings,
             sni_from_host,
         })
-    }
-}
-
-fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
-    let mut config = if settings.no_tls_verify {
-        ClientConfig::builder()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify))
-            .with_no_client_auth()
-    } else {
-        let roots = origin_roots(settings)?;
-        ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth()
-    };
-    config.alpn_protocols = if settings.http2_origin {
-        vec![b"h2".to_vec()]
-    } else {
-        vec![b"http/1.1".to_vec()]
-    };
-    Ok(Arc::new(config))
-}
-
-/// The CAs an https origin's certificate is checked against: the system's roots, and `caPool`'s
-/// added to them, as cloudflared does.
-fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, String> {
-    let extra = match &settings.ca_pool {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                format!("caPool {}: {e}; write the path of a PEM file of the CA that signed the origin's certificate", path.display())
-            })?;
-            tether_proto::trust::certificates_from_pem(&pem)
-                .map_err(|e| format!("caPool {}: {e}", path.display()))?
-        }
-        None => Vec::new(),
-    };
-    let mut roots = match tether_proto::trust::root_store(None) {
-        Ok(roots) => roots,
-        // No system roots is fine when `caPool` has what the origin needs.
-        Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
-        Err(e) => return Err(e.to_string()),
-    };
-    for cert in extra {
-        roots.add(cert).map_err(|e| format!("caPool: {e}"))?;
-    }
-    Ok(roots)
-}
-
-/// `noTLSVerify: true`: the user asked to accept any origin certificate (a self-signed origin on
-/// the same host, typically). Signatures are still checked so the handshake stays well-formed.
-#[derive(Debug)]
-struct NoVerify;
-
-impl ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &algs)
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &algs)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }
 
@@ -391,7 +304,3 @@ impl AsyncWrite for OriginStream {
         each_stream!(self, s => Pin::new(s).poll_shutdown(cx))
     }
 }
-
-#[cfg(test)]
-#[path = "origin_tests.rs"]
-mod tests;

@@ -147,9 +147,14 @@ impl Ingress {
                 // A caPool problem is reported where caPool is written: this rule's, else the
                 // top level's it inherited.
                 let own = ["ingress", idx.as_str(), "originRequest", "caPool"];
-                let at: &[&str] = match tether_proto::config_error::locate(text, &own) {
-                    Some(_) => &own,
-                    None => &["originRequest", "caPool"],
+                let top = ["originRequest", "caPool"];
+                let found = |p: &[&str]| tether_proto::config_error::locate(text, p).is_some();
+                // The rule's own, else the top level's; unplaceable (flow style), the rule's
+                // path, which `at` narrows to its nearest enclosing key.
+                let at: &[&str] = if !found(&own) && found(&top) {
+                    &top
+                } else {
+                    &own
                 };
                 match m.starts_with("caPool ") {
                     true => ConfigError::at(file, text, at, format!("rule #{number}: {m}")),

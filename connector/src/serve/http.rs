@@ -21,6 +21,9 @@ pub const UNCHUNKED_BODY_LIMIT: usize = 16 << 20;
 
 /// Bodies gathered at once for `disableChunkedEncoding`; more wait their turn, so the connector
 /// holds at most 4 × [`UNCHUNKED_BODY_LIMIT`] (64 MiB) of them, however many arrive.
+/// How long a `disableChunkedEncoding` body may take to be gathered, its wait for a turn included.
+const UNCHUNKED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 static UNCHUNKED_AT_ONCE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(4)));
 
@@ -176,12 +179,23 @@ async fn unchunked(
     body: RecvBody,
     headers: &mut http::HeaderMap,
 ) -> Result<OriginBody, Response<OriginBody>> {
-    // Held until the gathered body has gone to the origin (the body owns it). The semaphore is
-    // never closed, so acquiring cannot fail.
-    let turn = UNCHUNKED_AT_ONCE.clone().acquire_owned().await.ok();
-    let collected = http_body_util::Limited::new(body, UNCHUNKED_BODY_LIMIT)
-        .collect()
-        .await;
+    // The turn is held until the gathered body has gone to the origin (the body owns it); the
+    // semaphore is never closed, so acquiring cannot fail. Waiting for a turn and gathering
+    // together take at most UNCHUNKED_TIMEOUT, so slow uploads cannot hold the turns for good.
+    let gathered = tokio::time::timeout(UNCHUNKED_TIMEOUT, async {
+        let turn = UNCHUNKED_AT_ONCE.clone().acquire_owned().await.ok();
+        let collected = http_body_util::Limited::new(body, UNCHUNKED_BODY_LIMIT)
+            .collect()
+            .await;
+        (turn, collected)
+    })
+    .await;
+    let Ok((turn, collected)) = gathered else {
+        return Err(text(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("this origin takes no chunked request bodies (disableChunkedEncoding) and this one, sent without a Content-Length, did not arrive within {UNCHUNKED_TIMEOUT:?}\n"),
+        ));
+    };
     match collected {
         Ok(collected) => {
             let bytes = collected.to_bytes();

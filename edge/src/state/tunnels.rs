@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::records::*;
-use super::store::{Expect, Store};
+use super::store::{Expect, KeyValue, Store};
 
 /// The state operations, over any [`Store`].
 #[derive(Clone)]
@@ -49,15 +49,26 @@ impl State {
                 .collect(),
             created_at: now,
         };
-        let claimed = self
+        let name_key = format!("{TUNNEL_NAMES}{name}");
+        let value = record.id.to_string().into_bytes();
+        let mut claimed = self
             .store
-            .put_if(
-                &format!("{TUNNEL_NAMES}{name}"),
-                record.id.to_string().into_bytes(),
-                None,
-                Expect::Absent,
-            )
+            .put_if(&name_key, value.clone(), None, Expect::Absent)
             .await?;
+        // A claim pointing at another tunnel's record was left by a create whose chosen id was
+        // taken and which stopped before giving the name back: take it back once, at the
+        // revision seen, and claim again. (A claim whose record is missing may be a create in
+        // progress, and is left alone.)
+        if let Err(Some(stale)) = &claimed {
+            if self.claim_points_elsewhere(name, stale).await?
+                && self.store.delete_if(&name_key, stale.mod_revision).await?
+            {
+                claimed = self
+                    .store
+                    .put_if(&name_key, value, None, Expect::Absent)
+                    .await?;
+            }
+        }
         let Ok(claim) = claimed else {
             return Err(StateError::NameTaken(name.into()));
         };
@@ -79,6 +90,18 @@ impl State {
             return Err(StateError::IdTaken(record.id));
         }
         Ok(record)
+    }
+
+    /// Whether a name claim points at the record of a tunnel with another name.
+    async fn claim_points_elsewhere(
+        &self,
+        name: &str,
+        claim: &KeyValue,
+    ) -> Result<bool, StateError> {
+        let Ok(id) = String::from_utf8_lossy(&claim.value).parse::<Uuid>() else {
+            return Ok(false);
+        };
+        Ok(self.tunnel(id).await?.is_some_and(|t| t.name != name))
     }
 
     pub async fn tunnel(&self, id: Uuid) -> Result<Option<TunnelRecord>, StateError> {

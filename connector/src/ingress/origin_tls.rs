@@ -1,0 +1,106 @@
+//! TLS toward https origins: the roots an origin's certificate is checked against (the system's,
+//! plus `caPool`), `noTLSVerify`, and ALPN for `http2Origin`.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+
+use super::OriginRequest;
+
+pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
+    let mut config = if settings.no_tls_verify {
+        ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify))
+            .with_no_client_auth()
+    } else {
+        let roots = origin_roots(settings)?;
+        ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth()
+    };
+    config.alpn_protocols = if settings.http2_origin {
+        vec![b"h2".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
+    Ok(Arc::new(config))
+}
+
+/// The CAs an https origin's certificate is checked against: the system's roots, and `caPool`'s
+/// added to them, as cloudflared does.
+fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, String> {
+    let extra = match &settings.ca_pool {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                format!("caPool {}: {e}; write the path of a PEM file of the CA that signed the origin's certificate", path.display())
+            })?;
+            tether_proto::trust::certificates_from_pem(&pem)
+                .map_err(|e| format!("caPool {}: {e}", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let mut roots = match tether_proto::trust::root_store(None) {
+        Ok(roots) => roots,
+        // No system roots is fine when `caPool` has what the origin needs.
+        Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
+        Err(e) => return Err(e.to_string()),
+    };
+    for cert in extra {
+        roots.add(cert).map_err(|e| {
+            let path = settings
+                .ca_pool
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""));
+            format!("caPool {}: {e}", path.display())
+        })?;
+    }
+    Ok(roots)
+}
+
+/// `noTLSVerify: true`: the user asked to accept any origin certificate (a self-signed origin on
+/// the same host, typically). Signatures are still checked so the handshake stays well-formed.
+#[derive(Debug)]
+struct NoVerify;
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &algs)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &algs)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+#[path = "origin_tests.rs"]
+mod tests;
