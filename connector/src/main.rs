@@ -67,8 +67,9 @@ async fn main() {
         Action::Run(args, name) => (args, name, None),
         Action::Ingress(cmd) => (RunArgs::default(), None, Some(cmd)),
     };
-    let token = match run_token(&args) {
-        Ok(token) => token,
+    // Only running needs a token (`ingress validate` reads the file alone).
+    let token = match ingress.is_none().then(|| run_token(&args)).transpose() {
+        Ok(token) => token.flatten(),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(EXIT_CONFIG);
