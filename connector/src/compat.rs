@@ -205,7 +205,7 @@ pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigErro
             ));
             continue;
         }
-        let hint = closest(key)
+        let hint = tether_proto::config_error::closest_key(key, TETHER_KEYS, 2)
             .map(|k| format!("did you mean `{k}`? "))
             .unwrap_or_default();
         return Err(ConfigError::at(
@@ -216,16 +216,6 @@ pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigErro
         ));
     }
     Ok(warnings)
-}
-
-/// The Tether key a misspelt one most likely meant (at most two edits away).
-fn closest(key: &str) -> Option<&'static str> {
-    TETHER_KEYS
-        .iter()
-        .map(|k| (strsim::levenshtein(key, k), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| k)
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ const EXIT_REFUSED: i32 = 77;
 async fn main() {
     let cli = Cli::parse();
     let global = cli.global.without_empty_values();
+    // Looked up once: the default places are searched on disk.
+    let config_path = global.config_path();
+    let no_config = global.config.is_none() && !config_path.is_file();
     tether_proto::install_crypto_provider();
     let command = match cli.command {
         Command::Access(cli::AccessCommand::Tcp(args)) => {
@@ -33,7 +36,7 @@ async fn main() {
             }
         }
         Command::Service(command) => {
-            match tether_connector::service::command(command, &global.config_path()) {
+            match tether_connector::service::command(command, &config_path) {
                 Ok(()) => std::process::exit(0),
                 Err(e) => {
                     eprintln!("error: {e:#}");
@@ -63,7 +66,10 @@ async fn main() {
         }
     };
     let (args, name, ingress) = match action {
-        Action::Ready => std::process::exit(ready(&global, metrics).await),
+        Action::Ready => {
+            let config = (!no_config).then_some(config_path.as_path());
+            std::process::exit(ready(&global, config, metrics).await)
+        }
         Action::Run(args, name) => (args, name, None),
         Action::Ingress(cmd) => (RunArgs::default(), None, Some(cmd)),
     };
@@ -77,18 +83,18 @@ async fn main() {
     };
     let loaded = match &args.url {
         Some(url) => ConnectorConfig::from_url(url),
-        None if token.is_some() && !global.config_path().exists() => {
+        None if token.is_some() && !config_path.exists() => {
             eprintln!(
                 "error: {} does not exist: with a run token, give the origin with --url (e.g. --url http://localhost:8080), or the ingress rules in a tunnel.yml (--config)",
-                global.config_path().display()
+                config_path.display()
             );
             std::process::exit(EXIT_CONFIG);
         }
-        None if global.no_config_found() => {
+        None if no_config => {
             eprintln!("error: no configuration file: give one with --config FILE (looked for ./tunnel.yml, /etc/tether/tunnel.yml, and config.yml where cloudflared keeps it: ~/.cloudflared, /etc/cloudflared, /usr/local/etc/cloudflared)");
             std::process::exit(EXIT_CONFIG);
         }
-        None => ConnectorConfig::load(&global.config_path()),
+        None => ConnectorConfig::load(&config_path),
     };
     let mut config = match loaded {
         Ok(c) => c,
@@ -194,20 +200,24 @@ fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
 }
 
 /// `connector tunnel ready`: 0 when the connector's /ready answers 200.
-async fn ready(global: &GlobalArgs, metrics: Option<std::net::SocketAddr>) -> i32 {
+async fn ready(
+    global: &GlobalArgs,
+    config: Option<&std::path::Path>,
+    metrics: Option<std::net::SocketAddr>,
+) -> i32 {
     // The address from the flag, else from the configuration file: one named with --config
     // must load (a wrong guess could report another connector on this host as ready); a default
     // one is read when present.
     let configured = match metrics {
         Some(addr) => Some(addr),
-        None if global.no_config_found() => None,
-        None => match ConnectorConfig::load(&global.config_path()) {
-            Ok(config) => config.metrics,
-            Err(e) if global.config.is_some() => {
+        None => match config.map(ConnectorConfig::load) {
+            None => None,
+            Some(Ok(config)) => config.metrics,
+            Some(Err(e)) if global.config.is_some() => {
                 eprintln!("error: {e}");
                 return EXIT_CONFIG;
             }
-            Err(_) => None,
+            Some(Err(_)) => None,
         },
     };
     let addresses = tether_connector::health::ready_addresses(configured);

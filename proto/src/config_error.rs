@@ -71,6 +71,17 @@ impl ConfigError {
     }
 }
 
+/// The key of `keys` a misspelt `key` most likely meant: the nearest, ignoring case, at most
+/// `max` edits away.
+pub fn closest_key<'k>(key: &str, keys: &[&'k str], max: usize) -> Option<&'k str> {
+    let key = key.to_ascii_lowercase();
+    keys.iter()
+        .map(|k| (strsim::levenshtein(&key, &k.to_ascii_lowercase()), *k))
+        .filter(|(d, _)| *d <= max)
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// yaml_serde's message without the position it appends (the error already leads with it),
 /// and an unknown key's error with the closest key suggested rather than every key listed.
 fn readable(message: &str, at: Option<(usize, usize)>) -> String {
@@ -99,16 +110,9 @@ fn readable(message: &str, at: Option<(usize, usize)>) -> String {
     if keys.is_empty() {
         return format!("{prefix}`{key}` is not a key here; no keys are allowed here");
     }
-    let closest = keys
-        .iter()
-        .map(|k| {
-            let distance = strsim::levenshtein(&key.to_ascii_lowercase(), &k.to_ascii_lowercase());
-            (distance, *k)
-        })
-        .filter(|(d, _)| *d <= 3)
-        .min();
+    let closest = closest_key(key, &keys, 3);
     let hint = match closest {
-        Some((_, k)) => format!("did you mean `{k}`? "),
+        Some(k) => format!("did you mean `{k}`? "),
         None => String::new(),
     };
     format!(

@@ -117,11 +117,6 @@ impl GlobalArgs {
             .unwrap_or_else(|| PathBuf::from("tunnel.yml"))
     }
 
-    /// Whether the configuration came from the defaults and none was found.
-    pub fn no_config_found(&self) -> bool {
-        self.config.is_none() && !self.config_path().is_file()
-    }
-
     /// An empty variable (`TUNNEL_METRICS=` in a compose file) counts as unset, as in cloudflared.
     pub fn without_empty_values(mut self) -> Self {
         for value in [
