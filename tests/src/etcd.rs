@@ -2,11 +2,11 @@
 //! with free ports, data in /dev/shm (etcd 3.4 cannot skip fsync, and a tmpfs makes it cheap).
 //! Members can be killed, stopped and started again; the cluster is removed when dropped.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::ports::free_port;
 use crate::process::Proc;
 use crate::READY;
 
@@ -40,13 +40,6 @@ pub struct EtcdCluster {
     /// etcd clusters would compete for the two cores and miss their elections. Last, so it is
     /// released after the members (dropped first) are gone.
     _turn: std::sync::MutexGuard<'static, ()>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 impl EtcdCluster {

@@ -10,6 +10,7 @@
 //! - [`etcd`]: a real etcd cluster (members killed and restarted at will).
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`load`]: steady HTTP load through edges, every failure counted.
+//! - [`ports`]: ports for processes that cannot bind port 0 themselves.
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod acme;
@@ -21,6 +22,7 @@ pub mod etcd;
 pub mod load;
 pub mod many;
 pub mod origin;
+pub mod ports;
 pub mod process;
 pub mod tcp;
 pub mod tunnel;

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Kept here too: tests import it from `tunnel`.
+pub use crate::ports::free_port;
 use crate::process::{binaries, Proc};
 use crate::READY;
 
@@ -292,14 +294,6 @@ impl TestEdge {
             .expect("access address");
         (proc, addr)
     }
-}
-
-/// A port free on 127.0.0.1 right now (for programs that cannot listen on port 0 and report it).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 pub struct TestConnector {
