@@ -116,17 +116,29 @@ impl LinkAcceptor {
             .watch(connection.ping_pong(), Pulse::new());
         tokio::pin!(liveness);
         tracing::info!("edge-to-edge link accepted");
+        let mut closing = false;
         let reason = loop {
             tokio::select! {
                 accepted = connection.accept() => match accepted {
                     Some(Ok((req, respond))) => {
                         tokio::spawn(self.clone().carry(req, respond));
                     }
+                    // After the GOAWAY the peer may well close first: that ends it cleanly too.
+                    Some(Err(_)) | None if closing => break "edge shutting down".to_string(),
                     Some(Err(e)) => break e.to_string(),
                     None => break "peer closed the link".to_string(),
                 },
                 reason = &mut liveness => break reason,
-                _ = self.lifecycle.shutdown.cancelled() => break "edge shutting down".to_string(),
+                // The drain is over. Dropping the link here would lose a stream the peer sent a
+                // moment ago (a POST it may not send again), so GOAWAY instead: h2 sends one,
+                // then after a PING round trip a second naming the last stream it takes. Those
+                // it took are carried (or refused unprocessed, this edge's sessions having
+                // moved); later ones the peer knows were never seen, and sends elsewhere. The
+                // shutdown's bound on tracked tasks bounds this.
+                _ = self.lifecycle.shutdown.cancelled(), if !closing => {
+                    closing = true;
+                    connection.graceful_shutdown();
+                }
             }
         };
         tracing::info!(reason, "edge-to-edge link ended");
