@@ -21,9 +21,10 @@ pub fn free_port() -> u16 {
     let given = given.get_or_insert_with(HashSet::new);
     let top = ephemeral_low();
     let bottom = top.saturating_sub(SPAN).max(1024);
-    let span = u32::from(top - bottom);
+    // Empty when the range starts at 1024 or lower: then only the fallback is left.
+    let span = u32::from(top.saturating_sub(bottom));
     // Each test process starts at a random place, so two processes rarely probe the same ports.
-    let start = (uuid::Uuid::new_v4().as_u128() % u128::from(span)) as u32;
+    let start = (uuid::Uuid::new_v4().as_u128() % u128::from(span.max(1))) as u32;
     for i in 0..span {
         let port = bottom + ((start + i) % span) as u16;
         if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {

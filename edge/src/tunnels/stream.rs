@@ -270,9 +270,15 @@ impl StreamOpener {
             (None, Some(error)) => error,
             (None, None) => return Ok(Answer { response, send }),
         };
+        // The other edge's session died under the stream (it shut down, say): lost there as it
+        // would be here, so a replayable request may go elsewhere once.
+        let fate = match error {
+            EdgeError::TunnelFailed => Fate::Lost,
+            _ => Fate::Final,
+        };
         Err(Failure {
             error,
-            fate: Fate::Final,
+            fate,
             unsent: None,
         })
     }

@@ -1,6 +1,7 @@
 //! The retry rules of [`StreamOpener::open`], against sessions to fake connectors over in-memory
 //! HTTP/2 (one that answers, one that refuses the stream unprocessed, one that dies once the
-//! stream is sent) and a fake [`Elsewhere`] that holds no session of the tunnel.
+//! stream is sent) and fake [`Elsewhere`]s: one that holds no session of the tunnel, one of
+//! links to fake edges.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ enum Connector {
     Refuses,
     /// Closes the whole session once a stream arrives: the stream was sent, and lost.
     Dies,
+    /// Another edge, over a link, whose own session died under the stream.
+    LostThere,
 }
 
 /// No other edge holds a session.
@@ -46,17 +49,41 @@ async fn fake_connector(io: tokio::io::DuplexStream, behaviour: Connector) {
             }
             Connector::Refuses => respond.send_reset(h2::Reason::REFUSED_STREAM),
             Connector::Dies => return,
+            Connector::LostThere => {
+                let mut response = Response::new(());
+                *response.status_mut() = StatusCode::BAD_GATEWAY;
+                let cause = http::HeaderValue::from_static(EdgeError::TunnelFailed.cause());
+                response.headers_mut().insert(LINK_ERROR, cause);
+                let _ = respond.send_response(response, true);
+            }
         }
     }
 }
 
-/// A session of `tunnel` to a fake connector.
-async fn session(tunnel: Uuid, behaviour: Connector) -> Arc<Session> {
+/// Other edges holding the tunnel, each reached over a link to a fake one behaving as given,
+/// in turn.
+struct Links(std::sync::Mutex<Vec<Connector>>);
+
+#[async_trait::async_trait]
+impl Elsewhere for Links {
+    async fn pick(&self, tunnel: Uuid, _: Option<&str>, _: bool) -> Result<StreamGuard, EdgeError> {
+        let next = self.0.lock().expect("links").pop();
+        let behaviour = next.ok_or(EdgeError::TunnelOffline)?;
+        Ok(Session::over_link(record(tunnel), sender(behaviour).await))
+    }
+}
+
+/// HTTP/2 to a fake connector (or edge).
+async fn sender(behaviour: Connector) -> h2::client::SendRequest<Bytes> {
     let (edge_side, connector_side) = tokio::io::duplex(1 << 16);
     tokio::spawn(fake_connector(connector_side, behaviour));
     let (sender, connection) = h2::client::handshake(edge_side).await.expect("handshake");
     tokio::spawn(connection);
-    let record = SessionRecord {
+    sender
+}
+
+fn record(tunnel: Uuid) -> SessionRecord {
+    SessionRecord {
         session_id: Uuid::new_v4(),
         tunnel_id: tunnel,
         edge_id: "test".into(),
@@ -65,13 +92,26 @@ async fn session(tunnel: Uuid, behaviour: Connector) -> Arc<Session> {
         version: String::new(),
         connected_at: 0,
         key: String::new(),
-    };
-    Session::new(record, sender)
+    }
+}
+
+/// A session of `tunnel` to a fake connector.
+async fn session(tunnel: Uuid, behaviour: Connector) -> Arc<Session> {
+    Session::new(record(tunnel), sender(behaviour).await)
 }
 
 /// An opener over sessions to fake connectors behaving as `behaviours`, in that order of
 /// preference (each is picked while the ones before it are busier or left out).
 async fn opener_over(tunnel: Uuid, behaviours: &[Connector]) -> (StreamOpener, Vec<Arc<Session>>) {
+    opener_with(tunnel, behaviours, Arc::new(Nowhere)).await
+}
+
+/// As [`opener_over`], with `elsewhere` for the other edges.
+async fn opener_with(
+    tunnel: Uuid,
+    behaviours: &[Connector],
+    elsewhere: Arc<dyn Elsewhere>,
+) -> (StreamOpener, Vec<Arc<Session>>) {
     let sessions = Arc::new(Sessions::default());
     let mut made = Vec::new();
     for behaviour in behaviours {
@@ -81,12 +121,7 @@ async fn opener_over(tunnel: Uuid, behaviours: &[Connector]) -> (StreamOpener, V
     }
     let config =
         EdgeConfig::parse(Path::new("edge.yml"), "listen:\n  http: 127.0.0.1:0\n").expect("config");
-    let opener = StreamOpener::new(
-        sessions,
-        Arc::new(Nowhere),
-        LiveConfig::new(config),
-        Arc::default(),
-    );
+    let opener = StreamOpener::new(sessions, elsewhere, LiveConfig::new(config), Arc::default());
     (opener, made)
 }
 
@@ -192,4 +227,32 @@ async fn a_refused_stream_with_nowhere_else_to_go_is_reported_unprocessed() {
     )
     .await;
     assert!(matches!(got, Err(EdgeError::TunnelOffline)));
+}
+
+#[tokio::test]
+async fn a_stream_lost_at_another_edge_is_sent_again_only_when_replayable() {
+    let tunnel = Uuid::new_v4();
+    // Popped from the end: the first link's edge loses the stream, the second answers.
+    let links = || Arc::new(Links(vec![Connector::Answers, Connector::LostThere].into()));
+    let (opener, _) = opener_with(tunnel, &[], links()).await;
+    let (answer, guard) = open(
+        &opener,
+        tunnel,
+        Method::GET,
+        Outgoing::Pipe,
+        Reach::Anywhere,
+    )
+    .await
+    .expect("a GET is sent again, to the next edge");
+    assert_eq!(answer.response.status(), StatusCode::OK);
+    assert!(guard.session.over_link);
+
+    let (opener, _) = opener_with(tunnel, &[], links()).await;
+    let empty = Outgoing::Body(crate::body::empty());
+    let lost = open(&opener, tunnel, Method::POST, empty, Reach::Anywhere).await;
+    assert!(
+        matches!(lost, Err(EdgeError::TunnelFailed)),
+        "a POST the origin may have seen is not sent twice: {:?}",
+        lost.err()
+    );
 }
