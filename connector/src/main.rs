@@ -27,22 +27,10 @@ async fn main() {
             init_logs(&global, &Default::default());
             // Exit here rather than return: a blocked read of stdin would hold up the runtime's
             // shutdown after the connection has ended.
-            match tether_connector::access::run(args).await {
-                Ok(()) => std::process::exit(0),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    std::process::exit(1);
-                }
-            }
+            exit_with(tether_connector::access::run(args).await)
         }
         Command::Service(command) => {
-            match tether_connector::service::command(command, &config_path) {
-                Ok(()) => std::process::exit(0),
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    std::process::exit(1);
-                }
-            }
+            exit_with(tether_connector::service::command(command, &config_path))
         }
         command @ (Command::Enroll(_) | Command::Token { .. }) => {
             init_logs(&global, &Default::default());
@@ -133,7 +121,6 @@ async fn main() {
     }
 }
 
-/// `--token`, `TUNNEL_TOKEN`, or the file of `--token-file` / `TUNNEL_TOKEN_FILE`.
 /// The run token: `--token`, else `--token-file`, else `TUNNEL_TOKEN`, else the file
 /// `TUNNEL_TOKEN_FILE` names (flags beat variables; empty ones count as unset).
 fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
@@ -158,6 +145,15 @@ fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
     RunToken::decode(text.trim())
         .map(Some)
         .map_err(|e| format!("{from}: {e}"))
+}
+
+/// Exits 0 on `Ok`, else 1 after printing the error.
+fn exit_with(result: anyhow::Result<()>) -> ! {
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    std::process::exit(0)
 }
 
 /// The log set-up: flags over tunnel.yml's `loglevel`, `logfile` and `log-directory`.

@@ -52,8 +52,7 @@ pub struct AccessTcp {
 
 /// `--hostname`: a bare name, or a URL of it as cloudflared's docs write it.
 fn hostname(value: &str) -> Result<String, String> {
-    let name = value.split_once("://").map_or(value, |(_, rest)| rest);
-    let name = name.trim_end_matches('/');
+    let name = without_scheme(value);
     if name.is_empty() || name.contains(['/', ' ']) {
         return Err(format!(
             "`{value}` is not a hostname; write e.g. ssh.example.com"
@@ -62,11 +61,16 @@ fn hostname(value: &str) -> Result<String, String> {
     Ok(name.to_ascii_lowercase())
 }
 
+/// `value` without a leading `scheme://` or trailing `/` (cloudflared's URL forms of a flag).
+fn without_scheme(value: &str) -> &str {
+    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
+    rest.trim_end_matches('/')
+}
+
 /// `--url`: `HOST:PORT` where HOST is an IP address or `localhost`, with or without a scheme
 /// (cloudflared's `tcp://localhost:2222`).
 fn listen_address(value: &str) -> Result<SocketAddr, String> {
-    let address = value.split_once("://").map_or(value, |(_, rest)| rest);
-    let address = address.trim_end_matches('/');
+    let address = without_scheme(value);
     if let Some(port) = address.strip_prefix("localhost:") {
         if let Ok(port) = port.parse::<u16>() {
             return Ok((std::net::Ipv4Addr::LOCALHOST, port).into());

@@ -19,11 +19,11 @@ use super::stream::Streams;
 /// hold: it is gathered in memory to be sent with one.
 pub const UNCHUNKED_BODY_LIMIT: usize = 16 << 20;
 
-/// Bodies gathered at once for `disableChunkedEncoding`; more wait their turn, so the connector
-/// holds at most 4 × [`UNCHUNKED_BODY_LIMIT`] (64 MiB) of them, however many arrive.
 /// How long a `disableChunkedEncoding` body may take to be gathered, its wait for a turn included.
 const UNCHUNKED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// Bodies gathered at once for `disableChunkedEncoding`; more wait their turn, so the connector
+/// holds at most 4 × [`UNCHUNKED_BODY_LIMIT`] (64 MiB) of them, however many arrive.
 static UNCHUNKED_AT_ONCE: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
     std::sync::LazyLock::new(|| std::sync::Arc::new(tokio::sync::Semaphore::new(4)));
 

@@ -84,9 +84,7 @@ impl State {
         if stored.is_err() {
             // The id was taken meanwhile (only a chosen one can be): give back the name, as
             // claimed here and not since changed.
-            self.store
-                .delete_if(&format!("{TUNNEL_NAMES}{name}"), claim)
-                .await?;
+            self.store.delete_if(&name_key, claim).await?;
             return Err(StateError::IdTaken(record.id));
         }
         Ok(record)
