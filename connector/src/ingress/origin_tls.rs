@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
@@ -13,7 +14,9 @@ pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, 
     let mut config = if settings.no_tls_verify {
         ClientConfig::builder()
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify))
+            .with_custom_certificate_verifier(Arc::new(NoVerify(
+                rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms,
+            )))
             .with_no_client_auth()
     } else {
         let roots = origin_roots(settings)?;
@@ -61,9 +64,10 @@ fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, Strin
 }
 
 /// `noTLSVerify: true`: the user asked to accept any origin certificate (a self-signed origin on
-/// the same host, typically). Signatures are still checked so the handshake stays well-formed.
+/// the same host, typically). Signatures are still checked so the handshake stays well-formed,
+/// with the algorithms of the provider, taken once when the origin's config is built.
 #[derive(Debug)]
-struct NoVerify;
+struct NoVerify(WebPkiSupportedAlgorithms);
 
 impl ServerCertVerifier for NoVerify {
     fn verify_server_cert(
@@ -82,8 +86,7 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &algs)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
     }
     fn verify_tls13_signature(
         &self,
@@ -91,13 +94,10 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &algs)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.supported_schemes()
     }
 }
 
