@@ -16,13 +16,16 @@ use h2::{Reason, RecvStream, SendStream};
 use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 
+use crate::recv_window::RecvWindow;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The receiving half of an h2 stream as an HTTP body. Credit for each chunk goes back to the
 /// peer when the chunk is handed to the reader, so a reader that stops reading stops the sender
-/// after one stream window.
+/// after one stream window, which grows only while the reader keeps up ([`RecvWindow`]).
 pub struct RecvBody {
     recv: RecvStream,
+    window: RecvWindow,
     /// Set once the data is done and the trailers were taken.
     done: bool,
 }
@@ -30,7 +33,11 @@ pub struct RecvBody {
 impl RecvBody {
     pub fn new(recv: RecvStream) -> Self {
         let done = recv.is_end_stream();
-        RecvBody { recv, done }
+        RecvBody {
+            recv,
+            window: RecvWindow::default(),
+            done,
+        }
     }
 }
 
@@ -45,9 +52,14 @@ impl Body for RecvBody {
         if self.done {
             return Poll::Ready(None);
         }
-        match ready!(self.recv.poll_data(cx)) {
+        let this = &mut *self;
+        let polled = this.recv.poll_data(cx);
+        if polled.is_pending() {
+            this.window.starved(&mut this.recv);
+        }
+        match ready!(polled) {
             Some(Ok(data)) => {
-                let _ = self.recv.flow_control().release_capacity(data.len());
+                this.window.taken(&mut this.recv, data.len());
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
             Some(Err(e)) => {

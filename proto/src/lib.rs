@@ -8,6 +8,7 @@
 //! - [`wsstream`]: turns a WebSocket into a byte stream for HTTP/2, batching one h2 flush into one
 //!   WebSocket message.
 //! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
+//! - [`recv_window`]: stream receive windows that start small and grow while the reader keeps up.
 //! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
 //! - [`control`]: the control messages the edge sends over a session (registration).
@@ -33,6 +34,7 @@ pub mod liveness;
 pub mod logs;
 pub mod metric_parts;
 pub mod private;
+pub mod recv_window;
 pub mod reload;
 pub mod splice;
 pub mod status;

@@ -25,6 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::{Instant, Sleep};
 
 use crate::h2body::poll_send;
+use crate::recv_window::RecvWindow;
 
 /// Largest single read from a socket; one read becomes one or a few h2 DATA frames.
 const READ_CHUNK: usize = 64 << 10;
@@ -113,6 +114,7 @@ struct Up {
 struct Down {
     /// Received from the peer, not yet written to the socket.
     pending: Bytes,
+    window: RecvWindow,
     /// Written since the last flush (TLS sockets hold small writes until flushed).
     unflushed: bool,
     done: bool,
@@ -175,10 +177,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
                 self.down.pending.advance(n);
                 self.down.unflushed = true;
                 // Credit goes back only for bytes the socket took: end-to-end backpressure.
-                let _ = self.pipe.recv.flow_control().release_capacity(n);
+                self.down.window.taken(&mut self.pipe.recv, n);
             }
             match self.pipe.recv.poll_data(cx) {
                 Poll::Pending => {
+                    self.down.window.starved(&mut self.pipe.recv);
                     if self.down.unflushed {
                         ready!(Pin::new(&mut *self.io).poll_flush(cx)).map_err(Fail::Local)?;
                         self.down.unflushed = false;
@@ -316,6 +319,7 @@ pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>
 #[derive(Default)]
 struct Leg {
     pending: Bytes,
+    window: RecvWindow,
     done: bool,
     bytes: u64,
 }
@@ -332,12 +336,14 @@ impl Leg {
                 let before = self.pending.len();
                 let sent = poll_send(to, &mut self.pending, false, cx);
                 // Credit back to the sender for what the other stream took, as it takes it.
-                let _ = from
-                    .flow_control()
-                    .release_capacity(before - self.pending.len());
+                self.window.taken(from, before - self.pending.len());
                 ready!(sent)?;
             }
-            match ready!(from.poll_data(cx)) {
+            let polled = from.poll_data(cx);
+            if polled.is_pending() {
+                self.window.starved(from);
+            }
+            match ready!(polled) {
                 Some(Ok(data)) => {
                     self.bytes += data.len() as u64;
                     self.pending = data;

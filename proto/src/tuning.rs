@@ -5,19 +5,25 @@
 //! alone "changed little".
 //!
 //! The two windows pull in different directions:
-//! - the **stream** window bounds what one stalled stream (a client that stops reading) pins in
-//!   the receiver's memory, but also single-stream throughput: `scripts/bench.sh` measured tunnel
-//!   downloads at 362–480 MB/s with 2 MiB and 490–534 MB/s with 4 MiB (16 MiB windows had the
-//!   2 GiB transfer test peak at 57 MiB RSS at the edge, against its 64 MiB limit);
+//! - a **stream** window bounds what one stalled stream (a client that stops reading) pins in
+//!   the receiver's memory and in the session's window, but also single-stream throughput:
+//!   `scripts/bench.sh` measured tunnel downloads at 362–480 MB/s with 2 MiB and 490–534 MB/s
+//!   with 4 MiB. So a stream starts at [`STREAM_WINDOW_START`] and its receiver grows it toward
+//!   [`STREAM_WINDOW`] only while its reader keeps up (`recv_window.rs`): a client that never
+//!   reads pins 128 KiB, not 4 MiB;
 //! - the **session** window is shared by every stream, and data a stalled stream holds also holds
-//!   session credit; if it were only a few stream windows, a few clients that stop reading would
-//!   stall every other stream of the tunnel. So it is 32 stream windows wide: 32 stalled streams
-//!   are needed to stall a session, and 128 MiB is what they can pin at most.
+//!   session credit. It is the largest HTTP/2 allows, 2 GiB: more than `max-concurrent-streams`
+//!   (10,000) streams at their starting window plus every window grown with the process's growth
+//!   budget (512 MiB) can hold. Stalled streams therefore cannot fill a session, however many
+//!   addresses open them; memory is bounded by the stream windows, not by this credit.
 
-/// Per-stream receive window.
+/// Per-stream receive window a stream may grow to while its reader keeps up.
 pub const STREAM_WINDOW: u32 = 4 << 20;
-/// Per-session receive window, shared by all streams: 32 stream windows.
-pub const CONNECTION_WINDOW: u32 = 128 << 20;
+/// Per-stream receive window every stream starts with (the SETTINGS value both ends advertise).
+pub const STREAM_WINDOW_START: u32 = 128 << 10;
+/// Per-session receive window, shared by all streams: the largest HTTP/2 allows (RFC 9113
+/// §6.9.1, 2^31 - 1).
+pub const CONNECTION_WINDOW: u32 = (1 << 31) - 1;
 /// Largest h2 frame we accept.
 pub const MAX_FRAME: u32 = 1 << 20;
 /// How much h2 buffers per stream before a sender must wait for capacity.
@@ -37,7 +43,7 @@ pub const MAX_HEADER_LIST: u32 = 96 << 10;
 pub fn h2_client() -> h2::client::Builder {
     let mut builder = h2::client::Builder::new();
     builder
-        .initial_window_size(STREAM_WINDOW)
+        .initial_window_size(STREAM_WINDOW_START)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
         .max_send_buffer_size(SEND_BUFFER)
@@ -50,7 +56,7 @@ pub fn h2_client() -> h2::client::Builder {
 pub fn h2_server() -> h2::server::Builder {
     let mut builder = h2::server::Builder::new();
     builder
-        .initial_window_size(STREAM_WINDOW)
+        .initial_window_size(STREAM_WINDOW_START)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
         .max_send_buffer_size(SEND_BUFFER)
@@ -60,12 +66,12 @@ pub fn h2_server() -> h2::server::Builder {
 
 /// Access sessions (`connector access tcp`) come from anyone who can reach the HTTPS port, before
 /// any token: their settings are small. A session is one person's TCP connections (ssh, a
-/// database client), so 100 at once, 1 MiB windows each and 16 MiB in all, and 64 KiB of
-/// headers (a CONNECT's are a few hundred bytes).
+/// database client), so 100 at once, windows that start small and grow as on a tunnel session
+/// (up to 16 MiB in all), and 64 KiB of headers (a CONNECT's are a few hundred bytes).
 pub fn h2_access_server() -> h2::server::Builder {
     let mut builder = h2::server::Builder::new();
     builder
-        .initial_window_size(1 << 20)
+        .initial_window_size(STREAM_WINDOW_START)
         .initial_connection_window_size(16 << 20)
         .max_frame_size(1 << 16)
         .max_send_buffer_size(1 << 20)

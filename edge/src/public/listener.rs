@@ -122,8 +122,10 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
         // make the edge reset its streams. The header list cap also bounds a CONTINUATION flood.
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
+        // A public connection's uploads: hyper's windows, one stream window each and 32 in all
+        // (a tunnel session's start small and grow: tuning.rs).
         .initial_stream_window_size(tether_proto::tuning::STREAM_WINDOW)
-        .initial_connection_window_size(tether_proto::tuning::CONNECTION_WINDOW)
+        .initial_connection_window_size(32 * tether_proto::tuning::STREAM_WINDOW)
         .max_frame_size(tether_proto::tuning::MAX_FRAME)
         .keep_alive_interval(Some(Duration::from_secs(30)));
     builder

@@ -1,0 +1,119 @@
+//! No client can freeze a tunnel: streams whose clients stop reading hold only their own small
+//! share of the tunnel session, whichever kind they are. 200 clients of a public TCP port ask for
+//! 32 MiB each and never read; another hostname of the same tunnel (one session, so every stream
+//! shares its window) still downloads 4 MiB at once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use tests::client::full;
+use tests::origin::{ok, serve};
+use tests::tunnel::TestEdge;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+const FILES: &str = "files.example.test";
+const APP: &str = "app.example.test";
+/// What each TCP client asks for.
+const ASKED: usize = 32 << 20;
+/// What the other hostname serves.
+const DOWNLOAD: usize = 4 << 20;
+const STALLED: usize = 200;
+
+/// A TCP origin that sends `ASKED` bytes to every connection once it has sent a byte.
+async fn file_origin() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut ask = [0u8; 1];
+                if tokio::io::AsyncReadExt::read_exact(&mut tcp, &mut ask)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                let chunk = vec![b'f'; 64 << 10];
+                for _ in 0..ASKED / chunk.len() {
+                    if tcp.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A client that asks for the file and never reads, with a 4 KiB receive buffer.
+async fn unread_download(port: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut tcp = socket.connect(port).await.expect("connect to the TCP port");
+    tcp.write_all(b"G").await.unwrap();
+    tcp
+}
+
+/// Downloads `/` from `APP` over plain HTTP/1.1; the bytes received.
+async fn download(http: SocketAddr) -> usize {
+    let tcp = TcpStream::connect(http).await.unwrap();
+    let (mut send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::get("/").header("host", APP).body(full(""));
+    let response = send.send_request(req.unwrap()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    body.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_unread_tcp_downloads_leave_another_hostname_fast() {
+    let files = file_origin().await;
+    let app = serve(|_| async { ok(Bytes::from(vec![b'a'; DOWNLOAD])) }).await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!(
+            "ha-connections: 1\ningress:\n  - hostname: {FILES}\n    service: tcp://{files}\n  - hostname: {APP}\n    service: http://{app}\n  - service: http_status:404\n"
+        ),
+    );
+    edge.route(&tunnel, APP);
+    let port = edge.route_tcp_port(&tunnel, FILES);
+
+    let mut stalled = Vec::new();
+    for _ in 0..STALLED {
+        stalled.push(unread_download(port).await);
+    }
+    // Every stream is carrying data before the wait starts.
+    for tcp in &stalled {
+        let mut first = [0u8; 1];
+        tokio::time::timeout(tests::READY, tcp.peek(&mut first))
+            .await
+            .expect("the file starts in time")
+            .unwrap();
+    }
+    // The scenario: the downloads sit unread for 8 s, which is before any stall
+    // detection (10 s) could reset them: what holds the tunnel open is the bound on what each
+    // stream may pin, not a sweep.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+
+    let started = Instant::now();
+    let got = tokio::time::timeout(Duration::from_secs(30), download(edge.addr("http")))
+        .await
+        .expect("the download finishes at all");
+    let took = started.elapsed();
+    assert_eq!(got, DOWNLOAD);
+    assert!(
+        took < Duration::from_secs(3),
+        "4 MiB took {took:?} beside {STALLED} unread downloads"
+    );
+    drop(stalled);
+}
