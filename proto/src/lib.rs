@@ -10,6 +10,7 @@
 //! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
 //! - [`recv_window`]: stream receive windows that start small and grow while the reader keeps up.
 //! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
+//! - [`stall`]: how long a stream's data has waited on its reader, for the edge's sweep.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
 //! - [`control`]: the control messages the edge sends over a session (registration).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
@@ -37,6 +38,7 @@ pub mod private;
 pub mod recv_window;
 pub mod reload;
 pub mod splice;
+pub mod stall;
 pub mod status;
 pub mod trust;
 pub mod tuning;

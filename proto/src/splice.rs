@@ -26,6 +26,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::h2body::poll_send;
 use crate::recv_window::RecvWindow;
+use crate::stall::StallClock;
 
 /// Largest single read from a socket; one read becomes one or a few h2 DATA frames.
 const READ_CHUNK: usize = 64 << 10;
@@ -78,7 +79,14 @@ impl From<Fail> for Ended {
 }
 
 /// Carries bytes between `io` and `pipe` until both directions have ended or one side fails.
-pub async fn splice<T>(io: &mut T, pipe: Pipe, idle: Option<Duration>) -> Spliced
+/// `stall`, when given, is marked while bytes from the pipe wait on `io` (a client that stopped
+/// reading).
+pub async fn splice<T>(
+    io: &mut T,
+    pipe: Pipe,
+    idle: Option<Duration>,
+    stall: Option<&StallClock>,
+) -> Spliced
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
@@ -88,6 +96,7 @@ where
         up: Up::default(),
         down: Down::default(),
         idle: idle.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
+        stall,
     };
     let ended = (&mut splice).await;
     match &ended {
@@ -127,6 +136,7 @@ struct Splice<'a, T> {
     up: Up,
     down: Down,
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    stall: Option<&'a StallClock>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
@@ -169,8 +179,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
     fn poll_down(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Fail>> {
         loop {
             while !self.down.pending.is_empty() {
-                let n = ready!(Pin::new(&mut *self.io).poll_write(cx, &self.down.pending))
-                    .map_err(Fail::Local)?;
+                let written = Pin::new(&mut *self.io).poll_write(cx, &self.down.pending);
+                let n = ready!(self.stalled_on(written)).map_err(Fail::Local)?;
                 if n == 0 {
                     return Poll::Ready(Err(Fail::Local(io::ErrorKind::WriteZero.into())));
                 }
@@ -183,8 +193,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
                 Poll::Pending => {
                     self.down.window.starved(&mut self.pipe.recv);
                     if self.down.unflushed {
-                        ready!(Pin::new(&mut *self.io).poll_flush(cx)).map_err(Fail::Local)?;
+                        let flushed = Pin::new(&mut *self.io).poll_flush(cx);
+                        ready!(self.stalled_on(flushed)).map_err(Fail::Local)?;
                         self.down.unflushed = false;
+                    }
+                    if let Some(stall) = self.stall {
+                        stall.moving();
                     }
                     return Poll::Pending;
                 }
@@ -199,6 +213,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
                 }
             }
         }
+    }
+
+    /// Marks the stall clock by whether the socket took what was offered.
+    fn stalled_on<R>(&self, polled: Poll<R>) -> Poll<R> {
+        if let Some(stall) = self.stall {
+            match polled {
+                Poll::Pending => stall.waiting(),
+                Poll::Ready(_) => stall.moving(),
+            }
+        }
+        polled
     }
 }
 
@@ -271,8 +296,13 @@ pub fn keepalive(tcp: &tokio::net::TcpStream, every: Duration) {
 
 /// Relays two CONNECT streams into each other (an access client's stream at the edge and the
 /// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
-/// and b → a; a reset on either side resets the other with `CONNECT_ERROR`.
-pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>) {
+/// and b → a; a reset on either side resets the other with `CONNECT_ERROR`. `stall`, when given,
+/// is marked while bytes from `b` wait on `a`'s reader.
+pub async fn relay(
+    mut a: Pipe,
+    mut b: Pipe,
+    stall: Option<&StallClock>,
+) -> (u64, u64, Result<(), h2::Error>) {
     let mut ab = Leg::default();
     let mut ba = Leg::default();
     let result = std::future::poll_fn(|cx| {
@@ -289,14 +319,14 @@ pub async fn relay(mut a: Pipe, mut b: Pipe) -> (u64, u64, Result<(), h2::Error>
             }
         }
         if !ab.done {
-            match ab.poll(&mut a.recv, &mut b.send, cx) {
+            match ab.poll(&mut a.recv, &mut b.send, None, cx) {
                 Poll::Ready(Ok(())) => ab.done = true,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => pending = true,
             }
         }
         if !ba.done {
-            match ba.poll(&mut b.recv, &mut a.send, cx) {
+            match ba.poll(&mut b.recv, &mut a.send, stall, cx) {
                 Poll::Ready(Ok(())) => ba.done = true,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => pending = true,
@@ -329,6 +359,7 @@ impl Leg {
         &mut self,
         from: &mut RecvStream,
         to: &mut SendStream<Bytes>,
+        stall: Option<&StallClock>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), h2::Error>> {
         loop {
@@ -337,6 +368,12 @@ impl Leg {
                 let sent = poll_send(to, &mut self.pending, false, cx);
                 // Credit back to the sender for what the other stream took, as it takes it.
                 self.window.taken(from, before - self.pending.len());
+                if let Some(stall) = stall {
+                    match sent.is_pending() && self.pending.len() == before {
+                        true => stall.waiting(),
+                        false => stall.moving(),
+                    }
+                }
                 ready!(sent)?;
             }
             let polled = from.poll_data(cx);

@@ -1,20 +1,23 @@
 //! No client can freeze a tunnel: streams whose clients stop reading hold only their own small
 //! share of the tunnel session, whichever kind they are. 200 clients of a public TCP port ask for
 //! 32 MiB each and never read; another hostname of the same tunnel (one session, so every stream
-//! shares its window) still downloads 4 MiB at once.
+//! shares its window) still downloads 4 MiB at once. And `send-timeout` resets every kind of
+//! stream left unread, not only HTTP responses.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::SinkExt;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use tests::client::full;
-use tests::origin::{ok, serve};
+use tests::origin::{ok, serve, websocket_echo};
 use tests::tunnel::TestEdge;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
 
 const FILES: &str = "files.example.test";
 const APP: &str = "app.example.test";
@@ -50,13 +53,44 @@ async fn file_origin() -> SocketAddr {
     addr
 }
 
-/// A client that asks for the file and never reads, with a 4 KiB receive buffer.
-async fn unread_download(port: SocketAddr) -> TcpStream {
+/// A TCP connection with a 4 KiB receive buffer, as a client that stops reading holds.
+async fn dial_small(addr: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
-    let mut tcp = socket.connect(port).await.expect("connect to the TCP port");
+    socket.connect(addr).await.expect("connect to the edge")
+}
+
+/// A client that asks for the file and never reads.
+async fn unread_download(port: SocketAddr) -> TcpStream {
+    let mut tcp = dial_small(port).await;
     tcp.write_all(b"G").await.unwrap();
     tcp
+}
+
+async fn send_timeouts(edge: &TestEdge) -> u64 {
+    let page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
+        .await
+        .2;
+    page.lines()
+        .find_map(|l| {
+            l.strip_prefix(r#"tether_edge_limited_total{limit="send_timeout"}"#)?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Waits (bounded) until `send-timeout` has reset `n` streams in all.
+async fn wait_send_timeouts(edge: &TestEdge, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while send_timeouts(edge).await < n {
+        assert!(
+            Instant::now() < deadline,
+            "send-timeout reset fewer than {n} streams"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Downloads `/` from `APP` over plain HTTP/1.1; the bytes received.
@@ -116,4 +150,58 @@ async fn two_hundred_unread_tcp_downloads_leave_another_hostname_fast() {
         "4 MiB took {took:?} beside {STALLED} unread downloads"
     );
     drop(stalled);
+}
+
+#[tokio::test]
+async fn send_timeout_resets_unread_tcp_and_websocket_streams_too() {
+    let files = file_origin().await;
+    let echo = websocket_echo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let edge = TestEdge::start_with(
+        dir,
+        "  metrics: 127.0.0.1:0\n",
+        "send-timeout: 2s\n",
+        "127.0.0.1:0",
+    );
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!(
+            "ingress:\n  - hostname: {FILES}\n    service: tcp://{files}\n  - hostname: {APP}\n    service: ws://{echo}\n  - service: http_status:404\n"
+        ),
+    );
+    edge.route(&tunnel, APP);
+    let port = edge.route_tcp_port(&tunnel, FILES);
+    assert_eq!(send_timeouts(&edge).await, 0);
+
+    // A public TCP port's client that never reads.
+    let mut tcp = unread_download(port).await;
+    wait_send_timeouts(&edge, 1).await;
+    // Its connection is cut: reading ends in a reset or an end, not in 32 MiB.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 64 << 10];
+    let read_all = async {
+        while let Ok(n @ 1..) = tokio::io::AsyncReadExt::read(&mut tcp, &mut buf).await {
+            got += n;
+        }
+    };
+    tokio::time::timeout(tests::READY, read_all)
+        .await
+        .expect("the reset connection ends");
+    assert!(got < ASKED, "the whole file arrived after the reset");
+
+    // A WebSocket client that sends and never reads what the echo sends back.
+    let ws_tcp = dial_small(edge.addr("http")).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{APP}/"), ws_tcp)
+        .await
+        .expect("websocket through the edge");
+    tokio::spawn(async move {
+        let message = vec![b'w'; 256 << 10];
+        for _ in 0..256 {
+            if ws.send(Message::binary(message.clone())).await.is_err() {
+                return;
+            }
+        }
+    });
+    wait_send_timeouts(&edge, 2).await;
 }

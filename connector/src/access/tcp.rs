@@ -157,7 +157,7 @@ impl AccessClient {
     async fn stdio(&self) -> anyhow::Result<()> {
         let pipe = self.open().await?;
         let mut io = tokio::io::join(tokio::io::stdin(), tokio::io::stdout());
-        let spliced = splice(&mut io, pipe, None).await;
+        let spliced = splice(&mut io, pipe, None, None).await;
         // The last bytes and END_STREAM may still be queued in h2: with the stream and the
         // sender gone the connection flushes them, says GOAWAY and ends; wait for that before
         // the process exits.
@@ -194,7 +194,7 @@ impl AccessClient {
                         return abort_tcp(tcp);
                     }
                 };
-                let spliced = splice(&mut tcp, pipe, None).await;
+                let spliced = splice(&mut tcp, pipe, None, None).await;
                 tracing::debug!(%peer, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "connection closed");
                 if let Ended::PeerAborted(_) = spliced.ended {
                     abort_tcp(tcp);

@@ -69,6 +69,7 @@ pub async fn serve(
         &mut tcp,
         Pipe { send, recv },
         origin.settings.tcp_idle_timeout,
+        None,
     )
     .await;
     if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {

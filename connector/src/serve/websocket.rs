@@ -37,7 +37,7 @@ pub async fn serve(
         Ok(send) => send,
         Err(e) => return tracing::debug!(request_id, error = %e, "websocket stream gone"),
     };
-    let spliced = splice(&mut opened.io, Pipe { send, recv }, None).await;
+    let spliced = splice(&mut opened.io, Pipe { send, recv }, None, None).await;
     tracing::debug!(request_id, ?spliced, "websocket closed");
 }
 

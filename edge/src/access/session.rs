@@ -26,6 +26,7 @@ use crate::lifecycle::Lifecycle;
 use crate::policy::{Asking, Gate};
 use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
+use crate::protect::stalls::Stalls;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
@@ -54,6 +55,8 @@ pub struct AccessSessions {
     pub gate: Arc<Gate>,
     /// Access sessions open, per address ([`ACCESS_PER_ADDRESS`]) and in all ([`ACCESS_TOTAL`]).
     pub open: Arc<Counts>,
+    /// The watch on streams whose clients stopped reading, shared with the public side.
+    pub stalls: Arc<Stalls>,
 }
 
 /// Access sessions one address may hold at once.
@@ -279,7 +282,12 @@ impl AccessSessions {
             Err(_) => return,
         };
         let client = Pipe { send, recv: body };
-        let (up, down, result) = relay(client, tunnel).await;
+        let watch = self.stalls.watch_pipe(route.tunnel_id, peer.ip());
+        let relayed = tokio::select! {
+            relayed = relay(client, tunnel, Some(watch.clock())) => relayed,
+            _ = watch.reset() => (0, 0, Err(h2::Error::from(h2::Reason::CANCEL))),
+        };
+        let (up, down, result) = relayed;
         drop(guard);
         let identity = identity.map(|i| i.name);
         tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, identity, up, down, result = ?result, "access stream closed");

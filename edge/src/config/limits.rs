@@ -57,9 +57,15 @@ pub struct StreamLimits {
     pub stream_idle_timeout: Option<Duration>,
     /// Streams one HTTP/2 client connection may open at once (`max-streams-per-connection`).
     pub max_streams_per_connection: u32,
-    /// Responses of one tunnel that one client address may leave unread at once
-    /// (`max-stalled-streams-per-client`): past it, the longest-stalled are reset.
+    /// Streams of one tunnel (responses, WebSockets, TCP, access streams) that one client
+    /// address may leave unread at once (`max-stalled-streams-per-client`): past it, the
+    /// longest-stalled are reset.
     pub max_stalled_per_client: u32,
+    /// What streams whose clients stopped reading may pin at this edge, in bytes
+    /// (`max-stalled-memory`): half for stalled streams at their starting window, half lent to
+    /// windows that grew (`tether_proto::recv_window`). Past it, the stalled streams of the
+    /// address holding the most are reset.
+    pub max_stalled_memory: u64,
 }
 
 pub const DEFAULT_STREAM_LIMITS: StreamLimits = StreamLimits {
@@ -68,8 +74,10 @@ pub const DEFAULT_STREAM_LIMITS: StreamLimits = StreamLimits {
     stream_idle_timeout: Some(Duration::from_secs(30 * 60)),
     // nginx's http2_max_concurrent_streams.
     max_streams_per_connection: 128,
-    // 8 stream windows (4 MiB each) of a session's 32: a quarter of one session.
+    // What one person's browser tabs and downloads might leave unread at once.
     max_stalled_per_client: 8,
+    // 2,048 streams at their starting window (128 KiB) and 256 MiB of grown windows.
+    max_stalled_memory: 512 << 20,
 };
 
 pub(super) fn stream_limits(at: &Fields, raw: &Raw) -> Result<StreamLimits, ConfigError> {
@@ -96,6 +104,11 @@ pub(super) fn stream_limits(at: &Fields, raw: &Raw) -> Result<StreamLimits, Conf
             "max-stalled-streams-per-client",
             raw.max_stalled_streams_per_client,
             d.max_stalled_per_client,
+        )?,
+        max_stalled_memory: at.bytes(
+            "max-stalled-memory",
+            &raw.max_stalled_memory,
+            d.max_stalled_memory,
         )?,
     })
 }

@@ -38,6 +38,7 @@ pub(super) struct Raw {
     pub(super) stream_idle_timeout: Option<String>,
     pub(super) max_streams_per_connection: Option<u32>,
     pub(super) max_stalled_streams_per_client: Option<u32>,
+    pub(super) max_stalled_memory: Option<yaml_serde::Value>,
     #[serde(default)]
     pub(super) rate_limit: RawRateLimit,
     #[serde(default)]
@@ -156,6 +157,30 @@ impl Fields<'_> {
                     format!("`{v}` is not a duration ({e}); write e.g. 100s, 5m or 250ms"),
                 )
             }),
+        }
+    }
+
+    /// A size in bytes: a number, or a string such as `512MiB` or `1 GiB`; `default` when absent.
+    pub(super) fn bytes(
+        &self,
+        key: &str,
+        value: &Option<yaml_serde::Value>,
+        default: u64,
+    ) -> Result<u64, ConfigError> {
+        let bad = |v: &dyn std::fmt::Display| {
+            self.err(
+                &[key],
+                format!("`{v}` is not a size; write bytes, or e.g. 512MiB or 1GiB"),
+            )
+        };
+        match value {
+            None => Ok(default),
+            Some(yaml_serde::Value::Number(n)) => n.as_u64().ok_or_else(|| bad(n)),
+            Some(yaml_serde::Value::String(v)) => v
+                .parse::<bytesize::ByteSize>()
+                .map(|b| b.as_u64())
+                .map_err(|_| bad(v)),
+            Some(other) => Err(bad(&format!("{other:?}"))),
         }
     }
 

@@ -207,7 +207,7 @@ impl LinkAcceptor {
                     send: to_tunnel,
                     recv: from_tunnel,
                 };
-                let _ = relay(client, tunnel).await;
+                let _ = relay(client, tunnel, None).await;
             }
             _ if !end => {
                 if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client).await {

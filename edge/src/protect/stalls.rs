@@ -1,14 +1,18 @@
-//! Responses a public client stopped reading. Whatever a response has not passed on holds its
-//! share of the tunnel session's window (up to a stream window, 4 MiB, of the session's 128), so a
-//! few clients that stop reading could stall every stream of a tunnel. Each response body is
-//! [`Watched`]: it notes when the server last took a frame and has not asked for the next. A
-//! sweep each second resets
-//! - every response whose client took nothing for `send-timeout`, and
-//! - past `max-stalled-streams-per-client` responses of one tunnel that one client address has
-//!   left unread for [`STALLED_AFTER`], the longest-stalled,
+//! Streams whose public clients stopped reading, of every kind: response bodies, WebSockets,
+//! public TCP ports and access streams. What a stream has received and its client has not taken
+//! holds its receive window (128 KiB unless its reader showed it could use more:
+//! `tether_proto::recv_window`), so stalled streams cannot fill a tunnel session; what they can
+//! do is hold memory and stream slots. Each stream is watched: the code that moves its bytes
+//! marks a [`StallClock`] while they wait on the client. A sweep each second resets
+//! - every stream whose client took nothing for `send-timeout`;
+//! - past `max-stalled-streams-per-client` streams of one tunnel that one client address (an
+//!   IPv6 /64) has left unread for [`STALLED_AFTER`], the longest-stalled;
+//! - past `max-stalled-memory`, every stream left unread for [`PRESSED_AFTER`] by the address
+//!   that holds the most, then the next, until what they can pin fits again.
 //!
-//! by dropping the body: the tunnel stream is reset, and its data and window go back to the
-//! session. The public stream then fails when the server next polls it.
+//! A reset response body is dropped: the tunnel stream is reset and its data and window go back
+//! to the session; the public stream fails when the server next polls it. A reset byte stream's
+//! task is cancelled: its tunnel stream is reset and its connection aborted.
 //!
 //! Written by hand: the body is owned by hyper, which stops polling exactly when the client stops
 //! reading, so no wrapper that waits on its own poll (as `tower_http::timeout::TimeoutBody` does)
@@ -17,64 +21,94 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use tether_proto::recv_window::GROWTH;
+use tether_proto::stall::StallClock;
+use tether_proto::tuning::STREAM_WINDOW_START;
+use tokio_util::sync::CancellationToken;
 
 use crate::body::{BoxError, EdgeBody};
-use crate::config::LiveConfig;
+use crate::config::{LiveConfig, StreamLimits};
 use crate::metrics::EdgeMetrics;
 
 use super::source;
 
-/// How long a response must have waited on its client to count as stalled for the per-client
+/// How long a stream must have waited on its client to count as stalled for the per-client
 /// cap: longer than a slow link takes to send one large frame.
 pub const STALLED_AFTER: Duration = Duration::from_secs(10);
 
-/// Whose response a body is: the tunnel and the client's address.
+/// How long a stream must have waited to count as stalled when the edge is over
+/// `max-stalled-memory`.
+pub const PRESSED_AFTER: Duration = Duration::from_secs(1);
+
+/// Whose stream it is: the tunnel and the client's address (its /64 for IPv6).
 type Key = (uuid::Uuid, IpAddr);
-
-static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
-
-/// Milliseconds since [`EPOCH`], never 0 (0 is "not waiting").
-fn now_ms() -> u64 {
-    (EPOCH.elapsed().as_millis() as u64).max(1)
-}
 
 struct Watch {
     key: Key,
-    /// When the server took the last frame, while it has not asked for the next; 0 otherwise.
-    waiting_since: AtomicU64,
-    /// `None` once reset.
-    body: Mutex<Option<EdgeBody>>,
+    clock: StallClock,
+    held: Held,
 }
 
-/// The live responses, for the sweep.
+/// How a watched stream is reset.
+enum Held {
+    /// A response body, dropped; `None` once reset.
+    Body(Mutex<Option<EdgeBody>>),
+    /// A byte stream, whose task ends when this is cancelled.
+    Pipe(CancellationToken),
+}
+
+impl Watch {
+    /// Resets the stream; whether it was still live.
+    fn reset(&self) -> bool {
+        self.clock.moving();
+        match &self.held {
+            Held::Body(body) => body.lock().ok().and_then(|mut b| b.take()).is_some(),
+            Held::Pipe(cancel) => {
+                let live = !cancel.is_cancelled();
+                cancel.cancel();
+                live
+            }
+        }
+    }
+}
+
+/// The live streams, for the sweep.
 #[derive(Default)]
 pub struct Stalls {
     watched: Mutex<Vec<Weak<Watch>>>,
 }
 
 impl Stalls {
-    /// `body`, watched from now on as a response of `tunnel` to `client`.
-    pub fn watch(&self, body: EdgeBody, tunnel: uuid::Uuid, client: IpAddr) -> Watched {
+    fn register(&self, tunnel: uuid::Uuid, client: IpAddr, held: Held) -> Arc<Watch> {
         let watch = Arc::new(Watch {
             key: (tunnel, source(client)),
-            waiting_since: AtomicU64::new(0),
-            body: Mutex::new(Some(body)),
+            clock: StallClock::default(),
+            held,
         });
         if let Ok(mut watched) = self.watched.lock() {
             watched.push(Arc::downgrade(&watch));
         }
-        Watched(watch)
+        watch
+    }
+
+    /// `body`, watched from now on as a response of `tunnel` to `client`.
+    pub fn watch(&self, body: EdgeBody, tunnel: uuid::Uuid, client: IpAddr) -> Watched {
+        Watched(self.register(tunnel, client, Held::Body(Mutex::new(Some(body)))))
+    }
+
+    /// A byte stream of `tunnel` to `client`, watched while the result lives.
+    pub fn watch_pipe(&self, tunnel: uuid::Uuid, client: IpAddr) -> PipeWatch {
+        PipeWatch(self.register(tunnel, client, Held::Pipe(CancellationToken::new())))
     }
 
     /// Resets what stalled past the limits; runs each second.
-    pub fn sweep(&self, send_timeout: Duration, max_per_client: u32, metrics: &EdgeMetrics) {
+    pub fn sweep(&self, limits: &StreamLimits, metrics: &EdgeMetrics) {
         let live: Vec<Arc<Watch>> = match self.watched.lock() {
             Ok(mut watched) => {
                 watched.retain(|w| w.strong_count() > 0);
@@ -82,44 +116,86 @@ impl Stalls {
             }
             Err(_) => return,
         };
-        let now = now_ms();
-        let mut stalled: HashMap<Key, Vec<(u64, Arc<Watch>)>> = HashMap::new();
+        let mut waiting = Vec::new();
         for watch in live {
-            let since = watch.waiting_since.load(Ordering::Acquire);
-            if since == 0 {
+            let Some(waited) = watch.clock.waited() else {
                 continue;
-            }
-            let waited = Duration::from_millis(now.saturating_sub(since));
-            if waited >= send_timeout {
-                if reset(&watch) {
+            };
+            if waited >= limits.send_timeout {
+                if watch.reset() {
                     metrics.limited("send_timeout");
                 }
-            } else if waited >= STALLED_AFTER {
-                stalled.entry(watch.key).or_default().push((since, watch));
+            } else if waited >= PRESSED_AFTER {
+                waiting.push((waited, watch));
             }
         }
-        for (key, mut watches) in stalled {
-            let over = watches.len().saturating_sub(max_per_client as usize);
-            if over == 0 {
-                continue;
-            }
-            watches.sort_by_key(|(since, _)| *since);
-            tracing::info!(tunnel = %key.0, client = %key.1, over, "resetting responses the client left unread");
-            for (_, watch) in &watches[..over] {
-                if reset(watch) {
-                    metrics.limited("stalled_streams");
-                }
-            }
-        }
+        GROWTH.set_limit(limits.max_stalled_memory / 2);
+        cap_per_client(&mut waiting, limits.max_stalled_per_client, metrics);
+        relieve_memory(waiting, limits.max_stalled_memory, metrics);
     }
 }
 
-/// Sweeps `stalls` each second with the live `send-timeout` and cap, until `stop`.
+/// Past `max` streams of one tunnel that one address left unread for [`STALLED_AFTER`], resets
+/// the longest-stalled, and drops them from `waiting`.
+fn cap_per_client(waiting: &mut Vec<(Duration, Arc<Watch>)>, max: u32, metrics: &EdgeMetrics) {
+    let mut stalled: HashMap<Key, Vec<&Arc<Watch>>> = HashMap::new();
+    for (waited, watch) in waiting.iter() {
+        if *waited >= STALLED_AFTER {
+            stalled.entry(watch.key).or_default().push(watch);
+        }
+    }
+    let mut reset = Vec::new();
+    for (key, mut watches) in stalled {
+        let over = watches.len().saturating_sub(max as usize);
+        if over == 0 {
+            continue;
+        }
+        watches.sort_by_key(|w| w.clock.since());
+        tracing::info!(tunnel = %key.0, client = %key.1, over, "resetting streams the client left unread");
+        for watch in &watches[..over] {
+            if watch.reset() {
+                metrics.limited("stalled_streams");
+            }
+            reset.push(Arc::as_ptr(watch));
+        }
+    }
+    waiting.retain(|(_, w)| !reset.contains(&Arc::as_ptr(w)));
+}
+
+/// While the stalled streams could pin more than `limit` (half of it for their starting windows,
+/// half lent to grown windows), resets every stalled stream of the address holding the most.
+fn relieve_memory(waiting: Vec<(Duration, Arc<Watch>)>, limit: u64, metrics: &EdgeMetrics) {
+    let allowed = (limit / 2 / u64::from(STREAM_WINDOW_START)) as usize;
+    let mut over = waiting.len().saturating_sub(allowed);
+    if over == 0 {
+        return;
+    }
+    let mut by_address: HashMap<IpAddr, Vec<Arc<Watch>>> = HashMap::new();
+    for (_, watch) in waiting {
+        by_address.entry(watch.key.1).or_default().push(watch);
+    }
+    let mut addresses: Vec<(IpAddr, Vec<Arc<Watch>>)> = by_address.into_iter().collect();
+    addresses.sort_by_key(|(_, watches)| std::cmp::Reverse(watches.len()));
+    for (address, watches) in addresses {
+        if over == 0 {
+            break;
+        }
+        tracing::warn!(client = %address, streams = watches.len(), "over max-stalled-memory: resetting the streams the address holding the most left unread");
+        for watch in &watches {
+            if watch.reset() {
+                metrics.limited("stalled_memory");
+            }
+        }
+        over = over.saturating_sub(watches.len());
+    }
+}
+
+/// Sweeps `stalls` each second with the live limits, until `stop`.
 pub async fn sweep_each_second(
     stalls: Arc<Stalls>,
     config: LiveConfig,
     metrics: Arc<EdgeMetrics>,
-    stop: tokio_util::sync::CancellationToken,
+    stop: CancellationToken,
 ) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -128,20 +204,39 @@ pub async fn sweep_each_second(
             _ = tick.tick() => {}
             _ = stop.cancelled() => return,
         }
-        let limits = config.get().streams;
-        stalls.sweep(limits.send_timeout, limits.max_stalled_per_client, &metrics);
+        stalls.sweep(&config.get().streams, &metrics);
     }
 }
 
-/// Drops the body (outside the lock); whether it was still there.
-fn reset(watch: &Watch) -> bool {
-    watch.waiting_since.store(0, Ordering::Release);
-    let body = watch.body.lock().ok().and_then(|mut b| b.take());
-    body.is_some()
+/// A byte stream under watch: its bytes' mover marks [`PipeWatch::clock`], and its task ends
+/// when [`PipeWatch::reset`] resolves.
+pub struct PipeWatch(Arc<Watch>);
+
+impl PipeWatch {
+    pub fn clock(&self) -> &StallClock {
+        &self.0.clock
+    }
+
+    /// Resolves when the sweep resets the stream.
+    pub async fn reset(&self) {
+        match &self.0.held {
+            Held::Pipe(cancel) => cancel.cancelled().await,
+            Held::Body(_) => std::future::pending().await,
+        }
+    }
 }
 
 /// A response body the sweep can reset.
 pub struct Watched(Arc<Watch>);
+
+impl Watched {
+    fn body(&self) -> Option<std::sync::MutexGuard<'_, Option<EdgeBody>>> {
+        match &self.0.held {
+            Held::Body(body) => body.lock().ok(),
+            Held::Pipe(_) => None,
+        }
+    }
+}
 
 impl Body for Watched {
     type Data = Bytes;
@@ -151,8 +246,7 @@ impl Body for Watched {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let watch = &self.0;
-        let Ok(mut body) = watch.body.lock() else {
+        let Some(mut body) = self.body() else {
             return Poll::Ready(Some(Err("response body lock poisoned".into())));
         };
         let Some(inner) = body.as_mut() else {
@@ -161,60 +255,26 @@ impl Body for Watched {
             )));
         };
         let polled = Pin::new(&mut *inner).poll_frame(cx);
-        let waiting = match &polled {
+        match &polled {
             // The server has the frame; until it asks again, it is waiting on the client.
-            Poll::Ready(Some(Ok(_))) if !inner.is_end_stream() => now_ms(),
-            _ => 0,
-        };
-        watch.waiting_since.store(waiting, Ordering::Release);
+            Poll::Ready(Some(Ok(_))) if !inner.is_end_stream() => self.0.clock.waiting_from_now(),
+            _ => self.0.clock.moving(),
+        }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        match self.0.body.lock() {
-            Ok(body) => body.as_ref().is_none_or(|b| b.is_end_stream()),
-            Err(_) => true,
-        }
+        self.body()
+            .is_none_or(|body| body.as_ref().is_none_or(|b| b.is_end_stream()))
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.0.body.lock() {
-            Ok(body) => body.as_ref().map(|b| b.size_hint()).unwrap_or_default(),
-            Err(_) => SizeHint::default(),
-        }
+        self.body()
+            .and_then(|body| body.as_ref().map(|b| b.size_hint()))
+            .unwrap_or_default()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use http_body_util::BodyExt;
-
-    #[tokio::test]
-    async fn a_body_left_unread_is_reset_and_one_being_read_is_not() {
-        let stalls = Stalls::default();
-        let metrics = EdgeMetrics::default();
-        let client: IpAddr = "127.0.0.2".parse().unwrap();
-        let chunks = || {
-            let frames = (0..3).map(|_| Ok::<_, BoxError>(Frame::data(Bytes::from("x"))));
-            http_body_util::StreamBody::new(futures_util::stream::iter(frames)).boxed_unsync()
-        };
-        let mut read = stalls.watch(chunks(), uuid::Uuid::nil(), client);
-        let mut unread = stalls.watch(chunks(), uuid::Uuid::nil(), client);
-        assert!(unread.frame().await.unwrap().is_ok());
-        assert!(read.frame().await.unwrap().is_ok());
-        std::thread::sleep(Duration::from_millis(30));
-        // `read` is asked again (its server still reads); `unread` is not.
-        assert!(read.frame().await.unwrap().is_ok());
-        stalls.sweep(Duration::from_millis(20), 8, &metrics);
-        assert!(read.frame().await.unwrap().is_ok());
-        assert!(
-            read.frame().await.is_none(),
-            "the read body runs to its end"
-        );
-        assert!(
-            unread.frame().await.unwrap().is_err(),
-            "the unread body was reset"
-        );
-    }
-}
+#[path = "stalls_tests.rs"]
+mod tests;

@@ -17,6 +17,7 @@ use crate::config::LiveConfig;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
 use crate::protect::counts::Counts;
+use crate::protect::stalls::Stalls;
 use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
 use crate::state::PortRecord;
@@ -38,6 +39,8 @@ pub struct TcpPorts {
     pub routes: RouteTable,
     /// Connections held at once per client address and in all, over every port.
     pub open: Arc<Counts>,
+    /// The watch on streams whose clients stopped reading, shared with every public stream.
+    pub stalls: Arc<Stalls>,
 }
 
 /// How often a port that could not be bound is tried again.
@@ -194,8 +197,16 @@ impl TcpPorts {
             }
         };
         let idle = self.config.get().streams.stream_idle_timeout;
-        let spliced = splice(&mut tcp, pipe, idle).await;
+        let watch = self.stalls.watch_pipe(route.tunnel_id, peer.ip());
+        let spliced = tokio::select! {
+            spliced = splice(&mut tcp, pipe, idle, Some(watch.clock())) => Some(spliced),
+            _ = watch.reset() => None,
+        };
         drop(guard);
+        let Some(spliced) = spliced else {
+            tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = route.hostname, port = route.port, "TCP connection reset: the client took nothing for too long");
+            return abort_tcp(tcp);
+        };
         self.metrics.bytes_in.inc_by(spliced.up);
         self.metrics.bytes_out.inc_by(spliced.down);
         tracing::info!(

@@ -138,6 +138,8 @@ pub async fn proxy(
     };
     let metrics = proxy.metrics.clone();
     let idle = proxy.config.get().streams.stream_idle_timeout;
+    let tunnel = guard.session.record.tunnel_id;
+    let watch = proxy.guards.stalls.watch_pipe(tunnel, conn.peer.ip());
     proxy.lifecycle.tracker.spawn(async move {
         let public = match public_upgrade.await {
             Ok(public) => public,
@@ -146,7 +148,13 @@ pub async fn proxy(
                 return;
             }
         };
-        let spliced = splice(&mut TokioIo::new(public), pipe, idle).await;
+        let mut public = TokioIo::new(public);
+        let spliced = tokio::select! {
+            spliced = splice(&mut public, pipe, idle, Some(watch.clock())) => spliced,
+            _ = watch.reset() => {
+                return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
+            }
+        };
         metrics.bytes_in.inc_by(spliced.up);
         metrics.bytes_out.inc_by(spliced.down);
         tracing::debug!(request_id, ?spliced, "websocket closed");

@@ -26,6 +26,7 @@ impl Rooms {
             failures: self.failures.clone(),
             open: Counts::new(ACCESS_PER_ADDRESS, ACCESS_TOTAL),
             gate: self.guards.gate.clone(),
+            stalls: self.guards.stalls.clone(),
         };
         Proxy {
             routes: self.routes.clone(),
@@ -101,6 +102,7 @@ impl Rooms {
             config: self.config.clone(),
             routes: self.routes.clone(),
             open: Counts::of_config(&self.config.get()),
+            stalls: self.guards.stalls.clone(),
         }
     }
 

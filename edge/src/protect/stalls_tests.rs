@@ -1,0 +1,91 @@
+//! The sweep over every kind of stream: bodies and byte streams reset by `send-timeout`, the
+//! per-client cap counted across kinds, and `max-stalled-memory` relieved from the address that
+//! holds the most.
+
+use super::*;
+use futures_util::FutureExt;
+use http_body_util::BodyExt;
+
+fn limits(send_timeout: Duration) -> StreamLimits {
+    StreamLimits {
+        send_timeout,
+        ..crate::config::DEFAULT_STREAM_LIMITS
+    }
+}
+
+fn was_reset(watch: &PipeWatch) -> bool {
+    watch.reset().now_or_never().is_some()
+}
+
+#[tokio::test]
+async fn a_body_left_unread_is_reset_and_one_being_read_is_not() {
+    let stalls = Stalls::default();
+    let metrics = EdgeMetrics::default();
+    let client: IpAddr = "127.0.0.2".parse().unwrap();
+    let chunks = || {
+        let frames = (0..3).map(|_| Ok::<_, BoxError>(Frame::data(Bytes::from("x"))));
+        http_body_util::StreamBody::new(futures_util::stream::iter(frames)).boxed_unsync()
+    };
+    let mut read = stalls.watch(chunks(), uuid::Uuid::nil(), client);
+    let mut unread = stalls.watch(chunks(), uuid::Uuid::nil(), client);
+    assert!(unread.frame().await.unwrap().is_ok());
+    assert!(read.frame().await.unwrap().is_ok());
+    std::thread::sleep(Duration::from_millis(30));
+    // `read` is asked again (its server still reads); `unread` is not.
+    assert!(read.frame().await.unwrap().is_ok());
+    stalls.sweep(&limits(Duration::from_millis(20)), &metrics);
+    assert!(read.frame().await.unwrap().is_ok());
+    assert!(
+        read.frame().await.is_none(),
+        "the read body runs to its end"
+    );
+    assert!(
+        unread.frame().await.unwrap().is_err(),
+        "the unread body was reset"
+    );
+}
+
+#[test]
+fn a_byte_stream_left_unread_is_reset_and_one_moving_is_not() {
+    let stalls = Stalls::default();
+    let metrics = EdgeMetrics::default();
+    let client: IpAddr = "127.0.0.2".parse().unwrap();
+    let unread = stalls.watch_pipe(uuid::Uuid::nil(), client);
+    let moving = stalls.watch_pipe(uuid::Uuid::nil(), client);
+    unread.clock().waiting();
+    moving.clock().waiting();
+    std::thread::sleep(Duration::from_millis(30));
+    moving.clock().moving();
+    stalls.sweep(&limits(Duration::from_millis(20)), &metrics);
+    assert!(was_reset(&unread));
+    assert!(!was_reset(&moving));
+}
+
+#[test]
+fn over_max_stalled_memory_the_address_holding_the_most_is_reset_first() {
+    let stalls = Stalls::default();
+    let metrics = EdgeMetrics::default();
+    let (heavy, light): (IpAddr, IpAddr) =
+        ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
+    // Each on a tunnel of its own: the memory limit is the edge's, across tunnels and kinds.
+    let heavy_streams: Vec<PipeWatch> = (0..3)
+        .map(|_| stalls.watch_pipe(uuid::Uuid::new_v4(), heavy))
+        .collect();
+    let light_stream = stalls.watch_pipe(uuid::Uuid::new_v4(), light);
+    for watch in heavy_streams.iter().chain([&light_stream]) {
+        watch.clock().waiting();
+    }
+    // The rule is about streams unread for PRESSED_AFTER: wait that long for real.
+    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
+    // Room for two stalled streams at their starting window (half the limit).
+    let limits = StreamLimits {
+        max_stalled_memory: 4 * u64::from(STREAM_WINDOW_START),
+        ..limits(Duration::from_secs(60))
+    };
+    stalls.sweep(&limits, &metrics);
+    assert!(heavy_streams.iter().all(was_reset));
+    assert!(
+        !was_reset(&light_stream),
+        "one address's streams were enough"
+    );
+}

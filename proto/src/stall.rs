@@ -1,0 +1,77 @@
+//! How long a stream's data has been waiting on its reader. The code that moves a stream's
+//! bytes toward a client (an HTTP body, [`crate::splice`], [`crate::splice::relay`]) marks when
+//! the client stopped taking them; the edge's sweep (`edge/src/protect/stalls.rs`) reads the
+//! mark and resets what waited too long, the same way for every kind of stream.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Milliseconds since [`EPOCH`], never 0 (0 is "not waiting").
+fn now_ms() -> u64 {
+    (EPOCH.elapsed().as_millis() as u64).max(1)
+}
+
+/// Since when a stream's data has waited on its reader; shared by the stream and the sweep.
+#[derive(Debug, Default)]
+pub struct StallClock {
+    /// Milliseconds since [`EPOCH`] when data began waiting, while it still waits; 0 otherwise.
+    since: AtomicU64,
+}
+
+impl StallClock {
+    /// Data is waiting and the reader took none of it: the clock runs from the first such moment.
+    pub fn waiting(&self) {
+        let _ = self
+            .since
+            .compare_exchange(0, now_ms(), Ordering::AcqRel, Ordering::Relaxed);
+    }
+
+    /// Data is waiting from now on (a frame the reader has not asked for since it took it).
+    pub fn waiting_from_now(&self) {
+        self.since.store(now_ms(), Ordering::Release);
+    }
+
+    /// The reader took data, or nothing waits for it.
+    pub fn moving(&self) {
+        if self.since.load(Ordering::Relaxed) != 0 {
+            self.since.store(0, Ordering::Release);
+        }
+    }
+
+    /// How long data has waited, or `None` when nothing waits.
+    pub fn waited(&self) -> Option<Duration> {
+        match self.since.load(Ordering::Acquire) {
+            0 => None,
+            since => Some(Duration::from_millis(now_ms().saturating_sub(since))),
+        }
+    }
+
+    /// When the wait began (ordering stalled streams: the longest first).
+    pub fn since(&self) -> u64 {
+        self.since.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_runs_from_the_first_wait_until_data_moves() {
+        let clock = StallClock::default();
+        assert_eq!(clock.waited(), None);
+        clock.waiting();
+        let first = clock.since();
+        std::thread::sleep(Duration::from_millis(5));
+        clock.waiting();
+        assert_eq!(clock.since(), first, "a second wait does not restart it");
+        assert!(clock.waited().unwrap() >= Duration::from_millis(5));
+        clock.moving();
+        assert_eq!(clock.waited(), None);
+        clock.waiting_from_now();
+        assert!(clock.since() > first);
+    }
+}
