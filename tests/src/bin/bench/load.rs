@@ -235,6 +235,18 @@ pub fn download(target: &Target) -> anyhow::Result<f64> {
     speed(&out)
 }
 
+/// A `curl` download of `path`: the seconds it took, from the request to the last byte.
+pub fn fetch_seconds(target: &Target, path: &str) -> anyhow::Result<f64> {
+    let out = run(Command::new("curl")
+        .args(["-sS", "-f", "-k", "-o", "/dev/null"])
+        .args(["-H", &format!("Host: {}", target.host)])
+        .args(["-w", "%{time_total}"])
+        .arg(target.url(path)))?;
+    out.trim()
+        .parse()
+        .with_context(|| format!("curl printed no time: {out}"))
+}
+
 /// A `curl` upload of `file` to `/upload`: MB/s.
 pub fn upload(target: &Target, file: &std::path::Path) -> anyhow::Result<f64> {
     let out = run(Command::new("curl")

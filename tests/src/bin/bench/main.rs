@@ -11,6 +11,7 @@ mod cost;
 mod dns;
 mod footprint;
 mod load;
+mod noisy;
 mod origin;
 mod peers;
 mod rathole;
@@ -31,7 +32,8 @@ use tether::plain;
 #[derive(Parser)]
 #[command(about = "Tether's benchmark harness: every figure against the direct path, same run")]
 struct Args {
-    /// Scenarios to run (comma-separated): all, http, bulk, latency, footprint, startup, dns.
+    /// Scenarios to run (comma-separated): all, http, bulk, latency, footprint, startup, dns,
+    /// noisy.
     #[arg(default_value = "all", value_delimiter = ',')]
     scenarios: Vec<Scenario>,
     /// Rounds of each measurement (direct and through the tunnel alternate).
@@ -67,6 +69,7 @@ enum Scenario {
     Footprint,
     Startup,
     Dns,
+    Noisy,
 }
 
 /// What one run measures, from the arguments.
@@ -260,6 +263,12 @@ async fn run(args: &Args, plan: &Plan) -> anyhow::Result<(Vec<Row>, Load)> {
             .unwrap_or_default();
         rows.push(dns::run(&workspace, &bins, plan.rounds, plan.time)?);
         load.push(("6 dns", before, cost::loadavg()));
+    }
+    if wants(Scenario::Noisy) {
+        eprintln!("== 7 noisy neighbour");
+        let before = cost::loadavg();
+        rows.extend(noisy::run(plan, args.smoke, work.path(), &tether).await?);
+        load.push(("7 noisy neighbour", before, cost::loadavg()));
     }
     // In scenario order (a stable sort keeps each scenario's rows as measured).
     rows.sort_by_key(|row| row.scenario);

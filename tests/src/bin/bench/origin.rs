@@ -49,6 +49,8 @@ impl Nginx {
         std::fs::write(www.join("small.txt"), "x".repeat(SMALL))?;
         // Sparse: nginx serves it with sendfile, so the direct path costs no disk.
         std::fs::File::create(www.join("big.bin"))?.set_len(big)?;
+        // What the noisy-neighbour scenario's victim downloads.
+        std::fs::File::create(www.join("four.bin"))?.set_len(4 << 20)?;
         // nginx workers run as nobody and must read the files.
         set_mode(dir, 0o755)?;
         set_mode(&www, 0o755)?;

@@ -3,7 +3,8 @@
 //! `bench.example.test` to nginx, `ws.example.test` to a WebSocket echo server and
 //! `iperf.example.test` (a public TCP port) to iperf3, and `nginx-tcp.example.test` (another
 //! public TCP port) to nginx, so small requests can go through the edge at L4 as through the
-//! peers, beside the HTTP listener's L7 path.
+//! peers, beside the HTTP listener's L7 path; `victim.example.test` is nginx again, for the
+//! noisy-neighbour scenario.
 
 use std::net::SocketAddr;
 
@@ -16,6 +17,8 @@ pub const HTTP_HOST: &str = "bench.example.test";
 pub const WS_HOST: &str = "ws.example.test";
 pub const TCP_HOST: &str = "iperf.example.test";
 pub const NGINX_TCP_HOST: &str = "nginx-tcp.example.test";
+/// nginx again, for the noisy-neighbour scenario's victim: another hostname of the same tunnel.
+pub const VICTIM_HOST: &str = "victim.example.test";
 
 pub struct Tether {
     pub edge: TestEdge,
@@ -41,7 +44,7 @@ pub fn edge_yaml(cert: &Cert) -> String {
 /// The connector's rules.
 pub fn ingress(nginx: SocketAddr, ws: SocketAddr, iperf: SocketAddr) -> String {
     format!(
-        "ingress:\n  - hostname: {HTTP_HOST}\n    service: http://{nginx}\n  - hostname: {WS_HOST}\n    service: http://{ws}\n  - hostname: {TCP_HOST}\n    service: tcp://{iperf}\n  - hostname: {NGINX_TCP_HOST}\n    service: tcp://{nginx}\n  - service: http_status:404\n"
+        "ingress:\n  - hostname: {HTTP_HOST}\n    service: http://{nginx}\n  - hostname: {VICTIM_HOST}\n    service: http://{nginx}\n  - hostname: {WS_HOST}\n    service: http://{ws}\n  - hostname: {TCP_HOST}\n    service: tcp://{iperf}\n  - hostname: {NGINX_TCP_HOST}\n    service: tcp://{nginx}\n  - service: http_status:404\n"
     )
 }
 
@@ -51,6 +54,7 @@ impl Tether {
         let tunnel = edge.create_tunnel("bench");
         edge.route(&tunnel, HTTP_HOST);
         edge.route(&tunnel, WS_HOST);
+        edge.route(&tunnel, VICTIM_HOST);
         let tcp = edge.route_tcp_port(&tunnel, TCP_HOST);
         let nginx_tcp = edge.route_tcp_port(&tunnel, NGINX_TCP_HOST);
         let connector = edge.connect(&tunnel, rules);

@@ -1,0 +1,184 @@
+//! Scenario 7, noisy neighbour: attacking addresses on 127.0.0.0/8 (1, then 16, then 256) each
+//! open streams of every kind whose clients never read: HTTP downloads of `big.bin`, the same
+//! through the public TCP port to nginx, and WebSockets whose echo comes back unread. Meanwhile
+//! a client on 127.0.0.1 measures, on another hostname of the same tunnel, a 4 MiB download and
+//! small-request p99, against the same figures measured unloaded in the same round; and the
+//! edge's peak RSS above idle, per attacking address. Targets (#29): the download within 2× its
+//! unloaded time, p99 at most 5 ms above unloaded, at most 64 MiB per attacking address.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::footprint::{rss_kib, PeakRss};
+use crate::load::{self, percentile, Target};
+use crate::table::{Compare, Row};
+use crate::tether::{Tether, HTTP_HOST, VICTIM_HOST, WS_HOST};
+
+const SCENARIO: &str = "7 noisy neighbour";
+
+/// What one attacking address holds: this many streams of each kind.
+struct Attack {
+    addresses: usize,
+    per_kind: usize,
+}
+
+/// The attacks of a full run, and of a smoke run.
+fn attacks(smoke: bool) -> Vec<Attack> {
+    let (sizes, per_kind) = match smoke {
+        true => (vec![1, 2], 2),
+        false => (vec![1, 16, 256], 16),
+    };
+    sizes
+        .into_iter()
+        .map(|addresses| Attack {
+            addresses,
+            per_kind,
+        })
+        .collect()
+}
+
+/// Attacking address `n`: 127.3.x.y, never 127.0.0.1.
+fn attacker(n: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        3 + (n / 62_500) as u8,
+        ((n / 250) % 250) as u8,
+        1 + (n % 250) as u8,
+    ))
+}
+
+/// A connection from `source` with a receive buffer as small as the kernel allows.
+async fn dial(source: IpAddr, to: SocketAddr) -> anyhow::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.bind(SocketAddr::new(source, 0))?;
+    Ok(socket.connect(to).await?)
+}
+
+/// Asks for `big.bin` over HTTP/1.1 (through the edge's listener, or the TCP port to nginx) and
+/// never reads the answer.
+async fn unread_download(source: IpAddr, to: SocketAddr) -> anyhow::Result<TcpStream> {
+    let mut tcp = dial(source, to).await?;
+    let head = format!("GET /big.bin HTTP/1.1\r\nHost: {HTTP_HOST}\r\n\r\n");
+    tcp.write_all(head.as_bytes()).await?;
+    Ok(tcp)
+}
+
+/// A WebSocket to the echo origin that sends 1 MiB and never reads the echo, held in `tasks`.
+async fn unread_websocket(
+    source: IpAddr,
+    to: SocketAddr,
+    tasks: &mut JoinSet<()>,
+) -> anyhow::Result<()> {
+    let tcp = dial(source, to).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{WS_HOST}/"), tcp).await?;
+    tasks.spawn(async move {
+        let message = vec![b'w'; 64 << 10];
+        for _ in 0..16 {
+            if ws.send(Message::binary(message.clone())).await.is_err() {
+                return;
+            }
+        }
+        // Held open, unread, until the edge resets it or the scenario ends.
+        std::future::pending::<()>().await;
+    });
+    Ok(())
+}
+
+/// The attack's open streams: dropping this closes them.
+struct Held {
+    downloads: Vec<TcpStream>,
+    websockets: JoinSet<()>,
+}
+
+/// Opens the attack's streams.
+async fn open(attack: &Attack, tether: &Tether) -> anyhow::Result<Held> {
+    let mut held = Held {
+        downloads: Vec::new(),
+        websockets: JoinSet::new(),
+    };
+    for n in 0..attack.addresses {
+        let source = attacker(n);
+        for _ in 0..attack.per_kind {
+            let http = unread_download(source, tether.edge.addr("http")).await?;
+            let l4 = unread_download(source, tether.nginx_tcp).await?;
+            held.downloads.extend([http, l4]);
+            unread_websocket(source, tether.edge.addr("http"), &mut held.websockets).await?;
+        }
+    }
+    Ok(held)
+}
+
+/// The victim's figures: the 4 MiB download in ms and small-request p99 in µs.
+fn victim(
+    plan: &crate::Plan,
+    target: &Target,
+    log: &std::path::Path,
+) -> anyhow::Result<(f64, f64)> {
+    let seconds = load::fetch_seconds(target, "/four.bin")?;
+    let mut latencies = load::latencies(target, 10, None, plan.time, log)?;
+    Ok((seconds * 1000.0, percentile(&mut latencies, 99.0)))
+}
+
+/// Runs every attack size, `plan.rounds` times each.
+pub async fn run(
+    plan: &crate::Plan,
+    smoke: bool,
+    dir: &std::path::Path,
+    tether: &Tether,
+) -> anyhow::Result<Vec<Row>> {
+    let target = Target {
+        addr: tether.edge.addr("http"),
+        host: VICTIM_HOST.into(),
+        tls: false,
+    };
+    let log = dir.join("noisy-h2load.log");
+    let edge = tether.edge.proc.pid();
+    let mut rows = Vec::new();
+    for attack in attacks(smoke) {
+        let who = match attack.addresses {
+            1 => "1 address".to_string(),
+            n => format!("{n} addresses"),
+        };
+        let mut download = Row::new(
+            SCENARIO,
+            &format!("4 MiB download beside {who}: time / unloaded"),
+            "×",
+            Compare::Absolute,
+        );
+        let mut p99 = Row::new(
+            SCENARIO,
+            &format!("small-request p99 beside {who}: added to unloaded"),
+            "ms",
+            Compare::Absolute,
+        );
+        let mut rss = Row::new(
+            SCENARIO,
+            &format!("edge RSS above idle, per attacking address ({who})"),
+            "MiB",
+            Compare::Absolute,
+        );
+        for _ in 0..plan.rounds {
+            let (calm_ms, calm_p99) = victim(plan, &target, &log)?;
+            let idle = rss_kib(edge)?;
+            let peak = PeakRss::start(vec![edge]);
+            let held = open(&attack, tether).await?;
+            // Let the attack settle: every stream stalled, the first sweeps run.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let (loud_ms, loud_p99) = victim(plan, &target, &log)?;
+            let peak = peak.stop()[0];
+            drop(held);
+            download.push("tether", loud_ms / calm_ms);
+            p99.push("tether", (loud_p99 - calm_p99) / 1000.0);
+            rss.push("tether", (peak - idle) / 1024.0 / attack.addresses as f64);
+        }
+        rows.extend([download, p99, rss]);
+    }
+    Ok(rows)
+}
