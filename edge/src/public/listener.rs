@@ -15,6 +15,7 @@ use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TU
 use tether_proto::headers::has_token;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::LazyConfigAcceptor;
 use tokio_util::either::Either;
@@ -23,7 +24,8 @@ use tokio_util::task::TaskTracker;
 use crate::body::{self, EdgeBody};
 use crate::config::{EdgeConfig, LiveConfig};
 use crate::lifecycle::Lifecycle;
-use crate::protect::counts::Counts;
+use crate::protect::counts::{Counted, Counts, Full};
+use crate::protect::first_request::FirstRequest;
 use crate::state::hostname::normalize_host;
 use crate::tls::acme_certs::{Handshake, UNRECOGNIZED_NAME_ALERT};
 use crate::tls::client_auth::{self, ClientCert, ServerTls};
@@ -131,6 +133,18 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+/// What every connection of one listener shares.
+#[derive(Clone)]
+struct Listener {
+    tls: Option<Arc<ServerTls>>,
+    service: Service,
+    builder: auto::Builder<TokioExecutor>,
+    lifecycle: Lifecycle,
+    config: LiveConfig,
+    open: Arc<Counts>,
+    public: bool,
+}
+
 /// Accepts connections until shutdown (a public listener stops when the drain begins) and
 /// serves each with `service`; then waits, for a while, for the open ones to finish.
 pub async fn serve(
@@ -142,8 +156,16 @@ pub async fn serve(
     open: Arc<Counts>,
 ) {
     let connections = TaskTracker::new();
-    let public = service.is_public();
-    let builder = service.builder(&config.get());
+    let shared = Listener {
+        tls,
+        public: service.is_public(),
+        builder: service.builder(&config.get()),
+        service,
+        lifecycle,
+        config,
+        open,
+    };
+    let (lifecycle, public) = (shared.lifecycle.clone(), shared.public);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -160,73 +182,12 @@ pub async fn serve(
             // for the links of other edges until the end.
             _ = lifecycle.draining.cancelled(), if public => break,
         };
-        // A trusted balancer's connections are counted by the client its PROXY header names.
-        let balancer = public && forwarded::is_trusted(peer.ip(), &config.get().proxy_protocol);
-        // Over `max-connections-per-ip` or `max-connections`: closed at once, before TLS.
-        let counted = match balancer {
-            true => None,
-            false => match open.acquire(peer.ip()) {
-                Ok(counted) => Some(counted),
-                Err(full) => {
-                    tracing::debug!(%peer, ?full, "connection refused: too many open");
-                    continue;
-                }
-            },
+        let deadline = Instant::now() + shared.config.get().header_read_timeout;
+        let Ok(counted) = shared.count(peer) else {
+            continue;
         };
         let _ = tcp.set_nodelay(true);
-        let (tls, service, builder) = (tls.clone(), service.clone(), builder.clone());
-        let (lifecycle, config, open) = (lifecycle.clone(), config.clone(), open.clone());
-        connections.spawn(async move {
-            let (mut tcp, mut peer, mut _counted) = (tcp, peer, counted);
-            if balancer {
-                peer = match proxy_protocol::client_of(&mut tcp, peer).await {
-                    Ok(client) => client,
-                    Err(e) => return tracing::debug!(%peer, error = %e, "connection refused"),
-                };
-                _counted = match open.acquire(peer.ip()) {
-                    Ok(counted) => Some(counted),
-                    Err(full) => return tracing::debug!(%peer, ?full, "connection refused"),
-                };
-            }
-            let Some((io, info)) = handshake(tcp, tls, peer).await else {
-                return;
-            };
-            let idle = info.activity.clone();
-            let info = Arc::new(info);
-            let service = service_fn(move |req: Request<Incoming>| {
-                let (service, info) = (service.clone(), info.clone());
-                async move { Ok::<_, std::convert::Infallible>(service.call(req, info).await) }
-            });
-            let conn = builder.serve_connection_with_upgrades(io, service);
-            tokio::pin!(conn);
-            // Shutdown and idleness both end the connection gracefully: in-flight streams finish,
-            // HTTP/2 clients get GOAWAY, HTTP/1.1 connections close after the current response.
-            let mut closing = false;
-            loop {
-                tokio::select! {
-                    result = conn.as_mut() => {
-                        if let Err(e) = result {
-                            tracing::debug!(%peer, error = %e, "connection ended with an error");
-                        }
-                        break;
-                    }
-                    _ = lifecycle.shutdown.cancelled(), if !closing => {
-                        closing = true;
-                        conn.as_mut().graceful_shutdown();
-                    }
-                    // Draining: keep-alive clients are told to go (after the request in
-                    // flight), so their next connection finds a live edge.
-                    _ = lifecycle.draining.cancelled(), if !closing && public => {
-                        closing = true;
-                        conn.as_mut().graceful_shutdown();
-                    }
-                    _ = idle.idle_for(config.get().idle_timeout), if !closing => {
-                        closing = true;
-                        conn.as_mut().graceful_shutdown();
-                    }
-                }
-            }
-        });
+        connections.spawn(shared.clone().connection(tcp, peer, counted, deadline));
     }
     drop(listener);
     connections.close();
@@ -235,6 +196,100 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("connections still open after the grace period; closing them");
+    }
+}
+
+impl Listener {
+    /// Counts a connection by its peer, or closes it at once (`Err`) when the peer holds
+    /// `max-connections-per-ip` or the edge `max-connections`. A trusted balancer's connection is
+    /// counted later, by the client its PROXY header names (`Ok(None)`).
+    fn count(&self, peer: SocketAddr) -> Result<Option<Counted>, Full> {
+        if self.public && forwarded::is_trusted(peer.ip(), &self.config.get().proxy_protocol) {
+            return Ok(None);
+        }
+        self.open.acquire(peer.ip()).map(Some).inspect_err(|full| {
+            tracing::debug!(%peer, ?full, "connection refused: too many open");
+        })
+    }
+
+    /// A trusted balancer's connection: the client its PROXY header names, counted.
+    async fn balanced(&self, tcp: &mut TcpStream, peer: &mut SocketAddr) -> Option<Counted> {
+        let counted = match proxy_protocol::client_of(tcp, *peer).await {
+            Ok(client) => {
+                *peer = client;
+                self.open
+                    .acquire(client.ip())
+                    .map_err(|full| format!("{full:?}"))
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        counted
+            .inspect_err(|why| tracing::debug!(%peer, why, "connection refused"))
+            .ok()
+    }
+
+    /// One connection: a trusted balancer's PROXY header first (when `counted` is `None`); TLS;
+    /// then HTTP until it ends, goes idle or the edge shuts down. Its first
+    /// request head must arrive by `deadline` (header-read-timeout after the accept).
+    async fn connection(
+        self,
+        mut tcp: TcpStream,
+        mut peer: SocketAddr,
+        counted: Option<Counted>,
+        deadline: Instant,
+    ) {
+        let Some(_counted) = (match counted {
+            Some(counted) => Some(counted),
+            None => self.balanced(&mut tcp, &mut peer).await,
+        }) else {
+            return;
+        };
+        let handshaken = tokio::time::timeout_at(deadline, handshake(tcp, self.tls, peer));
+        let Ok(Some((io, info))) = handshaken.await else {
+            return;
+        };
+        let (idle, info) = (info.activity.clone(), Arc::new(info));
+        let first = Arc::new(FirstRequest::default());
+        let (seen, service) = (first.clone(), self.service);
+        let service = service_fn(move |req: Request<Incoming>| {
+            seen.seen();
+            let (service, info) = (service.clone(), info.clone());
+            async move { Ok::<_, std::convert::Infallible>(service.call(req, info).await) }
+        });
+        let conn = self.builder.serve_connection_with_upgrades(io, service);
+        tokio::pin!(conn);
+        // Shutdown and idleness both end the connection gracefully: in-flight streams finish,
+        // HTTP/2 clients get GOAWAY, HTTP/1.1 connections close after the current response.
+        let mut closing = false;
+        loop {
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                _ = self.lifecycle.shutdown.cancelled(), if !closing => {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                // Draining: keep-alive clients are told to go (after the request in flight),
+                // so their next connection finds a live edge.
+                _ = self.lifecycle.draining.cancelled(), if !closing && self.public => {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                // No whole request head within header-read-timeout of the accept: dropped,
+                // whether the client stalled before TLS, after it, or before its first byte.
+                _ = first.missed(deadline), if !closing => {
+                    return tracing::debug!(%peer, "connection closed: no request head within header-read-timeout");
+                }
+                _ = idle.idle_for(self.config.get().idle_timeout), if !closing => {
+                    closing = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+            }
+        }
     }
 }
 

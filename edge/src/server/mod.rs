@@ -85,6 +85,22 @@ struct Rooms {
     freshness: Arc<tokio::sync::Semaphore>,
 }
 
+/// Stalled streams cannot fill a session while every stream at its starting window plus every
+/// grown window fits the session window (`tether_proto::tuning`); say so when edge.yml's
+/// `max-concurrent-streams` and `max-stalled-memory` no longer let them.
+fn warn_if_sessions_can_fill(config: &EdgeConfig) {
+    use tether_proto::tuning::{CONNECTION_WINDOW, STREAM_WINDOW_START};
+    let worst = u64::from(config.max_concurrent_streams) * u64::from(STREAM_WINDOW_START)
+        + config.streams.max_stalled_memory / 2;
+    if worst > u64::from(CONNECTION_WINDOW) {
+        tracing::warn!(
+            max_concurrent_streams = config.max_concurrent_streams,
+            max_stalled_memory = config.streams.max_stalled_memory,
+            "streams whose clients stopped reading could fill a tunnel session: max-concurrent-streams x 128 KiB plus half of max-stalled-memory exceeds the 2 GiB session window; lower either (the defaults, 10000 and 512MiB, fit)"
+        );
+    }
+}
+
 /// Serves until `stop` is cancelled (the first SIGTERM or SIGINT), then drains (`drain.rs`) for
 /// at most `grace-period` and closes.
 pub async fn run(
@@ -106,6 +122,7 @@ pub async fn run(
         config.edge_id = bound.map_or_else(|| "edge".into(), |a| a.to_string());
     }
     let https_port = Listeners::local(&listeners.https).map(|a| a.port());
+    warn_if_sessions_can_fill(&config);
     let rooms = Rooms::build(config, state, &ca, tunnel_addr).await?;
     let Listeners {
         http,
