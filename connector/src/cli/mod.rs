@@ -38,7 +38,9 @@ pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> any
             let host = uri.host().ok_or_else(|| {
                 anyhow::anyhow!("`{url}` has no hostname; write e.g. https://app.example.com/path")
             })?;
-            let rule = config.ingress.find(host, uri.path());
+            let rule = config.ingress.find(host, uri.path()).map_err(|e| {
+                anyhow::anyhow!("`{url}`: {e}; the edge answers such a request 400")
+            })?;
             println!("Matched rule #{}", rule.number);
             if let Some(h) = &rule.hostname {
                 println!("\thostname: {h}");

@@ -1,4 +1,5 @@
-//! Ingress rules and the origins they name: matching a stream to its rule ([`rules`]), what a
+//! Ingress rules and the origins they name: matching a stream to its rule ([`rules`], on the
+//! path the origin will act on: [`path`]), what a
 //! rule's service is and the `originRequest` settings it is reached with ([`service`]), and the
 //! pooled origin clients (TCP, unix sockets, TLS) that reach each service ([`origin`]).
 //!
@@ -6,6 +7,7 @@
 
 pub mod origin;
 mod origin_tls;
+pub mod path;
 pub mod rules;
 pub mod service;
 

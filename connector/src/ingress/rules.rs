@@ -8,6 +8,7 @@ use regex::Regex;
 use serde::Deserialize;
 use tether_proto::config_error::ConfigError;
 
+use super::path::{for_matching, BadPath};
 use super::service::{parse_service, OriginRequest, RawOriginRequest, Service};
 
 #[derive(Debug, Deserialize)]
@@ -56,17 +57,21 @@ pub struct Ingress {
 }
 
 impl Ingress {
-    /// The first matching rule. The last rule is a catch-all, so there always is one.
-    pub fn find(&self, host: &str, path: &str) -> &Rule {
+    /// The first rule matching `host` and `path` (as the client sent it: rules see it decoded
+    /// and normalised, [`super::path`]). The last rule is a catch-all, so there always is one,
+    /// unless the path cannot be decoded.
+    pub fn find(&self, host: &str, path: &str) -> Result<&Rule, BadPath> {
+        let path = for_matching(path)?;
         let host = host
             .rsplit_once(':')
             .filter(|(_, p)| p.parse::<u16>().is_ok())
             .map_or(host, |(h, _)| h);
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.rules
+        Ok(self
+            .rules
             .iter()
-            .find(|r| r.matches(&host, path))
-            .unwrap_or_else(|| &self.rules[self.rules.len() - 1])
+            .find(|r| r.matches(&host, &path))
+            .unwrap_or_else(|| &self.rules[self.rules.len() - 1]))
     }
 
     pub fn build(
@@ -200,10 +205,13 @@ mod tests {
     fn first_matching_rule_wins_with_paths_and_wildcards() {
         let c = parse(&format!("{HEAD}ingress:\n  - hostname: app.example.test\n    path: ^/api/\n    service: http://127.0.0.1:1\n  - hostname: '*.example.test'\n    service: http_status:418\n  - service: http_status:404\n")).unwrap();
         let ing = &c.ingress;
-        assert_eq!(ing.find("app.example.test", "/api/x").number, 1);
-        assert_eq!(ing.find("App.Example.test:443", "/other").number, 2);
-        assert_eq!(ing.find("a.b.example.test", "/").number, 2);
-        assert_eq!(ing.find("example.test", "/").number, 3);
+        assert_eq!(ing.find("app.example.test", "/api/x").unwrap().number, 1);
+        assert_eq!(
+            ing.find("App.Example.test:443", "/other").unwrap().number,
+            2
+        );
+        assert_eq!(ing.find("a.b.example.test", "/").unwrap().number, 2);
+        assert_eq!(ing.find("example.test", "/").unwrap().number, 3);
     }
 
     #[test]
@@ -257,7 +265,10 @@ mod tests {
         let rules = &c.ingress.rules;
         assert_eq!(rules[0].hostname.as_deref(), Some("xn--bcher-kva.example"));
         assert_eq!(rules[1].hostname.as_deref(), Some("*.xn--mnchen-3ya.test"));
-        assert_eq!(c.ingress.find("xn--bcher-kva.example", "/").number, 1);
+        assert_eq!(
+            c.ingress.find("xn--bcher-kva.example", "/").unwrap().number,
+            1
+        );
         let base = |n: usize| match &rules[n].service {
             super::Service::Origin(o) => o.base.to_string(),
             other => panic!("rule {n}: {other:?}"),

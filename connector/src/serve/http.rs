@@ -12,7 +12,7 @@ use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGI
 use crate::ingress::origin::{BoxError, Origin, OriginBody};
 use crate::ingress::{Rule, Service};
 
-use super::respond::{boxed, classify, origin_failed, request_id, text};
+use super::respond::{bad_path, boxed, classify, origin_failed, request_id, text};
 use super::stream::Streams;
 
 /// The most a `disableChunkedEncoding` origin's request body without a Content-Length may
@@ -50,7 +50,10 @@ async fn serve(req: Request<RecvBody>, streams: &Streams) -> Response<OriginBody
     let host = req.uri().host().unwrap_or_default().to_string();
     // The rules in force when the stream started serve it to the end.
     let ingress = streams.ingress.load_full();
-    let rule = ingress.find(&host, req.uri().path());
+    let rule = match ingress.find(&host, req.uri().path()) {
+        Ok(rule) => rule,
+        Err(e) => return bad_path(&e),
+    };
     tracing::debug!(
         request_id,
         host,

@@ -11,6 +11,7 @@ use tether_proto::h2body::send_body;
 use tether_proto::headers::{OriginFailure, ORIGIN_ERROR, REQUEST_ID};
 
 use crate::ingress::origin::{BoxError, OriginBody, OriginTimeout};
+use crate::ingress::path::BadPath;
 
 pub fn boxed<B>(body: B) -> OriginBody
 where
@@ -24,6 +25,11 @@ pub fn text(status: StatusCode, body: String) -> Response<OriginBody> {
     let mut r = Response::new(boxed(Full::new(Bytes::from(body))));
     *r.status_mut() = status;
     r
+}
+
+/// 400 for a path the ingress rules cannot match honestly (`ingress::path`).
+pub fn bad_path(why: &BadPath) -> Response<OriginBody> {
+    text(StatusCode::BAD_REQUEST, format!("Bad request: {why}.\n"))
 }
 
 pub fn origin_failed(

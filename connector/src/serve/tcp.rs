@@ -31,7 +31,10 @@ pub async fn serve(
     let request_id = request_id(&parts.headers);
     let host = parts.uri.host().unwrap_or_default().to_string();
     let ingress = streams.ingress.load_full();
-    let rule = ingress.find(&host, "/");
+    // A TCP stream has no path; "/" always decodes.
+    let Ok(rule) = ingress.find(&host, "/") else {
+        return answer(respond, status_only(StatusCode::BAD_REQUEST)).await;
+    };
     let origin = match &rule.service {
         Service::Tcp(origin) => origin.clone(),
         Service::Status(status) => return answer(respond, status_only(*status)).await,

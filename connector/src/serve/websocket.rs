@@ -15,7 +15,7 @@ use crate::ingress::origin::{BoxError, OriginBody};
 use crate::ingress::Service;
 
 use super::http::origin_parts;
-use super::respond::{answer, boxed, classify, origin_failed, request_id, text};
+use super::respond::{answer, bad_path, boxed, classify, origin_failed, request_id, text};
 use super::stream::Streams;
 
 /// Serves one WebSocket stream to its end.
@@ -57,7 +57,9 @@ async fn open(
     let request_id = request_id(&parts.headers);
     let host = parts.uri.host().unwrap_or_default().to_string();
     let ingress = streams.ingress.load_full();
-    let rule = ingress.find(&host, parts.uri.path());
+    let rule = ingress
+        .find(&host, parts.uri.path())
+        .map_err(|e| bad_path(&e))?;
     let origin = match &rule.service {
         Service::Origin(origin) => origin,
         Service::Status(status) => {
