@@ -1,7 +1,9 @@
 //! What the rules see is what the origin sees. An ingress `path:` rule matches the path the
 //! origin will act on, so `path: ^/admin` → 403 also stops `/%61dmin`, `/x/../admin`, `//admin`,
 //! `/./admin` and `/admin;x`, while the origin still gets the path exactly as sent; a path that
-//! cannot be decoded (`%00`, bytes that are not UTF-8) gets 400.
+//! cannot be decoded (`%00`, bytes that are not UTF-8) gets 400. Headers only Cloudflare (or
+//! Tether) may set never pass from a client, and a Host that is not a host name, or two of
+//! them, get 400 instead of reaching a wildcard route's origin.
 
 use std::net::SocketAddr;
 
@@ -81,5 +83,99 @@ async fn a_path_rule_sees_the_path_the_origin_acts_on() {
     for path in ["/%00admin", "/%ff", "/50%zz"] {
         let (status, body) = raw_request(http, path, "").await;
         assert_eq!(status, 400, "{path}: {body}");
+    }
+}
+
+/// The headers an origin moved from Cloudflare may trust, forged by a client.
+const FORGED: [&str; 6] = [
+    "Cf-Access-Authenticated-User-Email",
+    "Cf-Access-Jwt-Assertion",
+    "CF-IPCountry",
+    "CF-Ray",
+    "X-Client-IP",
+    "Client-IP",
+];
+
+#[tokio::test]
+async fn headers_only_cloudflare_or_the_edge_may_set_never_pass_from_a_client() {
+    let origin = serve(|req: Request<Incoming>| async move {
+        let mut seen = String::new();
+        for name in FORGED {
+            let value = req.headers().get(name).and_then(|v| v.to_str().ok());
+            seen.push_str(&format!("{name}={}\n", value.unwrap_or("-")));
+        }
+        ok(seen)
+    })
+    .await;
+    let s = Setup::new(
+        "compat-headers: cloudflare\n",
+        &[HOST],
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    // A policy route, as the review found: the forged identity headers passed even there.
+    let htpasswd = format!("ops:{}\n", bcrypt::hash("secret", 4).unwrap());
+    std::fs::write(s.edge.dir.path().join("users.htpasswd"), htpasswd).unwrap();
+    s.edge.set_policy(
+        HOST,
+        Some("policy:\n  basic:\n    htpasswd-file: users.htpasswd\n"),
+    );
+    let forged: String = FORGED
+        .iter()
+        .map(|n| format!("{n}: ceo@example.test\r\n"))
+        .collect();
+    // ops:secret
+    let auth = "Authorization: Basic b3BzOnNlY3JldA==\r\n";
+    let (status, seen) = raw_request(s.edge.addr("http"), "/", &format!("{forged}{auth}")).await;
+    assert_eq!(status, 200, "{seen}");
+    for name in &FORGED[..4] {
+        assert!(
+            seen.contains(&format!("{name}=-")),
+            "{name} reached the origin:\n{seen}"
+        );
+    }
+    for name in &FORGED[4..] {
+        assert!(
+            seen.contains(&format!("{name}=127.0.0.1")),
+            "{name} is not the client:\n{seen}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_host_that_is_not_a_name_or_twice_is_refused() {
+    let origin = serve(|req: Request<Incoming>| async move {
+        ok(format!("origin got host {:?}", req.headers().get("host")))
+    })
+    .await;
+    let s = Setup::new(
+        "",
+        &["*.wild.example.test"],
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    let http = s.edge.addr("http");
+    let ask = |host: &'static str, extra: &'static str| async move {
+        let mut tcp = TcpStream::connect(http).await.unwrap();
+        let head = format!("GET / HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n");
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(READY, tcp.read_to_end(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let fine = ask("a.wild.example.test", "").await;
+    assert!(fine.starts_with("HTTP/1.1 200"), "{fine}");
+    for (host, extra) in [
+        ("evil.example,a.wild.example.test", ""),
+        ("evil.example/a.wild.example.test", ""),
+        ("a.wild.example.test", "Host: evil.example\r\n"),
+    ] {
+        let answer = ask(host, extra).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 400"),
+            "{host} {extra:?}: {answer}"
+        );
+        assert!(!answer.contains("origin got"), "{answer}");
     }
 }

@@ -219,11 +219,11 @@ impl AccessSessions {
                 "an access stream is CONNECT HOSTNAME:PORT",
             );
         };
-        let Some(host) = request_host(authority.as_str()) else {
+        let Ok(host) = request_host(authority.as_str()) else {
             return refuse_stream(
                 respond,
                 StatusCode::BAD_REQUEST,
-                "an access stream is CONNECT HOSTNAME:PORT, without user@",
+                "an access stream is CONNECT HOSTNAME:PORT, a plain host name without user@",
             );
         };
         let Some(route) = self.routes.route(&host) else {

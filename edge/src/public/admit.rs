@@ -39,6 +39,9 @@ impl Guards {
     }
 }
 
+/// Cloudflare Access's header for the signed-in user's email.
+const CF_ACCESS_EMAIL: HeaderName = HeaderName::from_static("cf-access-authenticated-user-email");
+
 /// What the checks let through, and what they ask of the rest of the way.
 #[derive(Debug, Clone)]
 pub struct Admitted {
@@ -59,16 +62,22 @@ impl Admitted {
         }
     }
 
-    /// Puts the verified identity (and only it) into the headers for the origin.
-    pub fn apply(&self, headers: &mut HeaderMap) {
+    /// Puts the verified identity (and only it) into the headers for the origin; with
+    /// `compat-headers: cloudflare` (`cloudflare`), a signed-in email also as Cloudflare Access
+    /// names it, `Cf-Access-Authenticated-User-Email`, for origins moved from behind Access.
+    pub fn apply(&self, headers: &mut HeaderMap, cloudflare: bool) {
         headers.remove(&self.header);
-        if let Some(value) = self
-            .identity
-            .as_ref()
-            .and_then(|i| HeaderValue::from_str(&i.name).ok())
-        {
-            headers.insert(self.header.clone(), value);
+        let Some(identity) = &self.identity else {
+            return;
+        };
+        let Ok(value) = HeaderValue::from_str(&identity.name) else {
+            return;
+        };
+        let signed_in = matches!(identity.method, "jwt" | "oidc");
+        if cloudflare && signed_in && identity.name.contains('@') {
+            headers.insert(CF_ACCESS_EMAIL, value.clone());
         }
+        headers.insert(self.header.clone(), value);
     }
 }
 

@@ -1,8 +1,11 @@
 //! Forwarding headers toward the origin: `X-Forwarded-For` (appended), `X-Forwarded-Proto`,
-//! `X-Forwarded-Host`, `Forwarded` (RFC 7239), `X-Real-IP`, `True-Client-IP`, and with
-//! `compat-headers: cloudflare` Cloudflare's `CF-Connecting-IP`, `CF-Connecting-IPv6` and
-//! `CF-Visitor`. What a client sends under these names is kept only when the peer is a trusted
-//! proxy (`trusted-proxies`); otherwise it is replaced (or removed).
+//! `X-Forwarded-Host`, `Forwarded` (RFC 7239), `X-Real-IP`, `True-Client-IP`, `X-Client-IP`,
+//! `Client-IP`, and with `compat-headers: cloudflare` Cloudflare's `CF-Connecting-IP`,
+//! `CF-Connecting-IPv6` and `CF-Visitor`. What a client sends under these names is kept only
+//! when the peer is a trusted proxy (`trusted-proxies`); otherwise it is replaced. Every other
+//! `CF-*` header (`Cf-Access-Authenticated-User-Email`, `Cf-Access-Jwt-Assertion`,
+//! `CF-IPCountry`, `CF-Ray`, …) is Cloudflare's word about the client, which an origin moved
+//! from Cloudflare may trust: from anyone but a trusted proxy it is removed.
 
 use std::net::IpAddr;
 
@@ -83,9 +86,11 @@ pub fn apply(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool) {
     cloudflare(headers, facts, trusted, &peer);
 }
 
-const CLIENT_IP: [HeaderName; 2] = [
+const CLIENT_IP: [HeaderName; 4] = [
     HeaderName::from_static("x-real-ip"),
     HeaderName::from_static("true-client-ip"),
+    HeaderName::from_static("x-client-ip"),
+    HeaderName::from_static("client-ip"),
 ];
 
 const CF_CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
@@ -96,16 +101,13 @@ const CF_VISITOR: HeaderName = HeaderName::from_static("cf-visitor");
 /// cloudflared (nginx `real_ip_header CF-Connecting-IP`, fail2ban on that address) keeps
 /// working: `CF-Connecting-IP` (the client), `CF-Connecting-IPv6` (an IPv6 client) and
 /// `CF-Visitor` (`{"scheme":"https"}`). A trusted proxy's are kept (Cloudflare in front of the
-/// edge); anyone else's are removed, and replaced only with `compat-headers: cloudflare`.
+/// edge), every `CF-*` header with them; anyone else's `CF-*` headers are all removed, and the
+/// three replaced only with `compat-headers: cloudflare`.
 fn cloudflare(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool, peer: &str) {
-    let keep = trusted && headers.contains_key(&CF_CONNECTING_IP);
-    if keep {
-        return;
+    if !trusted {
+        remove_cloudflare(headers);
     }
-    headers.remove(&CF_CONNECTING_IP);
-    headers.remove(&CF_CONNECTING_IPV6);
-    headers.remove(&CF_VISITOR);
-    if !facts.cloudflare {
+    if !facts.cloudflare || (trusted && headers.contains_key(&CF_CONNECTING_IP)) {
         return;
     }
     if let Ok(v) = HeaderValue::from_str(peer) {
@@ -122,6 +124,18 @@ fn cloudflare(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool, p
             r#"{"scheme":"http"}"#
         }),
     );
+}
+
+/// Removes every `CF-*` header.
+fn remove_cloudflare(headers: &mut HeaderMap) {
+    let theirs: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| name.as_str().starts_with("cf-"))
+        .cloned()
+        .collect();
+    for name in theirs {
+        headers.remove(name);
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +186,34 @@ mod tests {
             h["forwarded"],
             "for=192.0.2.7;proto=https;host=\"app.example.test\""
         );
+    }
+
+    #[test]
+    fn every_cloudflare_header_from_a_client_is_removed_and_a_trusted_proxys_kept() {
+        let forged = [
+            "cf-access-authenticated-user-email",
+            "cf-access-jwt-assertion",
+            "cf-ipcountry",
+            "cf-ray",
+        ];
+        let mut h = HeaderMap::new();
+        for name in forged.iter().chain(&["x-client-ip", "client-ip"]) {
+            h.insert(*name, "ceo@example.test".parse().unwrap());
+        }
+        let mut from_proxy = h.clone();
+        apply(&mut h, &facts(), false);
+        for name in forged {
+            assert!(!h.contains_key(name), "{name} reached the origin");
+        }
+        assert_eq!(h["x-client-ip"], "192.0.2.7");
+        assert_eq!(h["client-ip"], "192.0.2.7");
+        apply(&mut from_proxy, &facts(), true);
+        for name in forged {
+            assert_eq!(
+                from_proxy[name], "ceo@example.test",
+                "{name} from a trusted proxy"
+            );
+        }
     }
 
     #[test]

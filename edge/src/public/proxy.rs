@@ -103,11 +103,21 @@ fn wants_access<B>(req: &Request<B>) -> bool {
 }
 
 /// The request's host as sent: `:authority` (HTTP/2) or `Host` (HTTP/1.1).
-fn request_authority(req: &Request<Incoming>) -> Option<Authority> {
-    if let Some(a) = req.uri().authority() {
-        return Some(a.clone());
+fn request_authority(req: &Request<Incoming>) -> Result<Authority, EdgeError> {
+    // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
+    // HTTP/1.1 request message that lacks a Host header field and to any request message that
+    // contains more than one Host header field line or a Host header field with an invalid
+    // field value."
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Err(EdgeError::BadRequest("The request has more than one Host."));
     }
-    req.headers().get(header::HOST)?.to_str().ok()?.parse().ok()
+    if let Some(a) = req.uri().authority() {
+        return Ok(a.clone());
+    }
+    host.and_then(|h| h.to_str().ok()?.parse().ok())
+        .ok_or(EdgeError::BadRequest("The request has no valid Host."))
 }
 
 impl Proxy {
@@ -156,14 +166,8 @@ impl Proxy {
         request_id: &str,
         routed: &mut Routed,
     ) -> Result<Response<EdgeBody>, EdgeError> {
-        let Some(authority) = request_authority(&req) else {
-            return Err(EdgeError::BadRequest("The request has no Host."));
-        };
-        let Some(host) = request_host(authority.as_str()) else {
-            return Err(EdgeError::BadRequest(
-                "The request's host carries user information (user@host), which is refused.",
-            ));
-        };
+        let authority = request_authority(&req)?;
+        let host = request_host(authority.as_str()).map_err(|e| EdgeError::BadRequest(e.why()))?;
         if wants_access(&req) {
             return Ok(self.access.upgrade(req, conn.caller()).await);
         }
@@ -246,7 +250,7 @@ impl Proxy {
         if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID, v);
         }
-        admitted.apply(headers);
+        admitted.apply(headers, config.cloudflare_headers);
     }
 }
 

@@ -16,17 +16,79 @@ pub fn normalize_host(host: &str) -> String {
     without_port.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// The host a public request names (its Host, `:authority` or CONNECT target), normalised; `None`
-/// when the authority carries user information (`user@host`). RFC 9110 §4.2.4: "Before making use
-/// of an "http" or "https" URI reference received from an untrusted source, a recipient SHOULD
-/// parse for userinfo and treat its presence as an error". Routing on anything but the bare host
-/// would let `x@secure.example.test` miss the exact route that requires a token and match a
-/// tokenless wildcard, while the connector routes on the bare host.
-pub fn request_host(authority: &str) -> Option<String> {
-    if authority.contains('@') {
-        return None;
+/// Why a request's host is refused (400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadHost {
+    /// RFC 9110 §4.2.4: "Before making use of an "http" or "https" URI reference received from
+    /// an untrusted source, a recipient SHOULD parse for userinfo and treat its presence as an
+    /// error". Routing on anything but the bare host would let `x@secure.example.test` miss the
+    /// exact route that requires a token and match a tokenless wildcard, while the connector
+    /// routes on the bare host.
+    UserInfo,
+    /// Not a DNS name (letters, digits, hyphens; punycode for others) nor an IP literal, with
+    /// an optional port: `evil.example,a.wild.example.test` would otherwise match a wildcard
+    /// route and reach the origin as its Host and X-Forwarded-Host (password-reset poisoning).
+    NotAName,
+}
+
+impl BadHost {
+    /// What the client is told.
+    pub fn why(self) -> &'static str {
+        match self {
+            BadHost::UserInfo => {
+                "The request's host carries user information (user@host), which is refused."
+            }
+            BadHost::NotAName => "The request's host is not a host name or an IP address.",
+        }
     }
-    Some(normalize_host(authority))
+}
+
+/// The host a public request names (its Host, `:authority` or CONNECT target), normalised, or
+/// why it is refused.
+pub fn request_host(authority: &str) -> Result<String, BadHost> {
+    if authority.contains('@') {
+        return Err(BadHost::UserInfo);
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => {
+            let (v6, after) = rest.split_once(']').ok_or(BadHost::NotAName)?;
+            v6.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| BadHost::NotAName)?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or(BadHost::NotAName)?),
+            };
+            (authority, port)
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    // RFC 3986 §3.2.3: the port may be empty (`host:`).
+    if port.is_some_and(|p| !p.is_empty() && p.parse::<u16>().is_err()) {
+        return Err(BadHost::NotAName);
+    }
+    if !host.starts_with('[') && !is_dns_name(host.trim_end_matches('.')) {
+        return Err(BadHost::NotAName);
+    }
+    Ok(normalize_host(authority))
+}
+
+/// Letters, digits, hyphens (and underscores, which some internal names carry) in labels of 1
+/// to 63, not starting or ending with a hyphen, 253 at most in all. An IPv4 address is one too.
+fn is_dns_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// Validates and normalises a hostname given to `edge tunnel route dns` (wildcards allowed).
@@ -72,12 +134,44 @@ mod tests {
 
     #[test]
     fn an_authority_with_userinfo_names_no_host() {
-        assert_eq!(request_host("x@ssh.example.test:22"), None);
-        assert_eq!(request_host("@ssh.example.test"), None);
+        assert_eq!(
+            request_host("x@ssh.example.test:22"),
+            Err(BadHost::UserInfo)
+        );
+        assert_eq!(request_host("@ssh.example.test"), Err(BadHost::UserInfo));
         assert_eq!(
             request_host("SSH.example.test:22").as_deref(),
-            Some("ssh.example.test")
+            Ok("ssh.example.test")
         );
+    }
+
+    #[test]
+    fn only_host_names_and_ip_literals_with_a_port_are_hosts() {
+        for good in [
+            "a.wild.example.test",
+            "xn--bcher-kva.example:8443",
+            "app.example.test.",
+            "127.0.0.1:80",
+            "[::1]:8443",
+            "[2001:db8::1]",
+            "_dmarc.example.test",
+        ] {
+            assert!(request_host(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "evil.example,a.wild.example.test",
+            "evil.example a.wild.example.test",
+            "a.wild.example.test:80:80",
+            "a.wild.example.test:99999",
+            "a..example.test",
+            "-a.example.test",
+            "bücher.example",
+            "[not-v6]:80",
+            "[::1]x",
+            "",
+        ] {
+            assert_eq!(request_host(bad), Err(BadHost::NotAName), "{bad}");
+        }
     }
 
     #[test]
