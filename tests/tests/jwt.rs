@@ -88,7 +88,8 @@ async fn jwt_checks_issuer_keys_audience_and_expiry_and_follows_a_rotation() {
     std::fs::write(edge.dir.path().join("idp-ca.pem"), ca_pem).unwrap();
     edge.set_policy(
         HOST,
-        Some(&format!("policy:\n  jwt:\n    issuer: {ISSUER}\n    audience: app\n    jwks-url: {url}\n    ca-file: idp-ca.pem\n")),
+        // Plain HTTP on purpose: the token checks are under test (`allow-cleartext`).
+        Some(&format!("allow-cleartext: true\npolicy:\n  jwt:\n    issuer: {ISSUER}\n    audience: app\n    jwks-url: {url}\n    ca-file: idp-ca.pem\n")),
     );
     let get = |headers: Vec<(&'static str, String)>| {
         let addr = edge.addr("http");

@@ -135,7 +135,8 @@ async fn basic_passes_the_user_to_the_origin_refuses_wrong_passwords_and_slows_g
     std::fs::write(edge.dir.path().join("users.htpasswd"), htpasswd).unwrap();
     edge.set_policy(
         HOST,
-        Some("policy:\n  basic:\n    realm: Staff\n    htpasswd-file: users.htpasswd\n"),
+        // Plain HTTP on purpose: the policy's own checks are under test (`allow-cleartext`).
+        Some("allow-cleartext: true\npolicy:\n  basic:\n    realm: Staff\n    htpasswd-file: users.htpasswd\n"),
     );
 
     let (status, headers, _) = get(&edge, "127.0.0.1", &[]).await;
@@ -207,7 +208,12 @@ async fn basic_passes_the_user_to_the_origin_refuses_wrong_passwords_and_slows_g
 async fn bearer_accepts_a_listed_token_hash_and_nothing_else() {
     let (edge, _connector) = app().await;
     let hash = hex::encode(Sha256::digest(b"tok-123"));
-    edge.set_policy(HOST, Some(&format!("policy:\n  bearer:\n    - {hash}\n")));
+    edge.set_policy(
+        HOST,
+        Some(&format!(
+            "allow-cleartext: true\npolicy:\n  bearer:\n    - {hash}\n"
+        )),
+    );
     let (status, _, body) = get(&edge, "127.0.0.1", &[("authorization", "Bearer tok-123")]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, format!("identity=bearer:{}", &hash[..12]));
@@ -240,4 +246,56 @@ async fn bearer_accepts_a_listed_token_hash_and_nothing_else() {
         err.contains("bad.policy.yml:3") && err.contains("sha256sum"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_policy_route_sends_plain_http_to_https_unless_it_allows_cleartext() {
+    let origin = serve(|_| async { ok("origin") }).await;
+    let dir = tempfile::tempdir().unwrap();
+    // 127.0.0.1 is a TLS-terminating balancer here; other clients are 127.0.0.2 and up.
+    let edge = TestEdge::start_with(dir, "", "trusted-proxies: [127.0.0.1]\n", "127.0.0.1:0");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    edge.route(&tunnel, HOST);
+    let hash = hex::encode(Sha256::digest(b"tok-123"));
+    edge.set_policy(HOST, Some(&format!("policy:\n  bearer:\n    - {hash}\n")));
+    let https_port = edge.addr("https").port();
+
+    // Credentials never cross in clear: 308 to the same URL over HTTPS, before any check.
+    let bearer = ("authorization", "Bearer tok-123");
+    let (status, headers, _) = get(&edge, "127.0.0.2", &[bearer]).await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        headers["location"],
+        format!("https://{HOST}:{https_port}/").as_str()
+    );
+    // A trusted balancer that took the client's HTTPS is not sent round again.
+    let (status, _, body) = get(
+        &edge,
+        "127.0.0.1",
+        &[bearer, ("x-forwarded-proto", "https")],
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "origin"));
+    // Anyone else's word for it counts for nothing.
+    let (status, _, _) = get(
+        &edge,
+        "127.0.0.2",
+        &[bearer, ("x-forwarded-proto", "https")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::PERMANENT_REDIRECT);
+
+    // The route's owner may say cleartext is fine.
+    edge.set_policy(
+        HOST,
+        Some(&format!(
+            "allow-cleartext: true\npolicy:\n  bearer:\n    - {hash}\n"
+        )),
+    );
+    let (status, _, body) = get(&edge, "127.0.0.2", &[bearer]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "origin"));
 }

@@ -117,7 +117,7 @@ async fn headers_only_cloudflare_or_the_edge_may_set_never_pass_from_a_client() 
     std::fs::write(s.edge.dir.path().join("users.htpasswd"), htpasswd).unwrap();
     s.edge.set_policy(
         HOST,
-        Some("policy:\n  basic:\n    htpasswd-file: users.htpasswd\n"),
+        Some("allow-cleartext: true\npolicy:\n  basic:\n    htpasswd-file: users.htpasswd\n"),
     );
     let forged: String = FORGED
         .iter()

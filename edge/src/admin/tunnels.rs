@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::reply::{self, read_json, ApiError, ApiResult};
 use super::{AdminApi, Call};
 use crate::manage::TcpOptions;
+use crate::state::route_policy::POLICY_KEYS;
 use crate::state::RouteRules;
 
 /// `POST /api/v1/tunnels`.
@@ -62,9 +63,6 @@ struct NewRoute {
     #[serde(default)]
     require_token: bool,
 }
-
-/// The keys a route policy has (what `edge tunnel route policy --file` reads).
-const POLICY_KEYS: &[&str] = &["client-ip-rules", "limits", "policy", "identity-header"];
 
 impl AdminApi {
     pub(super) async fn create_tunnel(self: &Arc<Self>, call: Call) -> ApiResult {

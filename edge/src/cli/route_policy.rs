@@ -9,10 +9,7 @@ use tether_proto::config_error::ConfigError;
 
 use super::backend::Backend;
 use crate::manage::policy::{check_rules, htpasswd_users};
-use crate::state::route_policy::{Policy, RouteRules};
-
-/// The keys a policy file may have at its top.
-const KEYS: &[&str] = &["client-ip-rules", "limits", "policy", "identity-header"];
+use crate::state::route_policy::{Policy, RouteRules, POLICY_KEYS as KEYS};
 
 /// Sets (or with `None`, clears) the rules of the route for `hostname`.
 /// The file is read here, with the files it names, and only the result is sent (`--api`).

@@ -126,6 +126,19 @@ fn cloudflare(headers: &mut HeaderMap, facts: &ClientFacts<'_>, trusted: bool, p
     );
 }
 
+/// The scheme the client used, as the first proxy recorded it: `X-Forwarded-Proto`'s first
+/// value, else the first `proto=` of `Forwarded` (RFC 7239 §5.4). Only a trusted proxy's word.
+pub fn client_proto(headers: &HeaderMap) -> Option<&str> {
+    let first = |name: HeaderName| headers.get(name)?.to_str().ok()?.split(',').next();
+    if let Some(proto) = first(X_FORWARDED_PROTO) {
+        return Some(proto.trim());
+    }
+    first(http::header::FORWARDED)?
+        .split(';')
+        .find_map(|pair| pair.trim().strip_prefix("proto="))
+        .map(|p| p.trim_matches('"'))
+}
+
 /// Removes every `CF-*` header.
 fn remove_cloudflare(headers: &mut HeaderMap) {
     let theirs: Vec<HeaderName> = headers

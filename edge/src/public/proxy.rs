@@ -186,7 +186,7 @@ impl Proxy {
             }
         } else if let Some(validation) = acme_http::answer(&self.acme, &host, &req) {
             return Ok(validation);
-        } else if self.config.get().http_redirect {
+        } else if self.config.get().http_redirect && !self.proxy_saw_https(&req, conn) {
             return Ok(self.redirect_to_https(&req, &host));
         }
         let route = self.routes.route(&host);
@@ -194,6 +194,10 @@ impl Proxy {
         let Some(route) = route else {
             return Err(EdgeError::NoRoute);
         };
+        // Credentials never in clear: a policy route's plain HTTP goes to HTTPS first.
+        if conn.tls.is_none() && route.rules.wants_https() && !self.proxy_saw_https(&req, conn) {
+            return Ok(self.redirect_to_https(&req, &host));
+        }
         routed.tunnel = Some(route.tunnel_id);
         let (parts, body) = req.into_parts();
         let admitted = self.admit(&parts, conn, &route).await?;
@@ -201,6 +205,16 @@ impl Proxy {
         let req = Request::from_parts(parts, body);
         self.forward(req, conn, request_id, authority, route.tunnel_id, admitted)
             .await
+    }
+
+    /// Whether a trusted proxy (`trusted-proxies`) says the client reached it over HTTPS
+    /// (`X-Forwarded-Proto: https`, or `Forwarded: proto=https`): then plain HTTP from it is not
+    /// redirected, or a TLS-terminating balancer in front would loop.
+    fn proxy_saw_https(&self, req: &Request<Incoming>, conn: &ConnInfo) -> bool {
+        if !forwarded::is_trusted(conn.peer.ip(), &self.config.get().trusted_proxies) {
+            return false;
+        }
+        forwarded::client_proto(req.headers()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
     }
 
     fn redirect_to_https(&self, req: &Request<Incoming>, host: &str) -> Response<EdgeBody> {

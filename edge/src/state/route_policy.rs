@@ -206,6 +206,15 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 /// another. The edge removes every `tether-*` header a client sends, so it cannot be forged.
 pub const IDENTITY_HEADER: &str = "tether-identity";
 
+/// The keys a policy file (or the admin API's policy object) may have at its top.
+pub const POLICY_KEYS: &[&str] = &[
+    "client-ip-rules",
+    "limits",
+    "policy",
+    "identity-header",
+    "allow-cleartext",
+];
+
 /// Everything a route's policy file holds, flattened into its record (so not
 /// `deny_unknown_fields` here: `edge tunnel route policy` checks the file's keys itself).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -231,6 +240,10 @@ pub struct RouteRules {
     /// removes it from every client request first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_header: Option<String>,
+    /// A route with a `policy` is served over HTTPS only: plain HTTP is redirected (308), so
+    /// no password, token or cookie crosses the network in clear, unless this says otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_cleartext: bool,
 }
 
 fn is_default(limits: &RouteLimits) -> bool {
@@ -240,6 +253,12 @@ fn is_default(limits: &RouteLimits) -> bool {
 impl RouteRules {
     pub fn is_empty(&self) -> bool {
         *self == RouteRules::default()
+    }
+
+    /// Whether plain HTTP requests are sent to HTTPS: the route has a policy that did not opt
+    /// out with `allow-cleartext: true`.
+    pub fn wants_https(&self) -> bool {
+        self.policy.is_some() && !self.allow_cleartext
     }
 
     /// Whether `ip` may use the route: the first rule that covers it decides; none allows.

@@ -97,22 +97,39 @@ struct Held {
     websockets: JoinSet<()>,
 }
 
-/// Opens the attack's streams.
+/// Opens the attack's streams, every address's at once.
 async fn open(attack: &Attack, tether: &Tether) -> anyhow::Result<Held> {
-    let mut held = Held {
+    let (http, l4) = (tether.edge.addr("http"), tether.nginx_tcp);
+    let mut opening = JoinSet::new();
+    for n in 0..attack.addresses {
+        let per_kind = attack.per_kind;
+        opening.spawn(async move {
+            let source = attacker(n);
+            let mut held = Held {
+                downloads: Vec::new(),
+                websockets: JoinSet::new(),
+            };
+            for _ in 0..per_kind {
+                let through_edge = unread_download(source, http).await?;
+                let through_port = unread_download(source, l4).await?;
+                held.downloads.extend([through_edge, through_port]);
+                unread_websocket(source, http, &mut held.websockets).await?;
+            }
+            anyhow::Ok(held)
+        });
+    }
+    let mut all = Held {
         downloads: Vec::new(),
         websockets: JoinSet::new(),
     };
-    for n in 0..attack.addresses {
-        let source = attacker(n);
-        for _ in 0..attack.per_kind {
-            let http = unread_download(source, tether.edge.addr("http")).await?;
-            let l4 = unread_download(source, tether.nginx_tcp).await?;
-            held.downloads.extend([http, l4]);
-            unread_websocket(source, tether.edge.addr("http"), &mut held.websockets).await?;
-        }
+    while let Some(opened) = opening.join_next().await {
+        let mut held = opened??;
+        all.downloads.append(&mut held.downloads);
+        // Each address's WebSocket tasks stay in its own set, kept alive here.
+        all.websockets
+            .spawn(async move { while held.websockets.join_next().await.is_some() {} });
     }
-    Ok(held)
+    Ok(all)
 }
 
 /// The victim's figures: the 4 MiB download in ms and small-request p99 in µs.
@@ -168,15 +185,23 @@ pub async fn run(
             let (calm_ms, calm_p99) = victim(plan, &target, &log)?;
             let idle = rss_kib(edge)?;
             let peak = PeakRss::start(vec![edge]);
+            let opening = std::time::Instant::now();
             let held = open(&attack, tether).await?;
+            eprintln!(
+                "   {who}: {} streams open in {:?}",
+                held.downloads.len() * 3 / 2,
+                opening.elapsed()
+            );
             // Let the attack settle: every stream stalled, the first sweeps run.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let (loud_ms, loud_p99) = victim(plan, &target, &log)?;
             let peak = peak.stop()[0];
             drop(held);
+            let per_address = (peak - idle) / 1024.0 / attack.addresses as f64;
+            eprintln!("   {who}: download {calm_ms:.0} -> {loud_ms:.0} ms, p99 {calm_p99:.0} -> {loud_p99:.0} µs, edge RSS +{per_address:.1} MiB per address");
             download.push("tether", loud_ms / calm_ms);
             p99.push("tether", (loud_p99 - calm_p99) / 1000.0);
-            rss.push("tether", (peak - idle) / 1024.0 / attack.addresses as f64);
+            rss.push("tether", per_address);
         }
         rows.extend([download, p99, rss]);
     }
