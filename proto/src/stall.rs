@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
-/// Milliseconds since [`EPOCH`], never 0 (0 is "not waiting").
+/// Milliseconds since [`EPOCH`], plus one: never 0 (0 is "not waiting").
 fn now_ms() -> u64 {
-    (EPOCH.elapsed().as_millis() as u64).max(1)
+    EPOCH.elapsed().as_millis() as u64 + 1
 }
 
 /// Since when a stream's data has waited on its reader; shared by the stream and the sweep.

@@ -1,4 +1,5 @@
-//! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]), HTTP-01
+//! The public side: accept loops and TLS by SNI ([`listener`]), the HTTP proxy ([`proxy`]) and its
+//! redirects to HTTPS (`https_redirect`), HTTP-01
 //! validations ([`acme_http`]) and the
 //! request body on its way ([`request_body`]), WebSockets ([`websocket`]), public TCP ports ([`tcp_ports`]), forwarding headers
 //! ([`forwarded`]) and the PROXY protocol from trusted balancers ([`proxy_protocol`]), the checks before the tunnel ([`admit`]: request rate, client rules,
@@ -11,6 +12,7 @@ pub mod access_log;
 pub mod acme_http;
 pub mod admit;
 pub mod forwarded;
+mod https_redirect;
 pub mod listener;
 pub mod proxy;
 pub mod proxy_protocol;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use h2::RecvStream;
 use http::uri::{Authority, Scheme};
-use http::{header, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http::{header, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tether_proto::enroll::ENROLL_PATH;
@@ -205,36 +205,6 @@ impl Proxy {
         let req = Request::from_parts(parts, body);
         self.forward(req, conn, request_id, authority, route.tunnel_id, admitted)
             .await
-    }
-
-    /// Whether a trusted proxy (`trusted-proxies`) says the client reached it over HTTPS
-    /// (`X-Forwarded-Proto: https`, or `Forwarded: proto=https`): then plain HTTP from it is not
-    /// redirected, or a TLS-terminating balancer in front would loop.
-    fn proxy_saw_https(&self, req: &Request<Incoming>, conn: &ConnInfo) -> bool {
-        if !forwarded::is_trusted(conn.peer.ip(), &self.config.get().trusted_proxies) {
-            return false;
-        }
-        forwarded::client_proto(req.headers()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
-    }
-
-    fn redirect_to_https(&self, req: &Request<Incoming>, host: &str) -> Response<EdgeBody> {
-        let port = self
-            .https_port
-            .filter(|p| *p != 443)
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        let path = req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
-        let mut response = Response::new(body::empty());
-        // 308 keeps the method and body (RFC 9110 §15.4.9), unlike 301.
-        *response.status_mut() = StatusCode::PERMANENT_REDIRECT;
-        if let Ok(location) = HeaderValue::from_str(&format!("https://{host}{port}{path}")) {
-            response.headers_mut().insert(header::LOCATION, location);
-        }
-        response
     }
 
     /// Headers every stream into the tunnel carries, WebSocket or not. `host` is the Host as the
