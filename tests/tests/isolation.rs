@@ -2,7 +2,7 @@
 //! share of the tunnel session, whichever kind they are. 200 clients of a public TCP port ask for
 //! 32 MiB each and never read; another hostname of the same tunnel (one session, so every stream
 //! shares its window) still downloads 4 MiB at once. And `send-timeout` resets every kind of
-//! stream left unread, not only HTTP responses.
+//! stream left unread, not only HTTP responses: public TCP ports, WebSockets, access streams.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -159,7 +159,7 @@ async fn two_hundred_unread_tcp_downloads_leave_another_hostname_fast() {
 }
 
 #[tokio::test]
-async fn send_timeout_resets_unread_tcp_and_websocket_streams_too() {
+async fn send_timeout_resets_unread_tcp_websocket_and_access_streams_too() {
     let _alone = ONE_AT_A_TIME.lock().await;
     let files = file_origin().await;
     let echo = websocket_echo().await;
@@ -179,6 +179,7 @@ async fn send_timeout_resets_unread_tcp_and_websocket_streams_too() {
     );
     edge.route(&tunnel, APP);
     let port = edge.route_tcp_port(&tunnel, FILES);
+    let (_access, local) = edge.access(FILES, &[]);
     assert_eq!(send_timeouts(&edge).await, 0);
 
     // A public TCP port's client that never reads.
@@ -211,4 +212,8 @@ async fn send_timeout_resets_unread_tcp_and_websocket_streams_too() {
         }
     });
     wait_send_timeouts(&edge, 2).await;
+
+    // An access stream (`connector access tcp`) whose client never reads.
+    let _unread_access = unread_download(local).await;
+    wait_send_timeouts(&edge, 3).await;
 }
