@@ -47,6 +47,7 @@ fn token(key: &SigningKey, aud: &str, exp: u64) -> String {
     header.kid = Some(key.kid.clone());
     let claims = serde_json::json!({
         "iss": ISSUER, "aud": aud, "exp": exp, "sub": "u-1", "email": "ann@example.test",
+        "email_verified": true,
     });
     encode(&header, &claims, &key.key).unwrap()
 }

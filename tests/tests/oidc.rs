@@ -101,7 +101,7 @@ async fn provider(tokens_issued: Arc<Mutex<u32>>) -> (String, String) {
                     header.kid = Some("k1".into());
                     let claims = serde_json::json!({
                         "iss": iss, "aud": CLIENT_ID, "exp": now() + 300, "sub": "u-1",
-                        "email": "alice@example.test", "nonce": nonce,
+                        "email": "alice@example.test", "email_verified": true, "nonce": nonce,
                     });
                     let id_token = encode(&header, &claims, &key).unwrap();
                     ok(

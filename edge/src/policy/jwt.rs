@@ -24,15 +24,30 @@ pub struct Claims {
     pub sub: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
+    /// OIDC's `email_verified`: only a verified email is taken as who the user is (a provider
+    /// may let anyone type any address). Some providers send it as a string.
+    #[serde(default, deserialize_with = "true_or_string")]
+    pub email_verified: bool,
     /// An OIDC ID token's nonce.
     #[serde(default)]
     pub nonce: Option<String>,
 }
 
 impl Claims {
+    /// Who the user is: the email when the provider verified it, else the subject.
     pub fn name(&self) -> String {
-        self.email.clone().or(self.sub.clone()).unwrap_or_default()
+        let verified = self.email.clone().filter(|_| self.email_verified);
+        verified.or(self.sub.clone()).unwrap_or_default()
     }
+}
+
+/// `true`, or the string `"true"` (AWS Cognito's form); anything else is false.
+fn true_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    })
 }
 
 /// The token a request carries for `policy`.
@@ -125,4 +140,27 @@ pub async fn verify(
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(json: serde_json::Value) -> Claims {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn only_a_verified_email_names_the_user() {
+        let base = serde_json::json!({"sub": "u-1", "email": "ann@example.test"});
+        assert_eq!(claims(base.clone()).name(), "u-1");
+        for verified in [serde_json::json!(true), serde_json::json!("true")] {
+            let mut c = base.clone();
+            c["email_verified"] = verified;
+            assert_eq!(claims(c).name(), "ann@example.test");
+        }
+        let mut c = base;
+        c["email_verified"] = serde_json::json!(false);
+        assert_eq!(claims(c).name(), "u-1");
+    }
 }
