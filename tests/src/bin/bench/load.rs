@@ -235,16 +235,19 @@ pub fn download(target: &Target) -> anyhow::Result<f64> {
     speed(&out)
 }
 
-/// A `curl` download of `path`: the seconds it took, from the request to the last byte.
-pub fn fetch_seconds(target: &Target, path: &str) -> anyhow::Result<f64> {
+/// A `curl` download of `path`: the seconds until the first byte of the answer, and until the
+/// last.
+pub fn fetch_seconds(target: &Target, path: &str) -> anyhow::Result<(f64, f64)> {
     let out = run(Command::new("curl")
         .args(["-sS", "-f", "-k", "-o", "/dev/null"])
         .args(["-H", &format!("Host: {}", target.host)])
-        .args(["-w", "%{time_total}"])
+        .args(["-w", "%{time_starttransfer} %{time_total}"])
         .arg(target.url(path)))?;
-    out.trim()
-        .parse()
-        .with_context(|| format!("curl printed no time: {out}"))
+    let mut times = out.split_whitespace().map(str::parse::<f64>);
+    match (times.next(), times.next()) {
+        (Some(Ok(first)), Some(Ok(last))) => Ok((first, last)),
+        _ => anyhow::bail!("curl printed no times: {out}"),
+    }
 }
 
 /// A `curl` upload of `file` to `/upload`: MB/s.

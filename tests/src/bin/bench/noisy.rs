@@ -34,6 +34,14 @@ fn attacks(smoke: bool) -> Vec<Attack> {
         true => (vec![1, 2], 2),
         false => (vec![1, 16, 256], 16),
     };
+    // `NOISY_ADDRESSES=16,64` runs those attack sizes only (for a closer look at one).
+    let sizes = match std::env::var("NOISY_ADDRESSES") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+        Err(_) => sizes,
+    };
     sizes
         .into_iter()
         .map(|addresses| Attack {
