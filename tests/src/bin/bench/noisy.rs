@@ -146,7 +146,12 @@ fn victim(
     target: &Target,
     log: &std::path::Path,
 ) -> anyhow::Result<(f64, f64)> {
-    let seconds = load::fetch_seconds(target, "/four.bin")?;
+    let (first, seconds) = load::fetch_seconds(target, "/four.bin")?;
+    eprintln!(
+        "   4 MiB: first byte after {:.1} ms, last after {:.1} ms",
+        first * 1e3,
+        seconds * 1e3
+    );
     let mut latencies = load::latencies(target, 10, None, plan.time, log)?;
     Ok((seconds * 1000.0, percentile(&mut latencies, 99.0)))
 }
