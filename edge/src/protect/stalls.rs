@@ -144,7 +144,9 @@ fn cap_per_client(waiting: &mut Vec<(Duration, Arc<Watch>)>, max: u32, metrics: 
             stalled.entry(watch.key).or_default().push(watch);
         }
     }
-    let mut reset = Vec::new();
+    // Pointers of the streams reset here: a set, as thousands may be (a Vec's `contains` made
+    // this quadratic).
+    let mut reset = std::collections::HashSet::new();
     for (key, mut watches) in stalled {
         let over = watches.len().saturating_sub(max as usize);
         if over == 0 {
@@ -156,7 +158,7 @@ fn cap_per_client(waiting: &mut Vec<(Duration, Arc<Watch>)>, max: u32, metrics: 
             if watch.reset() {
                 metrics.limited("stalled_streams");
             }
-            reset.push(Arc::as_ptr(watch));
+            reset.insert(Arc::as_ptr(watch));
         }
     }
     waiting.retain(|(_, w)| !reset.contains(&Arc::as_ptr(w)));
