@@ -368,10 +368,13 @@ impl Leg {
                 let sent = poll_send(to, &mut self.pending, false, cx);
                 // Credit back to the sender for what the other stream took, as it takes it.
                 self.window.taken(from, before - self.pending.len());
+                // Progress restarts the clock; data still waiting starts it again from now.
                 if let Some(stall) = stall {
-                    match sent.is_pending() && self.pending.len() == before {
-                        true => stall.waiting(),
-                        false => stall.moving(),
+                    if self.pending.len() != before {
+                        stall.moving();
+                    }
+                    if sent.is_pending() {
+                        stall.waiting();
                     }
                 }
                 ready!(sent)?;

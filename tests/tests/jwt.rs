@@ -177,4 +177,18 @@ async fn jwt_checks_issuer_keys_audience_and_expiry_and_follows_a_rotation() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     println!("rotated key accepted after {:?}", started.elapsed());
+
+    // `require:` narrows who of the issuer's users may pass.
+    let policy = |require: &str| {
+        format!("allow-cleartext: true\npolicy:\n  jwt:\n    issuer: {ISSUER}\n    audience: app\n    jwks-url: {url}\n    ca-file: idp-ca.pem\n    require:\n      {require}\n")
+    };
+    edge.set_policy(HOST, Some(&policy("email-domains: [example.test]")));
+    assert_eq!(get(bearer(&t2)).await.0, StatusCode::OK);
+    edge.set_policy(HOST, Some(&policy("emails: [bob@example.test]")));
+    let (status, _, page) = get(bearer(&t2)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    edge.proc.wait_for(
+        "status=403.*reason=\"?jwt: the verified email is not one the route requires",
+        tests::READY,
+    );
 }

@@ -31,6 +31,9 @@ pub struct Claims {
     /// An OIDC ID token's nonce.
     #[serde(default)]
     pub nonce: Option<String>,
+    /// Every other claim, for a policy's `require:` (`groups`, any claim).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Claims {
@@ -75,6 +78,8 @@ pub async fn check(
         ));
     };
     let claims = verify(token, &policy.issuer, &policy.audience, policy, keys).await?;
+    super::require::admits(&policy.require, &claims)
+        .map_err(|why| EdgeError::Forbidden(format!("jwt: {why}")))?;
     Ok(Identity {
         method: "jwt",
         name: claims.name(),

@@ -16,6 +16,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod oidc;
+pub mod require;
 pub mod signed;
 
 use std::net::IpAddr;

@@ -202,6 +202,9 @@ impl Oidc {
         if claims.nonce.as_deref() != Some(login.nonce.as_str()) {
             return refuse("the ID token's nonce is not this sign-in's");
         }
+        if let Err(why) = super::require::admits(&policy.require, &claims) {
+            return EdgeError::Forbidden(format!("oidc: {why}"));
+        }
         let lasts = humantime::parse_duration(&policy.session_duration)
             .map_or(86_400, |d| d.as_secs().max(60));
         let session = Session {
@@ -259,6 +262,8 @@ impl Oidc {
             ca: policy.ca.clone(),
             header: "authorization".into(),
             cookie: String::new(),
+            // Checked by the caller, on the sign-in as a whole.
+            require: Default::default(),
         };
         jwt::verify(
             &tokens.id_token,

@@ -134,6 +134,34 @@ pub struct JwtPolicy {
     /// A cookie that may carry it instead.
     #[serde(default = "default_jwt_cookie")]
     pub cookie: String,
+    /// Who among those the issuer vouches for may pass.
+    #[serde(default, skip_serializing_if = "Require::is_empty")]
+    pub require: Require,
+}
+
+/// A `jwt` or `oidc` policy's `require:`: who may pass, besides being signed in. Every list
+/// given must match (one of its entries); none given admits everyone the issuer signs for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Require {
+    /// Verified emails (`email_verified`), compared without case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    /// Domains of a verified email (`example.com` admits `ann@example.com`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email_domains: Vec<String>,
+    /// Entries of the token's `groups` claim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    /// Any claim and the values it may have (a list claim matches when one entry does).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub claims: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Require {
+    pub fn is_empty(&self) -> bool {
+        *self == Require::default()
+    }
 }
 
 fn default_jwt_header() -> String {
@@ -161,6 +189,9 @@ pub struct OidcPolicy {
     /// How long a login lasts (the session cookie's lifetime), e.g. 24h.
     #[serde(default = "default_session")]
     pub session_duration: String,
+    /// Who among those the provider signs in may pass.
+    #[serde(default, skip_serializing_if = "Require::is_empty")]
+    pub require: Require,
 }
 
 fn default_scopes() -> Vec<String> {
