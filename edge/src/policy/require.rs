@@ -8,8 +8,21 @@ use crate::state::route_policy::Require;
 
 use super::jwt::Claims;
 
+/// Which part of `require:` a user did not meet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unmet {
+    #[error("the verified email is not one the route requires")]
+    Email,
+    #[error("the verified email's domain is not one the route requires")]
+    EmailDomain,
+    #[error("the token is in none of the groups the route requires")]
+    Group,
+    #[error("the claim `{0}` has none of the values the route requires")]
+    Claim(String),
+}
+
 /// Why `claims` do not meet `require`, or `Ok` when they do (or nothing is required).
-pub fn admits(require: &Require, claims: &Claims) -> Result<(), String> {
+pub fn admits(require: &Require, claims: &Claims) -> Result<(), Unmet> {
     let email = claims
         .email
         .as_deref()
@@ -20,7 +33,7 @@ pub fn admits(require: &Require, claims: &Claims) -> Result<(), String> {
             .as_ref()
             .is_some_and(|e| require.emails.iter().any(|r| r.eq_ignore_ascii_case(e)))
     {
-        return Err("the verified email is not one the route requires".into());
+        return Err(Unmet::Email);
     }
     if !require.email_domains.is_empty() {
         let domain = email
@@ -33,17 +46,15 @@ pub fn admits(require: &Require, claims: &Claims) -> Result<(), String> {
                 .iter()
                 .any(|r| r.eq_ignore_ascii_case(d))
         }) {
-            return Err("the verified email's domain is not one the route requires".into());
+            return Err(Unmet::EmailDomain);
         }
     }
     if !require.groups.is_empty() && !any_of(claims.other.get("groups"), &require.groups) {
-        return Err("the token is in none of the groups the route requires".into());
+        return Err(Unmet::Group);
     }
     for (name, allowed) in &require.claims {
         if !any_of(claim(claims, name).as_ref(), allowed) {
-            return Err(format!(
-                "the claim `{name}` has none of the values the route requires"
-            ));
+            return Err(Unmet::Claim(name.clone()));
         }
     }
     Ok(())
