@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use hyper_util::rt::TokioIo;
 use tests::client::full;
 use tests::origin::{ok, serve, websocket_echo};
-use tests::tunnel::TestEdge;
+use tests::tunnel::{TestConnector, TestEdge};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -111,21 +111,28 @@ async fn download(http: SocketAddr) -> usize {
     body.len()
 }
 
+/// A tunnel on one session (`ha-connections: 1`, so every stream shares its window) with
+/// `FILES` on a public TCP port to `files` and `APP` routed to `app`; the connector and the port.
+fn tunnel(edge: &TestEdge, files: SocketAddr, app: &str) -> (TestConnector, SocketAddr) {
+    let tunnel = edge.create_tunnel("t");
+    let connector = edge.connect(
+        &tunnel,
+        &format!(
+            "ha-connections: 1\ningress:\n  - hostname: {FILES}\n    service: tcp://{files}\n  - hostname: {APP}\n    service: {app}\n  - service: http_status:404\n"
+        ),
+    );
+    edge.route(&tunnel, APP);
+    let port = edge.route_tcp_port(&tunnel, FILES);
+    (connector, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_unread_tcp_downloads_leave_another_hostname_fast() {
     let _alone = ONE_AT_A_TIME.lock().await;
     let files = file_origin().await;
     let app = serve(|_| async { ok(Bytes::from(vec![b'a'; DOWNLOAD])) }).await;
     let edge = TestEdge::start("");
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
-        &format!(
-            "ha-connections: 1\ningress:\n  - hostname: {FILES}\n    service: tcp://{files}\n  - hostname: {APP}\n    service: http://{app}\n  - service: http_status:404\n"
-        ),
-    );
-    edge.route(&tunnel, APP);
-    let port = edge.route_tcp_port(&tunnel, FILES);
+    let (_connector, port) = tunnel(&edge, files, &format!("http://{app}"));
 
     let mut stalled = Vec::new();
     for _ in 0..STALLED {
@@ -170,15 +177,7 @@ async fn send_timeout_resets_unread_tcp_websocket_and_access_streams_too() {
         "send-timeout: 2s\n",
         "127.0.0.1:0",
     );
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
-        &format!(
-            "ingress:\n  - hostname: {FILES}\n    service: tcp://{files}\n  - hostname: {APP}\n    service: ws://{echo}\n  - service: http_status:404\n"
-        ),
-    );
-    edge.route(&tunnel, APP);
-    let port = edge.route_tcp_port(&tunnel, FILES);
+    let (_connector, port) = tunnel(&edge, files, &format!("ws://{echo}"));
     let (_access, local) = edge.access(FILES, &[]);
     assert_eq!(send_timeouts(&edge).await, 0);
 
