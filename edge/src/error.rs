@@ -9,6 +9,8 @@ use crate::body::{self, EdgeBody};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     Request,
+    /// The edge itself (its store).
+    Edge,
     Tunnel,
     Origin,
 }
@@ -39,6 +41,14 @@ pub enum EdgeError {
     /// Sent elsewhere by the edge itself, with a cookie: to the identity provider to sign in,
     /// or back to where the browser was going once signed in (the `oidc` policy).
     Redirect { location: String, cookie: String },
+    /// An `oidc` session ended at the browser's request: the cookie clears it, and the browser
+    /// goes on to the provider's own logout when it has one, else sees a page.
+    SignedOut {
+        location: Option<String>,
+        cookie: String,
+    },
+    /// The edge could not do its own part (the store did not take a logout).
+    Unavailable(&'static str),
     /// The client is over a request rate; it may come back after the duration.
     RateLimited(std::time::Duration),
     /// Routed, but no connector holds a session of the tunnel. Cloudflare answers 530 (error
@@ -67,6 +77,11 @@ impl EdgeError {
             EdgeError::Forbidden(_) => StatusCode::FORBIDDEN,
             EdgeError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             EdgeError::Redirect { .. } => StatusCode::FOUND,
+            EdgeError::SignedOut { location, .. } => match location {
+                Some(_) => StatusCode::FOUND,
+                None => StatusCode::OK,
+            },
+            EdgeError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             EdgeError::TunnelOffline => {
                 StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -103,6 +118,8 @@ impl EdgeError {
             EdgeError::Forbidden(_) => "forbidden",
             EdgeError::RateLimited(_) => "rate_limited",
             EdgeError::Redirect { .. } => "sign_in",
+            EdgeError::SignedOut { .. } => "signed_out",
+            EdgeError::Unavailable(_) => "edge_unavailable",
             EdgeError::TunnelOffline => "tunnel_offline",
             EdgeError::TunnelBusy => "tunnel_busy",
             EdgeError::TunnelFailed => "tunnel_failed",
@@ -122,7 +139,9 @@ impl EdgeError {
             | EdgeError::Unauthorized { .. }
             | EdgeError::Forbidden(_)
             | EdgeError::RateLimited(_)
-            | EdgeError::Redirect { .. } => Fault::Request,
+            | EdgeError::Redirect { .. }
+            | EdgeError::SignedOut { .. } => Fault::Request,
+            EdgeError::Unavailable(_) => Fault::Edge,
             EdgeError::TunnelOffline | EdgeError::TunnelBusy | EdgeError::TunnelFailed => {
                 Fault::Tunnel
             }
@@ -136,6 +155,7 @@ impl EdgeError {
             EdgeError::Unauthorized { reason, .. } | EdgeError::Forbidden(reason) => Some(reason),
             EdgeError::RateLimited(_) => Some("request rate"),
             EdgeError::Redirect { .. } => Some("oidc: sign-in"),
+            EdgeError::SignedOut { .. } => Some("oidc: signed out"),
             _ => None,
         }
     }
@@ -155,6 +175,8 @@ impl EdgeError {
             EdgeError::Forbidden(_) => "You are not allowed to use this site.",
             EdgeError::RateLimited(_) => "Too many requests from your address; wait a moment and try again.",
             EdgeError::Redirect { .. } => "Continue to sign in.",
+            EdgeError::SignedOut { .. } => "You are signed out of this site.",
+            EdgeError::Unavailable(why) => why,
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
             EdgeError::BodyTimeout => "The request body stopped arriving; the edge waited long enough.",
@@ -172,6 +194,7 @@ impl EdgeError {
     pub fn response(&self, request_id: &str) -> Response<EdgeBody> {
         let fault = match self.fault() {
             Fault::Request => "the request",
+            Fault::Edge => "the edge",
             Fault::Tunnel => "the tunnel",
             Fault::Origin => "the origin",
         };
@@ -210,6 +233,14 @@ impl EdgeError {
             EdgeError::Redirect { location, cookie } => {
                 if let (Ok(l), Ok(c)) = (location.parse(), cookie.parse()) {
                     headers.insert(header::LOCATION, l);
+                    headers.insert(header::SET_COOKIE, c);
+                }
+            }
+            EdgeError::SignedOut { location, cookie } => {
+                if let Some(Ok(l)) = location.as_ref().map(|l| l.parse()) {
+                    headers.insert(header::LOCATION, l);
+                }
+                if let Ok(c) = cookie.parse() {
                     headers.insert(header::SET_COOKIE, c);
                 }
             }

@@ -4,7 +4,8 @@
 //!
 //! - [`basic`]: HTTP Basic against bcrypt htpasswd entries; [`bearer`]: token hashes;
 //! - [`jwt`]: JWTs against an issuer's keys, which [`jwks`] fetches and caches through [`fetch`];
-//! - [`oidc`]: a login at an OpenID provider, kept in a cookie the edge signs ([`signed`]);
+//! - [`oidc`]: a login at an OpenID provider, kept in a cookie the edge signs ([`signed`]) as a
+//!   session bound to its policy and ended on every edge by a logout ([`oidc_session`]);
 //! - [`mtls`]: the client certificate the TLS handshake verified (`tls::client_auth`);
 //!
 //! May use: `state` (the records) and `protect` (the failure budget), and the leaves.
@@ -16,6 +17,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod mtls;
 pub mod oidc;
+pub mod oidc_session;
 pub mod require;
 pub mod signed;
 
@@ -29,6 +31,7 @@ use rustls_pki_types::CertificateDer;
 
 use crate::error::EdgeError;
 use crate::protect::failures::Failures;
+use crate::state::oidc_logouts::SignedOut;
 use crate::state::route_policy::{Policy, RouteRules};
 
 /// Who a policy let through, for the origin (the identity header) and the access log.
@@ -60,13 +63,18 @@ pub struct Gate {
 }
 
 impl Gate {
-    /// `cookies` signs the oidc policy's session cookies.
-    pub fn new(failures: Arc<Failures>, cookies: signed::SigningKey) -> Gate {
+    /// `cookies` signs the oidc policy's session cookies; `signed_out` holds the sessions a
+    /// logout ended.
+    pub fn new(
+        failures: Arc<Failures>,
+        cookies: signed::SigningKey,
+        signed_out: SignedOut,
+    ) -> Gate {
         Gate {
             failures,
             basic: basic::Verified::default(),
             keys: jwks::KeyCache::default(),
-            oidc: oidc::Oidc::new(cookies),
+            oidc: oidc::Oidc::new(cookies, signed_out),
         }
     }
 

@@ -3,9 +3,10 @@
 //! code flow with PKCE, RFC 7636, and a nonce); the provider sends it back to
 //! [`CALLBACK_PATH`] on the same host, where the edge exchanges the code for an ID token,
 //! verifies it with the provider's keys (as `jwt` does: issuer, audience = client id, expiry,
-//! and the nonce) and sets a session cookie the edge signs ([`super::signed`]). The state of a
-//! sign-in in progress travels in a signed cookie too, so the callback may reach any edge of the
-//! cluster. The provider's endpoints come from its discovery document, cached for 10 minutes.
+//! and the nonce), checks the policy's `require`, and starts a session ([`super::oidc_session`]:
+//! a cookie the edge signs, bound to the policy, ended by a logout on every edge). The state of
+//! a sign-in in progress travels in a signed cookie too, so the callback may reach any edge of
+//! the cluster. The provider's endpoints come from its discovery document, cached for 10 minutes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,16 +23,17 @@ use sha2::{Digest, Sha256};
 
 use crate::error::EdgeError;
 use crate::state::now_secs;
+use crate::state::oidc_logouts::SignedOut;
 use crate::state::route_policy::{JwtPolicy, OidcPolicy};
 
 use super::fetch::Fetcher;
 use super::jwks::KeyCache;
+use super::oidc_session::{cookie_header, Sessions, LOGOUT_PATH};
 use super::signed::SigningKey;
 use super::{cookie, jwt, Identity};
 
 /// Where the provider sends the browser back, on every route with an oidc policy.
 pub const CALLBACK_PATH: &str = "/.tether/oidc/callback";
-const SESSION_COOKIE: &str = "__Host-tether-session";
 const LOGIN_COOKIE: &str = "__Host-tether-login";
 /// How long a sign-in may take at the provider.
 const LOGIN_SECS: u64 = 600;
@@ -49,19 +51,14 @@ struct Login {
     exp: u64,
 }
 
-/// A signed-in browser, in [`SESSION_COOKIE`].
-#[derive(Serialize, Deserialize)]
-struct Session {
-    host: String,
-    name: String,
-    exp: u64,
-}
-
 #[derive(Deserialize)]
 struct Discovery {
     authorization_endpoint: String,
     token_endpoint: String,
     jwks_uri: String,
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), when the provider has it.
+    #[serde(default)]
+    end_session_endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +68,7 @@ struct Tokens {
 
 pub struct Oidc {
     key: SigningKey,
+    sessions: Sessions,
     fetcher: Fetcher,
     discovered: Mutex<HashMap<String, (Instant, Arc<Discovery>)>>,
 }
@@ -85,8 +83,9 @@ fn random() -> String {
 }
 
 impl Oidc {
-    pub fn new(key: SigningKey) -> Oidc {
+    pub fn new(key: SigningKey, signed_out: SignedOut) -> Oidc {
         Oidc {
+            sessions: Sessions::new(key.clone(), signed_out),
             key,
             fetcher: Fetcher::default(),
             discovered: Mutex::default(),
@@ -110,14 +109,18 @@ impl Oidc {
         if head.uri.path() == CALLBACK_PATH {
             return Err(self.callback(policy, head, &host, now, keys).await);
         }
-        let session = cookie(&head.headers, SESSION_COOKIE).and_then(|c| self.key.open(c));
-        if let Some(Session { host: h, name, exp }) = session {
-            if h == host && exp > now {
-                return Ok(Identity {
-                    method: "oidc",
-                    name,
-                });
-            }
+        if head.uri.path() == LOGOUT_PATH {
+            let provider = self.provider_logout(policy).await;
+            return Err(self
+                .sessions
+                .logout(&head.headers, &host, now, provider)
+                .await);
+        }
+        if let Some(name) = self.sessions.admitted(&head.headers, &host, policy, now) {
+            return Ok(Identity {
+                method: "oidc",
+                name,
+            });
         }
         if head.method != Method::GET && head.method != Method::HEAD {
             return Err(EdgeError::unauthorized(
@@ -207,14 +210,9 @@ impl Oidc {
         }
         let lasts = humantime::parse_duration(&policy.session_duration)
             .map_or(86_400, |d| d.as_secs().max(60));
-        let session = Session {
-            host: host.to_string(),
-            name: claims.name(),
-            exp: now + lasts,
-        };
         EdgeError::Redirect {
             location: login.to,
-            cookie: cookie_header(SESSION_COOKIE, &self.key.sign(&session), lasts),
+            cookie: self.sessions.start(host, claims.name(), policy, now, lasts),
         }
     }
 
@@ -275,6 +273,21 @@ impl Oidc {
         .await
     }
 
+    /// Where the provider ends its own session, for the browser to go on to after a logout.
+    async fn provider_logout(&self, policy: &OidcPolicy) -> Option<String> {
+        let endpoint = self
+            .discovery(policy)
+            .await
+            .ok()?
+            .end_session_endpoint
+            .clone()?;
+        let joiner = if endpoint.contains('?') { '&' } else { '?' };
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &policy.client_id)
+            .finish();
+        Some(format!("{endpoint}{joiner}{query}"))
+    }
+
     async fn discovery(&self, policy: &OidcPolicy) -> Result<Arc<Discovery>, String> {
         let issuer = policy.issuer.trim_end_matches('/');
         if let Ok(cached) = self.discovered.lock() {
@@ -302,11 +315,6 @@ fn back_to(head: &Parts) -> String {
         }
         _ => "/".into(),
     }
-}
-
-/// A `Set-Cookie` value for the edge's host-only, HTTPS-only cookies.
-fn cookie_header(name: &str, value: &str, max_age: u64) -> String {
-    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 #[cfg(test)]

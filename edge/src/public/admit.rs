@@ -14,6 +14,7 @@ use crate::policy::{Asking, Gate, Identity};
 use crate::protect::failures::Failures;
 use crate::protect::rates::{Rate, Rates};
 use crate::protect::stalls::Stalls;
+use crate::state::oidc_logouts::SignedOut;
 use crate::state::route_policy::IDENTITY_HEADER;
 use crate::state::RouteRecord;
 
@@ -29,10 +30,12 @@ pub struct Guards {
 }
 
 impl Guards {
-    /// `secret` is the cluster's, for the cookies the edge signs.
-    pub fn new(failures: Arc<Failures>, secret: &[u8]) -> Guards {
+    /// `secret` is the cluster's, for the cookies the edge signs; `signed_out`, the oidc
+    /// sessions a logout ended.
+    pub fn new(failures: Arc<Failures>, secret: &[u8], signed_out: SignedOut) -> Guards {
+        let cookies = SigningKey::derive(secret);
         Guards {
-            gate: Arc::new(Gate::new(failures, SigningKey::derive(secret))),
+            gate: Arc::new(Gate::new(failures, cookies, signed_out)),
             rates: Arc::default(),
             stalls: Arc::default(),
         }

@@ -27,6 +27,7 @@ use crate::public::admit::Guards;
 use crate::public::{listener, Service};
 use crate::state::acme::AcmeTables;
 use crate::state::directory::Directory;
+use crate::state::oidc_logouts::SignedOut;
 use crate::state::route_table::RouteTable;
 use crate::state::store;
 use crate::state::{dns_source, EdgeRecord, State};
@@ -206,6 +207,7 @@ impl Rooms {
             metrics.clone(),
         ));
         let failures = Arc::new(Failures::new(FailureBudget::default()));
+        let signed_out = SignedOut::follow(state.clone(), lifecycle.shutdown.clone());
         Ok(Rooms {
             config,
             directory,
@@ -222,7 +224,7 @@ impl Rooms {
             opener,
             link_key,
             failures: failures.clone(),
-            guards: Guards::new(failures, &secret),
+            guards: Guards::new(failures, &secret, signed_out),
             ca_pem: ca.pem.clone(),
             freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })

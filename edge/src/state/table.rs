@@ -132,6 +132,14 @@ impl<T: DeserializeOwned + Clone + Send + Sync + 'static> Table<T> {
         self.under("")
     }
 
+    /// Adds a row this process just wrote to the store, so it reads it at once rather than when
+    /// the watch brings it back.
+    pub fn insert(&self, key: String, row: T) {
+        if let Ok(mut table) = self.rows.write() {
+            table.insert(key, row);
+        }
+    }
+
     /// Replaces the rows (tests).
     pub fn set(&self, rows: impl IntoIterator<Item = (String, T)>) {
         if let Ok(mut table) = self.rows.write() {
