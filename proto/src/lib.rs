@@ -37,6 +37,7 @@ pub mod metric_parts;
 pub mod private;
 pub mod recv_window;
 pub mod reload;
+pub mod sockets;
 pub mod splice;
 pub mod stall;
 pub mod status;

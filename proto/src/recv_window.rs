@@ -53,12 +53,24 @@ impl GrowthBudget {
         self.limit.store(limit, Ordering::Relaxed);
     }
 
+    pub fn limit(&self) -> u64 {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Whether growth is lent out and a stream could not grow by one more step of the largest
+    /// size now.
+    pub fn spent(&self) -> bool {
+        let used = self.in_use();
+        used > 0 && used + u64::from(STREAM_WINDOW / 2) > self.limit()
+    }
+
     /// Bytes of growth lent out now.
     pub fn in_use(&self) -> u64 {
         self.used.load(Ordering::Relaxed)
     }
 
-    fn borrow(&self, n: u64) -> bool {
+    /// Lends `n` bytes of growth, if they fit.
+    pub fn borrow(&self, n: u64) -> bool {
         let limit = self.limit.load(Ordering::Relaxed);
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {

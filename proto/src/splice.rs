@@ -275,25 +275,6 @@ fn reset_error(reset: Result<Reason, h2::Error>) -> h2::Error {
     reset.map_or_else(|e| e, h2::Error::from)
 }
 
-/// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
-/// the far end learns that the connection on the other side of the tunnel was reset, not closed.
-pub fn abort_tcp(tcp: tokio::net::TcpStream) {
-    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
-    drop(tcp);
-}
-
-/// TCP keepalive, so a peer that vanished behind a NAT or firewall (or a sleeping laptop) is
-/// noticed instead of pinning its stream for ever. Zero turns it off.
-pub fn keepalive(tcp: &tokio::net::TcpStream, every: Duration) {
-    if every.is_zero() {
-        return;
-    }
-    let ka = socket2::TcpKeepalive::new()
-        .with_time(every)
-        .with_interval(every);
-    let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
-}
-
 /// Relays two CONNECT streams into each other (an access client's stream at the edge and the
 /// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
 /// and b → a; a reset on either side resets the other with `CONNECT_ERROR`. `stall`, when given,

@@ -13,7 +13,8 @@ use h2::RecvStream;
 use http::{Response, StatusCode};
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::splice::{abort_tcp, keepalive, splice, Ended, Pipe};
+use tether_proto::sockets::{abort_tcp, keepalive};
+use tether_proto::splice::{splice, Ended, Pipe};
 use tokio::net::TcpStream;
 
 use crate::ingress::origin::BoxError;

@@ -63,7 +63,9 @@ fn a_byte_stream_left_unread_is_reset_and_one_moving_is_not() {
 
 #[test]
 fn over_max_stalled_memory_the_address_holding_the_most_is_reset_first() {
-    let stalls = Stalls::default();
+    // A budget of its own, none of it lent: the process's is shared with the other tests.
+    static BUDGET: GrowthBudget = GrowthBudget::new(0);
+    let stalls = Stalls::with_budget(&BUDGET);
     let metrics = EdgeMetrics::default();
     let (heavy, light): (IpAddr, IpAddr) =
         ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
@@ -87,5 +89,38 @@ fn over_max_stalled_memory_the_address_holding_the_most_is_reset_first() {
     assert!(
         !was_reset(&light_stream),
         "one address's streams were enough"
+    );
+}
+
+#[test]
+fn a_spent_growth_budget_resets_stalled_streams_while_it_stays_spent() {
+    static BUDGET: GrowthBudget = GrowthBudget::new(0);
+    let stalls = Stalls::with_budget(&BUDGET);
+    let metrics = EdgeMetrics::default();
+    let (heavy, light): (IpAddr, IpAddr) =
+        ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
+    let tunnel = uuid::Uuid::new_v4();
+    let heavy_streams: Vec<PipeWatch> = (0..2).map(|_| stalls.watch_pipe(tunnel, heavy)).collect();
+    let light_stream = stalls.watch_pipe(tunnel, light);
+    let moving = stalls.watch_pipe(tunnel, light);
+    for watch in heavy_streams.iter().chain([&light_stream]) {
+        watch.clock().waiting();
+    }
+    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
+    // Three stalled streams are far from what their starting windows may pin...
+    let limits = StreamLimits {
+        max_stalled_memory: 64 << 20,
+        ..limits(Duration::from_secs(60))
+    };
+    stalls.sweep(&limits, &metrics);
+    assert!(!heavy_streams.iter().any(was_reset) && !was_reset(&light_stream));
+    // ...but grown windows have spent the budget (half of max-stalled-memory), and resetting
+    // these byte streams gives nothing back before their tasks end: all stalled ones go.
+    assert!(BUDGET.borrow(31 << 20));
+    stalls.sweep(&limits, &metrics);
+    assert!(heavy_streams.iter().all(was_reset) && was_reset(&light_stream));
+    assert!(
+        !was_reset(&moving),
+        "a stream not waiting on its client stays"
     );
 }

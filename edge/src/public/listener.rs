@@ -187,6 +187,7 @@ pub async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        tether_proto::sockets::limit_unsent(&tcp);
         connections.spawn(shared.clone().connection(tcp, peer, counted, deadline));
     }
     drop(listener);

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tether_proto::splice::{abort_tcp, keepalive, splice, Ended};
+use tether_proto::sockets::{abort_tcp, keepalive, limit_unsent};
+use tether_proto::splice::{splice, Ended};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -179,6 +180,7 @@ impl TcpPorts {
         let started = Instant::now();
         let request_id = new_request_id();
         let _ = tcp.set_nodelay(true);
+        limit_unsent(&tcp);
         // A public client that vanished (sleeping laptop, NAT that forgot the flow) would otherwise
         // pin its stream and origin connection until the tunnel runs out of streams.
         keepalive(&tcp, PUBLIC_KEEPALIVE);

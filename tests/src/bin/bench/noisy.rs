@@ -99,6 +99,27 @@ async fn unread_websocket(
     Ok(())
 }
 
+/// The kinds of stream each address opens: all three, unless `NOISY_KINDS` names some
+/// (`http`, `port`, `ws`, comma-separated), for a closer look at one.
+#[derive(Clone, Copy)]
+struct Kinds {
+    http: bool,
+    port: bool,
+    websocket: bool,
+}
+
+impl Kinds {
+    fn from_env() -> Kinds {
+        let named = std::env::var("NOISY_KINDS").unwrap_or_else(|_| "http,port,ws".into());
+        let has = |kind: &str| named.split(',').any(|k| k.trim() == kind);
+        Kinds {
+            http: has("http"),
+            port: has("port"),
+            websocket: has("ws"),
+        }
+    }
+}
+
 /// The attack's open streams: dropping this closes them.
 struct Held {
     downloads: Vec<TcpStream>,
@@ -108,6 +129,7 @@ struct Held {
 /// Opens the attack's streams, every address's at once.
 async fn open(attack: &Attack, tether: &Tether) -> anyhow::Result<Held> {
     let (http, l4) = (tether.edge.addr("http"), tether.nginx_tcp);
+    let kinds = Kinds::from_env();
     let mut opening = JoinSet::new();
     for n in 0..attack.addresses {
         let per_kind = attack.per_kind;
@@ -118,10 +140,15 @@ async fn open(attack: &Attack, tether: &Tether) -> anyhow::Result<Held> {
                 websockets: JoinSet::new(),
             };
             for _ in 0..per_kind {
-                let through_edge = unread_download(source, http).await?;
-                let through_port = unread_download(source, l4).await?;
-                held.downloads.extend([through_edge, through_port]);
-                unread_websocket(source, http, &mut held.websockets).await?;
+                if kinds.http {
+                    held.downloads.push(unread_download(source, http).await?);
+                }
+                if kinds.port {
+                    held.downloads.push(unread_download(source, l4).await?);
+                }
+                if kinds.websocket {
+                    unread_websocket(source, http, &mut held.websockets).await?;
+                }
             }
             anyhow::Ok(held)
         });
@@ -200,11 +227,7 @@ pub async fn run(
             let peak = PeakRss::start(vec![edge]);
             let opening = std::time::Instant::now();
             let held = open(&attack, tether).await?;
-            eprintln!(
-                "   {who}: {} streams open in {:?}",
-                held.downloads.len() * 3 / 2,
-                opening.elapsed()
-            );
+            eprintln!("   {who}: streams open in {:?}", opening.elapsed());
             // Let the attack settle: every stream stalled, the first sweeps run.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let (loud_ms, loud_p99) = victim(plan, &target, &log)?;

@@ -1,0 +1,79 @@
+//! Options on the TCP connections of public clients and origins: an abort that the far end
+//! sees as a reset, keepalive, and a bound on what the kernel holds unsent for a client.
+
+use std::time::Duration;
+
+/// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
+/// the far end learns that the connection on the other side of the tunnel was reset, not closed.
+pub fn abort_tcp(tcp: tokio::net::TcpStream) {
+    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+    drop(tcp);
+}
+
+/// TCP keepalive, so a peer that vanished behind a NAT or firewall (or a sleeping laptop) is
+/// noticed instead of pinning its stream for ever. Zero turns it off.
+pub fn keepalive(tcp: &tokio::net::TcpStream, every: Duration) {
+    if every.is_zero() {
+        return;
+    }
+    let ka = socket2::TcpKeepalive::new()
+        .with_time(every)
+        .with_interval(every);
+    let _ = socket2::SockRef::from(tcp).set_tcp_keepalive(&ka);
+}
+
+/// What the kernel may hold unsent for a public client (`TCP_NOTSENT_LOWAT`): data in flight
+/// on the network is not counted, so a distant fast client loses nothing, but a client that
+/// stops reading can no longer make the socket take megabytes. Without it Linux grows the send
+/// buffer of even a 4 KiB-window client to 4 MiB: each such stream took ~3 MB from the tunnel
+/// at full speed before it stalled, looked like a fast reader (its receive window grew), and in
+/// the noisy-neighbour benchmark hundreds of them shared a session's bandwidth with everyone
+/// else for seconds.
+pub const CLIENT_UNSENT: u32 = 128 << 10;
+
+/// Applies [`CLIENT_UNSENT`] to a public client's connection (Linux; elsewhere nothing).
+pub fn limit_unsent(tcp: &tokio::net::TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(CLIENT_UNSENT);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = tcp;
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::*;
+    use tokio::net::{TcpListener, TcpSocket};
+
+    /// Writes to `tcp` until the kernel takes no more; the bytes it took.
+    fn fill(tcp: &tokio::net::TcpStream) -> usize {
+        let chunk = vec![7u8; 64 << 10];
+        let mut total = 0;
+        while let Ok(n) = tcp.try_write(&chunk) {
+            total += n;
+        }
+        total
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_gets_little_more_than_the_unsent_limit() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut took = Vec::new();
+        for limited in [false, true] {
+            let client = TcpSocket::new_v4().unwrap();
+            client.set_recv_buffer_size(4096).unwrap();
+            let _client = client.connect(addr).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            if limited {
+                limit_unsent(&server);
+            }
+            took.push(fill(&server));
+        }
+        let (unlimited, limited) = (took[0], took[1]);
+        assert!(
+            limited <= 2 * CLIENT_UNSENT as usize,
+            "a non-reading client's socket took {limited} bytes"
+        );
+        assert!(unlimited > 4 * limited, "{unlimited} vs {limited}");
+    }
+}
