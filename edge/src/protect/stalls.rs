@@ -8,12 +8,12 @@
 //! - past `max-stalled-streams-per-client` streams of one tunnel that one client address (an
 //!   IPv6 /64) has left unread for [`STALLED_AFTER`], the longest-stalled;
 //! - past `max-stalled-memory`, every stream left unread for [`PRESSED_AFTER`] by the address
-//!   that holds the most, then the next, until what they can pin fits again; and while the
-//!   budget grown windows borrow from is spent, the address that holds the most each second.
-//!   A client that stops reading may first have grown its windows (the buffers on its way took
-//!   data as fast as a fast reader would), and a spent budget keeps every other stream of the
-//!   edge at its starting window: in the noisy-neighbour benchmark 16 such addresses took a
-//!   4 MiB download from 10 ms to seconds.
+//!   that holds the most, then the next, until what they can pin fits again; and so while the
+//!   budget grown windows borrow from is spent, since a spent budget keeps every other stream
+//!   of the edge at its starting window. A client that stops reading may first have grown its
+//!   windows: the buffers on its way took data as fast as a fast reader would (before public
+//!   sockets bounded what the kernel holds unsent, 256 unread downloads from 16 addresses
+//!   spent the budget in the noisy-neighbour benchmark).
 //!
 //! A reset response body is dropped: the tunnel stream is reset and its data and window go back
 //! to the session; the public stream fails when the server next polls it. A reset byte stream's

@@ -120,10 +120,30 @@ impl Kinds {
     }
 }
 
-/// The attack's open streams: dropping this closes them.
+/// The attack's open streams: dropping this closes them. `refused` counts the streams the
+/// tunnel refused or failed to open (a 502, a reset): under attack that is the edge or the
+/// machine protecting itself, an outcome to report, not a failure of the run.
 struct Held {
     downloads: Vec<TcpStream>,
     websockets: JoinSet<()>,
+    refused: usize,
+}
+
+impl Held {
+    fn new() -> Held {
+        Held {
+            downloads: Vec::new(),
+            websockets: JoinSet::new(),
+            refused: 0,
+        }
+    }
+
+    fn download(&mut self, opened: anyhow::Result<TcpStream>) {
+        match opened {
+            Ok(tcp) => self.downloads.push(tcp),
+            Err(_) => self.refused += 1,
+        }
+    }
 }
 
 /// Opens the attack's streams, every address's at once.
@@ -135,31 +155,30 @@ async fn open(attack: &Attack, tether: &Tether) -> anyhow::Result<Held> {
         let per_kind = attack.per_kind;
         opening.spawn(async move {
             let source = attacker(n);
-            let mut held = Held {
-                downloads: Vec::new(),
-                websockets: JoinSet::new(),
-            };
+            let mut held = Held::new();
             for _ in 0..per_kind {
                 if kinds.http {
-                    held.downloads.push(unread_download(source, http).await?);
+                    held.download(unread_download(source, http).await);
                 }
                 if kinds.port {
-                    held.downloads.push(unread_download(source, l4).await?);
+                    held.download(unread_download(source, l4).await);
                 }
-                if kinds.websocket {
-                    unread_websocket(source, http, &mut held.websockets).await?;
+                if kinds.websocket
+                    && unread_websocket(source, http, &mut held.websockets)
+                        .await
+                        .is_err()
+                {
+                    held.refused += 1;
                 }
             }
-            anyhow::Ok(held)
+            held
         });
     }
-    let mut all = Held {
-        downloads: Vec::new(),
-        websockets: JoinSet::new(),
-    };
+    let mut all = Held::new();
     while let Some(opened) = opening.join_next().await {
-        let mut held = opened??;
+        let mut held = opened?;
         all.downloads.append(&mut held.downloads);
+        all.refused += held.refused;
         // Each address's WebSocket tasks stay in its own set, kept alive here.
         all.websockets
             .spawn(async move { while held.websockets.join_next().await.is_some() {} });
@@ -227,7 +246,11 @@ pub async fn run(
             let peak = PeakRss::start(vec![edge]);
             let opening = std::time::Instant::now();
             let held = open(&attack, tether).await?;
-            eprintln!("   {who}: streams open in {:?}", opening.elapsed());
+            eprintln!(
+                "   {who}: streams open in {:?}, {} refused",
+                opening.elapsed(),
+                held.refused
+            );
             // Let the attack settle: every stream stalled, the first sweeps run.
             tokio::time::sleep(Duration::from_secs(2)).await;
             let (loud_ms, loud_p99) = victim(plan, &target, &log)?;
