@@ -202,6 +202,29 @@ fn victim(
     Ok((seconds * 1000.0, percentile(&mut latencies, 99.0)))
 }
 
+/// Pages of kernel memory the machine's TCP sockets hold (`/proc/net/sockstat`).
+fn tcp_pages() -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string("/proc/net/sockstat")?;
+    let tcp = stat.lines().find(|l| l.starts_with("TCP:")).unwrap_or("");
+    let mut words = tcp.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "mem" {
+            return Ok(words.next().unwrap_or("0").parse()?);
+        }
+    }
+    anyhow::bail!("no TCP memory in /proc/net/sockstat")
+}
+
+/// Waits (at most a minute) until the previous attack's sockets have let go of what they
+/// held, so a round's unloaded figures are not measured beside its clean-up.
+async fn settle(idle_pages: u64) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while tcp_pages()? > idle_pages + 2_048 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 /// Runs every attack size, `plan.rounds` times each.
 pub async fn run(
     plan: &crate::Plan,
@@ -216,6 +239,7 @@ pub async fn run(
     };
     let log = dir.join("noisy-h2load.log");
     let edge = tether.edge.proc.pid();
+    let idle_pages = tcp_pages()?;
     let mut rows = Vec::new();
     for attack in attacks(smoke) {
         let who = match attack.addresses {
@@ -241,6 +265,7 @@ pub async fn run(
             Compare::Absolute,
         );
         for _ in 0..plan.rounds {
+            settle(idle_pages).await?;
             let (calm_ms, calm_p99) = victim(plan, &target, &log)?;
             let idle = rss_kib(edge)?;
             let peak = PeakRss::start(vec![edge]);
