@@ -37,8 +37,8 @@ impl Listeners {
         ) -> Result<Option<TcpListener>, BindError> {
             match addr {
                 None => Ok(None),
-                Some(addr) => TcpListener::bind(addr)
-                    .await
+                // With a queue for bursts of new clients (`tether_proto::sockets::listen`).
+                Some(addr) => tether_proto::sockets::listen(addr)
                     .map(Some)
                     .map_err(|source| BindError { what, addr, source }),
             }

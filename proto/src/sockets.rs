@@ -1,7 +1,30 @@
 //! Options on the TCP connections of public clients and origins: an abort that the far end
 //! sees as a reset, keepalive, and a bound on what the kernel holds unsent for a client.
 
+use std::io;
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket};
+
+/// Connections a listener's kernel queue holds before the process accepts them (the kernel caps
+/// it at `net.core.somaxconn`, 4096 by default). Rust's standard library asks for 128, which a
+/// burst of a few hundred new clients overflows: each dropped handshake costs its client a
+/// retransmission a second later (the noisy-neighbour benchmark counted 1,307). nginx asks for
+/// 511, Go for `somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listening TCP socket on `addr` with [`LISTEN_BACKLOG`], and `SO_REUSEADDR` as the standard
+/// library sets it (a restarted process binds again while old connections linger).
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
 /// the far end learns that the connection on the other side of the tunnel was reset, not closed.
@@ -42,7 +65,7 @@ pub fn limit_unsent(tcp: &tokio::net::TcpStream) {
 #[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 mod tests {
     use super::*;
-    use tokio::net::{TcpListener, TcpSocket};
+    use tokio::net::TcpSocket;
 
     /// Writes to `tcp` until the kernel takes no more; the bytes it took.
     fn fill(tcp: &tokio::net::TcpStream) -> usize {
@@ -55,8 +78,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_burst_of_connections_waits_in_the_queue_not_for_a_retransmission() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing accepts: every handshake must complete into the queue at once.
+        let mut connecting = tokio::task::JoinSet::new();
+        for _ in 0..300 {
+            connecting.spawn(tokio::time::timeout(
+                Duration::from_millis(500),
+                tokio::net::TcpStream::connect(addr),
+            ));
+        }
+        let mut held = Vec::new();
+        while let Some(done) = connecting.join_next().await {
+            let connected = done.unwrap().expect("a handshake waited for a retransmission");
+            held.push(connected.unwrap());
+        }
+        assert_eq!(held.len(), 300);
+    }
+
+    #[tokio::test]
     async fn a_client_that_stops_reading_gets_little_more_than_the_unsent_limit() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut took = Vec::new();
         for limited in [false, true] {

@@ -104,7 +104,7 @@ impl TcpPorts {
             }
             let bind = record.bind.unwrap_or(default_bind);
             let addr = SocketAddr::new(bind, port);
-            match TcpListener::bind(addr).await {
+            match tether_proto::sockets::listen(addr) {
                 Ok(listener) => {
                     // Tests and scripts read this line to know the port is open (and filter by its
                     // target, the module's name before the edge was laid out in rooms).
