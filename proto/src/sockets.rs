@@ -10,8 +10,7 @@ use tokio::net::{TcpListener, TcpSocket};
 /// Connections a listener's kernel queue holds before the process accepts them (the kernel caps
 /// it at `net.core.somaxconn`, 4096 by default). Rust's standard library asks for 128, which a
 /// burst of a few hundred new clients overflows: each dropped handshake costs its client a
-/// retransmission a second later (the noisy-neighbour benchmark counted 1,307). nginx asks for
-/// 511, Go for `somaxconn`.
+/// retransmission a second later. nginx asks for 511, Go for `somaxconn`.
 pub const LISTEN_BACKLOG: u32 = 4096;
 
 /// A listening TCP socket on `addr` with [`LISTEN_BACKLOG`], and `SO_REUSEADDR` as the standard
