@@ -23,23 +23,15 @@ pub enum Unmet {
 
 /// Why `claims` do not meet `require`, or `Ok` when they do (or nothing is required).
 pub fn admits(require: &Require, claims: &Claims) -> Result<(), Unmet> {
-    let email = claims
-        .email
-        .as_deref()
-        .filter(|_| claims.email_verified)
-        .map(str::to_ascii_lowercase);
+    // Compared without case below, so taken as the provider wrote it.
+    let email = claims.email.as_deref().filter(|_| claims.email_verified);
     if !require.emails.is_empty()
-        && !email
-            .as_ref()
-            .is_some_and(|e| require.emails.iter().any(|r| r.eq_ignore_ascii_case(e)))
+        && !email.is_some_and(|e| require.emails.iter().any(|r| r.eq_ignore_ascii_case(e)))
     {
         return Err(Unmet::Email);
     }
     if !require.email_domains.is_empty() {
-        let domain = email
-            .as_deref()
-            .and_then(|e| e.rsplit_once('@'))
-            .map(|(_, d)| d);
+        let domain = email.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d);
         if !domain.is_some_and(|d| {
             require
                 .email_domains

@@ -61,24 +61,34 @@ fn a_byte_stream_left_unread_is_reset_and_one_moving_is_not() {
     assert!(!was_reset(&moving));
 }
 
+/// `heavy` streams from one address and one from another, each on the tunnel `tunnel` gives,
+/// left unread for [`PRESSED_AFTER`] (waited for real: the rules are about time).
+fn left_unread(
+    stalls: &Stalls,
+    heavy: usize,
+    tunnel: impl Fn() -> uuid::Uuid,
+) -> (Vec<PipeWatch>, PipeWatch) {
+    let (heavy_address, light_address): (IpAddr, IpAddr) =
+        ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
+    let heavy_streams: Vec<PipeWatch> = (0..heavy)
+        .map(|_| stalls.watch_pipe(tunnel(), heavy_address))
+        .collect();
+    let light_stream = stalls.watch_pipe(tunnel(), light_address);
+    for watch in heavy_streams.iter().chain([&light_stream]) {
+        watch.clock().waiting();
+    }
+    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
+    (heavy_streams, light_stream)
+}
+
 #[test]
 fn over_max_stalled_memory_the_address_holding_the_most_is_reset_first() {
     // A budget of its own, none of it lent: the process's is shared with the other tests.
     static BUDGET: GrowthBudget = GrowthBudget::new(0);
     let stalls = Stalls::with_budget(&BUDGET);
     let metrics = EdgeMetrics::default();
-    let (heavy, light): (IpAddr, IpAddr) =
-        ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
     // Each on a tunnel of its own: the memory limit is the edge's, across tunnels and kinds.
-    let heavy_streams: Vec<PipeWatch> = (0..3)
-        .map(|_| stalls.watch_pipe(uuid::Uuid::new_v4(), heavy))
-        .collect();
-    let light_stream = stalls.watch_pipe(uuid::Uuid::new_v4(), light);
-    for watch in heavy_streams.iter().chain([&light_stream]) {
-        watch.clock().waiting();
-    }
-    // The rule is about streams unread for PRESSED_AFTER: wait that long for real.
-    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
+    let (heavy_streams, light_stream) = left_unread(&stalls, 3, uuid::Uuid::new_v4);
     // Room for two stalled streams at their starting window (half the limit).
     let limits = StreamLimits {
         max_stalled_memory: 4 * u64::from(STREAM_WINDOW_START),
@@ -97,16 +107,9 @@ fn a_spent_growth_budget_resets_stalled_streams_while_it_stays_spent() {
     static BUDGET: GrowthBudget = GrowthBudget::new(0);
     let stalls = Stalls::with_budget(&BUDGET);
     let metrics = EdgeMetrics::default();
-    let (heavy, light): (IpAddr, IpAddr) =
-        ("127.0.1.1".parse().unwrap(), "127.0.2.1".parse().unwrap());
     let tunnel = uuid::Uuid::new_v4();
-    let heavy_streams: Vec<PipeWatch> = (0..2).map(|_| stalls.watch_pipe(tunnel, heavy)).collect();
-    let light_stream = stalls.watch_pipe(tunnel, light);
-    let moving = stalls.watch_pipe(tunnel, light);
-    for watch in heavy_streams.iter().chain([&light_stream]) {
-        watch.clock().waiting();
-    }
-    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
+    let (heavy_streams, light_stream) = left_unread(&stalls, 2, || tunnel);
+    let moving = stalls.watch_pipe(tunnel, "127.0.2.1".parse().unwrap());
     // Three stalled streams are far from what their starting windows may pin...
     let limits = StreamLimits {
         max_stalled_memory: 64 << 20,
