@@ -35,6 +35,8 @@ pub struct ConnectorMetrics {
     pub requests: Family<StatusLabels, Counter>,
     pub origin_errors: Family<CauseLabels, Counter>,
     pub request_duration: Histogram,
+    /// Stalled streams reset while the machine was short of TCP memory (`serve::stalls`).
+    pub stalled_reset: Counter,
     /// The same figures under cloudflared's names.
     pub cloudflared: CloudflaredMetrics,
 }
@@ -49,6 +51,7 @@ impl Default for ConnectorMetrics {
             requests: Family::default(),
             origin_errors: Family::default(),
             request_duration: duration_histogram(),
+            stalled_reset: Counter::default(),
             cloudflared: CloudflaredMetrics::default(),
         }
     }
@@ -90,6 +93,11 @@ impl ConnectorMetrics {
             "tether_connector_request_duration_seconds",
             "Time from a request's arrival to its response head",
             self.request_duration.clone(),
+        );
+        registry.register(
+            "tether_connector_stalled_streams_reset",
+            "Streams whose client stopped reading, reset while the machine's TCP memory was over net.ipv4.tcp_mem's low mark",
+            self.stalled_reset.clone(),
         );
         self.cloudflared.register(registry);
     }

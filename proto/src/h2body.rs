@@ -17,6 +17,7 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 
 use crate::recv_window::RecvWindow;
+use crate::stall::StallClock;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -101,11 +102,13 @@ pub enum SendBodyError {
 
 /// Writes `data` into the stream as the peer's window allows, in frames no larger than the
 /// capacity h2 assigns. Ready when all of it is handed to h2 (h2 then buffers at most its send
-/// buffer per stream).
+/// buffer per stream). `stall`, when given, runs while data waits for the peer's window and
+/// restarts when some of it goes.
 pub fn poll_send(
     send: &mut SendStream<Bytes>,
     data: &mut Bytes,
     end_of_stream: bool,
+    stall: Option<&StallClock>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), h2::Error>> {
     loop {
@@ -118,16 +121,23 @@ pub fn poll_send(
         // Reserve only when there is data: idle reservations pin session credit (hyper #4003).
         send.reserve_capacity(data.len());
         while send.capacity() == 0 {
-            match ready!(send.poll_capacity(cx)) {
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Poll::Ready(Err(e)),
-                None => return Poll::Ready(Err(h2::Error::from(Reason::STREAM_CLOSED))),
+            match send.poll_capacity(cx) {
+                Poll::Pending => {
+                    stall.inspect(|s| s.waiting());
+                    return Poll::Pending;
+                }
+                Poll::Ready(Some(Ok(_))) => {}
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(None) => {
+                    return Poll::Ready(Err(h2::Error::from(Reason::STREAM_CLOSED)))
+                }
             }
         }
         let n = send.capacity().min(data.len());
         let chunk = data.split_to(n);
         let last = end_of_stream && data.is_empty();
         send.send_data(chunk, last)?;
+        stall.inspect(|s| s.moving());
         if last {
             return Poll::Ready(Ok(()));
         }
@@ -135,8 +145,13 @@ pub fn poll_send(
 }
 
 /// Streams `body` into `send`, then ends the stream (with trailers, if the body has them). A body
-/// error resets the stream so the peer sees a failure, never a truncated success.
-pub async fn send_body<B>(mut body: B, mut send: SendStream<Bytes>) -> Result<(), SendBodyError>
+/// error resets the stream so the peer sees a failure, never a truncated success. `stall`, when
+/// given, runs while the body's data waits for the peer's window.
+pub async fn send_body<B>(
+    mut body: B,
+    mut send: SendStream<Bytes>,
+    stall: Option<&StallClock>,
+) -> Result<(), SendBodyError>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: Into<BoxError>,
@@ -165,7 +180,7 @@ where
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(mut data) => {
                     let last = body.is_end_stream();
-                    poll_fn(|cx| poll_send(&mut send, &mut data, last, cx))
+                    poll_fn(|cx| poll_send(&mut send, &mut data, last, stall, cx))
                         .await
                         .map_err(SendBodyError::Stream)?;
                     if last {

@@ -19,8 +19,9 @@ pub const ORIGIN_STATUS: HeaderName = HeaderName::from_static("tether-origin-sta
 /// What every header above starts with: the edge strips such headers from public requests, the
 /// connector from origin responses.
 pub const PREFIX: &str = "tether-";
-/// Set by the edge on a TCP stream: the public client's address (`IP:PORT`), for the PROXY
-/// protocol header a rule may ask the connector to send to the origin.
+/// Set by the edge on every stream (on TCP streams only before 2026-12): the public client's
+/// address (`IP:PORT`), for the PROXY protocol header a rule may ask the connector to send to
+/// the origin, and for the connector's relief of stalled streams (by client address).
 pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("tether-client-addr");
 /// Set by the edge on a TCP stream: the address the public client connected to.
 pub const SERVER_ADDR: HeaderName = HeaderName::from_static("tether-server-addr");

@@ -10,7 +10,9 @@
 //! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
 //! - [`recv_window`]: stream receive windows that start small and grow while the reader keeps up.
 //! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
-//! - [`stall`]: how long a stream's data has waited on its reader, for the edge's sweep.
+//! - [`stall`]: how long a stream's data has waited on its reader, for both sides' sweeps.
+//! - [`source`]: what counts as one client (an IPv4 address, an IPv6 /64).
+//! - [`tcp_memory`]: the machine's TCP memory and the limits past which Linux throttles sockets.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
 //! - [`control`]: the control messages the edge sends over a session (registration).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
@@ -38,9 +40,11 @@ pub mod private;
 pub mod recv_window;
 pub mod reload;
 pub mod sockets;
+pub mod source;
 pub mod splice;
 pub mod stall;
 pub mod status;
+pub mod tcp_memory;
 pub mod trust;
 pub mod tuning;
 pub mod wsframe;

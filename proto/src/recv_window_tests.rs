@@ -53,7 +53,7 @@ async fn send_all(mut send: SendStream<Bytes>, total: usize) -> usize {
         largest = largest.max(send.capacity());
         let mut chunk = Bytes::from(vec![7u8; send.capacity().min(n)]);
         sent += chunk.len();
-        poll_fn(|cx| poll_send(&mut send, &mut chunk, sent == total, cx))
+        poll_fn(|cx| poll_send(&mut send, &mut chunk, sent == total, None, cx))
             .await
             .unwrap();
     }

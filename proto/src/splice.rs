@@ -78,14 +78,24 @@ impl From<Fail> for Ended {
     }
 }
 
+/// Whose reading a splice's stall clock watches.
+#[derive(Clone, Copy)]
+pub enum Watch<'a> {
+    /// Bytes from the tunnel waiting on the socket's reader: at the edge, a public client that
+    /// stopped reading.
+    Socket(&'a StallClock),
+    /// Bytes from the socket waiting on the tunnel's window: at the connector, an origin's
+    /// answer that the edge's client is not taking.
+    Tunnel(&'a StallClock),
+}
+
 /// Carries bytes between `io` and `pipe` until both directions have ended or one side fails.
-/// `stall`, when given, is marked while bytes from the pipe wait on `io` (a client that stopped
-/// reading).
+/// `watch`, when given, is marked while bytes wait on the reader it names.
 pub async fn splice<T>(
     io: &mut T,
     pipe: Pipe,
     idle: Option<Duration>,
-    stall: Option<&StallClock>,
+    watch: Option<Watch<'_>>,
 ) -> Spliced
 where
     T: AsyncRead + AsyncWrite + Unpin,
@@ -96,7 +106,14 @@ where
         up: Up::default(),
         down: Down::default(),
         idle: idle.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
-        stall,
+        stall: match watch {
+            Some(Watch::Socket(clock)) => Some(clock),
+            _ => None,
+        },
+        up_stall: match watch {
+            Some(Watch::Tunnel(clock)) => Some(clock),
+            _ => None,
+        },
     };
     let ended = (&mut splice).await;
     match &ended {
@@ -136,7 +153,10 @@ struct Splice<'a, T> {
     up: Up,
     down: Down,
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// Marked while bytes wait on the socket's reader.
     stall: Option<&'a StallClock>,
+    /// Marked while bytes wait on the tunnel's window.
+    up_stall: Option<&'a StallClock>,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
@@ -148,6 +168,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
                     &mut self.pipe.send,
                     &mut self.up.pending,
                     false,
+                    self.up_stall,
                     cx
                 ))
                 .map_err(Fail::Peer)?;
@@ -346,18 +367,9 @@ impl Leg {
         loop {
             if !self.pending.is_empty() {
                 let before = self.pending.len();
-                let sent = poll_send(to, &mut self.pending, false, cx);
+                let sent = poll_send(to, &mut self.pending, false, stall, cx);
                 // Credit back to the sender for what the other stream took, as it takes it.
                 self.window.taken(from, before - self.pending.len());
-                // Progress restarts the clock; data still waiting starts it again from now.
-                if let Some(stall) = stall {
-                    if self.pending.len() != before {
-                        stall.moving();
-                    }
-                    if sent.is_pending() {
-                        stall.waiting();
-                    }
-                }
                 ready!(sent)?;
             }
             let polled = from.poll_data(cx);

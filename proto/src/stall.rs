@@ -1,7 +1,10 @@
 //! How long a stream's data has been waiting on its reader. The code that moves a stream's
 //! bytes toward a client (an HTTP body, [`crate::splice`], [`crate::splice::relay`]) marks when
 //! the client stopped taking them; the edge's sweep (`edge/src/protect/stalls.rs`) reads the
-//! mark and resets what waited too long, the same way for every kind of stream.
+//! mark and resets what waited too long, the same way for every kind of stream. At the
+//! connector the same clock runs while an origin's answer waits for the edge's credit
+//! ([`crate::h2body::poll_send`]), for its relief of the machine's TCP memory
+//! (`connector/src/serve/stalls.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
@@ -9,9 +12,10 @@ use std::time::{Duration, Instant};
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
-/// Milliseconds since [`EPOCH`], plus one: never 0 (0 is "not waiting").
+/// Milliseconds since a day before [`EPOCH`]: never 0 (0 is "not waiting"), and a wait that
+/// began before the epoch can still be told ([`StallClock::waiting_since`]).
 fn now_ms() -> u64 {
-    EPOCH.elapsed().as_millis() as u64 + 1
+    EPOCH.elapsed().as_millis() as u64 + 86_400_000
 }
 
 /// Since when a stream's data has waited on its reader; shared by the stream and the sweep.
@@ -32,6 +36,13 @@ impl StallClock {
     /// Data is waiting from now on (a frame the reader has not asked for since it took it).
     pub fn waiting_from_now(&self) {
         self.since.store(now_ms(), Ordering::Release);
+    }
+
+    /// Data has waited for `ago` already: how a sweep's tests age a stream without sleeping.
+    pub fn waiting_since(&self, ago: Duration) {
+        let ago = ago.as_millis() as u64;
+        self.since
+            .store(now_ms().saturating_sub(ago).max(1), Ordering::Release);
     }
 
     /// The reader took data, or nothing waits for it.

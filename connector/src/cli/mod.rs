@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ConnectorConfig;
 use crate::health::Health;
 use crate::metrics::ConnectorMetrics;
+use crate::serve::stalls::SiteStalls;
 use crate::serve::Streams;
 use crate::session::{Connector, EdgeTarget, Slot};
 
@@ -154,6 +155,7 @@ pub async fn run(
     let connector_id = uuid::Uuid::new_v4();
     let ingress = Arc::new(ArcSwap::from_pointee(config.ingress.clone()));
     let metrics = Arc::new(ConnectorMetrics::default());
+    let stalls = Arc::new(SiteStalls::default());
     let pulses: Vec<Pulse> = (0..config.ha_connections)
         .map(|_| {
             let metrics = metrics.clone();
@@ -171,6 +173,7 @@ pub async fn run(
         streams: Streams {
             ingress: ingress.clone(),
             metrics: metrics.clone(),
+            stalls: stalls.clone(),
         },
         revoked: Default::default(),
     });
@@ -195,6 +198,11 @@ pub async fn run(
     let background = CancellationToken::new();
     let _stop_background_on_return = background.clone().drop_guard();
     tokio::spawn(crate::health::serve(listener, health, background.clone()));
+    tokio::spawn(crate::serve::stalls::sweep_each_second(
+        stalls,
+        metrics.clone(),
+        background.clone(),
+    ));
     if config.source.is_file() {
         tokio::spawn(crate::reload::watch(
             config.clone(),

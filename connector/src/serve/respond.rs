@@ -9,6 +9,7 @@ use http_body::Body as _;
 use http_body_util::{BodyExt, Empty, Full};
 use tether_proto::h2body::send_body;
 use tether_proto::headers::{OriginFailure, ORIGIN_ERROR, REQUEST_ID};
+use tether_proto::stall::StallClock;
 
 use crate::ingress::origin::{BoxError, OriginBody, OriginTimeout};
 use crate::ingress::path::BadPath;
@@ -95,12 +96,21 @@ pub fn status_only(status: StatusCode) -> Response<OriginBody> {
 }
 
 /// Sends a response head and streams its body.
-pub async fn answer(mut respond: SendResponse<Bytes>, response: Response<OriginBody>) {
+pub async fn answer(respond: SendResponse<Bytes>, response: Response<OriginBody>) {
+    answer_watched(respond, response, None).await
+}
+
+/// [`answer`], with `stall` running while the body waits for the edge's credit.
+pub async fn answer_watched(
+    mut respond: SendResponse<Bytes>,
+    response: Response<OriginBody>,
+    stall: Option<&StallClock>,
+) {
     let (parts, body) = response.into_parts();
     let end_of_stream = body.is_end_stream();
     match respond.send_response(Response::from_parts(parts, ()), end_of_stream) {
         Ok(send) if !end_of_stream => {
-            if let Err(e) = send_body(body, send).await {
+            if let Err(e) = send_body(body, send, stall).await {
                 tracing::debug!(error = %e, "response body did not reach the edge");
             }
         }

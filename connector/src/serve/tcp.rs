@@ -14,7 +14,8 @@ use http::{Response, StatusCode};
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
 use tether_proto::sockets::{abort_tcp, keepalive};
-use tether_proto::splice::{splice, Ended, Pipe};
+use tether_proto::splice::{splice, Ended, Pipe, Watch};
+use tether_proto::stall::StallClock;
 use tokio::net::TcpStream;
 
 use crate::ingress::origin::BoxError;
@@ -28,6 +29,7 @@ pub async fn serve(
     recv: RecvStream,
     mut respond: SendResponse<Bytes>,
     streams: &Streams,
+    stall: &StallClock,
 ) {
     let request_id = request_id(&parts.headers);
     let host = parts.uri.host().unwrap_or_default().to_string();
@@ -73,7 +75,7 @@ pub async fn serve(
         &mut tcp,
         Pipe { send, recv },
         origin.settings.tcp_idle_timeout,
-        None,
+        Some(Watch::Tunnel(stall)),
     )
     .await;
     if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {

@@ -9,7 +9,8 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_STATUS};
-use tether_proto::splice::{splice, Pipe};
+use tether_proto::splice::{splice, Pipe, Watch};
+use tether_proto::stall::StallClock;
 
 use crate::ingress::origin::{BoxError, OriginBody};
 use crate::ingress::Service;
@@ -24,6 +25,7 @@ pub async fn serve(
     recv: RecvStream,
     mut respond: SendResponse<Bytes>,
     streams: &Streams,
+    stall: &StallClock,
 ) {
     let request_id = request_id(&parts.headers);
     let mut opened = match open(parts, streams).await {
@@ -37,7 +39,13 @@ pub async fn serve(
         Ok(send) => send,
         Err(e) => return tracing::debug!(request_id, error = %e, "websocket stream gone"),
     };
-    let spliced = splice(&mut opened.io, Pipe { send, recv }, None, None).await;
+    let spliced = splice(
+        &mut opened.io,
+        Pipe { send, recv },
+        None,
+        Some(Watch::Tunnel(stall)),
+    )
+    .await;
     tracing::debug!(request_id, ?spliced, "websocket closed");
 }
 

@@ -210,7 +210,7 @@ impl LinkAcceptor {
                 let _ = relay(client, tunnel, None).await;
             }
             _ if !end => {
-                if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client).await {
+                if let Err(e) = send_body(RecvBody::new(from_tunnel), to_client, None).await {
                     tracing::debug!(error = %e, "response body did not reach the peer edge");
                 }
             }

@@ -12,19 +12,4 @@ pub mod first_request;
 pub mod rates;
 pub mod stalls;
 
-use std::net::IpAddr;
-
-/// What counts as one source: an IPv4 address, or an IPv6 /64 (IPv4-mapped ones as IPv4).
-pub fn source(peer: IpAddr) -> IpAddr {
-    match peer {
-        IpAddr::V4(_) => peer,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let mut octets = v6.octets();
-                octets[8..].fill(0);
-                IpAddr::V6(octets.into())
-            }
-        },
-    }
-}
+pub use tether_proto::source::source;

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL, EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
-use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, REQUEST_ID};
+use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, CLIENT_ADDR, REQUEST_ID};
 
 use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;
@@ -233,6 +233,11 @@ impl Proxy {
         );
         if let Ok(v) = HeaderValue::from_str(request_id) {
             headers.insert(REQUEST_ID, v);
+        }
+        // Whose stream it is, for the connector's own relief of stalled streams; the connector
+        // removes every `tether-*` header before the origin sees the request.
+        if let Ok(v) = HeaderValue::from_str(&conn.peer.to_string()) {
+            headers.insert(CLIENT_ADDR, v);
         }
         admitted.apply(headers, config.cloudflare_headers);
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use tether_proto::sockets::{abort_tcp, keepalive, limit_unsent};
-use tether_proto::splice::{splice, Ended};
+use tether_proto::splice::{splice, Ended, Watch};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -201,7 +201,7 @@ impl TcpPorts {
         let idle = self.config.get().streams.stream_idle_timeout;
         let watch = self.stalls.watch_pipe(route.tunnel_id, peer.ip());
         let spliced = tokio::select! {
-            spliced = splice(&mut tcp, pipe, idle, Some(watch.clock())) => Some(spliced),
+            spliced = splice(&mut tcp, pipe, idle, Some(Watch::Socket(watch.clock()))) => Some(spliced),
             _ = watch.reset() => None,
         };
         drop(guard);

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::has_token;
-use tether_proto::splice::{splice, Pipe};
+use tether_proto::splice::{splice, Pipe, Watch};
 
 use crate::body::{self, EdgeBody};
 use crate::error::EdgeError;
@@ -150,7 +150,7 @@ pub async fn proxy(
         };
         let mut public = TokioIo::new(public);
         let spliced = tokio::select! {
-            spliced = splice(&mut public, pipe, idle, Some(watch.clock())) => spliced,
+            spliced = splice(&mut public, pipe, idle, Some(Watch::Socket(watch.clock()))) => spliced,
             _ = watch.reset() => {
                 return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
             }

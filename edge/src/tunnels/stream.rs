@@ -174,7 +174,7 @@ impl Outgoing {
 /// Streams a request body behind its head, on a task of its own.
 fn stream_body(body: EdgeBody, send: SendStream<Bytes>) -> Option<SendStream<Bytes>> {
     tokio::spawn(async move {
-        if let Err(e) = send_body(body, send).await {
+        if let Err(e) = send_body(body, send, None).await {
             tracing::debug!(error = %e, "request body did not reach the tunnel");
         }
     });

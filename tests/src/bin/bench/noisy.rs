@@ -204,15 +204,9 @@ fn victim(
 
 /// Pages of kernel memory the machine's TCP sockets hold (`/proc/net/sockstat`).
 fn tcp_pages() -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string("/proc/net/sockstat")?;
-    let tcp = stat.lines().find(|l| l.starts_with("TCP:")).unwrap_or("");
-    let mut words = tcp.split_whitespace();
-    while let Some(word) = words.next() {
-        if word == "mem" {
-            return Ok(words.next().unwrap_or("0").parse()?);
-        }
-    }
-    anyhow::bail!("no TCP memory in /proc/net/sockstat")
+    tether_proto::tcp_memory::read()
+        .map(|m| m.pages)
+        .ok_or_else(|| anyhow::anyhow!("no TCP memory in /proc/net/sockstat"))
 }
 
 /// Waits (at most a minute) until the previous attack's sockets have let go of what they

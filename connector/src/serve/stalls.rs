@@ -1,0 +1,150 @@
+//! Streams whose origin's answer waits on the edge, and relief for the machine's TCP memory.
+//!
+//! When a public client stops reading, the edge stops granting its stream credit and the
+//! connector stops reading the origin; the edge bounds what that costs the edge. At this end
+//! the origin goes on writing until its socket blocks, so each such stream keeps the origin's
+//! send buffer (up to 4 MiB by Linux's defaults) plus the connector's receive buffer in the
+//! kernel, out of any process's reach. 768 of them took the machine's TCP memory past
+//! `net.ipv4.tcp_mem`'s pressure mark, and Linux then throttled every socket, the tunnel
+//! sessions included. So each second, while the machine's TCP memory is over the low mark (where
+//! Linux would stop throttling), the stalled streams (waiting for the edge's credit for over
+//! [`PRESSED_AFTER`]) of the client address holding the most are reset, then the next
+//! address's, until as many are reset as the excess is of what TCP holds: a reset stream's
+//! origin connection closes with unread data, which resets it and frees both buffers.
+//!
+//! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tether_proto::source::source;
+use tether_proto::stall::StallClock;
+use tether_proto::tcp_memory::{self, TcpMemory};
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::ConnectorMetrics;
+
+/// How long a stream must have waited for the edge's credit to be reset under memory pressure.
+pub const PRESSED_AFTER: Duration = Duration::from_secs(1);
+
+struct Watch {
+    /// The public client's source (`tether-client-addr`); `None` from an edge that does not say.
+    client: Option<IpAddr>,
+    clock: StallClock,
+    cancel: CancellationToken,
+}
+
+/// The streams being served, for the sweep.
+#[derive(Default)]
+pub struct SiteStalls {
+    watched: Mutex<Vec<Weak<Watch>>>,
+}
+
+/// A stream under watch: its sending marks [`StreamWatch::clock`], and it ends when
+/// [`StreamWatch::reset`] resolves.
+pub struct StreamWatch(Arc<Watch>);
+
+impl StreamWatch {
+    pub fn clock(&self) -> &StallClock {
+        &self.0.clock
+    }
+
+    /// Resolves when the sweep resets the stream.
+    pub async fn reset(&self) {
+        self.0.cancel.cancelled().await
+    }
+}
+
+impl SiteStalls {
+    /// A stream for `client`, watched while the result lives.
+    pub fn watch(&self, client: Option<IpAddr>) -> StreamWatch {
+        let watch = Arc::new(Watch {
+            client: client.map(source),
+            clock: StallClock::default(),
+            cancel: CancellationToken::new(),
+        });
+        if let Ok(mut watched) = self.watched.lock() {
+            watched.push(Arc::downgrade(&watch));
+        }
+        StreamWatch(watch)
+    }
+
+    /// While `memory` is over its low mark, resets the stalled streams of the addresses holding
+    /// the most; returns how many were reset.
+    pub fn relieve(&self, memory: TcpMemory) -> usize {
+        if memory.pages <= memory.low {
+            return 0;
+        }
+        let stalled: Vec<Arc<Watch>> = match self.watched.lock() {
+            Ok(mut watched) => {
+                watched.retain(|w| w.strong_count() > 0);
+                watched
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .filter(|w| w.clock.waited().is_some_and(|d| d >= PRESSED_AFTER))
+                    .filter(|w| !w.cancel.is_cancelled())
+                    .collect()
+            }
+            Err(_) => return 0,
+        };
+        // As if the stalled streams held all of it: reset their share of the excess over 7/8 of
+        // the low mark. If others hold some, that is fewer than needed, and the next sweep
+        // goes on.
+        let target = memory.low - memory.low / 8;
+        let excess = (memory.pages - target) as f64 / memory.pages as f64;
+        let mut due = (stalled.len() as f64 * excess).ceil() as usize;
+        let mut by_address: HashMap<Option<IpAddr>, Vec<Arc<Watch>>> = HashMap::new();
+        for watch in stalled {
+            by_address.entry(watch.client).or_default().push(watch);
+        }
+        let mut addresses: Vec<_> = by_address.into_iter().collect();
+        addresses.sort_by_key(|(_, watches)| std::cmp::Reverse(watches.len()));
+        let mut reset = 0;
+        for (address, watches) in addresses {
+            if due == 0 {
+                break;
+            }
+            let client = address.map_or("unknown".to_string(), |a| a.to_string());
+            tracing::warn!(
+                client,
+                streams = watches.len(),
+                tcp_pages = memory.pages,
+                low_mark = memory.low,
+                "the machine's TCP memory is over net.ipv4.tcp_mem's low mark: resetting the streams whose client, holding the most, stopped reading"
+            );
+            for watch in &watches {
+                watch.cancel.cancel();
+            }
+            reset += watches.len();
+            due = due.saturating_sub(watches.len());
+        }
+        reset
+    }
+}
+
+/// Relieves the machine's TCP memory each second (where Linux says what it is), until `stop`.
+pub async fn sweep_each_second(
+    stalls: Arc<SiteStalls>,
+    metrics: Arc<ConnectorMetrics>,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        let Some(memory) = tcp_memory::read() else {
+            return;
+        };
+        let reset = stalls.relieve(memory);
+        metrics.stalled_reset.inc_by(reset as u64);
+    }
+}
+
+#[cfg(test)]
+#[path = "stalls_tests.rs"]
+mod tests;

@@ -1,0 +1,67 @@
+use super::*;
+
+fn memory(pages: u64) -> TcpMemory {
+    TcpMemory {
+        pages,
+        low: 800,
+        pressure: 1_000,
+    }
+}
+
+/// `n` streams of `client`, each with data waiting on the edge since `waited` ago.
+fn stalled(stalls: &SiteStalls, client: &str, n: usize, waited: bool) -> Vec<StreamWatch> {
+    (0..n)
+        .map(|_| {
+            let watch = stalls.watch(Some(client.parse().unwrap()));
+            if waited {
+                watch.clock().waiting_since(PRESSED_AFTER);
+            }
+            watch
+        })
+        .collect()
+}
+
+fn reset(watches: &[StreamWatch]) -> usize {
+    watches.iter().filter(|w| w.0.cancel.is_cancelled()).count()
+}
+
+#[test]
+fn under_the_low_mark_nothing_is_reset() {
+    let stalls = SiteStalls::default();
+    let many = stalled(&stalls, "192.0.2.1", 40, true);
+    assert_eq!(stalls.relieve(memory(800)), 0);
+    assert_eq!(reset(&many), 0);
+}
+
+#[test]
+fn over_it_the_address_holding_the_most_goes_first() {
+    let stalls = SiteStalls::default();
+    let most = stalled(&stalls, "192.0.2.1", 40, true);
+    let few = stalled(&stalls, "192.0.2.2", 4, true);
+    let v6 = stalled(&stalls, "2001:db8::1", 20, true);
+    let v6_same_64 = stalled(&stalls, "2001:db8::2", 20, true);
+    let moving = stalled(&stalls, "192.0.2.1", 5, false);
+    // 1,000 pages against a target of 700: 30% of the 124 stalled streams, 38, are due. The
+    // /64 holding 40 (two addresses of 20) is as large a holder as 192.0.2.1: one of the two
+    // loses its 40.
+    assert_eq!(stalls.relieve(memory(1_000)), 40);
+    let first = reset(&most) + reset(&v6) + reset(&v6_same_64);
+    assert_eq!(first, 40, "one of the two largest holders");
+    assert_eq!(reset(&few), 0, "the smallest holder keeps its streams");
+    assert_eq!(reset(&moving), 0, "a stream that moves is never reset");
+    // Still over: the next sweep takes the other large holder.
+    assert_eq!(stalls.relieve(memory(1_000)), 40);
+    assert_eq!(reset(&most) + reset(&v6) + reset(&v6_same_64), 80);
+    assert_eq!(reset(&few), 0);
+}
+
+#[test]
+fn a_stream_waiting_less_than_a_second_is_not_stalled() {
+    let stalls = SiteStalls::default();
+    let fresh = stalled(&stalls, "192.0.2.1", 10, false);
+    for watch in &fresh {
+        watch.clock().waiting();
+    }
+    assert_eq!(stalls.relieve(memory(2_000)), 0);
+    assert_eq!(reset(&fresh), 0);
+}
