@@ -18,6 +18,20 @@ pub struct TcpMemory {
     pub pressure: u64,
 }
 
+impl TcpMemory {
+    /// How many of `stalled` streams to reset now: none under the low mark; past it, their share
+    /// of the excess over 7/8 of the low mark, as if they held all of it. If others hold some,
+    /// that is fewer than needed, and the next sweep goes on.
+    pub fn due(&self, stalled: usize) -> usize {
+        if self.pages <= self.low {
+            return 0;
+        }
+        let target = self.low - self.low / 8;
+        let excess = (self.pages - target) as f64 / self.pages as f64;
+        (stalled as f64 * excess).ceil() as usize
+    }
+}
+
 /// The figures now, or `None` where /proc does not have them (not Linux).
 pub fn read() -> Option<TcpMemory> {
     let sockstat = std::fs::read_to_string("/proc/net/sockstat").ok()?;
@@ -58,6 +72,20 @@ mod tests {
             Some((287_907, 383_877))
         );
         assert_eq!(parse_marks("12\n"), None);
+    }
+
+    #[test]
+    fn what_is_due_is_the_stalled_share_of_the_excess() {
+        let at = |pages| TcpMemory {
+            pages,
+            low: 800,
+            pressure: 1_000,
+        };
+        assert_eq!(at(800).due(100), 0, "at the low mark nothing is due");
+        // 1,000 pages, 700 wanted: 30% of the stalled streams.
+        assert_eq!(at(1_000).due(100), 30);
+        assert_eq!(at(1_000).due(0), 0);
+        assert_eq!(at(801).due(1), 1, "over the mark, at least one");
     }
 
     #[cfg(target_os = "linux")]

@@ -14,12 +14,11 @@
 //!
 //! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use tether_proto::source::source;
+use tether_proto::source::{largest_first, source};
 use tether_proto::stall::StallClock;
 use tether_proto::tcp_memory::{self, TcpMemory};
 use tokio_util::sync::CancellationToken;
@@ -74,7 +73,7 @@ impl SiteStalls {
     /// While `memory` is over its low mark, resets the stalled streams of the addresses holding
     /// the most; returns how many were reset.
     pub fn relieve(&self, memory: TcpMemory) -> usize {
-        if memory.pages <= memory.low {
+        if memory.due(1) == 0 {
             return 0;
         }
         let stalled: Vec<Arc<Watch>> = match self.watched.lock() {
@@ -89,20 +88,10 @@ impl SiteStalls {
             }
             Err(_) => return 0,
         };
-        // As if the stalled streams held all of it: reset their share of the excess over 7/8 of
-        // the low mark. If others hold some, that is fewer than needed, and the next sweep
-        // goes on.
-        let target = memory.low - memory.low / 8;
-        let excess = (memory.pages - target) as f64 / memory.pages as f64;
-        let mut due = (stalled.len() as f64 * excess).ceil() as usize;
-        let mut by_address: HashMap<Option<IpAddr>, Vec<Arc<Watch>>> = HashMap::new();
-        for watch in stalled {
-            by_address.entry(watch.client).or_default().push(watch);
-        }
-        let mut addresses: Vec<_> = by_address.into_iter().collect();
-        addresses.sort_by_key(|(_, watches)| std::cmp::Reverse(watches.len()));
+        let mut due = memory.due(stalled.len());
         let mut reset = 0;
-        for (address, watches) in addresses {
+        let held = stalled.into_iter().map(|watch| (watch.client, watch));
+        for (address, watches) in largest_first(held) {
             if due == 0 {
                 break;
             }

@@ -13,7 +13,11 @@
 //!   of the edge at its starting window. A client that stops reading may first have grown its
 //!   windows: the buffers on its way took data as fast as a fast reader would (before public
 //!   sockets bounded what the kernel holds unsent, 256 unread downloads from 16 addresses
-//!   spent the budget in the noisy-neighbour benchmark).
+//!   spent the budget in the noisy-neighbour benchmark);
+//! - while the machine's TCP memory is over `net.ipv4.tcp_mem`'s low mark, the same, as many as
+//!   the excess is of the total (`tether_proto::tcp_memory`): past its pressure mark Linux
+//!   throttles every socket of the machine, and each stalled public connection holds up to
+//!   `CLIENT_UNSENT` of it (12,288 of them held 1.6 GB).
 //!
 //! A reset response body is dropped: the tunnel stream is reset and its data and window go back
 //! to the session; the public stream fails when the server next polls it. A reset byte stream's
@@ -33,7 +37,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tether_proto::recv_window::{GrowthBudget, GROWTH};
+use tether_proto::source::largest_first;
 use tether_proto::stall::StallClock;
+use tether_proto::tcp_memory::{self, TcpMemory};
 use tether_proto::tuning::STREAM_WINDOW_START;
 use tokio_util::sync::CancellationToken;
 
@@ -126,8 +132,18 @@ impl Stalls {
         PipeWatch(self.register(tunnel, client, Held::Pipe(CancellationToken::new())))
     }
 
-    /// Resets what stalled past the limits; runs each second.
+    /// Resets what stalled past the limits, the machine's TCP memory included; runs each second.
     pub fn sweep(&self, limits: &StreamLimits, metrics: &EdgeMetrics) {
+        self.sweep_with(limits, metrics, tcp_memory::read());
+    }
+
+    /// [`Stalls::sweep`] with the machine's TCP memory as given (`None`: not known).
+    pub fn sweep_with(
+        &self,
+        limits: &StreamLimits,
+        metrics: &EdgeMetrics,
+        memory: Option<TcpMemory>,
+    ) {
         let live: Vec<Arc<Watch>> = match self.watched.lock() {
             Ok(mut watched) => {
                 watched.retain(|w| w.strong_count() > 0);
@@ -150,7 +166,16 @@ impl Stalls {
         }
         self.growth.set_limit(limits.max_stalled_memory / 2);
         cap_per_client(&mut waiting, limits.max_stalled_per_client, metrics);
-        relieve_memory(waiting, limits.max_stalled_memory, self.growth, metrics);
+        // Past the memory limit, half of it for starting windows; or the kernel's share.
+        let allowed = (limits.max_stalled_memory / 2 / u64::from(STREAM_WINDOW_START)) as usize;
+        let over_limit = waiting.len().saturating_sub(allowed);
+        let over_kernel = memory.map_or(0, |m| m.due(waiting.len()));
+        let (over, reason) = if over_kernel > over_limit {
+            (over_kernel, "tcp_memory")
+        } else {
+            (over_limit, "stalled_memory")
+        };
+        relieve_memory(waiting, over, self.growth, reason, metrics);
     }
 }
 
@@ -183,35 +208,28 @@ fn cap_per_client(waiting: &mut Vec<(Duration, Arc<Watch>)>, max: u32, metrics: 
     waiting.retain(|(_, w)| !reset.contains(&Arc::as_ptr(w)));
 }
 
-/// While the stalled streams could pin more than `limit` (half of it for their starting windows,
-/// half lent to grown windows), resets every stalled stream of the address holding the most,
-/// then the next; and so while `growth` is spent. (A reset body gives its growth back at once;
-/// a byte stream when its task ends, so a sweep may reset more than it had to.)
+/// Resets every stalled stream of the address holding the most, then the next, until `over`
+/// are reset; and so while `growth` is spent. (A reset body gives its growth back at once; a
+/// byte stream when its task ends, so a sweep may reset more than it had to.)
 fn relieve_memory(
     waiting: Vec<(Duration, Arc<Watch>)>,
-    limit: u64,
+    mut over: usize,
     growth: &GrowthBudget,
+    reason: &'static str,
     metrics: &EdgeMetrics,
 ) {
-    let allowed = (limit / 2 / u64::from(STREAM_WINDOW_START)) as usize;
-    let mut over = waiting.len().saturating_sub(allowed);
     if over == 0 && !growth.spent() {
         return;
     }
-    let mut by_address: HashMap<IpAddr, Vec<Arc<Watch>>> = HashMap::new();
-    for (_, watch) in waiting {
-        by_address.entry(watch.key.1).or_default().push(watch);
-    }
-    let mut addresses: Vec<(IpAddr, Vec<Arc<Watch>>)> = by_address.into_iter().collect();
-    addresses.sort_by_key(|(_, watches)| std::cmp::Reverse(watches.len()));
-    for (address, watches) in addresses {
+    let held = waiting.into_iter().map(|(_, watch)| (watch.key.1, watch));
+    for (address, watches) in largest_first(held) {
         if over == 0 && !growth.spent() {
             break;
         }
-        tracing::warn!(client = %address, streams = watches.len(), "over max-stalled-memory, or its half for grown windows spent: resetting the streams the address holding the most left unread");
+        tracing::warn!(client = %address, streams = watches.len(), reason, "over max-stalled-memory, its half for grown windows spent, or the machine's TCP memory over net.ipv4.tcp_mem's low mark (tcp_memory): resetting the streams the address holding the most left unread");
         for watch in &watches {
             if watch.reset() {
-                metrics.limited("stalled_memory");
+                metrics.limited(reason);
             }
         }
         over = over.saturating_sub(watches.len());

@@ -33,7 +33,7 @@ async fn a_body_left_unread_is_reset_and_one_being_read_is_not() {
     std::thread::sleep(Duration::from_millis(30));
     // `read` is asked again (its server still reads); `unread` is not.
     assert!(read.frame().await.unwrap().is_ok());
-    stalls.sweep(&limits(Duration::from_millis(20)), &metrics);
+    stalls.sweep_with(&limits(Duration::from_millis(20)), &metrics, None);
     assert!(read.frame().await.unwrap().is_ok());
     assert!(
         read.frame().await.is_none(),
@@ -52,17 +52,16 @@ fn a_byte_stream_left_unread_is_reset_and_one_moving_is_not() {
     let client: IpAddr = "127.0.0.2".parse().unwrap();
     let unread = stalls.watch_pipe(uuid::Uuid::nil(), client);
     let moving = stalls.watch_pipe(uuid::Uuid::nil(), client);
-    unread.clock().waiting();
-    moving.clock().waiting();
-    std::thread::sleep(Duration::from_millis(30));
+    unread.clock().waiting_since(Duration::from_millis(30));
+    moving.clock().waiting_since(Duration::from_millis(30));
     moving.clock().moving();
-    stalls.sweep(&limits(Duration::from_millis(20)), &metrics);
+    stalls.sweep_with(&limits(Duration::from_millis(20)), &metrics, None);
     assert!(was_reset(&unread));
     assert!(!was_reset(&moving));
 }
 
 /// `heavy` streams from one address and one from another, each on the tunnel `tunnel` gives,
-/// left unread for [`PRESSED_AFTER`] (waited for real: the rules are about time).
+/// left unread for [`PRESSED_AFTER`].
 fn left_unread(
     stalls: &Stalls,
     heavy: usize,
@@ -75,9 +74,8 @@ fn left_unread(
         .collect();
     let light_stream = stalls.watch_pipe(tunnel(), light_address);
     for watch in heavy_streams.iter().chain([&light_stream]) {
-        watch.clock().waiting();
+        watch.clock().waiting_since(PRESSED_AFTER);
     }
-    std::thread::sleep(PRESSED_AFTER + Duration::from_millis(50));
     (heavy_streams, light_stream)
 }
 
@@ -94,7 +92,7 @@ fn over_max_stalled_memory_the_address_holding_the_most_is_reset_first() {
         max_stalled_memory: 4 * u64::from(STREAM_WINDOW_START),
         ..limits(Duration::from_secs(60))
     };
-    stalls.sweep(&limits, &metrics);
+    stalls.sweep_with(&limits, &metrics, None);
     assert!(heavy_streams.iter().all(was_reset));
     assert!(
         !was_reset(&light_stream),
@@ -115,15 +113,40 @@ fn a_spent_growth_budget_resets_stalled_streams_while_it_stays_spent() {
         max_stalled_memory: 64 << 20,
         ..limits(Duration::from_secs(60))
     };
-    stalls.sweep(&limits, &metrics);
+    stalls.sweep_with(&limits, &metrics, None);
     assert!(!heavy_streams.iter().any(was_reset) && !was_reset(&light_stream));
     // ...but grown windows have spent the budget (half of max-stalled-memory), and resetting
     // these byte streams gives nothing back before their tasks end: all stalled ones go.
     assert!(BUDGET.borrow(31 << 20));
-    stalls.sweep(&limits, &metrics);
+    stalls.sweep_with(&limits, &metrics, None);
     assert!(heavy_streams.iter().all(was_reset) && was_reset(&light_stream));
     assert!(
         !was_reset(&moving),
         "a stream not waiting on its client stays"
+    );
+}
+
+#[test]
+fn over_the_kernels_low_mark_the_address_holding_the_most_is_reset_first() {
+    static BUDGET: GrowthBudget = GrowthBudget::new(0);
+    let stalls = Stalls::with_budget(&BUDGET);
+    let metrics = EdgeMetrics::default();
+    let tunnel = uuid::Uuid::new_v4();
+    let (heavy_streams, light_stream) = left_unread(&stalls, 3, || tunnel);
+    // Far under max-stalled-memory: only the kernel's figures make this sweep reset anything.
+    let limits = limits(Duration::from_secs(60));
+    let at = |pages| TcpMemory {
+        pages,
+        low: 800,
+        pressure: 1_000,
+    };
+    stalls.sweep_with(&limits, &metrics, Some(at(800)));
+    assert!(!heavy_streams.iter().any(was_reset) && !was_reset(&light_stream));
+    // 30% over the target: one of the four stalled streams is due; the heavy address goes.
+    stalls.sweep_with(&limits, &metrics, Some(at(1_000)));
+    assert!(heavy_streams.iter().all(was_reset));
+    assert!(
+        !was_reset(&light_stream),
+        "one address's streams were enough"
     );
 }
