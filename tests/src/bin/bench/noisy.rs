@@ -34,6 +34,12 @@ fn attacks(smoke: bool) -> Vec<Attack> {
         true => (vec![1, 2], 2),
         false => (vec![1, 16, 256], 16),
     };
+    // `NOISY_PER_KIND=4` spreads fewer streams over more addresses (each process here may
+    // hold 20,000 sockets: 1,024 addresses at 16 of each kind would need 49,152).
+    let per_kind = std::env::var("NOISY_PER_KIND")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(per_kind);
     // `NOISY_ADDRESSES=16,64` runs those attack sizes only (for a closer look at one).
     let sizes = match std::env::var("NOISY_ADDRESSES") {
         Ok(list) => list
