@@ -6,27 +6,24 @@
 //! send buffer (up to 4 MiB by Linux's defaults) plus the connector's receive buffer in the
 //! kernel, out of any process's reach. 768 of them took the machine's TCP memory past
 //! `net.ipv4.tcp_mem`'s pressure mark, and Linux then throttled every socket, the tunnel
-//! sessions included. So each second, while the machine's TCP memory is over the low mark (where
-//! Linux would stop throttling), the stalled streams (waiting for the edge's credit for over
-//! [`PRESSED_AFTER`]) of the client address holding the most are reset, then the next
-//! address's, until as many are reset as the excess is of what TCP holds: a reset stream's
-//! origin connection closes with unread data, which resets it and frees both buffers.
+//! sessions included. So four times a second, while the machine's TCP memory is over the low
+//! mark (where Linux would stop throttling), the stalled streams (waiting for the edge's credit
+//! for over a second; a quarter of one past the pressure mark: `TcpMemory::shed_after`) of the
+//! client address holding the most are reset, then the next address's, until as many are reset
+//! as the excess is of what TCP holds: a reset stream's origin connection closes with unread
+//! data, which resets it and frees both buffers.
 //!
 //! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
 
 use tether_proto::source::{largest_first, source};
 use tether_proto::stall::StallClock;
-use tether_proto::tcp_memory::{self, TcpMemory};
+use tether_proto::tcp_memory::{self, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ConnectorMetrics;
-
-/// How long a stream must have waited for the edge's credit to be reset under memory pressure.
-pub const PRESSED_AFTER: Duration = Duration::from_secs(1);
 
 struct Watch {
     /// The public client's source (`tether-client-addr`); `None` from an edge that does not say.
@@ -82,7 +79,7 @@ impl SiteStalls {
                 watched
                     .iter()
                     .filter_map(Weak::upgrade)
-                    .filter(|w| w.clock.waited().is_some_and(|d| d >= PRESSED_AFTER))
+                    .filter(|w| w.clock.waited().is_some_and(|d| d >= memory.shed_after()))
                     .filter(|w| !w.cancel.is_cancelled())
                     .collect()
             }
@@ -113,13 +110,14 @@ impl SiteStalls {
     }
 }
 
-/// Relieves the machine's TCP memory each second (where Linux says what it is), until `stop`.
+/// Relieves the machine's TCP memory every [`SWEEP_EVERY`] (where Linux says what it is), until
+/// `stop`.
 pub async fn sweep_each_second(
     stalls: Arc<SiteStalls>,
     metrics: Arc<ConnectorMetrics>,
     stop: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -14,7 +14,7 @@ fn stalled(stalls: &SiteStalls, client: &str, n: usize, waited: bool) -> Vec<Str
         .map(|_| {
             let watch = stalls.watch(Some(client.parse().unwrap()));
             if waited {
-                watch.clock().waiting_since(PRESSED_AFTER);
+                watch.clock().waiting_since(tcp_memory::SHED_AFTER);
             }
             watch
         })

@@ -3,7 +3,7 @@
 //! holds its receive window (128 KiB unless its reader showed it could use more:
 //! `tether_proto::recv_window`), so stalled streams cannot fill a tunnel session; what they can
 //! do is hold memory and stream slots. Each stream is watched: the code that moves its bytes
-//! marks a [`StallClock`] while they wait on the client. A sweep each second resets
+//! marks a [`StallClock`] while they wait on the client. A sweep four times a second resets
 //! - every stream whose client took nothing for `send-timeout`;
 //! - past `max-stalled-streams-per-client` streams of one tunnel that one client address (an
 //!   IPv6 /64) has left unread for [`STALLED_AFTER`], the longest-stalled;
@@ -132,7 +132,8 @@ impl Stalls {
         PipeWatch(self.register(tunnel, client, Held::Pipe(CancellationToken::new())))
     }
 
-    /// Resets what stalled past the limits, the machine's TCP memory included; runs each second.
+    /// Resets what stalled past the limits, the machine's TCP memory included; runs four times a
+    /// second.
     pub fn sweep(&self, limits: &StreamLimits, metrics: &EdgeMetrics) {
         self.sweep_with(limits, metrics, tcp_memory::read());
     }
@@ -151,6 +152,8 @@ impl Stalls {
             }
             Err(_) => return,
         };
+        // Past the kernel's pressure mark, sooner (`TcpMemory::shed_after`).
+        let pressed_after = memory.map_or(PRESSED_AFTER, |m| m.shed_after().min(PRESSED_AFTER));
         let mut waiting = Vec::new();
         for watch in live {
             let Some(waited) = watch.clock.waited() else {
@@ -160,7 +163,7 @@ impl Stalls {
                 if watch.reset() {
                     metrics.limited("send_timeout");
                 }
-            } else if waited >= PRESSED_AFTER {
+            } else if waited >= pressed_after {
                 waiting.push((waited, watch));
             }
         }
@@ -236,14 +239,14 @@ fn relieve_memory(
     }
 }
 
-/// Sweeps `stalls` each second with the live limits, until `stop`.
+/// Sweeps `stalls` every `SWEEP_EVERY` (250 ms) with the live limits, until `stop`.
 pub async fn sweep_each_second(
     stalls: Arc<Stalls>,
     config: LiveConfig,
     metrics: Arc<EdgeMetrics>,
     stop: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(tcp_memory::SWEEP_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
