@@ -7,7 +7,9 @@
 //! Read by hand: two one-line files in /proc, where the `procfs` crate would bring a model of
 //! all of /proc for them.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// TCP's memory, in pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +54,50 @@ impl TcpMemory {
         let target = self.low - self.low / 8;
         let excess = (self.pages - target) as f64 / self.pages as f64;
         (stalled as f64 * excess).ceil() as usize
+    }
+}
+
+/// How long what a sweep shed is taken as not yet freed: a reset frees its buffers at once
+/// (the origin's when the reset reaches it), so two sweeps later the figures show it.
+const FREED_WITHIN: Duration = Duration::from_millis(500);
+
+/// One process's shedding: what it reset in the last [`FREED_WITHIN`], whose memory the
+/// figures may still count. Without it, sweeps four times a second each shed their share again
+/// of memory already on its way out, until even a stream slowed only by the throttling went.
+#[derive(Default)]
+pub struct Shedding {
+    /// When, and how many pages the streams reset then were taken to hold.
+    recent: Mutex<VecDeque<(Instant, u64)>>,
+}
+
+impl Shedding {
+    /// How many of `stalled` streams to reset now ([`TcpMemory::due`]), not counting what was
+    /// shed lately.
+    pub fn due(&self, memory: TcpMemory, stalled: usize) -> usize {
+        let pending: u64 = match self.recent.lock() {
+            Ok(mut recent) => {
+                recent.retain(|(at, _)| at.elapsed() < FREED_WITHIN);
+                recent.iter().map(|(_, pages)| pages).sum()
+            }
+            Err(_) => 0,
+        };
+        let seen = TcpMemory {
+            pages: memory.pages.saturating_sub(pending),
+            ..memory
+        };
+        seen.due(stalled)
+    }
+
+    /// `reset` of `stalled` streams were reset with `memory` as read: each taken to hold an
+    /// equal share of it.
+    pub fn shed(&self, memory: TcpMemory, stalled: usize, reset: usize) {
+        if reset == 0 || stalled == 0 {
+            return;
+        }
+        let pages = memory.pages * reset.min(stalled) as u64 / stalled as u64;
+        if let Ok(mut recent) = self.recent.lock() {
+            recent.push_back((Instant::now(), pages));
+        }
     }
 }
 
@@ -109,6 +155,22 @@ mod tests {
         assert_eq!(at(1_000).due(100), 30);
         assert_eq!(at(1_000).due(0), 0);
         assert_eq!(at(801).due(1), 1, "over the mark, at least one");
+    }
+
+    #[test]
+    fn what_was_just_shed_is_not_shed_again() {
+        let shedding = Shedding::default();
+        let at = |pages| TcpMemory {
+            pages,
+            low: 800,
+            pressure: 1_000,
+        };
+        assert_eq!(shedding.due(at(1_000), 100), 30);
+        shedding.shed(at(1_000), 100, 30);
+        // The figures still count the 300 pages on their way out: 700 is the target.
+        assert_eq!(shedding.due(at(1_000), 70), 0);
+        // More came meanwhile: 900 pages seen, 200 over the target: 2/9 of the 70.
+        assert_eq!(shedding.due(at(1_200), 70), 16);
     }
 
     #[cfg(target_os = "linux")]

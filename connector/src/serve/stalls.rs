@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tether_proto::source::{largest_first, source};
 use tether_proto::stall::StallClock;
-use tether_proto::tcp_memory::{self, TcpMemory, SWEEP_EVERY};
+use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ConnectorMetrics;
@@ -36,6 +36,7 @@ struct Watch {
 #[derive(Default)]
 pub struct SiteStalls {
     watched: Mutex<Vec<Weak<Watch>>>,
+    shedding: Shedding,
 }
 
 /// A stream under watch: its sending marks [`StreamWatch::clock`], and it ends when
@@ -85,7 +86,8 @@ impl SiteStalls {
             }
             Err(_) => return 0,
         };
-        let mut due = memory.due(stalled.len());
+        let stalled_count = stalled.len();
+        let mut due = self.shedding.due(memory, stalled_count);
         let mut reset = 0;
         let held = stalled.into_iter().map(|watch| (watch.client, watch));
         for (address, watches) in largest_first(held) {
@@ -106,6 +108,7 @@ impl SiteStalls {
             reset += watches.len();
             due = due.saturating_sub(watches.len());
         }
+        self.shedding.shed(memory, stalled_count, reset);
         reset
     }
 }

@@ -39,7 +39,7 @@ use http_body::{Body, Frame, SizeHint};
 use tether_proto::recv_window::{GrowthBudget, GROWTH};
 use tether_proto::source::largest_first;
 use tether_proto::stall::StallClock;
-use tether_proto::tcp_memory::{self, TcpMemory};
+use tether_proto::tcp_memory::{self, Shedding, TcpMemory};
 use tether_proto::tuning::STREAM_WINDOW_START;
 use tokio_util::sync::CancellationToken;
 
@@ -94,6 +94,8 @@ pub struct Stalls {
     watched: Mutex<Vec<Weak<Watch>>>,
     /// What grown windows borrow from: the process's, but for tests.
     growth: &'static GrowthBudget,
+    /// What was reset lately for the machine's TCP memory.
+    shedding: Shedding,
 }
 
 impl Default for Stalls {
@@ -107,6 +109,7 @@ impl Stalls {
         Stalls {
             watched: Mutex::default(),
             growth,
+            shedding: Shedding::default(),
         }
     }
 
@@ -172,13 +175,14 @@ impl Stalls {
         // Past the memory limit, half of it for starting windows; or the kernel's share.
         let allowed = (limits.max_stalled_memory / 2 / u64::from(STREAM_WINDOW_START)) as usize;
         let over_limit = waiting.len().saturating_sub(allowed);
-        let over_kernel = memory.map_or(0, |m| m.due(waiting.len()));
-        let (over, reason) = if over_kernel > over_limit {
-            (over_kernel, "tcp_memory")
-        } else {
-            (over_limit, "stalled_memory")
-        };
-        relieve_memory(waiting, over, self.growth, reason, metrics);
+        let stalled = waiting.len();
+        let over_kernel = memory.map_or(0, |m| self.shedding.due(m, stalled));
+        if over_kernel <= over_limit {
+            relieve_memory(waiting, over_limit, self.growth, "stalled_memory", metrics);
+        } else if let Some(memory) = memory {
+            let reset = relieve_memory(waiting, over_kernel, self.growth, "tcp_memory", metrics);
+            self.shedding.shed(memory, stalled, reset);
+        }
     }
 }
 
@@ -213,16 +217,18 @@ fn cap_per_client(waiting: &mut Vec<(Duration, Arc<Watch>)>, max: u32, metrics: 
 
 /// Resets every stalled stream of the address holding the most, then the next, until `over`
 /// are reset; and so while `growth` is spent. (A reset body gives its growth back at once; a
-/// byte stream when its task ends, so a sweep may reset more than it had to.)
+/// byte stream when its task ends, so a sweep may reset more than it had to.) Returns how many
+/// were reset.
 fn relieve_memory(
     waiting: Vec<(Duration, Arc<Watch>)>,
     mut over: usize,
     growth: &GrowthBudget,
     reason: &'static str,
     metrics: &EdgeMetrics,
-) {
+) -> usize {
+    let mut reset = 0;
     if over == 0 && !growth.spent() {
-        return;
+        return reset;
     }
     let held = waiting.into_iter().map(|(_, watch)| (watch.key.1, watch));
     for (address, watches) in largest_first(held) {
@@ -233,10 +239,12 @@ fn relieve_memory(
         for watch in &watches {
             if watch.reset() {
                 metrics.limited(reason);
+                reset += 1;
             }
         }
         over = over.saturating_sub(watches.len());
     }
+    reset
 }
 
 /// Sweeps `stalls` every `SWEEP_EVERY` (250 ms) with the live limits, until `stop`.
