@@ -1,11 +1,17 @@
 //! Options on the TCP sockets of public clients and origins: listening with a queue deep enough
-//! for bursts, an abort that the far end sees as a reset, keepalive, and a bound on what the
-//! kernel holds unsent for a client.
+//! for bursts, an abort that the far end sees as a reset (also after the connection was handed
+//! away: [`AbortableTcp`]), keepalive, and a bound on what the kernel holds unsent for a client.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// Connections a listener's kernel queue holds before the process accepts them (the kernel caps
@@ -60,6 +66,87 @@ pub fn limit_unsent(tcp: &tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(CLIENT_UNSENT);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let _ = tcp;
+}
+
+/// A TCP connection whose close can be turned into a reset after it has been handed away (to
+/// hyper, which hands an upgraded connection back only behind a private wrapper): the edge
+/// turns the switch for a WebSocket it resets, so its client sees a reset and the kernel drops
+/// what it still held unsent at once. A plain close would queue that in an orphaned socket
+/// for minutes behind a client that reads nothing.
+pub struct AbortableTcp {
+    tcp: tokio::net::TcpStream,
+    abort: AbortSwitch,
+}
+
+/// Turns an [`AbortableTcp`]'s close into a reset.
+#[derive(Clone, Debug, Default)]
+pub struct AbortSwitch(Arc<AtomicBool>);
+
+impl AbortSwitch {
+    pub fn abort_on_close(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+impl AbortableTcp {
+    pub fn new(tcp: tokio::net::TcpStream) -> (AbortableTcp, AbortSwitch) {
+        let abort = AbortSwitch::default();
+        (
+            AbortableTcp {
+                tcp,
+                abort: abort.clone(),
+            },
+            abort,
+        )
+    }
+}
+
+impl Drop for AbortableTcp {
+    fn drop(&mut self) {
+        if self.abort.0.load(Ordering::Relaxed) {
+            let _ = socket2::SockRef::from(&self.tcp).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
+impl AsyncRead for AbortableTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for AbortableTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
 }
 
 #[cfg(all(test, any(target_os = "linux", target_os = "android")))]

@@ -64,6 +64,17 @@ async fn dial_small(addr: SocketAddr) -> TcpStream {
     socket.connect(addr).await.expect("connect to the edge")
 }
 
+/// Whether the kernel still holds a TCP socket from the edge's `port` to the client's (an
+/// orphan, once the edge has let go of it), from /proc/net/tcp.
+fn edge_side_open(port: u16, client: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let hex_port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next().unwrap(), 16).unwrap();
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        hex_port(fields[1]) == port && hex_port(fields[2]) == client
+    })
+}
+
 /// A client that asks for the file and never reads.
 async fn unread_download(port: SocketAddr) -> TcpStream {
     let mut tcp = dial_small(port).await;
@@ -199,18 +210,36 @@ async fn send_timeout_resets_unread_tcp_websocket_and_access_streams_too() {
 
     // A WebSocket client that sends and never reads what the echo sends back.
     let ws_tcp = dial_small(edge.addr("http")).await;
+    let ws_client = ws_tcp.local_addr().unwrap();
     let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{APP}/"), ws_tcp)
         .await
         .expect("websocket through the edge");
-    tokio::spawn(async move {
+    // 1 MiB, then silence: a client that kept sending would have the edge's kernel reset the
+    // connection anyway, whatever the edge does.
+    let held = tokio::spawn(async move {
         let message = vec![b'w'; 256 << 10];
-        for _ in 0..256 {
+        for _ in 0..4 {
             if ws.send(Message::binary(message.clone())).await.is_err() {
-                return;
+                break;
             }
         }
+        std::future::pending::<()>().await;
+        drop(ws);
     });
     wait_send_timeouts(&edge, 2).await;
+    // Its connection is aborted, not closed: a close would leave what the edge still held
+    // unsent for it in an orphaned socket (FIN-WAIT-1) for minutes.
+    let edge_port = edge.addr("http").port();
+    let deadline = Instant::now() + tests::READY;
+    while edge_side_open(edge_port, ws_client.port()) {
+        assert!(
+            Instant::now() < deadline,
+            "the edge's side of the reset WebSocket is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    held.abort();
 
     // An access stream (`connector access tcp`) whose client never reads.
     let _unread_access = unread_download(local).await;

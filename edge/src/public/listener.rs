@@ -13,6 +13,7 @@ use hyper_util::server::conn::auto;
 use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TUNNEL_PATH};
 use tether_proto::headers::has_token;
+use tether_proto::sockets::AbortableTcp;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -295,13 +296,14 @@ impl Listener {
 }
 
 /// A plain TCP stream or a TLS one.
-type Io = Either<TcpStream, Box<TlsStream<TcpStream>>>;
+type Io = Either<AbortableTcp, Box<TlsStream<AbortableTcp>>>;
 
 async fn handshake(
     tcp: TcpStream,
     tls: Option<Arc<ServerTls>>,
     peer: SocketAddr,
 ) -> Option<(TokioIo<Io>, ConnInfo)> {
+    let (tcp, abort) = AbortableTcp::new(tcp);
     let Some(tls) = tls else {
         return Some((
             TokioIo::new(Either::Left(tcp)),
@@ -309,6 +311,7 @@ async fn handshake(
                 peer,
                 tls: None,
                 activity: Default::default(),
+                abort,
             },
         ));
     };
@@ -376,6 +379,7 @@ async fn handshake(
             client,
         }),
         activity: Default::default(),
+        abort,
     };
     Some((TokioIo::new(Either::Right(Box::new(stream))), info))
 }

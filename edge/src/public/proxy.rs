@@ -14,6 +14,7 @@ use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL, EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
 use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, CLIENT_ADDR, REQUEST_ID};
+use tether_proto::sockets::AbortSwitch;
 
 use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;
@@ -71,6 +72,9 @@ pub struct ConnInfo {
     pub tls: Option<TlsInfo>,
     /// Open streams on this connection, for `idle-timeout`.
     pub activity: Arc<Activity>,
+    /// Makes the connection's close a reset: for an upgraded HTTP/1.1 connection the edge
+    /// resets.
+    pub abort: AbortSwitch,
 }
 
 impl ConnInfo {

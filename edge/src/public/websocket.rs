@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::has_token;
-use tether_proto::splice::{splice, Pipe, Watch};
+use tether_proto::splice::{splice, Ended, Pipe, Watch};
 
 use crate::body::{self, EdgeBody};
 use crate::error::EdgeError;
@@ -140,6 +140,7 @@ pub async fn proxy(
     let idle = proxy.config.get().streams.stream_idle_timeout;
     let tunnel = guard.session.record.tunnel_id;
     let watch = proxy.guards.stalls.watch_pipe(tunnel, conn.peer.ip());
+    let switch = conn.abort.clone();
     proxy.lifecycle.tracker.spawn(async move {
         let public = match public_upgrade.await {
             Ok(public) => public,
@@ -150,14 +151,26 @@ pub async fn proxy(
         };
         let mut public = TokioIo::new(public);
         let spliced = tokio::select! {
-            spliced = splice(&mut public, pipe, idle, Some(Watch::Socket(watch.clock()))) => spliced,
-            _ = watch.reset() => {
-                return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
+            spliced = splice(&mut public, pipe, idle, Some(Watch::Socket(watch.clock()))) => Some(spliced),
+            _ = watch.reset() => None,
+        };
+        // Over HTTP/1.1 the connection is the WebSocket's alone: a reset one is aborted. Over
+        // HTTP/2 it is one stream of a shared connection, reset by dropping it.
+        let abort = || {
+            if kind == Kind::Http1 {
+                switch.abort_on_close();
             }
         };
+        let Some(spliced) = spliced else {
+            abort();
+            return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
+        };
+        if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {
+            abort();
+        }
         metrics.bytes_in.inc_by(spliced.up);
         metrics.bytes_out.inc_by(spliced.down);
-        tracing::debug!(request_id, ?spliced, "websocket closed");
+        tracing::debug!(request_id, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "websocket closed");
         drop(guard);
     });
     Ok(public)
