@@ -7,12 +7,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket};
+use tokio_util::sync::CancellationToken;
 
 /// Connections a listener's kernel queue holds before the process accepts them (the kernel caps
 /// it at `net.core.somaxconn`, 4096 by default). Rust's standard library asks for 128, which a
@@ -78,13 +77,20 @@ pub struct AbortableTcp {
     abort: AbortSwitch,
 }
 
-/// Turns an [`AbortableTcp`]'s close into a reset.
+/// Turns an [`AbortableTcp`]'s close into a reset, and tells whoever holds the connection to
+/// let go of it.
 #[derive(Clone, Debug, Default)]
-pub struct AbortSwitch(Arc<AtomicBool>);
+pub struct AbortSwitch(CancellationToken);
 
 impl AbortSwitch {
     pub fn abort_on_close(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancel();
+    }
+
+    /// Resolves once the switch is turned: the holder should drop the connection (hyper, for
+    /// one, waits for ever to flush a cut response to a client that reads nothing).
+    pub async fn aborted(&self) {
+        self.0.cancelled().await
     }
 }
 
@@ -103,7 +109,7 @@ impl AbortableTcp {
 
 impl Drop for AbortableTcp {
     fn drop(&mut self) {
-        if self.abort.0.load(Ordering::Relaxed) {
+        if self.abort.0.is_cancelled() {
             let _ = socket2::SockRef::from(&self.tcp).set_linger(Some(Duration::ZERO));
         }
     }

@@ -1,5 +1,6 @@
 //! A raw TCP origin whose behaviour each connection chooses with its first byte, so one origin
-//! serves every half-close and abort case; and client-side helpers.
+//! serves every half-close and abort case; and client-side helpers, among them a wait for the
+//! far side of a connection to let go of its socket.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -127,4 +128,28 @@ pub async fn echo() -> SocketAddr {
         }
     });
     addr
+}
+
+/// Whether the kernel still holds an IPv4 TCP socket from `local_port` to `remote_port` (an
+/// orphan, once its process has let go of it), from /proc/net/tcp.
+pub fn socket_open(local_port: u16, remote_port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next().unwrap(), 16).unwrap();
+    table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        port(fields[1]) == local_port && port(fields[2]) == remote_port
+    })
+}
+
+/// Waits (up to `crate::READY`) until no socket from `local_port` to any of `remote_ports` is
+/// left: the far side aborted those connections rather than leaving them to an orphan.
+pub async fn wait_sockets_gone(local_port: u16, remote_ports: &[u16], what: &str) {
+    let deadline = std::time::Instant::now() + crate::READY;
+    while let Some(port) = remote_ports.iter().find(|p| socket_open(local_port, **p)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the socket to port {port} is still open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

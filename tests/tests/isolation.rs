@@ -64,17 +64,6 @@ async fn dial_small(addr: SocketAddr) -> TcpStream {
     socket.connect(addr).await.expect("connect to the edge")
 }
 
-/// Whether the kernel still holds a TCP socket from the edge's `port` to the client's (an
-/// orphan, once the edge has let go of it), from /proc/net/tcp.
-fn edge_side_open(port: u16, client: u16) -> bool {
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
-    let hex_port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next().unwrap(), 16).unwrap();
-    table.lines().skip(1).any(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        hex_port(fields[1]) == port && hex_port(fields[2]) == client
-    })
-}
-
 /// A client that asks for the file and never reads.
 async fn unread_download(port: SocketAddr) -> TcpStream {
     let mut tcp = dial_small(port).await;
@@ -230,15 +219,7 @@ async fn send_timeout_resets_unread_tcp_websocket_and_access_streams_too() {
     // Its connection is aborted, not closed: a close would leave what the edge still held
     // unsent for it in an orphaned socket (FIN-WAIT-1) for minutes.
     let edge_port = edge.addr("http").port();
-    let deadline = Instant::now() + tests::READY;
-    while edge_side_open(edge_port, ws_client.port()) {
-        assert!(
-            Instant::now() < deadline,
-            "the edge's side of the reset WebSocket is still open"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
+    tests::tcp::wait_sockets_gone(edge_port, &[ws_client.port()], "the reset WebSocket").await;
     held.abort();
 
     // An access stream (`connector access tcp`) whose client never reads.

@@ -225,7 +225,7 @@ async fn stalled_downloads(
 async fn responses_their_clients_stopped_reading_are_reset_after_send_timeout() {
     let (edge, _connector, _) = app("send-timeout: 2s\n").await;
     // 60 stalled streams pin their starting windows (128 KiB each) of the session, no more.
-    let _stalled = stalled_downloads(&edge, 60, attacker).await;
+    let stalled = stalled_downloads(&edge, 60, attacker).await;
     let got = tokio::time::timeout(READY, download(&edge)).await;
     assert_eq!(
         got.expect("the good download finishes while 60 clients read nothing"),
@@ -239,6 +239,14 @@ async fn responses_their_clients_stopped_reading_are_reset_after_send_timeout() 
     )
     .await;
     assert_eq!(reset, 60, "every stalled response was reset");
+    // Their connections are aborted, not closed: a close would leave what the edge still held
+    // unsent for them in orphaned sockets for minutes.
+    let clients: Vec<u16> = stalled
+        .iter()
+        .map(|tcp| tcp.local_addr().unwrap().port())
+        .collect();
+    let edge_port = edge.addr("http").port();
+    tests::tcp::wait_sockets_gone(edge_port, &clients, "a reset response").await;
 }
 
 #[tokio::test]

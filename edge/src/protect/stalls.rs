@@ -37,6 +37,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tether_proto::recv_window::{GrowthBudget, GROWTH};
+use tether_proto::sockets::AbortSwitch;
 use tether_proto::source::largest_first;
 use tether_proto::stall::StallClock;
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory};
@@ -64,6 +65,8 @@ struct Watch {
     key: Key,
     clock: StallClock,
     held: Held,
+    /// The connection to abort with the stream: an HTTP/1.1 one, which a cut response ends.
+    abort: Option<AbortSwitch>,
 }
 
 /// How a watched stream is reset.
@@ -78,6 +81,7 @@ impl Watch {
     /// Resets the stream; whether it was still live.
     fn reset(&self) -> bool {
         self.clock.moving();
+        self.abort.iter().for_each(AbortSwitch::abort_on_close);
         match &self.held {
             Held::Body(body) => body.lock().ok().and_then(|mut b| b.take()).is_some(),
             Held::Pipe(cancel) => {
@@ -113,11 +117,18 @@ impl Stalls {
         }
     }
 
-    fn register(&self, tunnel: uuid::Uuid, client: IpAddr, held: Held) -> Arc<Watch> {
+    fn register(
+        &self,
+        tunnel: uuid::Uuid,
+        client: IpAddr,
+        held: Held,
+        abort: Option<AbortSwitch>,
+    ) -> Arc<Watch> {
         let watch = Arc::new(Watch {
             key: (tunnel, source(client)),
             clock: StallClock::default(),
             held,
+            abort,
         });
         if let Ok(mut watched) = self.watched.lock() {
             watched.push(Arc::downgrade(&watch));
@@ -125,14 +136,21 @@ impl Stalls {
         watch
     }
 
-    /// `body`, watched from now on as a response of `tunnel` to `client`.
-    pub fn watch(&self, body: EdgeBody, tunnel: uuid::Uuid, client: IpAddr) -> Watched {
-        Watched(self.register(tunnel, client, Held::Body(Mutex::new(Some(body)))))
+    /// `body`, watched from now on as a response of `tunnel` to `client`; a reset turns
+    /// `abort` (the HTTP/1.1 connection it is cut on).
+    pub fn watch(
+        &self,
+        body: EdgeBody,
+        (tunnel, client): (uuid::Uuid, IpAddr),
+        abort: Option<AbortSwitch>,
+    ) -> Watched {
+        let held = Held::Body(Mutex::new(Some(body)));
+        Watched(self.register(tunnel, client, held, abort))
     }
 
     /// A byte stream of `tunnel` to `client`, watched while the result lives.
     pub fn watch_pipe(&self, tunnel: uuid::Uuid, client: IpAddr) -> PipeWatch {
-        PipeWatch(self.register(tunnel, client, Held::Pipe(CancellationToken::new())))
+        PipeWatch(self.register(tunnel, client, Held::Pipe(CancellationToken::new()), None))
     }
 
     /// Resets what stalled past the limits, the machine's TCP memory included; runs four times a

@@ -26,8 +26,8 @@ async fn a_body_left_unread_is_reset_and_one_being_read_is_not() {
         let frames = (0..3).map(|_| Ok::<_, BoxError>(Frame::data(Bytes::from("x"))));
         http_body_util::StreamBody::new(futures_util::stream::iter(frames)).boxed_unsync()
     };
-    let mut read = stalls.watch(chunks(), uuid::Uuid::nil(), client);
-    let mut unread = stalls.watch(chunks(), uuid::Uuid::nil(), client);
+    let mut read = stalls.watch(chunks(), (uuid::Uuid::nil(), client), None);
+    let mut unread = stalls.watch(chunks(), (uuid::Uuid::nil(), client), None);
     assert!(unread.frame().await.unwrap().is_ok());
     assert!(read.frame().await.unwrap().is_ok());
     std::thread::sleep(Duration::from_millis(30));

@@ -240,17 +240,16 @@ impl Listener {
         counted: Option<Counted>,
         deadline: Instant,
     ) {
-        let Some(_counted) = (match counted {
+        let counted = match counted {
             Some(counted) => Some(counted),
             None => self.balanced(&mut tcp, &mut peer).await,
-        }) else {
-            return;
         };
+        let Some(_counted) = counted else { return };
         let handshaken = tokio::time::timeout_at(deadline, handshake(tcp, self.tls, peer));
         let Ok(Some((io, info))) = handshaken.await else {
             return;
         };
-        let (idle, info) = (info.activity.clone(), Arc::new(info));
+        let (idle, aborted, info) = (info.activity.clone(), info.abort.clone(), Arc::new(info));
         let first = Arc::new(FirstRequest::default());
         let (seen, service) = (first.clone(), self.service);
         let service = service_fn(move |req: Request<Incoming>| {
@@ -271,6 +270,7 @@ impl Listener {
                     }
                     return;
                 }
+                _ = aborted.aborted() => return, // a cut response: dropped, with a reset
                 _ = self.lifecycle.shutdown.cancelled(), if !closing => {
                     closing = true;
                     conn.as_mut().graceful_shutdown();

@@ -310,6 +310,7 @@ impl Proxy {
             return websocket::proxy(self, req, kind, guard, conn, head).await;
         }
         let (mut parts, incoming) = req.into_parts();
+        let http1 = parts.version < http::Version::HTTP_2;
         let mut body = RequestBody::new(
             incoming,
             &parts.headers,
@@ -343,18 +344,22 @@ impl Proxy {
             .open(head, outgoing, guard, replayable, Reach::Anywhere)
             .await;
         let (answer, guard) = opened.map_err(|e| failed.error().unwrap_or(e))?;
-        Ok(self.public_response(answer.response, guard, request_id, conn))
+        Ok(self.public_response(answer.response, guard, request_id, conn, http1))
     }
 
     /// Turns the connector's response into the public one: hop-by-hop and `tether-*` headers
     /// out, request id in, and the stream slot held until the body is done. The body is watched
-    /// for a client that stops reading it (`protect::stalls`).
+    /// for a client that stops reading it (`protect::stalls`). If it fails (reset by the sweep
+    /// or by the connector), an HTTP/1.1 connection, which cannot carry on after a cut
+    /// response, is aborted rather than closed, so what its kernel still held unsent for the
+    /// client is dropped, not left in an orphaned socket.
     pub fn public_response(
         &self,
         response: Response<RecvStream>,
         guard: StreamGuard,
         request_id: &str,
         conn: &ConnInfo,
+        http1: bool,
     ) -> Response<EdgeBody> {
         let (mut parts, incoming) = response.into_parts();
         strip_hop_by_hop(&mut parts.headers);
@@ -372,10 +377,13 @@ impl Proxy {
             }
             frame
         });
-        let watched = self
-            .guards
-            .stalls
-            .watch(body::boxed(body), tunnel, conn.peer.ip());
+        let abort = http1.then(|| conn.abort.clone());
+        let stalls = &self.guards.stalls;
+        let watched = stalls.watch(body::boxed(body), (tunnel, conn.peer.ip()), abort.clone());
+        let watched = watched.map_err(move |e| {
+            abort.iter().for_each(AbortSwitch::abort_on_close);
+            e
+        });
         Response::from_parts(parts, body::boxed(watched))
     }
 }

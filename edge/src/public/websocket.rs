@@ -106,7 +106,7 @@ pub async fn proxy(
         if let (Some(status), Kind::Http1) = (real, kind) {
             *response.status_mut() = status;
         }
-        return Ok(proxy.public_response(response, guard, request_id, conn));
+        return Ok(proxy.public_response(response, guard, request_id, conn, kind == Kind::Http1));
     }
     let mut public = Response::new(body::empty());
     if kind == Kind::Http1 {
