@@ -44,16 +44,14 @@ impl TcpMemory {
         }
     }
 
-    /// How many of `stalled` streams to reset now: none under 3/4 of the low mark; past it,
-    /// their share of the excess over 5/8 of it, as if they held all of it. If others hold some,
-    /// that is fewer than needed, and the next sweep goes on. Below the low mark itself, not
-    /// only below the pressure mark, is where the machine must stay: a socket whose buffers
-    /// Linux cut while under pressure (a tunnel session's) grows them back only there.
+    /// How many of `stalled` streams to reset now: none under the low mark; past it, their share
+    /// of the excess over 7/8 of the low mark, as if they held all of it. If others hold some,
+    /// that is fewer than needed, and the next sweep goes on.
     pub fn due(&self, stalled: usize) -> usize {
-        if self.pages <= self.low / 4 * 3 {
+        if self.pages <= self.low {
             return 0;
         }
-        let target = self.low / 8 * 5;
+        let target = self.low - self.low / 8;
         let excess = (self.pages - target) as f64 / self.pages as f64;
         (stalled as f64 * excess).ceil() as usize
     }
@@ -152,11 +150,11 @@ mod tests {
             low: 800,
             pressure: 1_000,
         };
-        assert_eq!(at(600).due(100), 0, "at 3/4 of the low mark nothing is due");
-        // 1,000 pages, 500 wanted: half the stalled streams.
-        assert_eq!(at(1_000).due(100), 50);
+        assert_eq!(at(800).due(100), 0, "at the low mark nothing is due");
+        // 1,000 pages, 700 wanted: 30% of the stalled streams.
+        assert_eq!(at(1_000).due(100), 30);
         assert_eq!(at(1_000).due(0), 0);
-        assert_eq!(at(601).due(1), 1, "past it, at least one");
+        assert_eq!(at(801).due(1), 1, "over the mark, at least one");
     }
 
     #[test]
@@ -167,12 +165,12 @@ mod tests {
             low: 800,
             pressure: 1_000,
         };
-        assert_eq!(shedding.due(at(1_000), 100), 50);
-        shedding.shed(at(1_000), 100, 50);
-        // The figures still count the 500 pages on their way out: 500 is the target.
-        assert_eq!(shedding.due(at(1_000), 50), 0);
-        // More came meanwhile: 900 pages seen, 400 over the target: 4/9 of the 50.
-        assert_eq!(shedding.due(at(1_400), 50), 23);
+        assert_eq!(shedding.due(at(1_000), 100), 30);
+        shedding.shed(at(1_000), 100, 30);
+        // The figures still count the 300 pages on their way out: 700 is the target.
+        assert_eq!(shedding.due(at(1_000), 70), 0);
+        // More came meanwhile: 900 pages seen, 200 over the target: 2/9 of the 70.
+        assert_eq!(shedding.due(at(1_200), 70), 16);
     }
 
     #[cfg(target_os = "linux")]

@@ -140,9 +140,9 @@ fn over_the_kernels_low_mark_the_address_holding_the_most_is_reset_first() {
         low: 800,
         pressure: 1_000,
     };
-    stalls.sweep_with(&limits, &metrics, Some(at(600)));
+    stalls.sweep_with(&limits, &metrics, Some(at(800)));
     assert!(!heavy_streams.iter().any(was_reset) && !was_reset(&light_stream));
-    // Twice the target: two of the four stalled streams are due; the heavy address goes.
+    // 30% over the target: one of the four stalled streams is due; the heavy address goes.
     stalls.sweep_with(&limits, &metrics, Some(at(1_000)));
     assert!(heavy_streams.iter().all(was_reset));
     assert!(
