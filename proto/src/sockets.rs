@@ -4,10 +4,9 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
-
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpSocket};
@@ -69,8 +68,8 @@ pub fn limit_unsent(tcp: &tokio::net::TcpStream) {
 
 /// A TCP connection whose close can be turned into a reset after it has been handed away (to
 /// hyper, which hands an upgraded connection back only behind a private wrapper): the edge
-/// turns the switch for a WebSocket it resets, so its client sees a reset and the kernel drops
-/// what it still held unsent at once. A plain close would queue that in an orphaned socket
+/// turns the switch for an HTTP/1.1 connection whose response or WebSocket it resets, so its
+/// client sees a reset and the kernel drops what it still held unsent at once. A plain close would queue that in an orphaned socket
 /// for minutes behind a client that reads nothing.
 pub struct AbortableTcp {
     tcp: tokio::net::TcpStream,

@@ -72,8 +72,8 @@ pub struct ConnInfo {
     pub tls: Option<TlsInfo>,
     /// Open streams on this connection, for `idle-timeout`.
     pub activity: Arc<Activity>,
-    /// Makes the connection's close a reset: for an upgraded HTTP/1.1 connection the edge
-    /// resets.
+    /// Ends the connection with a reset: for an HTTP/1.1 connection whose response or
+    /// WebSocket the edge resets.
     pub abort: AbortSwitch,
 }
 
