@@ -239,8 +239,8 @@ async fn responses_their_clients_stopped_reading_are_reset_after_send_timeout() 
     )
     .await;
     assert_eq!(reset, 60, "every stalled response was reset");
-    // Their connections are aborted, not closed: a close would leave what the edge still held
-    // unsent for them in orphaned sockets for minutes.
+    // Their connections are gone too, aborted: hyper held each (and what the edge held unsent
+    // for it) until its client read or left, trying to flush the cut response.
     let clients: Vec<u16> = stalled
         .iter()
         .map(|tcp| tcp.local_addr().unwrap().port())
