@@ -7,7 +7,7 @@
 //! (`connector/src/serve/stalls.rs`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
@@ -66,6 +66,34 @@ impl StallClock {
     }
 }
 
+/// The streams a sweep watches, held weakly: a stream that ends leaves the list by itself.
+pub struct Watchlist<T>(Mutex<Vec<Weak<T>>>);
+
+impl<T> Default for Watchlist<T> {
+    fn default() -> Self {
+        Watchlist(Mutex::default())
+    }
+}
+
+impl<T> Watchlist<T> {
+    pub fn add(&self, watch: &Arc<T>) {
+        if let Ok(mut watched) = self.0.lock() {
+            watched.push(Arc::downgrade(watch));
+        }
+    }
+
+    /// The streams still live; the ended ones are dropped from the list.
+    pub fn live(&self) -> Vec<Arc<T>> {
+        match self.0.lock() {
+            Ok(mut watched) => {
+                watched.retain(|w| w.strong_count() > 0);
+                watched.iter().filter_map(Weak::upgrade).collect()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +112,14 @@ mod tests {
         assert_eq!(clock.waited(), None);
         clock.waiting_from_now();
         assert!(clock.since() > first);
+    }
+
+    #[test]
+    fn a_watchlist_holds_only_the_live() {
+        let list = Watchlist::default();
+        let kept = Arc::new(1);
+        list.add(&kept);
+        list.add(&Arc::new(2));
+        assert_eq!(list.live(), [kept]);
     }
 }

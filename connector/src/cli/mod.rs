@@ -198,7 +198,7 @@ pub async fn run(
     let background = CancellationToken::new();
     let _stop_background_on_return = background.clone().drop_guard();
     tokio::spawn(crate::health::serve(listener, health, background.clone()));
-    tokio::spawn(crate::serve::stalls::sweep_each_second(
+    tokio::spawn(crate::serve::stalls::keep_sweeping(
         stalls,
         metrics.clone(),
         background.clone(),

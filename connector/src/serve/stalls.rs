@@ -16,10 +16,10 @@
 //! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
 use tether_proto::source::{largest_first, source};
-use tether_proto::stall::StallClock;
+use tether_proto::stall::{StallClock, Watchlist};
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +35,7 @@ struct Watch {
 /// The streams being served, for the sweep.
 #[derive(Default)]
 pub struct SiteStalls {
-    watched: Mutex<Vec<Weak<Watch>>>,
+    watched: Watchlist<Watch>,
     shedding: Shedding,
 }
 
@@ -62,9 +62,7 @@ impl SiteStalls {
             clock: StallClock::default(),
             cancel: CancellationToken::new(),
         });
-        if let Ok(mut watched) = self.watched.lock() {
-            watched.push(Arc::downgrade(&watch));
-        }
+        self.watched.add(&watch);
         StreamWatch(watch)
     }
 
@@ -74,18 +72,10 @@ impl SiteStalls {
         if memory.due(1) == 0 {
             return 0;
         }
-        let stalled: Vec<Arc<Watch>> = match self.watched.lock() {
-            Ok(mut watched) => {
-                watched.retain(|w| w.strong_count() > 0);
-                watched
-                    .iter()
-                    .filter_map(Weak::upgrade)
-                    .filter(|w| w.clock.waited().is_some_and(|d| d >= memory.shed_after()))
-                    .filter(|w| !w.cancel.is_cancelled())
-                    .collect()
-            }
-            Err(_) => return 0,
-        };
+        let stalled: Vec<Arc<Watch>> = (self.watched.live().into_iter())
+            .filter(|w| w.clock.waited().is_some_and(|d| d >= memory.shed_after()))
+            .filter(|w| !w.cancel.is_cancelled())
+            .collect();
         let stalled_count = stalled.len();
         let mut due = self.shedding.due(memory, stalled_count);
         let mut reset = 0;
@@ -115,7 +105,7 @@ impl SiteStalls {
 
 /// Relieves the machine's TCP memory every [`SWEEP_EVERY`] (where Linux says what it is), until
 /// `stop`.
-pub async fn sweep_each_second(
+pub async fn keep_sweeping(
     stalls: Arc<SiteStalls>,
     metrics: Arc<ConnectorMetrics>,
     stop: CancellationToken,

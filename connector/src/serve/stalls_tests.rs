@@ -8,7 +8,7 @@ fn memory(pages: u64) -> TcpMemory {
     }
 }
 
-/// `n` streams of `client`, each with data waiting on the edge since `waited` ago.
+/// `n` streams of `client`; with `waited`, each has had data waiting on the edge for a second.
 fn stalled(stalls: &SiteStalls, client: &str, n: usize, waited: bool) -> Vec<StreamWatch> {
     (0..n)
         .map(|_| {

@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -39,7 +39,7 @@ use http_body::{Body, Frame, SizeHint};
 use tether_proto::recv_window::{GrowthBudget, GROWTH};
 use tether_proto::sockets::AbortSwitch;
 use tether_proto::source::largest_first;
-use tether_proto::stall::StallClock;
+use tether_proto::stall::{StallClock, Watchlist};
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory};
 use tether_proto::tuning::STREAM_WINDOW_START;
 use tokio_util::sync::CancellationToken;
@@ -78,10 +78,15 @@ enum Held {
 }
 
 impl Watch {
+    /// Aborts the stream's connection, when it is the stream's alone (HTTP/1.1).
+    fn reset_connection(&self) {
+        self.abort.iter().for_each(AbortSwitch::abort_on_close);
+    }
+
     /// Resets the stream; whether it was still live.
     fn reset(&self) -> bool {
         self.clock.moving();
-        self.abort.iter().for_each(AbortSwitch::abort_on_close);
+        self.reset_connection();
         match &self.held {
             Held::Body(body) => body.lock().ok().and_then(|mut b| b.take()).is_some(),
             Held::Pipe(cancel) => {
@@ -95,7 +100,7 @@ impl Watch {
 
 /// The live streams, for the sweep.
 pub struct Stalls {
-    watched: Mutex<Vec<Weak<Watch>>>,
+    watched: Watchlist<Watch>,
     /// What grown windows borrow from: the process's, but for tests.
     growth: &'static GrowthBudget,
     /// What was reset lately for the machine's TCP memory.
@@ -111,7 +116,7 @@ impl Default for Stalls {
 impl Stalls {
     pub fn with_budget(growth: &'static GrowthBudget) -> Stalls {
         Stalls {
-            watched: Mutex::default(),
+            watched: Watchlist::default(),
             growth,
             shedding: Shedding::default(),
         }
@@ -130,9 +135,7 @@ impl Stalls {
             held,
             abort,
         });
-        if let Ok(mut watched) = self.watched.lock() {
-            watched.push(Arc::downgrade(&watch));
-        }
+        self.watched.add(&watch);
         watch
     }
 
@@ -166,13 +169,7 @@ impl Stalls {
         metrics: &EdgeMetrics,
         memory: Option<TcpMemory>,
     ) {
-        let live: Vec<Arc<Watch>> = match self.watched.lock() {
-            Ok(mut watched) => {
-                watched.retain(|w| w.strong_count() > 0);
-                watched.iter().filter_map(Weak::upgrade).collect()
-            }
-            Err(_) => return,
-        };
+        let live = self.watched.live();
         // Past the kernel's pressure mark, sooner (`TcpMemory::shed_after`).
         let pressed_after = memory.map_or(PRESSED_AFTER, |m| m.shed_after().min(PRESSED_AFTER));
         let mut waiting = Vec::new();
@@ -266,7 +263,7 @@ fn relieve_memory(
 }
 
 /// Sweeps `stalls` every `SWEEP_EVERY` (250 ms) with the live limits, until `stop`.
-pub async fn sweep_each_second(
+pub async fn keep_sweeping(
     stalls: Arc<Stalls>,
     config: LiveConfig,
     metrics: Arc<EdgeMetrics>,
@@ -333,6 +330,9 @@ impl Body for Watched {
         match &polled {
             // The server has the frame; until it asks again, it is waiting on the client.
             Poll::Ready(Some(Ok(_))) if !inner.is_end_stream() => self.0.clock.waiting_from_now(),
+            // Failed (the connector reset it): its connection, if it is the response's alone,
+            // goes too.
+            Poll::Ready(Some(Err(_))) => self.0.reset_connection(),
             _ => self.0.clock.moving(),
         }
         polled

@@ -379,11 +379,7 @@ impl Proxy {
         });
         let abort = http1.then(|| conn.abort.clone());
         let stalls = &self.guards.stalls;
-        let watched = stalls.watch(body::boxed(body), (tunnel, conn.peer.ip()), abort.clone());
-        let watched = watched.map_err(move |e| {
-            abort.iter().for_each(AbortSwitch::abort_on_close);
-            e
-        });
+        let watched = stalls.watch(body::boxed(body), (tunnel, conn.peer.ip()), abort);
         Response::from_parts(parts, body::boxed(watched))
     }
 }

@@ -275,7 +275,7 @@ impl Rooms {
         background.spawn(self.acme_certs.clone().follow(shutdown.clone()));
         background.spawn(self.acme_manager().run(shutdown.clone()));
         let (stalls, metrics) = (self.guards.stalls.clone(), self.metrics.clone());
-        background.spawn(stalls::sweep_each_second(
+        background.spawn(stalls::keep_sweeping(
             stalls,
             self.config.clone(),
             metrics,
