@@ -89,7 +89,7 @@ pub struct ConnectorConfig {
     pub grace_period: Duration,
     /// The reconnect backoff grows to at most 1 s × 2^retries (`retries`, default 5).
     pub retries: u32,
-    /// A session that answers no PING for this long is dead (`liveness-timeout`, default 5 s).
+    /// A session that answers no PING and sends nothing for this long is dead (`liveness-timeout`, default 5 s).
     pub liveness_timeout: Duration,
     /// `metrics:`; unset, the first free port of 127.0.0.1:20241–20245, then any.
     pub metrics: Option<SocketAddr>,

@@ -1,12 +1,22 @@
 //! Session liveness: HTTP/2 PINGs (RFC 9113 §6.7) on an otherwise idle session. A session whose
 //! peer stops answering (a half-dead TCP connection, a stopped process) is declared dead after
 //! `timeout`, so its streams fail and it is replaced instead of silently swallowing requests.
+//!
+//! A PONG waits behind whatever the peer queued before it (the TLS and socket buffers of a busy
+//! session hold megabytes), so a session is also alive while its peer's bytes keep arriving:
+//! [`Hearing`] notes every read. gRPC's keepalive counts any read the same way. Without it, a
+//! machine short of TCP memory (1,024 attacking addresses holding 12,288 unread downloads) saw
+//! healthy, busy sessions dropped with thousands of streams on them.
 
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use h2::{Ping, PingPong};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 /// How long a session may go without answering a PING, unless configured (`liveness-timeout`).
@@ -97,41 +107,143 @@ impl Liveness {
         }
     }
 
-    /// PINGs until the peer goes `timeout` without answering or the session closes; returns
-    /// why it stopped. Each answer is recorded in `pulse`. Without a `PingPong` (h2 hands it
-    /// out once) it never returns.
-    pub async fn watch(self, ping_pong: Option<PingPong>, pulse: Pulse) -> String {
+    /// PINGs until the peer goes `timeout` without answering or being `heard`, or the session
+    /// closes; returns why it stopped. Each answer is recorded in `pulse`. Without a `PingPong`
+    /// (h2 hands it out once) it never returns.
+    pub async fn watch(self, ping_pong: Option<PingPong>, pulse: Pulse, heard: Heard) -> String {
         let Some(mut ping_pong) = ping_pong else {
             return std::future::pending().await;
         };
         let mut last_answer = Instant::now();
         loop {
             let sent = Instant::now();
-            // h2 allows one PING of ours in flight: wait for its answer, but never past the
-            // deadline the last answer set.
-            match tokio::time::timeout_at(
-                last_answer + self.timeout,
-                ping_pong.ping(Ping::opaque()),
-            )
-            .await
-            {
-                Ok(Ok(_pong)) => {
+            // h2 allows one PING of ours in flight: wait for its answer while the peer answers
+            // or is heard from.
+            let ping = ping_pong.ping(Ping::opaque());
+            tokio::pin!(ping);
+            let answer = loop {
+                let deadline =
+                    heard.last().map_or(last_answer, |h| h.max(last_answer)) + self.timeout;
+                tokio::select! {
+                    answer = &mut ping => break answer,
+                    _ = tokio::time::sleep_until(deadline) => {
+                        if heard.last().is_none_or(|h| h + self.timeout <= Instant::now()) {
+                            return format!(
+                                "the peer answered no PING and sent nothing for {}",
+                                humantime_secs(self.timeout)
+                            );
+                        }
+                    }
+                }
+            };
+            match answer {
+                Ok(_pong) => {
                     last_answer = Instant::now();
                     pulse.record(last_answer - sent);
                 }
-                Ok(Err(e)) => return format!("session closed: {e}"),
-                Err(_) => {
-                    return format!(
-                        "the peer answered no PING for {}",
-                        humantime_secs(self.timeout)
-                    )
-                }
+                Err(e) => return format!("session closed: {e}"),
             }
             tokio::time::sleep_until(sent + self.interval).await;
         }
     }
 }
 
+/// When a session last read anything from its peer, shared between its connection
+/// ([`Hearing`]) and its [`Liveness`] watch.
+#[derive(Clone)]
+pub struct Heard {
+    epoch: Instant,
+    /// Microseconds since `epoch` of the last read (0: none yet).
+    last: Arc<AtomicU64>,
+}
+
+impl Default for Heard {
+    fn default() -> Self {
+        Heard {
+            epoch: Instant::now(),
+            last: Arc::default(),
+        }
+    }
+}
+
+impl Heard {
+    /// `io`, telling this whenever it reads something.
+    pub fn hearing<S>(&self, io: S) -> Hearing<S> {
+        Hearing {
+            io,
+            heard: self.clone(),
+        }
+    }
+
+    fn now(&self) {
+        let at = self.epoch.elapsed().as_micros().max(1);
+        self.last
+            .store(u64::try_from(at).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// When something was last read, if ever.
+    pub fn last(&self) -> Option<Instant> {
+        let at = self.last.load(Ordering::Relaxed);
+        (at != 0).then(|| self.epoch + Duration::from_micros(at))
+    }
+}
+
+/// A session's connection that notes in its [`Heard`] every read that brought bytes.
+pub struct Hearing<S> {
+    io: S,
+    heard: Heard,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Hearing<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.heard.now();
+        }
+        read
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Hearing<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, data)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 fn humantime_secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
+
+#[cfg(test)]
+#[path = "liveness_tests.rs"]
+mod tests;

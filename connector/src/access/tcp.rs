@@ -14,7 +14,7 @@ use h2::client::SendRequest;
 use http::{Method, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::sockets::abort_tcp;
 use tether_proto::splice::{splice, Ended, Pipe};
 use tether_proto::tuning;
@@ -265,11 +265,12 @@ impl AccessClient {
             );
         }
         let ws = self.target.upgrade(tls, request).await?;
+        let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
-            .handshake::<_, Bytes>(WsStream::new(ws))
+            .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
             .await?;
         // PINGs find a session whose edge went away without a word (network change, sleep).
-        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
+        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default(), heard);
         let driver = tokio::spawn(async move {
             let reason = tokio::select! {
                 ended = connection => ended.err().map(|e| e.to_string()),

@@ -13,7 +13,7 @@ use http::{Method, Request};
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
-use tether_proto::liveness::Liveness;
+use tether_proto::liveness::{Heard, Hearing, Liveness};
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 use tokio::net::TcpStream;
@@ -55,6 +55,7 @@ pub async fn run(
     );
     let ws = target.upgrade(tls, request).await?;
 
+    let heard = Heard::default();
     let mut connection = tuning::h2_server()
         .enable_connect_protocol()
         .max_concurrent_streams(u32::MAX)
@@ -64,13 +65,14 @@ pub async fn run(
         // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
         // public side itself.
         .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-        .handshake::<_, Bytes>(WsStream::new(ws))
+        .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
-    let mut liveness = tokio::spawn(
-        Liveness::new(ctx.connector.liveness_timeout)
-            .watch(connection.ping_pong(), ctx.pulse.clone()),
-    );
+    let mut liveness = tokio::spawn(Liveness::new(ctx.connector.liveness_timeout).watch(
+        connection.ping_pong(),
+        ctx.pulse.clone(),
+        heard,
+    ));
     let open = ctx
         .connector
         .metrics
@@ -110,7 +112,7 @@ pub async fn run(
 /// streams (GOAWAY: the edge sends them to other sessions) and in-flight ones, WebSockets and
 /// TCP streams included, may finish, for at most `grace-period`.
 async fn serve(
-    connection: &mut h2::server::Connection<WsStream<TlsStream<TcpStream>>, Bytes>,
+    connection: &mut h2::server::Connection<Hearing<WsStream<TlsStream<TcpStream>>>, Bytes>,
     ctx: &Arc<Slot>,
     liveness: &mut tokio::task::JoinHandle<String>,
     shutdown: &CancellationToken,

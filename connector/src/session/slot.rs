@@ -22,7 +22,7 @@ pub struct Connector {
     pub key: SigningKey,
     /// The edges known; registrations add to them.
     pub edges: Arc<EdgePool>,
-    /// A session that answers no PING for this long is dead (`liveness-timeout`).
+    /// A session that answers no PING and sends nothing for this long is dead (`liveness-timeout`).
     pub liveness_timeout: Duration,
     /// How long in-flight streams may run on after shutdown (`grace-period`).
     pub grace_period: Duration,

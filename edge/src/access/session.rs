@@ -14,7 +14,7 @@ use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 use tokio_util::sync::CancellationToken;
@@ -149,7 +149,8 @@ impl AccessSessions {
         cancel: CancellationToken,
         peer: SocketAddr,
     ) {
-        let ws = server_websocket(upgraded);
+        let heard = Heard::default();
+        let ws = heard.hearing(server_websocket(upgraded));
         let handshake = tuning::h2_access_server().handshake::<_, Bytes>(ws).await;
         let mut connection = match handshake {
             Ok(c) => c,
@@ -160,7 +161,7 @@ impl AccessSessions {
         let _registered = cancel.clone().drop_guard();
         // A client that vanished (laptop asleep) would otherwise hold its streams and their origin
         // connections open for ever.
-        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default());
+        let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default(), heard);
         tokio::pin!(liveness);
         let mut draining = false;
         let reason = loop {

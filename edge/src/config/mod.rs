@@ -71,7 +71,7 @@ pub struct EdgeConfig {
     pub response_header_timeout: Duration,
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
-    /// A tunnel session that answers no PING for this long is dead (`liveness-timeout`).
+    /// A tunnel session that answers no PING and sends nothing for this long is dead (`liveness-timeout`).
     pub liveness_timeout: Duration,
     /// How long the edge's own drain may take before it closes what is left (`grace-period`).
     pub grace_period: Duration,

@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use tether_proto::h2body::{send_body, RecvBody};
 use tether_proto::handshake::{Refusal, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 
@@ -96,7 +96,8 @@ impl LinkAcceptor {
 
     /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
     async fn serve(&self, upgraded: hyper::upgrade::Upgraded) {
-        let ws = server_websocket(upgraded);
+        let heard = Heard::default();
+        let ws = heard.hearing(server_websocket(upgraded));
         let handshake = tuning::h2_server()
             .enable_connect_protocol()
             .max_concurrent_streams(u32::MAX)
@@ -112,8 +113,11 @@ impl LinkAcceptor {
                 return;
             }
         };
-        let liveness = Liveness::new(self.config.get().liveness_timeout)
-            .watch(connection.ping_pong(), Pulse::new());
+        let liveness = Liveness::new(self.config.get().liveness_timeout).watch(
+            connection.ping_pong(),
+            Pulse::new(),
+            heard,
+        );
         tokio::pin!(liveness);
         tracing::info!("edge-to-edge link accepted");
         let mut closing = false;

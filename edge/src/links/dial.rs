@@ -20,7 +20,7 @@ use http::{HeaderValue, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio::net::TcpStream;
@@ -261,12 +261,14 @@ impl Links {
             .await
             .map_err(|_| format!("link upgrade with {address} timed out"))?
             .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
+        let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
-            .handshake::<_, Bytes>(WsStream::new(ws))
+            .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
             .await
             .map_err(|e| e.to_string())?;
         let closed = CancellationToken::new();
-        let liveness = Liveness::new(liveness_timeout).watch(connection.ping_pong(), Pulse::new());
+        let liveness =
+            Liveness::new(liveness_timeout).watch(connection.ping_pong(), Pulse::new(), heard);
         let ended = closed.clone();
         let peer = address.to_string();
         tokio::spawn(async move {

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use tether_proto::control::{Registration, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::has_token;
-use tether_proto::liveness::{Liveness, Pulse};
+use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::tuning;
 use uuid::Uuid;
 
@@ -243,7 +243,8 @@ impl SessionAcceptor {
         record: SessionRecord,
         registering: Registering,
     ) {
-        let ws = server_websocket(upgraded);
+        let heard = Heard::default();
+        let ws = heard.hearing(server_websocket(upgraded));
         let handshake = tuning::h2_client()
             .max_concurrent_reset_streams(1024)
             .handshake::<_, Bytes>(ws)
@@ -297,7 +298,8 @@ impl SessionAcceptor {
                 .rtt_micros
                 .store(micros, std::sync::atomic::Ordering::Relaxed);
         });
-        let liveness = Liveness::new(self.config.get().liveness_timeout).watch(ping_pong, pulse);
+        let liveness =
+            Liveness::new(self.config.get().liveness_timeout).watch(ping_pong, pulse, heard);
         self.metrics.sessions.inc();
         let reason = tokio::select! {
             result = &mut driver => match result {
