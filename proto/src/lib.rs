@@ -14,6 +14,8 @@
 //! - [`source`]: what counts as one client (an IPv4 address, an IPv6 /64).
 //! - [`tcp_memory`]: the machine's TCP memory and the limits past which Linux throttles sockets.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
+//! - [`session_io`]: the connection under a session's HTTP/2: notes reads, reads ahead while a
+//!   write waits (h2 reads nothing while its PONG waits).
 //! - [`control`]: the control messages the edge sends over a session (registration).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
 //! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
@@ -39,6 +41,7 @@ pub mod metric_parts;
 pub mod private;
 pub mod recv_window;
 pub mod reload;
+pub mod session_io;
 pub mod sockets;
 pub mod source;
 pub mod splice;

@@ -4,19 +4,15 @@
 //!
 //! A PONG waits behind whatever the peer queued before it (the TLS and socket buffers of a busy
 //! session hold megabytes), so a session is also alive while its peer's bytes keep arriving:
-//! [`Hearing`] notes every read. gRPC's keepalive counts any read the same way. Without it, a
+//! its connection ([`crate::session_io::SessionIo`]) notes every read in a [`Heard`]. gRPC's keepalive counts any read the same way. Without it, a
 //! machine short of TCP memory (1,024 attacking addresses holding 12,288 unread downloads) saw
 //! healthy, busy sessions dropped with thousands of streams on them.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use h2::{Ping, PingPong};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
 /// How long a session may go without answering a PING, unless configured (`liveness-timeout`).
@@ -149,7 +145,7 @@ impl Liveness {
 }
 
 /// When a session last read anything from its peer, shared between its connection
-/// ([`Hearing`]) and its [`Liveness`] watch.
+/// ([`crate::session_io::SessionIo`]) and its [`Liveness`] watch.
 #[derive(Clone)]
 pub struct Heard {
     epoch: Instant,
@@ -167,15 +163,8 @@ impl Default for Heard {
 }
 
 impl Heard {
-    /// `io`, telling this whenever it reads something.
-    pub fn hearing<S>(&self, io: S) -> Hearing<S> {
-        Hearing {
-            io,
-            heard: self.clone(),
-        }
-    }
-
-    fn now(&self) {
+    /// Something was read now.
+    pub fn now(&self) {
         let at = self.epoch.elapsed().as_micros().max(1);
         self.last
             .store(u64::try_from(at).unwrap_or(u64::MAX), Ordering::Relaxed);
@@ -185,58 +174,6 @@ impl Heard {
     pub fn last(&self) -> Option<Instant> {
         let at = self.last.load(Ordering::Relaxed);
         (at != 0).then(|| self.epoch + Duration::from_micros(at))
-    }
-}
-
-/// A session's connection that notes in its [`Heard`] every read that brought bytes.
-pub struct Hearing<S> {
-    io: S,
-    heard: Heard,
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Hearing<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let read = Pin::new(&mut this.io).poll_read(cx, buf);
-        if buf.filled().len() > before {
-            this.heard.now();
-        }
-        read
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Hearing<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, data)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, data)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
     }
 }
 

@@ -7,6 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::Instant;
 
 use super::*;
+use crate::session_io::SessionIo;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
 
@@ -39,7 +40,7 @@ async fn watched(busy: Duration) -> (Duration, String) {
     let (ours, theirs) = tokio::io::duplex(64 << 10);
     tokio::spawn(late_peer(theirs, busy));
     let heard = Heard::default();
-    let (_sender, mut connection) = h2::client::handshake(heard.hearing(ours))
+    let (_sender, mut connection) = h2::client::handshake(SessionIo::new(ours, heard.clone()))
         .await
         .expect("handshake");
     let ping_pong = connection.ping_pong();

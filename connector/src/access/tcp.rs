@@ -15,6 +15,7 @@ use http::{Method, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::session_io::SessionIo;
 use tether_proto::sockets::abort_tcp;
 use tether_proto::splice::{splice, Ended, Pipe};
 use tether_proto::tuning;
@@ -267,7 +268,7 @@ impl AccessClient {
         let ws = self.target.upgrade(tls, request).await?;
         let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
-            .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
+            .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))
             .await?;
         // PINGs find a session whose edge went away without a word (network change, sleep).
         let liveness = Liveness::default().watch(connection.ping_pong(), Pulse::default(), heard);

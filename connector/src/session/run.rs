@@ -13,7 +13,8 @@ use http::{Method, Request};
 use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
-use tether_proto::liveness::{Heard, Hearing, Liveness};
+use tether_proto::liveness::{Heard, Liveness};
+use tether_proto::session_io::SessionIo;
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 use tokio::net::TcpStream;
@@ -65,7 +66,7 @@ pub async fn run(
         // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
         // public side itself.
         .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-        .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
+        .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
     let mut liveness = tokio::spawn(Liveness::new(ctx.connector.liveness_timeout).watch(
@@ -112,7 +113,7 @@ pub async fn run(
 /// streams (GOAWAY: the edge sends them to other sessions) and in-flight ones, WebSockets and
 /// TCP streams included, may finish, for at most `grace-period`.
 async fn serve(
-    connection: &mut h2::server::Connection<Hearing<WsStream<TlsStream<TcpStream>>>, Bytes>,
+    connection: &mut h2::server::Connection<SessionIo<WsStream<TlsStream<TcpStream>>>, Bytes>,
     ctx: &Arc<Slot>,
     liveness: &mut tokio::task::JoinHandle<String>,
     shutdown: &CancellationToken,

@@ -15,6 +15,7 @@ use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::session_io::SessionIo;
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 use tokio_util::sync::CancellationToken;
@@ -150,7 +151,7 @@ impl AccessSessions {
         peer: SocketAddr,
     ) {
         let heard = Heard::default();
-        let ws = heard.hearing(server_websocket(upgraded));
+        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
         let handshake = tuning::h2_access_server().handshake::<_, Bytes>(ws).await;
         let mut connection = match handshake {
             Ok(c) => c,

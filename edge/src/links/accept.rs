@@ -15,6 +15,7 @@ use tether_proto::h2body::{send_body, RecvBody};
 use tether_proto::handshake::{Refusal, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::session_io::SessionIo;
 use tether_proto::splice::{relay, Pipe};
 use tether_proto::tuning;
 
@@ -97,7 +98,7 @@ impl LinkAcceptor {
     /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
     async fn serve(&self, upgraded: hyper::upgrade::Upgraded) {
         let heard = Heard::default();
-        let ws = heard.hearing(server_websocket(upgraded));
+        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
         let handshake = tuning::h2_server()
             .enable_connect_protocol()
             .max_concurrent_streams(u32::MAX)

@@ -21,6 +21,7 @@ use rustls::pki_types::ServerName;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::session_io::SessionIo;
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
 use tokio::net::TcpStream;
@@ -263,7 +264,7 @@ impl Links {
             .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
         let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
-            .handshake::<_, Bytes>(heard.hearing(WsStream::new(ws)))
+            .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))
             .await
             .map_err(|e| e.to_string())?;
         let closed = CancellationToken::new();

@@ -13,6 +13,7 @@ use tether_proto::control::{Registration, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::has_token;
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::session_io::SessionIo;
 use tether_proto::tuning;
 use uuid::Uuid;
 
@@ -244,7 +245,7 @@ impl SessionAcceptor {
         registering: Registering,
     ) {
         let heard = Heard::default();
-        let ws = heard.hearing(server_websocket(upgraded));
+        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
         let handshake = tuning::h2_client()
             .max_concurrent_reset_streams(1024)
             .handshake::<_, Bytes>(ws)

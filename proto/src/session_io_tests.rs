@@ -1,0 +1,158 @@
+//! Two HTTP/2 ends whose connection is full both ways, each PINGing the other, keep going when
+//! their connection reads ahead; and what is read ahead reaches HTTP/2 intact.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+
+use super::*;
+use crate::liveness::{Liveness, Pulse};
+
+/// Each way, in one stream.
+const EACH_WAY: usize = 32 << 20;
+
+/// A connection that holds little, as a socket throttled for TCP memory does.
+fn throttled() -> (DuplexStream, DuplexStream) {
+    tokio::io::duplex(16 << 10)
+}
+
+/// Sends `EACH_WAY` bytes into `send` while reading all of `recv`; returns what was read.
+async fn both_ways(
+    mut send: h2::SendStream<Bytes>,
+    mut recv: h2::RecvStream,
+) -> Result<usize, h2::Error> {
+    let sending = async {
+        let chunk = Bytes::from(vec![7u8; 256 << 10]);
+        for _ in 0..EACH_WAY / chunk.len() {
+            let mut data = chunk.clone();
+            std::future::poll_fn(|cx| {
+                crate::h2body::poll_send(&mut send, &mut data, false, None, cx)
+            })
+            .await?;
+        }
+        send.send_data(Bytes::new(), true)
+    };
+    let receiving = async {
+        let mut got = 0;
+        while let Some(data) = recv.data().await {
+            let data = data?;
+            got += data.len();
+            let _ = recv.flow_control().release_capacity(data.len());
+        }
+        Ok::<_, h2::Error>(got)
+    };
+    let ((), got) = tokio::try_join!(sending, receiving)?;
+    Ok(got)
+}
+
+/// One stream both ways over `client_io` and `server_io`, with both ends PINGing back to back
+/// and dropping the session after 1 s without a PONG or (as `heard`) a byte; what each end
+/// received, or why a session ended first.
+async fn exchange<C, S>(
+    (client_io, client_heard): (C, Heard),
+    (server_io, server_heard): (S, Heard),
+) -> Result<(usize, usize), String>
+where
+    C: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // PINGs back to back, so each end nearly always holds a PONG for the other.
+    let liveness = Liveness {
+        interval: Duration::ZERO,
+        timeout: Duration::from_secs(1),
+    };
+    let server = async move {
+        let mut connection = crate::tuning::h2_server()
+            .handshake::<_, Bytes>(server_io)
+            .await
+            .map_err(|e| e.to_string())?;
+        let watch = liveness.watch(connection.ping_pong(), Pulse::new(), server_heard);
+        let (request, mut respond) = connection
+            .accept()
+            .await
+            .ok_or("no stream")?
+            .map_err(|e| e.to_string())?;
+        let send = respond
+            .send_response(http::Response::new(()), false)
+            .map_err(|e| e.to_string())?;
+        let work = both_ways(send, request.into_body());
+        tokio::select! {
+            biased;
+            got = work => got.map_err(|e| e.to_string()),
+            why = watch => Err(format!("server: {why}")),
+            end = std::future::poll_fn(|cx| connection.poll_closed(cx)) => Err(format!("server: {end:?}")),
+        }
+    };
+    let client = async move {
+        let (mut sender, mut connection) = crate::tuning::h2_client()
+            .handshake::<_, Bytes>(client_io)
+            .await
+            .map_err(|e| e.to_string())?;
+        let watch = liveness.watch(connection.ping_pong(), Pulse::new(), client_heard);
+        let driven = tokio::spawn(connection);
+        let request = http::Request::post("http://test/").body(()).unwrap();
+        let (response, send) = sender
+            .send_request(request, false)
+            .map_err(|e| e.to_string())?;
+        let work = async {
+            let response = response.await?;
+            both_ways(send, response.into_body()).await
+        };
+        let got = tokio::select! {
+            biased;
+            got = work => got.map_err(|e| e.to_string()),
+            why = watch => Err(format!("client: {why}")),
+        };
+        // The connection goes on until the server has read the end too.
+        Ok::<_, String>((got, driven))
+    };
+    let (server, client) = tokio::join!(tokio::spawn(server), tokio::spawn(client));
+    let (client, driven) = client.expect("client task")?;
+    let server = server.expect("server task");
+    driven.abort();
+    Ok((server?, client?))
+}
+
+#[tokio::test]
+async fn a_session_full_both_ways_is_not_deadlocked() {
+    let (a, b) = throttled();
+    let (heard_a, heard_b) = (Heard::default(), Heard::default());
+    let run = exchange(
+        (SessionIo::new(a, heard_a.clone()), heard_a),
+        (SessionIo::new(b, heard_b.clone()), heard_b),
+    );
+    let got = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the exchange ends");
+    assert_eq!(got, Ok((EACH_WAY, EACH_WAY)));
+}
+
+/// Without reading ahead the same exchange deadlocks: what this module is for. (If h2 ever
+/// reads while its PONG waits, this fails and the read-ahead can go.)
+#[tokio::test]
+async fn without_reading_ahead_it_deadlocks() {
+    let (a, b) = throttled();
+    let run = exchange((a, Heard::default()), (b, Heard::default()));
+    let got = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the exchange ends");
+    let why = got.expect_err("h2 deadlocked on its PONGs");
+    assert!(why.contains("answered no PING"), "{why}");
+}
+
+#[tokio::test]
+async fn what_was_read_ahead_comes_first_then_the_end() {
+    let (ours, mut theirs) = tokio::io::duplex(1 << 10);
+    let mut io = SessionIo::new(ours, Heard::default());
+    theirs.write_all(b"hello").await.unwrap();
+    drop(theirs);
+    // A write that cannot go (the peer is gone: it fails) reads ahead before it answers.
+    let waker = futures_util::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    io.read_ahead(&mut cx);
+    assert_eq!(&io.ahead[..], b"hello");
+    let mut all = Vec::new();
+    io.read_to_end(&mut all).await.unwrap();
+    assert_eq!(all, b"hello");
+}
