@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
+use std::time::Duration;
 
 /// The source `peer` counts under: itself for IPv4, its /64 for IPv6 (IPv4-mapped ones as IPv4).
 pub fn source(peer: IpAddr) -> IpAddr {
@@ -22,15 +23,25 @@ pub fn source(peer: IpAddr) -> IpAddr {
     }
 }
 
-/// `held` grouped by holder, the holder with the most first.
-pub fn largest_first<K: Hash + Eq, T>(held: impl IntoIterator<Item = (K, T)>) -> Vec<(K, Vec<T>)> {
-    let mut by_holder: HashMap<K, Vec<T>> = HashMap::new();
-    for (holder, item) in held {
-        by_holder.entry(holder).or_default().push(item);
+/// `held` (holder, item, how long the item has waited) grouped by holder: the holder with the
+/// most first, and among holders with as many, the one whose item has waited longest. So a
+/// client with one stream slowed for a moment (by the machine, not by itself) comes after every
+/// client with one stream stalled for longer.
+pub fn largest_first<K: Hash + Eq, T>(
+    held: impl IntoIterator<Item = (K, T, Duration)>,
+) -> Vec<(K, Vec<T>)> {
+    let mut by_holder: HashMap<K, (Vec<T>, Duration)> = HashMap::new();
+    for (holder, item, waited) in held {
+        let (items, longest) = by_holder.entry(holder).or_default();
+        items.push(item);
+        *longest = waited.max(*longest);
     }
-    let mut holders: Vec<(K, Vec<T>)> = by_holder.into_iter().collect();
-    holders.sort_by_key(|(_, items)| std::cmp::Reverse(items.len()));
+    let mut holders: Vec<(K, (Vec<T>, Duration))> = by_holder.into_iter().collect();
+    holders.sort_by_key(|(_, (items, longest))| std::cmp::Reverse((items.len(), *longest)));
     holders
+        .into_iter()
+        .map(|(k, (items, _))| (k, items))
+        .collect()
 }
 
 #[cfg(test)]
@@ -52,11 +63,20 @@ mod tests {
 
     #[test]
     fn the_largest_holder_comes_first() {
-        let held = [("a", 1), ("b", 2), ("b", 3), ("c", 4), ("b", 5), ("c", 6)];
+        let s = Duration::from_secs;
+        let held = [
+            ("a", 1, s(1)),
+            ("b", 2, s(1)),
+            ("b", 3, s(1)),
+            ("c", 4, s(1)),
+            ("b", 5, s(1)),
+            ("c", 6, s(1)),
+            ("d", 7, s(9)),
+        ];
         let order: Vec<(&str, usize)> = largest_first(held)
             .into_iter()
             .map(|(k, v)| (k, v.len()))
             .collect();
-        assert_eq!(order, [("b", 3), ("c", 2), ("a", 1)]);
+        assert_eq!(order, [("b", 3), ("c", 2), ("d", 1), ("a", 1)]);
     }
 }

@@ -17,6 +17,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tether_proto::source::{largest_first, source};
 use tether_proto::stall::{StallClock, Watchlist};
@@ -72,14 +73,15 @@ impl SiteStalls {
         if memory.due(1) == 0 {
             return 0;
         }
-        let stalled: Vec<Arc<Watch>> = (self.watched.live().into_iter())
-            .filter(|w| w.clock.waited().is_some_and(|d| d >= memory.shed_after()))
+        let stalled: Vec<(Arc<Watch>, Duration)> = (self.watched.live().into_iter())
             .filter(|w| !w.cancel.is_cancelled())
+            .filter_map(|w| w.clock.waited().map(|d| (w, d)))
+            .filter(|(_, waited)| *waited >= memory.shed_after())
             .collect();
         let stalled_count = stalled.len();
         let mut due = self.shedding.due(memory, stalled_count);
         let mut reset = 0;
-        let held = stalled.into_iter().map(|watch| (watch.client, watch));
+        let held = (stalled.into_iter()).map(|(watch, waited)| (watch.client, watch, waited));
         for (address, watches) in largest_first(held) {
             if due == 0 {
                 break;

@@ -245,7 +245,7 @@ fn relieve_memory(
     if over == 0 && !growth.spent() {
         return reset;
     }
-    let held = waiting.into_iter().map(|(_, watch)| (watch.key.1, watch));
+    let held = (waiting.into_iter()).map(|(waited, watch)| (watch.key.1, watch, waited));
     for (address, watches) in largest_first(held) {
         if over == 0 && !growth.spent() {
             break;
