@@ -56,16 +56,10 @@ impl<S: AsyncRead + Unpin> SessionIo<S> {
     /// when more arrives, so a waiting write is retried then (and reads ahead again).
     fn read_ahead(&mut self, cx: &mut Context<'_>) {
         while self.ended.is_none() && self.ahead.len() < READ_AHEAD {
-            let want = CHUNK.min(READ_AHEAD - self.ahead.len());
-            let start = self.ahead.len();
-            self.ahead.resize(start + want, 0);
-            let mut buf = ReadBuf::new(&mut self.ahead[start..]);
-            let read = Pin::new(&mut self.io).poll_read(cx, &mut buf);
-            let got = buf.filled().len();
-            self.ahead.truncate(start + got);
-            match read {
-                Poll::Ready(Ok(())) if got > 0 => self.heard.now(),
-                Poll::Ready(Ok(())) => self.ended = Some(Ok(())),
+            self.ahead.reserve(CHUNK.min(READ_AHEAD - self.ahead.len()));
+            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.ahead) {
+                Poll::Ready(Ok(0)) => self.ended = Some(Ok(())),
+                Poll::Ready(Ok(_)) => self.heard.now(),
                 Poll::Ready(Err(e)) => self.ended = Some(Err(e)),
                 Poll::Pending => return,
             }
