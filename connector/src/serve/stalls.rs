@@ -8,12 +8,18 @@
 //! `net.ipv4.tcp_mem`'s pressure mark, and Linux then throttled every socket, the tunnel
 //! sessions included. So four times a second, while the machine's TCP memory is over the low
 //! mark (where Linux would stop throttling), the stalled streams (waiting for the edge's credit
-//! for over a second; a quarter of one past the pressure mark: `TcpMemory::shed_after`) of the
-//! client address holding the most are reset, then the next address's, until as many are reset
+//! for [`STALLED_AFTER`]) of the client address holding the most are reset, then the next address's, until as many are reset
 //! as the excess is of what TCP holds: a reset stream's origin connection closes with unread
 //! data, which resets it and frees both buffers.
 //!
 //! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
+//!
+//! Later than the edge: the edge sees the client's socket, and resets a stream stalled there
+//! after a second (a quarter of one past the pressure mark), which ends it here too. A wait for
+//! credit here cannot tell a client that stopped reading from a session slowed by a machine
+//! short of memory or CPU: with 1,024 attacking addresses on one machine, a victim's download,
+//! slowed to a grant every second or two, was reset here at one second. So this end is the
+//! backstop, for a site short of memory while the edge is not (or an edge of before the sweep).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -25,6 +31,10 @@ use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ConnectorMetrics;
+
+/// How long a stream must have waited for the edge's credit to be shed, while the machine's
+/// TCP memory is over its low mark: five times the edge's wait.
+pub const STALLED_AFTER: Duration = Duration::from_secs(5);
 
 struct Watch {
     /// The public client's source (`tether-client-addr`); `None` from an edge that does not say.
@@ -76,7 +86,7 @@ impl SiteStalls {
         let stalled: Vec<(Arc<Watch>, Duration)> = (self.watched.live().into_iter())
             .filter(|w| !w.cancel.is_cancelled())
             .filter_map(|w| w.clock.waited().map(|d| (w, d)))
-            .filter(|(_, waited)| *waited >= memory.shed_after())
+            .filter(|(_, waited)| *waited >= STALLED_AFTER)
             .collect();
         let stalled_count = stalled.len();
         let mut due = self.shedding.due(memory, stalled_count);

@@ -8,13 +8,14 @@ fn memory(pages: u64) -> TcpMemory {
     }
 }
 
-/// `n` streams of `client`; with `waited`, each has had data waiting on the edge for a second.
+/// `n` streams of `client`; with `waited`, each has had data waiting on the edge for
+/// [`STALLED_AFTER`].
 fn stalled(stalls: &SiteStalls, client: &str, n: usize, waited: bool) -> Vec<StreamWatch> {
     (0..n)
         .map(|_| {
             let watch = stalls.watch(Some(client.parse().unwrap()));
             if waited {
-                watch.clock().waiting_since(tcp_memory::SHED_AFTER);
+                watch.clock().waiting_since(STALLED_AFTER);
             }
             watch
         })
@@ -31,6 +32,15 @@ fn under_the_low_mark_nothing_is_reset() {
     let many = stalled(&stalls, "192.0.2.1", 40, true);
     assert_eq!(stalls.relieve(memory(800)), 0);
     assert_eq!(reset(&many), 0);
+}
+
+#[test]
+fn a_stream_waiting_as_long_as_the_edge_waits_is_left_to_the_edge() {
+    let stalls = SiteStalls::default();
+    let slowed = stalls.watch(Some("192.0.2.9".parse().unwrap()));
+    slowed.clock().waiting_since(tcp_memory::SHED_AFTER);
+    assert_eq!(stalls.relieve(memory(1_000)), 0);
+    assert_eq!(reset(std::slice::from_ref(&slowed)), 0);
 }
 
 #[test]
