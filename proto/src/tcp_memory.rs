@@ -23,7 +23,8 @@ pub struct TcpMemory {
 }
 
 /// How long a stream must have waited on its reader to be shed while TCP memory is over the
-/// low mark.
+/// low mark, where the reader's socket is seen (the edge; the connector, which sees only the
+/// edge's credit, waits longer).
 pub const SHED_AFTER: Duration = Duration::from_secs(1);
 
 /// The same past the pressure mark, where Linux throttles every socket already: streams opened
