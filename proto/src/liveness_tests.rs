@@ -63,6 +63,10 @@ async fn a_peer_that_keeps_sending_is_alive() {
         lasted >= busy,
         "dropped after {lasted:?} while the peer was still sending"
     );
+    assert!(
+        lasted < busy + Duration::from_secs(3),
+        "still up {lasted:?} after the peer went silent"
+    );
 }
 
 #[tokio::test]
@@ -72,4 +76,8 @@ async fn a_silent_peer_is_dropped_after_the_timeout() {
         .expect("the watch ends");
     assert!(reason.contains("answered no PING"), "{reason}");
     assert!(lasted >= TIMEOUT, "dropped after {lasted:?}");
+    assert!(
+        lasted < TIMEOUT + Duration::from_secs(3),
+        "still up {lasted:?}"
+    );
 }

@@ -19,7 +19,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::liveness::Heard;
@@ -56,8 +56,11 @@ impl<S: AsyncRead + Unpin> SessionIo<S> {
     /// when more arrives, so a waiting write is retried then (and reads ahead again).
     fn read_ahead(&mut self, cx: &mut Context<'_>) {
         while self.ended.is_none() && self.ahead.len() < READ_AHEAD {
-            self.ahead.reserve(CHUNK.min(READ_AHEAD - self.ahead.len()));
-            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.ahead) {
+            let room = CHUNK.min(READ_AHEAD - self.ahead.len());
+            self.ahead.reserve(room);
+            // At most `room`: the spare capacity `reserve` leaves can be far larger.
+            let mut buf = (&mut self.ahead).limit(room);
+            match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut buf) {
                 Poll::Ready(Ok(0)) => self.ended = Some(Ok(())),
                 Poll::Ready(Ok(_)) => self.heard.now(),
                 Poll::Ready(Err(e)) => self.ended = Some(Err(e)),
@@ -66,12 +69,24 @@ impl<S: AsyncRead + Unpin> SessionIo<S> {
         }
     }
 
-    /// `poll`'s answer; when it is to wait, reads ahead first.
-    fn waiting<T>(&mut self, cx: &mut Context<'_>, poll: Poll<T>) -> Poll<T> {
-        if poll.is_pending() {
-            self.read_ahead(cx);
+    /// A write's answer `poll`; when it is to wait, reads ahead first. A write that fails after
+    /// a read ahead met the peer's end is taken as written instead: the peer closed (a WebSocket
+    /// Close forbids sending after it) and what it sent before, read ahead, must still reach
+    /// HTTP/2 (its last DATA, its GOAWAY) rather than be dropped with the error.
+    fn waiting<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<T>>,
+        written: T,
+    ) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Pending => {
+                self.read_ahead(cx);
+                Poll::Pending
+            }
+            Poll::Ready(Err(_)) if matches!(self.ended, Some(Ok(()))) => Poll::Ready(Ok(written)),
+            ready => ready,
         }
-        poll
     }
 }
 
@@ -86,6 +101,10 @@ impl<S: AsyncRead + Unpin> AsyncRead for SessionIo<S> {
             let n = this.ahead.len().min(buf.remaining());
             buf.put_slice(&this.ahead[..n]);
             this.ahead.advance(n);
+            if this.ahead.is_empty() && this.ahead.capacity() > CHUNK {
+                // Emptied after a long wait: give the megabytes back.
+                this.ahead = BytesMut::new();
+            }
             return Poll::Ready(Ok(()));
         }
         if let Some(ended) = this.ended.take() {
@@ -108,7 +127,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SessionIo<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.io).poll_write(cx, data);
-        this.waiting(cx, poll)
+        this.waiting(cx, poll, data.len())
     }
 
     fn poll_write_vectored(
@@ -118,7 +137,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SessionIo<S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.io).poll_write_vectored(cx, data);
-        this.waiting(cx, poll)
+        let written = data.iter().map(|d| d.len()).sum();
+        this.waiting(cx, poll, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -128,7 +148,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SessionIo<S> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.io).poll_flush(cx);
-        this.waiting(cx, poll)
+        this.waiting(cx, poll, ())
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

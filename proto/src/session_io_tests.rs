@@ -76,13 +76,18 @@ where
         let send = respond
             .send_response(http::Response::new(()), false)
             .map_err(|e| e.to_string())?;
+        // Driven until both ends are done, so its last frames go out.
+        let driven = tokio::spawn(async move {
+            let end = std::future::poll_fn(|cx| connection.poll_closed(cx)).await;
+            format!("server: the connection ended first: {end:?}")
+        });
         let work = both_ways(send, request.into_body());
-        tokio::select! {
+        let got = tokio::select! {
             biased;
             got = work => got.map_err(|e| e.to_string()),
             why = watch => Err(format!("server: {why}")),
-            end = std::future::poll_fn(|cx| connection.poll_closed(cx)) => Err(format!("server: {end:?}")),
-        }
+        };
+        Ok::<_, String>((got, driven))
     };
     let client = async move {
         let (mut sender, mut connection) = crate::tuning::h2_client()
@@ -108,9 +113,10 @@ where
         Ok::<_, String>((got, driven))
     };
     let (server, client) = tokio::join!(tokio::spawn(server), tokio::spawn(client));
-    let (client, driven) = client.expect("client task")?;
-    let server = server.expect("server task");
-    driven.abort();
+    let (client, client_driven) = client.expect("client task")?;
+    let (server, server_driven) = server.expect("server task")?;
+    client_driven.abort();
+    server_driven.abort();
     Ok((server?, client?))
 }
 
@@ -147,7 +153,6 @@ async fn what_was_read_ahead_comes_first_then_the_end() {
     let mut io = SessionIo::new(ours, Heard::default());
     theirs.write_all(b"hello").await.unwrap();
     drop(theirs);
-    // A write that cannot go (the peer is gone: it fails) reads ahead before it answers.
     let waker = futures_util::task::noop_waker();
     let mut cx = Context::from_waker(&waker);
     io.read_ahead(&mut cx);
@@ -155,4 +160,21 @@ async fn what_was_read_ahead_comes_first_then_the_end() {
     let mut all = Vec::new();
     io.read_to_end(&mut all).await.unwrap();
     assert_eq!(all, b"hello");
+}
+
+#[tokio::test]
+async fn what_is_read_ahead_stops_at_the_cap() {
+    let (ours, mut theirs) = tokio::io::duplex(2 * READ_AHEAD);
+    let sent = vec![1u8; READ_AHEAD + (READ_AHEAD / 2)];
+    theirs.write_all(&sent).await.unwrap();
+    let mut io = SessionIo::new(ours, Heard::default());
+    let waker = futures_util::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    io.read_ahead(&mut cx);
+    assert_eq!(io.ahead.len(), READ_AHEAD);
+    // What was left waits in the connection, in order, behind what was read ahead.
+    drop(theirs);
+    let mut all = Vec::new();
+    io.read_to_end(&mut all).await.unwrap();
+    assert_eq!(all, sent);
 }
