@@ -36,10 +36,10 @@ impl Default for Liveness {
 /// When a session last heard a PONG, for `/ready` and metrics: shared with whoever watches.
 #[derive(Default, Clone)]
 pub struct Pulse {
-    /// Microseconds since `epoch` of the last PONG (0: none yet), and the last round trip.
-    last_pong: Arc<AtomicU64>,
+    /// When the last PONG came (`None`: a pulse that records nothing), and its round trip in
+    /// microseconds.
+    last_pong: Option<Heard>,
     last_rtt: Arc<AtomicU64>,
-    epoch: Option<Instant>,
     /// Told every round trip (a metrics histogram).
     observer: Option<Arc<dyn Fn(Duration) + Send + Sync>>,
 }
@@ -47,7 +47,7 @@ pub struct Pulse {
 impl Pulse {
     pub fn new() -> Pulse {
         Pulse {
-            epoch: Some(Instant::now()),
+            last_pong: Some(Heard::default()),
             ..Pulse::default()
         }
     }
@@ -61,9 +61,8 @@ impl Pulse {
     }
 
     fn record(&self, rtt: Duration) {
-        if let Some(epoch) = self.epoch {
-            let at = epoch.elapsed().as_micros().max(1) as u64;
-            self.last_pong.store(at, Ordering::Relaxed);
+        if let Some(last_pong) = &self.last_pong {
+            last_pong.now();
             self.last_rtt
                 .store(rtt.as_micros() as u64, Ordering::Relaxed);
         }
@@ -74,22 +73,24 @@ impl Pulse {
 
     /// Whether a PONG arrived within the last `window`.
     pub fn answered_within(&self, window: Duration) -> bool {
-        let Some(epoch) = self.epoch else {
-            return false;
-        };
-        let at = self.last_pong.load(Ordering::Relaxed);
-        at != 0 && epoch.elapsed().saturating_sub(Duration::from_micros(at)) <= window
+        self.last_pong_at().is_some_and(|at| at.elapsed() <= window)
     }
 
     /// The session ended: it answers nothing any more.
     pub fn clear(&self) {
-        self.last_pong.store(0, Ordering::Relaxed);
+        if let Some(last_pong) = &self.last_pong {
+            last_pong.forget();
+        }
     }
 
     /// The round trip of the last answered PING.
     pub fn rtt(&self) -> Option<Duration> {
-        let at = self.last_pong.load(Ordering::Relaxed);
-        (at != 0).then(|| Duration::from_micros(self.last_rtt.load(Ordering::Relaxed)))
+        let rtt = || Duration::from_micros(self.last_rtt.load(Ordering::Relaxed));
+        self.last_pong_at().map(|_| rtt())
+    }
+
+    fn last_pong_at(&self) -> Option<Instant> {
+        self.last_pong.as_ref().and_then(Heard::last)
     }
 }
 
@@ -144,12 +145,13 @@ impl Liveness {
     }
 }
 
-/// When a session last read anything from its peer, shared between its connection
-/// ([`crate::session_io::SessionIo`]) and its [`Liveness`] watch.
+/// When something was last heard from a session's peer, shared between threads: any byte
+/// (kept by its connection, [`crate::session_io::SessionIo`], for its [`Liveness`] watch) or a
+/// PONG (in its [`Pulse`]).
 #[derive(Clone)]
 pub struct Heard {
     epoch: Instant,
-    /// Microseconds since `epoch` of the last read (0: none yet).
+    /// Microseconds since `epoch` of the last time (0: none yet).
     last: Arc<AtomicU64>,
 }
 
@@ -163,17 +165,22 @@ impl Default for Heard {
 }
 
 impl Heard {
-    /// Something was read now.
+    /// Something was heard now.
     pub fn now(&self) {
         let at = self.epoch.elapsed().as_micros().max(1);
         self.last
             .store(u64::try_from(at).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
-    /// When something was last read, if ever.
+    /// When something was last heard, if ever.
     pub fn last(&self) -> Option<Instant> {
         let at = self.last.load(Ordering::Relaxed);
         (at != 0).then(|| self.epoch + Duration::from_micros(at))
+    }
+
+    /// As if nothing had been heard yet.
+    fn forget(&self) {
+        self.last.store(0, Ordering::Relaxed);
     }
 }
 

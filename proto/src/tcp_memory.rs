@@ -122,9 +122,13 @@ pub fn read() -> Option<TcpMemory> {
 /// shed. Linux's `tcp_init_mem` takes 1/16 of the free buffer pages as the pressure mark and
 /// 3/4 of that as the low mark; MemTotal is within 1% of those pages (24 GiB: 385,683 against
 /// 383,877). A host that tuned `tcp_mem` is not seen from inside: said in docs/security.md.
+/// Computed once: the machine's memory does not change under a running process.
 fn default_marks() -> Option<(u64, u64)> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    marks_for(&meminfo, rustix::param::page_size() as u64)
+    static MARKS: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
+    *MARKS.get_or_init(|| {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+        marks_for(&meminfo, rustix::param::page_size() as u64)
+    })
 }
 
 /// [`default_marks`] for a `/proc/meminfo` text and a page size in bytes.
