@@ -1,6 +1,7 @@
 //! The connection under a session's HTTP/2 (a tunnel session, a link, an access session): it
-//! notes every read for [`Liveness`](crate::liveness::Liveness), and it reads ahead while a write
-//! waits.
+//! notes every read for [`Liveness`](crate::liveness::Liveness), notes when its writes wait
+//! ([`Backpressure`]: a stream's wait for credit is then not its reader's doing), and it reads
+//! ahead while a write waits.
 //!
 //! Why read ahead: the `h2` crate reads no frame while it holds a PONG (or a SETTINGS ACK) that
 //! its connection cannot take yet. When both ends' writes wait, each on the other's full receive
@@ -23,6 +24,7 @@ use bytes::{Buf, BufMut, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::liveness::Heard;
+use crate::stall::Backpressure;
 
 /// The most read ahead of HTTP/2 while a write waits: four of the largest frames a session
 /// accepts ([`crate::tuning::MAX_FRAME`]), more than the peer holds queued before its PONG.
@@ -34,6 +36,7 @@ const CHUNK: usize = 64 << 10;
 pub struct SessionIo<S> {
     io: S,
     heard: Heard,
+    pressure: Backpressure,
     /// Read while a write waited, not yet handed to HTTP/2.
     ahead: BytesMut,
     /// The connection ended (or failed) during a read ahead: told to the next read.
@@ -45,9 +48,15 @@ impl<S> SessionIo<S> {
         SessionIo {
             io,
             heard,
+            pressure: Backpressure::default(),
             ahead: BytesMut::new(),
             ended: None,
         }
+    }
+
+    /// When this connection's writes last waited, for the streams on its session.
+    pub fn backpressure(&self) -> Backpressure {
+        self.pressure.clone()
     }
 }
 
@@ -81,8 +90,13 @@ impl<S: AsyncRead + Unpin> SessionIo<S> {
     ) -> Poll<io::Result<T>> {
         match poll {
             Poll::Pending => {
+                self.pressure.waiting();
                 self.read_ahead(cx);
                 Poll::Pending
+            }
+            Poll::Ready(Ok(_)) => {
+                self.pressure.flowing();
+                poll
             }
             Poll::Ready(Err(_)) if matches!(self.ended, Some(Ok(()))) => Poll::Ready(Ok(written)),
             ready => ready,

@@ -178,3 +178,23 @@ async fn what_is_read_ahead_stops_at_the_cap() {
     io.read_to_end(&mut all).await.unwrap();
     assert_eq!(all, sent);
 }
+
+#[tokio::test]
+async fn a_write_that_waits_is_told_to_the_sessions_streams() {
+    let (ours, mut theirs) = tokio::io::duplex(1 << 10);
+    let mut io = SessionIo::new(ours, Heard::default());
+    let pressure = io.backpressure();
+    assert_eq!(pressure.ago(), None, "no write waited yet");
+    let waker = futures_util::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let full = [7u8; 4 << 10];
+    while Pin::new(&mut io).poll_write(&mut cx, &full).is_ready() {}
+    assert_eq!(pressure.ago(), Some(Duration::ZERO), "while the write waits");
+    let mut drained = [0u8; 1 << 10];
+    theirs.read_exact(&mut drained).await.unwrap();
+    assert!(Pin::new(&mut io).poll_write(&mut cx, b"x").is_ready());
+    let after = pressure.ago().expect("a write waited");
+    assert!(after < Duration::from_secs(5), "{after:?}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(pressure.ago().unwrap() > after, "the clock runs once writes go");
+}

@@ -66,6 +66,57 @@ impl StallClock {
     }
 }
 
+/// When a session's own connection last made a write wait (its socket's send buffer full):
+/// shared by the session's I/O ([`crate::session_io::SessionIo`]), which marks it, and the
+/// streams on the session. A stream waiting for its peer's credit while its session cannot
+/// send is held up by the session (a machine short of TCP memory, a slow path), not by its
+/// reader, so a sweep counts its wait only from the session's last such moment.
+#[derive(Clone, Debug, Default)]
+pub struct Backpressure(Arc<Pressed>);
+
+#[derive(Debug, Default)]
+struct Pressed {
+    /// When the write now waiting began to wait; 0 while none waits.
+    since: AtomicU64,
+    /// When the last wait ended; 0 if no write ever waited.
+    ended: AtomicU64,
+}
+
+impl Backpressure {
+    /// A write is waiting on the connection.
+    pub fn waiting(&self) {
+        if self.0.since.load(Ordering::Relaxed) == 0 {
+            self.0.since.store(now_ms(), Ordering::Release);
+        }
+    }
+
+    /// The connection took a write.
+    pub fn flowing(&self) {
+        if self.0.since.load(Ordering::Relaxed) != 0 {
+            self.0.ended.store(now_ms(), Ordering::Release);
+            self.0.since.store(0, Ordering::Release);
+        }
+    }
+
+    /// How long ago a write last waited on the connection: zero while one waits, `None` if none
+    /// ever did.
+    pub fn ago(&self) -> Option<Duration> {
+        if self.0.since.load(Ordering::Acquire) != 0 {
+            return Some(Duration::ZERO);
+        }
+        match self.0.ended.load(Ordering::Acquire) {
+            0 => None,
+            ended => Some(Duration::from_millis(now_ms().saturating_sub(ended))),
+        }
+    }
+
+    /// How much of a stream's wait of `waited` its reader is to blame for: what came after the
+    /// session's last wait.
+    pub fn blame(&self, waited: Duration) -> Duration {
+        self.ago().map_or(waited, |ago| waited.min(ago))
+    }
+}
+
 /// The streams a sweep watches, held weakly: a stream that ends leaves the list by itself.
 pub struct Watchlist<T>(Mutex<Vec<Weak<T>>>);
 
@@ -112,6 +163,30 @@ mod tests {
         assert_eq!(clock.waited(), None);
         clock.waiting_from_now();
         assert!(clock.since() > first);
+    }
+
+    #[test]
+    fn a_wait_counts_only_from_the_sessions_last_backpressure() {
+        let session = Backpressure::default();
+        let waited = Duration::from_secs(9);
+        assert_eq!(session.blame(waited), waited, "a session that never waited");
+        session.waiting();
+        assert_eq!(
+            session.blame(waited),
+            Duration::ZERO,
+            "while the session waits"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        session.waiting();
+        session.flowing();
+        let blamed = session.blame(waited);
+        assert!(blamed < Duration::from_secs(1), "just after: {blamed:?}");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(session.blame(waited) >= Duration::from_millis(5));
+        assert!(
+            session.blame(waited) > blamed,
+            "the clock runs again once it flows"
+        );
     }
 
     #[test]

@@ -18,15 +18,19 @@
 //! after a second (a quarter of one past the pressure mark), which ends it here too. A wait for
 //! credit here cannot tell a client that stopped reading from a session slowed by a machine
 //! short of memory or CPU: with 1,024 attacking addresses on one machine, a victim's download,
-//! slowed to a grant every second or two, was reset here at one second. So this end is the
-//! backstop, for a site short of memory while the edge is not (or an edge of before the sweep).
+//! slowed to a grant every second or two, was reset here at one second, and at five. So a wait
+//! counts only from the last moment the session's own connection made a write wait
+//! ([`Backpressure`]): while the session cannot send, no credit can come back, whoever reads.
+//! A client that stops reading still stalls its stream on a session that sends (attackers
+//! pinning a session's window leave its connection idle). This end is the backstop, for a site
+//! short of memory while the edge is not (or an edge of before the sweep).
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tether_proto::source::{largest_first, source};
-use tether_proto::stall::{StallClock, Watchlist};
+use tether_proto::stall::{Backpressure, StallClock, Watchlist};
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +44,8 @@ struct Watch {
     /// The public client's source (`tether-client-addr`); `None` from an edge that does not say.
     client: Option<IpAddr>,
     clock: StallClock,
+    /// The session's connection: a wait while it could not send is not the client's doing.
+    session: Backpressure,
     cancel: CancellationToken,
 }
 
@@ -66,11 +72,13 @@ impl StreamWatch {
 }
 
 impl SiteStalls {
-    /// A stream for `client`, watched while the result lives.
-    pub fn watch(&self, client: Option<IpAddr>) -> StreamWatch {
+    /// A stream for `client` on the session whose connection is `session`, watched while the
+    /// result lives.
+    pub fn watch(&self, client: Option<IpAddr>, session: Backpressure) -> StreamWatch {
         let watch = Arc::new(Watch {
             client: client.map(source),
             clock: StallClock::default(),
+            session,
             cancel: CancellationToken::new(),
         });
         self.watched.add(&watch);
@@ -85,7 +93,10 @@ impl SiteStalls {
         }
         let stalled: Vec<(Arc<Watch>, Duration)> = (self.watched.live().into_iter())
             .filter(|w| !w.cancel.is_cancelled())
-            .filter_map(|w| w.clock.waited().map(|d| (w, d)))
+            .filter_map(|w| {
+                let waited = w.session.blame(w.clock.waited()?);
+                Some((w, waited))
+            })
             .filter(|(_, waited)| *waited >= STALLED_AFTER)
             .collect();
         let stalled_count = stalled.len();

@@ -13,7 +13,7 @@ fn memory(pages: u64) -> TcpMemory {
 fn stalled(stalls: &SiteStalls, client: &str, n: usize, waited: bool) -> Vec<StreamWatch> {
     (0..n)
         .map(|_| {
-            let watch = stalls.watch(Some(client.parse().unwrap()));
+            let watch = stalls.watch(Some(client.parse().unwrap()), Backpressure::default());
             if waited {
                 watch.clock().waiting_since(STALLED_AFTER);
             }
@@ -37,7 +37,7 @@ fn under_the_low_mark_nothing_is_reset() {
 #[test]
 fn a_stream_waiting_as_long_as_the_edge_waits_is_left_to_the_edge() {
     let stalls = SiteStalls::default();
-    let slowed = stalls.watch(Some("192.0.2.9".parse().unwrap()));
+    let slowed = stalls.watch(Some("192.0.2.9".parse().unwrap()), Backpressure::default());
     slowed.clock().waiting_since(tcp_memory::SHED_AFTER);
     assert_eq!(stalls.relieve(memory(1_000)), 0);
     assert_eq!(reset(std::slice::from_ref(&slowed)), 0);
@@ -76,4 +76,21 @@ fn a_stream_waiting_less_than_a_second_is_not_stalled() {
     }
     assert_eq!(stalls.relieve(memory(2_000)), 0);
     assert_eq!(reset(&fresh), 0);
+}
+
+#[test]
+fn a_wait_while_the_session_could_not_send_is_not_the_clients() {
+    let stalls = SiteStalls::default();
+    let congested = Backpressure::default();
+    let slowed = stalls.watch(Some("192.0.2.9".parse().unwrap()), congested.clone());
+    slowed.clock().waiting_since(2 * STALLED_AFTER);
+    congested.waiting();
+    assert_eq!(
+        stalls.relieve(memory(2_000)),
+        0,
+        "while the session's write waits"
+    );
+    congested.flowing();
+    assert_eq!(stalls.relieve(memory(2_000)), 0, "just after it went");
+    assert_eq!(reset(std::slice::from_ref(&slowed)), 0);
 }

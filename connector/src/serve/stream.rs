@@ -16,7 +16,7 @@ use h2::RecvStream;
 use http::{Request, StatusCode};
 use tether_proto::h2body::RecvBody;
 use tether_proto::headers::CLIENT_ADDR;
-use tether_proto::stall::StallClock;
+use tether_proto::stall::{Backpressure, StallClock};
 
 use crate::ingress::Ingress;
 use crate::metrics::ConnectorMetrics;
@@ -37,14 +37,20 @@ pub struct Streams {
 impl Streams {
     /// Serves one stream to its end, or until the sweep resets it (`serve::stalls`): then
     /// dropping it resets its tunnel stream (`CANCEL`) and closes its origin connection, which
-    /// still holds unread data, with a reset.
-    pub async fn serve(self, req: Request<RecvStream>, respond: SendResponse<Bytes>) {
+    /// still holds unread data, with a reset. `session` is the connection of the session the
+    /// stream came on.
+    pub async fn serve(
+        self,
+        req: Request<RecvStream>,
+        respond: SendResponse<Bytes>,
+        session: Backpressure,
+    ) {
         let client = req
             .headers()
             .get(CLIENT_ADDR)
             .and_then(|v| v.to_str().ok()?.parse::<SocketAddr>().ok())
             .map(|a| a.ip());
-        let watch = self.stalls.watch(client);
+        let watch = self.stalls.watch(client, session);
         tokio::select! {
             _ = self.dispatch(req, respond, watch.clock()) => {}
             _ = watch.reset() => {

@@ -15,6 +15,7 @@ use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPRO
 use tether_proto::headers::CONTROL;
 use tether_proto::liveness::{Heard, Liveness};
 use tether_proto::session_io::SessionIo;
+use tether_proto::stall::Backpressure;
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
 use tokio::net::TcpStream;
@@ -57,6 +58,8 @@ pub async fn run(
     let ws = target.upgrade(tls, request).await?;
 
     let heard = Heard::default();
+    let io = SessionIo::new(WsStream::new(ws), heard.clone());
+    let backpressure = io.backpressure();
     let mut connection = tuning::h2_server()
         .enable_connect_protocol()
         .max_concurrent_streams(u32::MAX)
@@ -66,7 +69,7 @@ pub async fn run(
         // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
         // public side itself.
         .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-        .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))
+        .handshake::<_, Bytes>(io)
         .await
         .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
     let mut liveness = tokio::spawn(Liveness::new(ctx.connector.liveness_timeout).watch(
@@ -93,7 +96,14 @@ pub async fn run(
     open.inc();
     cloudflared.ha_connections.inc();
     location.set(1);
-    let result = serve(&mut connection, &ctx, &mut liveness, &shutdown).await;
+    let result = serve(
+        &mut connection,
+        &ctx,
+        &backpressure,
+        &mut liveness,
+        &shutdown,
+    )
+    .await;
     location.set(0);
     cloudflared.ha_connections.dec();
     open.dec();
@@ -115,6 +125,7 @@ pub async fn run(
 async fn serve(
     connection: &mut h2::server::Connection<SessionIo<WsStream<TlsStream<TcpStream>>>, Bytes>,
     ctx: &Arc<Slot>,
+    backpressure: &Backpressure,
     liveness: &mut tokio::task::JoinHandle<String>,
     shutdown: &CancellationToken,
 ) -> Result<(), String> {
@@ -135,7 +146,7 @@ async fn serve(
         };
         match accepted {
             Some(Ok((req, respond))) => {
-                tokio::spawn(dispatch(req, respond, ctx.clone()));
+                tokio::spawn(dispatch(req, respond, ctx.clone(), backpressure.clone()));
             }
             Some(Err(e)) => return Err(e.to_string()),
             None => return Ok(()),
@@ -145,7 +156,12 @@ async fn serve(
 
 /// A control message (a request, never a CONNECT, marked `tether-control`) is answered here;
 /// every other stream goes to `serve`.
-async fn dispatch(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: Arc<Slot>) {
+async fn dispatch(
+    req: Request<RecvStream>,
+    respond: SendResponse<Bytes>,
+    ctx: Arc<Slot>,
+    session: Backpressure,
+) {
     let control = req
         .headers()
         .get(CONTROL)
@@ -156,6 +172,10 @@ async fn dispatch(req: Request<RecvStream>, respond: SendResponse<Bytes>, ctx: A
             let response = super::control::handle(&kind, req.map(RecvBody::new), &ctx).await;
             answer(respond, response).await
         }
-        None => ctx.connector.streams.clone().serve(req, respond).await,
+        None => {
+            (ctx.connector.streams.clone())
+                .serve(req, respond, session)
+                .await
+        }
     }
 }
