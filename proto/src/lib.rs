@@ -38,6 +38,7 @@ pub mod headers;
 pub mod liveness;
 pub mod logs;
 pub mod metric_parts;
+pub mod pressed_window;
 pub mod private;
 pub mod recv_window;
 pub mod reload;

@@ -29,6 +29,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tether_proto::pressed_window;
 use tether_proto::source::{largest_first, source};
 use tether_proto::stall::{Backpressure, StallClock, Watchlist};
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
@@ -140,7 +141,9 @@ pub async fn keep_sweeping(
             _ = tick.tick() => {}
             _ = stop.cancelled() => return,
         }
-        let Some(memory) = tcp_memory::read() else {
+        let memory = tcp_memory::read();
+        pressed_window::publish(memory);
+        let Some(memory) = memory else {
             return;
         };
         let reset = stalls.relieve(memory);

@@ -21,6 +21,7 @@ use rustls::pki_types::ServerName;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::pressed_window;
 use tether_proto::session_io::SessionIo;
 use tether_proto::tuning;
 use tether_proto::wsstream::{session_ws_config, WsStream};
@@ -272,9 +273,10 @@ impl Links {
             Liveness::new(liveness_timeout).watch(connection.ping_pong(), Pulse::new(), heard);
         let ended = closed.clone();
         let peer = address.to_string();
+        let driven = pressed_window::drive(connection, pressed_window::shortage());
         tokio::spawn(async move {
             let reason = tokio::select! {
-                result = &mut connection => format!("{result:?}"),
+                result = driven => format!("{result:?}"),
                 reason = liveness => reason,
             };
             tracing::info!(peer, reason, "edge-to-edge link closed");

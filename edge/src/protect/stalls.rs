@@ -36,6 +36,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use tether_proto::pressed_window;
 use tether_proto::recv_window::{GrowthBudget, GROWTH};
 use tether_proto::sockets::AbortSwitch;
 use tether_proto::source::largest_first;
@@ -159,7 +160,9 @@ impl Stalls {
     /// Resets what stalled past the limits, the machine's TCP memory included; runs four times a
     /// second.
     pub fn sweep(&self, limits: &StreamLimits, metrics: &EdgeMetrics) {
-        self.sweep_with(limits, metrics, tcp_memory::read());
+        let memory = tcp_memory::read();
+        pressed_window::publish(memory);
+        self.sweep_with(limits, metrics, memory);
     }
 
     /// [`Stalls::sweep`] with the machine's TCP memory as given (`None`: not known).

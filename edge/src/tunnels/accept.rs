@@ -13,6 +13,7 @@ use tether_proto::control::{Registration, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::has_token;
 use tether_proto::liveness::{Heard, Liveness, Pulse};
+use tether_proto::pressed_window;
 use tether_proto::session_io::SessionIo;
 use tether_proto::tuning;
 use uuid::Uuid;
@@ -258,7 +259,10 @@ impl SessionAcceptor {
             }
         };
         let ping_pong = connection.ping_pong();
-        let mut driver = tokio::spawn(connection);
+        let mut driver = tokio::spawn(pressed_window::drive(
+            connection,
+            pressed_window::shortage(),
+        ));
         let session = Session::new(record.clone(), sender);
         let hostnames = self.routes.hostnames_of(record.tunnel_id);
         if let Err(e) = self.register(&session, hostnames.clone()).await {
