@@ -30,21 +30,52 @@ use crate::tuning::STREAM_WINDOW_START;
 pub const PRESSED_WINDOW_START: u32 = 16 << 10;
 
 /// Whether the machine's TCP memory was over its low mark when last read.
-static SHORT: LazyLock<watch::Sender<bool>> = LazyLock::new(|| watch::channel(false).0);
+pub struct Shortage(watch::Sender<bool>);
 
-/// Tells the sessions what the machine's TCP memory is now (the edge's sweep reads it four
-/// times a second); `None` (not Linux) counts as not short.
-pub fn publish(memory: Option<TcpMemory>) {
-    let short = memory.is_some_and(|m| m.pages > m.low);
-    let changed = SHORT.send_if_modified(|was| std::mem::replace(was, short) != short);
-    if changed {
-        let window_kib = window(short) >> 10;
-        tracing::info!(
-            short,
-            window_kib,
-            "the machine's TCP memory crossed net.ipv4.tcp_mem's low mark: new starting window for every stream the sessions receive"
-        );
+/// This process's: published by its sweep, read by its sessions.
+pub static SHORTAGE: LazyLock<Shortage> = LazyLock::new(Shortage::default);
+
+impl Default for Shortage {
+    fn default() -> Self {
+        Shortage(watch::channel(false).0)
     }
+}
+
+impl Shortage {
+    /// What the machine's TCP memory is now; `None` (not Linux) counts as not short.
+    pub fn publish(&self, memory: Option<TcpMemory>) {
+        let short = memory.is_some_and(|m| m.pages > m.low);
+        let changed = (self.0).send_if_modified(|was| std::mem::replace(was, short) != short);
+        if changed {
+            let window_kib = window(short) >> 10;
+            tracing::info!(
+                short,
+                window_kib,
+                "the machine's TCP memory crossed net.ipv4.tcp_mem's low mark: new starting window for every stream the sessions receive"
+            );
+        }
+    }
+
+    /// Whether short, as last published, and each change.
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.0.subscribe()
+    }
+
+    /// The starting window a stream opened now gets.
+    pub fn start(&self) -> u32 {
+        window(*self.0.borrow())
+    }
+}
+
+/// Tells this process's sessions what the machine's TCP memory is now (the sweeps read it four
+/// times a second).
+pub fn publish(memory: Option<TcpMemory>) {
+    SHORTAGE.publish(memory)
+}
+
+/// Whether the machine is short of TCP memory, as last published, for a session's driver.
+pub fn shortage() -> watch::Receiver<bool> {
+    SHORTAGE.subscribe()
 }
 
 /// The starting window while `short` or not.
@@ -54,11 +85,6 @@ pub fn window(short: bool) -> u32 {
     } else {
         STREAM_WINDOW_START
     }
-}
-
-/// Whether the machine is short of TCP memory, as last published.
-pub fn shortage() -> watch::Receiver<bool> {
-    SHORT.subscribe()
 }
 
 /// Drives the connection of a session whose answers this end receives, to its end, setting its

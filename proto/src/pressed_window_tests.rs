@@ -127,11 +127,15 @@ fn publishing_says_short_only_over_the_low_mark() {
         low: 800,
         pressure: 1_000,
     };
-    let watched = shortage();
-    publish(Some(memory(900)));
+    let shortage = Shortage::default();
+    let watched = shortage.subscribe();
+    shortage.publish(Some(memory(900)));
     assert!(*watched.borrow());
-    publish(Some(memory(800)));
+    assert_eq!(shortage.start(), PRESSED_WINDOW_START);
+    shortage.publish(Some(memory(800)));
     assert!(!*watched.borrow());
-    publish(None);
+    assert_eq!(shortage.start(), STREAM_WINDOW_START);
+    shortage.publish(Some(memory(900)));
+    shortage.publish(None);
     assert!(!*watched.borrow());
 }

@@ -4,7 +4,9 @@
 //! session's window (HTTP/2 credit is released per stream and per session together). If every
 //! stream had the window a fast download needs (4 MiB), a few dozen streams whose clients stop
 //! reading would hold the whole session window and stall every other stream of the tunnel. So a
-//! stream starts at [`STREAM_WINDOW_START`] (the SETTINGS value both ends advertise) and its
+//! stream starts at [`STREAM_WINDOW_START`](crate::tuning::STREAM_WINDOW_START) (the SETTINGS
+//! value both ends advertise; 16 KiB while the machine is short of TCP memory:
+//! [`crate::pressed_window`]) and its
 //! receiver gives it a larger window, doubling up to [`STREAM_WINDOW`], only when the reader took
 //! a whole window within [`GROW_WITHIN`] and then had to wait for more: the window, not the
 //! reader, was holding the stream back. A reader that never reads never grows its window; one
@@ -22,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use h2::RecvStream;
 
-use crate::tuning::{STREAM_WINDOW, STREAM_WINDOW_START};
+use crate::pressed_window::SHORTAGE;
+use crate::tuning::STREAM_WINDOW;
 
 /// A window counts as used up quickly when the reader took all of it within this long: at the
 /// largest window that is 32 Mbit/s, so streams slower than that never grow past what they use.
@@ -106,7 +109,9 @@ impl RecvWindow {
     pub fn new(budget: &'static GrowthBudget) -> Self {
         RecvWindow {
             budget,
-            window: STREAM_WINDOW_START,
+            // The window the stream started with: smaller while the machine is short of TCP
+            // memory (`crate::pressed_window`), so a reader grows it from there at once.
+            window: SHORTAGE.start(),
             taken: 0,
             since: Instant::now(),
             borrowed: 0,
