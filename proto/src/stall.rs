@@ -66,11 +66,11 @@ impl StallClock {
     }
 }
 
-/// When a session's own connection last made a write wait (its socket's send buffer full):
-/// shared by the session's I/O ([`crate::session_io::SessionIo`]), which marks it, and the
-/// streams on the session. A stream waiting for its peer's credit while its session cannot
+/// How long a session's own connection has made its writes wait (its socket's send buffer
+/// full): shared by the session's I/O ([`crate::session_io::SessionIo`]), which marks it, and
+/// the streams on the session. A stream waiting for its peer's credit while its session cannot
 /// send is held up by the session (a machine short of TCP memory, a slow path), not by its
-/// reader, so a sweep counts its wait only from the session's last such moment.
+/// reader: [`Excused`] takes that time out of the stream's wait.
 #[derive(Clone, Debug, Default)]
 pub struct Backpressure(Arc<Pressed>);
 
@@ -78,8 +78,8 @@ pub struct Backpressure(Arc<Pressed>);
 struct Pressed {
     /// When the write now waiting began to wait; 0 while none waits.
     since: AtomicU64,
-    /// When the last wait ended; 0 if no write ever waited.
-    ended: AtomicU64,
+    /// Milliseconds the writes that waited and then went had waited, in all.
+    waited: AtomicU64,
 }
 
 impl Backpressure {
@@ -92,28 +92,49 @@ impl Backpressure {
 
     /// The connection took a write.
     pub fn flowing(&self) {
-        if self.0.since.load(Ordering::Relaxed) != 0 {
-            self.0.ended.store(now_ms(), Ordering::Release);
-            self.0.since.store(0, Ordering::Release);
+        let since = self.0.since.swap(0, Ordering::AcqRel);
+        if since != 0 {
+            let waited = now_ms().saturating_sub(since);
+            self.0.waited.fetch_add(waited, Ordering::AcqRel);
         }
     }
 
-    /// How long ago a write last waited on the connection: zero while one waits, `None` if none
-    /// ever did.
-    pub fn ago(&self) -> Option<Duration> {
-        if self.0.since.load(Ordering::Acquire) != 0 {
-            return Some(Duration::ZERO);
-        }
-        match self.0.ended.load(Ordering::Acquire) {
-            0 => None,
-            ended => Some(Duration::from_millis(now_ms().saturating_sub(ended))),
-        }
+    /// A wait of `waited` that has ended: how a sweep's tests age a session without sleeping.
+    pub fn waited_for(&self, waited: Duration) {
+        (self.0.waited).fetch_add(waited.as_millis() as u64, Ordering::AcqRel);
     }
 
-    /// How much of a stream's wait of `waited` its reader is to blame for: what came after the
-    /// session's last wait.
-    pub fn blame(&self, waited: Duration) -> Duration {
-        self.ago().map_or(waited, |ago| waited.min(ago))
+    /// How long writes have waited on the connection in all, the wait going on included.
+    pub fn blocked(&self) -> Duration {
+        let since = self.0.since.load(Ordering::Acquire);
+        let now = if since == 0 {
+            0
+        } else {
+            now_ms().saturating_sub(since)
+        };
+        Duration::from_millis(self.0.waited.load(Ordering::Acquire) + now)
+    }
+}
+
+/// A watched stream's wait less what its session spent unable to send meanwhile: the time its
+/// reader is to blame for. On a session that is slowed, not stopped (writes waiting half the
+/// time under a bulk load), a stalled stream's blame still grows, at half speed.
+#[derive(Debug, Default)]
+pub struct Excused(Mutex<(u64, Duration)>);
+
+impl Excused {
+    /// The blame for the wait `clock` shows, or `None` while nothing waits. Called by each
+    /// sweep: the first call of a wait notes where the session's blocked time stood (a
+    /// quarter-second late at most).
+    pub fn blame(&self, clock: &StallClock, session: &Backpressure) -> Option<Duration> {
+        let since = clock.since();
+        let waited = clock.waited()?;
+        let blocked = session.blocked();
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.0 != since {
+            *seen = (since, blocked);
+        }
+        Some(waited.saturating_sub(blocked.saturating_sub(seen.1)))
     }
 }
 
@@ -166,27 +187,43 @@ mod tests {
     }
 
     #[test]
-    fn a_wait_counts_only_from_the_sessions_last_backpressure() {
-        let session = Backpressure::default();
-        let waited = Duration::from_secs(9);
-        assert_eq!(session.blame(waited), waited, "a session that never waited");
-        session.waiting();
-        assert_eq!(
-            session.blame(waited),
-            Duration::ZERO,
-            "while the session waits"
+    fn a_wait_is_blamed_for_what_passed_while_the_session_could_send() {
+        let (clock, session, excused) = (
+            StallClock::default(),
+            Backpressure::default(),
+            Excused::default(),
         );
-        std::thread::sleep(Duration::from_millis(5));
-        session.waiting();
-        session.flowing();
-        let blamed = session.blame(waited);
-        assert!(blamed < Duration::from_secs(1), "just after: {blamed:?}");
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(session.blame(waited) >= Duration::from_millis(5));
+        assert_eq!(excused.blame(&clock, &session), None, "nothing waits");
+        clock.waiting_since(Duration::from_secs(9));
+        session.waited_for(Duration::from_secs(100));
+        let first = excused.blame(&clock, &session).unwrap();
         assert!(
-            session.blame(waited) > blamed,
-            "the clock runs again once it flows"
+            first >= Duration::from_secs(9),
+            "what came before is not counted: {first:?}"
         );
+        session.waited_for(Duration::from_secs(4));
+        let later = excused.blame(&clock, &session).unwrap();
+        assert!(
+            later < Duration::from_secs(6),
+            "4 s of it excused: {later:?}"
+        );
+        session.waiting();
+        assert!(
+            session.blocked() >= Duration::from_secs(104),
+            "a wait just begun"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(
+            session.blocked() > Duration::from_secs(104),
+            "the wait going on counts"
+        );
+        session.flowing();
+        let total = session.blocked();
+        assert!(total >= Duration::from_millis(104_005), "{total:?}");
+        // A new wait starts from the session's time then.
+        clock.waiting_from_now();
+        let fresh = excused.blame(&clock, &session).unwrap();
+        assert!(fresh < Duration::from_secs(1), "{fresh:?}");
     }
 
     #[test]

@@ -19,8 +19,8 @@
 //! credit here cannot tell a client that stopped reading from a session slowed by a machine
 //! short of memory or CPU: with 1,024 attacking addresses on one machine, a victim's download,
 //! slowed to a grant every second or two, was reset here at one second, and at five. So a wait
-//! counts only from the last moment the session's own connection made a write wait
-//! ([`Backpressure`]): while the session cannot send, no credit can come back, whoever reads.
+//! counts only for the time the session's own connection could take writes ([`Backpressure`],
+//! [`Excused`]): while the session cannot send, no credit can come back, whoever reads.
 //! A client that stops reading still stalls its stream on a session that sends (attackers
 //! pinning a session's window leave its connection idle). This end is the backstop, for a site
 //! short of memory while the edge is not (or an edge of before the sweep).
@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use tether_proto::pressed_window;
 use tether_proto::source::{largest_first, source};
-use tether_proto::stall::{Backpressure, StallClock, Watchlist};
+use tether_proto::stall::{Backpressure, Excused, StallClock, Watchlist};
 use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
@@ -47,6 +47,7 @@ struct Watch {
     clock: StallClock,
     /// The session's connection: a wait while it could not send is not the client's doing.
     session: Backpressure,
+    excused: Excused,
     cancel: CancellationToken,
 }
 
@@ -80,6 +81,7 @@ impl SiteStalls {
             client: client.map(source),
             clock: StallClock::default(),
             session,
+            excused: Excused::default(),
             cancel: CancellationToken::new(),
         });
         self.watched.add(&watch);
@@ -87,19 +89,20 @@ impl SiteStalls {
     }
 
     /// While `memory` is over its low mark, resets the stalled streams of the addresses holding
-    /// the most; returns how many were reset.
+    /// the most; returns how many were reset. Every sweep looks at every wait, under the mark
+    /// too, so that what a session could not send is excused from when the wait began.
     pub fn relieve(&self, memory: TcpMemory) -> usize {
-        if memory.due(1) == 0 {
-            return 0;
-        }
         let stalled: Vec<(Arc<Watch>, Duration)> = (self.watched.live().into_iter())
             .filter(|w| !w.cancel.is_cancelled())
             .filter_map(|w| {
-                let waited = w.session.blame(w.clock.waited()?);
+                let waited = w.excused.blame(&w.clock, &w.session)?;
                 Some((w, waited))
             })
             .filter(|(_, waited)| *waited >= STALLED_AFTER)
             .collect();
+        if memory.due(1) == 0 {
+            return 0;
+        }
         let stalled_count = stalled.len();
         let mut due = self.shedding.due(memory, stalled_count);
         let mut reset = 0;

@@ -83,14 +83,19 @@ fn a_wait_while_the_session_could_not_send_is_not_the_clients() {
     let stalls = SiteStalls::default();
     let congested = Backpressure::default();
     let slowed = stalls.watch(Some("192.0.2.9".parse().unwrap()), congested.clone());
-    slowed.clock().waiting_since(2 * STALLED_AFTER);
-    congested.waiting();
+    let stalled = stalls.watch(Some("192.0.2.10".parse().unwrap()), Backpressure::default());
+    slowed
+        .clock()
+        .waiting_since(STALLED_AFTER + Duration::from_secs(1));
+    stalled.clock().waiting_since(STALLED_AFTER);
+    // A sweep under the low mark notes where the session stood; it could not send for 2 s since.
+    assert_eq!(stalls.relieve(memory(700)), 0);
+    congested.waited_for(Duration::from_secs(2));
     assert_eq!(
-        stalls.relieve(memory(2_000)),
-        0,
-        "while the session's write waits"
+        stalls.relieve(memory(1_000)),
+        1,
+        "only the one on a session that sends"
     );
-    congested.flowing();
-    assert_eq!(stalls.relieve(memory(2_000)), 0, "just after it went");
     assert_eq!(reset(std::slice::from_ref(&slowed)), 0);
+    assert_eq!(reset(std::slice::from_ref(&stalled)), 1);
 }
