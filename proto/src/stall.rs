@@ -92,10 +92,14 @@ impl Backpressure {
 
     /// The connection took a write.
     pub fn flowing(&self) {
-        let since = self.0.since.swap(0, Ordering::AcqRel);
+        // Only this session's I/O marks it, so nothing races here but readers: add the wait
+        // before clearing it, so that a reader may count it twice for a moment (excusing more)
+        // but never drop it.
+        let since = self.0.since.load(Ordering::Acquire);
         if since != 0 {
             let waited = now_ms().saturating_sub(since);
             self.0.waited.fetch_add(waited, Ordering::AcqRel);
+            self.0.since.store(0, Ordering::Release);
         }
     }
 

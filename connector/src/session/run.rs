@@ -14,7 +14,7 @@ use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
 use tether_proto::liveness::{Heard, Liveness};
-use tether_proto::pressed_window;
+use tether_proto::pressed_window::{self, Follow};
 use tether_proto::session_io::SessionIo;
 use tether_proto::stall::Backpressure;
 use tether_proto::tuning;
@@ -133,23 +133,14 @@ async fn serve(
     let drain_deadline = tokio::time::sleep(Duration::MAX);
     tokio::pin!(drain_deadline);
     let mut draining = false;
-    let mut short = pressed_window::shortage();
-    let mut applied = false;
+    // The edge's request bodies (uploads) start small while this machine is short of TCP memory
+    // (`tether_proto::pressed_window`).
+    let mut follow = Follow::new(pressed_window::shortage());
     loop {
-        // The edge's request bodies (uploads) start small while this machine is short of TCP
-        // memory (`tether_proto::pressed_window`); a change waiting on an unacknowledged SETTINGS
-        // is tried again on the next event.
-        let wanted = *short.borrow_and_update();
-        if wanted != applied
-            && connection
-                .set_initial_window_size(pressed_window::window(wanted))
-                .is_ok()
-        {
-            applied = wanted;
-        }
+        follow.apply(connection);
         let accepted = tokio::select! {
             accepted = connection.accept() => accepted,
-            _ = short.changed() => continue,
+            _ = follow.next() => continue,
             reason = &mut *liveness => return Err(reason.unwrap_or_else(|e| e.to_string())),
             _ = shutdown.cancelled(), if !draining => {
                 draining = true;

@@ -635,11 +635,19 @@ impl Recv {
                     let dec = old_sz - target;
                     tracing::trace!("decrementing all windows; dec={}", dec);
 
+                    let pending_window_updates = &mut self.pending_window_updates;
                     store.try_for_each(|mut stream| {
                         stream
                             .recv_flow
                             .dec_recv_window(dec)
                             .map_err(proto::Error::library_go_away)?;
+                        // Tether patch: credit the reader already gave back, too little to
+                        // announce under the old window, may be all that can reopen the
+                        // lowered one (nothing is left to release): announce it now, or the
+                        // stream waits until the window is raised again (nghttp2 #1679).
+                        if stream.recv_flow.unclaimed_capacity().is_some() {
+                            pending_window_updates.push(&mut stream);
+                        }
                         Ok::<_, proto::Error>(())
                     })?;
                 }
