@@ -137,12 +137,18 @@ fn short_from_over_the_low_mark_until_under_seven_eighths_of_it() {
     assert!(*watched.borrow());
     assert_eq!(shortage.start(), PRESSED_WINDOW_START);
     shortage.publish(Some(memory(750)));
-    assert!(*watched.borrow(), "short until back under 7/8 of the low mark");
+    assert!(
+        *watched.borrow(),
+        "short until back under 7/8 of the low mark"
+    );
     shortage.publish(Some(memory(700)));
     assert!(!*watched.borrow());
     assert_eq!(shortage.start(), STREAM_WINDOW_START);
     shortage.publish(Some(memory(800)));
-    assert!(!*watched.borrow(), "and not short again until over the low mark");
+    assert!(
+        !*watched.borrow(),
+        "and not short again until over the low mark"
+    );
     shortage.publish(Some(memory(900)));
     shortage.publish(None);
     assert!(!*watched.borrow());
