@@ -73,7 +73,12 @@ impl Shortage {
 
     /// The starting window a stream opened now gets.
     pub fn start(&self) -> u32 {
-        window(*self.0.borrow())
+        window(self.is_short())
+    }
+
+    /// Whether short, as last published.
+    pub fn is_short(&self) -> bool {
+        *self.0.borrow()
     }
 }
 

@@ -58,12 +58,37 @@ pub fn keepalive(tcp: &tokio::net::TcpStream, every: Duration) {
 /// beside them 100× slower; with this limit, 1.0×.
 pub const CLIENT_UNSENT: u32 = 128 << 10;
 
-/// Applies [`CLIENT_UNSENT`] to a public client's connection (Linux; elsewhere nothing).
+/// What the kernel may hold unsent for a client connecting while the machine is short of TCP
+/// memory ([`crate::pressed_window`]). A stream's data is seen waiting on its client only once
+/// the socket takes no more, so at 128 KiB each unread download drew its starting window plus
+/// that through the tunnel before the sweeps could see it (12,288 of them: 1.7 GiB); at 16 KiB,
+/// a few tens of KiB. A client far away loses nothing (data in flight is not counted), only
+/// the edge writes more often.
+pub const CLIENT_UNSENT_PRESSED: u32 = 16 << 10;
+
+/// The unsent limit for a client connecting now: [`CLIENT_UNSENT_PRESSED`] while the machine
+/// is short of TCP memory, [`CLIENT_UNSENT`] otherwise.
+pub fn unsent_limit(short: bool) -> u32 {
+    if short {
+        CLIENT_UNSENT_PRESSED
+    } else {
+        CLIENT_UNSENT
+    }
+}
+
+/// Applies [`unsent_limit`] to a public client's connection (Linux; elsewhere nothing).
 pub fn limit_unsent(tcp: &tokio::net::TcpStream) {
+    limit_unsent_to(
+        tcp,
+        unsent_limit(crate::pressed_window::SHORTAGE.is_short()),
+    );
+}
+
+fn limit_unsent_to(tcp: &tokio::net::TcpStream, limit: u32) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    let _ = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(CLIENT_UNSENT);
+    let _ = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(limit);
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let _ = tcp;
+    let _ = (tcp, limit);
 }
 
 /// A TCP connection whose close can be turned into a reset after it has been handed away (to
@@ -196,21 +221,25 @@ mod tests {
         let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
         let addr = listener.local_addr().unwrap();
         let mut took = Vec::new();
-        for limited in [false, true] {
+        for limit in [None, Some(CLIENT_UNSENT), Some(CLIENT_UNSENT_PRESSED)] {
             let client = TcpSocket::new_v4().unwrap();
             client.set_recv_buffer_size(4096).unwrap();
             let _client = client.connect(addr).await.unwrap();
             let (server, _) = listener.accept().await.unwrap();
-            if limited {
-                limit_unsent(&server);
+            if let Some(limit) = limit {
+                limit_unsent_to(&server, limit);
             }
             took.push(fill(&server));
         }
-        let (unlimited, limited) = (took[0], took[1]);
+        let (unlimited, limited, pressed) = (took[0], took[1], took[2]);
         assert!(
             limited <= 2 * CLIENT_UNSENT as usize,
             "a non-reading client's socket took {limited} bytes"
         );
         assert!(unlimited > 4 * limited, "{unlimited} vs {limited}");
+        assert!(
+            pressed <= 2 * CLIENT_UNSENT_PRESSED as usize,
+            "while short, a non-reading client's socket took {pressed} bytes"
+        );
     }
 }
