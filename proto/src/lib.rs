@@ -9,8 +9,10 @@
 //!   WebSocket message.
 //! - [`h2body`]: HTTP bodies over raw h2 streams (sessions use the `h2` crate directly).
 //! - [`recv_window`]: stream receive windows that start small and grow while the reader keeps up.
+//! - [`pressed_window`]: smaller starting windows while the machine is short of TCP memory.
 //! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
-//! - [`stall`]: how long a stream's data has waited on its reader, for both sides' sweeps.
+//! - [`stall`]: how long a stream's data has waited on its reader, for both sides' sweeps, and
+//!   how long a session could not send meanwhile.
 //! - [`source`]: what counts as one client (an IPv4 address, an IPv6 /64).
 //! - [`tcp_memory`]: the machine's TCP memory and the limits past which Linux throttles sockets.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.

@@ -5,8 +5,9 @@
 //! A PONG waits behind whatever the peer queued before it (the TLS and socket buffers of a busy
 //! session hold megabytes), so a session is also alive while its peer's bytes keep arriving:
 //! its connection ([`crate::session_io::SessionIo`]) notes every read in a [`Heard`]. gRPC's
-//! keepalive counts any read the same way. Without it, a machine short of TCP memory (1,024 attacking addresses holding 12,288 unread downloads) saw
-//! healthy, busy sessions dropped with thousands of streams on them.
+//! keepalive counts any read the same way. Without it, a machine short of TCP memory (1,024
+//! attacking addresses holding 12,288 unread downloads) saw healthy, busy sessions dropped with
+//! thousands of streams on them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

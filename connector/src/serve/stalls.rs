@@ -9,8 +9,8 @@
 //! sessions included. So four times a second, while the machine's TCP memory is over the low
 //! mark (where Linux would stop throttling), the stalled streams (waiting for the edge's credit
 //! for [`STALLED_AFTER`]) of the client address holding the most are reset, then the next
-//! address's, until as many are reset as the excess is of what TCP holds: a reset stream's origin connection closes with unread
-//! data, which resets it and frees both buffers.
+//! address's, until as many are reset as the excess is of what TCP holds: a reset stream's
+//! origin connection closes with unread data, which resets it and frees both buffers.
 //!
 //! Nothing else is touched: a stream that moves, or has nothing waiting, is not stalled.
 //!
