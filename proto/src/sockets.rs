@@ -91,6 +91,49 @@ fn limit_unsent_to(tcp: &tokio::net::TcpStream, limit: u32) {
     let _ = (tcp, limit);
 }
 
+/// The segment size the connector announces to its origins (`TCP_MAXSEG`): an Ethernet link's,
+/// so nothing changes for an origin across a network. Over loopback Linux sizes a new
+/// connection's send buffer from the segment size before a byte has moved: 4 MiB (the
+/// `tcp_wmem` ceiling) for a 64 KiB segment, 1.4–2 MB for 1,460 bytes (Linux 6.18, cubic or
+/// BBR). An origin on the connector's own machine queues that much for every download whose
+/// public client stopped reading: in the noisy-neighbour benchmark the origin's sockets held
+/// most of the machine's TCP memory (1.5 of 1.8 GiB), and past `tcp_mem`'s pressure mark Linux
+/// throttles every socket, the tunnel's sessions with them. Loopback carries 64 KiB packets all
+/// the same (segmentation offload): bulk throughput through the tunnel did not change.
+pub const ORIGIN_MSS: u32 = 1460;
+
+/// Connects to an origin announcing [`ORIGIN_MSS`], trying each address `addr` resolves to in
+/// turn as `TcpStream::connect` does.
+pub async fn dial_origin(
+    addr: impl tokio::net::ToSocketAddrs,
+) -> io::Result<tokio::net::TcpStream> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host(addr).await? {
+        let socket = match addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        announce_mss(&socket, ORIGIN_MSS);
+        match socket.connect(addr).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the name resolved to no address",
+        )
+    }))
+}
+
+fn announce_mss(socket: &TcpSocket, mss: u32) {
+    #[cfg(unix)]
+    let _ = socket2::SockRef::from(socket).set_tcp_mss(mss);
+    #[cfg(not(unix))]
+    let _ = (socket, mss);
+}
+
 /// A TCP connection whose close can be turned into a reset after it has been handed away (to
 /// hyper, which hands an upgraded connection back only behind a private wrapper): the edge
 /// turns the switch for an HTTP/1.1 connection whose response or WebSocket it resets, so its
@@ -241,5 +284,33 @@ mod tests {
             pressed <= 2 * CLIENT_UNSENT_PRESSED as usize,
             "while short, a non-reading client's socket took {pressed} bytes"
         );
+    }
+
+    #[tokio::test]
+    async fn an_origin_queues_a_fraction_for_a_connector_that_stops_reading() {
+        let origin = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = origin.local_addr().unwrap();
+        let _plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (to_plain, _) = origin.accept().await.unwrap();
+        let plain = fill(&to_plain);
+        let _announced = dial_origin(format!("localhost:{}", addr.port()))
+            .await
+            .unwrap();
+        let (to_announced, _) = origin.accept().await.unwrap();
+        let announced = fill(&to_announced);
+        // 4.2 MB against 2.1 (BBR) or 1.4 (cubic) on Linux 6.18.
+        assert!(
+            announced * 3 / 2 < plain,
+            "the origin queued {announced} bytes, against {plain} without the MSS announced"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_origin_that_is_not_listening_is_an_error() {
+        let closed = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = closed.local_addr().unwrap();
+        drop(closed);
+        let refused = dial_origin(addr).await.unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
     }
 }

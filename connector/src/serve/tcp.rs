@@ -13,7 +13,7 @@ use h2::RecvStream;
 use http::{Response, StatusCode};
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::sockets::{abort_tcp, keepalive};
+use tether_proto::sockets::{abort_tcp, dial_origin, keepalive};
 use tether_proto::splice::{splice, Ended, Pipe, Watch};
 use tether_proto::stall::StallClock;
 use tokio::net::TcpStream;
@@ -86,7 +86,7 @@ pub async fn serve(
 
 async fn connect(origin: &TcpOrigin) -> Result<TcpStream, (OriginFailure, BoxError)> {
     let timeout = origin.settings.connect_timeout;
-    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(&origin.address)).await {
+    let tcp = match tokio::time::timeout(timeout, dial_origin(origin.address.as_str())).await {
         Err(_) => {
             let e = format!("connecting to {} took over {timeout:?}", origin.address);
             return Err((OriginFailure::Timeout, e.into()));
