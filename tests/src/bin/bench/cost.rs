@@ -88,6 +88,11 @@ fn clock_ticks_per_second() -> anyhow::Result<f64> {
     ticks.context("getconf CLK_TCK printed no number")
 }
 
+/// The CPU seconds `pids` have used so far.
+pub fn cpu_seconds(pids: &[u32]) -> anyhow::Result<f64> {
+    Ok(ticks(pids)? as f64 / clock_ticks_per_second()?)
+}
+
 /// `pid` and its children (nginx's master and its workers).
 pub fn with_children(pid: u32) -> Vec<u32> {
     let mut pids = vec![pid];

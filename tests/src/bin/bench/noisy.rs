@@ -216,11 +216,21 @@ fn tcp_pages() -> anyhow::Result<u64> {
 }
 
 /// Waits (at most a minute) until the previous attack's sockets have let go of what they
-/// held, so a round's unloaded figures are not measured beside its clean-up.
-async fn settle(idle_pages: u64) -> anyhow::Result<()> {
+/// held and the tunnel has finished closing its streams (its processes use under a tenth of a
+/// core), so a round's unloaded figures are not measured beside its clean-up: measured
+/// during one, a 4 MiB download took 50–90 ms instead of 10, and the round's ratio meant nothing.
+async fn settle(idle_pages: u64, tunnel: &[u32]) -> anyhow::Result<()> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while tcp_pages()? > idle_pages + 2_048 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let span = Duration::from_millis(500);
+    while std::time::Instant::now() < deadline {
+        let before = crate::cost::cpu_seconds(tunnel)?;
+        tokio::time::sleep(span).await;
+        if crate::cost::cpu_seconds(tunnel)? - before < 0.1 * span.as_secs_f64() {
+            break;
+        }
     }
     Ok(())
 }
@@ -239,6 +249,7 @@ pub async fn run(
     };
     let log = dir.join("noisy-h2load.log");
     let edge = tether.edge.proc.pid();
+    let tunnel = [edge, tether.connector.proc.pid()];
     let idle_pages = tcp_pages()?;
     let mut rows = Vec::new();
     for attack in attacks(smoke) {
@@ -265,7 +276,7 @@ pub async fn run(
             Compare::Absolute,
         );
         for _ in 0..plan.rounds {
-            settle(idle_pages).await?;
+            settle(idle_pages, &tunnel).await?;
             let (calm_ms, calm_p99) = victim(plan, &target, &log)?;
             let idle = rss_kib(edge)?;
             let peak = PeakRss::start(vec![edge]);
