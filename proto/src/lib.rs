@@ -13,6 +13,8 @@
 //! - [`splice`]: TCP and CONNECT streams: half-close and aborts carried both ways.
 //! - [`stall`]: how long a stream's data has waited on its reader, for both sides' sweeps, and
 //!   how long a session could not send meanwhile.
+//! - [`sockets`]: TCP socket options: the listen backlog, aborts that reset, keepalive, what the
+//!   kernel holds unsent for a public client, the segment size announced to origins.
 //! - [`source`]: what counts as one client (an IPv4 address, an IPv6 /64).
 //! - [`tcp_memory`]: the machine's TCP memory and the limits past which Linux throttles sockets.
 //! - [`liveness`]: HTTP/2 PINGs that declare a silent session dead.
