@@ -59,13 +59,20 @@ fn allowed(networks: &[IpNet], ip: IpAddr) -> bool {
 }
 
 /// The OPT of a response to an EDNS query (RFC 6891 §7: such a response carries one), its size
-/// capped at `cap`.
+/// capped at `cap`, with the query's DO bit.
 fn response_edns(request: &Request, cap: u16) -> Option<Edns> {
     request.edns.as_ref().map(|e| {
         let mut edns = Edns::new();
         edns.set_max_payload(e.max_payload().clamp(512, cap));
+        edns.set_dnssec_ok(e.flags().dnssec_ok);
         edns
     })
+}
+
+/// Whether the query set the DO bit, which its response must copy (RFC 3225 §3); hickory's
+/// catalog leaves it clear.
+fn dnssec_ok(request: &Request) -> bool {
+    request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok)
 }
 
 /// Answers with no records: `rcode`, and TC when `truncated` (a rate-limit slip).
@@ -187,6 +194,7 @@ impl RequestHandler for Frontend {
                     inner: response_handle,
                     subnet,
                     cap,
+                    dnssec_ok: dnssec_ok(request),
                 },
             )
             .await;
@@ -195,13 +203,15 @@ impl RequestHandler for Frontend {
     }
 }
 
-/// Adds the client-subnet option, with its scope, to the response's OPT record, and caps the
-/// size the response may take over UDP (hickory's catalog takes the asker's word, up to 64 KiB).
+/// Adds the client-subnet option, with its scope, to the response's OPT record, copies the
+/// query's DO bit there, and caps the size the response may take over UDP (hickory's catalog
+/// takes the asker's word, up to 64 KiB).
 #[derive(Clone)]
 struct EchoSubnet<R> {
     inner: R,
     subnet: Option<ClientSubnet>,
     cap: u16,
+    dnssec_ok: bool,
 }
 
 #[async_trait::async_trait]
@@ -222,6 +232,7 @@ impl<R: ResponseHandler> ResponseHandler for EchoSubnet<R> {
             None => return self.inner.send_response(response).await,
         };
         edns.set_max_payload(edns.max_payload().clamp(512, self.cap));
+        edns.set_dnssec_ok(self.dnssec_ok);
         if let Some(subnet) = self.subnet {
             edns.options_mut().insert(EdnsOption::Subnet(subnet));
         }
