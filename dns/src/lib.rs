@@ -18,3 +18,6 @@ pub mod rate_limit;
 pub mod server;
 pub mod snapshot;
 pub mod zone;
+
+#[cfg(test)]
+mod truncation_tests;

@@ -588,11 +588,19 @@ where
     let place = encoder.place::<Header>()?;
 
     let query_count = queries.emit(encoder)?;
+    // Tether patch: keep room for the OPT record while the sections are emitted, so that a
+    // truncated answer keeps it (RFC 6891 §7; upstream: hickory-dns #3827).
+    let max_size = encoder.max_size();
+    if let Some(edns) = edns {
+        let opt = Record::from(edns).to_bytes()?.len();
+        encoder.set_max_size(u16::try_from(max_size.saturating_sub(opt)).unwrap_or(u16::MAX));
+    }
     // TODO: need to do something on max records
     //  return offset of last emitted record.
     let answer_count = count_was_truncated(answers.emit(encoder))?;
     let authority_count = count_was_truncated(authorities.emit(encoder))?;
     let mut additional_count = count_was_truncated(additionals.emit(encoder))?;
+    encoder.set_max_size(u16::try_from(max_size).unwrap_or(u16::MAX));
 
     if let Some(mut edns) = edns.cloned() {
         // need to commit the error code

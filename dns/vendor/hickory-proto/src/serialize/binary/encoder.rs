@@ -39,6 +39,11 @@ mod private {
             self.max_size = max as usize;
         }
 
+        /// The maximum size enforced (Tether patch, for `emit_message_parts`).
+        pub(super) fn max_size(&self) -> usize {
+            self.max_size
+        }
+
         pub(super) fn write(&mut self, offset: usize, data: &[u8]) -> ProtoResult<()> {
             debug_assert!(offset <= self.buffer.len());
             if offset + data.len() > self.max_size {
@@ -145,6 +150,11 @@ impl<'a> BinEncoder<'a> {
     /// *this method will move to the constructor in a future release*
     pub fn set_max_size(&mut self, max: u16) {
         self.buffer.set_max_size(max);
+    }
+
+    /// The maximum size of the buffer (Tether patch, for `emit_message_parts`).
+    pub(crate) fn max_size(&self) -> usize {
+        self.buffer.max_size()
     }
 
     /// Returns a reference to the internal buffer
