@@ -27,6 +27,9 @@ pub enum EdgeError {
     BodyTooLarge,
     /// The request body sent nothing for `body-read-timeout`.
     BodyTimeout,
+    /// The client's connection ended before its request body did (nginx logs this 499 too;
+    /// nobody is left to read the page).
+    ClientClosed,
     /// No route for the hostname.
     NoRoute,
     /// The route's policy wants credentials the request lacks, or that are wrong; `challenge`
@@ -71,6 +74,7 @@ impl EdgeError {
             EdgeError::Misdirected => StatusCode::MISDIRECTED_REQUEST,
             EdgeError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             EdgeError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            EdgeError::ClientClosed => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
             EdgeError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             EdgeError::NoRoute => StatusCode::NOT_FOUND,
             EdgeError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -112,6 +116,7 @@ impl EdgeError {
             EdgeError::Misdirected => "misdirected",
             EdgeError::BodyTooLarge => "body_too_large",
             EdgeError::BodyTimeout => "body_timeout",
+            EdgeError::ClientClosed => "client_closed",
             EdgeError::MethodNotAllowed => "method_not_allowed",
             EdgeError::NoRoute => "no_route",
             EdgeError::Unauthorized { .. } => "unauthorized",
@@ -135,6 +140,7 @@ impl EdgeError {
             | EdgeError::Misdirected
             | EdgeError::BodyTooLarge
             | EdgeError::BodyTimeout
+            | EdgeError::ClientClosed
             | EdgeError::NoRoute
             | EdgeError::Unauthorized { .. }
             | EdgeError::Forbidden(_)
@@ -180,6 +186,7 @@ impl EdgeError {
             EdgeError::Misdirected => "This hostname is not covered by the certificate of this connection; open a new connection for it.",
             EdgeError::BodyTooLarge => "The request body is larger than this edge accepts.",
             EdgeError::BodyTimeout => "The request body stopped arriving; the edge waited long enough.",
+            EdgeError::ClientClosed => "The connection closed before the request body was complete.",
             EdgeError::MethodNotAllowed => "This edge is not a forward proxy: CONNECT is only accepted for WebSockets.",
             EdgeError::NoRoute => "No tunnel is routed for this hostname.",
             EdgeError::TunnelOffline => "The tunnel for this hostname has no connector online.",

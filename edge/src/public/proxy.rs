@@ -36,7 +36,7 @@ use super::access_log::AccessLine;
 use super::acme_http;
 use super::admit::{Admitted, Guards};
 use super::forwarded::{self, ClientFacts};
-use super::request_body::RequestBody;
+use super::request_body::{check_transfer_coding, RequestBody};
 use super::websocket;
 
 /// What the public side needs to route and carry a request.
@@ -171,6 +171,7 @@ impl Proxy {
         routed: &mut Routed,
     ) -> Result<Response<EdgeBody>, EdgeError> {
         let authority = request_authority(&req)?;
+        check_transfer_coding(req.headers())?;
         let host = request_host(authority.as_str()).map_err(|e| EdgeError::BadRequest(e.why()))?;
         if wants_access(&req) {
             return Ok(self.access.upgrade(req, conn.caller()).await);

@@ -31,6 +31,10 @@ pub struct RequestBody {
 struct Tripped {
     too_large: AtomicBool,
     timed_out: AtomicBool,
+    /// The client's own framing failed: a malformed chunk.
+    malformed: AtomicBool,
+    /// The client's connection ended mid-body.
+    closed: AtomicBool,
 }
 
 impl RequestBody {
@@ -45,12 +49,22 @@ impl RequestBody {
         // TimeoutBody does not pass `is_end_stream` on, and a request without a body must say
         // so: its stream then ends with its head, and it can be sent again if refused.
         let empty = incoming.is_end_stream();
-        let counted = incoming.map_frame(move |frame| {
-            if let Some(data) = frame.data_ref() {
-                metrics.bytes_in.inc_by(data.len() as u64);
-            }
-            frame
-        });
+        let framing = tripped.clone();
+        let counted = incoming
+            .map_frame(move |frame| {
+                if let Some(data) = frame.data_ref() {
+                    metrics.bytes_in.inc_by(data.len() as u64);
+                }
+                frame
+            })
+            .map_err(move |e| {
+                let flag = match ended_early(&e) {
+                    true => &framing.closed,
+                    false => &framing.malformed,
+                };
+                flag.store(true, Ordering::Relaxed);
+                e
+            });
         let timed = match empty {
             true => body::boxed(counted),
             false => {
@@ -94,9 +108,7 @@ impl RequestBody {
                 self.read = Some(collected.to_bytes());
                 Ok(())
             }
-            Err(_) => Err(self
-                .failure()
-                .unwrap_or(EdgeError::BadRequest("The request body ended early."))),
+            Err(_) => Err(self.failure().unwrap_or(EdgeError::ClientClosed)),
         }
     }
 
@@ -118,14 +130,83 @@ impl RequestBody {
 pub struct Failed(Arc<Tripped>);
 
 impl Failed {
-    /// The limit that failed the body, if one did: it, not the tunnel, is to blame.
+    /// What failed the body, if the client did (a limit, or its own framing): it, not the
+    /// tunnel, is to blame. The stream carrying a failed body is reset, so the tunnel's error
+    /// comes after; without this it would count as `tunnel_failed` and answer 502.
     pub fn error(&self) -> Option<EdgeError> {
         if self.0.too_large.load(Ordering::Relaxed) {
             Some(EdgeError::BodyTooLarge)
         } else if self.0.timed_out.load(Ordering::Relaxed) {
             Some(EdgeError::BodyTimeout)
+        } else if self.0.malformed.load(Ordering::Relaxed) {
+            Some(EdgeError::BadRequest(MALFORMED))
+        } else if self.0.closed.load(Ordering::Relaxed) {
+            Some(EdgeError::ClientClosed)
         } else {
             None
+        }
+    }
+}
+
+const MALFORMED: &str = "The request body was malformed.";
+
+/// Whether a body failed because its connection ended (a client that went away), not because
+/// what came was malformed: hyper says so for a declared length, and passes the decoder's
+/// `UnexpectedEof` on for a chunked body.
+fn ended_early(e: &hyper::Error) -> bool {
+    let eof = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
+    e.is_incomplete_message() || eof
+}
+
+/// An HTTP/1.1 request's `Transfer-Encoding`: only `chunked`, once, is understood (RFC 9112
+/// §6.1, §7). hyper frames the body by the last coding, so `identity, chunked` or
+/// `gzip, chunked` would otherwise pass as plain chunked, and the origin would read a body
+/// the client did not mean (HTTP/2 has no `Transfer-Encoding`: hyper refuses it there).
+pub fn check_transfer_coding(headers: &HeaderMap) -> Result<(), EdgeError> {
+    let mut codings = headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|c| c.trim_ascii())
+        .filter(|c| !c.is_empty());
+    match (codings.next(), codings.next()) {
+        (None, _) => Ok(()),
+        (Some(c), None) if c.eq_ignore_ascii_case(b"chunked") => Ok(()),
+        _ => Err(EdgeError::BadRequest(
+            "Transfer-Encoding may only be chunked, once.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(http::header::TRANSFER_ENCODING, v.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn only_chunked_once_is_a_transfer_coding_we_understand() {
+        for ok in [&[][..], &["chunked"], &["Chunked"], &[" chunked "]] {
+            assert!(check_transfer_coding(&with(ok)).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            &["identity, chunked"][..],
+            &["gzip, chunked"],
+            &["chunked, chunked"],
+            &["identity", "chunked"],
+            &["chunked", "chunked"],
+            &["identity"],
+            &["chunked;q=1"],
+        ] {
+            assert!(check_transfer_coding(&with(bad)).is_err(), "{bad:?}");
         }
     }
 }

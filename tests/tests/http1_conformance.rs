@@ -1,0 +1,109 @@
+//! HTTP/1.1 request framing the edge must refuse itself (#30): a chunked body the client
+//! malformed is its fault (400, counted as `bad_request`), not the tunnel's (502,
+//! `tunnel_failed`), and a client that goes away mid-body is counted as `client_closed`; a
+//! `Transfer-Encoding` other than `chunked` alone is refused before it can frame a body the
+//! origin reads differently.
+
+use http::Request;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tests::origin::{ok, serve};
+use tests::tunnel::TestEdge;
+use tests::READY;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const HOST: &str = "app.example.test";
+
+/// Sends `request` as it is and returns the status of the answer.
+async fn status_of(edge: &TestEdge, request: &str) -> u16 {
+    let mut tcp = TcpStream::connect(edge.addr("http")).await.unwrap();
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(READY, tcp.read_to_end(&mut answer))
+        .await
+        .expect("an answer in time");
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+/// The value of the edge's counter `tether_edge_errors_total{cause="CAUSE"}`, 0 when absent.
+async fn errors(edge: &TestEdge, cause: &str) -> u64 {
+    let page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
+        .await
+        .2;
+    let line = format!("tether_edge_errors_total{{cause=\"{cause}\"}}");
+    page.lines()
+        .find_map(|l| l.strip_prefix(&line)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_body_the_client_framed_badly_is_its_fault() {
+    // The origin reads the whole body before it answers.
+    let origin = serve(|req: Request<Incoming>| async move {
+        match req.into_body().collect().await {
+            Ok(body) => ok(format!("read {}", body.to_bytes().len())),
+            Err(_) => ok("body failed"),
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let edge = TestEdge::start_with(dir, "  metrics: 127.0.0.1:0\n", "", "127.0.0.1:0");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    edge.route(&tunnel, HOST);
+    let head = |te: &str| {
+        format!("POST / HTTP/1.1\r\nHost: {HOST}\r\nTransfer-Encoding: {te}\r\nConnection: close\r\n\r\n")
+    };
+    // Well framed, it goes through: the setup works.
+    let good = format!("{}5\r\nhello\r\n0\r\n\r\n", head("chunked"));
+    assert_eq!(status_of(&edge, &good).await, 200);
+    let bad = [
+        // A chunk size that overflows 64 bits.
+        format!(
+            "{}fffffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
+            head("chunked")
+        ),
+        // Chunk lines ended by LF alone.
+        format!("{}5\nhello\n0\n\n", head("chunked")),
+        // A coding before chunked: hyper would frame it as plain chunked.
+        format!("{}5\r\nhello\r\n0\r\n\r\n", head("identity, chunked")),
+        format!("{}5\r\nhello\r\n0\r\n\r\n", head("gzip, chunked")),
+    ];
+    for request in &bad {
+        assert_eq!(status_of(&edge, request).await, 400, "{request:?}");
+    }
+    assert_eq!(errors(&edge, "bad_request").await, bad.len() as u64);
+    // Clients that go away mid-body: a small declared body (read whole before the tunnel),
+    // a large one (streamed), a chunked one.
+    let length =
+        |n: usize| format!("POST / HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {n}\r\n\r\n");
+    let gone = [
+        format!("{}{}", length(1000), "x".repeat(100)),
+        format!("{}{}", length(1 << 20), "x".repeat(100 << 10)),
+        format!("{}5\r\nhel", head("chunked")),
+    ];
+    for request in &gone {
+        let mut tcp = TcpStream::connect(edge.addr("http")).await.unwrap();
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        drop(tcp);
+    }
+    let deadline = tokio::time::Instant::now() + READY;
+    while errors(&edge, "client_closed").await < gone.len() as u64 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "aborts not counted as client_closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(errors(&edge, "tunnel_failed").await, 0);
+    assert_eq!(errors(&edge, "bad_request").await, bad.len() as u64);
+}
