@@ -92,7 +92,8 @@ fn limit_unsent_to(tcp: &tokio::net::TcpStream, limit: u32) {
 }
 
 /// The segment size the connector announces to its origins (`TCP_MAXSEG`): an Ethernet link's,
-/// so nothing changes for an origin across a network. Over loopback Linux sizes a new
+/// so nothing changes for an origin across a standard network (a 1,500-byte MTU; over jumbo
+/// frames the segments shrink to this too). Over loopback Linux sizes a new
 /// connection's send buffer from the segment size before a byte has moved: 4 MiB (the
 /// `tcp_wmem` ceiling) for a 64 KiB segment, 1.4–2 MB for 1,460 bytes (Linux 6.18, cubic or
 /// BBR). An origin on the connector's own machine queues that much for every download whose
@@ -110,11 +111,19 @@ pub async fn dial_origin(
     let mut last = None;
     for addr in tokio::net::lookup_host(addr).await? {
         let socket = match addr {
-            SocketAddr::V4(_) => TcpSocket::new_v4()?,
-            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            SocketAddr::V4(_) => TcpSocket::new_v4(),
+            SocketAddr::V6(_) => TcpSocket::new_v6(),
         };
-        announce_mss(&socket, ORIGIN_MSS);
-        match socket.connect(addr).await {
+        // As `TcpStream::connect`: an address family the machine lacks (IPv6 disabled) is one
+        // more failed address, not the end.
+        let connected = match socket {
+            Ok(socket) => {
+                announce_mss(&socket, ORIGIN_MSS);
+                socket.connect(addr).await
+            }
+            Err(e) => Err(e),
+        };
+        match connected {
             Ok(tcp) => return Ok(tcp),
             Err(e) => last = Some(e),
         }

@@ -33,7 +33,7 @@ struct Tripped {
     timed_out: AtomicBool,
     /// The client's own framing failed: a malformed chunk.
     malformed: AtomicBool,
-    /// The client's connection ended mid-body.
+    /// The client went away mid-body: its connection ended or was reset, or it cancelled.
     closed: AtomicBool,
 }
 
@@ -58,9 +58,9 @@ impl RequestBody {
                 frame
             })
             .map_err(move |e| {
-                let flag = match ended_early(&e) {
-                    true => &framing.closed,
-                    false => &framing.malformed,
+                let flag = match malformed(&e) {
+                    true => &framing.malformed,
+                    false => &framing.closed,
                 };
                 flag.store(true, Ordering::Relaxed);
                 e
@@ -150,14 +150,24 @@ impl Failed {
 
 const MALFORMED: &str = "The request body was malformed.";
 
-/// Whether a body failed because its connection ended (a client that went away), not because
-/// what came was malformed: hyper says so for a declared length, and passes the decoder's
-/// `UnexpectedEof` on for a chunked body.
-fn ended_early(e: &hyper::Error) -> bool {
-    let eof = std::error::Error::source(e)
-        .and_then(|s| s.downcast_ref::<std::io::Error>())
-        .is_some_and(|io| io.kind() == std::io::ErrorKind::UnexpectedEof);
-    e.is_incomplete_message() || eof
+/// Whether what the client sent was malformed, on positive evidence only: hyper's HTTP/1.1
+/// body decoder fails with `InvalidInput`/`InvalidData` (a bad chunk size or chunk line), h2
+/// with its own PROTOCOL_ERROR (a body longer or shorter than its content-length). Anything
+/// else (the connection ended or was reset, an HTTP/2 client cancelled the stream) is a client
+/// that went away.
+fn malformed(e: &hyper::Error) -> bool {
+    let Some(source) = std::error::Error::source(e) else {
+        return false;
+    };
+    if let Some(io) = source.downcast_ref::<std::io::Error>() {
+        return matches!(
+            io.kind(),
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+        );
+    }
+    source
+        .downcast_ref::<h2::Error>()
+        .is_some_and(|h2| h2.reason() == Some(h2::Reason::PROTOCOL_ERROR) && !h2.is_remote())
 }
 
 /// An HTTP/1.1 request's `Transfer-Encoding`: only `chunked`, once, is understood (RFC 9112
