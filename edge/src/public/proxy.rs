@@ -118,6 +118,15 @@ fn request_authority(req: &Request<Incoming>) -> Result<Authority, EdgeError> {
         return Err(EdgeError::BadRequest("The request has more than one Host."));
     }
     if let Some(a) = req.uri().authority() {
+        // RFC 9113 §8.3.1: an HTTP/2 request whose Host names another than `:authority` is
+        // malformed. (An HTTP/1.1 absolute-form target wins over Host: RFC 9112 §3.2.2.)
+        let differs =
+            host.is_some_and(|h| !h.as_bytes().eq_ignore_ascii_case(a.as_str().as_bytes()));
+        if req.version() == http::Version::HTTP_2 && differs {
+            return Err(EdgeError::BadRequest(
+                "The request's Host differs from its :authority.",
+            ));
+        }
         return Ok(a.clone());
     }
     host.and_then(|h| h.to_str().ok()?.parse().ok())

@@ -1,8 +1,8 @@
-//! HTTP/1.1 request framing the edge must refuse itself (#30): a chunked body the client
+//! Request framing the edge must refuse itself (#30). HTTP/1.1: a chunked body the client
 //! malformed is its fault (400, counted as `bad_request`), not the tunnel's (502,
 //! `tunnel_failed`), and a client that goes away mid-body is counted as `client_closed`; a
 //! `Transfer-Encoding` other than `chunked` alone is refused before it can frame a body the
-//! origin reads differently.
+//! origin reads differently. HTTP/2: a `host` that differs from `:authority` is malformed.
 
 use http::Request;
 use http_body_util::BodyExt;
@@ -112,4 +112,25 @@ async fn a_body_the_client_framed_badly_is_its_fault() {
     }
     assert_eq!(errors(&edge, "tunnel_failed").await, 0);
     assert_eq!(errors(&edge, "bad_request").await, bad.len() as u64);
+}
+
+#[tokio::test]
+async fn an_http2_host_that_differs_from_the_authority_is_malformed() {
+    let origin = serve(|_req: Request<Incoming>| async move { ok("hello") }).await;
+    let setup = tests::tunnel::Setup::new(
+        "",
+        &[HOST],
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    let (mut conn, _) =
+        tests::client::connect(setup.edge.addr("http"), None, tests::client::Proto::Http2).await;
+    for (host, wanted) in [(HOST, 200), ("evil.example.test", 400)] {
+        let req = Request::builder()
+            .uri(format!("http://{HOST}/"))
+            .header(http::header::HOST, host)
+            .body(tests::client::full(""))
+            .unwrap();
+        let status = conn.send(req).await.unwrap().status();
+        assert_eq!(status.as_u16(), wanted, "Host: {host}");
+    }
 }
