@@ -134,3 +134,32 @@ async fn an_http2_host_that_differs_from_the_authority_is_malformed() {
         assert_eq!(status.as_u16(), wanted, "Host: {host}");
     }
 }
+
+/// What comes back for an HTTP/1.1 request written on a TLS connection that agreed on `proto`.
+async fn http1_request_over(setup: &tests::tunnel::Setup, proto: tests::client::Proto) -> String {
+    let addr = setup.edge.addr("https");
+    let ca = setup.edge.ca_pem();
+    let mut tls = tests::client::tls_connect(addr, HOST, &ca, proto).await;
+    let head = format!("GET / HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n");
+    tls.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(READY, tls.read_to_end(&mut answer))
+        .await
+        .expect("an answer or a close in time");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn after_alpn_h2_only_http2_is_spoken() {
+    let origin = serve(|_req: Request<Incoming>| async move { ok("hello") }).await;
+    let setup = tests::tunnel::Setup::new(
+        "",
+        &[HOST],
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    let h1 = http1_request_over(&setup, tests::client::Proto::Http1).await;
+    assert!(h1.starts_with("HTTP/1.1 200"), "{h1}");
+    // RFC 9113 §3.4: without the HTTP/2 preface the connection fails; no HTTP/1.1 answer.
+    let h2 = http1_request_over(&setup, tests::client::Proto::Http2).await;
+    assert!(!h2.contains("HTTP/1.1"), "{h2}");
+}

@@ -63,6 +63,17 @@ impl Service {
 
     async fn call(&self, req: Request<Incoming>, info: Arc<ConnInfo>) -> Response<EdgeBody> {
         match self {
+            // RFC 9113 §3.4: after ALPN `h2` a client that does not open with the HTTP/2
+            // preface has failed the connection. hyper-util reads the version from the bytes
+            // whatever ALPN said (its `http2_only` is ignored with upgrades), so the connection
+            // is dropped here, with a reset and no answer.
+            Service::Public(_)
+                if info.tls.as_ref().is_some_and(|t| t.h2)
+                    && req.version() != http::Version::HTTP_2 =>
+            {
+                info.abort.abort_on_close();
+                std::future::pending().await
+            }
             Service::Public(proxy) => proxy.handle(req, info).await,
             Service::Tunnel {
                 sessions,
@@ -377,6 +388,7 @@ async fn handshake(
             sni,
             exporter,
             client,
+            h2: server.alpn_protocol() == Some(b"h2"),
         }),
         activity: Default::default(),
         abort,

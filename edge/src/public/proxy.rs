@@ -96,6 +96,8 @@ pub struct TlsInfo {
     pub exporter: Option<[u8; EXPORTER_LEN]>,
     /// The client certificate the handshake verified, for a host whose route wants one.
     pub client: Option<crate::tls::client_auth::ClientCert>,
+    /// The handshake agreed on HTTP/2 by ALPN: nothing else may follow it.
+    pub h2: bool,
 }
 
 /// Whether a public request asks for an access session.
