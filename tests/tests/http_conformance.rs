@@ -114,14 +114,19 @@ async fn a_body_the_client_framed_badly_is_its_fault() {
     assert_eq!(errors(&edge, "bad_request").await, bad.len() as u64);
 }
 
-#[tokio::test]
-async fn an_http2_host_that_differs_from_the_authority_is_malformed() {
+/// An edge and connector routing `HOST` to an origin that answers "hello".
+async fn hello() -> tests::tunnel::Setup {
     let origin = serve(|_req: Request<Incoming>| async move { ok("hello") }).await;
-    let setup = tests::tunnel::Setup::new(
+    tests::tunnel::Setup::new(
         "",
         &[HOST],
         &format!("ingress:\n  - service: http://{origin}\n"),
-    );
+    )
+}
+
+#[tokio::test]
+async fn an_http2_host_that_differs_from_the_authority_is_malformed() {
+    let setup = hello().await;
     let (mut conn, _) =
         tests::client::connect(setup.edge.addr("http"), None, tests::client::Proto::Http2).await;
     for (host, wanted) in [(HOST, 200), ("evil.example.test", 400)] {
@@ -151,12 +156,7 @@ async fn http1_request_over(setup: &tests::tunnel::Setup, proto: tests::client::
 
 #[tokio::test]
 async fn after_alpn_h2_only_http2_is_spoken() {
-    let origin = serve(|_req: Request<Incoming>| async move { ok("hello") }).await;
-    let setup = tests::tunnel::Setup::new(
-        "",
-        &[HOST],
-        &format!("ingress:\n  - service: http://{origin}\n"),
-    );
+    let setup = hello().await;
     let h1 = http1_request_over(&setup, tests::client::Proto::Http1).await;
     assert!(h1.starts_with("HTTP/1.1 200"), "{h1}");
     // RFC 9113 §3.4: without the HTTP/2 preface the connection fails; no HTTP/1.1 answer.
