@@ -174,7 +174,7 @@ where
                     .map_err(SendBodyError::Stream)
             }
             Some(Err(e)) => {
-                send.send_reset(Reason::INTERNAL_ERROR);
+                send.send_reset_after_data(Reason::INTERNAL_ERROR);
                 return Err(SendBodyError::Body(e.into()));
             }
             Some(Ok(frame)) => match frame.into_data() {

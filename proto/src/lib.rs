@@ -45,6 +45,7 @@ pub mod metric_parts;
 pub mod pressed_window;
 pub mod private;
 pub mod recv_window;
+pub mod relay;
 pub mod reload;
 pub mod session_io;
 pub mod sockets;

@@ -1,11 +1,16 @@
 //! Byte streams through a tunnel: a TCP connection (or any socket-like I/O) spliced onto an h2
-//! CONNECT stream, and two CONNECT streams relayed into each other.
+//! CONNECT stream (two CONNECT streams relayed into each other: [`crate::relay`]).
 //!
 //! The mapping of RFC 9113 §8.5, both ways and each direction on its own:
 //! - EOF (FIN) on the socket ends the h2 stream's sending half (`END_STREAM`); `END_STREAM` from
 //!   the peer shuts the socket's write half. The other direction carries on (half-close).
 //! - A socket error (RST) resets the h2 stream with `CONNECT_ERROR`; a reset from the peer, or a
 //!   session that died, makes the caller abort the socket (see [`Ended::PeerAborted`]).
+//! - A reset never overtakes the bytes sent before it, as on a direct TCP connection, where bytes
+//!   that reached the other end stay readable after a RST: the `RST_STREAM` follows the data
+//!   already handed to h2 (`send_reset_after_data`, proto/vendor/h2/TETHER.md), and a peer's
+//!   reset is acted on once the data that came before it has been written to the socket (for at
+//!   most [`DRAIN_LIMIT`]: a reader that takes nothing does not hold the stream).
 //!
 //! Memory per idle stream is what h2 and the socket need: no read buffer is held while the socket
 //! has nothing to read (one is taken for each read and given back when the read would block), so
@@ -26,10 +31,14 @@ use tokio::time::{Instant, Sleep};
 
 use crate::h2body::poll_send;
 use crate::recv_window::RecvWindow;
+pub use crate::relay::relay;
 use crate::stall::StallClock;
 
 /// Largest single read from a socket; one read becomes one or a few h2 DATA frames.
 const READ_CHUNK: usize = 64 << 10;
+/// How long the bytes that came before a peer's reset may take to be written to the socket (or
+/// to the other stream, in a relay) before the reset is acted on regardless.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// Reads shorter than this are copied out so the big read buffer is freed at once (SSH
 /// keystrokes would otherwise each pin a whole chunk until sent).
 const COPY_BELOW: usize = 4 << 10;
@@ -115,9 +124,22 @@ where
             _ => None,
         },
     };
-    let ended = (&mut splice).await;
+    let ended = match (&mut splice).await {
+        Ended::PeerAborted(e) => splice.drain_then(e).await,
+        ended => ended,
+    };
     match &ended {
-        Ended::LocalAborted(_) => splice.pipe.send.send_reset(Reason::CONNECT_ERROR),
+        Ended::LocalAborted(_) => {
+            // What was read before the socket failed goes first, then the reset.
+            let pending = std::mem::take(&mut splice.up.pending);
+            if !pending.is_empty() {
+                let _ = splice.pipe.send.send_data(pending, false);
+            }
+            splice
+                .pipe
+                .send
+                .send_reset_after_data(Reason::CONNECT_ERROR)
+        }
         Ended::Idle => splice.pipe.send.send_reset(Reason::CANCEL),
         Ended::Closed | Ended::PeerAborted(_) => {}
     }
@@ -236,6 +258,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
         }
     }
 
+    /// After the peer's reset (or the session's end) showed on the sending half: writes to the
+    /// socket what the peer sent before it, for at most [`DRAIN_LIMIT`], then tries once to flush
+    /// (a TLS socket holds small writes). The caller then aborts the socket.
+    async fn drain_then(&mut self, reset: h2::Error) -> Ended {
+        let drained = std::future::poll_fn(|cx| {
+            if self.down.done {
+                return Poll::Ready(());
+            }
+            // Ends at the peer's reset (Err) once what came before it is written, or at a
+            // clean end of its half.
+            self.poll_down(cx).map(|_| ())
+        });
+        let _ = tokio::time::timeout(DRAIN_LIMIT, drained).await;
+        std::future::poll_fn(|cx| {
+            let _ = Pin::new(&mut *self.io).poll_flush(cx);
+            Poll::Ready(())
+        })
+        .await;
+        Ended::PeerAborted(reset)
+    }
+
     /// Marks the stall clock by whether the socket took what was offered.
     fn stalled_on<R>(&self, polled: Poll<R>) -> Poll<R> {
         if let Some(stall) = self.stall {
@@ -292,101 +335,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Future for &mut Splice<'_, T> {
 
 /// What `SendStream::poll_reset` reported, as the error the stream ended with: the peer's
 /// reset reason, or the session's failure.
-fn reset_error(reset: Result<Reason, h2::Error>) -> h2::Error {
+pub(crate) fn reset_error(reset: Result<Reason, h2::Error>) -> h2::Error {
     reset.map_or_else(|e| e, h2::Error::from)
 }
 
-/// Relays two CONNECT streams into each other (an access client's stream at the edge and the
-/// tunnel's stream), passing each chunk through without copying. Returns the bytes moved a → b
-/// and b → a; a reset on either side resets the other with `CONNECT_ERROR`. `stall`, when given,
-/// is marked while bytes from `b` wait on `a`'s reader.
-pub async fn relay(
-    mut a: Pipe,
-    mut b: Pipe,
-    stall: Option<&StallClock>,
-) -> (u64, u64, Result<(), h2::Error>) {
-    let mut ab = Leg::default();
-    let mut ba = Leg::default();
-    let result = std::future::poll_fn(|cx| {
-        let mut pending = false;
-        // A leg whose source has ended polls nothing of that side: watch it for a reset.
-        if ab.done {
-            if let Poll::Ready(reset) = a.send.poll_reset(cx) {
-                return Poll::Ready(Err(reset_error(reset)));
-            }
-        }
-        if ba.done {
-            if let Poll::Ready(reset) = b.send.poll_reset(cx) {
-                return Poll::Ready(Err(reset_error(reset)));
-            }
-        }
-        if !ab.done {
-            match ab.poll(&mut a.recv, &mut b.send, None, cx) {
-                Poll::Ready(Ok(())) => ab.done = true,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => pending = true,
-            }
-        }
-        if !ba.done {
-            match ba.poll(&mut b.recv, &mut a.send, stall, cx) {
-                Poll::Ready(Ok(())) => ba.done = true,
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => pending = true,
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(Ok(()))
-        }
-    })
-    .await;
-    if result.is_err() {
-        a.send.send_reset(Reason::CONNECT_ERROR);
-        b.send.send_reset(Reason::CONNECT_ERROR);
-    }
-    (ab.bytes, ba.bytes, result)
-}
-
-#[derive(Default)]
-struct Leg {
-    pending: Bytes,
-    window: RecvWindow,
-    done: bool,
-    bytes: u64,
-}
-
-impl Leg {
-    fn poll(
-        &mut self,
-        from: &mut RecvStream,
-        to: &mut SendStream<Bytes>,
-        stall: Option<&StallClock>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), h2::Error>> {
-        loop {
-            if !self.pending.is_empty() {
-                let before = self.pending.len();
-                let sent = poll_send(to, &mut self.pending, false, stall, cx);
-                // Credit back to the sender for what the other stream took, as it takes it.
-                self.window.taken(from, before - self.pending.len());
-                ready!(sent)?;
-            }
-            let polled = from.poll_data(cx);
-            if polled.is_pending() {
-                self.window.starved(from);
-            }
-            match ready!(polled) {
-                Some(Ok(data)) => {
-                    self.bytes += data.len() as u64;
-                    self.pending = data;
-                }
-                Some(Err(e)) => return Poll::Ready(Err(e)),
-                None => {
-                    to.send_data(Bytes::new(), true)?;
-                    return Poll::Ready(Ok(()));
-                }
-            }
-        }
-    }
-}
+#[cfg(test)]
+#[path = "splice_tests.rs"]
+mod tests;

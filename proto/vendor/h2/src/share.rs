@@ -356,6 +356,18 @@ impl<B: Buf> SendStream<B> {
         self.inner.send_reset(reason)
     }
 
+    /// Resets the stream once the DATA frames already handed to [`send_data`] (and their
+    /// END_STREAM) have been sent, rather than discarding them as [`send_reset`] does (a Tether
+    /// patch). A relay uses it for an abort that must not overtake the bytes before it, such as
+    /// a TCP reset on a CONNECT stream (RFC 9113 §8.5). Data waiting for the peer's window keeps
+    /// waiting for it. With nothing queued it is [`send_reset`].
+    ///
+    /// [`send_data`]: #method.send_data
+    /// [`send_reset`]: #method.send_reset
+    pub fn send_reset_after_data(&mut self, reason: Reason) {
+        self.inner.send_reset_after_data(reason)
+    }
+
     /// Polls to be notified when the client resets this stream.
     ///
     /// If stream is still open, this returns `Poll::Pending`, and

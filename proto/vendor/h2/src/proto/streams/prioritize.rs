@@ -737,7 +737,8 @@ impl Prioritize {
                         // NO_ERROR is excluded. Per RFC 9113 §8.1, a NO_ERROR
                         // stream reset may only be sent after a complete
                         // response, which requires sending all queued DATA.
-                        if reason != Reason::NO_ERROR {
+                        // Tether patch: unless the reset was asked to follow the data.
+                        if reason != Reason::NO_ERROR && !stream.reset_after_data {
                             stream.pending_send.push_front(buffer, frame.into());
                             self.clear_queue(buffer, &mut stream);
                             self.reclaim_all_capacity(&mut stream, counts);

@@ -276,6 +276,19 @@ impl Send {
         self.prioritize.reclaim_all_capacity(stream, counts);
     }
 
+    /// Tether patch: schedules `RST_STREAM(reason)` to go out once the frames already queued for
+    /// the stream have been sent, as `schedule_implicit_reset` does for `NO_ERROR`.
+    pub fn schedule_reset_after_data(
+        &mut self,
+        stream: &mut store::Ptr,
+        reason: Reason,
+        counts: &mut Counts,
+        task: &mut Option<Waker>,
+    ) {
+        stream.reset_after_data = true;
+        self.schedule_implicit_reset(stream, reason, counts, task);
+    }
+
     pub fn schedule_implicit_reset(
         &mut self,
         stream: &mut store::Ptr,

@@ -1258,6 +1258,34 @@ impl<B> StreamRef<B> {
         }
     }
 
+    /// Tether patch: `send_reset`, but after the frames already queued for the stream (see
+    /// `SendStream::send_reset_after_data`).
+    pub fn send_reset_after_data(&mut self, reason: Reason) {
+        let queued = {
+            let mut me = self.opaque.inner.lock().unwrap();
+            !me.store.resolve(self.opaque.key).pending_send.is_empty()
+        };
+        if !queued {
+            return self.send_reset(reason);
+        }
+        let mut me = self.opaque.inner.lock().unwrap();
+        let me = &mut *me;
+        let stream = me.store.resolve(self.opaque.key);
+        let actions = &mut me.actions;
+        me.counts.transition(stream, |counts, stream| {
+            // A stream that has ended both ways only waits for its queue to go out: it ends
+            // cleanly, and there is nothing left to reset.
+            if stream.state.is_closed() {
+                return;
+            }
+            actions
+                .send
+                .schedule_reset_after_data(stream, reason, counts, &mut actions.task);
+            actions.recv.enqueue_reset_expiration(stream, counts);
+            stream.notify_recv();
+        });
+    }
+
     pub fn send_informational_headers(&mut self, frame: frame::Headers) -> Result<(), UserError> {
         let mut me = self.opaque.inner.lock().unwrap();
         let me = &mut *me;
