@@ -163,3 +163,121 @@ async fn after_alpn_h2_only_http2_is_spoken() {
     let h2 = http1_request_over(&setup, tests::client::Proto::Http2).await;
     assert!(!h2.contains("HTTP/1.1"), "{h2}");
 }
+
+/// A counter's value in a Prometheus page, 0 when absent.
+fn counter(page: &str, series: &str) -> u64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn clients_that_abandon_uploads_are_counted_as_gone_at_both_ends() {
+    // The origin reports each request it starts, then reads its body.
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    let origin = serve(move |req: Request<Incoming>| {
+        let _ = started.send(());
+        async move {
+            let read = req.into_body().collect().await;
+            ok(if read.is_ok() { "read" } else { "body failed" })
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let edge = TestEdge::start_with(dir, "  metrics: 127.0.0.1:0\n", "", "127.0.0.1:0");
+    let tunnel = edge.create_tunnel("t");
+    let connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    edge.route(&tunnel, HOST);
+    const EACH: u64 = 10;
+    for _ in 0..EACH {
+        // HTTP/1.1: a large body, streamed; the client resets its connection mid-way.
+        let mut tcp = TcpStream::connect(edge.addr("http")).await.unwrap();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: {}\r\n\r\n",
+            1 << 20
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        tcp.write_all(&[b'x'; 64 << 10]).await.unwrap();
+        tokio::time::timeout(READY, starts.recv()).await.unwrap();
+        tests::tcp::abort(tcp);
+        // HTTP/2: the client resets its stream mid-body.
+        let (mut conn, _) =
+            tests::client::connect(edge.addr("http"), None, tests::client::Proto::Http2).await;
+        let (mut body, channel) = http_body_util::channel::Channel::<
+            bytes::Bytes,
+            Box<dyn std::error::Error + Send + Sync>,
+        >::new(1);
+        let req = Request::post(format!("http://{HOST}/"))
+            .body(http_body_util::BodyExt::boxed_unsync(channel))
+            .unwrap();
+        let response = tokio::spawn(async move { conn.send(req).await });
+        body.send_data(bytes::Bytes::from(vec![b'x'; 64 << 10]))
+            .await
+            .unwrap();
+        tokio::time::timeout(READY, starts.recv()).await.unwrap();
+        body.abort("the client gave up".into());
+        let _ = response.await;
+    }
+    let connector_metrics: std::net::SocketAddr = connector.status_address().parse().unwrap();
+    let deadline = tokio::time::Instant::now() + READY;
+    let (edge_page, connector_page) = loop {
+        let edge_page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
+            .await
+            .2;
+        let connector_page = tests::client::get_plain(connector_metrics, "metrics", "/metrics")
+            .await
+            .2;
+        let gone = counter(
+            &edge_page,
+            "tether_edge_errors_total{cause=\"client_closed\"}",
+        );
+        let answered = counter(
+            &connector_page,
+            "tether_connector_requests_total{status=\"4xx\"}",
+        );
+        if gone >= 2 * EACH && answered >= 2 * EACH || tokio::time::Instant::now() > deadline {
+            break (edge_page, connector_page);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        counter(
+            &edge_page,
+            "tether_edge_errors_total{cause=\"client_closed\"}"
+        ),
+        2 * EACH
+    );
+    assert_eq!(
+        counter(
+            &edge_page,
+            "tether_edge_errors_total{cause=\"tunnel_failed\"}"
+        ),
+        0
+    );
+    // The connector saw the stream's body end at the edge: not the origin's failure.
+    assert_eq!(
+        counter(
+            &connector_page,
+            "tether_connector_requests_total{status=\"4xx\"}"
+        ),
+        2 * EACH
+    );
+    assert_eq!(
+        counter(
+            &connector_page,
+            "tether_connector_requests_total{status=\"5xx\"}"
+        ),
+        0
+    );
+    assert!(
+        !connector_page.contains("tether_connector_origin_errors_total{"),
+        "{connector_page}"
+    );
+    assert!(!edge
+        .proc
+        .log_text()
+        .contains("stream failed on the tunnel session"));
+}

@@ -12,7 +12,9 @@ use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGI
 use crate::ingress::origin::{BoxError, Origin, OriginBody};
 use crate::ingress::{Rule, Service};
 
-use super::respond::{bad_path, boxed, classify, origin_failed, request_id, text};
+use super::respond::{
+    bad_path, boxed, classify, edge_went_away, from_edge_body, origin_failed, request_id, text,
+};
 use super::stream::Streams;
 
 /// The most a `disableChunkedEncoding` origin's request body without a Content-Length may
@@ -150,7 +152,7 @@ async fn forward(
         && !parts.headers.contains_key(header::CONTENT_LENGTH)
         && !body.is_end_stream()
     {
-        match unchunked(body, &mut parts.headers).await {
+        match unchunked(body, &mut parts.headers, request_id).await {
             Ok(body) => body,
             Err(response) => return response,
         }
@@ -169,6 +171,7 @@ async fn forward(
             strip_tether(&mut parts.headers);
             Response::from_parts(parts, boxed(body))
         }
+        Err(e) if from_edge_body(&e) => edge_went_away(request_id, &e),
         Err(e) => {
             let failure = classify(&e);
             origin_failed(failure, request_id, &(Box::new(e) as BoxError))
@@ -181,6 +184,7 @@ async fn forward(
 async fn unchunked(
     body: RecvBody,
     headers: &mut http::HeaderMap,
+    request_id: &str,
 ) -> Result<OriginBody, Response<OriginBody>> {
     // The turn is held until the gathered body has gone to the origin (the body owns it); the
     // semaphore is never closed, so acquiring cannot fail. Waiting for a turn and gathering
@@ -212,6 +216,7 @@ async fn unchunked(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("this origin takes no chunked request bodies (disableChunkedEncoding) and this one, sent without a Content-Length, is over {} MiB\n", UNCHUNKED_BODY_LIMIT >> 20),
         )),
+        Err(e) if from_edge_body(e.as_ref()) => Err(edge_went_away(request_id, e.as_ref())),
         Err(e) => Err(text(
             StatusCode::BAD_REQUEST,
             format!("the request body ended early: {e}\n"),

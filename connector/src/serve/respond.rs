@@ -55,6 +55,38 @@ pub fn origin_failed(
     r
 }
 
+/// The request's body stopped coming from the edge (its public client went away, or the edge
+/// reset the stream): nobody is left to answer, and the origin is not to blame. 499, as nginx
+/// logs a client that closed its request, not counted as an origin failure.
+pub fn edge_went_away(
+    request_id: &str,
+    error: &(dyn std::error::Error + 'static),
+) -> Response<OriginBody> {
+    tracing::debug!(
+        request_id,
+        error = chain(error),
+        "request body ended at the edge"
+    );
+    status_only(StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST))
+}
+
+/// Whether `error` (an origin request's, or a body's) comes from the request body the edge was
+/// sending: hyper's "user body" error caused by the tunnel stream's own h2 error.
+pub fn from_edge_body(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>() {
+            let source = std::error::Error::source(hyper);
+            return hyper.is_user() && source.is_some_and(|s| s.is::<h2::Error>());
+        }
+        if e.is::<h2::Error>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
 /// An error with its causes, `outer: inner: root` (hyper's own messages name only the layer,
 /// such as "client error (SendRequest)").
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {

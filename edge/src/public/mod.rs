@@ -14,6 +14,7 @@ pub mod admit;
 pub mod forwarded;
 mod https_redirect;
 pub mod listener;
+mod outcome;
 pub mod proxy;
 pub mod proxy_protocol;
 pub mod request_body;

@@ -20,8 +20,7 @@ use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
-use crate::metrics::{CauseLabels, EdgeMetrics};
-use crate::policy::Identity;
+use crate::metrics::EdgeMetrics;
 use crate::state::acme::AcmeTables;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
@@ -36,6 +35,7 @@ use super::access_log::AccessLine;
 use super::acme_http;
 use super::admit::{Admitted, Guards};
 use super::forwarded::{self, ClientFacts};
+use super::outcome::{Outcome, Routed};
 use super::request_body::{check_transfer_coding, RequestBody};
 use super::websocket;
 
@@ -137,41 +137,26 @@ fn request_authority(req: &Request<Incoming>) -> Result<Authority, EdgeError> {
 
 impl Proxy {
     pub async fn handle(&self, req: Request<Incoming>, conn: Arc<ConnInfo>) -> Response<EdgeBody> {
-        let started = Instant::now();
         let request_id = new_request_id();
-        let method = req.method().clone();
-        let path = req.uri().path().to_string();
-        let mut routed = Routed::default();
-        let response = self.route(req, &conn, &request_id, &mut routed).await;
-        let mut reason = None;
-        let response = response.unwrap_or_else(|e| {
-            tracing::debug!(request_id, error = ?e, "edge answered with an error page");
-            self.metrics
-                .errors
-                .get_or_create(&CauseLabels { cause: e.cause() })
-                .inc();
-            reason = e.reason().map(str::to_string);
-            let response = e.response(&request_id);
-            if let Some(tunnel) = routed.tunnel {
-                self.metrics
-                    .recent_error(tunnel, response.status(), e.cause());
-            }
-            response
-        });
-        self.metrics.answered(response.status(), started.elapsed());
-        let status = response.status();
-        let mut line = AccessLine::new(
-            request_id,
+        // Logged as 499 if the client gives up before the answer (this future is then dropped).
+        let line = AccessLine::new(
+            request_id.clone(),
             conn.peer,
-            method,
-            path,
-            status,
-            routed.tunnel,
-            started,
+            req.method().clone(),
+            req.uri().path().to_string(),
+            EdgeError::ClientClosed.status(),
+            None,
+            Instant::now(),
         );
-        line.identity = routed.identity.map(|i| i.name);
-        line.reason = reason;
-        line.attach(response)
+        let mut outcome = Outcome::start(&self.metrics, line);
+        let response = match self
+            .route(req, &conn, &request_id, &mut outcome.routed)
+            .await
+        {
+            Ok(response) => response,
+            Err(e) => outcome.error_page(&e),
+        };
+        outcome.answer(response)
     }
 
     async fn route(
@@ -260,12 +245,6 @@ impl Proxy {
 }
 
 /// What [`Proxy::route`] learnt, for the access log.
-#[derive(Default)]
-struct Routed {
-    tunnel: Option<uuid::Uuid>,
-    identity: Option<Identity>,
-}
-
 /// The URI of the stream inside the tunnel: always absolute, keeping the public authority.
 pub fn tunnel_uri(authority: &Authority, scheme: Scheme, uri: &Uri) -> Result<Uri, EdgeError> {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

@@ -196,30 +196,7 @@ impl StreamOpener {
                 head.headers_mut().insert(LINK_TUNNEL, tunnel);
             }
         }
-        let classify = |e: h2::Error, sent: bool| {
-            let fate = if e.is_go_away() && e.is_remote()
-                || e.reason() == Some(h2::Reason::REFUSED_STREAM)
-            {
-                session.mark_draining();
-                Fate::Unprocessed
-            } else if e.is_io() || e.is_go_away() {
-                // The session is dead: close it now rather than when its task notices.
-                session.closed.cancel();
-                if sent {
-                    Fate::Lost
-                } else {
-                    Fate::Unprocessed
-                }
-            } else {
-                Fate::Final
-            };
-            tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
-            Failure {
-                error: EdgeError::TunnelFailed,
-                fate,
-                unsent: None,
-            }
-        };
+        let classify = |e: h2::Error, sent: bool| classify(session, e, sent);
         let deadline = tokio::time::Instant::now() + self.config.get().response_header_timeout;
         let timed_out = || Failure {
             error: EdgeError::OriginTimeout,
@@ -281,6 +258,43 @@ impl StreamOpener {
             fate,
             unsent: None,
         })
+    }
+}
+
+/// What a stream's h2 error means for the request: whose failure, and whether it may go to
+/// another session (a refused or never-sent stream may; a lost one only if replayable).
+fn classify(session: &super::sessions::Session, e: h2::Error, sent: bool) -> Failure {
+    if e.is_reset() && !e.is_remote() {
+        // This edge reset the stream itself: the request's body failed at the client
+        // (gone, too large, too slow, malformed), which the caller names. Not the
+        // session's failure.
+        tracing::debug!(session = %session.record.session_id, error = %e, "stream reset by this edge: the request body failed");
+        return Failure {
+            error: EdgeError::ClientClosed,
+            fate: Fate::Final,
+            unsent: None,
+        };
+    }
+    let fate = if e.is_go_away() && e.is_remote() || e.reason() == Some(h2::Reason::REFUSED_STREAM)
+    {
+        session.mark_draining();
+        Fate::Unprocessed
+    } else if e.is_io() || e.is_go_away() {
+        // The session is dead: close it now rather than when its task notices.
+        session.closed.cancel();
+        if sent {
+            Fate::Lost
+        } else {
+            Fate::Unprocessed
+        }
+    } else {
+        Fate::Final
+    };
+    tracing::warn!(session = %session.record.session_id, error = %e, ?fate, "stream failed on the tunnel session");
+    Failure {
+        error: EdgeError::TunnelFailed,
+        fate,
+        unsent: None,
     }
 }
 

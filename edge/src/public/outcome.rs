@@ -1,0 +1,93 @@
+//! How a public request is counted and logged when it ends: answered, answered by the edge with
+//! an error page, or abandoned. An HTTP/2 client that resets its stream before the answer makes
+//! hyper drop the request's handler; such a request is counted and logged as `client_closed`
+//! (499, as nginx logs a client that closed its request), rather than not at all.
+
+use http::Response;
+
+use crate::body::EdgeBody;
+use crate::error::EdgeError;
+use crate::metrics::{CauseLabels, EdgeMetrics};
+use crate::policy::Identity;
+
+use super::access_log::AccessLine;
+
+/// What routing learnt about a request, for its log line and the dashboard.
+#[derive(Default)]
+pub struct Routed {
+    pub tunnel: Option<uuid::Uuid>,
+    pub identity: Option<Identity>,
+}
+
+/// A request in flight: dropped before [`Outcome::answer`], it was abandoned.
+pub struct Outcome<'a> {
+    metrics: &'a EdgeMetrics,
+    line: Option<AccessLine>,
+    pub routed: Routed,
+}
+
+impl<'a> Outcome<'a> {
+    pub fn start(metrics: &'a EdgeMetrics, line: AccessLine) -> Outcome<'a> {
+        Outcome {
+            metrics,
+            line: Some(line),
+            routed: Routed::default(),
+        }
+    }
+
+    /// The edge's own answer for `e`, counted under its cause.
+    pub fn error_page(&mut self, e: &EdgeError) -> Response<EdgeBody> {
+        self.metrics
+            .errors
+            .get_or_create(&CauseLabels { cause: e.cause() })
+            .inc();
+        let request_id = self.line.as_ref().map_or("-", |l| l.request_id.as_str());
+        tracing::debug!(request_id, error = ?e, "edge answered with an error page");
+        let response = e.response(request_id);
+        if let Some(tunnel) = self.routed.tunnel {
+            self.metrics
+                .recent_error(tunnel, response.status(), e.cause());
+        }
+        if let Some(line) = &mut self.line {
+            line.reason = e.reason().map(str::to_string);
+        }
+        response
+    }
+
+    /// Counts the answer; its access line is written when its body is done.
+    pub fn answer(mut self, response: Response<EdgeBody>) -> Response<EdgeBody> {
+        let Some(mut line) = self.line.take() else {
+            return response;
+        };
+        self.metrics
+            .answered(response.status(), line.started.elapsed());
+        self.fill(&mut line);
+        line.status = response.status();
+        line.attach(response)
+    }
+
+    fn fill(&mut self, line: &mut AccessLine) {
+        line.tunnel = self.routed.tunnel;
+        line.identity = self.routed.identity.take().map(|i| i.name);
+    }
+}
+
+impl Drop for Outcome<'_> {
+    fn drop(&mut self) {
+        let Some(mut line) = self.line.take() else {
+            return;
+        };
+        let gone = EdgeError::ClientClosed;
+        self.metrics
+            .errors
+            .get_or_create(&CauseLabels {
+                cause: gone.cause(),
+            })
+            .inc();
+        self.metrics.answered(gone.status(), line.started.elapsed());
+        self.fill(&mut line);
+        line.status = gone.status();
+        line.reason = Some("the client cancelled the request".to_string());
+        // Dropped here: the access line is written.
+    }
+}
