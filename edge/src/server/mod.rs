@@ -291,7 +291,7 @@ impl Rooms {
         http: Option<TcpListener>,
         https: Option<TcpListener>,
         tunnel: Option<TcpListener>,
-        ca: &TunnelCa,
+        ca: &Arc<TunnelCa>,
         tunnel_addr: Option<SocketAddr>,
         https_port: Option<u16>,
     ) -> Result<Vec<JoinHandle<()>>, RunError> {

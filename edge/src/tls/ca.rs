@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -35,6 +36,28 @@ pub struct TunnelCa {
     /// The same certificate, sent after each certificate the CA issues, so a connector holding
     /// only the CA's pin (a token) can verify the chain.
     der: CertificateDer<'static>,
+}
+
+/// How long a certificate the CA issues is valid: what public CAs issue for (Let's Encrypt), so
+/// scanners that flag decades-long leaves accept it.
+pub const LEAF_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+/// A leaf is issued again once this old, a month before it expires, as ACME clients renew.
+pub const LEAF_RENEW_AFTER: Duration = Duration::from_secs(60 * 24 * 3600);
+/// Room for clocks behind ours: a leaf is valid from an hour before it was issued.
+const LEAF_BACKDATE: Duration = Duration::from_secs(3600);
+
+/// A certificate the CA issued, and when, so it is issued again before it expires.
+#[derive(Clone)]
+pub struct Leaf {
+    pub cert: Arc<CertifiedKey>,
+    pub issued: Instant,
+}
+
+impl Leaf {
+    /// Whether the leaf is young enough to serve at `now`.
+    pub fn fresh(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.issued) < LEAF_RENEW_AFTER
+    }
 }
 
 const CA_CERT: &str = "ca.pem";
@@ -106,7 +129,16 @@ impl TunnelCa {
 
     /// Issues a server certificate for `names` (DNS names or IP addresses), ready for rustls.
     pub fn issue(&self, names: &[String]) -> Result<Arc<CertifiedKey>, CaError> {
+        Ok(self.issue_leaf(names)?.cert)
+    }
+
+    /// [`TunnelCa::issue`], valid for [`LEAF_LIFETIME`] from now.
+    pub fn issue_leaf(&self, names: &[String]) -> Result<Leaf, CaError> {
+        let issued = Instant::now();
+        let now = time::OffsetDateTime::now_utc();
         let mut params = CertificateParams::new(names.to_vec())?;
+        params.not_before = now - LEAF_BACKDATE;
+        params.not_after = now + LEAF_LIFETIME;
         let mut dn = DistinguishedName::new();
         dn.push(
             DnType::CommonName,
@@ -121,7 +153,8 @@ impl TunnelCa {
         let signing = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der_key)
             .map_err(|e| CaError::Key(e.to_string()))?;
         let chain = vec![CertificateDer::from(cert.der().to_vec()), self.der.clone()];
-        Ok(Arc::new(CertifiedKey::new(chain, signing)))
+        let cert = Arc::new(CertifiedKey::new(chain, signing));
+        Ok(Leaf { cert, issued })
     }
 }
 
@@ -153,6 +186,28 @@ fn first_record(dir: &Path) -> Result<CaRecord, CaError> {
 mod tests {
     use super::*;
     use crate::state::store::SqliteStore;
+
+    #[test]
+    fn leaves_live_ninety_days_and_are_renewed_a_month_before() {
+        let ca = TunnelCa::generate().unwrap();
+        let leaf = ca.issue_leaf(&["app.example.test".into()]).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(&leaf.cert.cert[0]).unwrap();
+        let validity = cert.validity();
+        let lifetime = validity.not_after.timestamp() - validity.not_before.timestamp();
+        assert_eq!(lifetime as u64, (LEAF_LIFETIME + LEAF_BACKDATE).as_secs());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!(
+            (validity.not_before.timestamp() - (now - 3600)).abs() < 60,
+            "valid from an hour ago"
+        );
+        assert!(leaf.fresh(leaf.issued));
+        assert!(leaf.fresh(leaf.issued + LEAF_RENEW_AFTER - Duration::from_secs(1)));
+        assert!(!leaf.fresh(leaf.issued + LEAF_RENEW_AFTER));
+        assert!(LEAF_RENEW_AFTER + Duration::from_secs(7 * 24 * 3600) < LEAF_LIFETIME);
+    }
 
     #[tokio::test]
     async fn concurrent_first_loads_agree_on_one_ca() {

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -16,7 +17,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
 use super::acme_certs::AcmeCerts;
-use super::ca::TunnelCa;
+use super::ca::{Leaf, TunnelCa};
 use crate::config::CertificateFiles;
 use crate::state::hostname::normalize_host;
 use crate::state::route_table::RouteTable;
@@ -33,8 +34,10 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
         path: path.display().to_string(),
         message,
     };
-    let chain = std::fs::read(&files.cert).map_err(|e| read(&files.cert, e.to_string()))?;
-    let key = std::fs::read(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
+    let chain = tether_proto::small_file::read(&files.cert)
+        .map_err(|e| read(&files.cert, e.to_string()))?;
+    let key =
+        tether_proto::small_file::read(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
     certified_key_from_pem(&chain, &key).map_err(|e| match e {
         PemError::Chain(m) => read(&files.cert, m),
         PemError::Key(m) => read(&files.key, m),
@@ -111,8 +114,9 @@ pub struct CertResolver {
     dev_ca: Option<DevCa>,
     /// Certificates ordered over ACME, served after the configured ones (`tls.acme`).
     acme: Option<Arc<AcmeCerts>>,
-    /// Dev certificates issued so far, by name, so each name costs one key generation.
-    issued: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+    /// Dev certificates issued so far, by name, so each name costs one key generation (until
+    /// its leaf is due for renewal: `LEAF_RENEW_AFTER`).
+    issued: Mutex<HashMap<String, Leaf>>,
 }
 
 impl std::fmt::Debug for CertResolver {
@@ -194,7 +198,9 @@ impl CertResolver {
             }
         }
         if let Some(hit) = self.issued.lock().ok()?.get(name) {
-            return Some(hit.clone());
+            if hit.fresh(Instant::now()) {
+                return Some(hit.cert.clone());
+            }
         }
         let issued = self.issue(name)?;
         let mut cache = self.issued.lock().ok()?;
@@ -204,17 +210,17 @@ impl CertResolver {
             cache.clear();
         }
         cache.insert(name.to_string(), issued.clone());
-        Some(issued)
+        Some(issued.cert)
     }
 
-    fn issue(&self, name: &str) -> Option<Arc<CertifiedKey>> {
+    fn issue(&self, name: &str) -> Option<Leaf> {
         let dev = self.dev_ca.as_ref()?;
         let allowed = (dev.routed && dev.routes.lookup(name).is_some())
             || dev.public_hostname.as_deref() == Some(name);
         if !allowed {
             return None;
         }
-        match dev.ca.issue(&[name.to_string()]) {
+        match dev.ca.issue_leaf(&[name.to_string()]) {
             Ok(cert) => {
                 tracing::info!(hostname = name, "issued a dev-ca certificate");
                 Some(cert)

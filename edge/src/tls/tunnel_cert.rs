@@ -1,21 +1,60 @@
 //! The tunnel listener's certificate: issued by the tunnel CA for the names connectors dial, and
-//! served whatever the SNI.
+//! served whatever the SNI; issued again when it is due for renewal (`LEAF_RENEW_AFTER`), so an
+//! edge that runs for months never serves an expired one.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::config::EdgeConfig;
 
-use super::ca::{CaError, TunnelCa};
+use super::ca::{CaError, Leaf, TunnelCa};
 
 /// A certificate for the tunnel listener bound at `bound`, ready to serve.
 pub fn tunnel_certificate(
-    ca: &TunnelCa,
+    ca: &Arc<TunnelCa>,
     config: &EdgeConfig,
     bound: Option<SocketAddr>,
-) -> Result<Arc<SingleCert>, CaError> {
+) -> Result<Arc<RenewedCert>, CaError> {
     let names = tunnel_certificate_names(config, bound);
-    Ok(Arc::new(SingleCert::new(ca.issue(&names)?)))
+    let leaf = ca.issue_leaf(&names)?;
+    Ok(Arc::new(RenewedCert {
+        ca: ca.clone(),
+        names,
+        leaf: Mutex::new(leaf),
+    }))
+}
+
+/// One certificate from the tunnel CA, whatever the SNI, issued again once it is due.
+pub struct RenewedCert {
+    ca: Arc<TunnelCa>,
+    names: Vec<String>,
+    leaf: Mutex<Leaf>,
+}
+
+impl std::fmt::Debug for RenewedCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenewedCert")
+            .field("names", &self.names)
+            .finish()
+    }
+}
+
+impl rustls::server::ResolvesServerCert for RenewedCert {
+    fn resolve(
+        &self,
+        _: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        let mut leaf = self.leaf.lock().ok()?;
+        if !leaf.fresh(Instant::now()) {
+            match self.ca.issue_leaf(&self.names) {
+                Ok(renewed) => *leaf = renewed,
+                // The old one still has a month to run: keep serving it, and try again.
+                Err(e) => tracing::warn!(error = %e, "cannot renew the tunnel certificate"),
+            }
+        }
+        Some(leaf.cert.clone())
+    }
 }
 
 /// The names in the tunnel listener's certificate: the advertised server name, plus the
