@@ -135,3 +135,71 @@ async fn a_header_block_continued_for_ever_is_cut_off() {
     assert!(code.is_some(), "the edge said GOAWAY before it closed");
     served(http).await;
 }
+
+#[tokio::test]
+async fn streams_reset_one_by_one_after_the_edge_took_them_end_the_connection() {
+    // The origin reports each request for /slow and never answers it; others get "hello".
+    let (seen, mut requests) = tokio::sync::mpsc::unbounded_channel();
+    let origin = serve(move |req: http::Request<hyper::body::Incoming>| {
+        let slow = req.uri().path() == "/slow";
+        if slow {
+            let _ = seen.send(());
+        }
+        async move {
+            if slow {
+                std::future::pending::<()>().await;
+            }
+            ok("hello")
+        }
+    })
+    .await;
+    let edge = TestEdge::start("");
+    let tunnel = edge.create_tunnel("t");
+    let _connector = edge.connect(
+        &tunnel,
+        &format!("ingress:\n  - service: http://{origin}\n"),
+    );
+    edge.route(&tunnel, HOST);
+    let http = edge.addr("http");
+    let (read, mut write) = TcpStream::connect(http).await.unwrap().into_split();
+    let mut reader = tokio::spawn(goaway(read));
+    let mut start = PREFACE.to_vec();
+    start.extend(frame(SETTINGS, 0, 0, &[]));
+    write.write_all(&start).await.unwrap();
+    let mut block = vec![0x82, 0x86, 0x04, 5];
+    block.extend(b"/slow");
+    block.extend([0x01, HOST.len() as u8]);
+    block.extend(HOST.as_bytes());
+    // Each stream is reset only once the request reached the origin: the edge took it, so h2's
+    // own limit (streams reset before they were taken) never counts it.
+    let mut opened = 0u32;
+    for n in 0..1000u32 {
+        let stream = 2 * n + 1;
+        if write
+            .write_all(&frame(HEADERS, END_STREAM | END_HEADERS, stream, &block))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        opened += 1;
+        tokio::select! {
+            got = requests.recv() => got.expect("the origin runs"),
+            _ = &mut reader => break,
+        }
+        if write
+            .write_all(&frame(RST_STREAM, 0, stream, &CANCEL.to_be_bytes()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    // Past 200 cancelled within 10 s, the edge resets the connection.
+    assert!(reader.is_finished() || tokio::time::timeout(READY, &mut reader).await.is_ok());
+    assert!(
+        (201..=203).contains(&opened),
+        "{opened} streams opened before the connection ended"
+    );
+    served(http).await;
+}

@@ -133,7 +133,8 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
         .max_header_list_size(64 * 1024)
         // Rapid reset (CVE-2023-44487): a client that resets more streams than this before they
         // are served gets GOAWAY (ENHANCE_YOUR_CALM); so does one that keeps sending frames that
-        // make the edge reset its streams. The header list cap also bounds a CONTINUATION flood.
+        // make the edge reset its streams. Streams reset after they were served are counted in
+        // `outcome::Cancels`. The header list cap also bounds a CONTINUATION flood.
         .max_pending_accept_reset_streams(MAX_PENDING_RESETS)
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         // A public connection's uploads: hyper's windows, one stream window each and 32 in all
@@ -323,6 +324,7 @@ async fn handshake(
                 tls: None,
                 activity: Default::default(),
                 abort,
+                cancels: Default::default(),
             },
         ));
     };
@@ -392,6 +394,7 @@ async fn handshake(
         }),
         activity: Default::default(),
         abort,
+        cancels: Default::default(),
     };
     Some((TokioIo::new(Either::Right(Box::new(stream))), info))
 }

@@ -2,6 +2,14 @@
 //! an error page, or abandoned. An HTTP/2 client that resets its stream before the answer makes
 //! hyper drop the request's handler; such a request is counted and logged as `client_closed`
 //! (499, as nginx logs a client that closed its request), rather than not at all.
+//!
+//! Rapid reset (CVE-2023-44487): h2 sends GOAWAY `ENHANCE_YOUR_CALM` once 20 streams were reset
+//! before the edge took them, but a client that paces its resets lets the edge take each stream
+//! (and open it through the tunnel) first. So the cancellations are counted per connection too:
+//! past [`MAX_CANCELS`] within [`CANCEL_WINDOW`], the connection is reset.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http::Response;
 
@@ -11,6 +19,32 @@ use crate::metrics::{CauseLabels, EdgeMetrics};
 use crate::policy::Identity;
 
 use super::access_log::AccessLine;
+use super::proxy::ConnInfo;
+
+/// Most requests a client may cancel before their answer within [`CANCEL_WINDOW`] on one
+/// connection; a browser leaving a page cancels what it had in flight, at most
+/// `max-streams-per-connection` (128) at once, so this is only met by a flood.
+pub const MAX_CANCELS: u32 = 200;
+pub const CANCEL_WINDOW: Duration = Duration::from_secs(10);
+
+/// A connection's cancelled requests in the current window.
+#[derive(Default, Clone)]
+pub struct Cancels(Arc<Mutex<Option<(Instant, u32)>>>);
+
+impl Cancels {
+    /// Counts one; whether the connection is now past [`MAX_CANCELS`].
+    fn one_more(&self, now: Instant) -> bool {
+        let Ok(mut window) = self.0.lock() else {
+            return false;
+        };
+        let (start, count) = window.get_or_insert((now, 0));
+        if now.duration_since(*start) >= CANCEL_WINDOW {
+            (*start, *count) = (now, 0);
+        }
+        *count += 1;
+        *count > MAX_CANCELS
+    }
+}
 
 /// What routing learnt about a request, for its log line and the dashboard.
 #[derive(Default)]
@@ -22,14 +56,16 @@ pub struct Routed {
 /// A request in flight: dropped before [`Outcome::answer`], it was abandoned.
 pub struct Outcome<'a> {
     metrics: &'a EdgeMetrics,
+    conn: &'a ConnInfo,
     line: Option<AccessLine>,
     pub routed: Routed,
 }
 
 impl<'a> Outcome<'a> {
-    pub fn start(metrics: &'a EdgeMetrics, line: AccessLine) -> Outcome<'a> {
+    pub fn start(metrics: &'a EdgeMetrics, conn: &'a ConnInfo, line: AccessLine) -> Outcome<'a> {
         Outcome {
             metrics,
+            conn,
             line: Some(line),
             routed: Routed::default(),
         }
@@ -88,6 +124,11 @@ impl Drop for Outcome<'_> {
         self.fill(&mut line);
         line.status = gone.status();
         line.reason = Some("the client cancelled the request".to_string());
+        if self.conn.cancels.one_more(Instant::now()) {
+            tracing::warn!(peer = %self.conn.peer, "connection reset: over {MAX_CANCELS} requests cancelled within {CANCEL_WINDOW:?} (rapid reset)");
+            self.metrics.limited("rapid_reset");
+            self.conn.abort.abort_on_close();
+        }
         // Dropped here: the access line is written.
     }
 }

@@ -75,6 +75,8 @@ pub struct ConnInfo {
     /// Ends the connection with a reset: for an HTTP/1.1 connection whose response or
     /// WebSocket the edge resets.
     pub abort: AbortSwitch,
+    /// Requests the client cancelled before their answer (rapid reset).
+    pub cancels: super::outcome::Cancels,
 }
 
 impl ConnInfo {
@@ -148,7 +150,7 @@ impl Proxy {
             None,
             Instant::now(),
         );
-        let mut outcome = Outcome::start(&self.metrics, line);
+        let mut outcome = Outcome::start(&self.metrics, &conn, line);
         let response = match self
             .route(req, &conn, &request_id, &mut outcome.routed)
             .await
