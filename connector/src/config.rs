@@ -114,7 +114,7 @@ impl ConnectorConfig {
 
     pub fn load(path: &Path) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = tether_proto::small_file::read_to_string(path)
             .map_err(|e| ConfigError::file(&file, format!("cannot read config file: {e}")))?;
         Self::parse(path, &text)
     }

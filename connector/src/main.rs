@@ -126,7 +126,8 @@ async fn main() {
 fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let read = |file: &std::path::Path, from: &str| {
-        std::fs::read_to_string(file).map_err(|e| format!("{from} {}: {e}", file.display()))
+        tether_proto::small_file::read_to_string(file)
+            .map_err(|e| format!("{from} {}: {e}", file.display()))
     };
     let (text, from) = if let Some(token) = args.token.clone().filter(|t| !t.is_empty()) {
         (token, "--token")

@@ -62,15 +62,9 @@ impl Zones {
     }
 }
 
-/// How long a TCP client may stay idle between queries (RFC 7766 §6.2.3 suggests seconds).
-const TCP_IDLE: Duration = Duration::from_secs(10);
-
-/// Serves the zones on `sockets` until `shutdown`.
-pub async fn serve(
-    zones: &Zones,
-    sockets: Sockets,
-    shutdown: CancellationToken,
-) -> Result<(), hickory_server::net::NetError> {
+/// The request handler for `zones`: the catalog of zones, behind the checks every query
+/// passes first (`Frontend`).
+pub fn frontend(zones: &Zones) -> Frontend {
     let mut catalog = Catalog::new();
     let internal: Arc<[ipnet::IpNet]> = zones.config.internal_networks.clone().into();
     let trusted: Arc<[ipnet::IpNet]> = zones.config.trusted_resolvers.clone().into();
@@ -84,7 +78,7 @@ pub async fn serve(
         });
         catalog.upsert(origin, vec![handler]);
     }
-    let frontend = Frontend {
+    Frontend {
         catalog,
         snapshot: zones.current.clone(),
         transfer_allow: zones.config.transfer_allow.clone(),
@@ -92,8 +86,19 @@ pub async fn serve(
         max_udp_payload: zones.config.max_udp_payload,
         rate_limit: ResponseRateLimit::new(zones.config.rate_limit),
         metrics: zones.metrics.clone(),
-    };
-    let mut server = Server::new(frontend);
+    }
+}
+
+/// How long a TCP client may stay idle between queries (RFC 7766 §6.2.3 suggests seconds).
+const TCP_IDLE: Duration = Duration::from_secs(10);
+
+/// Serves the zones on `sockets` until `shutdown`.
+pub async fn serve(
+    zones: &Zones,
+    sockets: Sockets,
+    shutdown: CancellationToken,
+) -> Result<(), hickory_server::net::NetError> {
+    let mut server = Server::new(frontend(zones));
     for udp in sockets.udp {
         server.register_socket(udp);
     }

@@ -63,10 +63,11 @@ pub enum CredentialsError {
 impl Credentials {
     pub fn load(path: &Path) -> Result<Credentials, CredentialsError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|io| CredentialsError::Read {
-            path: shown.clone(),
-            io,
-        })?;
+        let text =
+            crate::small_file::read_to_string(path).map_err(|io| CredentialsError::Read {
+                path: shown.clone(),
+                io,
+            })?;
         if text.contains("\"AccountTag\"") && text.contains("\"TunnelSecret\"") {
             return Err(CredentialsError::Cloudflared { path: shown });
         }

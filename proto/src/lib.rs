@@ -48,6 +48,7 @@ pub mod recv_window;
 pub mod relay;
 pub mod reload;
 pub mod session_io;
+pub mod small_file;
 pub mod sockets;
 pub mod source;
 pub mod splice;

@@ -107,7 +107,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
     let pem = match &args.ca {
         Some(path) => Some(
-            std::fs::read_to_string(path)
+            tether_proto::small_file::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("cannot read --ca {}: {e}", path.display()))?,
         ),
         None => None,

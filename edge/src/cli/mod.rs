@@ -17,7 +17,7 @@ mod api_client;
 mod backend;
 mod cert;
 mod enroll;
-mod route_policy;
+pub mod route_policy;
 mod store;
 mod token;
 mod tunnel;

@@ -34,8 +34,15 @@ pub(super) async fn set_policy(
 /// Reads and checks a policy file.
 pub fn load(path: &Path) -> Result<RouteRules, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
+    let text = tether_proto::small_file::read_to_string(path)
         .map_err(|e| ConfigError::file(&file, format!("cannot read policy file: {e}")))?;
+    parse(path, &text)
+}
+
+/// Checks a policy file's `text`; the files it names are read relative to `path`.
+pub fn parse(path: &Path, text: &str) -> Result<RouteRules, ConfigError> {
+    let file = path.display().to_string();
+    let text = text.to_string();
     let value: yaml_serde::Value =
         yaml_serde::from_str(&text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
     if let Some(map) = value.as_mapping() {
@@ -87,7 +94,7 @@ impl Files<'_> {
             true => p.to_path_buf(),
             false => self.path.parent().unwrap_or(Path::new(".")).join(p),
         };
-        std::fs::read_to_string(&p)
+        tether_proto::small_file::read_to_string(&p)
             .map_err(|e| self.err(keys, format!("cannot read {}: {e}", p.display())))
     }
 

@@ -134,7 +134,7 @@ pub(super) fn acme(
     for (i, p) in r.ca_roots.iter().enumerate() {
         let path = at.relative(p);
         let idx = i.to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = tether_proto::small_file::read_to_string(&path).map_err(|e| {
             at.err(
                 &["tls", "acme", "ca-roots", &idx],
                 format!("cannot read {}: {e}", path.display()),

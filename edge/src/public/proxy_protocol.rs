@@ -51,33 +51,60 @@ async fn read_header(tcp: &mut TcpStream, peer: SocketAddr) -> Result<SocketAddr
     let mut buf = vec![0u8; MAX_HEADER];
     loop {
         let n = tcp.peek(&mut buf).await?;
-        if n == 0 {
-            return Ok(peer);
-        }
-        let seen = &buf[..n];
-        let starts = |prefix: &[u8]| prefix.starts_with(&seen[..n.min(prefix.len())]);
-        if !starts(V1_PREFIX) && !starts(V2_SIGNATURE) {
-            return Ok(peer);
-        }
-        let parsed = HeaderResult::parse(seen);
-        // A v1 header ends at its CRLF: what is missing before it will never come.
-        let v1_ended = seen.starts_with(V1_PREFIX) && seen.windows(2).any(|w| w == b"\r\n");
-        if parsed.is_incomplete() && !v1_ended {
-            if n == MAX_HEADER {
-                return Err(HeaderError::Malformed);
+        match parse(&buf[..n], n == MAX_HEADER) {
+            Parsed::NoHeader => return Ok(peer),
+            Parsed::Incomplete => tokio::time::sleep(PEEK_AGAIN).await,
+            Parsed::Malformed => return Err(HeaderError::Malformed),
+            Parsed::Header { len, client } => {
+                // Take exactly the header; the client's own bytes stay for TLS and HTTP.
+                tcp.read_exact(&mut buf[..len]).await?;
+                return Ok(client.unwrap_or(peer));
             }
-            tokio::time::sleep(PEEK_AGAIN).await;
-            continue;
         }
-        let (len, client) = match parsed {
-            HeaderResult::V1(Ok(h)) => (h.header.len(), v1_source(&h.addresses)),
-            HeaderResult::V2(Ok(h)) => (h.len(), v2_source(h.command, &h.addresses)),
-            _ => return Err(HeaderError::Malformed),
-        };
-        // Take exactly the header; the client's own bytes stay for TLS and HTTP.
-        tcp.read_exact(&mut buf[..len]).await?;
-        return Ok(client.unwrap_or(peer));
     }
+}
+
+/// What the first bytes of a connection say.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// Not a PROXY header (or nothing at all): the connection's own bytes.
+    NoHeader,
+    /// The start of a header; more must come.
+    Incomplete,
+    Malformed,
+    /// A header of `len` bytes; `client` is the source it names (none for LOCAL or UNKNOWN).
+    Header {
+        len: usize,
+        client: Option<SocketAddr>,
+    },
+}
+
+/// Reads a PROXY v1 or v2 header at the start of `seen`, the bytes peeked so far; `full` when
+/// no more fit in the peek buffer. Pure, so the fuzzer can drive it (`tests/fuzz`).
+pub fn parse(seen: &[u8], full: bool) -> Parsed {
+    let n = seen.len();
+    let starts = |prefix: &[u8]| prefix.starts_with(&seen[..n.min(prefix.len())]);
+    if n == 0 || !starts(V1_PREFIX) && !starts(V2_SIGNATURE) {
+        return Parsed::NoHeader;
+    }
+    let parsed = HeaderResult::parse(seen);
+    // A v1 header ends at its CRLF: what is missing before it will never come.
+    let v1_ended = seen.starts_with(V1_PREFIX) && seen.windows(2).any(|w| w == b"\r\n");
+    if parsed.is_incomplete() && !v1_ended {
+        return match full {
+            true => Parsed::Malformed,
+            false => Parsed::Incomplete,
+        };
+    }
+    let (len, client) = match parsed {
+        HeaderResult::V1(Ok(h)) => (h.header.len(), v1_source(&h.addresses)),
+        HeaderResult::V2(Ok(h)) => (h.len(), v2_source(h.command, &h.addresses)),
+        _ => return Parsed::Malformed,
+    };
+    if len > n {
+        return Parsed::Malformed;
+    }
+    Parsed::Header { len, client }
 }
 
 fn v1_source(addresses: &V1) -> Option<SocketAddr> {
