@@ -19,6 +19,7 @@ pub mod browser;
 pub mod client;
 pub mod dns;
 pub mod etcd;
+pub mod h2frames;
 pub mod load;
 pub mod many;
 pub mod origin;

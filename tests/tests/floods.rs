@@ -6,39 +6,21 @@
 use std::net::SocketAddr;
 
 use tests::client::request_from;
+use tests::h2frames::{
+    self, ending, frame, End, CANCEL, CONTINUATION, END_HEADERS, END_STREAM, HEADERS, PREFACE,
+    RST_STREAM, SETTINGS,
+};
 use tests::origin::{ok, serve};
 use tests::tunnel::{TestConnector, TestEdge};
 use tests::READY;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 const HOST: &str = "app.example.test";
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-const HEADERS: u8 = 1;
-const RST_STREAM: u8 = 3;
-const SETTINGS: u8 = 4;
-const GOAWAY: u8 = 7;
-const CONTINUATION: u8 = 9;
-const END_STREAM: u8 = 1;
-const END_HEADERS: u8 = 4;
-const CANCEL: u32 = 8;
 const ENHANCE_YOUR_CALM: u32 = 0xb;
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let len = payload.len() as u32;
-    let mut out = len.to_be_bytes()[1..].to_vec();
-    out.extend([kind, flags]);
-    out.extend(stream.to_be_bytes());
-    out.extend(payload);
-    out
-}
-
-/// HPACK for `GET http://HOST/`: indexed :method, :scheme and :path, then :authority as a
-/// literal without indexing.
 fn request_block() -> Vec<u8> {
-    let mut block = vec![0x82, 0x86, 0x84, 0x01, HOST.len() as u8];
-    block.extend(HOST.as_bytes());
-    block
+    h2frames::request_block(HOST)
 }
 
 async fn app() -> (TestEdge, TestConnector, SocketAddr) {
@@ -56,15 +38,9 @@ async fn app() -> (TestEdge, TestConnector, SocketAddr) {
 
 /// Reads frames until GOAWAY (its error code) or the end of the connection (`None`).
 async fn goaway(mut read: tokio::net::tcp::OwnedReadHalf) -> Option<u32> {
-    let mut head = [0u8; 9];
-    loop {
-        read.read_exact(&mut head).await.ok()?;
-        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
-        let mut payload = vec![0u8; len];
-        read.read_exact(&mut payload).await.ok()?;
-        if head[3] == GOAWAY && len >= 8 {
-            return Some(u32::from_be_bytes(payload[4..8].try_into().ok()?));
-        }
+    match ending(&mut read, 0).await? {
+        End::GoAway(code) => Some(code),
+        End::Reset(_) => None,
     }
 }
 

@@ -205,6 +205,11 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                         "header_list_way_too_large",
                     ));
                 },
+                // Tether patch: a header block that does not decode (RFC 9113 §4.3).
+                Err(frame::Error::Hpack(e)) => {
+                    proto_err!(conn: "failed HPACK decoding; err={:?}", e);
+                    return Err(Error::library_go_away(Reason::COMPRESSION_ERROR));
+                }
                 Err(e) => {
                     proto_err!(conn: "failed HPACK decoding; err={:?}", e);
                     return Err(Error::library_go_away(Reason::PROTOCOL_ERROR));
@@ -233,7 +238,14 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
 
             res.map_err(|e| {
                 proto_err!(conn: "failed to load SETTINGS frame; err={:?}", e);
-                Error::library_go_away(Reason::PROTOCOL_ERROR)
+                // Tether patch: the codes RFC 9113 §6.5 and §6.5.2 name.
+                Error::library_go_away(match e {
+                    frame::Error::InvalidPayloadLength | frame::Error::InvalidPayloadAckSettings => {
+                        Reason::FRAME_SIZE_ERROR
+                    }
+                    frame::Error::InitialWindowSizeTooLarge => Reason::FLOW_CONTROL_ERROR,
+                    _ => Reason::PROTOCOL_ERROR,
+                })
             })?
             .into()
         }
@@ -242,7 +254,11 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
 
             res.map_err(|e| {
                 proto_err!(conn: "failed to load PING frame; err={:?}", e);
-                Error::library_go_away(Reason::PROTOCOL_ERROR)
+                // Tether patch: a PING of another length than 8 (RFC 9113 §6.7).
+                Error::library_go_away(match e {
+                    frame::Error::BadFrameSize => Reason::FRAME_SIZE_ERROR,
+                    _ => Reason::PROTOCOL_ERROR,
+                })
             })?
             .into()
         }
@@ -387,6 +403,11 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                         Reason::ENHANCE_YOUR_CALM,
                         "header_list_way_too_large",
                     ));
+                }
+                // Tether patch: a header block that does not decode (RFC 9113 §4.3).
+                Err(frame::Error::Hpack(e)) => {
+                    proto_err!(conn: "failed HPACK decoding; err={:?}", e);
+                    return Err(Error::library_go_away(Reason::COMPRESSION_ERROR));
                 }
                 Err(e) => {
                     proto_err!(conn: "failed HPACK decoding; err={:?}", e);

@@ -141,6 +141,10 @@ pub enum Error {
     /// An invalid setting value was provided
     InvalidSettingValue,
 
+    /// Tether patch: SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1 (RFC 9113 §6.5.2:
+    /// FLOW_CONTROL_ERROR, not PROTOCOL_ERROR).
+    InitialWindowSizeTooLarge,
+
     /// An invalid window update value
     InvalidWindowUpdateValue,
 

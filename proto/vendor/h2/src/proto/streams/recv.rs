@@ -696,6 +696,16 @@ impl Recv {
 
         let is_ignoring_frame = stream.state.is_local_error();
 
+        // Tether patch: DATA after the peer's END_STREAM, on a half-closed (remote) stream, is
+        // a stream error of type STREAM_CLOSED (RFC 9113 §5.1).
+        // The data counts against the connection's window (the caller gives it back, as for
+        // every reset after a DATA frame).
+        if !is_ignoring_frame && stream.state.is_recv_end_stream() {
+            proto_err!(stream: "DATA after END_STREAM; stream={:?}", stream.id);
+            self.consume_connection_window(sz)?;
+            return Err(Error::library_reset(stream.id, Reason::STREAM_CLOSED));
+        }
+
         if !is_ignoring_frame && !stream.state.is_recv_streaming() {
             // TODO: There are cases where this can be a stream error of
             // STREAM_CLOSED instead...
