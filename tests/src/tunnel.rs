@@ -184,6 +184,17 @@ impl TestEdge {
         connector
     }
 
+    /// A tunnel ("t") whose connector sends everything to the HTTP `origin`, routed at `host`.
+    pub fn serve_origin(&self, origin: std::net::SocketAddr, host: &str) -> TestConnector {
+        let tunnel = self.create_tunnel("t");
+        let connector = self.connect(
+            &tunnel,
+            &format!("ingress:\n  - service: http://{origin}\n"),
+        );
+        self.route(&tunnel, host);
+        connector
+    }
+
     /// Waits for a session of `tunnel` registered after log line `from`.
     pub fn wait_session(&self, from: usize, tunnel: &Tunnel) {
         self.proc.wait_for_from(

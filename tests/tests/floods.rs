@@ -26,12 +26,7 @@ fn request_block() -> Vec<u8> {
 async fn app() -> (TestEdge, TestConnector, SocketAddr) {
     let origin = serve(|_req| async { ok("hello") }).await;
     let edge = TestEdge::start("");
-    let tunnel = edge.create_tunnel("t");
-    let connector = edge.connect(
-        &tunnel,
-        &format!("ingress:\n  - service: http://{origin}\n"),
-    );
-    edge.route(&tunnel, HOST);
+    let connector = edge.serve_origin(origin, HOST);
     let http = edge.addr("http");
     (edge, connector, http)
 }
@@ -130,12 +125,7 @@ async fn streams_reset_one_by_one_after_the_edge_took_them_end_the_connection() 
     })
     .await;
     let edge = TestEdge::start("");
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
-        &format!("ingress:\n  - service: http://{origin}\n"),
-    );
-    edge.route(&tunnel, HOST);
+    let _connector = edge.serve_origin(origin, HOST);
     let http = edge.addr("http");
     let (read, mut write) = TcpStream::connect(http).await.unwrap().into_split();
     let mut reader = tokio::spawn(goaway(read));

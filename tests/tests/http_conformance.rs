@@ -54,12 +54,7 @@ async fn a_body_the_client_framed_badly_is_its_fault() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let edge = TestEdge::start_with(dir, "  metrics: 127.0.0.1:0\n", "", "127.0.0.1:0");
-    let tunnel = edge.create_tunnel("t");
-    let _connector = edge.connect(
-        &tunnel,
-        &format!("ingress:\n  - service: http://{origin}\n"),
-    );
-    edge.route(&tunnel, HOST);
+    let _connector = edge.serve_origin(origin, HOST);
     let head = |te: &str| {
         format!("POST / HTTP/1.1\r\nHost: {HOST}\r\nTransfer-Encoding: {te}\r\nConnection: close\r\n\r\n")
     };
@@ -185,12 +180,7 @@ async fn clients_that_abandon_uploads_are_counted_as_gone_at_both_ends() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let edge = TestEdge::start_with(dir, "  metrics: 127.0.0.1:0\n", "", "127.0.0.1:0");
-    let tunnel = edge.create_tunnel("t");
-    let connector = edge.connect(
-        &tunnel,
-        &format!("ingress:\n  - service: http://{origin}\n"),
-    );
-    edge.route(&tunnel, HOST);
+    let connector = edge.serve_origin(origin, HOST);
     const EACH: u64 = 10;
     for _ in 0..EACH {
         // HTTP/1.1: a large body, streamed; the client resets its connection mid-way.
