@@ -61,13 +61,16 @@ pub async fn relay(
     .await;
     if result.is_err() {
         // Each leg goes on to its own end: the one from the reset side stops at the reset, after
-        // forwarding what came before it; the one into it fails at once.
+        // forwarding what came before it; the one into it ends as soon as its destination shows
+        // the reset (it may have nothing to send that would fail).
         let drained = std::future::poll_fn(|cx| {
             for (leg, from, to) in [
                 (&mut ab, &mut a.recv, &mut b.send),
                 (&mut ba, &mut b.recv, &mut a.send),
             ] {
-                if !leg.done && leg.poll(from, to, None, cx).is_ready() {
+                if !leg.done
+                    && (to.poll_reset(cx).is_ready() || leg.poll(from, to, None, cx).is_ready())
+                {
                     leg.done = true;
                 }
             }

@@ -167,29 +167,72 @@ async fn a_peer_reset_reaches_the_socket_after_the_bytes_before_it() {
     assert_eq!(read, (BYTES, true));
 }
 
-#[tokio::test]
-async fn a_relay_passes_a_reset_on_after_the_bytes_before_it() {
+/// A relay between an access client and a connector that sends `BYTES` and resets; `ping`: the
+/// access client is still sending then.
+async fn relay_a_reset(ping: bool) {
     let (access_sender, mut access_streams) = session().await;
     let (tunnel_sender, mut tunnel_streams) = session().await;
     let (mut access_client, access_edge) = open(&access_sender, &mut access_streams).await;
     let (tunnel_edge, mut connector) = open(&tunnel_sender, &mut tunnel_streams).await;
-    // The access client is still sending when the connector's bytes and reset come.
-    access_client
-        .send
-        .send_data(Bytes::from_static(b"ping"), false)
-        .unwrap();
-    connector
-        .send
-        .send_data(Bytes::from(vec![7u8; BYTES]), false)
-        .unwrap();
+    if ping {
+        let ping = Bytes::from_static(b"ping");
+        access_client.send.send_data(ping, false).unwrap();
+    }
+    let bytes = Bytes::from(vec![7u8; BYTES]);
+    connector.send.send_data(bytes, false).unwrap();
     connector.send.send_reset_after_data(Reason::CONNECT_ERROR);
-    let (_, back, result) = tokio::time::timeout(LIMIT, relay(access_edge, tunnel_edge, None))
-        .await
-        .unwrap();
+    let started = std::time::Instant::now();
+    let relayed = tokio::time::timeout(LIMIT, relay(access_edge, tunnel_edge, None));
+    let (_, back, result) = relayed.await.unwrap();
+    // Each leg ends at the reset, whether or not it had something to send: not at the limit.
+    assert!(started.elapsed() < DRAIN_LIMIT, "{:?}", started.elapsed());
     assert!(result.is_err());
     assert_eq!(back, BYTES as u64);
-    let read = tokio::time::timeout(LIMIT, read_stream(&mut access_client))
-        .await
+    let read = tokio::time::timeout(LIMIT, read_stream(&mut access_client));
+    assert_eq!(read.await.unwrap(), (BYTES, Some(Reason::CONNECT_ERROR)));
+}
+
+#[tokio::test]
+async fn a_relay_passes_a_reset_on_after_the_bytes_before_it() {
+    relay_a_reset(true).await;
+}
+
+#[tokio::test]
+async fn a_relay_passes_a_reset_on_at_once_when_the_other_side_is_quiet() {
+    relay_a_reset(false).await;
+}
+
+#[tokio::test]
+async fn a_reset_after_data_is_the_users_reset_to_the_streams_own_handles() {
+    let (sender, mut streams) = session().await;
+    let req = http::Request::post("http://app.example.test/")
+        .body(())
         .unwrap();
-    assert_eq!(read, (BYTES, Some(Reason::CONNECT_ERROR)));
+    let mut sender = sender.ready().await.unwrap();
+    let (response, mut send) = sender.send_request(req, false).unwrap();
+    // Queued behind the request, not yet written: the reset waits for it.
+    send.send_data(Bytes::from(vec![7u8; BYTES]), false)
+        .unwrap();
+    send.send_reset_after_data(Reason::CANCEL);
+    let e = tokio::time::timeout(LIMIT, response)
+        .await
+        .unwrap()
+        .unwrap_err();
+    // Not a library GOAWAY, which the edge would take for a dead session.
+    assert!(
+        e.is_reset() && !e.is_remote() && !e.is_library() && !e.is_go_away(),
+        "{e:?}"
+    );
+    assert_eq!(e.reason(), Some(Reason::CANCEL));
+    // The data went out first: the server got the stream, its bytes, then the reset.
+    let (mut recv, _respond) = streams.recv().await.unwrap();
+    let mut got = 0;
+    let end = loop {
+        match recv.data().await {
+            Some(Ok(d)) => got += d.len(),
+            Some(Err(e)) => break e.reason(),
+            None => break None,
+        }
+    };
+    assert_eq!((got, end), (BYTES, Some(Reason::CANCEL)));
 }

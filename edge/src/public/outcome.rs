@@ -32,7 +32,8 @@ pub const CANCEL_WINDOW: Duration = Duration::from_secs(10);
 pub struct Cancels(Arc<Mutex<Option<(Instant, u32)>>>);
 
 impl Cancels {
-    /// Counts one; whether the connection is now past [`MAX_CANCELS`].
+    /// Counts one; whether the connection has just gone past [`MAX_CANCELS`] (once: the
+    /// requests the reset itself ends are counted, but do not act again).
     fn one_more(&self, now: Instant) -> bool {
         let Ok(mut window) = self.0.lock() else {
             return false;
@@ -42,7 +43,7 @@ impl Cancels {
             (*start, *count) = (now, 0);
         }
         *count += 1;
-        *count > MAX_CANCELS
+        *count == MAX_CANCELS + 1
     }
 }
 

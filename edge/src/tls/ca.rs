@@ -43,8 +43,8 @@ pub struct TunnelCa {
 pub const LEAF_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// A leaf is issued again once this old, a month before it expires, as ACME clients renew.
 pub const LEAF_RENEW_AFTER: Duration = Duration::from_secs(60 * 24 * 3600);
-/// Room for clocks behind ours: a leaf is valid from an hour before it was issued.
-const LEAF_BACKDATE: Duration = Duration::from_secs(3600);
+/// Room for clocks behind ours: a leaf is valid from a day before it was issued.
+const LEAF_BACKDATE: Duration = Duration::from_secs(24 * 3600);
 
 /// A certificate the CA issued, and when, so it is issued again before it expires.
 #[derive(Clone)]
@@ -199,9 +199,10 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
+        let day = 24 * 3600;
         assert!(
-            (validity.not_before.timestamp() - (now - 3600)).abs() < 60,
-            "valid from an hour ago"
+            (validity.not_before.timestamp() - (now - day)).abs() < 60,
+            "valid from a day ago"
         );
         assert!(leaf.fresh(leaf.issued));
         assert!(leaf.fresh(leaf.issued + LEAF_RENEW_AFTER - Duration::from_secs(1)));

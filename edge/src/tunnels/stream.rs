@@ -264,10 +264,10 @@ impl StreamOpener {
 /// What a stream's h2 error means for the request: whose failure, and whether it may go to
 /// another session (a refused or never-sent stream may; a lost one only if replayable).
 fn classify(session: &super::sessions::Session, e: h2::Error, sent: bool) -> Failure {
-    if e.is_reset() && !e.is_remote() {
+    if e.is_reset() && !e.is_remote() && !e.is_library() {
         // This edge reset the stream itself: the request's body failed at the client
         // (gone, too large, too slow, malformed), which the caller names. Not the
-        // session's failure.
+        // session's failure. (A reset h2 made because the connector broke the protocol is.)
         tracing::debug!(session = %session.record.session_id, error = %e, "stream reset by this edge: the request body failed");
         return Failure {
             error: EdgeError::ClientClosed,

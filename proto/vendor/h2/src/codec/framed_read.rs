@@ -205,8 +205,9 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                         "header_list_way_too_large",
                     ));
                 },
-                // Tether patch: a header block that does not decode (RFC 9113 §4.3).
-                Err(frame::Error::Hpack(e)) => {
+                // Tether patch: a header block that does not decode (RFC 9113 §4.3); a decoded
+                // field that is not valid HTTP stays a malformed message (§8.2.1).
+                Err(frame::Error::Hpack(e)) if e.is_compression_error() => {
                     proto_err!(conn: "failed HPACK decoding; err={:?}", e);
                     return Err(Error::library_go_away(Reason::COMPRESSION_ERROR));
                 }
@@ -404,8 +405,9 @@ fn decode_frame(decoder: &mut FrameDecoder, mut bytes: BytesMut) -> Result<Optio
                         "header_list_way_too_large",
                     ));
                 }
-                // Tether patch: a header block that does not decode (RFC 9113 §4.3).
-                Err(frame::Error::Hpack(e)) => {
+                // Tether patch: a header block that does not decode (RFC 9113 §4.3); a decoded
+                // field that is not valid HTTP stays a malformed message (§8.2.1).
+                Err(frame::Error::Hpack(e)) if e.is_compression_error() => {
                     proto_err!(conn: "failed HPACK decoding; err={:?}", e);
                     return Err(Error::library_go_away(Reason::COMPRESSION_ERROR));
                 }

@@ -38,6 +38,19 @@ pub enum DecoderError {
     NeedMore(NeedMore),
 }
 
+impl DecoderError {
+    /// Tether patch: whether the block itself does not decode (COMPRESSION_ERROR), rather than
+    /// decoding to a field that is not valid HTTP.
+    pub fn is_compression_error(&self) -> bool {
+        !matches!(
+            self,
+            DecoderError::InvalidUtf8
+                | DecoderError::InvalidStatusCode
+                | DecoderError::InvalidPseudoheader
+        )
+    }
+}
+
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
 pub enum NeedMore {
     UnexpectedEndOfStream,

@@ -738,7 +738,7 @@ impl Prioritize {
                         // stream reset may only be sent after a complete
                         // response, which requires sending all queued DATA.
                         // Tether patch: unless the reset was asked to follow the data.
-                        if reason != Reason::NO_ERROR && !stream.reset_after_data {
+                        if reason != Reason::NO_ERROR && !stream.state.drains_before_reset() {
                             stream.pending_send.push_front(buffer, frame.into());
                             self.clear_queue(buffer, &mut stream);
                             self.reclaim_all_capacity(&mut stream, counts);
@@ -861,7 +861,12 @@ impl Prioritize {
                 }),
                 None => {
                     if let Some(reason) = stream.state.get_scheduled_reset() {
-                        stream.set_reset(reason, Initiator::Library);
+                        // Tether patch: a reset the user scheduled stays the user's.
+                        let initiator = match stream.state.drains_before_reset() {
+                            true => Initiator::User,
+                            false => Initiator::Library,
+                        };
+                        stream.set_reset(reason, initiator);
 
                         let frame = frame::Reset::new(stream.id, reason);
                         Frame::Reset(frame)

@@ -697,10 +697,11 @@ impl Recv {
         let is_ignoring_frame = stream.state.is_local_error();
 
         // Tether patch: DATA after the peer's END_STREAM, on a half-closed (remote) stream, is
-        // a stream error of type STREAM_CLOSED (RFC 9113 §5.1).
+        // a stream error of type STREAM_CLOSED (RFC 9113 §5.1). (On a closed stream it stays
+        // h2's connection error.)
         // The data counts against the connection's window (the caller gives it back, as for
         // every reset after a DATA frame).
-        if !is_ignoring_frame && stream.state.is_recv_end_stream() {
+        if !is_ignoring_frame && stream.state.is_half_closed_remote() {
             proto_err!(stream: "DATA after END_STREAM; stream={:?}", stream.id);
             self.consume_connection_window(sz)?;
             return Err(Error::library_reset(stream.id, Reason::STREAM_CLOSED));

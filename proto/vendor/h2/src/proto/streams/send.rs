@@ -285,8 +285,13 @@ impl Send {
         counts: &mut Counts,
         task: &mut Option<Waker>,
     ) {
-        stream.reset_after_data = true;
-        self.schedule_implicit_reset(stream, reason, counts, task);
+        if stream.state.is_closed() {
+            return;
+        }
+        let id = stream.id;
+        stream.state.set_scheduled_user_reset(id, reason);
+        self.prioritize.reclaim_reserved_capacity(stream, counts);
+        self.prioritize.schedule_send(stream, task);
     }
 
     pub fn schedule_implicit_reset(

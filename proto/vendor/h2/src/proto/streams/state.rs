@@ -87,6 +87,10 @@ enum Cause {
     /// - Header block size was too large, so we want to REFUSE, possibly
     ///   after sending a 431 response frame.
     ScheduledLibraryReset(Reason),
+
+    /// Tether patch: a reset the user asked for (`SendStream::send_reset_after_data`), sent once
+    /// the frames queued before it have gone. Local handles see it as the user's reset.
+    ScheduledUserReset(StreamId, Reason),
 }
 
 impl State {
@@ -349,21 +353,41 @@ impl State {
         self.inner = Closed(Cause::ScheduledLibraryReset(reason));
     }
 
+    /// Tether patch: see `Cause::ScheduledUserReset`.
+    pub fn set_scheduled_user_reset(&mut self, id: StreamId, reason: Reason) {
+        debug_assert!(!self.is_closed());
+        self.inner = Closed(Cause::ScheduledUserReset(id, reason));
+    }
+
+    /// Tether patch: whether the scheduled reset waits for the data queued before it.
+    pub fn drains_before_reset(&self) -> bool {
+        matches!(self.inner, Closed(Cause::ScheduledUserReset(..)))
+    }
+
+    /// Tether patch: half-closed (remote), END_STREAM received while ours is open.
+    pub fn is_half_closed_remote(&self) -> bool {
+        matches!(self.inner, HalfClosedRemote(..))
+    }
+
     pub fn get_scheduled_reset(&self) -> Option<Reason> {
         match self.inner {
             Closed(Cause::ScheduledLibraryReset(reason)) => Some(reason),
+            Closed(Cause::ScheduledUserReset(_, reason)) => Some(reason),
             _ => None,
         }
     }
 
     pub fn is_scheduled_reset(&self) -> bool {
-        matches!(self.inner, Closed(Cause::ScheduledLibraryReset(..)))
+        matches!(
+            self.inner,
+            Closed(Cause::ScheduledLibraryReset(..) | Cause::ScheduledUserReset(..))
+        )
     }
 
     pub fn is_local_error(&self) -> bool {
         match self.inner {
             Closed(Cause::Error(ref e) | Cause::ErrorAfterEndStream(ref e)) => e.is_local(),
-            Closed(Cause::ScheduledLibraryReset(..)) => true,
+            Closed(Cause::ScheduledLibraryReset(..) | Cause::ScheduledUserReset(..)) => true,
             _ => false,
         }
     }
@@ -451,6 +475,9 @@ impl State {
             Closed(Cause::ScheduledLibraryReset(reason)) => {
                 Err(proto::Error::library_go_away(reason))
             }
+            Closed(Cause::ScheduledUserReset(id, reason)) => {
+                Err(proto::Error::Reset(id, reason, Initiator::User))
+            }
             Closed(Cause::EndStream | Cause::ErrorAfterEndStream(_))
             | HalfClosedRemote(..)
             | ReservedLocal => Ok(false),
@@ -465,7 +492,8 @@ impl State {
             | Closed(Cause::ErrorAfterEndStream(Error::Reset(_, reason, _)))
             | Closed(Cause::Error(Error::GoAway(_, reason, _)))
             | Closed(Cause::ErrorAfterEndStream(Error::GoAway(_, reason, _)))
-            | Closed(Cause::ScheduledLibraryReset(reason)) => Ok(Some(reason)),
+            | Closed(Cause::ScheduledLibraryReset(reason))
+            | Closed(Cause::ScheduledUserReset(_, reason)) => Ok(Some(reason)),
             Closed(Cause::Error(ref e) | Cause::ErrorAfterEndStream(ref e)) => {
                 Err(e.clone().into())
             }

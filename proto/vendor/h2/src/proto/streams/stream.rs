@@ -94,10 +94,6 @@ pub(super) struct Stream {
     /// The time when this stream may have been locally reset.
     pub reset_at: Option<Instant>,
 
-    /// Tether patch: a scheduled reset waits for the DATA queued before it instead of
-    /// discarding it (`SendStream::send_reset_after_data`).
-    pub reset_after_data: bool,
-
     /// Next node in list of reset streams that should expire eventually
     pub next_reset_expire: Option<store::Key>,
 
@@ -191,7 +187,6 @@ impl Stream {
             next_window_update: None,
             is_pending_window_update: false,
             reset_at: None,
-            reset_after_data: false,
             next_reset_expire: None,
             pending_recv: buffer::Deque::new(),
             is_recv: true,

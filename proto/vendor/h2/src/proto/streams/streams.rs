@@ -1261,9 +1261,12 @@ impl<B> StreamRef<B> {
     /// Tether patch: `send_reset`, but after the frames already queued for the stream (see
     /// `SendStream::send_reset_after_data`).
     pub fn send_reset_after_data(&mut self, reason: Reason) {
+        // Queued: frames waiting, or the rest of a DATA frame the codec split (it goes back to
+        // the queue once the part before it is written).
         let queued = {
             let mut me = self.opaque.inner.lock().unwrap();
-            !me.store.resolve(self.opaque.key).pending_send.is_empty()
+            let stream = me.store.resolve(self.opaque.key);
+            !stream.pending_send.is_empty() || stream.buffered_send_data > 0
         };
         if !queued {
             return self.send_reset(reason);
@@ -1278,11 +1281,14 @@ impl<B> StreamRef<B> {
             if stream.state.is_closed() {
                 return;
             }
+            // Not queued for reset expiry while data may still wait for the peer's window: the
+            // expiry would drop its count before the stream closes. Frames that arrive after
+            // the reset go out are answered as for any closed stream.
             actions
                 .send
                 .schedule_reset_after_data(stream, reason, counts, &mut actions.task);
-            actions.recv.enqueue_reset_expiration(stream, counts);
             stream.notify_recv();
+            stream.notify_send();
         });
     }
 
