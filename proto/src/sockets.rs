@@ -4,7 +4,10 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -32,9 +35,45 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Aborts a TCP connection: with `SO_LINGER` 0 the close sends RST instead of FIN, which is how
 /// the far end learns that the connection on the other side of the tunnel was reset, not closed.
+/// The close discards what the kernel has not sent yet: for a reset that follows bytes the
+/// peer must get ([`crate::splice`]), use [`abort_tcp_after_sent`].
 pub fn abort_tcp(tcp: tokio::net::TcpStream) {
     let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
     drop(tcp);
+}
+
+/// The longest an abort waits for the kernel to send what was written before it.
+pub const SEND_BEFORE_ABORT: Duration = Duration::from_secs(1);
+
+/// [`abort_tcp`] once the kernel has sent everything written to `tcp` (at most
+/// [`SEND_BEFORE_ABORT`] later, on a task of its own), so the RST does not overtake it.
+pub fn abort_tcp_after_sent(tcp: tokio::net::TcpStream) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(async move {
+                sent(&tcp, SEND_BEFORE_ABORT).await;
+                abort_tcp(tcp);
+            });
+        }
+        Err(_) => abort_tcp(tcp),
+    }
+}
+
+/// Waits (at most `limit`) until the kernel holds nothing unsent for `tcp`: with
+/// `TCP_NOTSENT_LOWAT` 1 the socket is writable only then, and a fresh registration of a
+/// duplicate of it reports that state (the stream's own readiness is cached).
+pub async fn sent(tcp: &tokio::net::TcpStream, limit: Duration) {
+    let sock = socket2::SockRef::from(tcp);
+    if sock.set_tcp_notsent_lowat(1).is_err() {
+        return;
+    }
+    let Ok(dup) = tcp.as_fd().try_clone_to_owned() else {
+        return;
+    };
+    let Ok(watched) = tokio::net::TcpStream::from_std(std::net::TcpStream::from(dup)) else {
+        return;
+    };
+    let _ = tokio::time::timeout(limit, watched.writable()).await;
 }
 
 /// TCP keepalive, so a peer that vanished behind a NAT or firewall (or a sleeping laptop) is
@@ -156,10 +195,18 @@ pub struct AbortableTcp {
 /// Turns an [`AbortableTcp`]'s close into a reset, and tells whoever holds the connection to
 /// let go of it.
 #[derive(Clone, Debug, Default)]
-pub struct AbortSwitch(CancellationToken);
+pub struct AbortSwitch(CancellationToken, Arc<AtomicBool>);
 
 impl AbortSwitch {
+    /// Reset at once: what the kernel holds unsent is dropped (a client that stopped reading).
     pub fn abort_on_close(&self) {
+        self.0.cancel();
+    }
+
+    /// Reset once the kernel has sent what was written before ([`abort_tcp_after_sent`]): a
+    /// reset passed on from the other side of the tunnel.
+    pub fn abort_after_sent(&self) {
+        self.1.store(true, Ordering::Relaxed);
         self.0.cancel();
     }
 
@@ -185,9 +232,19 @@ impl AbortableTcp {
 
 impl Drop for AbortableTcp {
     fn drop(&mut self) {
-        if self.abort.0.is_cancelled() {
-            let _ = socket2::SockRef::from(&self.tcp).set_linger(Some(Duration::ZERO));
+        if !self.abort.0.is_cancelled() {
+            return;
         }
+        if self.abort.1.load(Ordering::Relaxed) {
+            // The stream is gone with the connection; its socket lives on until sent.
+            if let Ok(std) = self.tcp.as_fd().try_clone_to_owned() {
+                if let Ok(tcp) = tokio::net::TcpStream::from_std(std::net::TcpStream::from(std)) {
+                    let _ = socket2::SockRef::from(&self.tcp).set_linger(None);
+                    return abort_tcp_after_sent(tcp);
+                }
+            }
+        }
+        let _ = socket2::SockRef::from(&self.tcp).set_linger(Some(Duration::ZERO));
     }
 }
 

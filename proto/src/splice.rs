@@ -39,6 +39,8 @@ const READ_CHUNK: usize = 64 << 10;
 /// How long the bytes that came before a peer's reset may take to be written to the socket (or
 /// to the other stream, in a relay) before the reset is acted on regardless.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+/// The most read out of a failed socket after its error (its receive buffer holds less).
+const READ_OUT_LIMIT: usize = 16 << 20;
 /// Reads shorter than this are copied out so the big read buffer is freed at once (SSH
 /// keystrokes would otherwise each pin a whole chunk until sent).
 const COPY_BELOW: usize = 4 << 10;
@@ -130,11 +132,13 @@ where
     };
     match &ended {
         Ended::LocalAborted(_) => {
-            // What was read before the socket failed goes first, then the reset.
+            // What was read before the socket failed goes first, then what the peer sent before
+            // its reset and is still to be read (a write can fail first), then the reset.
             let pending = std::mem::take(&mut splice.up.pending);
             if !pending.is_empty() {
                 let _ = splice.pipe.send.send_data(pending, false);
             }
+            splice.read_out().await;
             splice
                 .pipe
                 .send
@@ -254,6 +258,30 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
                     ready!(Pin::new(&mut *self.io).poll_shutdown(cx)).map_err(Fail::Local)?;
                     return Poll::Ready(Ok(()));
                 }
+            }
+        }
+    }
+
+    /// After the socket failed: hands h2 what the socket still has to read now (at most
+    /// [`READ_OUT_LIMIT`]), without waiting for more or for the peer's window. A reset socket
+    /// keeps the bytes that reached it before the RST readable.
+    async fn read_out(&mut self) {
+        let mut left = READ_OUT_LIMIT;
+        while left > 0 && !self.up.done {
+            let mut buf = BytesMut::with_capacity(READ_CHUNK.min(left));
+            let read = std::future::poll_fn(|cx| {
+                let polled = tokio_util::io::poll_read_buf(Pin::new(&mut *self.io), cx, &mut buf);
+                Poll::Ready(match polled {
+                    Poll::Ready(Ok(n)) if n > 0 => Some(n),
+                    _ => None,
+                })
+            })
+            .await;
+            let Some(n) = read else { break };
+            left = left.saturating_sub(n);
+            self.up.bytes += n as u64;
+            if self.pipe.send.send_data(buf.freeze(), false).is_err() {
+                break;
             }
         }
     }

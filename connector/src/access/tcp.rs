@@ -16,7 +16,7 @@ use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
 use tether_proto::liveness::{Heard, Liveness, Pulse};
 use tether_proto::session_io::SessionIo;
-use tether_proto::sockets::abort_tcp;
+use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent};
 use tether_proto::splice::{splice, Ended, Pipe};
 use tether_proto::tuning;
 use tether_proto::wsstream::WsStream;
@@ -199,7 +199,7 @@ impl AccessClient {
                 let spliced = splice(&mut tcp, pipe, None, None).await;
                 tracing::debug!(%peer, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "connection closed");
                 if let Ended::PeerAborted(_) = spliced.ended {
-                    abort_tcp(tcp);
+                    abort_tcp_after_sent(tcp);
                 }
             });
         }

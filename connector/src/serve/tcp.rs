@@ -13,7 +13,7 @@ use h2::RecvStream;
 use http::{Response, StatusCode};
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::sockets::{abort_tcp, dial_origin, keepalive};
+use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent, dial_origin, keepalive};
 use tether_proto::splice::{splice, Ended, Pipe, Watch};
 use tether_proto::stall::StallClock;
 use tokio::net::TcpStream;
@@ -78,8 +78,10 @@ pub async fn serve(
         Some(Watch::Tunnel(stall)),
     )
     .await;
-    if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {
-        abort_tcp(tcp);
+    match spliced.ended {
+        Ended::PeerAborted(_) => abort_tcp_after_sent(tcp),
+        Ended::Idle => abort_tcp(tcp),
+        _ => {}
     }
     tracing::debug!(request_id, host, origin = origin.address, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "TCP stream closed");
 }

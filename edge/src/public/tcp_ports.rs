@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tether_proto::sockets::{abort_tcp, keepalive, limit_unsent};
+use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent, keepalive, limit_unsent};
 use tether_proto::splice::{splice, Ended, Watch};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -216,7 +216,7 @@ impl TcpPorts {
             up = spliced.up, down = spliced.down, ended = ?spliced.ended, duration_ms = started.elapsed().as_millis() as u64,
         );
         if let Ended::PeerAborted(_) = spliced.ended {
-            abort_tcp(tcp);
+            abort_tcp_after_sent(tcp);
         }
     }
 }

@@ -165,8 +165,11 @@ pub async fn proxy(
             abort();
             return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
         };
-        if matches!(spliced.ended, Ended::PeerAborted(_) | Ended::Idle) {
-            abort();
+        match spliced.ended {
+            // A reset from the origin's side: after the bytes that came before it.
+            Ended::PeerAborted(_) if kind == Kind::Http1 => switch.abort_after_sent(),
+            Ended::Idle => abort(),
+            _ => {}
         }
         metrics.bytes_in.inc_by(spliced.up);
         metrics.bytes_out.inc_by(spliced.down);
