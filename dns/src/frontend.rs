@@ -13,10 +13,11 @@ use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::net::NetError;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
-use hickory_server::zone_handler::{Catalog, MessageResponse, MessageResponseBuilder};
+use hickory_server::zone_handler::{Catalog, MessageResponse, MessageResponseBuilder, Queries};
 use ipnet::IpNet;
 
 use crate::metrics::{DnsMetrics, RateLimitLabels, ResponseLabels};
+use crate::question;
 use crate::rate_limit::{ResponseRateLimit, Verdict};
 use crate::snapshot::Snapshot;
 
@@ -78,6 +79,7 @@ fn dnssec_ok(request: &Request) -> bool {
 /// Answers with no records: `rcode`, and TC when `truncated` (a rate-limit slip).
 async fn reply<R: ResponseHandler>(
     request: &Request,
+    queries: &Queries,
     mut handle: R,
     rcode: ResponseCode,
     truncated: bool,
@@ -87,8 +89,7 @@ async fn reply<R: ResponseHandler>(
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.response_code = rcode;
     metadata.truncation = truncated;
-    let response =
-        MessageResponseBuilder::new(&request.queries, edns.as_ref()).build_no_records(metadata);
+    let response = MessageResponseBuilder::new(queries, edns.as_ref()).build_no_records(metadata);
     match handle.send_response(response).await {
         Ok(info) => info,
         Err(_) => dropped(request),
@@ -123,6 +124,21 @@ impl RequestHandler for Frontend {
         // An IPv4 client of a dual-stack socket arrives as ::ffff:a.b.c.d.
         let src = request.src().ip().to_canonical();
         let cap = self.max_udp_payload;
+        // A question that cannot be echoed as sent (`question.rs`): FORMERR, without it.
+        if !question::echoes_safely(request.queries.as_bytes()) {
+            let none = question::none();
+            let info = reply(
+                request,
+                &none,
+                response_handle,
+                ResponseCode::FormErr,
+                false,
+                cap,
+            )
+            .await;
+            count(rcode_label(info.response_code));
+            return info;
+        }
         // EDNS version errors (BADVERS) come first, from the catalog.
         let plain = request.edns.as_ref().is_none_or(|e| e.version() == 0);
         // Only QUERY is served (UPDATE, NOTIFY, STATUS… are not implemented, RFC 2136 §3).
@@ -141,7 +157,15 @@ impl RequestHandler for Frontend {
             None
         };
         if let Some(rcode) = refusal {
-            let info = reply(request, response_handle, rcode, false, cap).await;
+            let info = reply(
+                request,
+                &request.queries,
+                response_handle,
+                rcode,
+                false,
+                cap,
+            )
+            .await;
             count(rcode_label(info.response_code));
             return info;
         }
@@ -154,8 +178,15 @@ impl RequestHandler for Frontend {
                             .rate_limited
                             .get_or_create(&RateLimitLabels { action: "slip" })
                             .inc();
-                        let info =
-                            reply(request, response_handle, ResponseCode::NoError, true, cap).await;
+                        let info = reply(
+                            request,
+                            &request.queries,
+                            response_handle,
+                            ResponseCode::NoError,
+                            true,
+                            cap,
+                        )
+                        .await;
                         count(rcode_label(info.response_code));
                         return info;
                     }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod frontend;
 pub mod handler;
 pub mod metrics;
+pub mod question;
 pub mod rate_limit;
 pub mod server;
 pub mod snapshot;

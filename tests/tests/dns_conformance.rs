@@ -71,3 +71,25 @@ fn a_truncated_udp_answer_ends_at_a_record_boundary_and_keeps_its_opt() {
         assert_eq!(k.contains("EDNS PSEUDOSECTION"), opt, "{k}");
     }
 }
+
+#[test]
+fn a_question_that_points_outside_itself_gets_formerr_and_no_echo() {
+    let d = DnsEdge::start(&[]);
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(tests::READY)).unwrap();
+    // Found by the `dns` fuzz target: the question's name is a compression pointer to offset 0
+    // (the ID). Echoed as sent, it pointed at the answer's flags, and the answer did not parse.
+    let query = b"\x01\x48\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0\x00\x0a\x00\x00\x00\x70";
+    udp.send_to(query, d.edge.addr("dns")).unwrap();
+    let mut answer = [0u8; 512];
+    let n = udp.recv(&mut answer).expect("an answer");
+    let answer = &answer[..n];
+    assert_eq!(&answer[..2], b"\x01\x48", "its ID");
+    assert_eq!(answer[3] & 0x0f, 1, "FORMERR: {answer:?}");
+    assert_eq!(
+        &answer[4..12],
+        &[0; 8],
+        "no question or records: {answer:?}"
+    );
+    assert_eq!(n, 12, "{answer:?}");
+}
