@@ -174,10 +174,7 @@ pub fn metrics(edge: &TestEdge) -> String {
 
 /// The value of one metric line (`name{labels}`), 0 when absent.
 pub fn metric(edge: &TestEdge, line: &str) -> u64 {
-    metrics(edge)
-        .lines()
-        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
-        .unwrap_or(0)
+    crate::client::metric_value(&metrics(edge), line)
 }
 
 /// `curl https://HOST:PORT/` verifying against `root` (no `-k`), `HOST` resolved to `addr`:

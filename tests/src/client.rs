@@ -287,3 +287,15 @@ pub async fn request_from(
         String::from_utf8_lossy(&body).into_owned(),
     )
 }
+
+/// The `/metrics` page served at `addr` (an edge's or a connector's).
+pub async fn metrics_page(addr: SocketAddr) -> String {
+    get_plain(addr, "metrics", "/metrics").await.2
+}
+
+/// One series' value (`name{labels}`) in a Prometheus page, 0 when absent.
+pub fn metric_value(page: &str, series: &str) -> u64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -7,6 +7,7 @@
 use http::Request;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use tests::client::{metric_value as counter, metrics_page};
 use tests::origin::{ok, serve};
 use tests::tunnel::TestEdge;
 use tests::READY;
@@ -33,13 +34,11 @@ async fn status_of(edge: &TestEdge, request: &str) -> u16 {
 
 /// The value of the edge's counter `tether_edge_errors_total{cause="CAUSE"}`, 0 when absent.
 async fn errors(edge: &TestEdge, cause: &str) -> u64 {
-    let page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
-        .await
-        .2;
-    let line = format!("tether_edge_errors_total{{cause=\"{cause}\"}}");
-    page.lines()
-        .find_map(|l| l.strip_prefix(&line)?.trim().parse().ok())
-        .unwrap_or(0)
+    let page = metrics_page(edge.addr("metrics")).await;
+    counter(
+        &page,
+        &format!("tether_edge_errors_total{{cause=\"{cause}\"}}"),
+    )
 }
 
 #[tokio::test]
@@ -159,13 +158,6 @@ async fn after_alpn_h2_only_http2_is_spoken() {
     assert!(!h2.contains("HTTP/1.1"), "{h2}");
 }
 
-/// A counter's value in a Prometheus page, 0 when absent.
-fn counter(page: &str, series: &str) -> u64 {
-    page.lines()
-        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn clients_that_abandon_uploads_are_counted_as_gone_at_both_ends() {
     // The origin reports each request it starts, then reads its body.
@@ -214,12 +206,8 @@ async fn clients_that_abandon_uploads_are_counted_as_gone_at_both_ends() {
     let connector_metrics: std::net::SocketAddr = connector.status_address().parse().unwrap();
     let deadline = tokio::time::Instant::now() + READY;
     let (edge_page, connector_page) = loop {
-        let edge_page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
-            .await
-            .2;
-        let connector_page = tests::client::get_plain(connector_metrics, "metrics", "/metrics")
-            .await
-            .2;
+        let edge_page = metrics_page(edge.addr("metrics")).await;
+        let connector_page = metrics_page(connector_metrics).await;
         let gone = counter(
             &edge_page,
             "tether_edge_errors_total{cause=\"client_closed\"}",

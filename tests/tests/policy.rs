@@ -58,9 +58,7 @@ async fn metrics(edge: &TestEdge) -> String {
 }
 
 fn metric(text: &str, line_start: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
-        .unwrap_or(0)
+    tests::client::metric_value(text, line_start)
 }
 
 #[tokio::test]

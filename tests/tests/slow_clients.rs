@@ -103,12 +103,8 @@ async fn read_until(tcp: &mut TcpStream, needle: &str) -> String {
 }
 
 async fn metric(edge: &TestEdge, line_start: &str) -> u64 {
-    let page = tests::client::get_plain(edge.addr("metrics"), "metrics", "/metrics")
-        .await
-        .2;
-    page.lines()
-        .find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
-        .unwrap_or(0)
+    let page = tests::client::metrics_page(edge.addr("metrics")).await;
+    tests::client::metric_value(&page, line_start)
 }
 
 /// Waits (bounded) until the counter starting `line_start` reaches `n`; its value.
