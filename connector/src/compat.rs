@@ -5,6 +5,8 @@
 
 use tether_proto::config_error::{locate, ConfigError};
 
+use crate::ingress::ORIGIN_REQUEST_KEYS;
+
 /// The top-level keys tunnel.yml gives a meaning (see `config.rs`).
 pub const TETHER_KEYS: &[&str] = &[
     "tunnel",
@@ -167,7 +169,35 @@ const REFUSED_WHEN_TRUE: &[(&str, &str)] = &[
     ("socks5", "Tether has no SOCKS proxy: give each TCP service a rule of its own (`service: tcp://HOST:PORT`); then remove `socks5`"),
 ];
 
-/// Checks tunnel.yml's top-level keys; returns one warning per accepted cloudflared flag.
+/// A key that means something under `originRequest` but stands directly on a rule or at the top
+/// level (`within`: `ingress[0]`, or empty) has no effect in cloudflared: the warning says so and
+/// does not invite moving it, which would change what the tunnel does.
+pub fn no_effect_there(within: &str, key: &str) -> Option<String> {
+    let rule = within.starts_with("ingress[") && !within.contains('.');
+    if !(within.is_empty() || rule) || !ORIGIN_REQUEST_KEYS.contains(&key) {
+        return None;
+    }
+    let place = if rule {
+        "an ingress rule"
+    } else {
+        "the top level"
+    };
+    Some(format!("`{key}` has no effect directly on {place} (cloudflared ignores it there too); it is ignored"))
+}
+
+/// What an unknown top-level key gets: a warning, as cloudflared runs such a file.
+fn unknown_top_level_key(key: &str) -> String {
+    if let Some(message) = no_effect_there("", key) {
+        return message;
+    }
+    let hint = tether_proto::config_error::closest_key(key, TETHER_KEYS, 2)
+        .map(|k| format!("did you mean `{k}`? "))
+        .unwrap_or_default();
+    format!("`{key}` is not a tunnel.yml key; {hint}it is ignored (the keys are listed in docs/configuration.md)")
+}
+
+/// Checks tunnel.yml's top-level keys; returns one warning per accepted cloudflared flag and per
+/// unknown key.
 pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigError> {
     let value: yaml_serde::Value =
         yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(file, &e))?;
@@ -205,15 +235,7 @@ pub fn check_top_level(file: &str, text: &str) -> Result<Vec<String>, ConfigErro
             ));
             continue;
         }
-        let hint = tether_proto::config_error::closest_key(key, TETHER_KEYS, 2)
-            .map(|k| format!("did you mean `{k}`? "))
-            .unwrap_or_default();
-        return Err(ConfigError::at(
-            file,
-            text,
-            &[key],
-            format!("`{key}` is not a tunnel.yml key; {hint}the keys are listed in docs/configuration.md"),
-        ));
+        warnings.push(format!("{file}{}: {}", line(), unknown_top_level_key(key)));
     }
     Ok(warnings)
 }
@@ -288,12 +310,61 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_errors_with_a_suggestion() {
-        let e = parse("ingres:\n  - service: hello_world\n").unwrap_err();
-        assert_eq!(e.line, Some(2), "{e}");
-        assert!(e.message.contains("did you mean `ingress`?"), "{e}");
-        let e = parse(&format!("frobnicate: 1\n{RULES}")).unwrap_err();
-        assert!(e.message.contains("not a tunnel.yml key"), "{e}");
+    fn unknown_keys_anywhere_are_warnings_all_in_one_pass() {
+        let text = "log-level: debug\nfrobnicate: 1\noriginRequest:\n  conectTimeout: 5s\n  connectTimeout: 7s\ningress:\n  - hostname: a.example.com\n    disableChunkedEncoding: true\n    noHappyEyeballs: true\n    service: http://localhost:8080\n  - service: http_status:404\n    extra:\n      - 1\n";
+        let c = parse(text).unwrap();
+        let w = &c.warnings;
+        assert_eq!(w.len(), 6, "{w:#?}");
+        assert!(w[0].starts_with("/etc/tether/tunnel.yml:2: `log-level` is not a tunnel.yml key; did you mean `loglevel`?"), "{w:#?}");
+        assert!(
+            w[1].starts_with("/etc/tether/tunnel.yml:3: `frobnicate`"),
+            "{w:#?}"
+        );
+        assert!(w[2].starts_with("/etc/tether/tunnel.yml:5:3: originRequest: `conectTimeout` is not a key here; did you mean `connectTimeout`?"), "{w:#?}");
+        for (warning, line) in [(&w[3], 9), (&w[4], 10)] {
+            assert!(
+                warning.starts_with(&format!("/etc/tether/tunnel.yml:{line}:5: `")),
+                "{w:#?}"
+            );
+            assert!(
+                warning.contains(
+                    "has no effect directly on an ingress rule (cloudflared ignores it there too)"
+                ),
+                "{w:#?}"
+            );
+            assert!(
+                !warning.contains("originRequest"),
+                "no invitation to move it: {warning}"
+            );
+        }
+        assert!(
+            w[5].starts_with("/etc/tether/tunnel.yml:13:5: ingress[1]: `extra` is not a key here"),
+            "{w:#?}"
+        );
+        // What was known still counts, next to what was not.
+        let crate::ingress::Service::Origin(origin) = &c.ingress.rules[0].service else {
+            panic!("an origin")
+        };
+        assert_eq!(
+            origin.settings.connect_timeout,
+            std::time::Duration::from_secs(7)
+        );
+        assert!(
+            !origin.settings.disable_chunked_encoding,
+            "ignored where it stands"
+        );
+        assert_eq!(c.ingress.rules.len(), 2);
+    }
+
+    #[test]
+    fn an_origin_request_key_at_the_top_level_has_no_effect() {
+        let c = parse(&format!("noTLSVerify: true\n{RULES}")).unwrap();
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("`noTLSVerify` has no effect directly on the top level"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

@@ -120,12 +120,38 @@ impl ConnectorConfig {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<ConnectorConfig, ConfigError> {
+        let mut warnings = Vec::new();
+        Self::parse_warning(path, text, &mut warnings).map_err(|mut e| {
+            // A misspelt key may be why the file fails (`ingres:`): its warning goes with the error.
+            if !warnings.is_empty() {
+                e.message = format!("{}\n{}", e.message, warnings.join("\n"));
+            }
+            e
+        })
+    }
+
+    fn parse_warning(
+        path: &Path,
+        text: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        let mut warnings = crate::compat::check_top_level(&file, text)?;
-        let mut raw: RawConfig =
-            yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
+        warnings.extend(crate::compat::check_top_level(&file, text)?);
+        // Unknown keys anywhere are warnings, as cloudflared runs such files (the top level's
+        // were checked just above).
+        let parsed = tether_proto::unknown_keys::parse::<RawConfig>(&file, text)?;
+        let mut raw = parsed.value;
+        for unknown in parsed.unknown {
+            let mut warning = unknown.error;
+            warning.message = match crate::compat::no_effect_there(&unknown.within, &unknown.key) {
+                Some(message) => message,
+                // serde's message names the place and the keys known there.
+                None => format!("{}; it is ignored", warning.message),
+            };
+            warnings.push(warning.to_string());
+        }
         refuse_warp_routing(&raw, &file, text)?;
-        single_origin(&mut raw, &file, text, &mut warnings)?;
+        single_origin(&mut raw, &file, text, warnings)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let relative = |p: &str| {
             let p = PathBuf::from(p);
@@ -161,9 +187,9 @@ impl ConnectorConfig {
             &file,
             text,
             &["originRequest"],
-            &mut warnings,
+            warnings,
         )?;
-        let ingress = Ingress::build(&raw.ingress, &defaults, &file, text, base, &mut warnings)?;
+        let ingress = Ingress::build(&raw.ingress, &defaults, &file, text, base, warnings)?;
         let err = |key: &str, msg: String| ConfigError::at(&file, text, &[key], msg);
         let duration = |key: &str, value: &Option<String>, default: Duration| match value {
             None => Ok(default),
@@ -222,7 +248,7 @@ impl ConnectorConfig {
             liveness_timeout,
             metrics,
             log,
-            warnings,
+            warnings: std::mem::take(warnings),
         })
     }
 }

@@ -1,7 +1,6 @@
 //! `connector`: parse the command line, load and validate tunnel.yml (exit 64 when it is bad),
 //! then hand over to the library.
 
-use clap::Parser;
 use tether_connector::cli::{self, Action, Cli, Command, GlobalArgs, LogFormat, RunArgs};
 use tether_connector::config::{self, ConnectorConfig};
 use tether_proto::enroll::RunToken;
@@ -16,7 +15,7 @@ const EXIT_REFUSED: i32 = 77;
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let cli: Cli = cli::invoked::parse();
     let global = cli.global.without_empty_values();
     // Looked up once: the default places are searched on disk.
     let config_path = global.config_path();
@@ -100,7 +99,16 @@ async fn main() {
         config.metrics = metrics;
         config.metrics_from_command_line = true;
     }
-    init_logs(&global, &config.log);
+    if ingress.is_some() {
+        // `ingress validate|rule` write no log: their warnings go to stderr, no file is opened.
+        let level_only = config::LogConfig {
+            file: None,
+            ..config.log.clone()
+        };
+        init_logs(&global.clone().without_log_files(), &level_only);
+    } else {
+        init_logs(&global, &config.log);
+    }
     for warning in config.warnings.iter().chain(&global.warnings()) {
         tracing::warn!("{warning}");
     }

@@ -8,6 +8,7 @@
 //! - [`dns`]: an edge serving DNS, and `dig`/`kdig` helpers.
 //! - [`acme`]: a real ACME CA (pebble) and edges ordering from it.
 //! - [`etcd`]: a real etcd cluster (members killed and restarted at will).
+//! - [`cloudflared`]: cloudflared config files migrated and run.
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`load`]: steady HTTP load through edges, every failure counted.
 //! - [`ports`]: ports for processes that cannot bind port 0 themselves.
@@ -17,6 +18,7 @@ pub mod acme;
 pub mod admin;
 pub mod browser;
 pub mod client;
+pub mod cloudflared;
 pub mod dns;
 pub mod etcd;
 pub mod h2frames;

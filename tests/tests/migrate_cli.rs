@@ -62,24 +62,27 @@ fn cloudflared_command_lines_run_and_tunnel_ready_follows_a_stopped_edge() {
     let metrics = format!("127.0.0.1:{}", free_port());
     let log = dir.path().join("connector.log");
 
-    // A wrong NAME is refused, as a wrong `tunnel:` is.
-    let out = connector(&[
+    // A NAME the credentials are not for runs the credentials' tunnel, with a warning, as
+    // cloudflared takes the tunnel from its credentials file.
+    let from = edge.proc.log_len();
+    let mut command = connector(&[
         "tunnel",
         "--config",
         config.to_str().unwrap(),
         "run",
         "other",
-    ])
-    .env("TUNNEL_METRICS", &metrics)
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(64), "{}", text(&out));
-    assert!(
-        text(&out)
-            .contains("tunnel `other` (from the command line) does not match the credentials"),
-        "{}",
-        text(&out)
+    ]);
+    command.env("TUNNEL_METRICS", &metrics);
+    let other = Proc::spawn("connector", command);
+    other.wait_for(
+        &format!(
+            "tunnel `other` \\(from the command line\\) is not the one in the credentials file; running tunnel {} `web`",
+            tunnel.id
+        ),
+        READY,
     );
+    edge.wait_session(from, &tunnel);
+    drop(other);
 
     let from = edge.proc.log_len();
     let mut command = connector(&[

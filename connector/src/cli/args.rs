@@ -21,7 +21,7 @@ pub struct Cli {
 
 /// Flags taken before or after any command (`connector tunnel --config F run` as well as
 /// `connector run --config F`), with cloudflared's names and environment variables.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct GlobalArgs {
     /// Path to tunnel.yml (a cloudflared config.yml works too). Default: ./tunnel.yml, else
     /// /etc/tether/tunnel.yml, else where cloudflared looks for config.yml (~/.cloudflared,
@@ -135,6 +135,13 @@ impl GlobalArgs {
                 *path = None;
             }
         }
+        self
+    }
+
+    /// These flags without `--logfile` and `--log-directory`: for commands that write no log.
+    pub fn without_log_files(mut self) -> Self {
+        self.logfile = None;
+        self.log_directory = None;
         self
     }
 

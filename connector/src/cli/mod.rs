@@ -20,6 +20,7 @@ use crate::serve::Streams;
 use crate::session::{Connector, EdgeTarget, Slot};
 
 mod args;
+pub mod invoked;
 pub use args::*;
 
 pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> anyhow::Result<()> {
@@ -91,6 +92,39 @@ fn identity(
     Ok((credentials, trust))
 }
 
+/// `tunnel:` (or `tunnel run NAME`) naming another tunnel than the credentials: as cloudflared
+/// does, the tunnel is the one the credentials (file or run token) are for, with this warning.
+fn tunnel_not_in_credentials(
+    config: &ConnectorConfig,
+    from_token: bool,
+    credentials: &Credentials,
+) -> Option<String> {
+    let t = config.tunnel.as_ref()?;
+    let (id, name) = (credentials.tunnel_id, &credentials.tunnel_name);
+    if t == &id.to_string() || t == name {
+        return None;
+    }
+    let source = match from_token {
+        true => "the run token",
+        false => "the credentials file",
+    };
+    let ran = format!("running tunnel {id} `{name}`, the one {source} is for, as cloudflared does");
+    if config.tunnel_from_command_line {
+        return Some(format!(
+            "tunnel `{t}` (from the command line) is not the one in {source}; {ran}"
+        ));
+    }
+    let at = std::fs::read_to_string(&config.source)
+        .ok()
+        .and_then(|text| tether_proto::config_error::locate(&text, &["tunnel"]))
+        .map(|(l, _)| format!(":{l}"))
+        .unwrap_or_default();
+    Some(format!(
+        "{}{at}: `tunnel: {t}` is not the tunnel in {source}; {ran}",
+        config.source.display()
+    ))
+}
+
 /// Logs each SIGHUP as a no-op until `stop`.
 async fn ignore_hangups(stop: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
@@ -116,28 +150,8 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let (credentials, trust) = identity(&config, token.as_ref())?;
-    if let Some(t) = &config.tunnel {
-        if t != &credentials.tunnel_id.to_string() && t != &credentials.tunnel_name {
-            let (id, name) = (credentials.tunnel_id, &credentials.tunnel_name);
-            let fix = format!("the credentials are tunnel {id} `{name}`: give that name or id, or the credentials of tunnel `{t}`");
-            return Err(BadIdentity(match config.tunnel_from_command_line {
-                true => format!(
-                    "tunnel `{t}` (from the command line) does not match the credentials; {fix}"
-                ),
-                false => {
-                    let at = std::fs::read_to_string(&config.source)
-                        .ok()
-                        .and_then(|text| tether_proto::config_error::locate(&text, &["tunnel"]))
-                        .map(|(l, _)| format!(":{l}"))
-                        .unwrap_or_default();
-                    format!(
-                        "{}{at}: tunnel `{t}` does not match the credentials; {fix}",
-                        config.source.display()
-                    )
-                }
-            })
-            .into());
-        }
+    if let Some(warning) = tunnel_not_in_credentials(&config, token.is_some(), &credentials) {
+        tracing::warn!("{warning}");
     }
     let key = credentials
         .signing_key()

@@ -10,6 +10,8 @@ mod origin_tls;
 pub mod path;
 pub mod rules;
 pub mod service;
+mod service_text;
+pub use service_text::url_with_scheme;
 
 pub use rules::*;
 pub use service::*;

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use tether_proto::config_error::ConfigError;
 
 use super::path::{for_matching, BadPath};
-use super::service::{parse_service, OriginRequest, RawOriginRequest, Service};
+use super::service::{OriginRequest, RawOriginRequest, Service};
+use super::service_text::parse_service;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,7 +124,9 @@ impl Ingress {
                 }
             };
             let path = match &r.path {
+                // cloudflared reads an empty path as none: the rule matches every path.
                 None => None,
+                Some(p) if p.is_empty() => None,
                 Some(p) => Some(Regex::new(p).map_err(|e| {
                     err(
                         "path",
@@ -234,11 +237,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_errors_and_cloudflared_keys_warnings() {
+    fn unknown_keys_and_cloudflared_keys_are_warnings() {
+        // The misspelt key is why the file has no rules: its warning comes with the error.
         let e = parse(&format!("{HEAD}ingres:\n  - service: hello_world\n")).unwrap_err();
-        assert_eq!(
-            (e.line, e.file.as_str()),
-            (Some(3), "/etc/tether/tunnel.yml")
+        assert!(e.message.starts_with("no ingress rules"), "{e}");
+        assert!(
+            e.message.contains("\n/etc/tether/tunnel.yml:3: `ingres` is not a tunnel.yml key; did you mean `ingress`?"),
+            "{e}"
         );
         let c = parse(&format!("{HEAD}protocol: quic\ningress:\n  - service: hello_world\n    originRequest:\n      noHappyEyeballs: true\n")).unwrap();
         assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);

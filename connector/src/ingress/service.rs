@@ -13,7 +13,34 @@ use tether_proto::config_error::ConfigError;
 
 use super::origin::Origin;
 
+/// The keys of `originRequest`, as written (cloudflared's and Tether's).
+pub const ORIGIN_REQUEST_KEYS: &[&str] = &[
+    "connectTimeout",
+    "tlsTimeout",
+    "tcpKeepAlive",
+    "keepAliveConnections",
+    "keepAliveTimeout",
+    "httpHostHeader",
+    "originServerName",
+    "caPool",
+    "noTLSVerify",
+    "disableChunkedEncoding",
+    "matchSNItoHost",
+    "http2Origin",
+    "proxyProtocol",
+    "tcpIdleTimeout",
+    "noHappyEyeballs",
+    "bastionMode",
+    "proxyAddress",
+    "proxyPort",
+    "proxyType",
+    "ipRules",
+    "access",
+];
+
 /// `originRequest`, at the top level (inherited) or per rule. Durations are strings like `30s`.
+/// An unknown key is a warning ([`crate::compat::unknown_key_warning`]), set aside by
+/// [`tether_proto::unknown_keys`] before serde sees the rest.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawOriginRequest {
@@ -249,113 +276,4 @@ pub struct TcpOrigin {
     /// `HOST:PORT`, resolved at each connection (the origin may move).
     pub address: String,
     pub settings: OriginRequest,
-}
-
-/// cloudflared's `--url`/`url:` may leave out the scheme (`localhost:8080`): it means http://.
-pub fn url_with_scheme(url: &str) -> String {
-    let special = ["hello_world", "hello-world", "bastion", "socks-proxy"].contains(&url)
-        || ["http_status:", "unix:", "unix+tls:"]
-            .iter()
-            .any(|p| url.starts_with(p));
-    if special || url.contains("://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
-    }
-}
-
-/// Default ports of the TCP service schemes, as cloudflared fills them in. `tcp://` has none of
-/// its own; cloudflared's 7864 is kept so a migrated `tcp://host` reaches the same place. Any
-/// other scheme (`postgres://db:5432`) is TCP too, and must name its port.
-const TCP_DEFAULT_PORTS: [(&str, u16); 4] =
-    [("tcp", 7864), ("ssh", 22), ("rdp", 3389), ("smb", 445)];
-
-fn parse_tcp(text: &str, scheme: &str) -> Result<String, String> {
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    let host = uri
-        .host()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("`{text}` names no host"))?;
-    if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err(format!(
-            "`{text}`: a {scheme}:// service is HOST:PORT only, without a path"
-        ));
-    }
-    let default_port = TCP_DEFAULT_PORTS
-        .iter()
-        .find(|(s, _)| *s == scheme)
-        .map(|(_, p)| *p);
-    let port = uri.port_u16().or(default_port).ok_or_else(|| {
-        format!("`{text}` needs a port: Tether carries a {scheme}:// service as raw TCP, as in {scheme}://{host}:PORT")
-    })?;
-    Ok(format!("{host}:{port}"))
-}
-
-pub(super) fn parse_service(
-    text: &str,
-    settings: OriginRequest,
-    base: &Path,
-) -> Result<Service, String> {
-    // cloudflared accepts both spellings.
-    if text == "hello_world" || text == "hello-world" {
-        return Ok(Service::HelloWorld);
-    }
-    if text == "bastion" || text == "socks-proxy" {
-        return Err(format!("`{text}`: Tether has no {text} service; give each TCP service a rule of its own (`service: tcp://HOST:PORT`) and reach it with `connector access tcp`"));
-    }
-    if let Some(code) = text.strip_prefix("http_status:") {
-        let status = code
-            .parse::<u16>()
-            .ok()
-            .and_then(|c| StatusCode::from_u16(c).ok())
-            .filter(|s| s.as_u16() >= 100);
-        return status
-            .map(Service::Status)
-            .ok_or_else(|| format!("`{text}`: http_status needs a status code 100-599"));
-    }
-    for (prefix, tls) in [("unix+tls:", true), ("unix:", false)] {
-        if let Some(path) = text.strip_prefix(prefix) {
-            if path.is_empty() {
-                return Err(format!("`{text}` names no socket path"));
-            }
-            let path = base.join(path);
-            return Origin::unix(path, tls, settings).map(|o| Service::Origin(Arc::new(o)));
-        }
-    }
-    // Schemes are case-insensitive (`HTTP://`); `ws://` and `wss://` are HTTP origins, as in
-    // cloudflared: the upgrade is HTTP's.
-    let text = match text.split_once("://") {
-        Some((scheme, rest)) => match scheme.to_ascii_lowercase().as_str() {
-            "ws" => format!("http://{rest}"),
-            "wss" => format!("https://{rest}"),
-            lower => format!("{lower}://{rest}"),
-        },
-        None => text.to_string(),
-    };
-    let text = text.as_str();
-    if text.starts_with("http://") || text.starts_with("https://") {
-        let uri: http::Uri = text
-            .parse()
-            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-        if uri.path() != "/" && !uri.path().is_empty() {
-            return Err(format!(
-                "`{text}`: a service URL cannot have a path; match paths with the rule's `path`"
-            ));
-        }
-        return Origin::http(&uri, settings).map(|o| Service::Origin(Arc::new(o)));
-    }
-    // Any other scheme is raw TCP, as cloudflared treats it.
-    if let Some((scheme, _)) = text.split_once("://") {
-        if !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        {
-            let address = parse_tcp(text, scheme)?;
-            return Ok(Service::Tcp(Arc::new(TcpOrigin { address, settings })));
-        }
-    }
-    Err(format!("`{text}` is not a service Tether knows: use http://, https://, ws://, wss://, unix:, unix+tls:, tcp://HOST:PORT (or any other SCHEME://HOST:PORT, carried as TCP), http_status:NNN or hello_world"))
 }

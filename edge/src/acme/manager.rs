@@ -14,7 +14,7 @@ use super::client::Accounts;
 use super::lock::HeldLock;
 use super::order::{order, Issued, OrderContext};
 use super::outcome::recorded;
-use super::schedule::{due, Due, Why};
+use super::schedule::{due, retry_after, Due, Why};
 use super::{names, AcmeError};
 use crate::config::{AcmeConfig, ChallengeKind, LiveConfig};
 use crate::metrics::{AcmeLabels, EdgeMetrics};
@@ -207,7 +207,7 @@ impl Manager {
     }
 
     /// Notes an attempt at `name` in memory: if its outcome cannot be stored, the name still
-    /// waits an `order-interval`.
+    /// waits, as after a passing failure (a minute, or `order-interval` if shorter).
     fn attempted(&self, name: &str) {
         if let Ok(mut recent) = self.recent.lock() {
             recent.insert(name.to_string(), now_secs());
@@ -219,7 +219,7 @@ impl Manager {
         let recent = self.recent.lock().ok()?;
         let next = recent
             .get(name)?
-            .saturating_add(acme.order_interval.as_secs());
+            .saturating_add(retry_after(1, false, acme).as_secs());
         (next > now).then_some(next)
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! May use: `state`, and the leaves.
 
+pub mod cause;
 pub mod client;
 pub mod issued;
 pub mod lock;
@@ -22,8 +23,8 @@ pub use manager::Manager;
 /// `edge cert list`.
 #[derive(Debug, thiserror::Error)]
 pub enum AcmeError {
-    /// The CA answered with a problem, or could not be reached.
-    #[error("{0}")]
+    /// The CA answered with a problem, or could not be reached (the cause named first).
+    #[error("{}", cause::described(.0))]
     Acme(#[from] instant_acme::Error),
     /// The CA refused a challenge, an authorization or the order.
     #[error("{0}")]
@@ -33,4 +34,17 @@ pub enum AcmeError {
     Setup(String),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+}
+
+impl AcmeError {
+    /// Whether this is the CA's verdict (a failed validation, a refused name, a rate limit),
+    /// retried after `order-interval`; anything else (the CA unreachable, untrusted, or failing
+    /// for a moment; the store) is retried within minutes.
+    pub fn is_verdict(&self) -> bool {
+        match self {
+            AcmeError::Refused(_) => true,
+            AcmeError::Acme(instant_acme::Error::Api(problem)) => cause::is_verdict(problem),
+            _ => false,
+        }
+    }
 }

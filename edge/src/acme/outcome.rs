@@ -2,7 +2,7 @@
 //! the failures in a row and when to try again. Logged here too, one line per order.
 
 use super::order::Issued;
-use super::schedule::{backoff, Why};
+use super::schedule::{retry_after, Why};
 use super::{issued, AcmeError};
 use crate::config::AcmeConfig;
 use crate::state::acme_records::{CertRecord, Secret};
@@ -48,11 +48,12 @@ pub fn recorded(
         }
         Err(e) => {
             record.failures = record.failures.saturating_add(1);
-            let wait = backoff(record.failures, acme);
+            let wait = retry_after(record.failures, e.is_verdict(), acme);
             record.next_attempt_at = now.saturating_add(wait.as_secs());
             record.last_error = Some(e.to_string());
+            let retry_in = format!("{}s", wait.as_secs());
             tracing::warn!(name, kind = why.as_str(), error = %e, failures = record.failures,
-                retry_in = ?wait, "ACME order failed; the certificate in force stays");
+                retry_in = %retry_in, "ACME order failed; the certificate in force stays");
             (record, "failed")
         }
     }

@@ -61,17 +61,16 @@ pub fn due(record: Option<&CertRecord>, config: &AcmeConfig, now: u64) -> Due {
         Why::New => 0,
         Why::Renewal => renew_at(record, config),
     };
-    // One order per name per interval at a CA, issued or failed, and after a failure the
-    // backoff too; a new CA (staging to production) starts afresh.
+    // One order per name per interval at a CA; after a failure its own backoff instead (never
+    // shorter than the interval after the CA's verdict, within minutes after a passing
+    // failure); a new CA (staging to production) starts afresh.
     if record.order_directory == config.directory {
-        at = at.max(
-            record
+        at = at.max(match record.failures {
+            0 => record
                 .last_order_at
                 .saturating_add(config.order_interval.as_secs()),
-        );
-        if record.failures > 0 {
-            at = at.max(record.next_attempt_at);
-        }
+            _ => record.next_attempt_at,
+        });
     }
     if now >= at {
         Due::Now(why)
@@ -86,6 +85,21 @@ pub fn backoff(failures: u32, config: &AcmeConfig) -> Duration {
     let base = config.order_interval.max(Duration::from_secs(1));
     let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
     doubled.min(MAX_BACKOFF.max(base))
+}
+
+/// The first wait after a failure that is not the CA's verdict (the CA down for a moment, its
+/// certificate not yet trusted): a minute, as certmagic retries, doubling with each failure.
+const FIRST_RETRY: Duration = Duration::from_secs(60);
+
+/// How long to wait after the `failures`th failure in a row, by what failed: the CA's verdict
+/// waits [`backoff`]; anything else a minute, doubling, never longer than [`backoff`].
+pub fn retry_after(failures: u32, verdict: bool, config: &AcmeConfig) -> Duration {
+    let long = backoff(failures, config);
+    if verdict {
+        return long;
+    }
+    let short = FIRST_RETRY.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    short.min(long)
 }
 
 #[cfg(test)]
@@ -166,5 +180,29 @@ mod tests {
         other.failures = 1;
         other.next_attempt_at = 60 + 3600;
         assert_eq!(due(Some(&other), &c, 70), Due::At(3660));
+    }
+
+    #[test]
+    fn a_passing_failure_is_retried_within_minutes_doubling() {
+        let c = config(None, 3600);
+        let waits: Vec<u64> = (1..=8)
+            .map(|n| retry_after(n, false, &c).as_secs())
+            .collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3840, 7680]);
+        assert_eq!(retry_after(1, true, &c), Duration::from_secs(3600));
+        // The next attempt is the backoff's, not the hour's interval.
+        let failed = CertRecord {
+            name: "app.example.test".into(),
+            last_order_at: 100,
+            order_directory: "https://ca.test/dir".into(),
+            failures: 1,
+            next_attempt_at: 160,
+            ..CertRecord::default()
+        };
+        assert_eq!(due(Some(&failed), &c, 120), Due::At(160));
+        assert_eq!(due(Some(&failed), &c, 160), Due::Now(Why::New));
+        // Never longer than the verdict's wait: with a 1 s interval, 1 s, 2 s, 4 s.
+        let c = config(None, 1);
+        assert_eq!(retry_after(3, false, &c), Duration::from_secs(4));
     }
 }

@@ -146,6 +146,16 @@ impl AdminApi {
         reply::json(&self.state.ports().await?)
     }
 
+    /// Each name's ACME certificate (no keys), and why its last order failed.
+    pub(super) async fn certificates(self: &Arc<Self>) -> ApiResult {
+        let records = self.state.cert_records().await?;
+        let views: Vec<_> = records
+            .iter()
+            .map(crate::manage::views::CertificateView::of)
+            .collect();
+        reply::json(&views)
+    }
+
     /// Every edge's counters of the last 15 minutes.
     pub(super) async fn metrics(self: &Arc<Self>) -> ApiResult {
         reply::json(&self.history.all())

@@ -198,6 +198,7 @@ impl AdminApi {
             Name::ListSessions => self.sessions(call).await,
             Name::ListEdges => self.edges().await,
             Name::ListPorts => self.ports().await,
+            Name::ListCertificates => self.certificates().await,
             Name::Metrics => self.metrics().await,
             Name::DrainConnector => self.drain_connector(call).await,
             Name::Events => Ok(events::stream(self.clone(), call)),

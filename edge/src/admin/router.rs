@@ -34,6 +34,7 @@ pub enum Name {
     ListSessions,
     ListEdges,
     ListPorts,
+    ListCertificates,
     Metrics,
     DrainConnector,
     Events,
@@ -99,6 +100,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     at("GET", "/api/v1/sessions", Read, Name::ListSessions),
     at("GET", "/api/v1/edges", Read, Name::ListEdges),
     at("GET", "/api/v1/ports", Read, Name::ListPorts),
+    at("GET", "/api/v1/certificates", Read, Name::ListCertificates),
     at("GET", "/api/v1/metrics", Read, Name::Metrics),
     at(
         "POST",

@@ -23,7 +23,8 @@ pub const DEFAULT_ORDER_INTERVAL: Duration = Duration::from_secs(3600);
 pub(super) struct RawAcme {
     directory: Option<String>,
     email: Option<String>,
-    #[serde(default)]
+    /// One path, or a list.
+    #[serde(default, deserialize_with = "tether_proto::one_or_many::one_or_many")]
     ca_roots: Vec<String>,
     challenge: Option<Vec<String>>,
     renew_before: Option<String>,

@@ -113,7 +113,13 @@ impl EdgeConfig {
 
     pub fn parse(path: &Path, text: &str) -> Result<EdgeConfig, ConfigError> {
         let file = path.display().to_string();
-        let raw: Raw = yaml_serde::from_str(text).map_err(|e| ConfigError::from_yaml(&file, &e))?;
+        // Every unknown key in one pass: edge.yml is Tether's own file, so each is an error.
+        let parsed = tether_proto::unknown_keys::parse::<Raw>(&file, text)?;
+        let unknown = parsed.unknown.into_iter().map(|u| u.error).collect();
+        if let Some(error) = tether_proto::unknown_keys::combined(unknown) {
+            return Err(error);
+        }
+        let raw = parsed.value;
         let at = Fields { path, text };
         // In the order of the file's sections, so that of several errors the first is reported.
         let store = store::store(&at, &raw.store)?;

@@ -23,6 +23,31 @@ fn unknown_key_names_file_and_line() {
 }
 
 #[test]
+fn every_unknown_key_is_reported_in_one_pass() {
+    let text = "listen:\n  http: 127.0.0.1:0\n  htps: 127.0.0.1:0\nstate-dri: /var/lib/tether\ndns:\n  tunnel-zone: tunnels.example.test\n  ttl: 30s\n  zones:\n    - name: example.test\n      tll: 60\n";
+    let e = parse(text).unwrap_err();
+    assert_eq!(e.line, Some(3), "the first in the file leads: {e}");
+    let all = e.to_string();
+    assert!(
+        all.starts_with(
+            "/etc/tether/edge.yml:3:3: listen: `htps` is not a key here; did you mean `https`?"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains(
+            "\n/etc/tether/edge.yml:4:1: `state-dri` is not a key here; did you mean `state-dir`?"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("\n/etc/tether/edge.yml:10:7: dns.zones[0]: `tll` is not a key here"),
+        "{all}"
+    );
+    assert_eq!(all.lines().count(), 3, "{all}");
+}
+
+#[test]
 fn bad_address_names_line_and_fix() {
     let e = parse("listen:\n  http: 127.0.0.1:0\n  tunnel: localhost\n").unwrap_err();
     assert_eq!(e.line, Some(3));

@@ -141,3 +141,35 @@ pub struct RoutedView {
     pub tunnel_name: String,
     pub dns: Vec<String>,
 }
+
+/// A name's ACME certificate as the store holds it, without its key: what `edge cert list` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertificateView {
+    pub name: String,
+    /// Empty while the name has no certificate.
+    pub issuer: String,
+    pub serial: String,
+    pub not_after: u64,
+    pub challenge: String,
+    /// Orders failed in a row, why the last one failed (its cause named first), and when the
+    /// next comes.
+    pub failures: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub next_attempt_at: u64,
+}
+
+impl CertificateView {
+    pub fn of(r: &crate::state::acme_records::CertRecord) -> Self {
+        CertificateView {
+            name: r.name.clone(),
+            issuer: r.issuer.clone(),
+            serial: r.serial.clone(),
+            not_after: r.not_after,
+            challenge: r.challenge.clone(),
+            failures: r.failures,
+            last_error: r.last_error.clone(),
+            next_attempt_at: r.next_attempt_at,
+        }
+    }
+}

@@ -112,7 +112,7 @@ pub struct JwtPolicy {
     /// The `iss` a token must carry.
     pub issuer: String,
     /// An `aud` a token must carry (one of these).
-    #[serde(deserialize_with = "one_or_many")]
+    #[serde(deserialize_with = "tether_proto::one_or_many::one_or_many")]
     pub audience: Vec<String>,
     /// Where the issuer publishes its keys (fetched, cached, fetched again for an unknown key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,19 +218,6 @@ impl MtlsPolicy {
         use sha2::Digest;
         sha2::Sha256::digest(self.ca.as_bytes()).into()
     }
-}
-
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    })
 }
 
 /// The header that carries the verified identity to the origin, unless the policy names
