@@ -25,6 +25,9 @@ command -v protoc >/dev/null || need+=(protobuf-compiler)
 [ -f /usr/include/google/protobuf/descriptor.proto ] || need+=(libprotobuf-dev)
 command -v etcd >/dev/null || need+=(etcd-server)
 command -v etcdctl >/dev/null || need+=(etcd-client)
+# The package test builds .debs (dpkg-deb, strip) and installs them into a scratch root.
+command -v strip >/dev/null || need+=(binutils)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
 # The certificate tests order from a real ACME CA.
 command -v pebble >/dev/null || need+=(pebble)
 # The dashboard tests drive a real headless Chromium over the DevTools protocol.

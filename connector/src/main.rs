@@ -28,6 +28,14 @@ async fn main() {
             // shutdown after the connection has ended.
             exit_with(tether_connector::access::run(args).await)
         }
+        Command::Completions { shell } => {
+            tether_proto::cli_docs::completions(<Cli as clap::CommandFactory>::command(), shell);
+            std::process::exit(0)
+        }
+        Command::Manpages { dir } => exit_with(
+            tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())),
+        ),
         Command::Service(command) => {
             exit_with(tether_connector::service::command(command, &config_path))
         }

@@ -22,6 +22,12 @@ pub enum ServiceCommand {
     Install(Install),
     /// Stop and disable the unit, then remove it and the token file.
     Uninstall(Placement),
+    /// Print the unit `install` writes, running BINARY with --config: for packages.
+    #[command(hide = true)]
+    Unit {
+        #[arg(long, value_name = "BINARY", default_value = "/usr/bin/connector")]
+        binary: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -66,6 +72,14 @@ pub fn command(command: ServiceCommand, config: &Path) -> anyhow::Result<()> {
             systemctl(&["daemon-reload"])?;
             systemctl(&["enable", "--now", UNIT])?;
             println!("Enabled and started {UNIT}; follow it with `journalctl -u {UNIT} -f`");
+            Ok(())
+        }
+        ServiceCommand::Unit { binary } => {
+            let exec = [binary.as_path(), Path::new("--config"), config]
+                .map(|p| quote(&p.display().to_string()))
+                .join(" ");
+            let exec = format!("{exec} tunnel run");
+            print!("{}", unit_text(&exec, 40));
             Ok(())
         }
         ServiceCommand::Uninstall(placement) => {

@@ -17,6 +17,21 @@ async fn main() {
         cli.log_format == LogFormat::Json,
         tether_proto::logs::EDGE_FILTER,
     );
+    // Neither needs edge.yml.
+    match &cli.command {
+        Command::Completions { shell } => {
+            return tether_proto::cli_docs::completions(
+                <Cli as clap::CommandFactory>::command(),
+                *shell,
+            )
+        }
+        Command::Manpages { dir } => {
+            let written =
+                tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), dir);
+            return exit_on_error(written.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())));
+        }
+        _ => {}
+    }
     // Through the admin API (`--api`), `edge tunnel` needs no edge.yml.
     if let Command::Tunnel(args) = cli.command {
         let config = match args.api.url {
@@ -29,7 +44,7 @@ async fn main() {
     let config = cli::load_config_or_exit(&cli.config);
     let result = match cli.command {
         Command::Run => run(config).await,
-        Command::Tunnel(_) => Ok(()),
+        Command::Tunnel(_) | Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
         Command::Admin(cmd) => cli::admin_command(&config, cmd).await,
         Command::Token(cmd) => cli::token_command(&config, cmd).await,
         Command::Store(cmd) => cli::store_command(&config, cmd).await,

@@ -31,6 +31,7 @@
 //!
 //! The protocol itself is described in `docs/protocol.md`.
 
+pub mod cli_docs;
 pub mod config_error;
 pub mod control;
 pub mod credentials;

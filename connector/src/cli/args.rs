@@ -205,6 +205,12 @@ pub enum Command {
     /// Run the connector as a system service.
     #[command(subcommand)]
     Service(crate::service::ServiceCommand),
+    /// Print a shell completion script, e.g. `connector completions bash >
+    /// /etc/bash_completion.d/connector`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (connector.1, connector-run.1, …) into DIR, for packagers.
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]

@@ -41,6 +41,11 @@ enum Command {
         #[arg(long)]
         metrics: Option<SocketAddr>,
     },
+    /// Print a shell completion script, e.g. `dns completions bash`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (dns.1, dns-run.1) into DIR, for packagers.
+    #[command(hide = true)]
+    Manpages { dir: PathBuf },
 }
 
 #[tokio::main]
@@ -50,8 +55,25 @@ async fn main() {
         cli.log_format == LogFormat::Json,
         tether_proto::logs::EDGE_FILTER,
     );
+    let (listen, metrics) = match cli.command {
+        Command::Run { listen, metrics } => (listen, metrics),
+        Command::Completions { shell } => {
+            return tether_proto::cli_docs::completions(
+                <Cli as clap::CommandFactory>::command(),
+                shell,
+            )
+        }
+        Command::Manpages { dir } => {
+            if let Err(e) =
+                tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
+            {
+                eprintln!("error: {}: {e}", dir.display());
+                std::process::exit(1);
+            }
+            return;
+        }
+    };
     let config = load_config_or_exit(&cli.config);
-    let Command::Run { listen, metrics } = cli.command;
     if let Err(e) = run(config, listen, metrics).await {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -106,4 +106,10 @@ pub enum Command {
     /// ACME certificates (`list`): issuer, expiry and the last error of each name.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Print a shell completion script, e.g. `edge completions bash >
+    /// /etc/bash_completion.d/edge`.
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (edge.1, edge-tunnel-create.1, …) into DIR, for packagers.
+    #[command(hide = true)]
+    Manpages { dir: std::path::PathBuf },
 }
