@@ -1,6 +1,8 @@
 //! tunnel.yml, in cloudflared's config.yml shape, so a cloudflared user's file runs unchanged apart
-//! from the credentials. Unknown keys are errors naming file, line and column; cloudflared keys
-//! that mean nothing here are accepted with a warning (listed in docs/configuration.md).
+//! from the credentials. Unknown keys are warnings naming file, line and column, all in one pass,
+//! as cloudflared runs such files; cloudflared keys that mean nothing here are accepted with a
+//! warning too (listed in docs/configuration.md). Errors are kept for what would silently lose
+//! protection (`compat.rs`) and for values that cannot mean what they say.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -72,7 +74,7 @@ pub struct LogConfig {
 #[derive(Debug, Clone)]
 pub struct ConnectorConfig {
     pub source: PathBuf,
-    /// The `tunnel:` value (name or UUID), checked against the credentials.
+    /// The `tunnel:` value (name or UUID): a warning when the credentials are another tunnel's.
     pub tunnel: Option<String>,
     /// `tunnel` came from `connector tunnel run NAME`, not from the file.
     pub tunnel_from_command_line: bool,

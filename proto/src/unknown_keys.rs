@@ -48,32 +48,42 @@ impl Unknown {
 }
 
 /// Parses `text` as `T`, setting aside each unknown key. Another error ends the parse: it is
-/// returned alone, as the unknown keys found before it may be what caused it. An unknown key that
-/// cannot be set aside (inside a flow mapping, `{a: 1, b: 2}`) is returned as the error.
+/// returned first, followed by the unknown keys found before it (they may be what caused it). An
+/// unknown key that cannot be set aside (inside a flow mapping, `{a: 1, b: 2}`) is an error, and
+/// so is a YAML merge key (`<<: *anchor`): dropping it would drop every key it merges.
 pub fn parse<T: DeserializeOwned>(file: &str, text: &str) -> Result<Parsed<T>, ConfigError> {
     let mut current = text.to_string();
-    let mut unknown = Vec::new();
+    let mut unknown: Vec<Unknown> = Vec::new();
     loop {
         let err = match yaml_serde::from_str::<T>(&current) {
             Ok(value) => return Ok(Parsed { value, unknown }),
             Err(err) => err,
         };
-        let error = ConfigError::from_yaml(file, &err);
+        let mut error = ConfigError::from_yaml(file, &err);
         let message = err.to_string();
-        let is_unknown = message.contains("unknown field `");
         let place = err.location().map(|l| (l.line(), l.column()));
-        let set_aside = match (is_unknown, place) {
-            (true, Some((line, column))) if unknown.len() < MAX_UNKNOWN => {
-                blank_key(&current, line, column)
+        let found = message
+            .contains("unknown field `")
+            .then(|| Unknown::new(error.clone(), &message));
+        let set_aside = match (&found, place) {
+            (Some(u), _) if u.key == "<<" => {
+                error.message = format!("{}: YAML merge keys (`<<: *anchor`) are not supported here; write the keys out", u.within);
+                None
+            }
+            (Some(u), Some((line, column))) if unknown.len() < MAX_UNKNOWN => {
+                blank_key(&current, line, column, &u.key)
             }
             _ => None,
         };
-        match set_aside {
-            Some(next) => {
-                unknown.push(Unknown::new(error, &message));
+        match (set_aside, found) {
+            (Some(next), Some(u)) => {
+                unknown.push(u);
                 current = next;
             }
-            None => return Err(error),
+            _ => {
+                let all = std::iter::once(error).chain(unknown.into_iter().map(|u| u.error));
+                return Err(combined(all.collect()).expect("at least this error"));
+            }
         }
     }
 }
@@ -89,10 +99,10 @@ pub fn combined(errors: Vec<ConfigError>) -> Option<ConfigError> {
     Some(first)
 }
 
-/// `text` with the key at 1-based `line` and `column` blanked, and every line of its value (the
-/// lines after it indented deeper, and a compact sequence at its own column). `None` when the key
-/// is not written there in block style.
-fn blank_key(text: &str, line: usize, column: usize) -> Option<String> {
+/// `text` with `key` at 1-based `line` and `column` blanked, and every line of its value (the
+/// lines after it indented deeper or comments, and a compact sequence at its own column). `None`
+/// when the key is not written there in block style (flow style, a merge `<<: *anchor`).
+fn blank_key(text: &str, line: usize, column: usize, key: &str) -> Option<String> {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let at = line.checked_sub(1)?;
     let col = column.checked_sub(1)?;
@@ -103,6 +113,14 @@ fn blank_key(text: &str, line: usize, column: usize) -> Option<String> {
         return None;
     }
     let after = key_line[col..].to_string();
+    let written = [
+        format!("{key}:"),
+        format!("\"{key}\":"),
+        format!("'{key}':"),
+    ];
+    if !written.iter().any(|w| after.starts_with(w.as_str())) {
+        return None;
+    }
     let value = after.split_once(':').map(|(_, v)| v.trim()).unwrap_or("");
     let value_on_next_lines = value.is_empty() || value.starts_with('#');
     lines[at] = format!("{before}{}", " ".repeat(after.len()));
@@ -115,7 +133,8 @@ fn blank_key(text: &str, line: usize, column: usize) -> Option<String> {
         let trimmed = next.trim_start();
         let indent = next.len() - trimmed.len();
         let compact_item = indent == col && trimmed.starts_with('-') && value_on_next_lines;
-        if !(trimmed.is_empty() || indent > col || compact_item) {
+        let comment = trimmed.starts_with('#');
+        if !(trimmed.is_empty() || comment || indent > col || compact_item) {
             break;
         }
         *next = String::new();
@@ -183,10 +202,18 @@ mod tests {
 
     #[test]
     fn an_item_whose_first_key_is_unknown_keeps_its_other_keys() {
-        let text = "ingress:\n- bogus: 1\n  service: x\n";
+        let text = "ingress:\n- bogus: 1\n  service: x\n- \"quoted\": |\n    two\n    lines\n# a comment\n  service: y\n";
         let parsed = parse::<File>("f.yml", text).unwrap();
-        assert_eq!(parsed.unknown.len(), 1);
+        assert_eq!(parsed.unknown.len(), 2);
         assert_eq!(parsed.value.ingress[0].service, "x");
+        assert_eq!(parsed.value.ingress[1].service, "y");
+    }
+
+    #[test]
+    fn a_merge_key_is_an_error_not_dropped() {
+        let text = "ingress:\n- &rule\n  service: x\n- <<: *rule\n  hostname: a\n";
+        let e = parse::<File>("f.yml", text).err().unwrap();
+        assert!(e.message.contains("YAML merge keys"), "{e}");
     }
 
     #[test]
@@ -195,10 +222,18 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.message.contains("`bogus` is not a key here"), "{e}");
+        // A key that is not written where serde says (merged from an anchor) is not blanked.
+        assert!(blank_key("a:\n  <<: *x\n", 2, 3, "bogus").is_none());
+        assert!(blank_key("a:\n  'bogus': 1\n", 2, 3, "bogus").is_some());
         let e = parse::<File>("f.yml", "bogus: 1\ningress: 3\n")
             .err()
             .unwrap();
         assert_eq!(e.line, Some(2), "{e}");
+        // The unknown key set aside before comes with it.
+        assert!(
+            e.message.contains("\nf.yml:1:1: `bogus` is not a key here"),
+            "{e}"
+        );
         let all = combined(vec![
             ConfigError::file("f.yml", "one"),
             ConfigError::file("f.yml", "two"),

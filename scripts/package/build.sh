@@ -9,7 +9,12 @@
 #   scripts/package/build.sh [--bin-dir DIR] [--out DIR] [--fast]
 #
 # --fast compresses with gzip -1 instead of xz (for tests). Prints the paths of the packages.
+#
+# The packages are for this host's architecture (dpkg --print-architecture) and need glibc 2.34
+# (the newest symbol version the binaries use, checked by hand rather than by dpkg-shlibdeps).
 set -euo pipefail
+# What goes into the packages is readable by everyone, whatever the caller's umask.
+umask 022
 cd "$(dirname "$0")/../.."
 here=scripts/package
 

@@ -132,9 +132,13 @@ fn packages_hold_what_users_install_and_dpkg_installs_them_into_a_scratch_root()
     // Installed into a scratch root: maintainer scripts run outside it, with DPKG_ROOT set.
     let root = dir.path().join("root");
     scratch_root(&root);
+    // As root (scripts/test.sh's way) the scripts also give the tether user what is its own.
+    let as_root = run(Command::new("id").arg("-u")).trim() == "0";
     run(Command::new("dpkg")
         .arg(format!("--root={}", root.display()))
-        .args(["--force-script-chrootless", "--force-depends", "-i"])
+        .args(["--force-script-chrootless", "--force-depends"])
+        .args((!as_root).then_some("--force-not-root"))
+        .arg("-i")
         .arg(&edge_deb)
         .arg(&connector_deb)
         .env("DPKG_ROOT", &root));
@@ -149,8 +153,21 @@ fn packages_hold_what_users_install_and_dpkg_installs_them_into_a_scratch_root()
     );
     use std::os::unix::fs::MetadataExt;
     let state = std::fs::metadata(root.join("var/lib/tether")).unwrap();
-    let uid: u32 = tether.split(':').nth(2).unwrap().parse().unwrap();
-    assert_eq!((state.uid(), state.mode() & 0o777), (uid, 0o750));
+    let config = std::fs::metadata(root.join("etc/tether/edge.yml")).unwrap();
+    assert_eq!(
+        (state.mode() & 0o777, config.mode() & 0o777),
+        (0o750, 0o640)
+    );
+    if as_root {
+        let uid: u32 = tether.split(':').nth(2).unwrap().parse().unwrap();
+        let gid: u32 = tether.split(':').nth(3).unwrap().parse().unwrap();
+        assert_eq!((state.uid(), state.gid()), (uid, gid));
+        assert_eq!(
+            (config.uid(), config.gid()),
+            (0, gid),
+            "root's, readable by tether"
+        );
+    }
     for (binary, name) in [("edge", "edge"), ("dns", "dns"), ("connector", "connector")] {
         let version = run(Command::new(root.join("usr/bin").join(binary)).arg("--version"));
         assert!(version.starts_with(&format!("{name} 0.")), "{version}");

@@ -239,7 +239,8 @@ pub struct TunnelArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TunnelCommand {
-    /// Run the tunnel; NAME (name or id), when given, must match the credentials.
+    /// Run the tunnel of the credentials; a NAME (name or id) naming another gets a warning, as
+    /// in cloudflared.
     Run {
         #[command(flatten)]
         run: RunArgs,

@@ -30,13 +30,21 @@ pub fn named_as_invoked(command: Command, args: &[OsString]) -> Command {
 
 /// [`named_as_invoked`] below `command`, whose built copy (names and usage filled in) is `built`.
 fn shown_as_invoked(command: Command, built: &Command, args: &[OsString]) -> Command {
-    let found = args.iter().enumerate().find_map(|(i, arg)| {
-        let arg = arg.to_str()?;
-        let sub = built
+    let mut found = None;
+    let mut i = 0;
+    while i < args.len() && found.is_none() {
+        let arg = args[i].to_str().unwrap_or_default();
+        if takes_value(built, arg) {
+            // `--config ssh`: a flag's value is not a command.
+            i += 1;
+        } else if let Some(sub) = built
             .get_subcommands()
-            .find(|s| s.get_name() == arg || s.get_all_aliases().any(|a| a == arg))?;
-        Some((i, sub, (sub.get_name() != arg).then(|| arg.to_string())))
-    });
+            .find(|s| s.get_name() == arg || s.get_all_aliases().any(|a| a == arg))
+        {
+            found = Some((i, sub, (sub.get_name() != arg).then(|| arg.to_string())));
+        }
+        i += 1;
+    }
     let Some((i, built_sub, alias)) = found else {
         return command;
     };
@@ -59,6 +67,24 @@ fn shown_as_invoked(command: Command, built: &Command, args: &[OsString]) -> Com
         };
         shown_as_invoked(sub, built_sub, rest)
     })
+}
+
+/// Whether `arg` is an option of `command` whose value is the next argument (`--config FILE`,
+/// `-T HOST`; not `--config=FILE`).
+fn takes_value(command: &Command, arg: &str) -> bool {
+    let option = if let Some(long) = arg.strip_prefix("--") {
+        command.get_arguments().find(|a| {
+            !long.contains('=')
+                && a.get_long_and_visible_aliases()
+                    .is_some_and(|l| l.contains(&long))
+        })
+    } else if let Some(short) = arg.strip_prefix('-').filter(|s| s.chars().count() == 1) {
+        let short = short.chars().next();
+        command.get_arguments().find(|a| a.get_short() == short)
+    } else {
+        None
+    };
+    option.is_some_and(|a| a.get_action().takes_values())
 }
 
 #[cfg(test)]
@@ -92,5 +118,8 @@ mod tests {
         }
         let text = help(&["connector", "--config", "x.yml", "tunnel", "run", "--help"]);
         assert!(text.contains("Usage: connector tunnel run"), "{text}");
+        // A flag's value that reads like an alias is not one.
+        let text = help(&["connector", "access", "--config", "ssh", "tcp", "--help"]);
+        assert!(text.contains("Usage: connector access tcp "), "{text}");
     }
 }

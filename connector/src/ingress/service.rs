@@ -39,7 +39,8 @@ pub const ORIGIN_REQUEST_KEYS: &[&str] = &[
 ];
 
 /// `originRequest`, at the top level (inherited) or per rule. Durations are strings like `30s`.
-/// An unknown key is a warning ([`crate::compat::unknown_key_warning`]), set aside by
+/// An unknown key is a warning ([`crate::compat::no_effect_there`] for the keys below written
+/// elsewhere), set aside by
 /// [`tether_proto::unknown_keys`] before serde sees the rest.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

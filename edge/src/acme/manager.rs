@@ -151,7 +151,7 @@ impl Manager {
         }
         let placed = tokio::time::timeout(ORDER_TIMEOUT, self.place(name, why, acme, kinds, lock));
         let outcome = tokio::select! {
-            placed = placed => placed.unwrap_or_else(|_| Err(AcmeError::Setup(format!(
+            placed = placed => placed.unwrap_or_else(|_| Err(AcmeError::Unfinished(format!(
                 "the CA did not finish the order within {ORDER_TIMEOUT:?}"
             )))),
             // Another edge may hold the lock now: this one writes nothing.
@@ -219,7 +219,7 @@ impl Manager {
         let recent = self.recent.lock().ok()?;
         let next = recent
             .get(name)?
-            .saturating_add(retry_after(1, false, acme).as_secs());
+            .saturating_add(retry_after(0, 1, false, acme).as_secs());
         (next > now).then_some(next)
     }
 }

@@ -32,6 +32,10 @@ pub enum AcmeError {
     /// Something on this side: the store, a key, the HTTP client.
     #[error("{0}")]
     Setup(String),
+    /// The CA took the order but did not finish it in time: a validation may have run (and
+    /// counted against the CA's limits), so it waits as a verdict does.
+    #[error("{0}")]
+    Unfinished(String),
     #[error(transparent)]
     State(#[from] crate::state::StateError),
 }
@@ -42,7 +46,9 @@ impl AcmeError {
     /// for a moment; the store) is retried within minutes.
     pub fn is_verdict(&self) -> bool {
         match self {
-            AcmeError::Refused(_) => true,
+            AcmeError::Refused(_) | AcmeError::Unfinished(_) => true,
+            // instant-acme gave up polling a validation or an issuance the CA was running.
+            AcmeError::Acme(instant_acme::Error::Timeout(_)) => true,
             AcmeError::Acme(instant_acme::Error::Api(problem)) => cause::is_verdict(problem),
             _ => false,
         }

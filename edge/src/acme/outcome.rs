@@ -25,6 +25,7 @@ pub fn recorded(
     });
     if record.order_directory != acme.directory {
         record.failures = 0;
+        record.verdicts = 0;
     }
     record.last_order_at = now;
     record.order_directory = acme.directory.clone();
@@ -40,6 +41,7 @@ pub fn recorded(
             record.serial = facts.serial;
             record.issuer = facts.issuer;
             record.failures = 0;
+            record.verdicts = 0;
             record.last_error = None;
             record.next_attempt_at = 0;
             tracing::info!(name, kind = why.as_str(), serial = %record.serial, issuer = %record.issuer,
@@ -48,7 +50,12 @@ pub fn recorded(
         }
         Err(e) => {
             record.failures = record.failures.saturating_add(1);
-            let wait = retry_after(record.failures, e.is_verdict(), acme);
+            let verdict = e.is_verdict();
+            if verdict {
+                record.verdicts = record.verdicts.saturating_add(1);
+            }
+            let passing = record.failures.saturating_sub(record.verdicts);
+            let wait = retry_after(record.verdicts, passing, verdict, acme);
             record.next_attempt_at = now.saturating_add(wait.as_secs());
             record.last_error = Some(e.to_string());
             let retry_in = format!("{}s", wait.as_secs());

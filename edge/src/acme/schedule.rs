@@ -91,14 +91,16 @@ pub fn backoff(failures: u32, config: &AcmeConfig) -> Duration {
 /// certificate not yet trusted): a minute, as certmagic retries, doubling with each failure.
 const FIRST_RETRY: Duration = Duration::from_secs(60);
 
-/// How long to wait after the `failures`th failure in a row, by what failed: the CA's verdict
-/// waits [`backoff`]; anything else a minute, doubling, never longer than [`backoff`].
-pub fn retry_after(failures: u32, verdict: bool, config: &AcmeConfig) -> Duration {
-    let long = backoff(failures, config);
+/// How long to wait after a failure, given the CA's `verdicts` and the `passing` failures in a
+/// row so far (this one counted in its kind): a verdict waits [`backoff`] of the verdicts alone,
+/// so a CA that was down for a while does not lengthen it; a passing failure waits a minute,
+/// doubling with each, never longer than a verdict would.
+pub fn retry_after(verdicts: u32, passing: u32, verdict: bool, config: &AcmeConfig) -> Duration {
+    let long = backoff(verdicts.max(1), config);
     if verdict {
         return long;
     }
-    let short = FIRST_RETRY.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    let short = FIRST_RETRY.saturating_mul(1u32 << passing.saturating_sub(1).min(16));
     short.min(long)
 }
 
@@ -186,10 +188,14 @@ mod tests {
     fn a_passing_failure_is_retried_within_minutes_doubling() {
         let c = config(None, 3600);
         let waits: Vec<u64> = (1..=8)
-            .map(|n| retry_after(n, false, &c).as_secs())
+            .map(|n| retry_after(0, n, false, &c).as_secs())
             .collect();
-        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3840, 7680]);
-        assert_eq!(retry_after(1, true, &c), Duration::from_secs(3600));
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        // A verdict after the CA was down a while waits the interval, not 2^failures of it.
+        assert_eq!(retry_after(1, 4, true, &c), Duration::from_secs(3600));
+        assert_eq!(retry_after(3, 4, true, &c), Duration::from_secs(4 * 3600));
+        // After verdicts, a passing failure may wait longer, never more than the verdicts'.
+        assert_eq!(retry_after(3, 8, false, &c), Duration::from_secs(7680));
         // The next attempt is the backoff's, not the hour's interval.
         let failed = CertRecord {
             name: "app.example.test".into(),
@@ -201,8 +207,8 @@ mod tests {
         };
         assert_eq!(due(Some(&failed), &c, 120), Due::At(160));
         assert_eq!(due(Some(&failed), &c, 160), Due::Now(Why::New));
-        // Never longer than the verdict's wait: with a 1 s interval, 1 s, 2 s, 4 s.
+        // Never longer than the verdict's wait: with a 1 s interval, 1 s.
         let c = config(None, 1);
-        assert_eq!(retry_after(3, false, &c), Duration::from_secs(4));
+        assert_eq!(retry_after(0, 3, false, &c), Duration::from_secs(1));
     }
 }

@@ -80,9 +80,13 @@ pub struct CertRecord {
     pub last_order_at: u64,
     #[serde(default)]
     pub order_directory: String,
-    /// Orders failed in a row since the last issuance (the backoff's exponent).
+    /// Orders failed in a row since the last issuance.
     #[serde(default)]
     pub failures: u32,
+    /// Of those, the CA's verdicts (a failed validation, a refused name, a rate limit): the
+    /// exponent of the long backoff, which passing failures (the CA down) do not lengthen.
+    #[serde(default)]
+    pub verdicts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     /// No order before this (unix seconds): the backoff after a failure.
