@@ -13,33 +13,8 @@ use tether_proto::config_error::ConfigError;
 
 use super::origin::Origin;
 
-/// The keys of `originRequest`, as written (cloudflared's and Tether's).
-pub const ORIGIN_REQUEST_KEYS: &[&str] = &[
-    "connectTimeout",
-    "tlsTimeout",
-    "tcpKeepAlive",
-    "keepAliveConnections",
-    "keepAliveTimeout",
-    "httpHostHeader",
-    "originServerName",
-    "caPool",
-    "noTLSVerify",
-    "disableChunkedEncoding",
-    "matchSNItoHost",
-    "http2Origin",
-    "proxyProtocol",
-    "tcpIdleTimeout",
-    "noHappyEyeballs",
-    "bastionMode",
-    "proxyAddress",
-    "proxyPort",
-    "proxyType",
-    "ipRules",
-    "access",
-];
-
 /// `originRequest`, at the top level (inherited) or per rule. Durations are strings like `30s`.
-/// An unknown key is a warning ([`crate::compat::no_effect_there`] for the keys below written
+/// An unknown key is a warning ([`crate::compat::no_effect_there`] for these keys written
 /// elsewhere), set aside by
 /// [`tether_proto::unknown_keys`] before serde sees the rest.
 #[derive(Debug, Default, Deserialize)]
