@@ -2,7 +2,7 @@
 //! from the credentials. Unknown keys are warnings naming file, line and column, all in one pass,
 //! as cloudflared runs such files; cloudflared keys that mean nothing here are accepted with a
 //! warning too (listed in docs/configuration.md). Errors are kept for what would silently lose
-//! protection (`compat.rs`) and for values that cannot mean what they say.
+//! protection (`compat`) and for values that cannot mean what they say.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -138,22 +138,7 @@ impl ConnectorConfig {
         warnings: &mut Vec<String>,
     ) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        warnings.extend(crate::compat::check_top_level(&file, text)?);
-        // Unknown keys anywhere are warnings, as cloudflared runs such files (the top level's
-        // were checked just above).
-        let parsed = tether_proto::unknown_keys::parse::<RawConfig>(&file, text)?;
-        let mut raw = parsed.value;
-        for unknown in parsed.unknown {
-            let mut warning = unknown.error;
-            warning.message = match crate::compat::no_effect_there(&unknown.within, &unknown.key) {
-                Some(message) => message,
-                // serde's message names the place and the keys known there.
-                None => format!("{}; it is ignored", warning.message),
-            };
-            warnings.push(warning.to_string());
-        }
-        refuse_warp_routing(&raw, &file, text)?;
-        single_origin(&mut raw, &file, text, warnings)?;
+        let raw = raw_config(&file, text, warnings)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let relative = |p: &str| {
             let p = PathBuf::from(p);
@@ -253,6 +238,31 @@ impl ConnectorConfig {
             warnings: std::mem::take(warnings),
         })
     }
+}
+
+/// The file as written, with a warning for each unknown key (at any level: as cloudflared runs
+/// such files) and each cloudflared key Tether does not use; the single-origin keys made a rule.
+fn raw_config(
+    file: &str,
+    text: &str,
+    warnings: &mut Vec<String>,
+) -> Result<RawConfig, ConfigError> {
+    warnings.extend(crate::compat::check_top_level(file, text)?);
+    // The top level's unknown keys were checked just above; these are the nested ones.
+    let parsed = tether_proto::unknown_keys::parse::<RawConfig>(file, text)?;
+    let mut raw = parsed.value;
+    for unknown in parsed.unknown {
+        let mut warning = unknown.error;
+        warning.message = match crate::compat::no_effect_there(&unknown.within, &unknown.key) {
+            Some(message) => message,
+            // serde's message names the place and the keys known there.
+            None => format!("{}; it is ignored", warning.message),
+        };
+        warnings.push(warning.to_string());
+    }
+    refuse_warp_routing(&raw, file, text)?;
+    single_origin(&mut raw, file, text, warnings)?;
+    Ok(raw)
 }
 
 /// `warp-routing` with `enabled: true` asked cloudflared to route private networks, which Tether
