@@ -41,6 +41,8 @@ const READ_CHUNK: usize = 64 << 10;
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// The most read out of a failed socket after its error (its receive buffer holds less).
 const READ_OUT_LIMIT: usize = 16 << 20;
+/// The longest the reads out of a failed socket may wait for it to show as readable.
+const READ_OUT_WAIT: Duration = Duration::from_secs(1);
 /// Reads shorter than this are copied out so the big read buffer is freed at once (SSH
 /// keystrokes would otherwise each pin a whole chunk until sent).
 const COPY_BELOW: usize = 4 << 10;
@@ -262,22 +264,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Splice<'_, T> {
         }
     }
 
-    /// After the socket failed: hands h2 what the socket still has to read now (at most
-    /// [`READ_OUT_LIMIT`]), without waiting for more or for the peer's window. A reset socket
-    /// keeps the bytes that reached it before the RST readable.
+    /// After the socket failed: hands h2 what the socket still has to read (at most
+    /// [`READ_OUT_LIMIT`]), without waiting for the peer's window. A reset socket keeps the
+    /// bytes that reached it before the RST readable, and is readable until they and its error
+    /// are read; but when a write saw the failure first, the reactor may not have seen the
+    /// socket's readiness yet (under load, for tens of milliseconds), and a read would say
+    /// "nothing yet": so each read may wait, all of them together at most [`READ_OUT_WAIT`].
     async fn read_out(&mut self) {
         let mut left = READ_OUT_LIMIT;
+        let deadline = tokio::time::Instant::now() + READ_OUT_WAIT;
         while left > 0 && !self.up.done {
             let mut buf = BytesMut::with_capacity(READ_CHUNK.min(left));
             let read = std::future::poll_fn(|cx| {
-                let polled = tokio_util::io::poll_read_buf(Pin::new(&mut *self.io), cx, &mut buf);
-                Poll::Ready(match polled {
-                    Poll::Ready(Ok(n)) if n > 0 => Some(n),
-                    _ => None,
-                })
-            })
-            .await;
-            let Some(n) = read else { break };
+                tokio_util::io::poll_read_buf(Pin::new(&mut *self.io), cx, &mut buf)
+            });
+            let n = match tokio::time::timeout_at(deadline, read).await {
+                Ok(Ok(n)) if n > 0 => n,
+                _ => break,
+            };
             left = left.saturating_sub(n);
             self.up.bytes += n as u64;
             if self.pipe.send.send_data(buf.freeze(), false).is_err() {
