@@ -1,4 +1,5 @@
-//! edge.yml: parsed strictly (unknown keys are errors), then validated into [`EdgeConfig`].
+//! edge.yml: parsed strictly (unknown keys are errors, all reported at once), then validated
+//! into [`EdgeConfig`].
 //! Loading binds nothing and creates nothing; every error names the file, line and fix.
 
 use std::net::IpAddr;
