@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use crate::ingress::{Ingress, OriginRequest, RawOriginRequest, RawRule};
 
@@ -116,7 +116,7 @@ impl ConnectorConfig {
 
     pub fn load(path: &Path) -> Result<ConnectorConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = tether_proto::small_file::read_to_string(path)
+        let text = tether_runtime::small_file::read_to_string(path)
             .map_err(|e| ConfigError::file(&file, format!("cannot read config file: {e}")))?;
         Self::parse(path, &text)
     }
@@ -150,7 +150,7 @@ impl ConnectorConfig {
         };
         let credentials_file = raw.credentials_file.as_deref().map(relative);
         if let Some(level) = &raw.loglevel {
-            if tether_proto::logs::level_filter(level).is_none() {
+            if tether_runtime::logs::level_filter(level).is_none() {
                 return Err(ConfigError::at(
                     &file,
                     text,
@@ -249,7 +249,7 @@ fn raw_config(
 ) -> Result<RawConfig, ConfigError> {
     warnings.extend(crate::compat::check_top_level(file, text)?);
     // The top level's unknown keys were checked just above; these are the nested ones.
-    let parsed = tether_proto::unknown_keys::parse::<RawConfig>(file, text)?;
+    let parsed = tether_runtime::unknown_keys::parse::<RawConfig>(file, text)?;
     let mut raw = parsed.value;
     for unknown in parsed.unknown {
         let mut warning = unknown.error;
@@ -296,7 +296,7 @@ fn single_origin(
         return Ok(());
     };
     if !raw.ingress.is_empty() {
-        let line = tether_proto::config_error::locate(text, &[key])
+        let line = tether_runtime::config_error::locate(text, &[key])
             .map(|(l, _)| format!(":{l}"))
             .unwrap_or_default();
         warnings.push(format!("{file}{line}: `{key}` is ignored because the file has ingress rules (as cloudflared does)"));

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 use prometheus_client::registry::Registry;
-use tether_proto::liveness::Pulse;
-use tether_proto::status::{metrics_page, Page};
+use tether_runtime::status::{metrics_page, Page};
+use tether_transport::liveness::Pulse;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -112,7 +112,7 @@ impl Health {
 
 /// Serves the endpoints until `shutdown`.
 pub async fn serve(listener: TcpListener, health: Arc<Health>, shutdown: CancellationToken) {
-    tether_proto::status::serve(listener, shutdown, move |path| health.page(path)).await
+    tether_runtime::status::serve(listener, shutdown, move |path| health.page(path)).await
 }
 
 /// `connector tunnel ready`: asks each address's `/ready` in turn; `Ok` at the first 200. The

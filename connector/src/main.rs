@@ -4,14 +4,8 @@
 use tether_connector::cli::{self, Action, Cli, Command, GlobalArgs, LogFormat, RunArgs};
 use tether_connector::config::{self, ConnectorConfig};
 use tether_proto::enroll::RunToken;
+use tether_runtime::exit::{stop_on_signals, Exit};
 use tokio_util::sync::CancellationToken;
-
-const EXIT_CONFIG: i32 = 64;
-/// Exit status after a second SIGTERM or SIGINT cut the drain short (128 + SIGINT, as shells do).
-const EXIT_SIGNAL: i32 = 130;
-/// Exit status when the edge refused the tunnel for good (sysexits' EX_NOPERM): systemd's
-/// `RestartPreventExitStatus=64 77` then stops retrying a bad config or a deleted tunnel.
-const EXIT_REFUSED: i32 = 77;
 
 #[tokio::main]
 async fn main() {
@@ -29,11 +23,11 @@ async fn main() {
             exit_with(tether_connector::access::run(args).await)
         }
         Command::Completions { shell } => {
-            tether_proto::cli_docs::completions(<Cli as clap::CommandFactory>::command(), shell);
-            std::process::exit(0)
+            tether_runtime::cli_docs::completions(<Cli as clap::CommandFactory>::command(), shell);
+            Exit::Success.exit()
         }
         Command::Manpages { dir } => exit_with(
-            tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
+            tether_runtime::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())),
         ),
         Command::Service(command) => {
@@ -41,7 +35,7 @@ async fn main() {
         }
         command @ (Command::Enroll(_) | Command::Token { .. }) => {
             init_logs(&global, &Default::default());
-            std::process::exit(other_command(command).await)
+            other_command(command).await.exit()
         }
         command => command,
     };
@@ -57,13 +51,13 @@ async fn main() {
         Some((_, Some(addr))) => Some(addr),
         Some((m, None)) => {
             eprintln!("error: --metrics / TUNNEL_METRICS: `{m}` is not an address; write IP:PORT or localhost:PORT, e.g. 127.0.0.1:20241");
-            std::process::exit(EXIT_CONFIG);
+            Exit::Config.exit();
         }
     };
     let (args, name, ingress) = match action {
         Action::Ready => {
             let config = (!no_config).then_some(config_path.as_path());
-            std::process::exit(ready(&global, config, metrics).await)
+            ready(&global, config, metrics).await.exit()
         }
         Action::Run(args, name) => (args, name, None),
         Action::Ingress(cmd) => (RunArgs::default(), None, Some(cmd)),
@@ -73,7 +67,7 @@ async fn main() {
         Ok(token) => token.flatten(),
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(EXIT_CONFIG);
+            Exit::Config.exit();
         }
     };
     let loaded = match &args.url {
@@ -83,11 +77,11 @@ async fn main() {
                 "error: {} does not exist: with a run token, give the origin with --url (e.g. --url http://localhost:8080), or the ingress rules in a tunnel.yml (--config)",
                 config_path.display()
             );
-            std::process::exit(EXIT_CONFIG);
+            Exit::Config.exit();
         }
         None if no_config => {
             eprintln!("error: no configuration file: give one with --config FILE (looked for ./tunnel.yml, /etc/tether/tunnel.yml, and config.yml where cloudflared keeps it: ~/.cloudflared, /etc/cloudflared, /usr/local/etc/cloudflared)");
-            std::process::exit(EXIT_CONFIG);
+            Exit::Config.exit();
         }
         None => ConnectorConfig::load(&config_path),
     };
@@ -95,7 +89,7 @@ async fn main() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(EXIT_CONFIG);
+            Exit::Config.exit();
         }
     };
     // The command line wins over tunnel.yml, as in cloudflared.
@@ -126,14 +120,20 @@ async fn main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let status = if e.downcast_ref::<cli::Refused>().is_some() {
-            EXIT_REFUSED
-        } else if e.downcast_ref::<cli::BadIdentity>().is_some() {
-            EXIT_CONFIG
-        } else {
-            1
-        };
-        std::process::exit(status);
+        exit_status(&e).exit();
+    }
+}
+
+/// The one mapping from a failed run to the connector's exit status: a tunnel the edge refused
+/// for good is 77 and a bad identity (credentials, token) 64, so systemd's
+/// `RestartPreventExitStatus=64 77` stops retrying them; anything else is 1.
+fn exit_status(e: &anyhow::Error) -> Exit {
+    if e.downcast_ref::<cli::Refused>().is_some() {
+        Exit::Refused
+    } else if e.downcast_ref::<cli::BadIdentity>().is_some() {
+        Exit::Config
+    } else {
+        Exit::Failure
     }
 }
 
@@ -142,7 +142,7 @@ async fn main() {
 fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let read = |file: &std::path::Path, from: &str| {
-        tether_proto::small_file::read_to_string(file)
+        tether_runtime::small_file::read_to_string(file)
             .map_err(|e| format!("{from} {}: {e}", file.display()))
     };
     let (text, from) = if let Some(token) = args.token.clone().filter(|t| !t.is_empty()) {
@@ -168,17 +168,17 @@ fn run_token(args: &RunArgs) -> Result<Option<RunToken>, String> {
 fn exit_with(result: anyhow::Result<()>) -> ! {
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        Exit::Failure.exit();
     }
-    std::process::exit(0)
+    Exit::Success.exit()
 }
 
 /// The log set-up: flags over tunnel.yml's `loglevel`, `logfile` and `log-directory`.
 fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
     let level = global.loglevel.as_deref().or(from_config.level.as_deref());
-    if let Some(level) = level.filter(|l| tether_proto::logs::level_filter(l).is_none()) {
+    if let Some(level) = level.filter(|l| tether_runtime::logs::level_filter(l).is_none()) {
         eprintln!("error: --loglevel / TUNNEL_LOGLEVEL: `{level}` is not a log level; write trace, debug, info, warn, error or fatal");
-        std::process::exit(EXIT_CONFIG);
+        Exit::Config.exit();
     }
     let path = global
         .logfile
@@ -200,12 +200,12 @@ fn init_logs(global: &GlobalArgs, from_config: &config::LogConfig) {
             .open(&path)
             .unwrap_or_else(|e| {
                 eprintln!("error: cannot open the log file {}: {e}", path.display());
-                std::process::exit(EXIT_CONFIG);
+                Exit::Config.exit();
             })
     });
-    tether_proto::logs::init_with(&tether_proto::logs::LogOptions {
+    tether_runtime::logs::init_with(&tether_runtime::logs::LogOptions {
         json: global.log_format == LogFormat::Json,
-        default_filter: tether_proto::logs::CONNECTOR_FILTER,
+        default_filter: tether_runtime::logs::CONNECTOR_FILTER,
         level,
         level_wins: global.loglevel.is_some(),
         file,
@@ -217,7 +217,7 @@ async fn ready(
     global: &GlobalArgs,
     config: Option<&std::path::Path>,
     metrics: Option<std::net::SocketAddr>,
-) -> i32 {
+) -> Exit {
     // The address from the flag, else from the configuration file: one named with --config
     // must load (a wrong guess could report another connector on this host as ready); a default
     // one is read when present.
@@ -228,17 +228,17 @@ async fn ready(
             Some(Ok(config)) => config.metrics,
             Some(Err(e)) if global.config.is_some() => {
                 eprintln!("error: {e}");
-                return EXIT_CONFIG;
+                return Exit::Config;
             }
             Some(Err(_)) => None,
         },
     };
     let addresses = tether_connector::health::ready_addresses(configured);
     match tether_connector::health::probe_ready(&addresses).await {
-        Ok(()) => 0,
+        Ok(()) => Exit::Success,
         Err(e) => {
             eprintln!("{e}");
-            1
+            Exit::Failure
         }
     }
 }
@@ -249,23 +249,11 @@ async fn run_until_signalled(
     token: Option<RunToken>,
 ) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
-    let on_signal = shutdown.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
-            tracing::error!("cannot listen for SIGTERM and SIGINT");
-            return;
-        };
-        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-        tracing::info!("shutting down: draining sessions; signal again to exit at once");
-        on_signal.cancel();
-        tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} }
-        tracing::warn!("second signal: exiting without waiting for open streams");
-        std::process::exit(EXIT_SIGNAL);
-    });
+    stop_on_signals(
+        shutdown.clone(),
+        "shutting down: draining sessions; signal again to exit at once",
+        "second signal: exiting without waiting for open streams",
+    );
     // On a worker, not in `block_on`: the session's connection task then runs beside the
     // streams it wakes instead of on a third thread of its own.
     match tokio::spawn(cli::run(config, token, shutdown)).await {
@@ -275,7 +263,7 @@ async fn run_until_signalled(
 }
 
 /// The commands that need no tunnel.yml: `enroll` and `token`. Returns the exit status.
-async fn other_command(command: Command) -> i32 {
+async fn other_command(command: Command) -> Exit {
     let result = match command {
         Command::Enroll(args) => tether_connector::enroll::enroll(args).await.map(|path| {
             println!("Enrolled: credentials written to {} (keep it secret: it holds this site's private key)", path.display());
@@ -288,10 +276,10 @@ async fn other_command(command: Command) -> i32 {
         _ => Ok(()),
     };
     match result {
-        Ok(()) => 0,
+        Ok(()) => Exit::Success,
         Err(e) => {
             eprintln!("error: {e:#}");
-            1
+            Exit::Failure
         }
     }
 }

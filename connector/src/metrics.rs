@@ -10,8 +10,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use tether_proto::metric_parts::{duration_histogram, rtt_histogram, status_class};
-pub use tether_proto::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
+use tether_runtime::metric_parts::{duration_histogram, rtt_histogram, status_class};
+pub use tether_runtime::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EdgeLabels {

@@ -1,5 +1,5 @@
 //! Hot reload of tunnel.yml: on SIGHUP, or when the file's contents change
-//! ([`tether_proto::reload`]), the file is loaded and validated again. Valid ingress rules
+//! ([`tether_runtime::reload`]), the file is loaded and validated again. Valid ingress rules
 //! replace the old ones for new streams, while streams in flight keep the rules they started
 //! with; an invalid file is logged, with its line, and changes nothing. Keys that shape the
 //! sessions themselves take effect at the next start, and the log says so.
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use tether_proto::reload::Trigger;
+use tether_runtime::reload::Trigger;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;

@@ -11,7 +11,7 @@ pub use hickory_proto::rr::Name;
 use hickory_proto::rr::Record;
 use ipnet::IpNet;
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

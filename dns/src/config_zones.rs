@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
 use hickory_proto::serialize::txt::Parser;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::*;
 

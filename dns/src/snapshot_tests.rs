@@ -1,7 +1,7 @@
 //! Answers built from a config and an input, as a query sees them.
 
 use super::*;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 const ID: &str = "0f0e0d0c-0b0a-0908-0706-050403020100";
 

@@ -37,8 +37,8 @@ impl Listeners {
         ) -> Result<Option<TcpListener>, BindError> {
             match addr {
                 None => Ok(None),
-                // With a queue for bursts of new clients (`tether_proto::sockets::listen`).
-                Some(addr) => tether_proto::sockets::listen(addr)
+                // With a queue for bursts of new clients (`tether_transport::sockets::listen`).
+                Some(addr) => tether_transport::sockets::listen(addr)
                     .map(Some)
                     .map_err(|source| BindError { what, addr, source }),
             }

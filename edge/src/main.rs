@@ -5,29 +5,27 @@ use clap::Parser;
 use tether_edge::cli::{self, Cli, Command, LogFormat};
 use tether_edge::config::EdgeConfig;
 use tether_edge::server::{self, Listeners};
+use tether_runtime::exit::{stop_on_signals, Exit};
 use tokio_util::sync::CancellationToken;
-
-/// Exit status after a second SIGTERM or SIGINT cut the drain short (128 + SIGINT, as shells do).
-const EXIT_SIGNAL: i32 = 130;
 
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(
+    tether_runtime::logs::init(
         cli.log_format == LogFormat::Json,
-        tether_proto::logs::EDGE_FILTER,
+        tether_runtime::logs::EDGE_FILTER,
     );
     // Neither needs edge.yml.
     match &cli.command {
         Command::Completions { shell } => {
-            return tether_proto::cli_docs::completions(
+            return tether_runtime::cli_docs::completions(
                 <Cli as clap::CommandFactory>::command(),
                 *shell,
             )
         }
         Command::Manpages { dir } => {
             let written =
-                tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), dir);
+                tether_runtime::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), dir);
             return exit_on_error(written.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())));
         }
         _ => {}
@@ -56,22 +54,20 @@ async fn main() {
 fn exit_on_error(result: anyhow::Result<()>) {
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        Exit::Failure.exit();
     }
 }
 
 async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     let listeners = Listeners::bind(&config.listen).await?;
     let stop = CancellationToken::new();
-    let signal = stop.clone();
-    tokio::spawn(async move {
-        // The first SIGTERM or SIGINT drains (`grace-period`, drain.rs); a second exits at once.
-        cli::wait_for_signal().await;
-        signal.cancel();
-        cli::wait_for_signal().await;
-        tracing::warn!("second signal: exiting without waiting for the drain");
-        std::process::exit(EXIT_SIGNAL);
-    });
+    // The first SIGTERM or SIGINT drains (`grace-period`, drain.rs; it logs its own start); a
+    // second exits at once.
+    stop_on_signals(
+        stop.clone(),
+        "",
+        "second signal: exiting without waiting for the drain",
+    );
     server::run(config, listeners, stop).await?;
     Ok(())
 }

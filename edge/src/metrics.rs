@@ -12,9 +12,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use tether_proto::metric_parts::{duration_histogram, rtt_histogram, status_class};
-pub use tether_proto::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
-use tether_proto::status::{metrics_page, Page};
+use tether_runtime::metric_parts::{duration_histogram, rtt_histogram, status_class};
+pub use tether_runtime::metric_parts::{CauseLabels, KindLabels, StatusLabels, StreamCount};
+use tether_runtime::status::{metrics_page, Page};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -249,5 +249,5 @@ pub fn render(registry: &Registry, path: &str) -> Page {
 
 /// Serves `registry` until `shutdown`.
 pub async fn serve(listener: TcpListener, registry: Arc<Registry>, shutdown: CancellationToken) {
-    tether_proto::status::serve(listener, shutdown, move |path| render(&registry, path)).await
+    tether_runtime::status::serve(listener, shutdown, move |path| render(&registry, path)).await
 }

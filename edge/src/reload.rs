@@ -1,5 +1,5 @@
 //! Hot reload of edge.yml and its certificates: on SIGHUP, or when the file or any configured
-//! certificate or key file changes ([`tether_proto::reload`]: certbot renewals are picked up by
+//! certificate or key file changes ([`tether_runtime::reload`]: certbot renewals are picked up by
 //! themselves). Everything is loaded and validated first; only then do the new settings and
 //! certificates apply, to new requests and handshakes, while connections, sessions and streams
 //! already open go on. An invalid file or an unreadable certificate is logged and changes
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tether_proto::reload::Trigger;
+use tether_runtime::reload::Trigger;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{EdgeConfig, LiveConfig};

@@ -63,11 +63,12 @@ pub enum CredentialsError {
 impl Credentials {
     pub fn load(path: &Path) -> Result<Credentials, CredentialsError> {
         let shown = path.display().to_string();
-        let text =
-            crate::small_file::read_to_string(path).map_err(|io| CredentialsError::Read {
+        let text = tether_runtime::small_file::read_to_string(path).map_err(|io| {
+            CredentialsError::Read {
                 path: shown.clone(),
                 io,
-            })?;
+            }
+        })?;
         if text.contains("\"AccountTag\"") && text.contains("\"TunnelSecret\"") {
             return Err(CredentialsError::Cloudflared { path: shown });
         }

@@ -228,8 +228,8 @@ pub async fn access_connect(
     let tls = target.connect_tls().await.expect("TLS to the edge");
     let request = target.request(ACCESS_SUBPROTOCOL).expect("upgrade request");
     let ws = target.upgrade(tls, request).await.expect("access session");
-    let (sender, connection) = tether_proto::tuning::h2_client()
-        .handshake::<_, Bytes>(tether_proto::wsstream::WsStream::new(ws))
+    let (sender, connection) = tether_transport::tuning::h2_client()
+        .handshake::<_, Bytes>(tether_transport::wsstream::WsStream::new(ws))
         .await
         .expect("HTTP/2 over the access session");
     tokio::spawn(connection);

@@ -279,7 +279,7 @@ async fn one_gigabyte_of_iperf3() {
     // machine, where a fixed 8 MiB bound was once exceeded by 0.2 MiB). The exact count is
     // checked by `one_gigabyte_counted_exactly`, whose receiver reads to EOF.
     let in_flight = (1u64 << 30) - received;
-    let bound = u64::from(tether_proto::tuning::STREAM_WINDOW)
+    let bound = u64::from(tether_transport::tuning::STREAM_WINDOW)
         + kernel_buffer_max("tcp_wmem")
         + kernel_buffer_max("tcp_rmem");
     assert!(

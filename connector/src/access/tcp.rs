@@ -14,12 +14,12 @@ use h2::client::SendRequest;
 use http::{Method, Request, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-use tether_proto::liveness::{Heard, Liveness, Pulse};
-use tether_proto::session_io::SessionIo;
-use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent};
-use tether_proto::splice::{splice, Ended, Pipe};
-use tether_proto::tuning;
-use tether_proto::wsstream::WsStream;
+use tether_transport::liveness::{Heard, Liveness, Pulse};
+use tether_transport::session_io::SessionIo;
+use tether_transport::sockets::{abort_tcp, abort_tcp_after_sent};
+use tether_transport::splice::{splice, Ended, Pipe};
+use tether_transport::tuning;
+use tether_transport::wsstream::WsStream;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -107,7 +107,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
     let pem = match &args.ca {
         Some(path) => Some(
-            tether_proto::small_file::read_to_string(path)
+            tether_runtime::small_file::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("cannot read --ca {}: {e}", path.display()))?,
         ),
         None => None,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use tether_proto::credentials::Credentials;
 use tether_proto::enroll::RunToken;
-use tether_proto::liveness::Pulse;
 use tether_proto::trust::Trust;
+use tether_transport::liveness::Pulse;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectorConfig;
@@ -116,7 +116,7 @@ fn tunnel_not_in_credentials(
     }
     let at = std::fs::read_to_string(&config.source)
         .ok()
-        .and_then(|text| tether_proto::config_error::locate(&text, &["tunnel"]))
+        .and_then(|text| tether_runtime::config_error::locate(&text, &["tunnel"]))
         .map(|(l, _)| format!(":{l}"))
         .unwrap_or_default();
     Some(format!(

@@ -4,7 +4,7 @@
 //! are errors that name the fix, and anything else is an unknown key: a warning, as cloudflared
 //! runs such files. The names themselves are in [`names`].
 
-use tether_proto::config_error::{locate, ConfigError};
+use tether_runtime::config_error::{locate, ConfigError};
 
 mod names;
 pub use names::*;
@@ -51,7 +51,7 @@ fn unknown_top_level_key(key: &str) -> String {
     if let Some(message) = no_effect_there("", key) {
         return message;
     }
-    let hint = tether_proto::config_error::closest_key(key, TETHER_KEYS, 2)
+    let hint = tether_runtime::config_error::closest_key(key, TETHER_KEYS, 2)
         .map(|k| format!("did you mean `{k}`? "))
         .unwrap_or_default();
     format!("`{key}` is not a tunnel.yml key; {hint}it is ignored (the keys are listed in docs/configuration.md)")
@@ -110,7 +110,7 @@ mod tests {
     const HEAD: &str = "credentials-file: creds.json\n";
     const RULES: &str = "ingress:\n  - service: hello_world\n";
 
-    fn parse(text: &str) -> Result<ConnectorConfig, tether_proto::config_error::ConfigError> {
+    fn parse(text: &str) -> Result<ConnectorConfig, tether_runtime::config_error::ConfigError> {
         ConnectorConfig::parse(
             Path::new("/etc/tether/tunnel.yml"),
             &format!("{HEAD}{text}"),

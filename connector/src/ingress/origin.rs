@@ -18,7 +18,7 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::ServerName;
-use tether_proto::sockets::dial_origin;
+use tether_transport::sockets::dial_origin;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::client::TlsStream;
@@ -133,7 +133,7 @@ impl Origin {
 }
 
 /// A TCP connection to an origin, with `tcpKeepAlive`, no Nagle delay and an Ethernet MSS
-/// ([`tether_proto::sockets::ORIGIN_MSS`]).
+/// ([`tether_transport::sockets::ORIGIN_MSS`]).
 async fn dial_tcp(host: &str, port: u16, keep_alive: Duration) -> std::io::Result<OriginStream> {
     let tcp = dial_origin((host, port)).await?;
     tcp.set_nodelay(true)?;

@@ -37,7 +37,7 @@ pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, 
 fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, String> {
     let extra = match &settings.ca_pool {
         Some(path) => {
-            let pem = tether_proto::small_file::read(path).map_err(|e| {
+            let pem = tether_runtime::small_file::read(path).map_err(|e| {
                 format!("caPool {}: {e}; write the path of a PEM file of the CA that signed the origin's certificate", path.display())
             })?;
             tether_proto::trust::certificates_from_pem(&pem)

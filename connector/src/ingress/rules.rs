@@ -6,7 +6,7 @@ use std::path::Path;
 
 use regex::Regex;
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::path::{for_matching, BadPath};
 use super::service::{OriginRequest, RawOriginRequest, Service};
@@ -156,7 +156,7 @@ impl Ingress {
                 // top level's it inherited.
                 let own = ["ingress", idx.as_str(), "originRequest", "caPool"];
                 let top = ["originRequest", "caPool"];
-                let found = |p: &[&str]| tether_proto::config_error::locate(text, p).is_some();
+                let found = |p: &[&str]| tether_runtime::config_error::locate(text, p).is_some();
                 // The rule's own, else the top level's; unplaceable (flow style), the rule's
                 // path, which `at` narrows to its nearest enclosing key.
                 let at: &[&str] = if !found(&own) && found(&top) {
@@ -197,7 +197,7 @@ mod tests {
     use crate::config::ConnectorConfig;
     use std::path::Path;
 
-    fn parse(text: &str) -> Result<ConnectorConfig, tether_proto::config_error::ConfigError> {
+    fn parse(text: &str) -> Result<ConnectorConfig, tether_runtime::config_error::ConfigError> {
         tether_proto::install_crypto_provider();
         ConnectorConfig::parse(Path::new("/etc/tether/tunnel.yml"), text)
     }

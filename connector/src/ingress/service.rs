@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use http::StatusCode;
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::origin::Origin;
 
 /// `originRequest`, at the top level (inherited) or per rule. Durations are strings like `30s`.
 /// An unknown key is a warning ([`crate::compat::no_effect_there`] for these keys written
 /// elsewhere), set aside by
-/// [`tether_proto::unknown_keys`] before serde sees the rest.
+/// [`tether_runtime::unknown_keys`] before serde sees the rest.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawOriginRequest {
@@ -134,7 +134,7 @@ impl OriginRequest {
         ] {
             if present {
                 let path: Vec<&str> = at.iter().copied().chain([key]).collect();
-                let line = tether_proto::config_error::locate(text, &path)
+                let line = tether_runtime::config_error::locate(text, &path)
                     .map(|(l, _)| format!(":{l}"))
                     .unwrap_or_default();
                 warnings.push(format!("{file}{line}: originRequest.{key} is a cloudflared setting that Tether does not use; it is ignored"));

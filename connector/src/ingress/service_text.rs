@@ -151,7 +151,7 @@ mod tests {
 
     use crate::config::ConnectorConfig;
 
-    fn parse(rules: &str) -> Result<ConnectorConfig, tether_proto::config_error::ConfigError> {
+    fn parse(rules: &str) -> Result<ConnectorConfig, tether_runtime::config_error::ConfigError> {
         tether_proto::install_crypto_provider();
         let text = format!("credentials-file: c.json\ningress:\n{rules}");
         ConnectorConfig::parse(Path::new("/etc/tether/tunnel.yml"), &text)

@@ -6,8 +6,8 @@
 use http::{header, HeaderValue, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Body;
-use tether_proto::h2body::RecvBody;
 use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_ERROR};
+use tether_transport::h2body::RecvBody;
 
 use crate::ingress::origin::{BoxError, Origin, OriginBody};
 use crate::ingress::{Rule, Service};

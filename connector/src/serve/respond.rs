@@ -7,9 +7,9 @@ use h2::server::SendResponse;
 use http::{HeaderValue, Response, StatusCode};
 use http_body::Body as _;
 use http_body_util::{BodyExt, Empty, Full};
-use tether_proto::h2body::send_body;
 use tether_proto::headers::{OriginFailure, ORIGIN_ERROR, REQUEST_ID};
-use tether_proto::stall::StallClock;
+use tether_transport::h2body::send_body;
+use tether_transport::stall::StallClock;
 
 use crate::ingress::origin::{BoxError, OriginBody, OriginTimeout};
 use crate::ingress::path::BadPath;

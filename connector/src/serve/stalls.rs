@@ -29,10 +29,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tether_proto::pressed_window;
 use tether_proto::source::{largest_first, source};
-use tether_proto::stall::{Backpressure, Excused, StallClock, Watchlist};
-use tether_proto::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
+use tether_transport::pressed_window;
+use tether_transport::stall::{Backpressure, Excused, StallClock, Watchlist};
+use tether_transport::tcp_memory::{self, Shedding, TcpMemory, SWEEP_EVERY};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::ConnectorMetrics;

@@ -14,9 +14,9 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{Request, StatusCode};
-use tether_proto::h2body::RecvBody;
 use tether_proto::headers::CLIENT_ADDR;
-use tether_proto::stall::{Backpressure, StallClock};
+use tether_transport::h2body::RecvBody;
+use tether_transport::stall::{Backpressure, StallClock};
 
 use crate::ingress::Ingress;
 use crate::metrics::ConnectorMetrics;

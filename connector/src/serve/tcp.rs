@@ -13,9 +13,9 @@ use h2::RecvStream;
 use http::{Response, StatusCode};
 use ppp::v2::{Builder, Command, Protocol, Version};
 use tether_proto::headers::{OriginFailure, CLIENT_ADDR, SERVER_ADDR};
-use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent, dial_origin, keepalive};
-use tether_proto::splice::{splice, Ended, Pipe, Watch};
-use tether_proto::stall::StallClock;
+use tether_transport::sockets::{abort_tcp, abort_tcp_after_sent, dial_origin, keepalive};
+use tether_transport::splice::{splice, Ended, Pipe, Watch};
+use tether_transport::stall::StallClock;
 use tokio::net::TcpStream;
 
 use crate::ingress::origin::BoxError;

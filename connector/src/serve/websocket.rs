@@ -9,8 +9,8 @@ use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Empty;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::{strip_hop_by_hop, strip_tether, OriginFailure, ORIGIN_STATUS};
-use tether_proto::splice::{splice, Pipe, Watch};
-use tether_proto::stall::StallClock;
+use tether_transport::splice::{splice, Pipe, Watch};
+use tether_transport::stall::StallClock;
 
 use crate::ingress::origin::{BoxError, OriginBody};
 use crate::ingress::Service;

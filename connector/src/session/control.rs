@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
 use tether_proto::control::{Move, Registration, MOVE, REGISTER, REVOKED};
-use tether_proto::h2body::RecvBody;
+use tether_transport::h2body::RecvBody;
 
 use crate::ingress::origin::OriginBody;
 use crate::ingress::Ingress;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use http::{HeaderValue, StatusCode};
 use rustls::pki_types::ServerName;
 use tether_proto::handshake::Refusal;
-use tether_proto::wsstream::session_ws_config;
+use tether_transport::wsstream::session_ws_config;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;

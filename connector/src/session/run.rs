@@ -10,15 +10,15 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{Method, Request};
-use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
-use tether_proto::liveness::{Heard, Liveness};
-use tether_proto::pressed_window::{self, Follow};
-use tether_proto::session_io::SessionIo;
-use tether_proto::stall::Backpressure;
-use tether_proto::tuning;
-use tether_proto::wsstream::WsStream;
+use tether_transport::h2body::RecvBody;
+use tether_transport::liveness::{Heard, Liveness};
+use tether_transport::pressed_window::{self, Follow};
+use tether_transport::session_io::SessionIo;
+use tether_transport::stall::Backpressure;
+use tether_transport::tuning;
+use tether_transport::wsstream::WsStream;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_util::sync::CancellationToken;
@@ -134,7 +134,7 @@ async fn serve(
     tokio::pin!(drain_deadline);
     let mut draining = false;
     // The edge's request bodies (uploads) start small while this machine is short of TCP memory
-    // (`tether_proto::pressed_window`).
+    // (`tether_transport::pressed_window`).
     let mut follow = Follow::new(pressed_window::shortage());
     loop {
         follow.apply(connection);

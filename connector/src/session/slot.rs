@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use tether_proto::liveness::Pulse;
+use tether_transport::liveness::Pulse;
 use uuid::Uuid;
 
 use crate::metrics::ConnectorMetrics;

@@ -14,10 +14,10 @@ use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
-use tether_proto::liveness::{Heard, Liveness, Pulse};
-use tether_proto::session_io::SessionIo;
-use tether_proto::splice::{relay, Pipe};
-use tether_proto::tuning;
+use tether_transport::liveness::{Heard, Liveness, Pulse};
+use tether_transport::session_io::SessionIo;
+use tether_transport::splice::{relay, Pipe};
+use tether_transport::tuning;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::EdgeBody;

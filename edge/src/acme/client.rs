@@ -21,7 +21,7 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 fn http_client(config: &AcmeConfig) -> Result<Box<dyn instant_acme::HttpClient>, AcmeError> {
     let mut extra = Vec::new();
     for path in &config.ca_roots {
-        let pem = tether_proto::small_file::read(path)
+        let pem = tether_runtime::small_file::read(path)
             .map_err(|e| AcmeError::Setup(format!("cannot read {}: {e}", path.display())))?;
         extra.extend(
             tether_proto::trust::certificates_from_pem(&pem)

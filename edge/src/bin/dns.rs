@@ -9,13 +9,14 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tether_dns::server::Zones;
-use tether_edge::cli::{load_config_or_exit, wait_for_signal, LogFormat};
+use tether_edge::cli::{load_config_or_exit, LogFormat};
 use tether_edge::config::EdgeConfig;
 use tether_edge::state::acme::AcmeTables;
 use tether_edge::state::directory::Directory;
 use tether_edge::state::dns_source::Sources;
 use tether_edge::state::route_table::RouteTable;
 use tether_edge::state::store;
+use tether_runtime::exit::{signalled, Exit};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser, Debug)]
@@ -51,24 +52,24 @@ enum Command {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    tether_proto::logs::init(
+    tether_runtime::logs::init(
         cli.log_format == LogFormat::Json,
-        tether_proto::logs::EDGE_FILTER,
+        tether_runtime::logs::EDGE_FILTER,
     );
     let (listen, metrics) = match cli.command {
         Command::Run { listen, metrics } => (listen, metrics),
         Command::Completions { shell } => {
-            return tether_proto::cli_docs::completions(
+            return tether_runtime::cli_docs::completions(
                 <Cli as clap::CommandFactory>::command(),
                 shell,
             )
         }
         Command::Manpages { dir } => {
             if let Err(e) =
-                tether_proto::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
+                tether_runtime::cli_docs::manpages(<Cli as clap::CommandFactory>::command(), &dir)
             {
                 eprintln!("error: {}: {e}", dir.display());
-                std::process::exit(1);
+                Exit::Failure.exit();
             }
             return;
         }
@@ -76,7 +77,7 @@ async fn main() {
     let config = load_config_or_exit(&cli.config);
     if let Err(e) = run(config, listen, metrics).await {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        Exit::Failure.exit();
     }
 }
 
@@ -119,7 +120,7 @@ async fn run(
     }
     let signal = shutdown.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        signalled().await;
         signal.cancel();
     });
     let sources = Sources {

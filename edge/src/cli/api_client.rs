@@ -74,7 +74,7 @@ impl ApiClient {
         )?;
         let mut extra = Vec::new();
         if let Some(path) = &args.ca {
-            let pem = tether_proto::small_file::read(path)
+            let pem = tether_runtime::small_file::read(path)
                 .with_context(|| format!("cannot read --api-ca {}", path.display()))?;
             extra = tether_proto::trust::certificates_from_pem(&pem)
                 .with_context(|| format!("--api-ca {}", path.display()))?;

@@ -52,16 +52,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// sysexits.h EX_CONFIG-style exit for a bad configuration (EX_USAGE, 64, as linkerd does).
-pub const EXIT_CONFIG: i32 = 64;
-
 /// Loads edge.yml, or prints the error (file:line: what and how to fix) and exits with 64.
 pub fn load_config_or_exit(path: &Path) -> EdgeConfig {
     match EdgeConfig::load(path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            std::process::exit(EXIT_CONFIG);
+            tether_runtime::exit::Exit::Config.exit();
         }
     }
 }
@@ -70,22 +67,6 @@ pub fn load_config_or_exit(path: &Path) -> EdgeConfig {
 fn rfc3339(secs: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
         .to_string()
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::backend::Backend;
 use crate::manage::policy::{check_rules, htpasswd_users};
@@ -34,7 +34,7 @@ pub(super) async fn set_policy(
 /// Reads and checks a policy file.
 pub fn load(path: &Path) -> Result<RouteRules, ConfigError> {
     let file = path.display().to_string();
-    let text = tether_proto::small_file::read_to_string(path)
+    let text = tether_runtime::small_file::read_to_string(path)
         .map_err(|e| ConfigError::file(&file, format!("cannot read policy file: {e}")))?;
     parse(path, &text)
 }
@@ -94,7 +94,7 @@ impl Files<'_> {
             true => p.to_path_buf(),
             false => self.path.parent().unwrap_or(Path::new(".")).join(p),
         };
-        tether_proto::small_file::read_to_string(&p)
+        tether_runtime::small_file::read_to_string(&p)
             .map_err(|e| self.err(keys, format!("cannot read {}: {e}", p.display())))
     }
 

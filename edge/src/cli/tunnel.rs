@@ -296,7 +296,7 @@ async fn create(
 
 fn write_credentials(path: &Path, credentials: &Credentials) -> anyhow::Result<()> {
     let json = serde_json::to_vec_pretty(credentials)?;
-    tether_proto::private::write_private(path, &json)
+    tether_runtime::private::write_private(path, &json)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::raw::{Fields, Raw};
 use super::Listen;
@@ -24,7 +24,7 @@ pub(super) struct RawAcme {
     directory: Option<String>,
     email: Option<String>,
     /// One path, or a list.
-    #[serde(default, deserialize_with = "tether_proto::one_or_many::one_or_many")]
+    #[serde(default, deserialize_with = "tether_runtime::one_or_many::one_or_many")]
     ca_roots: Vec<String>,
     challenge: Option<Vec<String>>,
     renew_before: Option<String>,
@@ -135,7 +135,7 @@ pub(super) fn acme(
     for (i, p) in r.ca_roots.iter().enumerate() {
         let path = at.relative(p);
         let idx = i.to_string();
-        let text = tether_proto::small_file::read_to_string(&path).map_err(|e| {
+        let text = tether_runtime::small_file::read_to_string(&path).map_err(|e| {
             at.err(
                 &["tls", "acme", "ca-roots", &idx],
                 format!("cannot read {}: {e}", path.display()),

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::raw::{Fields, Raw};
 use super::CertificateFiles;

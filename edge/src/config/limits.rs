@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::raw::{Fields, Raw};
 
@@ -63,7 +63,7 @@ pub struct StreamLimits {
     pub max_stalled_per_client: u32,
     /// What streams whose clients stopped reading may pin at this edge, in bytes
     /// (`max-stalled-memory`): half for stalled streams at their starting window, half lent to
-    /// windows that grew (`tether_proto::recv_window`). Past it, the stalled streams of the
+    /// windows that grew (`tether_transport::recv_window`). Past it, the stalled streams of the
     /// address holding the most are reset.
     pub max_stalled_memory: u64,
 }

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::raw::{Fields, Raw};
 

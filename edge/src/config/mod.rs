@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 mod acme;
 mod admin;
@@ -107,7 +107,7 @@ pub struct EdgeConfig {
 impl EdgeConfig {
     pub fn load(path: &Path) -> Result<EdgeConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = tether_proto::small_file::read_to_string(path)
+        let text = tether_runtime::small_file::read_to_string(path)
             .map_err(|e| ConfigError::file(&file, format!("cannot read config file: {e}")))?;
         Self::parse(path, &text)
     }
@@ -115,9 +115,9 @@ impl EdgeConfig {
     pub fn parse(path: &Path, text: &str) -> Result<EdgeConfig, ConfigError> {
         let file = path.display().to_string();
         // Every unknown key in one pass: edge.yml is Tether's own file, so each is an error.
-        let parsed = tether_proto::unknown_keys::parse::<Raw>(&file, text)?;
+        let parsed = tether_runtime::unknown_keys::parse::<Raw>(&file, text)?;
         let unknown = parsed.unknown.into_iter().map(|u| u.error).collect();
-        if let Some(error) = tether_proto::unknown_keys::combined(unknown) {
+        if let Some(error) = tether_runtime::unknown_keys::combined(unknown) {
             return Err(error);
         }
         let raw = parsed.value;
@@ -281,7 +281,7 @@ fn liveness_timeout(at: &Fields, raw: &Raw) -> Result<Duration, ConfigError> {
     let timeout = at.duration(
         "liveness-timeout",
         &raw.liveness_timeout,
-        tether_proto::liveness::DEFAULT_TIMEOUT,
+        tether_transport::liveness::DEFAULT_TIMEOUT,
     )?;
     if timeout < Duration::from_millis(100) {
         return Err(at.err(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 use super::raw::Fields;
 
@@ -158,7 +158,7 @@ mod tests {
     use std::path::Path;
     use std::time::Duration;
 
-    fn parse(text: &str) -> Result<EdgeConfig, tether_proto::config_error::ConfigError> {
+    fn parse(text: &str) -> Result<EdgeConfig, tether_runtime::config_error::ConfigError> {
         EdgeConfig::parse(
             Path::new("/etc/tether/edge.yml"),
             &format!("listen:\n  http: 127.0.0.1:0\n{text}"),

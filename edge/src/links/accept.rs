@@ -11,13 +11,13 @@ use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
-use tether_proto::h2body::{send_body, RecvBody};
 use tether_proto::handshake::{Refusal, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
-use tether_proto::liveness::{Heard, Liveness, Pulse};
-use tether_proto::session_io::SessionIo;
-use tether_proto::splice::{relay, Pipe};
-use tether_proto::tuning;
+use tether_transport::h2body::{send_body, RecvBody};
+use tether_transport::liveness::{Heard, Liveness, Pulse};
+use tether_transport::session_io::SessionIo;
+use tether_transport::splice::{relay, Pipe};
+use tether_transport::tuning;
 
 use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;

@@ -1,7 +1,7 @@
 //! Streams whose public clients stopped reading, of every kind: response bodies, WebSockets,
 //! public TCP ports and access streams. What a stream has received and its client has not taken
 //! holds its receive window (128 KiB unless its reader showed it could use more:
-//! `tether_proto::recv_window`), so stalled streams cannot fill a tunnel session; what they can
+//! `tether_transport::recv_window`), so stalled streams cannot fill a tunnel session; what they can
 //! do is hold memory and stream slots. Each stream is watched: the code that moves its bytes
 //! marks a [`StallClock`] while they wait on the client. A sweep four times a second resets
 //! - every stream whose client took nothing for `send-timeout`;
@@ -15,7 +15,7 @@
 //!   sockets bounded what the kernel holds unsent, 256 unread downloads from 16 addresses
 //!   spent the budget in the noisy-neighbour benchmark);
 //! - while the machine's TCP memory is over `net.ipv4.tcp_mem`'s low mark, the same, as many as
-//!   the excess is of the total (`tether_proto::tcp_memory`): past its pressure mark Linux
+//!   the excess is of the total (`tether_transport::tcp_memory`): past its pressure mark Linux
 //!   throttles every socket of the machine, and each stalled public connection holds up to
 //!   `CLIENT_UNSENT` of it (12,288 of them held 1.6 GB).
 //!
@@ -36,13 +36,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tether_proto::pressed_window;
-use tether_proto::recv_window::{GrowthBudget, GROWTH};
-use tether_proto::sockets::AbortSwitch;
 use tether_proto::source::largest_first;
-use tether_proto::stall::{StallClock, Watchlist};
-use tether_proto::tcp_memory::{self, Shedding, TcpMemory};
-use tether_proto::tuning::STREAM_WINDOW_START;
+use tether_transport::pressed_window;
+use tether_transport::recv_window::{GrowthBudget, GROWTH};
+use tether_transport::sockets::AbortSwitch;
+use tether_transport::stall::{StallClock, Watchlist};
+use tether_transport::tcp_memory::{self, Shedding, TcpMemory};
+use tether_transport::tuning::STREAM_WINDOW_START;
 use tokio_util::sync::CancellationToken;
 
 use crate::body::{BoxError, EdgeBody};

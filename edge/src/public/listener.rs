@@ -13,7 +13,7 @@ use hyper_util::server::conn::auto;
 use tether_proto::enroll::ENROLL_PATH;
 use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, LINK_SUBPROTOCOL, TUNNEL_PATH};
 use tether_proto::headers::has_token;
-use tether_proto::sockets::AbortableTcp;
+use tether_transport::sockets::AbortableTcp;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
@@ -139,9 +139,9 @@ fn public_builder(edge_cfg: &EdgeConfig) -> auto::Builder<TokioExecutor> {
         .max_local_error_reset_streams(MAX_ERROR_RESETS)
         // A public connection's uploads: hyper's windows, one stream window each and 32 in all
         // (a tunnel session's start small and grow: tuning.rs).
-        .initial_stream_window_size(tether_proto::tuning::STREAM_WINDOW)
-        .initial_connection_window_size(32 * tether_proto::tuning::STREAM_WINDOW)
-        .max_frame_size(tether_proto::tuning::MAX_FRAME)
+        .initial_stream_window_size(tether_transport::tuning::STREAM_WINDOW)
+        .initial_connection_window_size(32 * tether_transport::tuning::STREAM_WINDOW)
+        .max_frame_size(tether_transport::tuning::MAX_FRAME)
         .keep_alive_interval(Some(Duration::from_secs(30)));
     builder
 }
@@ -200,7 +200,7 @@ pub async fn serve(
             continue;
         };
         let _ = tcp.set_nodelay(true);
-        tether_proto::sockets::limit_unsent(&tcp);
+        tether_transport::sockets::limit_unsent(&tcp);
         connections.spawn(shared.clone().connection(tcp, peer, counted, deadline));
     }
     drop(listener);

@@ -11,10 +11,10 @@ use http::{header, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tether_proto::enroll::ENROLL_PATH;
-use tether_proto::h2body::RecvBody;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL, EXPORTER_LEN, PUBLIC_TUNNEL_PATH};
 use tether_proto::headers::{has_token, strip_hop_by_hop, strip_tether, CLIENT_ADDR, REQUEST_ID};
-use tether_proto::sockets::AbortSwitch;
+use tether_transport::h2body::RecvBody;
+use tether_transport::sockets::AbortSwitch;
 
 use crate::body::{self, EdgeBody};
 use crate::config::LiveConfig;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use tether_proto::sockets::{abort_tcp, abort_tcp_after_sent, keepalive, limit_unsent};
-use tether_proto::splice::{splice, Ended, Watch};
+use tether_transport::sockets::{abort_tcp, abort_tcp_after_sent, keepalive, limit_unsent};
+use tether_transport::splice::{splice, Ended, Watch};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
@@ -104,7 +104,7 @@ impl TcpPorts {
             }
             let bind = record.bind.unwrap_or(default_bind);
             let addr = SocketAddr::new(bind, port);
-            match tether_proto::sockets::listen(addr) {
+            match tether_transport::sockets::listen(addr) {
                 Ok(listener) => {
                     // Tests and scripts read this line to know the port is open (and filter by its
                     // target, the module's name before the edge was laid out in rooms).

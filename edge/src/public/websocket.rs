@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::has_token;
-use tether_proto::splice::{splice, Ended, Pipe, Watch};
+use tether_transport::splice::{splice, Ended, Pipe, Watch};
 
 use crate::body::{self, EdgeBody};
 use crate::error::EdgeError;

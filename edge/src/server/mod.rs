@@ -87,10 +87,10 @@ struct Rooms {
 }
 
 /// Stalled streams cannot fill a session while every stream at its starting window plus every
-/// grown window fits the session window (`tether_proto::tuning`); say so when edge.yml's
+/// grown window fits the session window (`tether_transport::tuning`); say so when edge.yml's
 /// `max-concurrent-streams` and `max-stalled-memory` no longer let them.
 fn warn_if_sessions_can_fill(config: &EdgeConfig) {
-    use tether_proto::tuning::{CONNECTION_WINDOW, STREAM_WINDOW_START};
+    use tether_transport::tuning::{CONNECTION_WINDOW, STREAM_WINDOW_START};
     let worst = u64::from(config.max_concurrent_streams) * u64::from(STREAM_WINDOW_START)
         + config.streams.max_stalled_memory / 2;
     if worst > u64::from(CONNECTION_WINDOW) {

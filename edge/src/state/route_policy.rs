@@ -112,7 +112,7 @@ pub struct JwtPolicy {
     /// The `iss` a token must carry.
     pub issuer: String,
     /// An `aud` a token must carry (one of these).
-    #[serde(deserialize_with = "tether_proto::one_or_many::one_or_many")]
+    #[serde(deserialize_with = "tether_runtime::one_or_many::one_or_many")]
     pub audience: Vec<String>,
     /// Where the issuer publishes its keys (fetched, cached, fetched again for an unknown key).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -34,10 +34,10 @@ pub fn load_pair(files: &CertificateFiles) -> Result<Arc<CertifiedKey>, CertErro
         path: path.display().to_string(),
         message,
     };
-    let chain = tether_proto::small_file::read(&files.cert)
+    let chain = tether_runtime::small_file::read(&files.cert)
         .map_err(|e| read(&files.cert, e.to_string()))?;
-    let key =
-        tether_proto::small_file::read(&files.key).map_err(|e| read(&files.key, e.to_string()))?;
+    let key = tether_runtime::small_file::read(&files.key)
+        .map_err(|e| read(&files.key, e.to_string()))?;
     certified_key_from_pem(&chain, &key).map_err(|e| match e {
         PemError::Chain(m) => read(&files.cert, m),
         PemError::Key(m) => read(&files.key, m),

@@ -12,10 +12,10 @@ use hyper::body::Incoming;
 use tether_proto::control::{Registration, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
 use tether_proto::headers::has_token;
-use tether_proto::liveness::{Heard, Liveness, Pulse};
-use tether_proto::pressed_window;
-use tether_proto::session_io::SessionIo;
-use tether_proto::tuning;
+use tether_transport::liveness::{Heard, Liveness, Pulse};
+use tether_transport::pressed_window;
+use tether_transport::session_io::SessionIo;
+use tether_transport::tuning;
 use uuid::Uuid;
 
 use crate::body::EdgeBody;

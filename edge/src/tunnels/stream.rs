@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 
 use http::{Method, Request, Response};
 use http_body::Body as _;
-use tether_proto::h2body::send_body;
 use tether_proto::headers::{
     OriginFailure, CLIENT_ADDR, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR, REQUEST_ID, SERVER_ADDR,
 };
-use tether_proto::splice::Pipe;
+use tether_transport::h2body::send_body;
+use tether_transport::splice::Pipe;
 
 use crate::body::{self, EdgeBody};
 use crate::error::EdgeError;

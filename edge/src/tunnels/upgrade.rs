@@ -8,7 +8,7 @@ use http::{header, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tether_proto::handshake::{Refusal, EXPORTER_LEN, HDR_REFUSAL};
-use tether_proto::wsserver::ServerFrames;
+use tether_transport::wsserver::ServerFrames;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::body::{self, EdgeBody};
@@ -87,7 +87,7 @@ pub fn switching_protocols(
 }
 
 /// The server side of a WebSocket the edge has just accepted, as the byte stream HTTP/2 runs
-/// over (`tether_proto::wsserver`).
+/// over (`tether_transport::wsserver`).
 pub fn server_websocket(
     upgraded: hyper::upgrade::Upgraded,
 ) -> ServerFrames<TokioIo<hyper::upgrade::Upgraded>> {

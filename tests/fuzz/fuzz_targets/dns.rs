@@ -20,7 +20,7 @@ use tether_dns::config::DnsConfig;
 use tether_dns::frontend::Frontend;
 use tether_dns::server::{frontend, Zones};
 use tether_dns::snapshot::{Input, Route};
-use tether_proto::config_error::ConfigError;
+use tether_runtime::config_error::ConfigError;
 
 const TUNNEL: &str = "0f0e0d0c-0b0a-0908-0706-050403020100";
 

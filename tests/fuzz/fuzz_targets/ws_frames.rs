@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use libfuzzer_sys::fuzz_target;
-use tether_proto::wsframe::parse_header;
-use tether_proto::wsserver::ServerFrames;
+use tether_transport::wsframe::parse_header;
+use tether_transport::wsserver::ServerFrames;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 /// A connection whose peer sent `data`, in reads of at most `chunk` bytes.

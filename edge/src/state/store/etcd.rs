@@ -138,7 +138,7 @@ mod tonic_code {
 
 fn tls_options(tls: &EtcdTls) -> Result<TlsOptions, String> {
     let read = |p: &PathBuf| {
-        tether_proto::small_file::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        tether_runtime::small_file::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
     let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(read(&tls.ca)?));
     match (&tls.cert, &tls.key) {

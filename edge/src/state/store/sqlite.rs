@@ -155,7 +155,7 @@ impl SqliteStore {
             .into_iter()
             .chain(["state.db-wal", "state.db-shm"].map(|f| (dir.join(f), 0o600)))
         {
-            if let Err(e) = tether_proto::private::restrict(&p, mode) {
+            if let Err(e) = tether_runtime::private::restrict(&p, mode) {
                 tracing::warn!(path = %p.display(), error = %e, "cannot make it private to its owner");
             }
         }

@@ -210,7 +210,7 @@ fn victim(
 
 /// Pages of kernel memory the machine's TCP sockets hold (`/proc/net/sockstat`).
 fn tcp_pages() -> anyhow::Result<u64> {
-    tether_proto::tcp_memory::read()
+    tether_transport::tcp_memory::read()
         .map(|m| m.pages)
         .ok_or_else(|| anyhow::anyhow!("no TCP memory in /proc/net/sockstat"))
 }
