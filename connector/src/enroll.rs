@@ -13,7 +13,9 @@ use hyper_util::rt::TokioIo;
 use tether_proto::credentials::Credentials;
 use tether_proto::enroll::{EnrollRequest, EnrollResponse, EnrollmentToken, RunToken, ENROLL_PATH};
 
-use crate::session::EdgeTarget;
+use tether_transport::dial::Dialer;
+
+use crate::session::edge_dialer;
 
 #[derive(Args, Debug)]
 pub struct Enroll {
@@ -29,8 +31,13 @@ pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
     // Whether it has expired is the edge's to say: this machine's clock may be off.
     let token = EnrollmentToken::decode(&args.token)?;
     let tls = token.edge.trust().client_config(&[b"http/1.1"])?;
-    let target = EdgeTarget::new(&token.edge.address, &token.edge.server_name, tls)
-        .map_err(|e| anyhow::anyhow!("the token's edge address: {e}"))?;
+    let target = edge_dialer(
+        &token.edge.address,
+        &token.edge.server_name,
+        tls,
+        "enrollment",
+    )
+    .map_err(|e| anyhow::anyhow!("the token's edge address: {e}"))?;
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let request = EnrollRequest {
         tunnel_id: token.tunnel_id,
@@ -69,11 +76,9 @@ pub async fn enroll(args: Enroll) -> anyhow::Result<PathBuf> {
 }
 
 /// One HTTP/1.1 POST of the request over TLS 1.3 to the edge.
-async fn post(target: &EdgeTarget, request: &EnrollRequest) -> anyhow::Result<EnrollResponse> {
-    let tls = target
-        .connect_tls()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+async fn post(target: &Dialer, request: &EnrollRequest) -> anyhow::Result<EnrollResponse> {
+    // A connection that is not a session: TLS, then one HTTP/1.1 exchange.
+    let tls = target.tls().await?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .map_err(|e| anyhow::anyhow!("HTTP with {} failed: {e}", target.address))?;

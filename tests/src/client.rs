@@ -217,17 +217,10 @@ pub async fn access_connect(
     server_name: &str,
     authority: &str,
 ) -> (http::StatusCode, String) {
-    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
-    let target = tether_connector::session::EdgeTarget {
-        url: format!("wss://{server_name}{ACCESS_PATH}"),
-        address: https.to_string(),
-        server_name: ServerName::try_from(server_name.to_string()).expect("server name"),
-        tls: tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
-    };
-    let tls = target.connect_tls().await.expect("TLS to the edge");
-    let request = target.request(ACCESS_SUBPROTOCOL).expect("upgrade request");
-    let ws = target.upgrade(tls, request).await.expect("access session");
+    let ws = access_websocket(https, ca, server_name)
+        .await
+        .expect("access session")
+        .ws;
     let (sender, connection) = tether_transport::tuning::h2_client()
         .handshake::<_, Bytes>(tether_transport::wsstream::WsStream::new(ws))
         .await
@@ -298,4 +291,25 @@ pub fn metric_value(page: &str, series: &str) -> u64 {
     page.lines()
         .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// Opens an access session's WebSocket on `https` (no token) through the transport's dialer, as
+/// `connector access tcp` does; `Err` carries the refusal.
+pub async fn access_websocket(
+    https: SocketAddr,
+    ca: &Path,
+    server_name: &str,
+) -> Result<tether_transport::dial::Dialled, tether_transport::error::TransportError> {
+    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
+    let target = tether_transport::dial::Dialer::new(
+        https.to_string(),
+        format!("wss://{server_name}{ACCESS_PATH}"),
+        server_name,
+        tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
+        "access session",
+    )?;
+    target
+        .websocket(&[ACCESS_SUBPROTOCOL], |_| Ok(http::HeaderMap::new()))
+        .await
 }

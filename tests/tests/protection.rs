@@ -192,23 +192,12 @@ async fn an_address_that_keeps_failing_is_refused_before_any_lookup_and_others_a
     edge.proc.wait_for("session refused", READY);
 }
 
-/// Opens an access session's WebSocket on `https` (no token), as `connector access tcp` does;
-/// `Err` carries the refusal.
+/// An access session's WebSocket on `https`, or its refusal.
 async fn access_session(
     https: SocketAddr,
     ca: &Path,
-) -> Result<impl Send, tether_connector::session::SessionError> {
-    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
-    let target = tether_connector::session::EdgeTarget {
-        url: format!("wss://localhost{ACCESS_PATH}"),
-        address: https.to_string(),
-        server_name: ServerName::try_from("localhost").expect("server name"),
-        tls: tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
-    };
-    let tls = target.connect_tls().await?;
-    let request = target.request(ACCESS_SUBPROTOCOL)?;
-    target.upgrade(tls, request).await
+) -> Result<impl Send, tether_transport::error::TransportError> {
+    tests::client::access_websocket(https, ca, "localhost").await
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use h2::client::SendRequest;
 use http::{Method, Request, StatusCode};
-use rustls::pki_types::ServerName;
 use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+use tether_transport::dial::Dialer;
 use tether_transport::liveness::{Heard, Liveness, Pulse};
 use tether_transport::session_io::SessionIo;
 use tether_transport::sockets::{abort_tcp, abort_tcp_after_sent};
@@ -23,8 +23,6 @@ use tether_transport::wsstream::WsStream;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
-
-use crate::session::EdgeTarget;
 
 #[derive(clap::Args, Debug)]
 pub struct AccessTcp {
@@ -85,7 +83,7 @@ fn listen_address(value: &str) -> Result<SocketAddr, String> {
 
 /// One access session, opened on first use and again whenever it has died.
 struct AccessClient {
-    target: EdgeTarget,
+    target: Dialer,
     hostname: String,
     token: Option<String>,
     /// Sent on every stream, for the route's policy.
@@ -118,15 +116,14 @@ pub async fn run(args: AccessTcp) -> anyhow::Result<()> {
         .edge
         .clone()
         .unwrap_or_else(|| format!("{hostname}:443"));
-    let server_name = ServerName::try_from(hostname.clone())
-        .map_err(|_| anyhow::anyhow!("`{hostname}` is not a valid hostname"))?;
     let client = Arc::new(AccessClient {
-        target: EdgeTarget {
-            url: format!("wss://{hostname}{ACCESS_PATH}"),
+        target: Dialer::new(
             address,
-            server_name,
+            format!("wss://{hostname}{ACCESS_PATH}"),
+            &hostname,
             tls,
-        },
+            "access session",
+        )?,
         hostname,
         token: args.token.clone(),
         headers: headers(&args.headers)?,
@@ -257,15 +254,24 @@ impl AccessClient {
     }
 
     async fn connect(&self) -> anyhow::Result<Session> {
-        let tls = self.target.connect_tls().await?;
-        let mut request = self.target.request(ACCESS_SUBPROTOCOL)?;
-        if let Some(token) = &self.token {
-            request.headers_mut().insert(
-                http::header::AUTHORIZATION,
-                format!("Bearer {}", token.trim()).parse()?,
-            );
-        }
-        let ws = self.target.upgrade(tls, request).await?;
+        let token = match &self.token {
+            Some(token) => Some(http::HeaderValue::from_str(&format!(
+                "Bearer {}",
+                token.trim()
+            ))?),
+            None => None,
+        };
+        let dialled = self
+            .target
+            .websocket(&[ACCESS_SUBPROTOCOL], |_| {
+                let mut headers = http::HeaderMap::new();
+                if let Some(token) = token {
+                    headers.insert(http::header::AUTHORIZATION, token);
+                }
+                Ok(headers)
+            })
+            .await?;
+        let ws = dialled.ws;
         let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
             .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))

@@ -17,7 +17,7 @@ use crate::health::Health;
 use crate::metrics::ConnectorMetrics;
 use crate::serve::stalls::SiteStalls;
 use crate::serve::Streams;
-use crate::session::{Connector, EdgeTarget, Slot};
+use crate::session::{edge_dialer, Connector, Slot};
 
 mod args;
 pub mod invoked;
@@ -161,8 +161,7 @@ pub async fn run(
         .edge
         .clone()
         .unwrap_or_else(|| credentials.edge.clone());
-    let target =
-        EdgeTarget::new(&edge, &credentials.server_name, tls).map_err(|e| anyhow::anyhow!(e))?;
+    let target = edge_dialer(&edge, &credentials.server_name, tls, "session")?;
     let url = target.url.clone();
     let is_url = tether_proto::endpoint::Endpoint::parse(&edge).is_ok_and(|e| e.is_url);
     let edges = crate::session::edges::EdgePool::new(target, &credentials.server_name, !is_url);

@@ -7,13 +7,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::dial::EdgeTarget;
+use tether_transport::dial::Dialer;
+
+use super::dial::edge_dialer;
 
 /// An edge whose dial failed is passed over for this long, while another is available.
 const FAILED_FOR: Duration = Duration::from_secs(30);
 
 struct Known {
-    target: EdgeTarget,
+    target: Dialer,
     /// Sessions of this connector on it now (dialling included).
     sessions: usize,
     /// Named by the latest registration (live and not draining), or the configured edge.
@@ -23,7 +25,7 @@ struct Known {
 
 pub struct EdgePool {
     /// The configured edge: the template for the TLS settings of the others, and always known.
-    configured: EdgeTarget,
+    configured: Dialer,
     /// Whether registrations may add edges: not when `edge:` is a `wss://` URL (the public HTTPS
     /// port), since the edges' tunnel addresses are then most likely not reachable from here.
     learns: bool,
@@ -34,7 +36,7 @@ pub struct EdgePool {
 /// One slot's claim on an edge; counts as a session there until dropped.
 pub struct Claim {
     pool: Arc<EdgePool>,
-    pub target: EdgeTarget,
+    pub target: Dialer,
 }
 
 impl Drop for Claim {
@@ -46,7 +48,7 @@ impl Drop for Claim {
 }
 
 impl EdgePool {
-    pub fn new(configured: EdgeTarget, server_name: &str, learns: bool) -> Arc<EdgePool> {
+    pub fn new(configured: Dialer, server_name: &str, learns: bool) -> Arc<EdgePool> {
         Arc::new(EdgePool {
             learns,
             known: Mutex::new(vec![Known {
@@ -85,7 +87,12 @@ impl EdgePool {
             if known.iter().any(|k| &k.target.address == address) {
                 continue;
             }
-            match EdgeTarget::new(address, &self.server_name, self.configured.tls.clone()) {
+            match edge_dialer(
+                address,
+                &self.server_name,
+                self.configured.tls.clone(),
+                "session",
+            ) {
                 Ok(target) => {
                     tracing::info!(edge = %address, "learned of another edge");
                     known.push(Known {
@@ -158,7 +165,7 @@ mod tests {
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth();
         EdgePool::new(
-            EdgeTarget::new("127.0.0.1:1000", "edge.test", Arc::new(tls)).unwrap(),
+            edge_dialer("127.0.0.1:1000", "edge.test", Arc::new(tls), "session").unwrap(),
             "edge.test",
             true,
         )

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use h2::server::SendResponse;
 use h2::RecvStream;
 use http::{Method, Request};
-use tether_proto::handshake::{SessionClaim, EXPORTER_LABEL, EXPORTER_LEN, SUBPROTOCOL};
+use tether_proto::handshake::{SessionClaim, SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
 use tether_transport::h2body::RecvBody;
 use tether_transport::liveness::{Heard, Liveness};
@@ -27,36 +27,34 @@ use crate::cloudflared_metrics::LocationLabels;
 use crate::metrics::EdgeLabels;
 use crate::serve::respond::answer;
 
-use super::dial::{EdgeTarget, SessionError};
+use tether_transport::dial::Dialer;
+
+use super::dial::SessionError;
 use super::slot::Slot;
 
 /// Dials the edge and serves the session until it ends or `shutdown` fires (then it drains).
 /// `replaced` is cancelled when a replacement session took over this one's slot, whose pulse
 /// then stays the replacement's.
 pub async fn run(
-    target: &EdgeTarget,
+    target: &Dialer,
     ctx: Arc<Slot>,
     shutdown: CancellationToken,
     replaced: CancellationToken,
 ) -> Result<(), SessionError> {
-    let tls = target.connect_tls().await?;
-    let exporter: [u8; EXPORTER_LEN] = tls
-        .get_ref()
-        .1
-        .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
-        .map_err(|e| target.transient("cannot export keying material with", &e))?;
     let claim = SessionClaim {
         tunnel_id: ctx.connector.tunnel_id,
         connector_id: ctx.connector.connector_id,
         conn_index: ctx.index,
         version: env!("CARGO_PKG_VERSION").into(),
     };
-    let mut request = target.request(SUBPROTOCOL)?;
-    claim.write_headers(
-        request.headers_mut(),
-        &claim.sign(&ctx.connector.key, &exporter),
-    );
-    let ws = target.upgrade(tls, request).await?;
+    let dialled = target
+        .websocket(&[SUBPROTOCOL], |exporter| {
+            let mut headers = http::HeaderMap::new();
+            claim.write_headers(&mut headers, &claim.sign(&ctx.connector.key, exporter));
+            Ok(headers)
+        })
+        .await?;
+    let ws = dialled.ws;
 
     let heard = Heard::default();
     let io = SessionIo::new(WsStream::new(ws), heard.clone());
@@ -72,7 +70,12 @@ pub async fn run(
         .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
         .handshake::<_, Bytes>(io)
         .await
-        .map_err(|e| target.transient("HTTP/2 handshake failed with", &e))?;
+        .map_err(|e| {
+            SessionError::Transient(format!(
+                "HTTP/2 handshake failed with {}: {e}",
+                target.address
+            ))
+        })?;
     let mut liveness = tokio::spawn(Liveness::new(ctx.connector.liveness_timeout).watch(
         connection.ping_pong(),
         ctx.pulse.clone(),
@@ -117,7 +120,8 @@ pub async fn run(
     if !replaced.is_cancelled() {
         ctx.pulse.clear();
     }
-    result.map_err(|e| target.transient("session lost with", &e))
+    result
+        .map_err(|e| SessionError::Transient(format!("session lost with {}: {e}", target.address)))
 }
 
 /// Accepts the edge's streams until the session ends. On shutdown the session stops taking new

@@ -14,6 +14,7 @@ use h2::RecvStream;
 use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::handshake::{Refusal, ACCESS_SUBPROTOCOL};
+use tether_transport::accept::{negotiate, ServerSocket};
 use tether_transport::liveness::{Heard, Liveness, Pulse};
 use tether_transport::session_io::SessionIo;
 use tether_transport::splice::{relay, Pipe};
@@ -31,9 +32,7 @@ use crate::protect::stalls::Stalls;
 use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
-use crate::tunnels::upgrade::{
-    server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
-};
+use crate::tunnels::upgrade::{refusal, switching_protocols, too_many_failures, Caller, Upgrade};
 use crate::tunnels::StreamOpener;
 
 use super::tokens::TokenTable;
@@ -105,8 +104,9 @@ impl AccessSessions {
                 "this edge has as many access sessions open as it takes; try another edge or later",
             ),
         };
-        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-            return refuse(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key");
+        let negotiated = match negotiate(&req, &[ACCESS_SUBPROTOCOL], "the access endpoint") {
+            Ok(negotiated) => negotiated,
+            Err(refused) => return refusal(refused),
         };
         let bearer = req
             .headers()
@@ -128,30 +128,30 @@ impl AccessSessions {
             },
         };
         let peer = caller.peer;
-        let on_upgrade = hyper::upgrade::on(req);
+        let (response, pending) = switching_protocols(negotiated, req);
         let sessions = self.clone();
         self.lifecycle.tracker.spawn(async move {
-            match on_upgrade.await {
-                Ok(upgraded) => {
+            match pending.websocket().await {
+                Ok(ws) => {
                     let _counted = counted;
-                    sessions.run(upgraded, token, cancel, peer).await
+                    sessions.run(ws, token, cancel, peer).await
                 }
                 Err(e) => tracing::debug!(%peer, error = %e, "access upgrade failed"),
             }
         });
-        switching_protocols(&key, ACCESS_SUBPROTOCOL)
+        response
     }
 
     /// Serves one access session's streams until it ends, its token is revoked, or the edge stops.
     async fn run(
         &self,
-        upgraded: hyper::upgrade::Upgraded,
+        ws: ServerSocket,
         token: Option<Arc<TokenRecord>>,
         cancel: CancellationToken,
         peer: SocketAddr,
     ) {
         let heard = Heard::default();
-        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
+        let ws = SessionIo::new(ws, heard.clone());
         let handshake = tuning::h2_access_server().handshake::<_, Bytes>(ws).await;
         let mut connection = match handshake {
             Ok(c) => c,

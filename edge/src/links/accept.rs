@@ -13,6 +13,7 @@ use http::{header, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::handshake::{Refusal, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::{OriginFailure, CONTROL, LINK_ERROR, LINK_TUNNEL, ORIGIN_ERROR};
+use tether_transport::accept::{negotiate, ServerSocket};
 use tether_transport::h2body::{send_body, RecvBody};
 use tether_transport::liveness::{Heard, Liveness, Pulse};
 use tether_transport::session_io::SessionIo;
@@ -27,7 +28,7 @@ use crate::metrics::EdgeMetrics;
 use crate::protect::failures::Failures;
 use crate::tunnels::stream::{small_body, Answer, Outgoing};
 use crate::tunnels::upgrade::{
-    refuse, server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
+    refusal, refuse, switching_protocols, too_many_failures, Caller, Upgrade,
 };
 use crate::tunnels::{Reach, StreamOpener};
 
@@ -77,28 +78,26 @@ impl Upgrade for LinkAcceptor {
 impl LinkAcceptor {
     /// Answers 101 to a proven peer and serves the link on a task of its own.
     fn accept(&self, req: Request<Incoming>) -> Response<EdgeBody> {
-        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Refusal::Permanent,
-                "missing Sec-WebSocket-Key",
-            );
+        let endpoint = "an edge-to-edge link endpoint";
+        let negotiated = match negotiate(&req, &[LINK_SUBPROTOCOL], endpoint) {
+            Ok(negotiated) => negotiated,
+            Err(refused) => return refusal(refused),
         };
-        let on_upgrade = hyper::upgrade::on(req);
+        let (response, pending) = switching_protocols(negotiated, req);
         let acceptor = self.clone();
         self.lifecycle.tracker.spawn(async move {
-            match on_upgrade.await {
-                Ok(upgraded) => acceptor.serve(upgraded).await,
+            match pending.websocket().await {
+                Ok(ws) => acceptor.serve(ws).await,
                 Err(e) => tracing::warn!(error = %e, "link upgrade failed"),
             }
         });
-        switching_protocols(&key, LINK_SUBPROTOCOL)
+        response
     }
 
     /// Serves one link until the peer closes it, it stops answering PINGs, or this edge shuts down.
-    async fn serve(&self, upgraded: hyper::upgrade::Upgraded) {
+    async fn serve(&self, ws: ServerSocket) {
         let heard = Heard::default();
-        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
+        let ws = SessionIo::new(ws, heard.clone());
         let handshake = tuning::h2_server()
             .enable_connect_protocol()
             .max_concurrent_streams(u32::MAX)

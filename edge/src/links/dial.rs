@@ -16,18 +16,16 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use h2::client::SendRequest;
-use http::{HeaderValue, Request, StatusCode};
-use rustls::pki_types::ServerName;
-use tether_proto::handshake::{EXPORTER_LABEL, EXPORTER_LEN, HDR_LINK_PROOF, LINK_SUBPROTOCOL};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
+use tether_proto::handshake::{HDR_LINK_PROOF, LINK_SUBPROTOCOL};
 use tether_proto::headers::CONTROL;
+use tether_transport::dial::Dialer;
+use tether_transport::error::{Step, TransportError};
 use tether_transport::liveness::{Heard, Liveness, Pulse};
 use tether_transport::pressed_window;
 use tether_transport::session_io::SessionIo;
 use tether_transport::tuning;
-use tether_transport::wsstream::{session_ws_config, WsStream};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tether_transport::wsstream::WsStream;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -230,39 +228,27 @@ impl Links {
         server_name: &str,
         liveness_timeout: Duration,
     ) -> Result<Link, String> {
-        let tcp = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(address))
-            .await
-            .map_err(|_| format!("connecting to {address} timed out"))?
-            .map_err(|e| format!("cannot connect to {address}: {e}"))?;
-        let _ = tcp.set_nodelay(true);
-        let name = ServerName::try_from(server_name.to_string())
-            .map_err(|_| format!("`{server_name}` is not a valid TLS server name"))?;
-        let handshake = TlsConnector::from(self.tls.clone()).connect(name, tcp);
-        let tls = tokio::time::timeout(DIAL_TIMEOUT, handshake)
-            .await
-            .map_err(|_| format!("TLS handshake with {address} timed out"))?
-            .map_err(|e| format!("TLS handshake with {address} failed: {e}"))?;
-        let exporter: [u8; EXPORTER_LEN] = tls
-            .get_ref()
-            .1
-            .export_keying_material([0u8; EXPORTER_LEN], EXPORTER_LABEL, None)
-            .map_err(|e| e.to_string())?;
-        let mut request = format!("wss://{address}/")
-            .into_client_request()
-            .map_err(|e| e.to_string())?;
-        let headers = request.headers_mut();
-        headers.insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(LINK_SUBPROTOCOL),
-        );
-        let proof = HeaderValue::from_str(&self.key.prove(&exporter)).map_err(|e| e.to_string())?;
-        headers.insert(HDR_LINK_PROOF, proof);
-        let upgrade =
-            tokio_tungstenite::client_async_with_config(request, tls, Some(session_ws_config()));
-        let (ws, _) = tokio::time::timeout(DIAL_TIMEOUT, upgrade)
-            .await
-            .map_err(|_| format!("link upgrade with {address} timed out"))?
-            .map_err(|e| format!("link upgrade refused by {address}: {e}"))?;
+        let mut dialer = Dialer::new(
+            address.to_string(),
+            format!("wss://{address}/"),
+            server_name,
+            self.tls.clone(),
+            "link",
+        )
+        .map_err(|e| e.to_string())?;
+        dialer.timeout = DIAL_TIMEOUT;
+        let proved = dialer
+            .websocket(&[LINK_SUBPROTOCOL], |exporter| {
+                let proof = HeaderValue::from_str(&self.key.prove(exporter)).map_err(|_| {
+                    TransportError::local(Step::Upgrade, "the link proof is not a header value")
+                })?;
+                Ok(HeaderMap::from_iter([(
+                    HeaderName::from_static(HDR_LINK_PROOF),
+                    proof,
+                )]))
+            })
+            .await;
+        let ws = proved.map_err(|e| e.to_string())?.ws;
         let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
             .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))

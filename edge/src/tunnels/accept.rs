@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{header, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use tether_proto::control::{Registration, REGISTER};
 use tether_proto::handshake::{Refusal, SessionClaim, EXPORTER_LEN, SUBPROTOCOL};
-use tether_proto::headers::has_token;
+use tether_transport::accept::{negotiate, ServerSocket};
 use tether_transport::liveness::{Heard, Liveness, Pulse};
 use tether_transport::pressed_window;
 use tether_transport::session_io::SessionIo;
@@ -30,9 +30,7 @@ use crate::state::{now_secs, SessionRecord};
 use super::control::{ask_to_move, control};
 use super::presence::Presence;
 use super::sessions::{Session, Sessions};
-use super::upgrade::{
-    refuse, server_websocket, switching_protocols, too_many_failures, Caller, Upgrade,
-};
+use super::upgrade::{refusal, refuse, switching_protocols, too_many_failures, Caller, Upgrade};
 
 /// What accepting and running a session needs (cheap to clone: each session's task holds one).
 #[derive(Clone)]
@@ -50,13 +48,6 @@ pub struct SessionAcceptor {
     pub lifecycle: Lifecycle,
     pub config: LiveConfig,
     pub metrics: Arc<EdgeMetrics>,
-}
-
-fn wants_tether_websocket(req: &Request<Incoming>) -> bool {
-    let h = req.headers();
-    has_token(h, header::UPGRADE, "websocket")
-        && has_token(h, header::CONNECTION, "upgrade")
-        && has_token(h, header::SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL)
 }
 
 #[async_trait::async_trait]
@@ -140,21 +131,9 @@ impl SessionAcceptor {
         exporter: [u8; EXPORTER_LEN],
         caller: Caller,
     ) -> Response<EdgeBody> {
-        if !wants_tether_websocket(&req) {
-            return refuse(
-                StatusCode::UPGRADE_REQUIRED,
-                Refusal::Permanent,
-                &format!(
-                    "this is a Tether tunnel endpoint: open a WebSocket with subprotocol {SUBPROTOCOL}"
-                ),
-            );
-        }
-        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                Refusal::Permanent,
-                "missing Sec-WebSocket-Key",
-            );
+        let negotiated = match negotiate(&req, &[SUBPROTOCOL], "a Tether tunnel endpoint") {
+            Ok(negotiated) => negotiated,
+            Err(refused) => return refusal(refused),
         };
         let (claim, signature) = match SessionClaim::from_headers(req.headers()) {
             Ok(v) => v,
@@ -226,27 +205,22 @@ impl SessionAcceptor {
             connected_at: now_secs(),
             key: public_key,
         };
-        let on_upgrade = hyper::upgrade::on(req);
+        let (response, pending) = switching_protocols(negotiated, req);
         let acceptor = self.clone();
         self.lifecycle.tracker.spawn(async move {
             let id = record.session_id;
-            match on_upgrade.await {
-                Ok(upgraded) => acceptor.run(upgraded, record, registering).await,
+            match pending.websocket().await {
+                Ok(ws) => acceptor.run(ws, record, registering).await,
                 Err(e) => tracing::warn!(session = %id, error = %e, "session upgrade failed"),
             }
         });
-        switching_protocols(&key, SUBPROTOCOL)
+        response
     }
 
     /// Drives one session from the 101 until it ends or is closed.
-    async fn run(
-        &self,
-        upgraded: hyper::upgrade::Upgraded,
-        record: SessionRecord,
-        registering: Registering,
-    ) {
+    async fn run(&self, ws: ServerSocket, record: SessionRecord, registering: Registering) {
         let heard = Heard::default();
-        let ws = SessionIo::new(server_websocket(upgraded), heard.clone());
+        let ws = SessionIo::new(ws, heard.clone());
         let handshake = tuning::h2_client()
             .max_concurrent_reset_streams(1024)
             .handshake::<_, Bytes>(ws)

@@ -20,9 +20,13 @@
 //! - [`sockets`]: TCP socket options: the listen backlog, aborts that reset, keepalive, what the
 //!   kernel holds unsent for a public client, the segment size announced to origins.
 
+pub mod accept;
+pub mod dial;
+pub mod error;
 pub mod h2body;
 pub mod liveness;
 pub mod pressed_window;
+pub mod proxy;
 pub mod recv_window;
 pub mod relay;
 pub mod session_io;
