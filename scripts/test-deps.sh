@@ -30,6 +30,9 @@ command -v strip >/dev/null || need+=(binutils)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 # The certificate tests order from a real ACME CA.
 command -v pebble >/dev/null || need+=(pebble)
+# The transport tests dial through a real HTTP proxy with basic authentication.
+[ -x /usr/sbin/squid ] || need+=(squid)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
 # The dashboard tests drive a real headless Chromium over the DevTools protocol.
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

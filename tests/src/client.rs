@@ -11,6 +11,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
+use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
+use tether_transport::dial::{Dialer, Dialled};
+use tether_transport::error::TransportError;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -293,23 +296,28 @@ pub fn metric_value(page: &str, series: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The dialer `connector access tcp` uses, aimed at an edge's `https` address whose CA is `ca`.
+pub fn access_dialer(https: SocketAddr, ca: &Path, server_name: &str) -> Dialer {
+    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
+    Dialer::new(
+        https.to_string(),
+        format!("wss://{server_name}{ACCESS_PATH}"),
+        server_name,
+        tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
+        "access session",
+    )
+    .expect("a dialer")
+}
+
 /// Opens an access session's WebSocket on `https` (no token) through the transport's dialer, as
 /// `connector access tcp` does; `Err` carries the refusal.
 pub async fn access_websocket(
     https: SocketAddr,
     ca: &Path,
     server_name: &str,
-) -> Result<tether_transport::dial::Dialled, tether_transport::error::TransportError> {
-    use tether_proto::handshake::{ACCESS_PATH, ACCESS_SUBPROTOCOL};
-    let pem = std::fs::read_to_string(ca).expect("read the edge CA");
-    let target = tether_transport::dial::Dialer::new(
-        https.to_string(),
-        format!("wss://{server_name}{ACCESS_PATH}"),
-        server_name,
-        tether_proto::trust::session_client_config(Some(&pem)).expect("TLS config"),
-        "access session",
-    )?;
-    target
+) -> Result<Dialled, TransportError> {
+    let dialer = access_dialer(https, ca, server_name);
+    dialer
         .websocket(&[ACCESS_SUBPROTOCOL], |_| Ok(http::HeaderMap::new()))
         .await
 }

@@ -12,6 +12,7 @@
 //! - [`client`]: HTTP/1.1 and HTTP/2 clients that dial the edge with a chosen SNI.
 //! - [`load`]: steady HTTP load through edges, every failure counted.
 //! - [`ports`]: ports for processes that cannot bind port 0 themselves.
+//! - [`proxy`]: a real HTTP proxy (squid) with basic authentication.
 //! - [`origin`]: origin servers the tests put behind the tunnel; [`tcp`]: a raw TCP one.
 
 pub mod acme;
@@ -27,6 +28,7 @@ pub mod many;
 pub mod origin;
 pub mod ports;
 pub mod process;
+pub mod proxy;
 pub mod tcp;
 pub mod tunnel;
 
