@@ -9,6 +9,8 @@
 //! - [`enroll`]: enrollment tokens, the enrollment request, and run tokens.
 //! - [`source`]: what counts as one client (an IPv4 address, an IPv6 /64).
 //! - [`control`]: the control messages the edge sends over a session (registration).
+//! - [`hostname`]: hostnames: normalisation, the Host a request names, route and certificate
+//!   wildcards (each named for what it means).
 //! - [`headers`]: the `tether-*` header names used on streams, and the hop-by-hop list.
 //! - [`trust`]: rustls client configuration pinned to the edge's CA or the system roots.
 //!
@@ -20,6 +22,7 @@ pub mod endpoint;
 pub mod enroll;
 pub mod handshake;
 pub mod headers;
+pub mod hostname;
 pub mod source;
 pub mod trust;
 

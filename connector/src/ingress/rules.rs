@@ -38,11 +38,8 @@ impl Rule {
     pub fn matches(&self, host: &str, path: &str) -> bool {
         let host_ok = match self.hostname.as_deref() {
             None => true,
-            Some(rule) => match rule.strip_prefix('*') {
-                // cloudflared semantics: `*.example.com` matches any depth of subdomain.
-                Some(suffix) => host.ends_with(suffix) && host.len() > suffix.len(),
-                None => rule == host,
-            },
+            // cloudflared's semantics, a route wildcard's: `*.example.com` matches any depth.
+            Some(rule) => tether_proto::hostname::route_covers(rule, host),
         };
         host_ok && self.path.as_ref().is_none_or(|re| re.is_match(path))
     }
@@ -63,11 +60,7 @@ impl Ingress {
     /// unless the path cannot be decoded.
     pub fn find(&self, host: &str, path: &str) -> Result<&Rule, BadPath> {
         let path = for_matching(path)?;
-        let host = host
-            .rsplit_once(':')
-            .filter(|(_, p)| p.parse::<u16>().is_ok())
-            .map_or(host, |(h, _)| h);
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = tether_proto::hostname::normalize_host(host);
         Ok(self
             .rules
             .iter()

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty, Limited};
 use tether_proto::control::{Move, Registration, MOVE, REGISTER, REVOKED};
+use tether_proto::hostname::routes_overlap;
 use tether_transport::h2body::RecvBody;
 
 use crate::ingress::origin::OriginBody;
@@ -88,20 +89,6 @@ pub async fn handle(kind: &str, req: Request<RecvBody>, ctx: &Arc<Slot>) -> Resp
     status(StatusCode::OK)
 }
 
-/// Whether a request for some host of `route` (perhaps a wildcard) could match a rule hostname.
-fn route_reaches(route: &str, rule: &str) -> bool {
-    let matches = |wild: &str, host: &str| {
-        wild.strip_prefix('*')
-            .is_some_and(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
-    };
-    route == rule
-        || matches(rule, route)
-        || matches(route, rule)
-        || (route.starts_with("*.")
-            && rule.starts_with("*.")
-            && (route.ends_with(&rule[1..]) || rule.ends_with(&route[1..])))
-}
-
 /// Warnings for ingress rules whose hostname no route of this tunnel can reach.
 pub fn unreachable_rules(ingress: &Ingress, routed: &[String]) -> Vec<String> {
     ingress
@@ -109,23 +96,9 @@ pub fn unreachable_rules(ingress: &Ingress, routed: &[String]) -> Vec<String> {
         .iter()
         .filter_map(|rule| {
             let host = rule.hostname.as_deref()?;
-            (!routed.iter().any(|r| route_reaches(r, host))).then(|| {
+            (!routed.iter().any(|r| routes_overlap(r, host))).then(|| {
                 format!("ingress rule #{} (hostname {host}) is unreachable: the edge routes no such hostname to this tunnel; run `edge tunnel route dns TUNNEL {host}`", rule.number)
             })
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::route_reaches;
-
-    #[test]
-    fn routes_reach_rules_through_wildcards_either_way() {
-        assert!(route_reaches("app.example.test", "app.example.test"));
-        assert!(route_reaches("app.example.test", "*.example.test"));
-        assert!(route_reaches("*.example.test", "app.example.test"));
-        assert!(route_reaches("*.example.test", "*.a.example.test"));
-        assert!(!route_reaches("app.example.test", "api.example.test"));
-    }
 }

@@ -29,11 +29,11 @@ use crate::policy::{Asking, Gate};
 use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
 use crate::protect::stalls::Stalls;
-use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
 use crate::tunnels::upgrade::{refusal, switching_protocols, too_many_failures, Caller, Upgrade};
 use crate::tunnels::StreamOpener;
+use tether_proto::hostname::request_host;
 
 use super::tokens::TokenTable;
 use crate::state::TokenRecord;

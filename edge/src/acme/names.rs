@@ -12,10 +12,9 @@ pub fn allowed(config: &AcmeConfig, name: &str) -> bool {
     let Some(domains) = &config.domains else {
         return true;
     };
-    domains.iter().any(|d| match d.strip_prefix("*.") {
-        Some(zone) => name == d || name.strip_suffix(zone).is_some_and(|h| h.ends_with('.')),
-        None => name == d,
-    })
+    domains
+        .iter()
+        .any(|d| name == d || tether_proto::hostname::route_covers(d, name))
 }
 
 /// The names to hold certificates for, in order, without repeats: the routes' hostnames, the

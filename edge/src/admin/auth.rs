@@ -190,12 +190,8 @@ impl Hosts {
         let Some(authority) = authority else {
             return Err(misdirected("the request names no Host"));
         };
-        let host = host_of(authority);
-        let ip = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok();
+        let host = tether_proto::hostname::normalize_host(authority);
+        let ip = host.parse::<std::net::IpAddr>().is_ok();
         if ip || host == "localhost" || self.names.contains(&host) {
             return Ok(());
         }
@@ -207,15 +203,6 @@ impl Hosts {
 
 fn misdirected(message: &str) -> ApiError {
     ApiError::new(StatusCode::MISDIRECTED_REQUEST, "unknown_host", message)
-}
-
-/// The host part of an authority (`name:port`, `[v6]:port`), lowercase.
-fn host_of(authority: &str) -> String {
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.ends_with(':') => h,
-        _ => authority,
-    };
-    host.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// A write from a browser must come from a page of this listener: its Origin must be

@@ -27,10 +27,10 @@ use crate::config::{EdgeConfig, LiveConfig};
 use crate::lifecycle::Lifecycle;
 use crate::protect::counts::{Counted, Counts, Full};
 use crate::protect::first_request::FirstRequest;
-use crate::state::hostname::normalize_host;
 use crate::tls::acme_certs::{Handshake, UNRECOGNIZED_NAME_ALERT};
 use crate::tls::client_auth::{self, ClientCert, ServerTls};
 use crate::tunnels::upgrade::Upgrade;
+use tether_proto::hostname::normalize_host;
 
 use super::proxy::{ConnInfo, Proxy, TlsInfo};
 use super::{forwarded, proxy_protocol};

@@ -22,7 +22,6 @@ use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
 use crate::state::acme::AcmeTables;
-use crate::state::hostname::request_host;
 use crate::state::route_table::RouteTable;
 use crate::tls::certs::CertResolver;
 use crate::tunnels::activity::Activity;
@@ -30,6 +29,7 @@ use crate::tunnels::sessions::StreamGuard;
 use crate::tunnels::stream::new_request_id;
 use crate::tunnels::upgrade::{Caller, Upgrade};
 use crate::tunnels::{Reach, StreamOpener};
+use tether_proto::hostname::request_host;
 
 use super::access_log::AccessLine;
 use super::acme_http;

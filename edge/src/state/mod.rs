@@ -1,7 +1,7 @@
 //! The edge's state: the etcd-shaped [`store::Store`] contract and its SQLite backend, the typed
 //! records kept in it ([`records`]) and the operations on them ([`State`]: tunnels and tokens,
-//! routing, presence), the tables followed live from it (routes: [`route_table`]), the hostname
-//! rules ([`hostname`]), the ACME certificates, locks and challenges ([`acme`]), the feed of
+//! routing, presence), the tables followed live from it (routes: [`route_table`]), the
+//! ACME certificates, locks and challenges ([`acme`]), the feed of
 //! the authoritative DNS ([`dns_source`]) and the ended oidc sessions ([`oidc_logouts`]).
 //!
 //! May use: the leaves (`config`, `metrics`, `error`, `body`, `lifecycle`) only. Every other room
@@ -14,7 +14,6 @@ mod cluster;
 pub mod directory;
 pub mod dns_source;
 mod enrollment;
-pub mod hostname;
 pub mod oidc_logouts;
 mod presence;
 pub mod records;

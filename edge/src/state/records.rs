@@ -312,7 +312,7 @@ pub enum StateError {
     )]
     AmbiguousAdminToken(String),
     #[error("`{0}` is not a valid hostname: {1}")]
-    BadHostname(String, String),
+    BadHostname(String, tether_proto::hostname::BadRoute),
     #[error("corrupt record at {0}: {1}")]
     Corrupt(String, String),
 }

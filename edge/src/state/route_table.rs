@@ -5,9 +5,9 @@ use std::sync::{Arc, RwLock};
 
 use uuid::Uuid;
 
-use super::hostname::wildcard_candidates;
 use super::store::{mirror, Event, Mirrored, Store};
 use super::{decode, RouteRecord, ROUTES};
+use tether_proto::hostname::route_wildcards;
 
 #[derive(Clone)]
 pub struct RouteTable {
@@ -38,7 +38,7 @@ impl RouteTable {
         if let Some(route) = routes.get(host) {
             return Some(route.clone());
         }
-        wildcard_candidates(host).find_map(|w| routes.get(&w).cloned())
+        route_wildcards(host).find_map(|w| routes.get(&w).cloned())
     }
 
     /// Hostnames routed to one tunnel (sent to its connector at registration).

@@ -3,10 +3,10 @@
 
 use std::net::IpAddr;
 
-use super::hostname;
 use super::records::*;
 use super::store::Expect;
 use super::State;
+use tether_proto::hostname;
 
 impl State {
     /// Routes `hostname` to a tunnel (`route dns`). Idempotent for the same tunnel (which may

@@ -177,7 +177,7 @@ impl State {
         let mut scope = Vec::new();
         for h in hostnames {
             scope.push(
-                super::hostname::normalize_route(h)
+                tether_proto::hostname::normalize_route(h)
                     .map_err(|why| StateError::BadHostname(h.clone(), why))?,
             );
         }

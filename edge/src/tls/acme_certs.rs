@@ -83,8 +83,8 @@ impl AcmeCerts {
         if let Some((_, key)) = served.get(name) {
             return Some(key.clone());
         }
-        let parent = name.split_once('.')?.1;
-        served.get(&format!("*.{parent}")).map(|(_, k)| k.clone())
+        let wildcard = tether_proto::hostname::certificate_wildcard(name)?;
+        served.get(&wildcard).map(|(_, k)| k.clone())
     }
 
     /// The settings for a TLS-ALPN-01 validation of `name`, while its order is in flight.

@@ -19,8 +19,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use super::acme_certs::AcmeCerts;
 use super::ca::{Leaf, TunnelCa};
 use crate::config::CertificateFiles;
-use crate::state::hostname::normalize_host;
 use crate::state::route_table::RouteTable;
+use tether_proto::hostname::normalize_host;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CertError {

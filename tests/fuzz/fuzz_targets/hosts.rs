@@ -9,8 +9,8 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use tether_connector::config::ConnectorConfig;
-use tether_edge::state::hostname::{
-    normalize_host, normalize_route, request_host, wildcard_candidates,
+use tether_proto::hostname::{
+    normalize_host, normalize_route, request_host, route_wildcards,
 };
 
 static CONFIG: LazyLock<ConnectorConfig> = LazyLock::new(|| {
@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
                 "normalising twice changes nothing"
             );
         }
-        for _ in wildcard_candidates(&h) {}
+        for _ in route_wildcards(&h) {}
     }
     if let Ok(rule) = CONFIG.ingress.find(host, path) {
         let _ = rule.number;

@@ -1,19 +1,33 @@
-//! Hostname normalisation and matching, the edge's routing rules:
-//! case is ignored, a port and a trailing dot are ignored, an exact route beats a wildcard, and
-//! `*.example.test` matches a subdomain at any depth (`a.example.test`, `a.b.example.test`) but not
-//! `example.test` itself. (A wildcard *certificate* covers only one level: RFC 6125 §6.4.3.)
+//! Hostnames, with one set of rules for the edge, the connector and the DNS server: case is
+//! ignored, and so are a port and a trailing dot.
+//!
+//! A `*.` wildcard means one of two things, and each has its own function here:
+//! - **Route wildcards** ([`route_covers`]): `*.example.test` in `edge tunnel route dns`, in an
+//!   ingress rule's `hostname` (as cloudflared matches it) and in `tls.acme.domains` covers a name
+//!   at any depth below (`a.example.test`, `a.b.example.test`) but not `example.test` itself; an
+//!   exact route beats a wildcard, and a nearer wildcard a farther one ([`route_wildcards`]).
+//! - **Certificate wildcards** ([`certificate_wildcard`]): `*.example.test` in a certificate covers
+//!   exactly one label (RFC 6125 §6.4.3): `a.example.test`, never `a.b.example.test`.
+//!
+//! (The DNS server's wildcard records follow RFC 4592, which its zone code implements.)
 
 /// Normalises a request's Host / `:authority`: lower case, without port or trailing dot.
 pub fn normalize_host(host: &str) -> String {
-    let without_port = if let Some(rest) = host.strip_prefix('[') {
+    without_port(host)
+        .trim_end_matches('.')
+        .to_ascii_lowercase()
+}
+
+/// `host` without a `:port` (all digits, possibly empty); an IPv6 literal without its brackets.
+pub fn without_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
         // IPv6 literal: keep up to the closing bracket.
         rest.split(']').next().unwrap_or(rest)
     } else {
         host.rsplit_once(':')
             .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
             .map_or(host, |(h, _)| h)
-    };
-    without_port.trim_end_matches('.').to_ascii_lowercase()
+    }
 }
 
 /// Why a request's host is refused (400).
@@ -91,12 +105,23 @@ fn is_dns_name(host: &str) -> bool {
         })
 }
 
+/// Why a route's hostname is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadRoute {
+    #[error("a hostname has 1 to 253 characters")]
+    Length,
+    #[error(
+        "label `{0}` must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"
+    )]
+    Label(String),
+}
+
 /// Validates and normalises a hostname given to `edge tunnel route dns` (wildcards allowed).
-pub fn normalize_route(host: &str) -> Result<String, String> {
+pub fn normalize_route(host: &str) -> Result<String, BadRoute> {
     let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let body = host.strip_prefix("*.").unwrap_or(&host);
     if body.is_empty() || body.len() > 253 {
-        return Err("a hostname has 1 to 253 characters".into());
+        return Err(BadRoute::Length);
     }
     for label in body.split('.') {
         let ok_chars = label
@@ -108,7 +133,7 @@ pub fn normalize_route(host: &str) -> Result<String, String> {
             || label.starts_with('-')
             || label.ends_with('-')
         {
-            return Err(format!("label `{label}` must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen"));
+            return Err(BadRoute::Label(label.to_string()));
         }
     }
     Ok(host)
@@ -116,9 +141,35 @@ pub fn normalize_route(host: &str) -> Result<String, String> {
 
 /// The wildcard route names that could cover `host`, most specific first:
 /// `a.b.example.test` → `*.b.example.test`, `*.example.test`, `*.test`.
-pub fn wildcard_candidates(host: &str) -> impl Iterator<Item = String> + '_ {
+pub fn route_wildcards(host: &str) -> impl Iterator<Item = String> + '_ {
     host.match_indices('.')
         .map(move |(i, _)| format!("*{}", &host[i..]))
+}
+
+/// Whether the route (or ingress) name `pattern` covers the normalised `host`: the same name, or
+/// a name at any depth under a `*.` wildcard.
+pub fn route_covers(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix('*') {
+        Some(suffix) => {
+            suffix.starts_with('.') && host.len() > suffix.len() && host.ends_with(suffix)
+        }
+        None => pattern == host,
+    }
+}
+
+/// Whether some host could be covered by both route names (either may be a wildcard).
+pub fn routes_overlap(a: &str, b: &str) -> bool {
+    route_covers(a, b)
+        || route_covers(b, a)
+        || (a.starts_with("*.")
+            && b.starts_with("*.")
+            && (a.ends_with(&b[1..]) || b.ends_with(&a[1..])))
+}
+
+/// The one certificate wildcard that covers `host`: `a.b.example.test` → `*.b.example.test`.
+pub fn certificate_wildcard(host: &str) -> Option<String> {
+    let (label, parent) = host.split_once('.')?;
+    (!label.is_empty() && !parent.is_empty()).then(|| format!("*.{parent}"))
 }
 
 #[cfg(test)]
@@ -176,7 +227,7 @@ mod tests {
 
     #[test]
     fn wildcards_are_tried_most_specific_first() {
-        let got: Vec<String> = wildcard_candidates("a.b.example.test").collect();
+        let got: Vec<String> = route_wildcards("a.b.example.test").collect();
         assert_eq!(got, ["*.b.example.test", "*.example.test", "*.test"]);
     }
 
@@ -188,5 +239,28 @@ mod tests {
         );
         assert!(normalize_route("bad host").is_err());
         assert!(normalize_route("-x.test").is_err());
+    }
+
+    #[test]
+    fn route_wildcards_cover_any_depth_and_a_certificate_wildcard_one_label() {
+        assert!(route_covers("*.example.test", "a.example.test"));
+        assert!(route_covers("*.example.test", "a.b.example.test"));
+        assert!(!route_covers("*.example.test", "example.test"));
+        assert!(!route_covers("*.example.test", "badexample.test"));
+        assert!(route_covers("app.example.test", "app.example.test"));
+        // A certificate's: exactly one label, so one candidate.
+        let wildcard = certificate_wildcard("a.b.example.test");
+        assert_eq!(wildcard.as_deref(), Some("*.b.example.test"));
+        assert_eq!(certificate_wildcard("example"), None);
+        assert_eq!(certificate_wildcard(".example.test"), None);
+    }
+
+    #[test]
+    fn routes_overlap_through_wildcards_either_way() {
+        assert!(routes_overlap("app.example.test", "app.example.test"));
+        assert!(routes_overlap("app.example.test", "*.example.test"));
+        assert!(routes_overlap("*.example.test", "app.example.test"));
+        assert!(routes_overlap("*.example.test", "*.a.example.test"));
+        assert!(!routes_overlap("app.example.test", "api.example.test"));
     }
 }
