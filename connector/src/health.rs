@@ -115,9 +115,16 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>, shutdown: Cancell
     tether_runtime::status::serve(listener, shutdown, move |path| health.page(path)).await
 }
 
+/// What each address answered to `/ready`, none of them 200 (one line or more each).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .answers.join("\n"))]
+pub struct NotReady {
+    pub answers: Vec<String>,
+}
+
 /// `connector tunnel ready`: asks each address's `/ready` in turn; `Ok` at the first 200. The
 /// error says what each answered, as cloudflared's `tunnel ready` does.
-pub async fn probe_ready(addresses: &[SocketAddr]) -> Result<(), String> {
+pub async fn probe_ready(addresses: &[SocketAddr]) -> Result<(), NotReady> {
     let mut answers = Vec::new();
     for addr in addresses {
         match tokio::time::timeout(PROBE_TIMEOUT, get_ready(*addr)).await {
@@ -132,7 +139,7 @@ pub async fn probe_ready(addresses: &[SocketAddr]) -> Result<(), String> {
             )),
         }
     }
-    Err(answers.join("\n"))
+    Err(NotReady { answers })
 }
 
 /// How long one `/ready` may take to answer.

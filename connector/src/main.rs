@@ -3,6 +3,7 @@
 
 use tether_connector::cli::{self, Action, Cli, Command, GlobalArgs, LogFormat, RunArgs};
 use tether_connector::config::{self, ConnectorConfig};
+use tether_connector::session::Stopped;
 use tether_proto::enroll::RunToken;
 use tether_runtime::exit::{stop_on_signals, Exit};
 use tokio_util::sync::CancellationToken;
@@ -128,7 +129,7 @@ async fn main() {
 /// for good is 77 and a bad identity (credentials, token) 64, so systemd's
 /// `RestartPreventExitStatus=64 77` stops retrying them; anything else is 1.
 fn exit_status(e: &anyhow::Error) -> Exit {
-    if e.downcast_ref::<cli::Refused>().is_some() {
+    if let Some(Stopped::Refused(_)) = e.downcast_ref::<Stopped>() {
         Exit::Refused
     } else if e.downcast_ref::<cli::BadIdentity>().is_some() {
         Exit::Config

@@ -15,11 +15,14 @@ pub struct Endpoint {
     pub is_url: bool,
 }
 
+/// The text is neither `HOST:PORT` nor a `wss://` URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not HOST:PORT or a wss:// URL (such as wss://edge.example.com/.well-known/tether/tunnel)")]
+pub struct BadEndpoint(pub String);
+
 impl Endpoint {
-    pub fn parse(text: &str) -> Result<Endpoint, String> {
-        let bad = || {
-            format!("`{text}` is not HOST:PORT or a wss:// URL (such as wss://edge.example.com/.well-known/tether/tunnel)")
-        };
+    pub fn parse(text: &str) -> Result<Endpoint, BadEndpoint> {
+        let bad = || BadEndpoint(text.to_string());
         if text.starts_with("wss://") {
             let uri: http::Uri = text.parse().map_err(|_| bad())?;
             let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(bad)?;

@@ -50,13 +50,20 @@ pub struct AccessTcp {
     pub headers: Vec<String>,
 }
 
+/// A flag of `connector access tcp` that does not read as what it names.
+#[derive(Debug, thiserror::Error)]
+enum BadFlag {
+    #[error("`{0}` is not a hostname; write e.g. ssh.example.com")]
+    Hostname(String),
+    #[error("`{0}` is not a listening address; write e.g. localhost:2222 or 127.0.0.1:2222")]
+    ListenAddress(String),
+}
+
 /// `--hostname`: a bare name, or a URL of it as cloudflared's docs write it.
-fn hostname(value: &str) -> Result<String, String> {
+fn hostname(value: &str) -> Result<String, BadFlag> {
     let name = without_scheme(value);
     if name.is_empty() || name.contains(['/', ' ']) {
-        return Err(format!(
-            "`{value}` is not a hostname; write e.g. ssh.example.com"
-        ));
+        return Err(BadFlag::Hostname(value.to_string()));
     }
     Ok(name.to_ascii_lowercase())
 }
@@ -69,16 +76,16 @@ fn without_scheme(value: &str) -> &str {
 
 /// `--url`: `HOST:PORT` where HOST is an IP address or `localhost`, with or without a scheme
 /// (cloudflared's `tcp://localhost:2222`).
-fn listen_address(value: &str) -> Result<SocketAddr, String> {
+fn listen_address(value: &str) -> Result<SocketAddr, BadFlag> {
     let address = without_scheme(value);
     if let Some(port) = address.strip_prefix("localhost:") {
         if let Ok(port) = port.parse::<u16>() {
             return Ok((std::net::Ipv4Addr::LOCALHOST, port).into());
         }
     }
-    address.parse().map_err(|_| {
-        format!("`{value}` is not a listening address; write e.g. localhost:2222 or 127.0.0.1:2222")
-    })
+    address
+        .parse()
+        .map_err(|_| BadFlag::ListenAddress(value.to_string()))
 }
 
 /// One access session, opened on first use and again whenever it has died.

@@ -62,12 +62,6 @@ pub fn ingress_command(config: &ConnectorConfig, command: IngressCommand) -> any
 #[error("{0}")]
 pub struct BadIdentity(pub String);
 
-/// The edge refused the tunnel for good (deleted, wrong key): retrying cannot help, so the
-/// binary exits with its own status and a service manager can leave it stopped.
-#[derive(Debug, thiserror::Error)]
-#[error("the edge refused this tunnel: {0}")]
-pub struct Refused(pub String);
-
 /// Where the tunnel's identity comes from: tunnel.yml's credentials file, or a run token.
 fn identity(
     config: &ConnectorConfig,
@@ -232,5 +226,5 @@ pub async fn run(
     );
     crate::session::supervisor::run_slots(edges, slots, config.retries, shutdown)
         .await
-        .map_err(|reason| Refused(reason).into())
+        .map_err(anyhow::Error::from)
 }

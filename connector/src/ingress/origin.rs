@@ -25,7 +25,7 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use super::origin_tls::tls_config;
-use super::OriginRequest;
+use super::{OriginRequest, ServiceError};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Request bodies toward origins: the stream's body, or nothing.
@@ -69,17 +69,20 @@ impl std::fmt::Debug for Origin {
 }
 
 impl Origin {
-    pub fn http(uri: &Uri, settings: OriginRequest) -> Result<Origin, String> {
+    pub fn http(uri: &Uri, settings: OriginRequest) -> Result<Origin, ServiceError> {
         let tls = uri.scheme_str() == Some("https");
         if uri.host().is_none() {
-            return Err(format!("`{uri}` has no host"));
+            return Err(ServiceError::NoHost(uri.to_string()));
         }
         let base = Uri::builder()
             .scheme(uri.scheme_str().unwrap_or("http"))
             .authority(uri.authority().map(|a| a.as_str()).unwrap_or_default())
             .path_and_query("/")
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ServiceError::NotAUrl {
+                text: uri.to_string(),
+                why: e.to_string(),
+            })?;
         let target = match (&settings.match_sni_to_host, base.host()) {
             (true, Some(host)) if tls => Target::Pinned(
                 host.trim_matches(['[', ']']).to_string(),
@@ -90,7 +93,7 @@ impl Origin {
         Self::new(base, target, tls, settings)
     }
 
-    pub fn unix(path: PathBuf, tls: bool, settings: OriginRequest) -> Result<Origin, String> {
+    pub fn unix(path: PathBuf, tls: bool, settings: OriginRequest) -> Result<Origin, ServiceError> {
         let base = Uri::from_static(if tls {
             "https://localhost/"
         } else {
@@ -104,7 +107,7 @@ impl Origin {
         target: Target,
         tls: bool,
         settings: OriginRequest,
-    ) -> Result<Origin, String> {
+    ) -> Result<Origin, ServiceError> {
         let tls = if tls {
             Some(TlsConnector::from(tls_config(&settings)?))
         } else {

@@ -8,9 +8,9 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 
-use super::OriginRequest;
+use super::{OriginRequest, ServiceError};
 
-pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, String> {
+pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, ServiceError> {
     let mut config = if settings.no_tls_verify {
         ClientConfig::builder()
             .dangerous()
@@ -34,14 +34,17 @@ pub(super) fn tls_config(settings: &OriginRequest) -> Result<Arc<ClientConfig>, 
 
 /// The CAs an https origin's certificate is checked against: the system's roots, and `caPool`'s
 /// added to them, as cloudflared does.
-fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, String> {
+fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, ServiceError> {
     let extra = match &settings.ca_pool {
         Some(path) => {
+            let bad = |why: String| ServiceError::CaPool {
+                path: path.clone(),
+                why,
+            };
             let pem = tether_runtime::small_file::read(path).map_err(|e| {
-                format!("caPool {}: {e}; write the path of a PEM file of the CA that signed the origin's certificate", path.display())
+                bad(format!("{e}; write the path of a PEM file of the CA that signed the origin's certificate"))
             })?;
-            tether_proto::trust::certificates_from_pem(&pem)
-                .map_err(|e| format!("caPool {}: {e}", path.display()))?
+            tether_proto::trust::certificates_from_pem(&pem).map_err(|e| bad(e.to_string()))?
         }
         None => Vec::new(),
     };
@@ -49,15 +52,12 @@ fn origin_roots(settings: &OriginRequest) -> Result<rustls::RootCertStore, Strin
         Ok(roots) => roots,
         // No system roots is fine when `caPool` has what the origin needs.
         Err(_) if !extra.is_empty() => rustls::RootCertStore::empty(),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(ServiceError::NoRoots(e.to_string())),
     };
     for cert in extra {
-        roots.add(cert).map_err(|e| {
-            let path = settings
-                .ca_pool
-                .as_deref()
-                .unwrap_or(std::path::Path::new(""));
-            format!("caPool {}: {e}", path.display())
+        roots.add(cert).map_err(|e| ServiceError::CaPool {
+            path: settings.ca_pool.clone().unwrap_or_default(),
+            why: e.to_string(),
         })?;
     }
     Ok(roots)

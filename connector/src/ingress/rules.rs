@@ -10,6 +10,7 @@ use tether_runtime::config_error::ConfigError;
 
 use super::path::{for_matching, BadPath};
 use super::service::{OriginRequest, RawOriginRequest, Service};
+use super::service_error::ServiceError;
 use super::service_text::parse_service;
 
 #[derive(Debug, Deserialize)]
@@ -157,9 +158,11 @@ impl Ingress {
                 } else {
                     &own
                 };
-                match m.starts_with("caPool ") {
-                    true => ConfigError::at(file, text, at, format!("rule #{number}: {m}")),
-                    false => err("service", format!("rule #{number}: {m}")),
+                match m {
+                    ServiceError::CaPool { .. } => {
+                        ConfigError::at(file, text, at, format!("rule #{number}: {m}"))
+                    }
+                    _ => err("service", format!("rule #{number}: {m}")),
                 }
             })?;
             rules.push(Rule {

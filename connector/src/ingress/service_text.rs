@@ -9,6 +9,7 @@ use http::StatusCode;
 
 use super::origin::Origin;
 use super::service::{OriginRequest, Service, TcpOrigin};
+use super::service_error::ServiceError;
 
 /// cloudflared's `--url`/`url:` may leave out the scheme (`localhost:8080`): it means http://.
 pub fn url_with_scheme(url: &str) -> String {
@@ -32,7 +33,7 @@ const TCP_DEFAULT_PORTS: [(&str, u16); 4] =
 /// The port written after the host, which must be a number from 1 to 65535: `http::Uri` takes
 /// `localhost:port_nbr` or `localhost:80880` and reports no port, which would send the traffic to
 /// the scheme's default port. cloudflared refuses such a URL, and so does Tether.
-fn checked_port(text: &str, uri: &http::Uri, example: &str) -> Result<Option<u16>, String> {
+fn checked_port(text: &str, uri: &http::Uri, example: &str) -> Result<Option<u16>, ServiceError> {
     let Some(authority) = uri.authority() else {
         return Ok(None);
     };
@@ -47,33 +48,38 @@ fn checked_port(text: &str, uri: &http::Uri, example: &str) -> Result<Option<u16
     };
     match port.parse::<u16>() {
         Ok(p) if p > 0 && port.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(p)),
-        _ => Err(format!(
-            "`{text}`: `{port}` is not a port; write a number from 1 to 65535, as in {example}"
-        )),
+        _ => Err(ServiceError::BadPort {
+            text: text.to_string(),
+            port: port.to_string(),
+            example: example.to_string(),
+        }),
     }
 }
 
-fn parse_tcp(text: &str, scheme: &str) -> Result<String, String> {
-    let uri: http::Uri = text
-        .parse()
-        .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+fn parse_tcp(text: &str, scheme: &str) -> Result<String, ServiceError> {
+    let uri = url(text)?;
     let written_port = checked_port(text, &uri, &format!("{scheme}://localhost:2222"))?;
     let host = uri
         .host()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| format!("`{text}` names no host"))?;
+        .ok_or_else(|| ServiceError::NoHost(text.to_string()))?;
     if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-        return Err(format!(
-            "`{text}`: a {scheme}:// service is HOST:PORT only, without a path"
-        ));
+        return Err(ServiceError::TcpWithPath {
+            text: text.to_string(),
+            scheme: scheme.to_string(),
+        });
     }
     let default_port = TCP_DEFAULT_PORTS
         .iter()
         .find(|(s, _)| *s == scheme)
         .map(|(_, p)| *p);
-    let port = written_port.or(default_port).ok_or_else(|| {
-        format!("`{text}` needs a port: Tether carries a {scheme}:// service as raw TCP, as in {scheme}://{host}:PORT")
-    })?;
+    let port = written_port
+        .or(default_port)
+        .ok_or_else(|| ServiceError::TcpWithoutPort {
+            text: text.to_string(),
+            scheme: scheme.to_string(),
+            host: host.to_string(),
+        })?;
     Ok(format!("{host}:{port}"))
 }
 
@@ -81,13 +87,13 @@ pub(super) fn parse_service(
     text: &str,
     settings: OriginRequest,
     base: &Path,
-) -> Result<Service, String> {
+) -> Result<Service, ServiceError> {
     // cloudflared accepts both spellings.
     if text == "hello_world" || text == "hello-world" {
         return Ok(Service::HelloWorld);
     }
     if text == "bastion" || text == "socks-proxy" {
-        return Err(format!("`{text}`: Tether has no {text} service; give each TCP service a rule of its own (`service: tcp://HOST:PORT`) and reach it with `connector access tcp`"));
+        return Err(ServiceError::Unsupported(text.to_string()));
     }
     if let Some(code) = text.strip_prefix("http_status:") {
         let status = code
@@ -97,12 +103,12 @@ pub(super) fn parse_service(
             .filter(|s| s.as_u16() >= 100);
         return status
             .map(Service::Status)
-            .ok_or_else(|| format!("`{text}`: http_status needs a status code 100-599"));
+            .ok_or_else(|| ServiceError::BadStatus(text.to_string()));
     }
     for (prefix, tls) in [("unix+tls:", true), ("unix:", false)] {
         if let Some(path) = text.strip_prefix(prefix) {
             if path.is_empty() {
-                return Err(format!("`{text}` names no socket path"));
+                return Err(ServiceError::NoSocketPath(text.to_string()));
             }
             let path = base.join(path);
             return Origin::unix(path, tls, settings).map(|o| Service::Origin(Arc::new(o)));
@@ -120,13 +126,9 @@ pub(super) fn parse_service(
     };
     let text = text.as_str();
     if text.starts_with("http://") || text.starts_with("https://") {
-        let uri: http::Uri = text
-            .parse()
-            .map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let uri = url(text)?;
         if uri.path() != "/" && !uri.path().is_empty() {
-            return Err(format!(
-                "`{text}`: a service URL cannot have a path; match paths with the rule's `path`"
-            ));
+            return Err(ServiceError::UrlWithPath(text.to_string()));
         }
         checked_port(text, &uri, "http://localhost:8080")?;
         return Origin::http(&uri, settings).map(|o| Service::Origin(Arc::new(o)));
@@ -142,7 +144,15 @@ pub(super) fn parse_service(
             return Ok(Service::Tcp(Arc::new(TcpOrigin { address, settings })));
         }
     }
-    Err(format!("`{text}` is not a service Tether knows: use http://, https://, ws://, wss://, unix:, unix+tls:, tcp://HOST:PORT (or any other SCHEME://HOST:PORT, carried as TCP), http_status:NNN or hello_world"))
+    Err(ServiceError::Unknown(text.to_string()))
+}
+
+fn url(text: &str) -> Result<http::Uri, ServiceError> {
+    text.parse()
+        .map_err(|e: http::uri::InvalidUri| ServiceError::NotAUrl {
+            text: text.to_string(),
+            why: e.to_string(),
+        })
 }
 
 #[cfg(test)]

@@ -38,6 +38,18 @@ pub enum SessionError {
     Permanent(String),
 }
 
+/// Why the connector's sessions stopped before a shutdown asked them to.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// The edge refused the tunnel for good (deleted, wrong key, revoked): retrying cannot help,
+    /// so the binary exits with its own status and a service manager can leave it stopped.
+    #[error("the edge refused this tunnel: {0}")]
+    Refused(String),
+    /// A session's task panicked (a bug): the connector exits rather than run on short a slot.
+    #[error("a session task failed: {0}")]
+    Failed(String),
+}
+
 impl From<TransportError> for SessionError {
     fn from(e: TransportError) -> SessionError {
         match e.retry_is_safe() {

@@ -13,5 +13,5 @@ pub mod run;
 pub mod slot;
 pub mod supervisor;
 
-pub use dial::{edge_dialer, SessionError};
+pub use dial::{edge_dialer, SessionError, Stopped};
 pub use slot::{Connector, Slot};

@@ -133,7 +133,7 @@ async fn serve(
     backpressure: &Backpressure,
     liveness: &mut tokio::task::JoinHandle<String>,
     shutdown: &CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), SessionEnded> {
     let drain_deadline = tokio::time::sleep(Duration::MAX);
     tokio::pin!(drain_deadline);
     let mut draining = false;
@@ -145,7 +145,7 @@ async fn serve(
         let accepted = tokio::select! {
             accepted = connection.accept() => accepted,
             _ = follow.next() => continue,
-            reason = &mut *liveness => return Err(reason.unwrap_or_else(|e| e.to_string())),
+            reason = &mut *liveness => return Err(SessionEnded::Silent(reason.unwrap_or_else(|e| e.to_string()))),
             _ = shutdown.cancelled(), if !draining => {
                 draining = true;
                 connection.graceful_shutdown();
@@ -158,10 +158,20 @@ async fn serve(
             Some(Ok((req, respond))) => {
                 tokio::spawn(dispatch(req, respond, ctx.clone(), backpressure.clone()));
             }
-            Some(Err(e)) => return Err(e.to_string()),
+            Some(Err(e)) => return Err(SessionEnded::Http2(e)),
             None => return Ok(()),
         }
     }
+}
+
+/// Why a session ended that neither side closed.
+#[derive(Debug, thiserror::Error)]
+enum SessionEnded {
+    /// The edge stopped answering PINGs (the liveness watch's reason).
+    #[error("{0}")]
+    Silent(String),
+    #[error("{0}")]
+    Http2(h2::Error),
 }
 
 /// A control message (a request, never a CONNECT, marked `tether-control`) is answered here;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
-use super::dial::SessionError;
+use super::dial::{SessionError, Stopped};
 use super::edges::EdgePool;
 use super::slot::Slot;
 
@@ -39,7 +39,7 @@ pub async fn run_slots(
     slots: Vec<Arc<Slot>>,
     retries: u32,
     shutdown: CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), Stopped> {
     let stop = shutdown.child_token();
     let mut running = tokio::task::JoinSet::new();
     let Some(first_slot) = slots.first() else {
@@ -64,15 +64,15 @@ pub async fn run_slots(
             result
         });
     }
-    let mut refusal = None;
+    let mut stopped = None;
     while let Some(joined) = running.join_next().await {
         match joined {
-            Ok(Err(reason)) => refusal = refusal.or(Some(reason)),
+            Ok(Err(reason)) => stopped = stopped.or(Some(reason)),
             Ok(Ok(())) => {}
-            Err(e) => refusal = refusal.or(Some(format!("a session task failed: {e}"))),
+            Err(e) => stopped = stopped.or(Some(Stopped::Failed(e.to_string()))),
         }
     }
-    refusal.map_or(Ok(()), Err)
+    stopped.map_or(Ok(()), Err)
 }
 
 /// Runs one session slot until shutdown, or until the edge refuses us permanently. A lost
@@ -84,7 +84,7 @@ pub async fn run(
     ctx: Arc<Slot>,
     retries: u32,
     shutdown: CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), Stopped> {
     // The first wait is already up to 2 s: when an edge restarts, all its sessions are lost at
     // once, and 100 tunnels reconnecting within 1 s put about 18 in the busiest 100 ms (the
     // restart test); within 2 s, about 10. Other sessions carry the traffic meanwhile.
@@ -115,7 +115,7 @@ pub async fn run(
             }
         };
         if let Some(reason) = ctx.connector.revoked_reason() {
-            break Err(reason);
+            break Err(Stopped::Refused(reason));
         }
         match outcome {
             Ok(()) if shutdown.is_cancelled() => break Ok(()),
@@ -129,7 +129,7 @@ pub async fn run(
                 index = ctx.index,
                 "session closed by the edge; reconnecting"
             ),
-            Err(SessionError::Permanent(reason)) => break Err(reason),
+            Err(SessionError::Permanent(reason)) => break Err(Stopped::Refused(reason)),
             Err(SessionError::Transient(reason)) => tracing::warn!(index = ctx.index, "{reason}"),
         }
         // Try another edge next, if there is one.

@@ -36,8 +36,13 @@ pub enum AdminTokenCommand {
     Revoke { token: String },
 }
 
-fn parse_role(text: &str) -> Result<Role, String> {
-    Role::parse(text).ok_or_else(|| format!("`{text}` is not a role; write read or write"))
+/// `--role` is neither `read` nor `write`.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a role; write read or write")]
+struct NotARole(String);
+
+fn parse_role(text: &str) -> Result<Role, NotARole> {
+    Role::parse(text).ok_or_else(|| NotARole(text.to_string()))
 }
 
 pub async fn admin_command(config: &EdgeConfig, command: AdminCommand) -> anyhow::Result<()> {

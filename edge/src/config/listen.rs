@@ -71,7 +71,7 @@ pub(super) fn advertise(
     });
     if let Some(t) = &advertise_tunnel {
         tether_proto::endpoint::Endpoint::parse(t)
-            .map_err(|e| at.err(&["advertise", "tunnel"], e))?;
+            .map_err(|e| at.err(&["advertise", "tunnel"], e.to_string()))?;
     }
     Ok((advertise_tunnel, addresses))
 }

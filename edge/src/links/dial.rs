@@ -39,6 +39,7 @@ use crate::tunnels::sessions::{Session, StreamGuard};
 use crate::tunnels::Elsewhere;
 
 use super::key::LinkKey;
+use super::LinkError;
 
 /// Bounds each step of dialling a peer: TCP, TLS, the upgrade, the first exchange.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -194,11 +195,11 @@ impl Links {
     }
 
     /// The open link to `peer`, dialled now if there is none.
-    async fn link(&self, peer: &EdgeRecord, server_name: &str) -> Result<Link, String> {
+    async fn link(&self, peer: &EdgeRecord, server_name: &str) -> Result<Link, LinkError> {
         let slot = self
             .by_edge
             .lock()
-            .map_err(|_| "links poisoned".to_string())?
+            .map_err(|_| LinkError::Poisoned)?
             .entry(peer.id.clone())
             .or_default()
             .clone();
@@ -207,7 +208,7 @@ impl Links {
             return Ok(link.clone());
         }
         if slot.failed_at.is_some_and(|at| at.elapsed() < FAILED_FOR) {
-            return Err("its last dial failed moments ago".into());
+            return Err(LinkError::RecentlyFailed);
         }
         let address = peer.tunnel_address.as_deref().unwrap_or_default();
         let dialled = self
@@ -227,15 +228,14 @@ impl Links {
         address: &str,
         server_name: &str,
         liveness_timeout: Duration,
-    ) -> Result<Link, String> {
+    ) -> Result<Link, LinkError> {
         let mut dialer = Dialer::new(
             address.to_string(),
             format!("wss://{address}/"),
             server_name,
             self.tls.clone(),
             "link",
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         dialer.timeout = DIAL_TIMEOUT;
         let proved = dialer
             .websocket(&[LINK_SUBPROTOCOL], |exporter| {
@@ -248,12 +248,11 @@ impl Links {
                 )]))
             })
             .await;
-        let ws = proved.map_err(|e| e.to_string())?.ws;
+        let ws = proved?.ws;
         let heard = Heard::default();
         let (sender, mut connection) = tuning::h2_client()
             .handshake::<_, Bytes>(SessionIo::new(WsStream::new(ws), heard.clone()))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let closed = CancellationToken::new();
         let liveness =
             Liveness::new(liveness_timeout).watch(connection.ping_pong(), Pulse::new(), heard);
@@ -275,14 +274,13 @@ impl Links {
 }
 
 /// The first exchange on a new link; its answer means the peer's SETTINGS are in force.
-async fn hello(link: &Link) -> Result<(), String> {
+async fn hello(link: &Link) -> Result<(), LinkError> {
     let req = Request::post(format!(
         "https://tether.control{}",
         tether_proto::control::PATH
     ))
     .header(CONTROL, HELLO)
-    .body(())
-    .map_err(|e| e.to_string())?;
+    .body(())?;
     let exchange = async {
         let mut sender = link.sender.clone().ready().await?;
         let (response, _) = sender.send_request(req, true)?;
@@ -290,13 +288,9 @@ async fn hello(link: &Link) -> Result<(), String> {
     };
     let response = tokio::time::timeout(DIAL_TIMEOUT, exchange)
         .await
-        .map_err(|_| "no answer to the link hello".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| LinkError::NoHello)??;
     if response.status() != StatusCode::OK {
-        return Err(format!(
-            "peer answered the link hello {}",
-            response.status()
-        ));
+        return Err(LinkError::HelloRefused(response.status()));
     }
     Ok(())
 }

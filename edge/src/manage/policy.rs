@@ -3,7 +3,7 @@
 //! local CLI and the admin API, so a policy sent as JSON is held to what a policy file is. An
 //! error names the keys it is about, which the CLI turns into the file's line.
 
-use crate::policy::{jwt::parse_jwks, pem_roots};
+use crate::policy::{jwt::parse_jwks, pem_roots, PolicyError};
 use crate::state::route_policy::{Policy, RouteRules};
 
 /// What is wrong, and where (a path of keys, as in the policy file).
@@ -71,7 +71,7 @@ fn check_policy(policy: &mut Policy) -> Result<(), RuleError> {
                 return Err(at(&["policy", "basic"], why));
             }
             basic.users = htpasswd_users(&basic.users.join("\n"))
-                .map_err(|why| at(&["policy", "basic", "users"], why))?;
+                .map_err(|why| at(&["policy", "basic", "users"], why.to_string()))?;
         }
         Policy::Bearer(hashes) => {
             for (i, h) in hashes.iter_mut().enumerate() {
@@ -89,18 +89,19 @@ fn check_policy(policy: &mut Policy) -> Result<(), RuleError> {
                     let why = "jwt needs one of jwks-url (the issuer's keys, fetched) or jwks-file";
                     return Err(at(&["policy", "jwt"], why));
                 }
-                (Some(url), None) => {
-                    fetchable(url).map_err(|why| at(&["policy", "jwt", "jwks-url"], why))?
-                }
+                (Some(url), None) => fetchable(url)
+                    .map_err(|why| at(&["policy", "jwt", "jwks-url"], why.to_string()))?,
                 (None, Some(jwks)) => {
-                    parse_jwks(jwks).map_err(|why| at(&["policy", "jwt", "jwks"], why))?;
+                    parse_jwks(jwks)
+                        .map_err(|why| at(&["policy", "jwt", "jwks"], why.to_string()))?;
                 }
             }
             ca(jwt.ca.as_deref(), &["policy", "jwt", "ca"])?;
         }
         Policy::Oidc(oidc) => {
             unread(&oidc.ca_file, "ca-file")?;
-            fetchable(&oidc.issuer).map_err(|why| at(&["policy", "oidc", "issuer"], why))?;
+            fetchable(&oidc.issuer)
+                .map_err(|why| at(&["policy", "oidc", "issuer"], why.to_string()))?;
             humantime::parse_duration(&oidc.session_duration).map_err(|e| {
                 let why = format!("not a duration ({e}); write e.g. 24h");
                 at(&["policy", "oidc", "session-duration"], why)
@@ -121,14 +122,18 @@ fn check_policy(policy: &mut Policy) -> Result<(), RuleError> {
 
 fn ca(pem: Option<&str>, keys: &[&str]) -> Result<(), RuleError> {
     match pem {
-        Some(pem) => pem_roots(pem).map(|_| ()).map_err(|why| at(keys, why)),
+        Some(pem) => pem_roots(pem)
+            .map(|_| ())
+            .map_err(|why| at(keys, why.to_string())),
         None => Ok(()),
     }
 }
 
 /// `https://`, or `http://` to a loopback address (a provider on the edge's own machine).
-pub fn fetchable(url: &str) -> Result<(), String> {
-    let uri: http::Uri = url.parse().map_err(|_| format!("`{url}` is not a URL"))?;
+pub fn fetchable(url: &str) -> Result<(), PolicyError> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| PolicyError::NotAUrl(url.to_string()))?;
     let host = uri.host().unwrap_or("");
     let loopback = host == "localhost"
         || host
@@ -138,14 +143,12 @@ pub fn fetchable(url: &str) -> Result<(), String> {
     match uri.scheme_str() {
         Some("https") => Ok(()),
         Some("http") if loopback => Ok(()),
-        _ => Err(format!(
-            "`{url}` must be https:// (plain http:// only to a loopback address)"
-        )),
+        _ => Err(PolicyError::NotFetchable(url.to_string())),
     }
 }
 
 /// The entries of an htpasswd file: bcrypt only.
-pub fn htpasswd_users(content: &str) -> Result<Vec<String>, String> {
+pub fn htpasswd_users(content: &str) -> Result<Vec<String>, PolicyError> {
     let mut users = Vec::new();
     for (i, line) in content.lines().enumerate() {
         let line = line.trim();
@@ -153,18 +156,15 @@ pub fn htpasswd_users(content: &str) -> Result<Vec<String>, String> {
             continue;
         }
         let Some((user, hash)) = line.split_once(':') else {
-            return Err(format!("line {}: not `user:hash`", i + 1));
+            return Err(PolicyError::HtpasswdLine(i + 1));
         };
         if user.is_empty() || !["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p)) {
-            return Err(format!(
-                "line {}: only bcrypt entries are accepted (`htpasswd -B`); MD5, SHA-1 and crypt are too weak",
-                i + 1
-            ));
+            return Err(PolicyError::HtpasswdWeak(i + 1));
         }
         users.push(line.to_string());
     }
     if users.is_empty() {
-        return Err("no users in it".into());
+        return Err(PolicyError::HtpasswdEmpty);
     }
     Ok(users)
 }

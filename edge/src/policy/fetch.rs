@@ -15,6 +15,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use sha2::{Digest, Sha256};
 
+use super::PolicyError;
+
 /// What one fetch may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest answer read (a JWKS or a token response is a few KiB).
@@ -29,9 +31,12 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    fn client(&self, ca: Option<&str>) -> Result<HttpsClient, String> {
+    fn client(&self, ca: Option<&str>) -> Result<HttpsClient, PolicyError> {
         let key: [u8; 32] = Sha256::digest(ca.unwrap_or("").as_bytes()).into();
-        let mut clients = self.clients.lock().map_err(|_| "client cache poisoned")?;
+        let mut clients = self
+            .clients
+            .lock()
+            .map_err(|_| PolicyError::Poisoned("client cache"))?;
         if let Some(c) = clients.get(&key) {
             return Ok(c.clone());
         }
@@ -39,7 +44,8 @@ impl Fetcher {
             Some(pem) => super::pem_roots(pem)?,
             None => Vec::new(),
         };
-        let tls = tether_proto::trust::web_client_config(extra).map_err(|e| e.to_string())?;
+        let tls = tether_proto::trust::web_client_config(extra)
+            .map_err(|e| PolicyError::Tls(e.to_string()))?;
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -55,25 +61,32 @@ impl Fetcher {
         &self,
         request: Request<Full<Bytes>>,
         ca: Option<&str>,
-    ) -> Result<Response<Bytes>, String> {
+    ) -> Result<Response<Bytes>, PolicyError> {
         let client = self.client(ca)?;
-        let uri = request.uri().to_string();
+        let url = request.uri().to_string();
+        let failed = |why: String| PolicyError::Fetch {
+            url: url.clone(),
+            why,
+        };
         let fetched = async {
             let response = client
                 .request(request)
                 .await
-                .map_err(|e| format!("{uri}: {e}"))?;
+                .map_err(|e| failed(e.to_string()))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_BODY)
                 .collect()
                 .await
-                .map_err(|e| format!("{uri}: {e}"))?
+                .map_err(|e| failed(e.to_string()))?
                 .to_bytes();
             Ok(Response::from_parts(parts, body))
         };
         tokio::time::timeout(TIMEOUT, fetched)
             .await
-            .map_err(|_| format!("{uri}: no answer within {TIMEOUT:?}"))?
+            .map_err(|_| PolicyError::FetchTimeout {
+                url: url.clone(),
+                secs: TIMEOUT.as_secs(),
+            })?
     }
 
     /// GETs `url` and parses its JSON answer (a 2xx one).
@@ -81,16 +94,23 @@ impl Fetcher {
         &self,
         url: &str,
         ca: Option<&str>,
-    ) -> Result<T, String> {
+    ) -> Result<T, PolicyError> {
         let request = Request::get(url)
             .header(http::header::ACCEPT, "application/json")
             .body(Full::default())
-            .map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| PolicyError::Fetch {
+                url: url.to_string(),
+                why: e.to_string(),
+            })?;
         let response = self.send(request, ca).await?;
         if !response.status().is_success() {
-            return Err(format!("{url} answered {}", response.status()));
+            let status = response.status();
+            let url = url.to_string();
+            return Err(PolicyError::FetchStatus { url, status });
         }
-        serde_json::from_slice(response.body())
-            .map_err(|e| format!("{url}: not the JSON expected: {e}"))
+        serde_json::from_slice(response.body()).map_err(|e| PolicyError::FetchJson {
+            url: url.to_string(),
+            why: e.to_string(),
+        })
     }
 }

@@ -12,6 +12,9 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use sha2::{Digest, Sha256};
 
 use super::fetch::Fetcher;
+use super::PolicyError;
+
+const POISONED: PolicyError = PolicyError::Poisoned("key cache");
 
 const FRESH: Duration = Duration::from_secs(600);
 const REFETCH_AT_MOST: Duration = Duration::from_secs(2);
@@ -27,17 +30,16 @@ pub type KeySet = Vec<Key>;
 
 /// The keys of a JWKS document, each with the one algorithm it may verify: the key's own `alg`,
 /// or the one its type implies. Keys for encryption, and of unknown types, are left out.
-pub fn parse(json: &str) -> Result<KeySet, String> {
-    let set: JwkSet = serde_json::from_str(json).map_err(|e| format!("not a JWKS: {e}"))?;
+pub fn parse(json: &str) -> Result<KeySet, PolicyError> {
+    let set: JwkSet =
+        serde_json::from_str(json).map_err(|e| PolicyError::NotJwks(e.to_string()))?;
     keys_of(&set)
 }
 
-fn keys_of(set: &JwkSet) -> Result<KeySet, String> {
+fn keys_of(set: &JwkSet) -> Result<KeySet, PolicyError> {
     let keys: KeySet = set.keys.iter().filter_map(usable).collect();
     if keys.is_empty() {
-        return Err(
-            "the JWKS holds no signing key Tether can use (RSA, EC P-256/P-384, Ed25519)".into(),
-        );
+        return Err(PolicyError::NoUsableKey);
     }
     Ok(keys)
 }
@@ -93,9 +95,9 @@ pub struct KeyCache {
 
 impl KeyCache {
     /// The keys of an inline JWKS, parsed once.
-    pub fn inline(&self, json: &str) -> Result<Arc<KeySet>, String> {
+    pub fn inline(&self, json: &str) -> Result<Arc<KeySet>, PolicyError> {
         let hash: [u8; 32] = Sha256::digest(json.as_bytes()).into();
-        let mut inline = self.inline.lock().map_err(|_| "key cache poisoned")?;
+        let mut inline = self.inline.lock().map_err(|_| POISONED)?;
         if let Some(keys) = inline.get(&hash) {
             return Ok(keys.clone());
         }
@@ -113,9 +115,9 @@ impl KeyCache {
         url: &str,
         ca: Option<&str>,
         kid: Option<&str>,
-    ) -> Result<Arc<KeySet>, String> {
+    ) -> Result<Arc<KeySet>, PolicyError> {
         let entry = {
-            let mut urls = self.urls.lock().map_err(|_| "key cache poisoned")?;
+            let mut urls = self.urls.lock().map_err(|_| POISONED)?;
             urls.entry(url.to_string())
                 .or_insert_with(|| {
                     Arc::new(tokio::sync::Mutex::new(Fetched {
@@ -150,6 +152,6 @@ impl KeyCache {
         entry
             .keys
             .clone()
-            .ok_or_else(|| format!("the issuer's keys at {url} could not be fetched"))
+            .ok_or_else(|| PolicyError::KeysUnavailable(url.to_string()))
     }
 }

@@ -13,7 +13,7 @@ use crate::error::EdgeError;
 use crate::state::route_policy::JwtPolicy;
 
 use super::jwks::{self, KeyCache};
-use super::{authorization, cookie, Identity};
+use super::{authorization, cookie, Identity, PolicyError};
 
 pub use jwks::parse as parse_jwks;
 
@@ -103,7 +103,7 @@ pub async fn verify(
             keys.fetched(url, policy.ca.as_deref(), header.kid.as_deref())
                 .await
         }
-        (None, None) => Err("the policy names no keys".into()),
+        (None, None) => Err(PolicyError::NoKeys),
     }
     .map_err(|e| EdgeError::Forbidden(format!("jwt: {e}")))?;
     let candidates = set

@@ -12,6 +12,7 @@
 
 pub mod basic;
 pub mod bearer;
+mod error;
 pub mod fetch;
 pub mod jwks;
 pub mod jwt;
@@ -20,6 +21,8 @@ pub mod oidc;
 pub mod oidc_session;
 pub mod require;
 pub mod signed;
+
+pub use error::PolicyError;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -112,12 +115,12 @@ impl Gate {
 }
 
 /// The certificates of a PEM CA file (at least one).
-pub fn pem_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+pub fn pem_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, PolicyError> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("not a PEM certificate: {e}"))?;
+        .map_err(|e| PolicyError::NotPem(e.to_string()))?;
     if certs.is_empty() {
-        return Err("holds no PEM certificate".into());
+        return Err(PolicyError::NoCertificate);
     }
     Ok(certs)
 }

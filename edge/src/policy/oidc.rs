@@ -30,7 +30,7 @@ use super::fetch::Fetcher;
 use super::jwks::KeyCache;
 use super::oidc_session::{cookie_header, Sessions, LOGOUT_PATH};
 use super::signed::SigningKey;
-use super::{cookie, jwt, Identity};
+use super::{cookie, jwt, Identity, PolicyError};
 
 /// Where the provider sends the browser back, on every route with an oidc policy.
 pub const CALLBACK_PATH: &str = "/.tether/oidc/callback";
@@ -288,7 +288,7 @@ impl Oidc {
         Some(format!("{endpoint}{joiner}{query}"))
     }
 
-    async fn discovery(&self, policy: &OidcPolicy) -> Result<Arc<Discovery>, String> {
+    async fn discovery(&self, policy: &OidcPolicy) -> Result<Arc<Discovery>, PolicyError> {
         let issuer = policy.issuer.trim_end_matches('/');
         if let Ok(cached) = self.discovered.lock() {
             if let Some((at, d)) = cached.get(issuer) {

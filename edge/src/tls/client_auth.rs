@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex};
 
 use rustls::server::{ResolvesServerCert, WebPkiClientVerifier};
 use rustls::{RootCertStore, ServerConfig};
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
 use super::acme_certs::AcmeCerts;
 use super::certs::CertResolver;
+use crate::policy::{pem_roots, PolicyError};
 use crate::state::route_policy::Policy;
 use crate::state::route_table::RouteTable;
 
@@ -107,16 +107,16 @@ impl ServerTls {
         &self,
         resolver: &Arc<dyn ResolvesServerCert>,
         ca_pem: &str,
-    ) -> Result<Arc<ServerConfig>, String> {
+    ) -> Result<Arc<ServerConfig>, PolicyError> {
         let mut roots = RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        for cert in pem_roots(ca_pem)? {
             roots
-                .add(cert.map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
+                .add(cert)
+                .map_err(|e| PolicyError::Tls(e.to_string()))?;
         }
         let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| PolicyError::Tls(e.to_string()))?;
         let mut config = ServerConfig::builder()
             .with_client_cert_verifier(verifier)
             .with_cert_resolver(resolver.clone());

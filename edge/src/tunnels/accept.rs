@@ -27,7 +27,7 @@ use crate::state::directory::Directory;
 use crate::state::route_table::RouteTable;
 use crate::state::{now_secs, SessionRecord};
 
-use super::control::{ask_to_move, control};
+use super::control::{ask_to_move, control, ControlError};
 use super::presence::Presence;
 use super::sessions::{Session, Sessions};
 use super::upgrade::{refusal, refuse, switching_protocols, too_many_failures, Caller, Upgrade};
@@ -299,14 +299,18 @@ impl SessionAcceptor {
 
     /// Sends the registration control message and waits for the connector's answer. Its
     /// response also proves the connector's SETTINGS (extended CONNECT support) have arrived.
-    async fn register(&self, session: &Arc<Session>, hostnames: Vec<String>) -> Result<(), String> {
+    async fn register(
+        &self,
+        session: &Arc<Session>,
+        hostnames: Vec<String>,
+    ) -> Result<(), ControlError> {
         let registration = Registration {
             session_id: session.record.session_id,
             edge_id: self.presence.edge_id().to_string(),
             hostnames,
             edges: self.presence.live_tunnel_addresses(),
         };
-        let body = serde_json::to_vec(&registration).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&registration)?;
         control(session, REGISTER, Bytes::from(body)).await
     }
 }

@@ -12,13 +12,31 @@ use tether_proto::headers::CONTROL;
 
 use super::sessions::Session;
 
+/// Why a control message was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("{0}")]
+    Http2(#[from] h2::Error),
+    #[error("cannot make the message: {0}")]
+    Request(#[from] http::Error),
+    #[error("cannot encode the message: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("no answer within 10 s")]
+    NoAnswer,
+    #[error("connector answered {0}")]
+    Refused(StatusCode),
+}
+
 /// Sends one control message (`kind`, with a JSON `body`) on a session and waits, at most 10 s,
 /// for the connector's 200.
-pub async fn control(session: &Session, kind: &'static str, body: Bytes) -> Result<(), String> {
+pub async fn control(
+    session: &Session,
+    kind: &'static str,
+    body: Bytes,
+) -> Result<(), ControlError> {
     let req = Request::post(format!("https://tether.control{CONTROL_PATH}"))
         .header(CONTROL, kind)
-        .body(())
-        .map_err(|e| e.to_string())?;
+        .body(())?;
     let exchange = async {
         let mut sender = session.sender_for_control().ready().await?;
         let (response, mut send) = sender.send_request(req, false)?;
@@ -27,10 +45,9 @@ pub async fn control(session: &Session, kind: &'static str, body: Bytes) -> Resu
     };
     let response = tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
-        .map_err(|_| "no answer within 10 s".to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|_| ControlError::NoAnswer)??;
     if response.status() != StatusCode::OK {
-        return Err(format!("connector answered {}", response.status()));
+        return Err(ControlError::Refused(response.status()));
     }
     Ok(())
 }

@@ -46,13 +46,25 @@ async fn both_ways(
     Ok(got)
 }
 
+/// Why an exchange did not complete.
+#[derive(Debug, thiserror::Error)]
+enum Ended {
+    #[error("{0}")]
+    Http2(#[from] h2::Error),
+    /// That end's liveness watch gave up on the session.
+    #[error("{0}: {1}")]
+    Silent(&'static str, String),
+    #[error("no stream")]
+    NoStream,
+}
+
 /// One stream both ways over `client_io` and `server_io`, with both ends PINGing back to back
 /// and dropping the session after 1 s without a PONG or (as `heard`) a byte; what each end
 /// received, or why a session ended first.
 async fn exchange<C, S>(
     (client_io, client_heard): (C, Heard),
     (server_io, server_heard): (S, Heard),
-) -> Result<(usize, usize), String>
+) -> Result<(usize, usize), Ended>
 where
     C: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -65,17 +77,10 @@ where
     let server = async move {
         let mut connection = crate::tuning::h2_server()
             .handshake::<_, Bytes>(server_io)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let watch = liveness.watch(connection.ping_pong(), Pulse::new(), server_heard);
-        let (request, mut respond) = connection
-            .accept()
-            .await
-            .ok_or("no stream")?
-            .map_err(|e| e.to_string())?;
-        let send = respond
-            .send_response(http::Response::new(()), false)
-            .map_err(|e| e.to_string())?;
+        let (request, mut respond) = connection.accept().await.ok_or(Ended::NoStream)??;
+        let send = respond.send_response(http::Response::new(()), false)?;
         // Driven until both ends are done, so its last frames go out.
         let driven = tokio::spawn(async move {
             let end = std::future::poll_fn(|cx| connection.poll_closed(cx)).await;
@@ -84,33 +89,30 @@ where
         let work = both_ways(send, request.into_body());
         let got = tokio::select! {
             biased;
-            got = work => got.map_err(|e| e.to_string()),
-            why = watch => Err(format!("server: {why}")),
+            got = work => got.map_err(Ended::from),
+            why = watch => Err(Ended::Silent("server", why)),
         };
-        Ok::<_, String>((got, driven))
+        Ok::<_, Ended>((got, driven))
     };
     let client = async move {
         let (mut sender, mut connection) = crate::tuning::h2_client()
             .handshake::<_, Bytes>(client_io)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let watch = liveness.watch(connection.ping_pong(), Pulse::new(), client_heard);
         let driven = tokio::spawn(connection);
         let request = http::Request::post("http://test/").body(()).unwrap();
-        let (response, send) = sender
-            .send_request(request, false)
-            .map_err(|e| e.to_string())?;
+        let (response, send) = sender.send_request(request, false)?;
         let work = async {
             let response = response.await?;
             both_ways(send, response.into_body()).await
         };
         let got = tokio::select! {
             biased;
-            got = work => got.map_err(|e| e.to_string()),
-            why = watch => Err(format!("client: {why}")),
+            got = work => got.map_err(Ended::from),
+            why = watch => Err(Ended::Silent("client", why)),
         };
         // The connection goes on until the server has read the end too.
-        Ok::<_, String>((got, driven))
+        Ok::<_, Ended>((got, driven))
     };
     let (server, client) = tokio::join!(tokio::spawn(server), tokio::spawn(client));
     let (client, client_driven) = client.expect("client task")?;
@@ -131,7 +133,7 @@ async fn a_session_full_both_ways_is_not_deadlocked() {
     let got = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("the exchange ends");
-    assert_eq!(got, Ok((EACH_WAY, EACH_WAY)));
+    assert_eq!(got.expect("the exchange completes"), (EACH_WAY, EACH_WAY));
 }
 
 /// Without reading ahead the same exchange deadlocks: what this module is for. (If h2 ever
@@ -144,7 +146,7 @@ async fn without_reading_ahead_it_deadlocks() {
         .await
         .expect("the exchange ends");
     let why = got.expect_err("h2 deadlocked on its PONGs");
-    assert!(why.contains("answered no PING"), "{why}");
+    assert!(why.to_string().contains("answered no PING"), "{why}");
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ impl EtcdStore {
             // etcd-client's TLS is rustls: the process-wide crypto provider must be chosen
             // before any rustls builder runs (a second install is a harmless no-op).
             let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-            options = options.with_tls(tls_options(tls).map_err(fail)?);
+            options = options.with_tls(tls_options(tls).map_err(|e| fail(e.to_string()))?);
         }
         if let Some((user, password)) = &settings.user {
             options = options
@@ -136,9 +136,24 @@ mod tonic_code {
     pub const UNAVAILABLE: i32 = 14;
 }
 
-fn tls_options(tls: &EtcdTls) -> Result<TlsOptions, String> {
+/// store.etcd.tls that cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum BadEtcdTls {
+    #[error("cannot read {}: {error}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("store.etcd.tls needs both cert and key, or neither")]
+    HalfIdentity,
+}
+
+fn tls_options(tls: &EtcdTls) -> Result<TlsOptions, BadEtcdTls> {
     let read = |p: &PathBuf| {
-        tether_runtime::small_file::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        tether_runtime::small_file::read(p).map_err(|error| BadEtcdTls::Unreadable {
+            path: p.clone(),
+            error,
+        })
     };
     let mut options = TlsOptions::new().ca_certificate(Certificate::from_pem(read(&tls.ca)?));
     match (&tls.cert, &tls.key) {
@@ -146,7 +161,7 @@ fn tls_options(tls: &EtcdTls) -> Result<TlsOptions, String> {
             options = options.identity(Identity::from_pem(read(cert)?, read(key)?));
         }
         (None, None) => {}
-        _ => return Err("store.etcd.tls needs both cert and key, or neither".into()),
+        _ => return Err(BadEtcdTls::HalfIdentity),
     }
     Ok(options)
 }
