@@ -42,3 +42,4 @@ pub mod server;
 pub mod state;
 pub mod tls;
 pub mod tunnels;
+pub mod view;

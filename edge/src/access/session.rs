@@ -29,10 +29,10 @@ use crate::policy::{Asking, Gate};
 use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
 use crate::protect::stalls::Stalls;
-use crate::state::route_table::RouteTable;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
 use crate::tunnels::upgrade::{refusal, switching_protocols, too_many_failures, Caller, Upgrade};
 use crate::tunnels::StreamOpener;
+use crate::view::View;
 use tether_proto::hostname::request_host;
 
 use super::tokens::TokenTable;
@@ -44,7 +44,7 @@ pub struct AccessSessions {
     /// The tokens a session may present, mirrored from the store.
     pub tokens: TokenTable,
     /// Which tunnel serves a hostname, and whether it requires a token.
-    pub routes: RouteTable,
+    pub view: View,
     pub opener: Arc<StreamOpener>,
     pub lifecycle: Lifecycle,
     pub config: LiveConfig,
@@ -228,7 +228,7 @@ impl AccessSessions {
                 "an access stream is CONNECT HOSTNAME:PORT, a plain host name without user@",
             );
         };
-        let Some(route) = self.routes.route(&host) else {
+        let Some(route) = self.view.route(&host) else {
             return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
         };
         // A route's client rules and policy hold here too, against the stream's own headers
@@ -239,13 +239,13 @@ impl AccessSessions {
             client: peer.ip(),
             certificate: None,
         };
-        let identity = match self.gate.check(&route.rules, &asking).await {
+        let identity = match self.gate.check(&route.access, &asking).await {
             Ok(identity) => identity,
             Err(e) => {
                 let reason = e.reason().unwrap_or(e.explanation());
-                let why = match (&e, &route.rules.policy) {
+                let why = match (&e, route.policy_method()) {
                     (EdgeError::Misdirected, _) => "its mtls policy needs a client certificate, which access sessions do not carry".to_string(),
-                    (_, Some(p)) if !reason.starts_with("client-ip-rules") => format!("{reason}; pass its {} credentials with --header", p.method()),
+                    (_, Some(method)) if !reason.starts_with("client-ip-rules") => format!("{reason}; pass its {method} credentials with --header"),
                     _ => reason.to_string(),
                 };
                 tracing::info!(target: "access", request_id, %peer, hostname = host, reason = why, "access stream refused");

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::error::EdgeError;
-use crate::state::route_policy::BasicPolicy;
 
+use super::compiled::BasicRule;
 use super::{authorization, Identity};
 
 const REMEMBER: Duration = Duration::from_secs(600);
@@ -42,25 +42,18 @@ impl Default for Verified {
 impl Verified {
     pub async fn check(
         &self,
-        policy: &BasicPolicy,
+        rule: &BasicRule,
         headers: &HeaderMap,
     ) -> Result<Identity, EdgeError> {
-        let challenge = format!(
-            "Basic realm=\"{}\", charset=\"UTF-8\"",
-            policy.realm.replace('"', "")
-        );
         let refuse = |reason: &str, guess| EdgeError::Unauthorized {
             reason: reason.into(),
-            challenge: challenge.clone(),
+            challenge: rule.challenge.clone(),
             guess,
         };
         let Some((user, password)) = credentials(headers) else {
             return Err(refuse("basic: no credentials", false));
         };
-        let entry = policy
-            .users
-            .iter()
-            .find(|e| e.split_once(':').is_some_and(|(u, _)| u == user));
+        let entry = rule.entries.get(&user);
         let key: [u8; 32] = Sha256::new()
             .chain_update(entry.map_or("", |e| e.as_str()).as_bytes())
             .chain_update([0])
@@ -78,7 +71,7 @@ impl Verified {
         let permit = self.hashing.acquire().await;
         let hash = match entry.and_then(|e| e.split_once(':')) {
             Some((_, hash)) => hash.to_string(),
-            None => dummy_hash(cost_of(policy)).await,
+            None => dummy_hash(rule.cost).await,
         };
         let ok =
             tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
@@ -115,10 +108,9 @@ impl Verified {
     }
 }
 
-/// The bcrypt cost of the policy's entries (`$2y$10$…` is 10), so the dummy costs the same.
-fn cost_of(policy: &BasicPolicy) -> u32 {
-    policy
-        .users
+/// The bcrypt cost of a policy's entries (`$2y$10$…` is 10), so the dummy costs the same.
+pub(super) fn cost_of(users: &[String]) -> u32 {
+    users
         .iter()
         .find_map(|e| e.split_once(':')?.1.split('$').nth(2)?.parse().ok())
         .unwrap_or(bcrypt::DEFAULT_COST)
@@ -160,6 +152,7 @@ fn credentials(headers: &HeaderMap) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::route_policy::BasicPolicy;
 
     fn with_auth(user: &str, password: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -171,14 +164,22 @@ mod tests {
         h
     }
 
+    fn rule(users: Vec<String>) -> BasicRule {
+        let policy = crate::state::route_policy::Policy::Basic(BasicPolicy {
+            realm: "app".into(),
+            htpasswd_file: None,
+            users,
+        });
+        match super::super::CompiledPolicy::compile(&policy, &Default::default()) {
+            super::super::CompiledPolicy::Basic(rule) => rule,
+            _ => unreachable!("a basic policy compiles to a basic rule"),
+        }
+    }
+
     #[tokio::test]
     async fn an_unknown_user_takes_as_long_as_a_wrong_password() {
         let hash = bcrypt::hash("s3cret", 8).unwrap();
-        let policy = BasicPolicy {
-            realm: "app".into(),
-            htpasswd_file: None,
-            users: vec![format!("alice:{hash}")],
-        };
+        let policy = rule(vec![format!("alice:{hash}")]);
         let verified = Verified::default();
         // The dummy is made once per cost; time the checks after that.
         let _ = verified.check(&policy, &with_auth("warm", "x")).await;
@@ -202,11 +203,7 @@ mod tests {
     #[tokio::test]
     async fn the_right_password_passes_and_a_wrong_one_is_a_guess() {
         let hash = bcrypt::hash("s3cret", 4).unwrap();
-        let policy = BasicPolicy {
-            realm: "app".into(),
-            htpasswd_file: None,
-            users: vec![format!("alice:{hash}")],
-        };
+        let policy = rule(vec![format!("alice:{hash}")]);
         let verified = Verified::default();
         for _ in 0..2 {
             let id = verified

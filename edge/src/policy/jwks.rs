@@ -9,12 +9,9 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey};
-use sha2::{Digest, Sha256};
 
 use super::fetch::Fetcher;
 use super::PolicyError;
-
-const POISONED: PolicyError = PolicyError::Poisoned("key cache");
 
 const FRESH: Duration = Duration::from_secs(600);
 const REFETCH_AT_MOST: Duration = Duration::from_secs(2);
@@ -80,55 +77,43 @@ fn usable(jwk: &Jwk) -> Option<Key> {
     })
 }
 
+/// Where a policy's keys come from: given with the policy (parsed when the view is compiled), or
+/// fetched from an issuer's URL and kept.
+#[derive(Clone)]
+pub enum JwtKeys {
+    Inline(Arc<KeySet>),
+    Fetched(Arc<FetchedKeys>),
+}
+
+impl JwtKeys {
+    /// The keys to check a token against; `kid` is the key the token names, which a fetched
+    /// set lacking it is fetched again for (at most every [`REFETCH_AT_MOST`]).
+    pub async fn get(&self, kid: Option<&str>) -> Result<Arc<KeySet>, PolicyError> {
+        match self {
+            JwtKeys::Inline(keys) => Ok(keys.clone()),
+            JwtKeys::Fetched(fetched) => fetched.get(kid).await,
+        }
+    }
+}
+
 struct Fetched {
     keys: Option<Arc<KeySet>>,
     at: Option<Instant>,
 }
 
-/// Keys by where they come from: a URL, or the hash of an inline JWKS.
-#[derive(Default)]
-pub struct KeyCache {
-    fetcher: Fetcher,
-    inline: Mutex<HashMap<[u8; 32], Arc<KeySet>>>,
-    urls: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Fetched>>>>,
+/// The keys at one URL: fetched on first use, again after [`FRESH`] or for a key not seen yet.
+pub struct FetchedKeys {
+    url: String,
+    ca: Option<String>,
+    fetcher: Arc<Fetcher>,
+    /// One fetch at a time: the requests that arrive meanwhile wait for its keys.
+    state: tokio::sync::Mutex<Fetched>,
 }
 
-impl KeyCache {
-    /// The keys of an inline JWKS, parsed once.
-    pub fn inline(&self, json: &str) -> Result<Arc<KeySet>, PolicyError> {
-        let hash: [u8; 32] = Sha256::digest(json.as_bytes()).into();
-        let mut inline = self.inline.lock().map_err(|_| POISONED)?;
-        if let Some(keys) = inline.get(&hash) {
-            return Ok(keys.clone());
-        }
-        let keys = Arc::new(parse(json)?);
-        if inline.len() > 256 {
-            inline.clear();
-        }
-        inline.insert(hash, keys.clone());
-        Ok(keys)
-    }
-
-    /// The keys at `url`, fetched when they are old or lack `kid`.
-    pub async fn fetched(
-        &self,
-        url: &str,
-        ca: Option<&str>,
-        kid: Option<&str>,
-    ) -> Result<Arc<KeySet>, PolicyError> {
-        let entry = {
-            let mut urls = self.urls.lock().map_err(|_| POISONED)?;
-            urls.entry(url.to_string())
-                .or_insert_with(|| {
-                    Arc::new(tokio::sync::Mutex::new(Fetched {
-                        keys: None,
-                        at: None,
-                    }))
-                })
-                .clone()
-        };
-        // One fetch at a time per URL: the requests that arrive meanwhile wait for its keys.
-        let mut entry = entry.lock().await;
+impl FetchedKeys {
+    async fn get(&self, kid: Option<&str>) -> Result<Arc<KeySet>, PolicyError> {
+        let url = self.url.as_str();
+        let mut entry = self.state.lock().await;
         let has_kid = |keys: &KeySet| kid.is_none() || keys.iter().any(|k| k.kid.as_deref() == kid);
         let age = entry.at.map(|at| at.elapsed());
         let stale = match &entry.keys {
@@ -137,7 +122,7 @@ impl KeyCache {
         };
         if stale && age.is_none_or(|a| a > REFETCH_AT_MOST) {
             entry.at = Some(Instant::now());
-            match self.fetcher.json::<JwkSet>(url, ca).await {
+            match self.fetcher.json::<JwkSet>(url, self.ca.as_deref()).await {
                 Ok(set) => match keys_of(&set) {
                     Ok(keys) => entry.keys = Some(Arc::new(keys)),
                     Err(e) => {
@@ -153,5 +138,39 @@ impl KeyCache {
             .keys
             .clone()
             .ok_or_else(|| PolicyError::KeysUnavailable(url.to_string()))
+    }
+}
+
+/// A JWKS URL and the CA trusted for it besides the system's roots.
+type Source = (String, Option<String>);
+
+/// The fetched key sets by URL (and the CA trusted for it), shared by every policy naming the
+/// same issuer and kept across compilations of the view, so a route change refetches nothing.
+#[derive(Default)]
+pub struct KeyCache {
+    fetcher: Arc<Fetcher>,
+    urls: Mutex<HashMap<Source, Arc<FetchedKeys>>>,
+}
+
+impl KeyCache {
+    /// The keys at `url`, trusting `ca` besides the system's roots for it.
+    pub fn at(&self, url: &str, ca: Option<&str>) -> Arc<FetchedKeys> {
+        let key = (url.to_string(), ca.map(str::to_string));
+        let make = || {
+            Arc::new(FetchedKeys {
+                url: url.to_string(),
+                ca: ca.map(str::to_string),
+                fetcher: self.fetcher.clone(),
+                state: tokio::sync::Mutex::new(Fetched {
+                    keys: None,
+                    at: None,
+                }),
+            })
+        };
+        match self.urls.lock() {
+            Ok(mut urls) => urls.entry(key).or_insert_with(make).clone(),
+            // Poisoned: a set of its own, fetched afresh.
+            Err(_) => make(),
+        }
     }
 }

@@ -12,8 +12,9 @@ use serde::Deserialize;
 use crate::error::EdgeError;
 use crate::state::route_policy::JwtPolicy;
 
-use super::jwks::{self, KeyCache};
-use super::{authorization, cookie, Identity, PolicyError};
+use super::compiled::JwtRule;
+use super::jwks::{self, JwtKeys};
+use super::{authorization, cookie, Identity};
 
 pub use jwks::parse as parse_jwks;
 
@@ -65,11 +66,8 @@ fn token<'a>(policy: &JwtPolicy, headers: &'a HeaderMap) -> Option<&'a str> {
     from_header.or_else(|| cookie(headers, &policy.cookie))
 }
 
-pub async fn check(
-    policy: &JwtPolicy,
-    keys: &KeyCache,
-    headers: &HeaderMap,
-) -> Result<Identity, EdgeError> {
+pub async fn check(rule: &JwtRule, headers: &HeaderMap) -> Result<Identity, EdgeError> {
+    let policy = &rule.policy;
     let Some(token) = token(policy, headers) else {
         return Err(EdgeError::unauthorized(
             "jwt: no token",
@@ -77,7 +75,7 @@ pub async fn check(
             false,
         ));
     };
-    let claims = verify(token, &policy.issuer, &policy.audience, policy, keys).await?;
+    let claims = verify(token, &policy.issuer, &policy.audience, &rule.keys).await?;
     super::require::admits(&policy.require, &claims)
         .map_err(|why| EdgeError::Forbidden(format!("jwt: {why}")))?;
     Ok(Identity {
@@ -92,20 +90,14 @@ pub async fn verify(
     token: &str,
     issuer: &str,
     audience: &[String],
-    policy: &JwtPolicy,
-    keys: &KeyCache,
+    keys: &JwtKeys,
 ) -> Result<Claims, EdgeError> {
     let refuse = |why: String| EdgeError::Forbidden(format!("jwt: {why}"));
     let header = decode_header(token).map_err(|e| refuse(format!("not a signed JWT ({e})")))?;
-    let set = match (&policy.jwks, &policy.jwks_url) {
-        (Some(inline), _) => keys.inline(inline),
-        (None, Some(url)) => {
-            keys.fetched(url, policy.ca.as_deref(), header.kid.as_deref())
-                .await
-        }
-        (None, None) => Err(PolicyError::NoKeys),
-    }
-    .map_err(|e| EdgeError::Forbidden(format!("jwt: {e}")))?;
+    let set = keys
+        .get(header.kid.as_deref())
+        .await
+        .map_err(|e| EdgeError::Forbidden(format!("jwt: {e}")))?;
     let candidates = set
         .iter()
         .filter(|k| k.alg == header.alg && (header.kid.is_none() || k.kid == header.kid));

@@ -12,6 +12,7 @@
 
 pub mod basic;
 pub mod bearer;
+pub mod compiled;
 mod error;
 pub mod fetch;
 pub mod jwks;
@@ -22,6 +23,7 @@ pub mod oidc_session;
 pub mod require;
 pub mod signed;
 
+pub use compiled::CompiledPolicy;
 pub use error::PolicyError;
 
 use std::net::IpAddr;
@@ -35,7 +37,7 @@ use rustls_pki_types::CertificateDer;
 use crate::error::EdgeError;
 use crate::protect::failures::Failures;
 use crate::state::oidc_logouts::SignedOut;
-use crate::state::route_policy::{Policy, RouteRules};
+use crate::state::route_policy::{IpRule, RouteRules};
 
 /// Who a policy let through, for the origin (the identity header) and the access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +58,38 @@ pub struct Asking<'a> {
     pub certificate: Option<([u8; 32], &'a str)>,
 }
 
+/// What a route asks of a client, compiled with the edge's view: its address rules and policy.
+pub struct Access {
+    pub client_ip_rules: Vec<IpRule>,
+    pub policy: Option<CompiledPolicy>,
+}
+
+impl Access {
+    pub fn compile(rules: &RouteRules, keys: &jwks::KeyCache) -> Access {
+        Access {
+            client_ip_rules: rules.client_ip_rules.clone(),
+            policy: rules
+                .policy
+                .as_ref()
+                .map(|p| CompiledPolicy::compile(p, keys)),
+        }
+    }
+
+    /// Whether `ip` may use the route: the first rule that covers it decides; none allows.
+    pub fn admits(&self, ip: IpAddr) -> bool {
+        self.client_ip_rules
+            .iter()
+            .find_map(|r| r.decides(ip))
+            .unwrap_or(true)
+    }
+}
+
 /// The per-route checks, and what they keep between requests (fetched keys, verified
 /// passwords).
 pub struct Gate {
     failures: Arc<Failures>,
     basic: basic::Verified,
-    keys: jwks::KeyCache,
+    keys: Arc<jwks::KeyCache>,
     oidc: oidc::Oidc,
 }
 
@@ -76,24 +104,29 @@ impl Gate {
         Gate {
             failures,
             basic: basic::Verified::default(),
-            keys: jwks::KeyCache::default(),
+            keys: Arc::default(),
             oidc: oidc::Oidc::new(cookies, signed_out),
         }
+    }
+
+    /// The fetched key sets, which the view's compilation of policies shares.
+    pub fn keys(&self) -> Arc<jwks::KeyCache> {
+        self.keys.clone()
     }
 
     /// `Ok(None)` when the route asks for nothing, `Ok(Some(identity))` when its policy let the
     /// request through, or the refusal.
     pub async fn check(
         &self,
-        rules: &RouteRules,
+        access: &Access,
         asking: &Asking<'_>,
     ) -> Result<Option<Identity>, EdgeError> {
-        if !rules.admits(asking.client) {
+        if !access.admits(asking.client) {
             return Err(EdgeError::Forbidden(
                 "client-ip-rules: the client's address is not allowed".into(),
             ));
         }
-        let Some(policy) = &rules.policy else {
+        let Some(policy) = &access.policy else {
             return Ok(None);
         };
         // Guessing passwords or tokens spends the address's failure budget, as bad handshakes do.
@@ -101,11 +134,14 @@ impl Gate {
             return Err(EdgeError::RateLimited(wait));
         }
         let checked = match policy {
-            Policy::Basic(p) => self.basic.check(p, &asking.head.headers).await,
-            Policy::Bearer(hashes) => bearer::check(hashes, &asking.head.headers),
-            Policy::Jwt(p) => jwt::check(p, &self.keys, &asking.head.headers).await,
-            Policy::Mtls(p) => mtls::check(p, asking.certificate),
-            Policy::Oidc(p) => self.oidc.check(p, asking.head, &self.keys).await,
+            CompiledPolicy::Basic(rule) => self.basic.check(rule, &asking.head.headers).await,
+            CompiledPolicy::Bearer(hashes) => bearer::check(hashes, &asking.head.headers),
+            CompiledPolicy::Jwt(rule) => jwt::check(rule, &asking.head.headers).await,
+            CompiledPolicy::Mtls(rule) => mtls::check(rule, asking.certificate),
+            CompiledPolicy::Oidc(p) => self.oidc.check(p, asking.head, &self.keys).await,
+            CompiledPolicy::Broken(method, e) => {
+                Err(EdgeError::Forbidden(format!("{method}: {e}")))
+            }
         };
         if let Err(EdgeError::Unauthorized { guess: true, .. }) = &checked {
             self.failures.failed(asking.client);

@@ -5,16 +5,16 @@
 //! new connection for this name (RFC 9110 §15.5.20).
 
 use crate::error::EdgeError;
-use crate::state::route_policy::MtlsPolicy;
 
+use super::compiled::MtlsRule;
 use super::Identity;
 
 pub fn check(
-    policy: &MtlsPolicy,
+    rule: &MtlsRule,
     certificate: Option<([u8; 32], &str)>,
 ) -> Result<Identity, EdgeError> {
     match certificate {
-        Some((ca, subject)) if ca == policy.ca_id() => Ok(Identity {
+        Some((ca, subject)) if ca == rule.ca_id => Ok(Identity {
             method: "mtls",
             name: subject.to_string(),
         }),

@@ -24,10 +24,10 @@ use sha2::{Digest, Sha256};
 use crate::error::EdgeError;
 use crate::state::now_secs;
 use crate::state::oidc_logouts::SignedOut;
-use crate::state::route_policy::{JwtPolicy, OidcPolicy};
+use crate::state::route_policy::OidcPolicy;
 
 use super::fetch::Fetcher;
-use super::jwks::KeyCache;
+use super::jwks::{JwtKeys, KeyCache};
 use super::oidc_session::{cookie_header, Sessions, LOGOUT_PATH};
 use super::signed::SigningKey;
 use super::{cookie, jwt, Identity, PolicyError};
@@ -250,27 +250,11 @@ impl Oidc {
         }
         let tokens: Tokens = serde_json::from_slice(response.body())
             .map_err(|e| refuse(format!("the token endpoint's answer: {e}")))?;
-        let keys_of = JwtPolicy {
-            issuer: policy.issuer.clone(),
-            audience: vec![policy.client_id.clone()],
-            jwks_url: Some(discovery.jwks_uri.clone()),
-            jwks_file: None,
-            jwks: None,
-            ca_file: None,
-            ca: policy.ca.clone(),
-            header: "authorization".into(),
-            cookie: String::new(),
-            // Checked by the caller, on the sign-in as a whole.
-            require: Default::default(),
-        };
-        jwt::verify(
-            &tokens.id_token,
-            &policy.issuer,
-            &keys_of.audience,
-            &keys_of,
-            keys,
-        )
-        .await
+        // The provider's keys, from where its discovery document says (`require` is checked by
+        // the caller, on the sign-in as a whole).
+        let provider_keys = JwtKeys::Fetched(keys.at(&discovery.jwks_uri, policy.ca.as_deref()));
+        let audience = [policy.client_id.clone()];
+        jwt::verify(&tokens.id_token, &policy.issuer, &audience, &provider_keys).await
     }
 
     /// Where the provider ends its own session, for the browser to go on to after a logout.

@@ -16,7 +16,7 @@ use crate::protect::rates::{Rate, Rates};
 use crate::protect::stalls::Stalls;
 use crate::state::oidc_logouts::SignedOut;
 use crate::state::route_policy::IDENTITY_HEADER;
-use crate::state::RouteRecord;
+use crate::view::Route;
 
 use super::proxy::{ConnInfo, Proxy};
 
@@ -88,12 +88,11 @@ impl Proxy {
     /// Whether the client may send another request now: the route's rate, else the edge's.
     pub(super) fn within_rate(
         &self,
-        route: Option<&RouteRecord>,
+        route: Option<&Route>,
         conn: &ConnInfo,
     ) -> Result<(), EdgeError> {
-        let limits = route.map(|r| &r.rules.limits);
-        let rate = match limits.and_then(|l| l.requests_per_second) {
-            Some(rps) => Rate::new(rps, limits.and_then(|l| l.burst)),
+        let rate = match route.and_then(|r| r.rate) {
+            Some(rate) => Some(rate),
             None => {
                 let edge = self.config.get().rate_limit;
                 Rate::new(edge.requests_per_second, Some(edge.burst))
@@ -116,9 +115,8 @@ impl Proxy {
         &self,
         head: &Parts,
         conn: &ConnInfo,
-        route: &RouteRecord,
+        route: &Route,
     ) -> Result<Admitted, EdgeError> {
-        let rules = &route.rules;
         let asking = Asking {
             head,
             client: conn.peer.ip(),
@@ -128,14 +126,9 @@ impl Proxy {
                 .and_then(|t| t.client.as_ref())
                 .map(|c| (c.ca, c.subject.as_str())),
         };
-        let identity = self.guards.gate.check(rules, &asking).await?;
-        let header = rules
-            .identity_header
-            .as_deref()
-            .and_then(|h| HeaderName::from_bytes(h.as_bytes()).ok())
-            .unwrap_or(HeaderName::from_static(IDENTITY_HEADER));
-        let max_body = rules
-            .limits
+        let identity = self.guards.gate.check(&route.access, &asking).await?;
+        let header = route.identity_header.clone();
+        let max_body = route
             .max_request_body
             .or(self.config.get().max_request_body);
         Ok(Admitted {

@@ -22,13 +22,13 @@ use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
 use crate::metrics::EdgeMetrics;
 use crate::state::acme::AcmeTables;
-use crate::state::route_table::RouteTable;
 use crate::tls::certs::CertResolver;
 use crate::tunnels::activity::Activity;
 use crate::tunnels::sessions::StreamGuard;
 use crate::tunnels::stream::new_request_id;
 use crate::tunnels::upgrade::{Caller, Upgrade};
 use crate::tunnels::{Reach, StreamOpener};
+use crate::view::View;
 use tether_proto::hostname::request_host;
 
 use super::access_log::AccessLine;
@@ -42,7 +42,7 @@ use super::websocket;
 /// What the public side needs to route and carry a request.
 pub struct Proxy {
     /// Hostname → tunnel, followed live from the store.
-    pub routes: RouteTable,
+    pub view: View,
     /// Whether the certificate a TLS connection was served covers the request's host.
     pub certs: Arc<CertResolver>,
     pub config: LiveConfig,
@@ -192,13 +192,13 @@ impl Proxy {
         } else if self.config.get().http_redirect && !self.proxy_saw_https(&req, conn) {
             return Ok(self.redirect_to_https(&req, &host));
         }
-        let route = self.routes.route(&host);
-        self.within_rate(route.as_ref(), conn)?;
+        let route = self.view.route(&host);
+        self.within_rate(route.as_deref(), conn)?;
         let Some(route) = route else {
             return Err(EdgeError::NoRoute);
         };
         // Credentials never in clear: a policy route's plain HTTP goes to HTTPS first.
-        if conn.tls.is_none() && route.rules.wants_https() && !self.proxy_saw_https(&req, conn) {
+        if conn.tls.is_none() && route.wants_https && !self.proxy_saw_https(&req, conn) {
             return Ok(self.redirect_to_https(&req, &host));
         }
         routed.tunnel = Some(route.tunnel_id);

@@ -20,10 +20,10 @@ use crate::metrics::EdgeMetrics;
 use crate::protect::counts::Counts;
 use crate::protect::stalls::Stalls;
 use crate::state::directory::Directory;
-use crate::state::route_table::RouteTable;
 use crate::state::PortRecord;
 use crate::tunnels::stream::{connect_head, new_request_id};
 use crate::tunnels::StreamOpener;
+use crate::view::View;
 
 use super::{forwarded, proxy_protocol};
 
@@ -37,7 +37,7 @@ pub struct TcpPorts {
     pub metrics: Arc<EdgeMetrics>,
     pub config: LiveConfig,
     /// The routes, for their `client-ip-rules`.
-    pub routes: RouteTable,
+    pub view: View,
     /// Connections held at once per client address and in all, over every port.
     pub open: Arc<Counts>,
     /// The watch on streams whose clients stopped reading, shared with every public stream.
@@ -167,8 +167,8 @@ impl TcpPorts {
         let Ok(_counted) = self.open.acquire(peer.ip()) else {
             return tracing::debug!(%peer, "TCP connection refused: too many open");
         };
-        let admits = self.routes.route(&route.hostname);
-        if !admits.is_none_or(|r| r.rules.admits(peer.ip())) {
+        let admits = self.view.route(&route.hostname);
+        if !admits.is_none_or(|r| r.access.admits(peer.ip())) {
             tracing::info!(target: "access", %peer, hostname = route.hostname, port = route.port, reason = "client-ip-rules", "TCP connection refused");
             return abort_tcp(tcp);
         }

@@ -18,7 +18,7 @@ impl Rooms {
     pub(super) fn proxy(&self, https_port: Option<u16>) -> Proxy {
         let access = AccessSessions {
             tokens: self.tokens.clone(),
-            routes: self.routes.clone(),
+            view: self.view.clone(),
             opener: self.opener.clone(),
             lifecycle: self.lifecycle.clone(),
             config: self.config.clone(),
@@ -29,7 +29,7 @@ impl Rooms {
             stalls: self.guards.stalls.clone(),
         };
         Proxy {
-            routes: self.routes.clone(),
+            view: self.view.clone(),
             certs: self.certs.clone(),
             config: self.config.clone(),
             metrics: self.metrics.clone(),
@@ -100,7 +100,7 @@ impl Rooms {
             lifecycle: self.lifecycle.clone(),
             metrics: self.metrics.clone(),
             config: self.config.clone(),
-            routes: self.routes.clone(),
+            view: self.view.clone(),
             open: Counts::of_config(&self.config.get()),
             stalls: self.guards.stalls.clone(),
         }

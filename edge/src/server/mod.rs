@@ -38,6 +38,7 @@ use crate::tls::tunnel_cert::tunnel_certificate;
 use crate::tunnels::accept::FRESHNESS_WAITERS;
 use crate::tunnels::revocations::close_revoked_sessions;
 use crate::tunnels::{presence::Presence, sessions::Sessions, StreamOpener};
+use crate::view::View;
 use tether_dns::server::Zones;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,8 @@ struct Rooms {
     sessions: Arc<Sessions>,
     presence: Arc<Presence>,
     routes: RouteTable,
+    /// The routes compiled for the data plane.
+    view: View,
     tokens: TokenTable,
     certs: Arc<CertResolver>,
     /// ACME certificates and challenges in the store, followed in memory.
@@ -161,12 +164,14 @@ impl Rooms {
         let directory = Directory::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
         let routes = RouteTable::default();
         routes.set(state.routes().await?);
+        // Compiled from the routes once the policies' key cache exists (below).
+        let view = View::default();
         let acme = AcmeTables::follow(state.store.clone(), lifecycle.shutdown.clone()).await;
         let acme_certs = AcmeCerts::new(acme.clone());
         let certs = Arc::new(CertResolver::from_config(
             &config,
             ca,
-            &routes,
+            &view,
             Some(acme_certs.clone()),
         )?);
         let record = EdgeRecord {
@@ -208,6 +213,8 @@ impl Rooms {
         ));
         let failures = Arc::new(Failures::new(FailureBudget::default()));
         let signed_out = SignedOut::follow(state.clone(), lifecycle.shutdown.clone());
+        let guards = Guards::new(failures.clone(), &secret, signed_out);
+        view.follow(&routes, guards.gate.keys());
         Ok(Rooms {
             config,
             directory,
@@ -217,6 +224,7 @@ impl Rooms {
             sessions,
             presence,
             routes,
+            view,
             tokens: TokenTable::default(),
             certs,
             acme,
@@ -224,7 +232,7 @@ impl Rooms {
             opener,
             link_key,
             failures: failures.clone(),
-            guards: Guards::new(failures, &secret, signed_out),
+            guards,
             ca_pem: ca.pem.clone(),
             freshness: Arc::new(tokio::sync::Semaphore::new(FRESHNESS_WAITERS)),
         })
@@ -299,7 +307,7 @@ impl Rooms {
         let public_tls = ServerTls::by_sni(
             base,
             self.certs.clone(),
-            self.routes.clone(),
+            self.view.clone(),
             Some(self.acme_certs.clone()),
         );
         let tunnel_cert = tunnel_certificate(ca, &self.config.get(), tunnel_addr)?;

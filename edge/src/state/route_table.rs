@@ -9,9 +9,13 @@ use super::store::{mirror, Event, Mirrored, Store};
 use super::{decode, RouteRecord, ROUTES};
 use tether_proto::hostname::route_wildcards;
 
+/// Told of every change, with every route, before the change is logged.
+type Listener = Box<dyn Fn(&HashMap<String, RouteRecord>) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct RouteTable {
     routes: Arc<RwLock<HashMap<String, RouteRecord>>>,
+    listeners: Arc<std::sync::Mutex<Vec<Listener>>>,
     /// The store revision of the last change (bumped by one by [`RouteTable::set`]), for the
     /// DNS answers built from the routes and their serial.
     version: tokio::sync::watch::Sender<i64>,
@@ -21,6 +25,7 @@ impl Default for RouteTable {
     fn default() -> Self {
         RouteTable {
             routes: Arc::default(),
+            listeners: Arc::default(),
             version: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -86,21 +91,49 @@ impl RouteTable {
         });
     }
 
-    fn apply(&self, event: &Event) {
-        let Ok(mut routes) = self.routes.write() else {
+    /// Calls `listener` with every route now, and again after every change (before the change
+    /// is logged: scripts and tests wait for `route added`).
+    pub fn on_change(
+        &self,
+        listener: impl Fn(&HashMap<String, RouteRecord>) + Send + Sync + 'static,
+    ) {
+        if let Ok(routes) = self.routes.read() {
+            listener(&routes);
+        }
+        if let Ok(mut listeners) = self.listeners.lock() {
+            listeners.push(Box::new(listener));
+        }
+    }
+
+    fn changed_now(&self) {
+        let (Ok(routes), Ok(listeners)) = (self.routes.read(), self.listeners.lock()) else {
             return;
         };
+        for listener in listeners.iter() {
+            listener(&routes);
+        }
+    }
+
+    fn apply(&self, event: &Event) {
         match event {
             Event::Put(kv) => {
-                if let Ok(r) = decode::<RouteRecord>(kv) {
-                    tracing::info!(hostname = %r.hostname, tunnel = %r.tunnel_id, "route added");
+                let Ok(r) = decode::<RouteRecord>(kv) else {
+                    return;
+                };
+                let (hostname, tunnel) = (r.hostname.clone(), r.tunnel_id);
+                if let Ok(mut routes) = self.routes.write() {
                     routes.insert(r.hostname.clone(), r);
                 }
+                self.changed_now();
+                tracing::info!(%hostname, %tunnel, "route added");
             }
             Event::Delete { key, .. } => {
                 let hostname = key.trim_start_matches(ROUTES);
+                if let Ok(mut routes) = self.routes.write() {
+                    routes.remove(hostname);
+                }
+                self.changed_now();
                 tracing::info!(hostname, "route removed");
-                routes.remove(hostname);
             }
         }
     }
@@ -137,6 +170,7 @@ impl RouteTable {
                 .map(|r| (r.hostname.clone(), r))
                 .collect();
         }
+        self.changed_now();
     }
 }
 

@@ -19,7 +19,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use super::acme_certs::AcmeCerts;
 use super::ca::{Leaf, TunnelCa};
 use crate::config::CertificateFiles;
-use crate::state::route_table::RouteTable;
+use crate::view::View;
 use tether_proto::hostname::normalize_host;
 
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +98,7 @@ pub fn covers(cert: &CertifiedKey, host: &str) -> bool {
 /// Where certificates from the tunnel CA come from, and which names may get one.
 pub struct DevCa {
     pub ca: Arc<TunnelCa>,
-    pub routes: RouteTable,
+    pub view: View,
     /// The edge's own hostname gets one (connectors that dial it pin the tunnel CA).
     pub public_hostname: Option<String>,
     /// Routed names get one too (`tls.dev-ca`); else only the public hostname does.
@@ -135,7 +135,7 @@ impl CertResolver {
     pub fn from_config(
         config: &crate::config::EdgeConfig,
         ca: &Arc<TunnelCa>,
-        routes: &RouteTable,
+        view: &View,
         acme: Option<Arc<AcmeCerts>>,
     ) -> Result<Self, CertError> {
         let configured = config
@@ -145,7 +145,7 @@ impl CertResolver {
             .collect::<Result<Vec<_>, _>>()?;
         let dev_ca = Some(DevCa {
             ca: ca.clone(),
-            routes: routes.clone(),
+            view: view.clone(),
             public_hostname: config.pinned_public_hostname().map(str::to_string),
             routed: config.dev_ca,
         });
@@ -215,7 +215,7 @@ impl CertResolver {
 
     fn issue(&self, name: &str) -> Option<Leaf> {
         let dev = self.dev_ca.as_ref()?;
-        let allowed = (dev.routed && dev.routes.lookup(name).is_some())
+        let allowed = (dev.routed && dev.view.route(name).is_some())
             || dev.public_hostname.as_deref() == Some(name);
         if !allowed {
             return None;
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn dev_ca_issues_only_for_routed_names() {
         tether_proto::install_crypto_provider();
-        let routes = RouteTable::default();
+        let routes = crate::state::route_table::RouteTable::default();
         routes.set([crate::state::RouteRecord::new(
             "hello.example.test".into(),
             uuid::Uuid::new_v4(),
@@ -303,7 +303,7 @@ mod tests {
             vec![],
             Some(DevCa {
                 ca,
-                routes,
+                view: crate::view::View::of(&routes),
                 public_hostname: None,
                 routed: true,
             }),

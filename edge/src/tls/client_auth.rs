@@ -2,22 +2,21 @@
 //! public HTTPS connection whose SNI names a route with an `mtls` policy must present a client
 //! certificate from that route's CA in the handshake (no certificate, or another CA's, and the
 //! handshake fails); every other connection is served without client authentication. The
-//! settings for each CA are built once and kept. Whether a request then passes is
+//! settings for each route are built once, at its first such handshake, and kept with its
+//! compiled policy (`crate::view`). Whether a request then passes is
 //! `policy::mtls`: its connection must carry a certificate verified against its route's CA
 //! (a connection opened for another name, reused for this one, gets 421).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use rustls::server::{ResolvesServerCert, WebPkiClientVerifier};
-use rustls::{RootCertStore, ServerConfig};
+use rustls::server::ResolvesServerCert;
+use rustls::ServerConfig;
 use rustls_pki_types::CertificateDer;
 
 use super::acme_certs::AcmeCerts;
 use super::certs::CertResolver;
-use crate::policy::{pem_roots, PolicyError};
-use crate::state::route_policy::Policy;
-use crate::state::route_table::RouteTable;
+use crate::policy::CompiledPolicy;
+use crate::view::View;
 
 /// The client certificate a handshake verified, and against which route CA.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +34,11 @@ pub struct ServerTls {
 }
 
 pub(super) struct BySni {
-    routes: RouteTable,
+    view: View,
     /// Which names have a certificate (`acme_certs::Handshake::UnrecognizedName`).
     pub(super) certs: Arc<CertResolver>,
     /// TLS-ALPN-01 validations in flight.
     pub(super) acme: Option<Arc<AcmeCerts>>,
-    by_ca: Mutex<HashMap<[u8; 32], Arc<ServerConfig>>>,
 }
 
 impl ServerTls {
@@ -54,15 +52,10 @@ impl ServerTls {
     pub fn by_sni(
         base: Arc<ServerConfig>,
         certs: Arc<CertResolver>,
-        routes: RouteTable,
+        view: View,
         acme: Option<Arc<AcmeCerts>>,
     ) -> ServerTls {
-        let by_sni = BySni {
-            routes,
-            certs,
-            acme,
-            by_ca: Mutex::default(),
-        };
+        let by_sni = BySni { view, certs, acme };
         ServerTls {
             base,
             by_sni: Some(by_sni),
@@ -75,53 +68,24 @@ impl ServerTls {
         let (Some(by_sni), Some(sni)) = (&self.by_sni, sni) else {
             return (self.base.clone(), None);
         };
-        let Some(route) = by_sni.routes.route(sni) else {
+        let Some(route) = by_sni.view.route(sni) else {
             return (self.base.clone(), None);
         };
-        let Some(Policy::Mtls(mtls)) = &route.rules.policy else {
-            return (self.base.clone(), None);
-        };
-        let id = mtls.ca_id();
-        let Ok(mut by_ca) = by_sni.by_ca.lock() else {
-            return (self.base.clone(), None);
-        };
-        if let Some(config) = by_ca.get(&id) {
-            return (config.clone(), Some(id));
-        }
-        let resolver: Arc<dyn ResolvesServerCert> = by_sni.certs.clone();
-        match self.requiring(&resolver, &mtls.ca) {
-            Ok(config) => {
-                by_ca.insert(id, config.clone());
-                (config, Some(id))
+        match &route.access.policy {
+            Some(CompiledPolicy::Mtls(mtls)) => {
+                let config = mtls.server_config.get_or_init(|| {
+                    let resolver: Arc<dyn ResolvesServerCert> = by_sni.certs.clone();
+                    let mut config = ServerConfig::builder()
+                        .with_client_cert_verifier(mtls.verifier.clone())
+                        .with_cert_resolver(resolver);
+                    config.alpn_protocols = self.base.alpn_protocols.clone();
+                    Arc::new(config)
+                });
+                (config.clone(), Some(mtls.ca_id))
             }
-            Err(e) => {
-                // Checked when the policy was set; a CA that no longer parses refuses everyone.
-                tracing::error!(hostname = sni, error = %e, "the route's mtls CA is not usable");
-                (self.base.clone(), Some(id))
-            }
+            // Not mtls, or a policy that no longer compiles, which refuses every request itself.
+            _ => (self.base.clone(), None),
         }
-    }
-
-    /// `base` with a client certificate from `ca_pem` required.
-    fn requiring(
-        &self,
-        resolver: &Arc<dyn ResolvesServerCert>,
-        ca_pem: &str,
-    ) -> Result<Arc<ServerConfig>, PolicyError> {
-        let mut roots = RootCertStore::empty();
-        for cert in pem_roots(ca_pem)? {
-            roots
-                .add(cert)
-                .map_err(|e| PolicyError::Tls(e.to_string()))?;
-        }
-        let verifier = WebPkiClientVerifier::builder(Arc::new(roots))
-            .build()
-            .map_err(|e| PolicyError::Tls(e.to_string()))?;
-        let mut config = ServerConfig::builder()
-            .with_client_cert_verifier(verifier)
-            .with_cert_resolver(resolver.clone());
-        config.alpn_protocols = self.base.alpn_protocols.clone();
-        Ok(Arc::new(config))
     }
 }
 
