@@ -33,7 +33,10 @@ const EDGE: &[(&str, &[&str])] = &[
     ),
     ("manage", &["state", "tls", "policy"]),
     ("admin", &["manage", "state", "tunnels", "protect"]),
-    ("cli", &["manage", "state", "tls", "policy", "acme"]),
+    (
+        "cli",
+        &["manage", "admin", "state", "tls", "policy", "acme"],
+    ),
     ("drain", &["tunnels", "state"]),
     ("reload", &["tls", "public"]),
     ("listeners", &[]),

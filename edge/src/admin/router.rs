@@ -111,6 +111,33 @@ pub const ENDPOINTS: &[Endpoint] = &[
     at("GET", "/api/v1/events", Read, Name::Events),
 ];
 
+impl Name {
+    /// The method and path that call this endpoint (what `edge tunnel --api` sends), its
+    /// `{…}` segment filled with `param`, percent-encoded as one segment.
+    pub fn request(self, param: Option<&str>) -> (&'static str, String) {
+        let Some(endpoint) = ENDPOINTS.iter().find(|e| e.name == self) else {
+            unreachable!("every name has its endpoint in ENDPOINTS")
+        };
+        let path = endpoint
+            .path
+            .split('/')
+            .map(|part| match (part.starts_with('{'), param) {
+                (true, Some(param)) => encode(param),
+                _ => part.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        (endpoint.method, path)
+    }
+}
+
+/// `text` as one path segment: percent-encoded, a space as `%20` (not `+`, which a path keeps).
+fn encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// What matched a request: the endpoint and its one path parameter, decoded.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Matched {
@@ -192,5 +219,21 @@ mod tests {
         );
         assert_eq!(find("GET", "/api/v1/tunnels/"), Matched::NotFound);
         assert_eq!(find("GET", "/api/v2/tunnels"), Matched::NotFound);
+    }
+
+    #[test]
+    fn every_endpoint_is_called_at_the_path_it_is_found_at() {
+        for endpoint in ENDPOINTS {
+            let param = endpoint.path.contains('{').then_some("web prod+1/x");
+            let (method, path) = endpoint.name.request(param);
+            assert_eq!(method, endpoint.method);
+            match find(method, &path) {
+                Matched::Found(found, got) => {
+                    assert_eq!(found.name, endpoint.name, "{path}");
+                    assert_eq!(got.as_deref(), param, "{path}");
+                }
+                other => panic!("{path}: {other:?}"),
+            }
+        }
     }
 }

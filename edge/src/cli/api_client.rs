@@ -12,6 +12,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::de::DeserializeOwned;
 
+use crate::admin::router::Name;
+
 /// One call may take this long, connection included.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -98,7 +100,18 @@ impl ApiClient {
 
     /// Calls `method path` with an optional JSON body; a 2xx answer is decoded as `T`, any
     /// other is the API's error message.
+    /// Calls the endpoint the admin API's router table names (`{…}` filled with `param`).
     pub async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: Name,
+        param: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<T> {
+        let (method, path) = endpoint.request(param);
+        self.send(method, &path, body).await
+    }
+
+    async fn send<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,

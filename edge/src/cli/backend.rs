@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::api_client::ApiClient;
+use crate::admin::router::Name;
 use crate::manage::views::{CreatedView, EnrollmentView, RouteView, RoutedView, TunnelView};
 use crate::manage::{Manager, TcpOptions};
 use crate::state::RouteRules;
@@ -15,14 +16,6 @@ use crate::state::RouteRules;
 pub enum Backend {
     Local(Box<Manager>),
     Remote(Box<ApiClient>),
-}
-
-/// A tunnel name or id, or a hostname, as one segment of an API path.
-fn segment(text: &str) -> String {
-    // byte_serialize writes a space as `+` (and a `+` as %2B); a path wants %20.
-    form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 impl Backend {
@@ -40,7 +33,7 @@ impl Backend {
                 if let Some(id) = id {
                     body["id"] = json!(id);
                 }
-                api.call("POST", "/api/v1/tunnels", Some(body)).await
+                api.call(Name::CreateTunnel, None, Some(body)).await
             }
         }
     }
@@ -54,12 +47,12 @@ impl Backend {
         match self {
             Backend::Local(m) => Ok(m.enrollment(tunnel, ttl, overlap).await?),
             Backend::Remote(api) => {
-                let path = format!("/api/v1/tunnels/{}/enrollments", segment(tunnel));
                 let body = json!({
                     "ttl_secs": ttl.as_secs(),
                     "overlap_secs": overlap.map(|o| o.as_secs()),
                 });
-                api.call("POST", &path, Some(body)).await
+                api.call(Name::CreateEnrollment, Some(tunnel), Some(body))
+                    .await
             }
         }
     }
@@ -67,37 +60,28 @@ impl Backend {
     pub async fn revoke(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
         match self {
             Backend::Local(m) => Ok(m.revoke(tunnel).await?),
-            Backend::Remote(api) => {
-                let path = format!("/api/v1/tunnels/{}/revoke", segment(tunnel));
-                api.call("POST", &path, None).await
-            }
+            Backend::Remote(api) => api.call(Name::RevokeTunnel, Some(tunnel), None).await,
         }
     }
 
     pub async fn delete_tunnel(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
         match self {
             Backend::Local(m) => Ok(m.delete_tunnel(tunnel).await?),
-            Backend::Remote(api) => {
-                let path = format!("/api/v1/tunnels/{}", segment(tunnel));
-                api.call("DELETE", &path, None).await
-            }
+            Backend::Remote(api) => api.call(Name::DeleteTunnel, Some(tunnel), None).await,
         }
     }
 
     pub async fn tunnels(&self) -> anyhow::Result<Vec<TunnelView>> {
         match self {
             Backend::Local(m) => Ok(m.tunnels().await?),
-            Backend::Remote(api) => api.call("GET", "/api/v1/tunnels", None).await,
+            Backend::Remote(api) => api.call(Name::ListTunnels, None, None).await,
         }
     }
 
     pub async fn tunnel(&self, tunnel: &str) -> anyhow::Result<TunnelView> {
         match self {
             Backend::Local(m) => Ok(m.tunnel(tunnel).await?),
-            Backend::Remote(api) => {
-                let path = format!("/api/v1/tunnels/{}", segment(tunnel));
-                api.call("GET", &path, None).await
-            }
+            Backend::Remote(api) => api.call(Name::GetTunnel, Some(tunnel), None).await,
         }
     }
 
@@ -113,7 +97,7 @@ impl Backend {
                 let body = json!({
                     "type": "dns", "tunnel": tunnel, "hostname": hostname, "direct": direct,
                 });
-                api.call("POST", "/api/v1/routes", Some(body)).await
+                api.call(Name::CreateRoute, None, Some(body)).await
             }
         }
     }
@@ -132,7 +116,7 @@ impl Backend {
                     "port": options.port, "bind": options.bind,
                     "require_token": options.require_token,
                 });
-                api.call("POST", "/api/v1/routes", Some(body)).await
+                api.call(Name::CreateRoute, None, Some(body)).await
             }
         }
     }
@@ -141,12 +125,12 @@ impl Backend {
         match self {
             Backend::Local(m) => Ok(m.set_policy(hostname, rules).await?),
             Backend::Remote(api) => {
-                let path = format!("/api/v1/routes/{}/policy", segment(hostname));
+                let at = Some(hostname);
                 match rules.is_empty() {
-                    true => api.call("DELETE", &path, None).await,
+                    true => api.call(Name::ClearPolicy, at, None).await,
                     false => {
-                        api.call("PUT", &path, Some(serde_json::to_value(&rules)?))
-                            .await
+                        let body = serde_json::to_value(&rules)?;
+                        api.call(Name::SetPolicy, at, Some(body)).await
                     }
                 }
             }
@@ -156,10 +140,7 @@ impl Backend {
     pub async fn delete_route(&self, hostname: &str) -> anyhow::Result<RouteView> {
         match self {
             Backend::Local(m) => Ok(m.delete_route(hostname).await?),
-            Backend::Remote(api) => {
-                let path = format!("/api/v1/routes/{}", segment(hostname));
-                api.call("DELETE", &path, None).await
-            }
+            Backend::Remote(api) => api.call(Name::DeleteRoute, Some(hostname), None).await,
         }
     }
 }
