@@ -30,23 +30,21 @@ async fn main() {
         }
         _ => {}
     }
-    // Through the admin API (`--api`), `edge tunnel` needs no edge.yml.
-    if let Command::Tunnel(args) = cli.command {
-        let config = match args.api.url {
-            Some(_) => None,
-            None => Some(cli::load_config_or_exit(&cli.config)),
-        };
-        exit_on_error(cli::tunnel_command(config.as_ref(), args).await);
-        return;
-    }
-    let config = cli::load_config_or_exit(&cli.config);
+    // Through the admin API (`--api`), the management commands need no edge.yml.
+    let config_unless = |api: &cli::ApiArgs| match api.url {
+        Some(_) => None,
+        None => Some(cli::load_config_or_exit(&cli.config)),
+    };
     let result = match cli.command {
-        Command::Run => run(config).await,
-        Command::Tunnel(_) | Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
-        Command::Admin(cmd) => cli::admin_command(&config, cmd).await,
-        Command::Token(cmd) => cli::token_command(&config, cmd).await,
-        Command::Store(cmd) => cli::store_command(&config, cmd).await,
-        Command::Cert(cmd) => cli::cert_command(&config, cmd).await,
+        Command::Tunnel(args) => cli::tunnel_command(config_unless(&args.api).as_ref(), args).await,
+        Command::Token(args) => cli::token_command(config_unless(&args.api).as_ref(), args).await,
+        Command::Admin(args) => cli::admin_command(config_unless(&args.api).as_ref(), args).await,
+        Command::Cert(args) => cli::cert_command(config_unless(&args.api).as_ref(), args).await,
+        Command::Run => run(cli::load_config_or_exit(&cli.config)).await,
+        Command::Store(cmd) => {
+            cli::store_command(&cli::load_config_or_exit(&cli.config), cmd).await
+        }
+        Command::Completions { .. } | Command::Manpages { .. } => Ok(()),
     };
     exit_on_error(result);
 }

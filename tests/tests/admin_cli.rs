@@ -282,3 +282,74 @@ fn over_tls_the_cli_trusts_the_given_ca_and_the_cookie_is_host_only() {
         text(&refused.stderr)
     );
 }
+
+/// The token printed on a line of its own by `… create`.
+fn secret(created: &str, prefix: &str) -> String {
+    created
+        .lines()
+        .find(|l| l.starts_with(prefix) && !l.contains(' '))
+        .unwrap_or_else(|| panic!("no {prefix} token in: {created}"))
+        .to_string()
+}
+
+#[test]
+fn tokens_admin_tokens_and_certificates_are_managed_over_the_api_as_on_the_store() {
+    let edge = TestEdge::start(ADMIN);
+    let remote = Remote {
+        dir: tempfile::tempdir().expect("tempdir"),
+        url: edge.admin_url(),
+        token: edge.admin_token("ops", "write"),
+    };
+    // Access tokens: made, listed and revoked through the API; the store sees the same.
+    let created = remote.ok(&["token", "create", "laptop", "--ttl", "30days"]);
+    assert!(created.contains("Created access token laptop"), "{created}");
+    let access = created.lines().last().unwrap_or_default();
+    assert!(access.contains("--token"), "{created}");
+    let listed = same(&edge, &remote, &["token", "list"]);
+    assert!(
+        listed.contains("laptop") && listed.contains("every token route"),
+        "{listed}"
+    );
+    let revoked = remote.ok(&["token", "revoke", "laptop"]);
+    assert!(revoked.contains("Revoked access token laptop"), "{revoked}");
+    assert!(!same(&edge, &remote, &["token", "list"]).contains("laptop"));
+    // Admin tokens: one made through the API works, and stops working once revoked there.
+    let created = remote.ok(&["admin", "token", "create", "ci", "--role", "read"]);
+    assert!(created.contains("Created read admin token ci"), "{created}");
+    let ci = Remote {
+        dir: tempfile::tempdir().expect("tempdir"),
+        url: edge.admin_url(),
+        token: secret(&created, "tadm_"),
+    };
+    assert!(ci.ok(&["tunnel", "list"]).starts_with("ID"));
+    // Who holds the API's tokens is for writers only.
+    let refused = ci.run(&["admin", "token", "list"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("read-only"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let listed = same(&edge, &remote, &["admin", "token", "list"]);
+    assert!(listed.contains("  ci  read  "), "{listed}");
+    remote.ok(&["admin", "token", "revoke", "ci"]);
+    let refused = ci.run(&["tunnel", "list"]);
+    assert!(
+        text(&refused.stderr).contains("unknown, revoked or expired"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // Certificates: without tls.acme there are none; only the store's CLI knows edge.yml's
+    // settings to say why.
+    let remote_certs = remote.ok(&["cert", "list"]);
+    assert!(
+        remote_certs.starts_with("No ACME certificates"),
+        "{remote_certs}"
+    );
+    let local_certs = edge.cli_ok(&["cert", "list"]);
+    assert!(
+        local_certs.starts_with("tls.acme is not set in"),
+        "{local_certs}"
+    );
+    assert!(local_certs.ends_with(&remote_certs), "{local_certs}");
+}

@@ -31,7 +31,7 @@ const EDGE: &[(&str, &[&str])] = &[
         "public",
         &["tunnels", "state", "tls", "protect", "policy", "view"],
     ),
-    ("manage", &["state", "tls", "policy"]),
+    ("manage", &["state", "tls", "policy", "acme"]),
     ("admin", &["manage", "state", "tunnels", "protect"]),
     (
         "cli",

@@ -148,12 +148,7 @@ impl AdminApi {
 
     /// Each name's ACME certificate (no keys), and why its last order failed.
     pub(super) async fn certificates(self: &Arc<Self>) -> ApiResult {
-        let records = self.state.cert_records().await?;
-        let views: Vec<_> = records
-            .iter()
-            .map(crate::manage::views::CertificateView::of)
-            .collect();
-        reply::json(&views)
+        reply::json(&self.manager().certificates().await?)
     }
 
     /// Every edge's counters of the last 15 minutes.

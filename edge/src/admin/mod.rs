@@ -19,6 +19,7 @@ pub mod reply;
 pub mod router;
 mod serve;
 pub mod stats;
+mod tokens;
 mod tunnels;
 
 use std::net::IpAddr;
@@ -199,6 +200,15 @@ impl AdminApi {
             Name::ListEdges => self.edges().await,
             Name::ListPorts => self.ports().await,
             Name::ListCertificates => self.certificates().await,
+            Name::ListTokens => reply::json(&self.manager().tokens().await?),
+            Name::CreateToken => self.create_token(call).await,
+            Name::RevokeToken => reply::json(&self.manager().revoke_token(&call.param).await?),
+            Name::ListAdminTokens => reply::json(&self.manager().admin_tokens().await?),
+            Name::CreateAdminToken => self.create_admin_token(call).await,
+            Name::RevokeAdminToken => {
+                let manager = self.manager();
+                reply::json(&manager.revoke_admin_token(&call.param).await?)
+            }
             Name::Metrics => self.metrics().await,
             Name::DrainConnector => self.drain_connector(call).await,
             Name::Events => Ok(events::stream(self.clone(), call)),

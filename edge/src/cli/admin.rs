@@ -3,11 +3,11 @@
 
 use clap::Subcommand;
 
+use super::api_client::ApiArgs;
+use super::backend::Backend;
 use super::rfc3339;
 use crate::config::EdgeConfig;
 use crate::state::admin::Role;
-use crate::state::store;
-use crate::state::State;
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
@@ -45,48 +45,51 @@ fn parse_role(text: &str) -> Result<Role, NotARole> {
     Role::parse(text).ok_or_else(|| NotARole(text.to_string()))
 }
 
-pub async fn admin_command(config: &EdgeConfig, command: AdminCommand) -> anyhow::Result<()> {
-    let state = State::new(store::open(&config.store, &config.state_dir).await?);
-    let AdminCommand::Token(command) = command;
+/// `edge admin [--api URL --api-token T] token …`.
+#[derive(clap::Args, Debug)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+pub async fn admin_command(config: Option<&EdgeConfig>, args: AdminArgs) -> anyhow::Result<()> {
+    let backend = Backend::open(config, &args.api).await?;
+    let AdminCommand::Token(command) = args.command;
     match command {
         AdminTokenCommand::Create { name, role, ttl } => {
             if ttl.is_zero() {
                 anyhow::bail!("--ttl must be longer than 0s, e.g. --ttl 30days");
             }
-            let (record, token) = state.create_admin_token(&name, role, Some(ttl)).await?;
-            println!(
-                "Created {} admin token {} ({})",
-                record.role.as_str(),
-                record.name,
-                record.id
-            );
-            if let Some(t) = record.expires_at {
-                println!("Valid until {}", rfc3339(t));
+            let created = backend.create_admin_token(&name, role, ttl).await?;
+            let (t, token) = (&created.view, &created.token);
+            println!("Created {} admin token {} ({})", t.role, t.name, t.id);
+            if let Some(at) = t.expires_at {
+                println!("Valid until {}", rfc3339(at));
             }
             println!("{token}");
             println!("Keep it secret; it is not shown again. Log in to the dashboard with it, or: edge tunnel list --api URL --api-token TOKEN");
         }
         AdminTokenCommand::List => {
-            let tokens = state.admin_tokens().await?;
+            let tokens = backend.admin_tokens().await?;
             if tokens.is_empty() {
                 println!("No admin tokens; create one with `edge admin token create NAME --role read|write`");
             }
             for t in tokens {
                 let until = t.expires_at.map_or("never".to_string(), rfc3339);
+                let created = rfc3339(t.created_at);
                 println!(
-                    "{}  {}  {}  created {}  expires {until}",
-                    t.id,
-                    t.name,
-                    t.role.as_str(),
-                    rfc3339(t.created_at)
+                    "{}  {}  {}  created {created}  expires {until}",
+                    t.id, t.name, t.role
                 );
             }
         }
         AdminTokenCommand::Revoke { token } => {
-            let record = state.revoke_admin_token(&token).await?;
+            let t = backend.revoke_admin_token(&token).await?;
             println!(
                 "Revoked admin token {} ({}); every edge refuses it within a second",
-                record.name, record.id
+                t.name, t.id
             );
         }
     }

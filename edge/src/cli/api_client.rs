@@ -17,16 +17,25 @@ use crate::admin::router::Name;
 /// One call may take this long, connection included.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// `--api`, `--api-token`, `--api-ca`: where the admin API is and how to reach it.
+/// `--api`, `--api-token`, `--api-ca`: where the admin API is and how to reach it. Their ids
+/// are their own: a command's positional `TOKEN` (`edge token revoke TOKEN`) must not fill
+/// `--api-token`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ApiArgs {
     /// Run the command through this edge's admin API (e.g. https://edge.example.com:7070)
     /// instead of on the store edge.yml names; edge.yml is then not read.
-    #[arg(long = "api", env = "TETHER_API", global = true, value_name = "URL")]
+    #[arg(
+        id = "api_url",
+        long = "api",
+        env = "TETHER_API",
+        global = true,
+        value_name = "URL"
+    )]
     pub url: Option<String>,
     /// An admin token (`edge admin token create`); read it from the environment rather than
     /// the command line where you can.
     #[arg(
+        id = "api_token",
         long = "api-token",
         env = "TETHER_API_TOKEN",
         global = true,
@@ -37,6 +46,7 @@ pub struct ApiArgs {
     /// A CA (PEM) to trust for the API's certificate besides the system roots (e.g. the
     /// edge's state/ca.pem with `tls.dev-ca`).
     #[arg(
+        id = "api_ca",
         long = "api-ca",
         env = "TETHER_API_CA",
         global = true,

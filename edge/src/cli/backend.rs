@@ -7,11 +7,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::api_client::ApiClient;
+use super::api_client::{ApiArgs, ApiClient};
 use crate::admin::router::Name;
-use crate::manage::views::{CreatedView, EnrollmentView, RouteView, RoutedView, TunnelView};
-use crate::manage::{Manager, TcpOptions};
-use crate::state::RouteRules;
+use crate::config::EdgeConfig;
+use crate::manage::views::{
+    CertificateView, CreatedView, EnrollmentView, RouteView, RoutedView, TunnelView,
+};
+use crate::manage::{AdminTokenView, Created, Manager, TcpOptions, TokenView};
+use crate::state::admin::Role;
+use crate::state::{store, RouteRules, State};
 
 pub enum Backend {
     Local(Box<Manager>),
@@ -19,6 +23,28 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Through the admin API when `--api` is given (edge.yml is then not read), else on the
+    /// store `config` names.
+    pub async fn open(config: Option<&EdgeConfig>, api: &ApiArgs) -> anyhow::Result<Backend> {
+        match (&api.url, config) {
+            (Some(_), _) => Ok(Backend::Remote(Box::new(ApiClient::new(api)?))),
+            (None, Some(config)) => {
+                let state = State::new(store::open(&config.store, &config.state_dir).await?);
+                let manager = Manager::new(config.clone(), state);
+                Ok(Backend::Local(Box::new(manager)))
+            }
+            (None, None) => anyhow::bail!("no edge.yml and no --api: nothing to manage"),
+        }
+    }
+
+    /// The edge.yml this runs on, when it runs on the store.
+    pub fn local_config(&self) -> Option<&EdgeConfig> {
+        match self {
+            Backend::Local(m) => Some(&m.config),
+            Backend::Remote(_) => None,
+        }
+    }
+
     pub async fn create_tunnel(
         &self,
         name: &str,
@@ -141,6 +167,73 @@ impl Backend {
         match self {
             Backend::Local(m) => Ok(m.delete_route(hostname).await?),
             Backend::Remote(api) => api.call(Name::DeleteRoute, Some(hostname), None).await,
+        }
+    }
+
+    pub async fn create_token(
+        &self,
+        name: &str,
+        hostnames: &[String],
+        ttl: Duration,
+    ) -> anyhow::Result<Created<TokenView>> {
+        match self {
+            Backend::Local(m) => Ok(m.create_token(name, hostnames, ttl).await?),
+            Backend::Remote(api) => {
+                let body =
+                    json!({ "name": name, "hostnames": hostnames, "ttl_secs": ttl.as_secs() });
+                api.call(Name::CreateToken, None, Some(body)).await
+            }
+        }
+    }
+
+    pub async fn tokens(&self) -> anyhow::Result<Vec<TokenView>> {
+        match self {
+            Backend::Local(m) => Ok(m.tokens().await?),
+            Backend::Remote(api) => api.call(Name::ListTokens, None, None).await,
+        }
+    }
+
+    pub async fn revoke_token(&self, token: &str) -> anyhow::Result<TokenView> {
+        match self {
+            Backend::Local(m) => Ok(m.revoke_token(token).await?),
+            Backend::Remote(api) => api.call(Name::RevokeToken, Some(token), None).await,
+        }
+    }
+
+    pub async fn create_admin_token(
+        &self,
+        name: &str,
+        role: Role,
+        ttl: Duration,
+    ) -> anyhow::Result<Created<AdminTokenView>> {
+        match self {
+            Backend::Local(m) => Ok(m.create_admin_token(name, role, ttl).await?),
+            Backend::Remote(api) => {
+                let body =
+                    json!({ "name": name, "role": role.as_str(), "ttl_secs": ttl.as_secs() });
+                api.call(Name::CreateAdminToken, None, Some(body)).await
+            }
+        }
+    }
+
+    pub async fn admin_tokens(&self) -> anyhow::Result<Vec<AdminTokenView>> {
+        match self {
+            Backend::Local(m) => Ok(m.admin_tokens().await?),
+            Backend::Remote(api) => api.call(Name::ListAdminTokens, None, None).await,
+        }
+    }
+
+    pub async fn revoke_admin_token(&self, token: &str) -> anyhow::Result<AdminTokenView> {
+        match self {
+            Backend::Local(m) => Ok(m.revoke_admin_token(token).await?),
+            Backend::Remote(api) => api.call(Name::RevokeAdminToken, Some(token), None).await,
+        }
+    }
+
+    pub async fn certificates(&self) -> anyhow::Result<Vec<CertificateView>> {
+        match self {
+            Backend::Local(m) => Ok(m.certificates().await?),
+            Backend::Remote(api) => api.call(Name::ListCertificates, None, None).await,
         }
     }
 }

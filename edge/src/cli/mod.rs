@@ -22,11 +22,11 @@ mod store;
 mod token;
 mod tunnel;
 
-pub use admin::{admin_command, AdminCommand};
+pub use admin::{admin_command, AdminArgs, AdminCommand};
 pub use api_client::ApiArgs;
-pub use cert::{cert_command, CertCommand};
+pub use cert::{cert_command, CertArgs, CertCommand};
 pub use store::{store_command, StoreCommand};
-pub use token::{token_command, TokenCommand};
+pub use token::{token_command, TokenArgs, TokenCommand};
 pub use tunnel::{tunnel_command, RouteCommand, TunnelArgs, TunnelCommand};
 
 #[derive(Parser, Debug)]
@@ -75,18 +75,18 @@ pub enum Command {
     Run,
     /// Manage tunnels (on the store, or with --api through an edge's admin API).
     Tunnel(TunnelArgs),
-    /// Manage access tokens for `connector access tcp` (routes made with --require-token).
-    #[command(subcommand)]
-    Token(TokenCommand),
+    /// Manage access tokens for `connector access tcp` (routes made with --require-token; on
+    /// the store, or with --api through an edge's admin API).
+    Token(TokenArgs),
     /// Move the state between stores (`copy --from sqlite --to etcd`).
     #[command(subcommand)]
     Store(StoreCommand),
-    /// The admin API's tokens (`token create --role read|write`, `list`, `revoke`).
-    #[command(subcommand)]
-    Admin(AdminCommand),
-    /// ACME certificates (`list`): issuer, expiry and the last error of each name.
-    #[command(subcommand)]
-    Cert(CertCommand),
+    /// The admin API's tokens (`token create --role read|write`, `list`, `revoke`; on the
+    /// store, or with --api through an edge's admin API).
+    Admin(AdminArgs),
+    /// ACME certificates (`list`): issuer, expiry and the last error of each name (on the
+    /// store, or with --api through an edge's admin API).
+    Cert(CertArgs),
     /// Print a shell completion script, e.g. `edge completions bash >
     /// /etc/bash_completion.d/edge`.
     Completions { shell: clap_complete::Shell },

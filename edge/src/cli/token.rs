@@ -3,9 +3,10 @@
 
 use clap::Subcommand;
 
+use super::api_client::ApiArgs;
+use super::backend::Backend;
+use super::rfc3339;
 use crate::config::EdgeConfig;
-use crate::state::store;
-use crate::state::State;
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -25,61 +26,59 @@ pub enum TokenCommand {
     Revoke { token: String },
 }
 
-pub async fn token_command(config: &EdgeConfig, command: TokenCommand) -> anyhow::Result<()> {
-    let state = State::new(store::open(&config.store, &config.state_dir).await?);
-    match command {
+/// `edge token [--api URL --api-token T] …`.
+#[derive(clap::Args, Debug)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+pub async fn token_command(config: Option<&EdgeConfig>, args: TokenArgs) -> anyhow::Result<()> {
+    let backend = Backend::open(config, &args.api).await?;
+    match args.command {
         TokenCommand::Create {
             name,
             hostnames,
             ttl,
         } => {
-            let (record, token) = state.create_token(&name, &hostnames, Some(ttl)).await?;
-            println!("Created access token {} ({})", record.name, record.id);
-            match record.hostnames.is_empty() {
+            let created = backend.create_token(&name, &hostnames, ttl).await?;
+            let (t, token) = (&created.view, &created.token);
+            println!("Created access token {} ({})", t.name, t.id);
+            match t.hostnames.is_empty() {
                 true => println!("It opens every route that requires a token; scope it with --hostname HOSTNAME."),
-                false => println!("It opens: {}", record.hostnames.join(", ")),
+                false => println!("It opens: {}", t.hostnames.join(", ")),
             }
-            if let Some(t) = record.expires_at {
-                println!(
-                    "Valid until {}",
-                    humantime::format_rfc3339_seconds(
-                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(t)
-                    )
-                );
+            if let Some(at) = t.expires_at {
+                println!("Valid until {}", rfc3339(at));
             }
             println!("{token}");
             println!("Keep it secret; it is not shown again. Use: connector access tcp --hostname HOST --token {token}");
         }
         TokenCommand::List => {
-            let tokens = state.tokens().await?;
+            let tokens = backend.tokens().await?;
             if tokens.is_empty() {
                 println!("No access tokens; create one with `edge token create NAME`");
             }
-            let at = |secs: u64| {
-                humantime::format_rfc3339_seconds(
-                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
-                )
-                .to_string()
-            };
             for t in tokens {
                 let scope = match t.hostnames.is_empty() {
                     true => "every token route".to_string(),
                     false => t.hostnames.join(","),
                 };
-                let until = t.expires_at.map_or("never".to_string(), at);
+                let until = t.expires_at.map_or("never".to_string(), rfc3339);
+                let created = rfc3339(t.created_at);
                 println!(
-                    "{}  {}  created {}  expires {until}  opens {scope}",
-                    t.id,
-                    t.name,
-                    at(t.created_at)
+                    "{}  {}  created {created}  expires {until}  opens {scope}",
+                    t.id, t.name
                 );
             }
         }
         TokenCommand::Revoke { token } => {
-            let record = state.revoke_token(&token).await?;
+            let t = backend.revoke_token(&token).await?;
             println!(
                 "Revoked access token {} ({}); its sessions close within a second",
-                record.name, record.id
+                t.name, t.id
             );
         }
     }

@@ -8,15 +8,13 @@ use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use tether_proto::credentials::Credentials;
 
-use super::api_client::{ApiArgs, ApiClient};
+use super::api_client::ApiArgs;
 use super::backend::Backend;
 use super::enroll::{print_enrollment, print_revoked};
 use super::rfc3339;
 use crate::config::EdgeConfig;
 use crate::manage::views::{RoutedView, TunnelView};
-use crate::manage::{Manager, TcpOptions};
-use crate::state::store;
-use crate::state::State;
+use crate::manage::TcpOptions;
 
 /// `edge tunnel [--api URL --api-token T] …`.
 #[derive(clap::Args, Debug)]
@@ -131,14 +129,7 @@ pub enum RouteCommand {
 /// Runs `edge tunnel …`: through the admin API with `--api` (edge.yml is then not read), else on
 /// the store `config` names.
 pub async fn tunnel_command(config: Option<&EdgeConfig>, args: TunnelArgs) -> anyhow::Result<()> {
-    let backend = match (&args.api.url, config) {
-        (Some(_), _) => Backend::Remote(Box::new(ApiClient::new(&args.api)?)),
-        (None, Some(config)) => {
-            let state = State::new(store::open(&config.store, &config.state_dir).await?);
-            Backend::Local(Box::new(Manager::new(config.clone(), state)))
-        }
-        (None, None) => anyhow::bail!("no edge.yml and no --api: nothing to manage"),
-    };
+    let backend = Backend::open(config, &args.api).await?;
     run(&backend, args.command).await
 }
 

@@ -4,11 +4,15 @@
 //! what both print.
 //!
 //! May use: `state`, `tls` (the CA, which credentials and enrollment tokens pin), `policy` (to
-//! check a route's policy: its keys and CAs), and the leaves.
+//! check a route's policy: its keys and CAs), `acme` (which names get a certificate, and when
+//! it renews), and the leaves.
 
+mod certificates;
 pub mod policy;
 mod routes;
 pub use routes::TcpOptions;
+mod tokens;
+pub use tokens::{AdminTokenView, Created, TokenView};
 mod tunnels;
 pub mod views;
 

@@ -157,10 +157,16 @@ pub struct CertificateView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     pub next_attempt_at: u64,
+    /// Whether an order was ever placed for it (a name routed a moment ago has none yet).
+    #[serde(default)]
+    pub ordered: bool,
+    /// When it is renewed (Unix seconds), with a certificate and `tls.acme` set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renews_at: Option<u64>,
 }
 
 impl CertificateView {
-    pub fn of(r: &crate::state::acme_records::CertRecord) -> Self {
+    pub fn of(r: &crate::state::acme_records::CertRecord, renews_at: Option<u64>) -> Self {
         CertificateView {
             name: r.name.clone(),
             issuer: r.issuer.clone(),
@@ -170,6 +176,8 @@ impl CertificateView {
             failures: r.failures,
             last_error: r.last_error.clone(),
             next_attempt_at: r.next_attempt_at,
+            ordered: r.last_order_at != 0 || r.has_certificate(),
+            renews_at,
         }
     }
 }
