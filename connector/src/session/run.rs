@@ -41,65 +41,13 @@ pub async fn run(
     shutdown: CancellationToken,
     replaced: CancellationToken,
 ) -> Result<(), SessionError> {
-    let claim = SessionClaim {
-        tunnel_id: ctx.connector.tunnel_id,
-        connector_id: ctx.connector.connector_id,
-        conn_index: ctx.index,
-        version: env!("CARGO_PKG_VERSION").into(),
-    };
-    let dialled = target
-        .websocket(&[SUBPROTOCOL], |exporter| {
-            let mut headers = http::HeaderMap::new();
-            claim.write_headers(&mut headers, &claim.sign(&ctx.connector.key, exporter));
-            Ok(headers)
-        })
-        .await?;
-    let ws = dialled.ws;
-
-    let heard = Heard::default();
-    let io = SessionIo::new(WsStream::new(ws), heard.clone());
-    let backpressure = io.backpressure();
-    let mut connection = tuning::h2_server()
-        .enable_connect_protocol()
-        .max_concurrent_streams(u32::MAX)
-        // h2's rapid-reset guard (CVE-2023-44487) closes the connection after 20 streams reset
-        // before they were accepted. Here the peer is the authenticated edge relaying public
-        // clients, and hundreds of them going away at once is ordinary (a load generator
-        // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
-        // public side itself.
-        .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
-        .handshake::<_, Bytes>(io)
-        .await
-        .map_err(|e| {
-            SessionError::Transient(format!(
-                "HTTP/2 handshake failed with {}: {e}",
-                target.address
-            ))
-        })?;
+    let (mut connection, heard, backpressure) = open(target, &ctx).await?;
     let mut liveness = tokio::spawn(Liveness::new(ctx.connector.liveness_timeout).watch(
         connection.ping_pong(),
         ctx.pulse.clone(),
         heard,
     ));
-    let open = ctx
-        .connector
-        .metrics
-        .sessions
-        .get_or_create(&EdgeLabels {
-            edge: target.address.clone(),
-        })
-        .clone();
-    let cloudflared = &ctx.connector.metrics.cloudflared;
-    let location = cloudflared
-        .server_locations
-        .get_or_create(&LocationLabels {
-            connection_id: ctx.index.to_string(),
-            edge_location: target.address.clone(),
-        })
-        .clone();
-    open.inc();
-    cloudflared.ha_connections.inc();
-    location.set(1);
+    let counted = Counted::new(&ctx, &target.address);
     let result = serve(
         &mut connection,
         &ctx,
@@ -108,9 +56,7 @@ pub async fn run(
         &shutdown,
     )
     .await;
-    location.set(0);
-    cloudflared.ha_connections.dec();
-    open.dec();
+    drop(counted);
     // Stopped for good before the pulse is cleared, so no late PONG marks a dead slot ready.
     // (A finished watch may already have been awaited by `serve`: never poll it twice.)
     if !liveness.is_finished() {
@@ -124,11 +70,89 @@ pub async fn run(
         .map_err(|e| SessionError::Transient(format!("session lost with {}: {e}", target.address)))
 }
 
+type Session = h2::server::Connection<SessionIo<WsStream<TlsStream<TcpStream>>>, Bytes>;
+
+/// The signed upgrade through the transport's dialer, then this side's HTTP/2 server.
+async fn open(target: &Dialer, ctx: &Slot) -> Result<(Session, Heard, Backpressure), SessionError> {
+    let claim = SessionClaim {
+        tunnel_id: ctx.connector.tunnel_id,
+        connector_id: ctx.connector.connector_id,
+        conn_index: ctx.index,
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let dialled = target
+        .websocket(&[SUBPROTOCOL], |exporter| {
+            let mut headers = http::HeaderMap::new();
+            claim.write_headers(&mut headers, &claim.sign(&ctx.connector.key, exporter));
+            Ok(headers)
+        })
+        .await?;
+    let heard = Heard::default();
+    let io = SessionIo::new(WsStream::new(dialled.ws), heard.clone());
+    let backpressure = io.backpressure();
+    let connection = tuning::h2_server()
+        .enable_connect_protocol()
+        .max_concurrent_streams(u32::MAX)
+        // h2's rapid-reset guard (CVE-2023-44487) closes the connection after 20 streams reset
+        // before they were accepted. Here the peer is the authenticated edge relaying public
+        // clients, and hundreds of them going away at once is ordinary (a load generator
+        // stopping, a page closed); the guard would drop the whole tunnel. The edge guards its
+        // public side itself.
+        .max_pending_accept_reset_streams(tuning::MAX_PENDING_RESETS)
+        .handshake::<_, Bytes>(io)
+        .await
+        .map_err(|e| {
+            let address = &target.address;
+            SessionError::Transient(format!("HTTP/2 handshake failed with {address}: {e}"))
+        })?;
+    Ok((connection, heard, backpressure))
+}
+
+/// The session counted in the metrics (ours and cloudflared's names) while it lives.
+struct Counted {
+    open: prometheus_client::metrics::gauge::Gauge,
+    location: prometheus_client::metrics::gauge::Gauge,
+    ha_connections: prometheus_client::metrics::gauge::Gauge,
+}
+
+impl Counted {
+    fn new(ctx: &Slot, edge: &str) -> Counted {
+        let metrics = &ctx.connector.metrics;
+        let open = metrics.sessions.get_or_create(&EdgeLabels {
+            edge: edge.to_string(),
+        });
+        let location = metrics
+            .cloudflared
+            .server_locations
+            .get_or_create(&LocationLabels {
+                connection_id: ctx.index.to_string(),
+                edge_location: edge.to_string(),
+            });
+        let counted = Counted {
+            open: open.clone(),
+            location: location.clone(),
+            ha_connections: metrics.cloudflared.ha_connections.clone(),
+        };
+        counted.open.inc();
+        counted.ha_connections.inc();
+        counted.location.set(1);
+        counted
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.location.set(0);
+        self.ha_connections.dec();
+        self.open.dec();
+    }
+}
+
 /// Accepts the edge's streams until the session ends. On shutdown the session stops taking new
 /// streams (GOAWAY: the edge sends them to other sessions) and in-flight ones, WebSockets and
 /// TCP streams included, may finish, for at most `grace-period`.
 async fn serve(
-    connection: &mut h2::server::Connection<SessionIo<WsStream<TlsStream<TcpStream>>>, Bytes>,
+    connection: &mut Session,
     ctx: &Arc<Slot>,
     backpressure: &Backpressure,
     liveness: &mut tokio::task::JoinHandle<String>,

@@ -25,14 +25,14 @@ use crate::body::EdgeBody;
 use crate::config::LiveConfig;
 use crate::error::EdgeError;
 use crate::lifecycle::Lifecycle;
-use crate::policy::{Asking, Gate};
+use crate::policy::{Asking, Gate, Identity};
 use crate::protect::counts::{Counts, Full};
 use crate::protect::failures::Failures;
 use crate::protect::stalls::Stalls;
 use crate::tunnels::stream::{connect_head, new_request_id, PipeError};
 use crate::tunnels::upgrade::{refusal, switching_protocols, too_many_failures, Caller, Upgrade};
 use crate::tunnels::StreamOpener;
-use crate::view::View;
+use crate::view::{Route, View};
 use tether_proto::hostname::request_host;
 
 use super::tokens::TokenTable;
@@ -231,41 +231,17 @@ impl AccessSessions {
         let Some(route) = self.view.route(&host) else {
             return refuse_stream(respond, StatusCode::NOT_FOUND, &format!("no tunnel is routed for {host}: an operator routes it with `edge tunnel route tcp TUNNEL {host}`"));
         };
-        // A route's client rules and policy hold here too, against the stream's own headers
-        // (`connector access tcp --header`); no stream carries a client certificate.
         let (head, body) = req.into_parts();
-        let asking = Asking {
-            head: &head,
-            client: peer.ip(),
-            certificate: None,
-        };
-        let identity = match self.gate.check(&route.access, &asking).await {
+        let identity = match self
+            .admit(&route, &head, &host, token.as_deref(), peer)
+            .await
+        {
             Ok(identity) => identity,
-            Err(e) => {
-                let reason = e.reason().unwrap_or(e.explanation());
-                let why = match (&e, route.policy_method()) {
-                    (EdgeError::Misdirected, _) => "its mtls policy needs a client certificate, which access sessions do not carry".to_string(),
-                    (_, Some(method)) if !reason.starts_with("client-ip-rules") => format!("{reason}; pass its {method} credentials with --header"),
-                    _ => reason.to_string(),
-                };
+            Err((status, why)) => {
                 tracing::info!(target: "access", request_id, %peer, hostname = host, reason = why, "access stream refused");
-                return refuse_stream(respond, e.status(), &format!("{host}: {why}"));
+                return refuse_stream(respond, status, &why);
             }
         };
-        if route.require_token {
-            let now = crate::state::now_secs();
-            match &token {
-                None => return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `edge token create NAME --hostname {}`", route.hostname)),
-                Some(t) if !t.opens(&route.hostname, now) => {
-                    let why = match t.expires_at.is_some_and(|e| now >= e) {
-                        true => "has expired",
-                        false => "is not valid for this route",
-                    };
-                    return refuse_stream(respond, StatusCode::FORBIDDEN, &format!("the access token `{}` {why} ({host}); an operator makes one with `edge token create NAME --hostname {}`", t.name, route.hostname));
-                }
-                Some(_) => {}
-            }
-        }
         let server = SocketAddr::new([0, 0, 0, 0].into(), self.https_port.unwrap_or(443));
         let port = authority.port_u16().unwrap_or(0);
         let opened = match connect_head(&host, port, &request_id, peer, server) {
@@ -293,5 +269,53 @@ impl AccessSessions {
         drop(guard);
         let identity = identity.map(|i| i.name);
         tracing::info!(target: "access", request_id, %peer, tunnel = %route.tunnel_id, hostname = host, identity, up, down, result = ?result, "access stream closed");
+    }
+
+    /// A route's client rules and policy hold for an access stream too, against the stream's own
+    /// headers (`connector access tcp --header`; no stream carries a client certificate), and
+    /// so does its token requirement. The identity the policy found, or the status and why not.
+    async fn admit(
+        &self,
+        route: &Route,
+        head: &http::request::Parts,
+        host: &str,
+        token: Option<&TokenRecord>,
+        peer: SocketAddr,
+    ) -> Result<Option<Identity>, (StatusCode, String)> {
+        let asking = Asking {
+            head,
+            client: peer.ip(),
+            certificate: None,
+        };
+        let identity = self.gate.check(&route.access, &asking).await.map_err(|e| {
+            let reason = e.reason().unwrap_or(e.explanation());
+            let why = match (&e, route.policy_method()) {
+                (EdgeError::Misdirected, _) => {
+                    "its mtls policy needs a client certificate, which access sessions do not carry"
+                        .to_string()
+                }
+                (_, Some(method)) if !reason.starts_with("client-ip-rules") => {
+                    format!("{reason}; pass its {method} credentials with --header")
+                }
+                _ => reason.to_string(),
+            };
+            (e.status(), format!("{host}: {why}"))
+        })?;
+        if !route.require_token {
+            return Ok(identity);
+        }
+        let now = crate::state::now_secs();
+        let make = format!("edge token create NAME --hostname {}", route.hostname);
+        match token {
+            None => Err((StatusCode::FORBIDDEN, format!("{host} requires an access token: pass --token TOKEN (or set TETHER_ACCESS_TOKEN); an operator creates one with `{make}`"))),
+            Some(t) if !t.opens(&route.hostname, now) => {
+                let why = match t.expires_at.is_some_and(|e| now >= e) {
+                    true => "has expired",
+                    false => "is not valid for this route",
+                };
+                Err((StatusCode::FORBIDDEN, format!("the access token `{}` {why} ({host}); an operator makes one with `{make}`", t.name)))
+            }
+            Some(_) => Ok(identity),
+        }
     }
 }

@@ -135,55 +135,9 @@ impl SessionAcceptor {
             Ok(negotiated) => negotiated,
             Err(refused) => return refusal(refused),
         };
-        let (claim, signature) = match SessionClaim::from_headers(req.headers()) {
-            Ok(v) => v,
-            Err(e) => {
-                self.failures.failed(caller.peer.ip());
-                return refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string());
-            }
-        };
-        let silent = self.presence.store_silent_for();
-        let limit = self.config.get().store_stale_limit;
-        if silent > limit {
-            // What the edge knows of tunnels and keys may be stale by now (a key revoked, a
-            // tunnel deleted): sessions it has go on, new ones wait for the store.
-            tracing::warn!(
-                silent_s = silent.as_secs(),
-                "session refused: the store has not answered for longer than store-stale-limit"
-            );
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Refusal::Transient,
-                &format!(
-                    "this edge has not reached its store for {}s (store-stale-limit is {}s); connect to another edge",
-                    silent.as_secs(),
-                    limit.as_secs()
-                ),
-            );
-        }
-        let public_key = match self.verified_key(&claim, &exporter, &signature).await {
-            Verified::Key(key) => key,
-            Verified::Busy => {
-                // Still a claim that verifies against nothing known: it counts as a failure.
-                self.failures.failed(caller.peer.ip());
-                return refuse(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Refusal::Transient,
-                    &format!(
-                        "tunnel {}: not known to this edge yet (enrolled or created a moment ago?); retry",
-                        claim.tunnel_id
-                    ),
-                );
-            }
-            Verified::Refused => {
-                // One answer whether the tunnel is unknown or the key wrong: a refusal does not
-                // tell a stranger which tunnels exist.
-                self.failures.failed(caller.peer.ip());
-                tracing::warn!(tunnel = %claim.tunnel_id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
-                let id = claim.tunnel_id;
-                let why = format!("tunnel {id}: unknown, or its key is not accepted (revoked, rotated out, deleted, or other credentials)");
-                return refuse(StatusCode::UNAUTHORIZED, Refusal::Permanent, &why);
-            }
+        let (claim, public_key) = match self.authenticate(&req, &exporter, caller).await {
+            Ok(authenticated) => authenticated,
+            Err(refused) => return refused,
         };
         // Counted (once authenticated) before the drain flag is read, so a drain that starts
         // now waits for this session and moves it; a drain already started refuses it.
@@ -217,6 +171,59 @@ impl SessionAcceptor {
         response
     }
 
+    /// The claim and the tunnel key that verifies it, or the refusal: a bad claim, a store
+    /// silent for too long, or a key nothing known verifies.
+    async fn authenticate(
+        &self,
+        req: &Request<Incoming>,
+        exporter: &[u8; EXPORTER_LEN],
+        caller: Caller,
+    ) -> Result<(SessionClaim, String), Response<EdgeBody>> {
+        let (claim, signature) = SessionClaim::from_headers(req.headers()).map_err(|e| {
+            self.failures.failed(caller.peer.ip());
+            refuse(StatusCode::BAD_REQUEST, Refusal::Permanent, &e.to_string())
+        })?;
+        let silent = self.presence.store_silent_for();
+        let limit = self.config.get().store_stale_limit;
+        if silent > limit {
+            // What the edge knows of tunnels and keys may be stale by now (a key revoked, a
+            // tunnel deleted): sessions it has go on, new ones wait for the store.
+            tracing::warn!(
+                silent_s = silent.as_secs(),
+                "session refused: the store has not answered for longer than store-stale-limit"
+            );
+            let (silent, limit) = (silent.as_secs(), limit.as_secs());
+            let why = format!("this edge has not reached its store for {silent}s (store-stale-limit is {limit}s); connect to another edge");
+            return Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::Transient,
+                &why,
+            ));
+        }
+        let id = claim.tunnel_id;
+        match self.verified_key(&claim, exporter, &signature).await {
+            Verified::Key(key) => Ok((claim, key)),
+            Verified::Busy => {
+                // Still a claim that verifies against nothing known: it counts as a failure.
+                self.failures.failed(caller.peer.ip());
+                let why = format!("tunnel {id}: not known to this edge yet (enrolled or created a moment ago?); retry");
+                Err(refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Refusal::Transient,
+                    &why,
+                ))
+            }
+            Verified::Refused => {
+                // One answer whether the tunnel is unknown or the key wrong: a refusal does not
+                // tell a stranger which tunnels exist.
+                self.failures.failed(caller.peer.ip());
+                tracing::warn!(tunnel = %id, connector = %claim.connector_id, peer = %caller.peer, "session refused: unknown tunnel or key not accepted");
+                let why = format!("tunnel {id}: unknown, or its key is not accepted (revoked, rotated out, deleted, or other credentials)");
+                Err(refuse(StatusCode::UNAUTHORIZED, Refusal::Permanent, &why))
+            }
+        }
+    }
+
     /// Drives one session from the 101 until it ends or is closed.
     async fn run(&self, ws: ServerSocket, record: SessionRecord, registering: Registering) {
         let heard = Heard::default();
@@ -246,37 +253,13 @@ impl SessionAcceptor {
         }
         self.sessions.insert(session.clone());
         drop(registering);
-        if self.lifecycle.draining.is_cancelled() {
-            // Opened as the drain began: moved like the others, or, with nowhere to go, kept.
-            let others = self.presence.live_tunnel_addresses();
-            if others.is_empty() {
-                session
-                    .stays
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-            } else {
-                tokio::spawn(ask_to_move(session.clone(), others));
-            }
-        }
-        // The tunnel may have been deleted, or the key revoked, while we registered; the
-        // revocation watch would have found no session to close, so look again now that the
-        // session is visible.
-        let admitted = self.directory.tunnel(record.tunnel_id);
-        if !admitted.is_some_and(|t| t.accepts(&record.key, now_secs())) {
-            session.closed.cancel();
-        }
+        self.settle(&session);
         self.presence.add_session(&record);
         tracing::info!(
             tunnel = %record.tunnel_id, session = %record.session_id, connector = %record.connector_id,
             index = record.conn_index, version = %record.version, hostnames = ?hostnames, "tunnel session registered"
         );
-        let (metrics, measured) = (self.metrics.clone(), session.clone());
-        let pulse = Pulse::observed(move |rtt| {
-            metrics.ping_rtt.observe(rtt.as_secs_f64());
-            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX).max(1);
-            measured
-                .rtt_micros
-                .store(micros, std::sync::atomic::Ordering::Relaxed);
-        });
+        let pulse = self.pulse(&session);
         let liveness =
             Liveness::new(self.config.get().liveness_timeout).watch(ping_pong, pulse, heard);
         self.metrics.sessions.inc();
@@ -295,6 +278,39 @@ impl SessionAcceptor {
         self.sessions.remove(&session);
         self.presence.remove_session(&record);
         tracing::info!(tunnel = %record.tunnel_id, session = %record.session_id, reason, "tunnel session ended");
+    }
+
+    /// A session just inserted: one opened as a drain began is moved like the others (or, with
+    /// nowhere to go, kept); one whose tunnel was deleted or key revoked while it registered is
+    /// closed (the revocation watch found no session to close then).
+    fn settle(&self, session: &Arc<Session>) {
+        if self.lifecycle.draining.is_cancelled() {
+            let others = self.presence.live_tunnel_addresses();
+            if others.is_empty() {
+                session
+                    .stays
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                tokio::spawn(ask_to_move(session.clone(), others));
+            }
+        }
+        let record = &session.record;
+        let admitted = self.directory.tunnel(record.tunnel_id);
+        if !admitted.is_some_and(|t| t.accepts(&record.key, now_secs())) {
+            session.closed.cancel();
+        }
+    }
+
+    /// The session's PONGs: each round trip observed, and kept as the session's RTT.
+    fn pulse(&self, session: &Arc<Session>) -> Pulse {
+        let (metrics, measured) = (self.metrics.clone(), session.clone());
+        Pulse::observed(move |rtt| {
+            metrics.ping_rtt.observe(rtt.as_secs_f64());
+            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX).max(1);
+            measured
+                .rtt_micros
+                .store(micros, std::sync::atomic::Ordering::Relaxed);
+        })
     }
 
     /// Sends the registration control message and waits for the connector's answer. Its
