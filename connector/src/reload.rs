@@ -36,7 +36,7 @@ fn reload(
     ingress: &ArcSwap<Ingress>,
     why: &str,
 ) -> Option<ConnectorConfig> {
-    let mut next = match ConnectorConfig::load(path) {
+    let next = match ConnectorConfig::load(path) {
         Ok(next) => next,
         Err(e) => {
             tracing::error!(
@@ -50,26 +50,16 @@ fn reload(
     for warning in &next.warnings {
         tracing::warn!("{warning}");
     }
-    let at_restart = restart_only_changes(current, &next);
+    let Reload {
+        apply: next,
+        at_restart,
+    } = diff(current, next);
     if !at_restart.is_empty() {
         tracing::warn!(
             keys = ?at_restart,
             "these keys changed and take effect when the connector restarts"
         );
     }
-    // What runs keeps the values read at start, so the next reload warns again while the file
-    // differs from them.
-    next.tunnel = current.tunnel.clone();
-    next.credentials_file = current.credentials_file.clone();
-    next.edge = current.edge.clone();
-    next.ha_connections = current.ha_connections;
-    next.grace_period = current.grace_period;
-    next.retries = current.retries;
-    next.liveness_timeout = current.liveness_timeout;
-    next.metrics = current.metrics;
-    next.tunnel_from_command_line = current.tunnel_from_command_line;
-    next.metrics_from_command_line = current.metrics_from_command_line;
-    next.log = current.log.clone();
     ingress.store(Arc::new(next.ingress.clone()));
     tracing::info!(
         reason = why,
@@ -80,35 +70,141 @@ fn reload(
     Some(next)
 }
 
-/// The keys that differ between `old` and `new` but cannot change while running.
-fn restart_only_changes(old: &ConnectorConfig, new: &ConnectorConfig) -> Vec<&'static str> {
-    [
-        // What the command line set (`tunnel run NAME`, `--metrics`) is not the file's to change.
-        (
-            "tunnel",
-            !old.tunnel_from_command_line && old.tunnel != new.tunnel,
-        ),
-        (
-            "credentials-file",
-            old.credentials_file != new.credentials_file,
-        ),
-        ("edge", old.edge != new.edge),
-        ("ha-connections", old.ha_connections != new.ha_connections),
-        ("grace-period", old.grace_period != new.grace_period),
-        ("retries", old.retries != new.retries),
-        (
-            "liveness-timeout",
-            old.liveness_timeout != new.liveness_timeout,
-        ),
-        (
-            "metrics",
-            !old.metrics_from_command_line && old.metrics != new.metrics,
-        ),
-        ("loglevel", old.log.level != new.log.level),
-        ("logfile", old.log.file != new.log.file),
-    ]
-    .into_iter()
-    .filter(|(_, changed)| *changed)
-    .map(|(key, _)| key)
-    .collect()
+/// One of tunnel.yml's keys read only at start (its boot part): its name, whether the file
+/// changed it, and how the running value is kept. One list, so a key can never be kept without
+/// being reported, or reported without being kept; everything else (the ingress rules and their
+/// `originRequest`) applies to new streams.
+struct BootKey {
+    name: &'static str,
+    changed: fn(&ConnectorConfig, &ConnectorConfig) -> bool,
+    keep: fn(&ConnectorConfig, &mut ConnectorConfig),
+}
+
+macro_rules! boot {
+    ($name:literal, $($field:ident).+) => {
+        BootKey {
+            name: $name,
+            changed: |old, new| old.$($field).+ != new.$($field).+,
+            keep: |old, new| new.$($field).+ = old.$($field).+.clone(),
+        }
+    };
+}
+
+const BOOT: &[BootKey] = &[
+    BootKey {
+        name: "tunnel",
+        // What the command line set (`tunnel run NAME`) is not the file's to change.
+        changed: |old, new| !old.tunnel_from_command_line && old.tunnel != new.tunnel,
+        keep: |old, new| {
+            new.tunnel = old.tunnel.clone();
+            new.tunnel_from_command_line = old.tunnel_from_command_line;
+        },
+    },
+    boot!("credentials-file", credentials_file),
+    boot!("edge", edge),
+    boot!("ha-connections", ha_connections),
+    boot!("grace-period", grace_period),
+    boot!("retries", retries),
+    boot!("liveness-timeout", liveness_timeout),
+    BootKey {
+        name: "metrics",
+        // As `tunnel`: `--metrics` wins over the file.
+        changed: |old, new| !old.metrics_from_command_line && old.metrics != new.metrics,
+        keep: |old, new| {
+            new.metrics = old.metrics;
+            new.metrics_from_command_line = old.metrics_from_command_line;
+        },
+    },
+    boot!("loglevel", log.level),
+    boot!("logfile", log.file),
+];
+
+/// What a reload does: the configuration to run (the file's live part, the boot part as it
+/// runs), and the boot keys the file changed, which take effect at the next start.
+struct Reload {
+    apply: ConnectorConfig,
+    at_restart: Vec<&'static str>,
+}
+
+/// A reload from the running `old` to the file's `new`: pure, so a test holds every key to it.
+fn diff(old: &ConnectorConfig, mut new: ConnectorConfig) -> Reload {
+    let at_restart = BOOT
+        .iter()
+        .filter(|key| (key.changed)(old, &new))
+        .map(|key| key.name)
+        .collect();
+    for key in BOOT {
+        (key.keep)(old, &mut new);
+    }
+    Reload {
+        apply: new,
+        at_restart,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ConnectorConfig {
+        ConnectorConfig::parse(Path::new("/etc/tether/tunnel.yml"), text).expect("tunnel.yml")
+    }
+
+    const RULES: &str = "ingress:\n  - service: http_status:404\n";
+
+    #[test]
+    fn boot_keys_are_named_and_kept_while_the_rules_apply() {
+        let running = parse(&format!("tunnel: a\nha-connections: 2\n{RULES}"));
+        let next = parse(
+            "tunnel: b\nha-connections: 4\nloglevel: debug\ningress:\n  - service: hello_world\n",
+        );
+        let reload = diff(&running, next);
+        assert_eq!(reload.at_restart, ["tunnel", "ha-connections", "loglevel"]);
+        assert_eq!(reload.apply.tunnel.as_deref(), Some("a"));
+        assert_eq!(reload.apply.ha_connections, 2);
+        assert_eq!(reload.apply.log.level, running.log.level);
+        assert_eq!(reload.apply.ingress.rules[0].service_text, "hello_world");
+        assert!(diff(&running, reload.apply).at_restart.is_empty());
+    }
+
+    #[test]
+    fn what_the_command_line_set_is_not_the_files_to_change() {
+        let mut running = parse(&format!("tunnel: a\n{RULES}"));
+        running.tunnel = Some("from-the-command-line".into());
+        running.tunnel_from_command_line = true;
+        let reload = diff(&running, parse(&format!("tunnel: b\n{RULES}")));
+        assert!(reload.at_restart.is_empty());
+        assert_eq!(
+            reload.apply.tunnel.as_deref(),
+            Some("from-the-command-line")
+        );
+        assert!(reload.apply.tunnel_from_command_line);
+    }
+
+    /// A field added to ConnectorConfig stops this from compiling until it is placed: in
+    /// `BOOT` (read only at start) or among what applies to new streams.
+    #[test]
+    fn every_field_of_the_config_is_placed() {
+        let config = parse(RULES);
+        let ConnectorConfig {
+            // Boot: in BOOT.
+            tunnel: _,
+            tunnel_from_command_line: _,
+            credentials_file: _,
+            edge: _,
+            ha_connections: _,
+            grace_period: _,
+            retries: _,
+            liveness_timeout: _,
+            metrics: _,
+            metrics_from_command_line: _,
+            log: _,
+            // Live, or not settings: the rules apply to new streams; where the file is and
+            // what it warned of are the file's own.
+            ingress: _,
+            source: _,
+            warnings: _,
+        } = &config;
+        assert!(diff(&config, config.clone()).at_restart.is_empty());
+    }
 }

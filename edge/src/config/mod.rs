@@ -13,6 +13,7 @@ use tether_runtime::config_error::ConfigError;
 
 mod acme;
 mod admin;
+pub mod boot;
 mod limits;
 mod listen;
 mod raw;
