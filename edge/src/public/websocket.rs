@@ -7,6 +7,7 @@
 //! bytes without parsing frames.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
@@ -14,10 +15,13 @@ use hyper::body::Incoming;
 use hyper::ext::Protocol;
 use hyper_util::rt::TokioIo;
 use tether_proto::headers::has_token;
+use tether_transport::sockets::AbortSwitch;
 use tether_transport::splice::{splice, Ended, Pipe, Watch};
 
 use crate::body::{self, EdgeBody};
 use crate::error::EdgeError;
+use crate::metrics::EdgeMetrics;
+use crate::protect::stalls::PipeWatch;
 use crate::tunnels::sessions::StreamGuard;
 use crate::tunnels::stream::{Answer, Outgoing};
 use crate::tunnels::Reach;
@@ -57,34 +61,7 @@ pub async fn proxy(
     (request_id, authority, admitted): (&str, Authority, &Admitted),
 ) -> Result<Response<EdgeBody>, EdgeError> {
     let public_upgrade = hyper::upgrade::on(&mut req);
-    let scheme = if conn.tls.is_some() {
-        Scheme::HTTPS
-    } else {
-        Scheme::HTTP
-    };
-    let mut headers = req.headers().clone();
-    proxy.prepare_headers(&mut headers, conn, authority.as_str(), request_id, admitted);
-    headers.remove(header::HOST);
-    if kind == Kind::Http2 {
-        // An RFC 8441 client sends no key; the HTTP/1.1 origin needs one, so the edge makes it
-        // and keeps the origin's Accept to itself.
-        let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
-        if let Ok(v) = HeaderValue::from_str(&key) {
-            headers.insert(header::SEC_WEBSOCKET_KEY, v);
-        }
-        headers
-            .entry(header::SEC_WEBSOCKET_VERSION)
-            .or_insert(HeaderValue::from_static("13"));
-    }
-    let mut inner = Request::new(());
-    *inner.method_mut() = Method::CONNECT;
-    *inner.uri_mut() = tunnel_uri(&authority, scheme, req.uri())?;
-    *inner.version_mut() = http::Version::HTTP_2;
-    *inner.headers_mut() = headers;
-    inner
-        .extensions_mut()
-        .insert(h2::ext::Protocol::from_static("websocket"));
-
+    let inner = tunnel_request(proxy, &req, kind, conn, (request_id, &authority, admitted))?;
     // A WebSocket handshake is a GET: sending it twice is safe.
     let (Answer { mut response, send }, guard) = proxy
         .opener
@@ -108,6 +85,131 @@ pub async fn proxy(
         }
         return Ok(proxy.public_response(response, guard, request_id, conn, kind == Kind::Http1));
     }
+    let public = switched(&response, kind, request_id);
+    let tunnel = guard.session.record.tunnel_id;
+    let carried = Carried {
+        request_id: request_id.to_string(),
+        kind,
+        metrics: proxy.metrics.clone(),
+        idle: proxy.config.get().streams.stream_idle_timeout,
+        watch: proxy.guards.stalls.watch_pipe(tunnel, conn.peer.ip()),
+        switch: conn.abort.clone(),
+        guard,
+    };
+    let pipe = Pipe {
+        send,
+        recv: response.into_body(),
+    };
+    proxy
+        .lifecycle
+        .tracker
+        .spawn(carried.splice(public_upgrade, pipe));
+    Ok(public)
+}
+
+/// An open WebSocket, spliced between the client's upgraded connection and the tunnel stream.
+struct Carried {
+    request_id: String,
+    kind: Kind,
+    metrics: Arc<EdgeMetrics>,
+    idle: Option<Duration>,
+    watch: PipeWatch,
+    switch: AbortSwitch,
+    /// The stream counted on its session while the WebSocket lives.
+    guard: StreamGuard,
+}
+
+impl Carried {
+    async fn splice(self, public_upgrade: hyper::upgrade::OnUpgrade, pipe: Pipe) {
+        let Carried {
+            request_id,
+            kind,
+            metrics,
+            idle,
+            watch,
+            switch,
+            guard,
+        } = self;
+        let public = match public_upgrade.await {
+            Ok(public) => public,
+            Err(e) => {
+                tracing::debug!(request_id, error = %e, "websocket upgrade did not complete");
+                return;
+            }
+        };
+        let mut public = TokioIo::new(public);
+        let spliced = tokio::select! {
+            spliced = splice(&mut public, pipe, idle, Some(Watch::Socket(watch.clock()))) => Some(spliced),
+            _ = watch.reset() => None,
+        };
+        // Over HTTP/1.1 the connection is the WebSocket's alone: a reset one is aborted. Over
+        // HTTP/2 it is one stream of a shared connection, reset by dropping it.
+        let abort = || {
+            if kind == Kind::Http1 {
+                switch.abort_on_close();
+            }
+        };
+        let Some(spliced) = spliced else {
+            abort();
+            return tracing::debug!(
+                request_id,
+                "websocket reset: the client took nothing for too long"
+            );
+        };
+        match spliced.ended {
+            // A reset from the origin's side: after the bytes that came before it.
+            Ended::PeerAborted(_) if kind == Kind::Http1 => switch.abort_after_sent(),
+            Ended::Idle => abort(),
+            _ => {}
+        }
+        metrics.bytes_in.inc_by(spliced.up);
+        metrics.bytes_out.inc_by(spliced.down);
+        tracing::debug!(request_id, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "websocket closed");
+        drop(guard);
+    }
+}
+
+/// The CONNECT stream that asks the connector for the WebSocket: the client's headers,
+/// scrubbed and with forwarding headers, and a key of the edge's own for an RFC 8441 client
+/// (which sends none; the HTTP/1.1 origin needs one, and the edge keeps its Accept to itself).
+fn tunnel_request(
+    proxy: &Proxy,
+    req: &Request<Incoming>,
+    kind: Kind,
+    conn: &ConnInfo,
+    (request_id, authority, admitted): (&str, &Authority, &Admitted),
+) -> Result<Request<()>, EdgeError> {
+    let scheme = if conn.tls.is_some() {
+        Scheme::HTTPS
+    } else {
+        Scheme::HTTP
+    };
+    let mut headers = req.headers().clone();
+    proxy.prepare_headers(&mut headers, conn, authority.as_str(), request_id, admitted);
+    headers.remove(header::HOST);
+    if kind == Kind::Http2 {
+        let key = tokio_tungstenite::tungstenite::handshake::client::generate_key();
+        if let Ok(v) = HeaderValue::from_str(&key) {
+            headers.insert(header::SEC_WEBSOCKET_KEY, v);
+        }
+        headers
+            .entry(header::SEC_WEBSOCKET_VERSION)
+            .or_insert(HeaderValue::from_static("13"));
+    }
+    let mut inner = Request::new(());
+    *inner.method_mut() = Method::CONNECT;
+    *inner.uri_mut() = tunnel_uri(authority, scheme, req.uri())?;
+    *inner.version_mut() = http::Version::HTTP_2;
+    *inner.headers_mut() = headers;
+    inner
+        .extensions_mut()
+        .insert(h2::ext::Protocol::from_static("websocket"));
+    Ok(inner)
+}
+
+/// The client's answer once the origin accepted: the origin's headers without ours or hop-by-hop
+/// ones, as a 101 over HTTP/1.1 or a 200 over HTTP/2 (RFC 8441, without an Accept).
+fn switched<B>(response: &Response<B>, kind: Kind, request_id: &str) -> Response<EdgeBody> {
     let mut public = Response::new(body::empty());
     if kind == Kind::Http1 {
         *public.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
@@ -131,50 +233,5 @@ pub async fn proxy(
     if let Ok(v) = HeaderValue::from_str(request_id) {
         out.insert(tether_proto::headers::REQUEST_ID, v);
     }
-    let request_id = request_id.to_string();
-    let pipe = Pipe {
-        send,
-        recv: response.into_body(),
-    };
-    let metrics = proxy.metrics.clone();
-    let idle = proxy.config.get().streams.stream_idle_timeout;
-    let tunnel = guard.session.record.tunnel_id;
-    let watch = proxy.guards.stalls.watch_pipe(tunnel, conn.peer.ip());
-    let switch = conn.abort.clone();
-    proxy.lifecycle.tracker.spawn(async move {
-        let public = match public_upgrade.await {
-            Ok(public) => public,
-            Err(e) => {
-                tracing::debug!(request_id, error = %e, "websocket upgrade did not complete");
-                return;
-            }
-        };
-        let mut public = TokioIo::new(public);
-        let spliced = tokio::select! {
-            spliced = splice(&mut public, pipe, idle, Some(Watch::Socket(watch.clock()))) => Some(spliced),
-            _ = watch.reset() => None,
-        };
-        // Over HTTP/1.1 the connection is the WebSocket's alone: a reset one is aborted. Over
-        // HTTP/2 it is one stream of a shared connection, reset by dropping it.
-        let abort = || {
-            if kind == Kind::Http1 {
-                switch.abort_on_close();
-            }
-        };
-        let Some(spliced) = spliced else {
-            abort();
-            return tracing::debug!(request_id, "websocket reset: the client took nothing for too long");
-        };
-        match spliced.ended {
-            // A reset from the origin's side: after the bytes that came before it.
-            Ended::PeerAborted(_) if kind == Kind::Http1 => switch.abort_after_sent(),
-            Ended::Idle => abort(),
-            _ => {}
-        }
-        metrics.bytes_in.inc_by(spliced.up);
-        metrics.bytes_out.inc_by(spliced.down);
-        tracing::debug!(request_id, up = spliced.up, down = spliced.down, ended = ?spliced.ended, "websocket closed");
-        drop(guard);
-    });
-    Ok(public)
+    public
 }
