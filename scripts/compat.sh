@@ -130,11 +130,20 @@ edge_config "$RUN/e4" "$RUN/shared"; start_edge "$NEW" "$RUN/e4" linked-new
 # TCP port here: every edge on a store listens on every routed port.)
 tunnel "$OLD" "$OLD" "$RUN/e3" three three.example.test
 tunnel "$NEW" "$NEW" "$RUN/e4" four four.example.test
-for pair in "e4 three.example.test new-to-old" "e3 four.example.test old-to-new"; do
+for pair in "e4 linked-new three.example.test new-to-old" "e3 linked-old four.example.test old-to-new"; do
   set -- $pair
-  ca=$RUN/shared/ca.pem https=$(port_of "$RUN/$1" https)
-  curl -fsS --cacert "$ca" --resolve "$2:$https:127.0.0.1" "https://$2:$https/" | grep -qi hello \
-    || fail "link $3"
+  # The other edge follows the shared store: wait until it has the route, then until it knows
+  # the session (its presence row, read within a poll; 530 until then).
+  wait_for "$RUN/$2.log" "route added.*$3"
+  shift
+  ca=$RUN/shared/ca.pem https=$(port_of "$RUN/${pair%% *}" https)
+  answered=""
+  for _ in $(seq 150); do
+    answered=$(curl -sS --cacert "$ca" --resolve "$2:$https:127.0.0.1" "https://$2:$https/" || true)
+    grep -qi hello <<<"$answered" && break
+    sleep 0.1
+  done
+  grep -qi hello <<<"$answered" || fail "link $3"
   echo "ok: a request for $2 crossed the link $3"
 done
 echo "compatible: $REF and this checkout, both ways"
