@@ -252,7 +252,7 @@ async fn run_until_signalled(
     let shutdown = CancellationToken::new();
     stop_on_signals(
         shutdown.clone(),
-        "shutting down: draining sessions; signal again to exit at once",
+        Some("shutting down: draining sessions; signal again to exit at once"),
         "second signal: exiting without waiting for open streams",
     );
     // On a worker, not in `block_on`: the session's connection task then runs beside the

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use tether_runtime::boot::{BootKey, Reload};
 use tether_runtime::reload::Trigger;
 use tokio_util::sync::CancellationToken;
 
@@ -70,16 +71,9 @@ fn reload(
     Some(next)
 }
 
-/// One of tunnel.yml's keys read only at start (its boot part): its name, whether the file
-/// changed it, and how the running value is kept. One list, so a key can never be kept without
-/// being reported, or reported without being kept; everything else (the ingress rules and their
-/// `originRequest`) applies to new streams.
-struct BootKey {
-    name: &'static str,
-    changed: fn(&ConnectorConfig, &ConnectorConfig) -> bool,
-    keep: fn(&ConnectorConfig, &mut ConnectorConfig),
-}
-
+// tunnel.yml's keys read only at start (its boot part), in one list
+// (`tether_runtime::boot`); everything else (the ingress rules and their `originRequest`)
+// applies to new streams.
 macro_rules! boot {
     ($name:literal, $($field:ident).+) => {
         BootKey {
@@ -90,7 +84,7 @@ macro_rules! boot {
     };
 }
 
-const BOOT: &[BootKey] = &[
+const BOOT: &[BootKey<ConnectorConfig>] = &[
     BootKey {
         name: "tunnel",
         // What the command line set (`tunnel run NAME`) is not the file's to change.
@@ -119,27 +113,9 @@ const BOOT: &[BootKey] = &[
     boot!("logfile", log.file),
 ];
 
-/// What a reload does: the configuration to run (the file's live part, the boot part as it
-/// runs), and the boot keys the file changed, which take effect at the next start.
-struct Reload {
-    apply: ConnectorConfig,
-    at_restart: Vec<&'static str>,
-}
-
 /// A reload from the running `old` to the file's `new`: pure, so a test holds every key to it.
-fn diff(old: &ConnectorConfig, mut new: ConnectorConfig) -> Reload {
-    let at_restart = BOOT
-        .iter()
-        .filter(|key| (key.changed)(old, &new))
-        .map(|key| key.name)
-        .collect();
-    for key in BOOT {
-        (key.keep)(old, &mut new);
-    }
-    Reload {
-        apply: new,
-        at_restart,
-    }
+fn diff(old: &ConnectorConfig, new: ConnectorConfig) -> Reload<ConnectorConfig> {
+    tether_runtime::boot::diff(BOOT, old, new)
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ async fn run(config: EdgeConfig) -> anyhow::Result<()> {
     // second exits at once.
     stop_on_signals(
         stop.clone(),
-        "",
+        None,
         "second signal: exiting without waiting for the drain",
     );
     server::run(config, listeners, stop).await?;

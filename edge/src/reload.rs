@@ -11,7 +11,9 @@ use std::sync::Arc;
 use tether_runtime::reload::Trigger;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::boot::{self, Reload};
+use tether_runtime::boot::Reload;
+
+use crate::config::boot;
 use crate::config::{EdgeConfig, LiveConfig};
 use crate::tls::certs::{self, CertResolver};
 

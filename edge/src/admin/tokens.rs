@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::reply::{self, read_json, ApiError, ApiResult};
 use super::{AdminApi, Call};
+use crate::manage::{ADMIN_TOKEN_TTL, TOKEN_TTL};
 use crate::state::admin::Role;
 
 /// `POST /api/v1/tokens`.
@@ -38,12 +39,10 @@ struct NewAdminToken {
     ttl_secs: Option<u64>,
 }
 
-const DAY: u64 = 86_400;
-
 impl AdminApi {
     pub(super) async fn create_token(self: &Arc<Self>, call: Call) -> ApiResult {
         let body: NewToken = read_json(call.request.into_body()).await?;
-        let ttl = Duration::from_secs(body.ttl_secs.unwrap_or(365 * DAY));
+        let ttl = body.ttl_secs.map_or(TOKEN_TTL, Duration::from_secs);
         let created = self
             .manager()
             .create_token(&body.name, &body.hostnames, ttl)
@@ -55,11 +54,9 @@ impl AdminApi {
         let body: NewAdminToken = read_json(call.request.into_body()).await?;
         let role = match body.role.as_deref() {
             None => Role::Read,
-            Some(text) => Role::parse(text).ok_or_else(|| {
-                ApiError::bad_request(format!("`{text}` is not a role; write read or write"))
-            })?,
+            Some(text) => Role::parse(text).map_err(|e| ApiError::bad_request(e.to_string()))?,
         };
-        let ttl = Duration::from_secs(body.ttl_secs.unwrap_or(90 * DAY));
+        let ttl = body.ttl_secs.map_or(ADMIN_TOKEN_TTL, Duration::from_secs);
         let created = self
             .manager()
             .create_admin_token(&body.name, role, ttl)

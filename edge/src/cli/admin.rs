@@ -24,7 +24,7 @@ pub enum AdminTokenCommand {
         #[arg(default_value = "admin")]
         name: String,
         /// `read`: every GET, and the dashboard without actions; `write`: everything.
-        #[arg(long, value_parser = parse_role, default_value = "read")]
+        #[arg(long, value_parser = Role::parse, default_value = "read")]
         role: Role,
         /// How long it is valid.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "90days")]
@@ -34,15 +34,6 @@ pub enum AdminTokenCommand {
     List,
     /// Revoke a token by id or name; every edge refuses it within a second.
     Revoke { token: String },
-}
-
-/// `--role` is neither `read` nor `write`.
-#[derive(Debug, thiserror::Error)]
-#[error("`{0}` is not a role; write read or write")]
-struct NotARole(String);
-
-fn parse_role(text: &str) -> Result<Role, NotARole> {
-    Role::parse(text).ok_or_else(|| NotARole(text.to_string()))
 }
 
 /// `edge admin [--api URL --api-token T] token …`.

@@ -5,14 +5,9 @@
 
 use std::fmt::Debug;
 
-use super::EdgeConfig;
+use tether_runtime::boot::{BootKey, Reload};
 
-/// One boot key: its name in edge.yml, whether it differs, and how the running value is kept.
-struct BootKey {
-    name: &'static str,
-    changed: fn(&EdgeConfig, &EdgeConfig) -> bool,
-    keep: fn(&EdgeConfig, &mut EdgeConfig),
-}
+use super::EdgeConfig;
 
 /// Equal by their debug form (for settings types without `PartialEq`).
 fn same<T: Debug>(a: &T, b: &T) -> bool {
@@ -31,7 +26,7 @@ macro_rules! boot {
 
 /// Listeners and their TLS set-up, the store, the edge's identity and what it advertises, DNS,
 /// and the public HTTP/1.1 settings.
-const BOOT: &[BootKey] = &[
+const BOOT: &[BootKey<EdgeConfig>] = &[
     boot!("listen", listen),
     boot!("state-dir", state_dir),
     boot!("store", store),
@@ -74,29 +69,9 @@ const BOOT: &[BootKey] = &[
     },
 ];
 
-/// What a reload does.
-#[derive(Debug)]
-pub struct Reload {
-    /// The configuration to run: the file's live part, the boot part as it runs.
-    pub apply: EdgeConfig,
-    /// The boot keys the file changed, which take effect at the next start.
-    pub at_restart: Vec<&'static str>,
-}
-
 /// A reload from the running `old` to the file's `new`: pure, so a test holds every key to it.
-pub fn diff(old: &EdgeConfig, mut new: EdgeConfig) -> Reload {
-    let at_restart = BOOT
-        .iter()
-        .filter(|key| (key.changed)(old, &new))
-        .map(|key| key.name)
-        .collect();
-    for key in BOOT {
-        (key.keep)(old, &mut new);
-    }
-    Reload {
-        apply: new,
-        at_restart,
-    }
+pub fn diff(old: &EdgeConfig, new: EdgeConfig) -> Reload<EdgeConfig> {
+    tether_runtime::boot::diff(BOOT, old, new)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub mod policy;
 mod routes;
 pub use routes::TcpOptions;
 mod tokens;
-pub use tokens::{AdminTokenView, Created, TokenView};
+pub use tokens::{AdminTokenView, Created, TokenView, ADMIN_TOKEN_TTL, TOKEN_TTL};
 mod tunnels;
 pub mod views;
 

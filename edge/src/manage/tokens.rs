@@ -66,6 +66,11 @@ pub struct Created<T> {
     pub token: String,
 }
 
+/// How long a token is valid unless asked otherwise (`edge token create`'s `--ttl` default).
+pub const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+/// The same for admin tokens (`edge admin token create`'s `--ttl` default).
+pub const ADMIN_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(90 * 86_400);
+
 fn ttl_of(ttl: std::time::Duration) -> Result<std::time::Duration, ManageError> {
     match ttl.is_zero() {
         true => Err(ManageError::invalid(

@@ -37,7 +37,7 @@ use rustls_pki_types::CertificateDer;
 use crate::error::EdgeError;
 use crate::protect::failures::Failures;
 use crate::state::oidc_logouts::SignedOut;
-use crate::state::route_policy::{IpRule, RouteRules};
+use crate::state::route_policy::{admitted_by, IpRule, RouteRules};
 
 /// Who a policy let through, for the origin (the identity header) and the access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,12 +75,9 @@ impl Access {
         }
     }
 
-    /// Whether `ip` may use the route: the first rule that covers it decides; none allows.
+    /// Whether `ip` may use the route: the first client rule that covers it decides.
     pub fn admits(&self, ip: IpAddr) -> bool {
-        self.client_ip_rules
-            .iter()
-            .find_map(|r| r.decides(ip))
-            .unwrap_or(true)
+        admitted_by(&self.client_ip_rules, ip)
     }
 }
 

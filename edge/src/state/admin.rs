@@ -41,12 +41,17 @@ pub enum Role {
     Write,
 }
 
+/// A role other than `read` or `write`.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a role; write read or write")]
+pub struct NotARole(pub String);
+
 impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
+    pub fn parse(text: &str) -> Result<Role, NotARole> {
         match text {
-            "read" => Some(Role::Read),
-            "write" => Some(Role::Write),
-            _ => None,
+            "read" => Ok(Role::Read),
+            "write" => Ok(Role::Write),
+            _ => Err(NotARole(text.to_string())),
         }
     }
 

@@ -220,6 +220,11 @@ impl MtlsPolicy {
     }
 }
 
+/// Whether `rules` let `ip` use a route: the first rule that covers it decides; none allows.
+pub fn admitted_by(rules: &[IpRule], ip: IpAddr) -> bool {
+    rules.iter().find_map(|r| r.decides(ip)).unwrap_or(true)
+}
+
 /// The header that carries the verified identity to the origin, unless the policy names
 /// another. The edge removes every `tether-*` header a client sends, so it cannot be forged.
 pub const IDENTITY_HEADER: &str = "tether-identity";
@@ -279,12 +284,9 @@ impl RouteRules {
         self.policy.is_some() && !self.allow_cleartext
     }
 
-    /// Whether `ip` may use the route: the first rule that covers it decides; none allows.
+    /// Whether `ip` may use the route ([`admitted_by`] its client rules).
     pub fn admits(&self, ip: IpAddr) -> bool {
-        self.client_ip_rules
-            .iter()
-            .find_map(|r| r.decides(ip))
-            .unwrap_or(true)
+        admitted_by(&self.client_ip_rules, ip)
     }
 
     /// A line for `route list`: what the route asks for.

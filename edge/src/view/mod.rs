@@ -31,11 +31,6 @@ pub struct View {
 }
 
 impl View {
-    /// The view as it is now; hold it for one request at most.
-    pub fn load(&self) -> Arc<EdgeView> {
-        self.current.load_full()
-    }
-
     /// The route serving a normalised host.
     pub fn route(&self, host: &str) -> Option<Arc<Route>> {
         self.current.load().routes.find(host).cloned()

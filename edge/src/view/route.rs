@@ -106,12 +106,4 @@ impl Routes {
         }
         route_wildcards(host).find_map(|w| self.by_name.get(&w))
     }
-
-    pub fn len(&self) -> usize {
-        self.by_name.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
-    }
 }

@@ -52,12 +52,17 @@ pub async fn signalled() {
     }
 }
 
-/// On a task of its own: the first SIGTERM or SIGINT logs `draining` and cancels `stop`; a second
-/// logs `abandoning` and exits with [`Exit::Signal`] at once.
-pub fn stop_on_signals(stop: CancellationToken, draining: &'static str, abandoning: &'static str) {
+/// On a task of its own: the first SIGTERM or SIGINT logs `draining` (when the drain does not
+/// log its own start) and cancels `stop`; a second logs `abandoning` and exits with
+/// [`Exit::Signal`] at once.
+pub fn stop_on_signals(
+    stop: CancellationToken,
+    draining: Option<&'static str>,
+    abandoning: &'static str,
+) {
     tokio::spawn(async move {
         signalled().await;
-        if !draining.is_empty() {
+        if let Some(draining) = draining {
             tracing::info!("{draining}");
         }
         stop.cancel();

@@ -10,9 +10,11 @@
 //!   reads a key written as one value or a list.
 //! - [`small_file`]: reading a file a config names, bounded; [`private`]: files only their owner
 //!   may read, written atomically.
-//! - [`reload`]: when to reload a configuration (SIGHUP, or a changed file).
+//! - [`reload`]: when to reload a configuration (SIGHUP, or a changed file); [`boot`]: which of
+//!   its keys a reload applies and which wait for a restart.
 //! - [`cli_docs`]: shell completions and manual pages from a binary's clap definition.
 
+pub mod boot;
 pub mod cli_docs;
 pub mod config_error;
 pub mod exit;

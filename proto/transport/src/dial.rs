@@ -91,12 +91,11 @@ impl Dialer {
             .unwrap_or_else(|| self.address.clone())
     }
 
+    /// A step toward the peer that took longer than the dialer's timeout (the proxy bounds its
+    /// own exchange).
     fn timed_out(&self, step: Step, what: &str) -> TransportError {
-        let who = match step {
-            Step::Proxy => Who::Proxy,
-            _ => Who::Peer,
-        };
-        TransportError::transient(step, who, format!("{what} {} timed out", self.address))
+        let message = format!("{what} {} timed out", self.address);
+        TransportError::transient(step, Who::Peer, message)
     }
 
     /// TCP (through the proxy, if any), then TLS with the peer's certificate verified.

@@ -108,10 +108,6 @@ impl TransportError {
     pub fn retry_is_safe(&self) -> bool {
         self.retry == Retry::Safe
     }
-
-    pub fn message(&self) -> &str {
-        &self.message
-    }
 }
 
 #[cfg(test)]

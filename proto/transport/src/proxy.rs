@@ -97,7 +97,8 @@ impl Proxy {
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(|e| failed(format!("proxy {}: {e}", self.address)))?;
-        let driven = tokio::spawn(connection.with_upgrades());
+        // Driven until the upgrade hands the socket back (then it ends by itself).
+        tokio::spawn(connection.with_upgrades());
         let mut request = Request::builder()
             .method(Method::CONNECT)
             .uri(target)
@@ -130,7 +131,6 @@ impl Proxy {
         let upgraded = hyper::upgrade::on(response)
             .await
             .map_err(|e| failed(format!("proxy {}: {e}", self.address)))?;
-        drop(driven);
         let parts = upgraded
             .downcast::<TokioIo<TcpStream>>()
             .map_err(|_| failed(format!("proxy {}: not a TCP connection", self.address)))?;
